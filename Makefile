@@ -1,0 +1,113 @@
+# partnernet -- GNU Makefile.
+#
+#   make            build ./partnernet (release, -O2)
+#   make check      ASan+UBSan build of everything, run every test; ends "N passed, N failed"
+#   make demo       build and run the demo
+#   make bench      benchmarks (numbers and ratios to reference brokers)
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 60)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+#
+# Each target that compiles first runs scripts/deps.sh, which installs the
+# Debian packages it needs when run as root and otherwise prints the line.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+VERSION := 0.1.0
+FUZZ_SECONDS ?= 60
+
+PKGS := jansson libxml-2.0
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+
+# Messages are deliberately cut to fit fixed buffers, so truncation is not an error.
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -DPN_VERSION='"$(VERSION)"' \
+	-DPN_DATADIR='"$(PREFIX)/share/partnernet"'
+CFLAGS ?= -O2 -g
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC := $(wildcard src/core/*.c src/registry/*.c src/label/*.c src/policy/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+
+# Release objects in build/rel, sanitizer objects in build/san.
+REL_OBJ := $(LIB_SRC:%.c=build/rel/%.o)
+SAN_OBJ := $(LIB_SRC:%.c=build/san/%.o)
+REL_CLI := $(CLI_SRC:%.c=build/rel/%.o)
+SAN_CLI := $(CLI_SRC:%.c=build/san/%.o)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=build/san/tests/%)
+
+.PHONY: all check demo bench fuzz install clean deps-build deps-check deps-fuzz format
+
+all: deps-build partnernet
+
+deps-build:
+	@scripts/deps.sh build
+deps-check:
+	@scripts/deps.sh check
+deps-fuzz:
+	@scripts/deps.sh fuzz
+
+partnernet: $(REL_OBJ) $(REL_CLI)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+build/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/san/partnernet: $(SAN_OBJ) $(SAN_CLI)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+build/san/tests/%: tests/unit/%.c $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags cmocka) -MMD -MP \
+		-o $@ $< $(SAN_OBJ) $(PKG_LIBS) $(shell pkg-config --libs cmocka) -lm
+
+check: deps-check
+	@$(MAKE) --no-print-directory build/san/partnernet $(TEST_BIN)
+	@tests/run.sh build/san/partnernet $(TEST_BIN)
+
+demo: all
+	./partnernet demo
+
+build/rel/bench/%: bench/%.c $(REL_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(REL_OBJ) $(PKG_LIBS) -lm
+
+bench: all $(BENCH_SRC:bench/%.c=build/rel/bench/%)
+	@bench/run.sh
+
+# libFuzzer needs clang; fuzz targets link the library built with it.
+FUZZ_CC := clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+build/fuzz/%: fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm
+
+fuzz: deps-fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/partnernet/registry \
+		$(DESTDIR)$(PREFIX)/share/partnernet/policy
+	install -m 755 partnernet $(DESTDIR)$(PREFIX)/bin/partnernet
+	install -m 644 data/registry/*.json $(DESTDIR)$(PREFIX)/share/partnernet/registry/
+	install -m 644 data/policy/*.xml $(DESTDIR)$(PREFIX)/share/partnernet/policy/
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) $(TEST_SRC) $(FUZZ_SRC) $(BENCH_SRC)
+
+clean:
+	rm -rf build partnernet
+
+-include $(shell find build -name '*.d' 2>/dev/null)

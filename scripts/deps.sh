@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# deps.sh -- make sure the Debian packages a make target needs are present.
+#
+#   scripts/deps.sh build|check|fuzz|bench
+#
+# Run as root, it installs what is missing with apt-get; otherwise it prints
+# the exact apt-get line and fails, so `make` stops with a clear sentence.
+set -euo pipefail
+
+build=(gcc make pkg-config libjansson-dev libxml2-dev)
+check=("${build[@]}" libcmocka-dev)
+fuzz=("${build[@]}" clang libclang-rt-14-dev)
+bench=("${build[@]}")
+
+case "${1:-build}" in
+build) want=("${build[@]}") ;;
+check) want=("${check[@]}") ;;
+fuzz) want=("${fuzz[@]}") ;;
+bench) want=("${bench[@]}") ;;
+*) echo "deps.sh: unknown target '$1' (use build, check, fuzz or bench)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+    echo "deps.sh: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+    echo "deps.sh: missing Debian packages; run:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi

@@ -1,0 +1,68 @@
+/*
+ * cli.h -- what the subcommands of the `partnernet` command share.
+ *
+ * Exit statuses, everywhere: 0 success, 1 a "no" answer to a yes/no
+ * question (a deny), 2 a usage or input error, reported as one sentence
+ * on stderr.  Only this layer prints or chooses an exit status.
+ */
+#ifndef PN_CLI_H
+#define PN_CLI_H
+
+#include <stdint.h>
+
+#include "../label/label.h"
+#include "../label/spif.h"
+#include "../policy/decide.h"
+#include "../registry/registry.h"
+
+enum { CLI_OK = 0, CLI_NO = 1, CLI_USAGE = 2 };
+
+typedef struct Cli {
+    const char *registryDir; /* --registry or $PARTNERNET_REGISTRY or found */
+    const char *policyFile;  /* --policy or $PARTNERNET_POLICY or found */
+    Registry reg;
+    Spif spif;
+    int loaded;
+    char pathBuf[2][4096];
+} Cli;
+
+typedef struct CliCommand {
+    const char *name;
+    int (*run)(Cli *cli, int argc, char **argv); /* argv[0] is the command name */
+    const char *summary;
+    const char *usage; /* full help text */
+} CliCommand;
+
+/* Load registry and policy (once).  On failure prints the reason and
+ * returns CLI_USAGE; returns CLI_OK otherwise. */
+int cliLoad(Cli *cli);
+void cliFree(Cli *cli);
+
+/* Print "partnernet CMD: <message>" and a pointer to the help; returns
+ * CLI_USAGE. */
+int cliFail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Option scanning: if argv[*i] is --name (with the value in the next
+ * argument or after '='), store the value and return 1; 0 when argv[*i] is
+ * another option; -1 (after printing) when the value is missing. */
+int cliOpt(const char *cmd, int argc, char **argv, int *i, const char *name, const char **value);
+
+/* Parse a date or instant option value; "today" and "now" are accepted.
+ * Returns 0 or prints and returns -1. */
+int cliTime(const char *cmd, const char *text, int64_t *at);
+
+/* Read the label text from --label or, when NULL, all of stdin, and parse
+ * it.  Prints and returns CLI_USAGE on error. */
+int cliReadLabel(Cli *cli, const char *cmd, const char *text, Label *out);
+
+/* The subcommands. */
+int cmdRegistry(Cli *cli, int argc, char **argv);
+int cmdLabel(Cli *cli, int argc, char **argv);
+int cmdDecide(Cli *cli, int argc, char **argv);
+int cmdDemo(Cli *cli, int argc, char **argv);
+int cmdBench(Cli *cli, int argc, char **argv);
+
+/* The command table (main.c), for help. */
+const CliCommand *cliCommands(int *n);
+
+#endif

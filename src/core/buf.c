@@ -1,0 +1,73 @@
+/*
+ * buf.c -- growable buffer (see buf.h).
+ */
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void bufInit(pnBuf *b) { memset(b, 0, sizeof(*b)); }
+
+void bufFree(pnBuf *b) {
+    free(b->data);
+    bufInit(b);
+}
+
+static int bufReserve(pnBuf *b, size_t extra) {
+    if (b->failed) return -1;
+    if (b->len + extra + 1 <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1) cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p) {
+        b->failed = 1;
+        return -1;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+void bufAppend(pnBuf *b, const void *p, size_t n) {
+    if (bufReserve(b, n) != 0) return;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void bufPuts(pnBuf *b, const char *s) { bufAppend(b, s, strlen(s)); }
+
+void bufPrintf(pnBuf *b, const char *fmt, ...) {
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && bufReserve(b, (size_t)n) == 0) {
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
+        b->len += (size_t)n;
+    }
+    va_end(ap2);
+}
+
+void bufXmlEscape(pnBuf *b, const char *s) {
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': bufPuts(b, "&lt;"); break;
+        case '>': bufPuts(b, "&gt;"); break;
+        case '&': bufPuts(b, "&amp;"); break;
+        case '"': bufPuts(b, "&quot;"); break;
+        case '\'': bufPuts(b, "&apos;"); break;
+        default: bufAppend(b, s, 1);
+        }
+    }
+}
+
+char *bufDetach(pnBuf *b) {
+    char *p = b->failed ? NULL : b->data;
+    if (b->failed) free(b->data);
+    bufInit(b);
+    return p;
+}

@@ -1,0 +1,44 @@
+/*
+ * buf.h -- a growable byte buffer, always NUL-terminated.
+ *
+ * Used by the codecs to build output text.  An allocation failure is
+ * sticky: later appends do nothing and bufFailed() reports it, so encoders
+ * can append freely and check once at the end.
+ */
+#ifndef PN_BUF_H
+#define PN_BUF_H
+
+#include <stddef.h>
+
+typedef struct pnBuf {
+    char *data; /* NUL-terminated; NULL until the first append */
+    size_t len;
+    size_t cap;
+    int failed; /* an allocation failed; data holds what fit before */
+} pnBuf;
+
+/* Start empty.  No allocation happens until the first append. */
+void bufInit(pnBuf *b);
+
+/* Release the memory; b is empty again and may be reused. */
+void bufFree(pnBuf *b);
+
+/* Append n bytes / a C string / printf-formatted text. */
+void bufAppend(pnBuf *b, const void *p, size_t n);
+void bufPuts(pnBuf *b, const char *s);
+void bufPrintf(pnBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Append s with the five XML special characters escaped. */
+void bufXmlEscape(pnBuf *b, const char *s);
+
+/* Non-zero when an append failed for lack of memory. */
+static inline int bufFailed(const pnBuf *b) { return b->failed; }
+
+/* The text so far ("" when nothing was appended); owned by b. */
+static inline const char *bufStr(const pnBuf *b) { return b->data ? b->data : ""; }
+
+/* Hand the text to the caller (free() it) and leave b empty. NULL when
+ * nothing was appended or an allocation failed. */
+char *bufDetach(pnBuf *b);
+
+#endif
