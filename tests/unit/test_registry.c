@@ -1,0 +1,191 @@
+/*
+ * test_registry.c -- the partnership registry: shipped facts, dated
+ * membership, loader errors, and the compiled timeline against the slow
+ * reference answers.
+ */
+#include "fixture.h"
+
+static int members(const Registry *r, const char *id, const char *date) {
+    NationSet s;
+    int g = registryGroup(r, id);
+    assert_true(g >= 0);
+    return registryMembersAt(r, g, day(date), &s);
+}
+
+static int isMember(const Registry *r, const char *id, const char *nation, const char *date) {
+    int g = registryGroup(r, id), n = registryNation(r, nation);
+    assert_true(g >= 0);
+    assert_true(n >= 0);
+    int fast = GroupSetHas(&registryAt(r, n, day(date))->groups, (unsigned)g);
+    assert_int_equal(fast, registryIsMemberSlow(r, g, n, day(date)));
+    return fast;
+}
+
+static void test_nato_counts(void **state) {
+    Fixture *f = *state;
+    assert_int_equal(members(&f->reg, "NATO", "1949-04-03"), 0);
+    assert_int_equal(members(&f->reg, "NATO", "1949-04-04"), 12);
+    assert_int_equal(members(&f->reg, "NATO", "2022-06-01"), 30);
+    assert_int_equal(members(&f->reg, "NATO", "2023-04-04"), 31);
+    assert_int_equal(members(&f->reg, "NATO", "2024-04-01"), 32);
+    assert_int_equal(members(&f->reg, "nato", "2026-11-23"), 32); /* case-insensitive */
+}
+
+static void test_accession_boundaries(void **state) {
+    Fixture *f = *state;
+    assert_false(isMember(&f->reg, "NATO", "FIN", "2023-04-03"));
+    assert_true(isMember(&f->reg, "NATO", "FIN", "2023-04-04"));
+    assert_false(isMember(&f->reg, "NATO", "SWE", "2024-03-06"));
+    assert_true(isMember(&f->reg, "NATO", "SWE", "2024-03-07"));
+    /* SWE left PfP the day it joined the alliance: both facts recorded. */
+    assert_true(isMember(&f->reg, "PFP", "SWE", "2024-03-06"));
+    assert_false(isMember(&f->reg, "PFP", "SWE", "2024-03-07"));
+    /* EAPC is allies plus partners, so SWE stays in it throughout. */
+    assert_true(isMember(&f->reg, "EAPC", "SWE", "2024-03-06"));
+    assert_true(isMember(&f->reg, "EAPC", "SWE", "2024-03-07"));
+}
+
+static void test_frameworks_shipped(void **state) {
+    Fixture *f = *state;
+    const char *today = "2026-11-23";
+    assert_int_equal(members(&f->reg, "MD", today), 7);
+    assert_int_equal(members(&f->reg, "ICI", today), 4);
+    assert_int_equal(members(&f->reg, "EU", today), 27);
+    assert_int_equal(members(&f->reg, "PFP", today), 16); /* 18 participants, RUS and BLR suspended */
+    assert_int_equal(members(&f->reg, "PAG", today), 8);  /* AFG suspended */
+    assert_int_equal(members(&f->reg, "EAPC", today), 48);
+    assert_false(isMember(&f->reg, "PAG", "AFG", today));
+    assert_true(isMember(&f->reg, "PAG", "AFG", "2015-01-01"));
+    assert_false(isMember(&f->reg, "EU", "GBR", today));
+    assert_true(isMember(&f->reg, "EU", "GBR", "2019-01-01"));
+    assert_true(isMember(&f->reg, "EX-NORDIC-RESPONSE", "UKR", "2026-06-01"));
+    assert_false(isMember(&f->reg, "EX-NORDIC-RESPONSE", "UKR", "2027-06-01")); /* community closed */
+    /* Every group's JSON said where its facts come from. */
+    for (size_t g = 0; g < f->reg.ngroups; g++)
+        if (f->reg.groups[g].kind == REG_FRAMEWORK) assert_true(f->reg.groups[g].sources[0] != '\0');
+}
+
+static void test_organisations_and_agreements(void **state) {
+    Fixture *f = *state;
+    int nato = registryNation(&f->reg, "NATO"), ukr = registryNation(&f->reg, "UKR");
+    int chn = registryNation(&f->reg, "CHN");
+    assert_true(nato >= 0 && ukr >= 0 && chn >= 0);
+    assert_int_equal(f->reg.nations[nato].kind, REG_ORGANISATION);
+    assert_true(GroupSetHas(&registryAt(&f->reg, nato, day("2026-01-01"))->groups, (unsigned)f->reg.owner));
+    assert_true(registryAt(&f->reg, ukr, day("2026-01-01"))->flags & REG_F_SECURITY);
+    assert_false(registryAt(&f->reg, chn, day("2026-01-01"))->flags & REG_F_SECURITY);
+    assert_int_equal(registryNation(&f->reg, "XYZ"), -1);
+}
+
+/* The compiled timeline must agree with the slow loops everywhere that
+ * matters: on every change day, the day before it, and a spread of others. */
+static void test_timeline_matches_reference(void **state) {
+    Fixture *f = *state;
+    const Registry *r = &f->reg;
+    long checked = 0;
+    for (size_t n = 0; n < r->nnations; n++) {
+        const RegTimeline *t = &r->timeline[n];
+        for (size_t i = 0; i < t->n; i++)
+            for (int delta = -1; delta <= 1; delta++) {
+                int32_t d = t->e[i].from == PN_DAY_NONE ? day("1900-01-01") : t->e[i].from + delta;
+                const RegTimelineEntry *e = registryAt(r, (int)n, d);
+                for (size_t g = 0; g < r->ngroups; g++, checked++)
+                    assert_int_equal(GroupSetHas(&e->groups, (unsigned)g), registryIsMemberSlow(r, (int)g, (int)n, d));
+                assert_int_equal(!!(e->flags & REG_F_SECURITY), registryHasSecuritySlow(r, (int)n, d));
+            }
+        for (int32_t d = day("1945-01-01"); d < day("2030-01-01"); d += 97) {
+            const RegTimelineEntry *e = registryAt(r, (int)n, d);
+            for (size_t g = 0; g < r->ngroups; g++, checked++)
+                assert_int_equal(GroupSetHas(&e->groups, (unsigned)g), registryIsMemberSlow(r, (int)g, (int)n, d));
+        }
+    }
+    assert_true(checked > 100000);
+}
+
+/* ---- loader errors ------------------------------------------------------ */
+
+static const char *nationsDoc =
+    "{\"nations\":[{\"code\":\"AAA\",\"name\":\"A\"},{\"code\":\"BBB\",\"name\":\"B\"},"
+    "{\"code\":\"NATO\",\"name\":\"N\",\"kind\":\"organisation\"}]}";
+
+static int loadBad(const char *doc, pnError *err) {
+    Registry r;
+    registryInit(&r);
+    int rc = registryLoadJson(&r, "n.json", nationsDoc, err);
+    assert_int_equal(rc, PN_OK);
+    rc = registryLoadJson(&r, "bad.json", doc, err);
+    if (rc == PN_OK) rc = registryCompile(&r, err);
+    registryFree(&r);
+    return rc;
+}
+
+static void test_loader_errors(void **state) {
+    (void)state;
+    pnError err = {0};
+    assert_int_equal(loadBad("{\"id\":\"X\",\"name\":\"x\",\"members\":[{\"code\":\"ZZZ\",\"from\":\"2000-01-01\"}]}", &err),
+                     PN_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown nation 'ZZZ'"));
+    assert_non_null(strstr(err.msg, "bad.json"));
+    assert_int_equal(loadBad("{\"id\":\"X\",\"name\":\"x\",\"members\":[{\"code\":\"AAA\",\"from\":\"2023-02-29\"}]}", &err),
+                     PN_EINVAL);
+    assert_non_null(strstr(err.msg, "\"from\" is not a YYYY-MM-DD date"));
+    assert_int_equal(loadBad("{\"id\":\"X\",\"name\":\"x\",\"members\":[{\"code\":\"AAA\",\"from\":\"2000-01-01\","
+                             "\"to\":\"1999-01-01\"}]}", &err), PN_EINVAL);
+    assert_int_equal(loadBad("{\"id\":\"X\", \"members\": [", &err), PN_EINVAL);
+    assert_non_null(strstr(err.msg, "bad.json:1"));
+    assert_int_equal(loadBad("{\"what\":1}", &err), PN_EINVAL);
+    assert_non_null(strstr(err.msg, "not a registry file"));
+    assert_int_equal(loadBad("{\"agreements\":[{\"id\":\"A\",\"parties\":[\"AAA\",\"QQQ\"],\"from\":\"2000-01-01\"}]}", &err),
+                     PN_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown party 'QQQ'"));
+    assert_int_equal(loadBad("{\"id\":\"X\",\"name\":\"x\",\"members\":[],\"id\":\"Y\"}", &err), PN_EINVAL);
+    assert_int_equal(loadBad("{\"id\":\"BAD ID\",\"name\":\"x\",\"members\":[]}", &err), PN_EINVAL);
+}
+
+static void test_small_registry(void **state) {
+    (void)state;
+    Registry r;
+    pnError err = {0};
+    registryInit(&r);
+    assert_int_equal(registryLoadJson(&r, "n.json", nationsDoc, &err), PN_OK);
+    assert_int_equal(registryLoadJson(&r, "nato.json",
+                                      "{\"id\":\"NATO\",\"name\":\"n\",\"established\":\"2000-01-01\",\"members\":["
+                                      "{\"code\":\"AAA\",\"from\":\"2000-01-01\"}]}", &err), PN_OK);
+    assert_int_equal(registryLoadJson(&r, "p.json",
+                                      "{\"id\":\"P\",\"name\":\"p\",\"members\":[{\"code\":\"BBB\",\"from\":\"2001-01-01\","
+                                      "\"suspended\":\"2005-01-01\"}]}", &err), PN_OK);
+    assert_int_equal(registryLoadJson(&r, "u.json", "{\"id\":\"U\",\"name\":\"u\",\"union_of\":[\"NATO\",\"P\"]}", &err),
+                     PN_OK);
+    assert_int_equal(registryCompile(&r, &err), PN_OK);
+    int u = registryGroup(&r, "U"), b = registryNation(&r, "BBB");
+    assert_true(registryIsMemberSlow(&r, u, b, day("2004-12-31")));
+    assert_false(registryIsMemberSlow(&r, u, b, day("2005-01-01")));
+    assert_int_equal(registryFirstDay(&r, u, b), day("2001-01-01"));
+    NationSet s;
+    assert_int_equal(registryMembersAt(&r, u, day("2002-01-01"), &s), 2);
+    registryFree(&r);
+}
+
+static void test_missing_dir(void **state) {
+    (void)state;
+    Registry r;
+    pnError err = {0};
+    registryInit(&r);
+    assert_int_equal(registryLoadDir(&r, "/nonexistent/registry", &err), PN_ENOENT);
+    assert_non_null(strstr(err.msg, "/nonexistent/registry"));
+    registryFree(&r);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nato_counts),
+        cmocka_unit_test(test_accession_boundaries),
+        cmocka_unit_test(test_frameworks_shipped),
+        cmocka_unit_test(test_organisations_and_agreements),
+        cmocka_unit_test(test_timeline_matches_reference),
+        cmocka_unit_test(test_loader_errors),
+        cmocka_unit_test(test_small_registry),
+        cmocka_unit_test(test_missing_dir),
+    };
+    return cmocka_run_group_tests(tests, fixtureSetup, fixtureTeardown);
+}
