@@ -23,12 +23,16 @@ void decideLabelCompile(const Label *l, DecideLabel *out) {
     }
 }
 
-/* Why a non-member is not reached: a named group it joins later or left. */
+/* Why a non-member is not reached: a named group it joins later or left.
+ * Off the allow path, but still allocation-free and loop-free in the
+ * common case (no named group the nation was ever in). */
 static Decision whyNotReleasable(const Principal *p, const DecideLabel *l, int32_t day) {
     const RegTimeline *t = &p->reg->timeline[p->nation];
     Decision d = {DENY_NOT_RELEASABLE, 0};
-    for (unsigned g = 0; g < PN_MAX_GROUPS; g++) {
-        if (!GroupSetHas(&l->groups, g) || !GroupSetHas(&t->ever, g)) continue;
+    for (int k = 0; k < PN_MAX_GROUPS / 64; k++) {
+        uint64_t w = l->groups.w[k] & t->ever.w[k];
+        if (!w) continue;
+        unsigned g = (unsigned)(k * 64 + __builtin_ctzll(w));
         d.detail = (uint16_t)g;
         d.reason = registryFirstDay(p->reg, (int)g, p->nation) > day ? DENY_NOT_YET_MEMBER : DENY_NO_LONGER_MEMBER;
         return d;
@@ -52,11 +56,13 @@ Decision decide(const Principal *p, const DecideLabel *l, int64_t at) {
     int32_t day = dayOfTime(at);
     const RegTimelineEntry *e = registryAt(r, p->nation, day);
     if (r->owner >= 0 && GroupSetHas(&e->groups, (unsigned)r->owner)) return d; /* an ally */
-    const GroupSet *open = registryOpenAt(r, day);
-    GroupSet mine;
-    for (int k = 0; k < PN_MAX_GROUPS / 64; k++) mine.w[k] = e->groups.w[k] | (p->cois.w[k] & open->w[k]);
-    if (!NationSetHas(&l->nations, p->nation) && !GroupSetIntersects(&l->groups, &mine))
-        return whyNotReleasable(p, l, day);
+    int releasable = NationSetHas(&l->nations, p->nation) || GroupSetIntersects(&l->groups, &e->groups);
+    if (!releasable && GroupSetIntersects(&l->groups, &p->cois)) {
+        /* Communities assigned to the principal count while they are open. */
+        const GroupSet *open = registryOpenAt(r, day);
+        for (int k = 0; k < PN_MAX_GROUPS / 64; k++) releasable |= (l->groups.w[k] & p->cois.w[k] & open->w[k]) != 0;
+    }
+    if (!releasable) return whyNotReleasable(p, l, day);
     if (!l->lowest && !(e->flags & REG_F_SECURITY)) d.reason = DENY_NO_AGREEMENT;
     return d;
 }
