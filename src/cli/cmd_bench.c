@@ -63,7 +63,8 @@ static int benchDecide(Cli *cli, double seconds) {
     static DecideLabel labels[BENCH_LABELS];
     static Principal princ[BENCH_PRINCIPALS];
     uint64_t seed = 0x9e3779b97f4a7c15ull;
-    for (int i = 0; i < BENCH_LABELS; i++) randomLabel(&cli->spif, &seed, &labels[i]);
+    for (int i = 0; i < BENCH_LABELS; i++)
+        randomLabel(&cli->spif, &seed, &labels[i]);
     for (int i = 0; i < BENCH_PRINCIPALS; i++) {
         memset(&princ[i], 0, sizeof(princ[i]));
         princ[i].reg = r;
@@ -86,7 +87,8 @@ static int benchDecide(Cli *cli, double seconds) {
     while (nowNs() - t0 < limit) {
         for (int k = 0; k < 65536; k++, n++) {
             unsigned i = (unsigned)n & (BENCH_DATES - 1);
-            allowed += decide(&princ[pick[i][0]], &labels[pick[i][1]], dates[i]).reason == DECIDE_ALLOW;
+            allowed +=
+                decide(&princ[pick[i][0]], &labels[pick[i][1]], dates[i]).reason == DECIDE_ALLOW;
         }
     }
     double el = (double)(nowNs() - t0) / 1e9;
@@ -108,14 +110,17 @@ static int benchDecide(Cli *cli, double seconds) {
         lat[i] = nowNs() - a;
     }
     qsort(lat, BENCH_SAMPLES, sizeof(*lat), u64cmp);
-    printf("decide: %.1f million decisions/s on one core (%llu decisions in %.2f s; goal >= 50)\n", rate / 1e6,
-           (unsigned long long)n, el);
-    printf("decide latency, single calls incl. timer (timer alone: %llu ns): p50 %llu ns, p99 %llu ns, "
+    printf("decide: %.1f million decisions/s on one core (%llu decisions in %.2f s; goal >= 50)\n",
+           rate / 1e6, (unsigned long long)n, el);
+    printf("decide latency, single calls incl. timer (timer alone: %llu ns): p50 %llu ns, p99 %llu "
+           "ns, "
            "p99.9 %llu ns, max %llu ns (goal p99 < 1000 ns)\n",
            (unsigned long long)ovh, (unsigned long long)lat[BENCH_SAMPLES / 2],
-           (unsigned long long)lat[BENCH_SAMPLES * 99 / 100], (unsigned long long)lat[BENCH_SAMPLES * 999 / 1000],
+           (unsigned long long)lat[BENCH_SAMPLES * 99 / 100],
+           (unsigned long long)lat[BENCH_SAMPLES * 999 / 1000],
            (unsigned long long)lat[BENCH_SAMPLES - 1]);
-    printf("(allowed %llu of the decisions; checksum keeps the work observable)\n", (unsigned long long)allowed);
+    printf("(allowed %llu of the decisions; checksum keeps the work observable)\n",
+           (unsigned long long)allowed);
     free(lat);
     return CLI_OK;
 }
@@ -132,9 +137,11 @@ int cmdBench(Cli *cli, int argc, char **argv) {
             return cliFail("bench", "unexpected argument '%s'", argv[i]);
         }
     }
-    if (!what || strcmp(what, "decide") != 0) return cliFail("bench", "say what to measure: partnernet bench decide");
+    if (!what || strcmp(what, "decide") != 0)
+        return cliFail("bench", "say what to measure: partnernet bench decide");
     double seconds = secs ? atof(secs) : 3.0;
-    if (seconds <= 0 || seconds > 600) return cliFail("bench", "--seconds must be between 0 and 600");
+    if (seconds <= 0 || seconds > 600)
+        return cliFail("bench", "--seconds must be between 0 and 600");
     if (cliLoad(cli) != CLI_OK) return CLI_USAGE;
     return benchDecide(cli, seconds);
 }

@@ -55,7 +55,8 @@ static void demoDecisions(Cli *cli) {
 }
 
 static void demoLabels(Cli *cli) {
-    static const char *inputs[] = {"nato secret releasable to swe/fin", "NATO CONFIDENTIAL REL TO USA, GBR, UKR",
+    static const char *inputs[] = {"nato secret releasable to swe/fin",
+                                   "NATO CONFIDENTIAL REL TO USA, GBR, UKR",
                                    "NATO SECRET REL TO PFP", "NATO SECRET REL TO XYZ"};
     printf("\n== Labels: display markings in, canonical form out ==\n");
     for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
@@ -82,11 +83,12 @@ int cmdDemo(Cli *cli, int argc, char **argv) {
     int64_t now = timeNow();
     char today[11];
     dateFormat(dayOfTime(now), today);
-    printf("partnernet %s -- registry: %zu nations and organisations, %zu frameworks and communities, "
-           "%zu agreements\n",
-           PN_VERSION, r->nnations, r->ngroups, r->nagreements);
-    printf("policy: %s (urn:oid:%s), %zu classifications\n", cli->spif.policyName, cli->spif.policyId,
-           cli->spif.nclasses);
+    printf(
+        "partnernet %s -- registry: %zu nations and organisations, %zu frameworks and communities, "
+        "%zu agreements\n",
+        PN_VERSION, r->nnations, r->ngroups, r->nagreements);
+    printf("policy: %s (urn:oid:%s), %zu classifications\n", cli->spif.policyName,
+           cli->spif.policyId, cli->spif.nclasses);
     printf("\n== Frameworks on %s ==\n", today);
     for (size_t g = 0; g < r->ngroups; g++) {
         NationSet s;
@@ -100,8 +102,8 @@ int cmdDemo(Cli *cli, int argc, char **argv) {
         int32_t d1, d2;
         dateParse("2022-06-01", &d1);
         dateParse("2024-04-01", &d2);
-        printf("  NATO had %d members on 2022-06-01 and %d on 2024-04-01.\n", registryMembersAt(r, nato, d1, &s),
-               registryMembersAt(r, nato, d2, &s));
+        printf("  NATO had %d members on 2022-06-01 and %d on 2024-04-01.\n",
+               registryMembersAt(r, nato, d1, &s), registryMembersAt(r, nato, d2, &s));
     }
     demoLabels(cli);
     demoDecisions(cli);

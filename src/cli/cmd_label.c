@@ -8,14 +8,15 @@
 #include "cli.h"
 
 /* Why nation n may receive l on day (called only when decide allowed). */
-static const char *releaseReason(const Registry *r, const DecideLabel *dl, int n, int32_t day, char *buf,
-                                 size_t cap) {
+static const char *releaseReason(const Registry *r, const DecideLabel *dl, int n, int32_t day,
+                                 char *buf, size_t cap) {
     const RegTimelineEntry *e = registryAt(r, n, day);
     if (r->owner >= 0 && GroupSetHas(&e->groups, (unsigned)r->owner)) return "alliance member";
     if (NationSetHas(&dl->nations, (unsigned)n)) return "named";
     for (size_t g = 0; g < r->ngroups; g++)
         if (GroupSetHas(&dl->groups, (unsigned)g) && GroupSetHas(&e->groups, (unsigned)g)) {
-            snprintf(buf, cap, "%s %s", r->groups[g].kind == REG_COMMUNITY ? "in community" : "member of",
+            snprintf(buf, cap, "%s %s",
+                     r->groups[g].kind == REG_COMMUNITY ? "in community" : "member of",
                      r->groups[g].id);
             return buf;
         }
@@ -39,7 +40,8 @@ static int labelExplain(Cli *cli, const Label *l, int64_t at) {
     int nc = 0;
     for (size_t i = 0; i < l->ncats; i++) {
         const SpifTagSet *t = &s->tagsets[l->cats[i].tagset];
-        if (t->type == TAG_RESTRICTIVE) printf("%s%s", nc++ ? ", " : "; caveats ", t->values[l->cats[i].value].name);
+        if (t->type == TAG_RESTRICTIVE)
+            printf("%s%s", nc++ ? ", " : "; caveats ", t->values[l->cats[i].value].name);
     }
     printf("%s\n", l->cls > 0 ? "; a security agreement with the alliance for non-members" : "");
     /* Ask decide() itself, for a principal of each nation holding the top
@@ -60,7 +62,8 @@ static int labelExplain(Cli *cli, const Label *l, int64_t at) {
         Decision dec = decide(&p, &dl, at);
         char why[128];
         if (dec.reason == DECIDE_ALLOW)
-            printf("  %-5s %-40s %s\n", r->nations[n].code, r->nations[n].name, releaseReason(r, &dl, (int)n, d, why, sizeof(why)));
+            printf("  %-5s %-40s %s\n", r->nations[n].code, r->nations[n].name,
+                   releaseReason(r, &dl, (int)n, d, why, sizeof(why)));
     }
     /* Nations named or reached through a group that are still refused. */
     int header = 0;
@@ -68,7 +71,8 @@ static int labelExplain(Cli *cli, const Label *l, int64_t at) {
         p.nation = (uint16_t)n;
         Decision dec = decide(&p, &dl, at);
         if (dec.reason == DECIDE_ALLOW) continue;
-        int relevant = NationSetHas(&dl.nations, (unsigned)n) || GroupSetIntersects(&dl.groups, &r->timeline[n].ever);
+        int relevant = NationSetHas(&dl.nations, (unsigned)n) ||
+                       GroupSetIntersects(&dl.groups, &r->timeline[n].ever);
         if (!relevant) continue;
         if (!header++) printf("named or in a named group, but refused:\n");
         char why[256];
@@ -91,7 +95,9 @@ int cmdLabel(Cli *cli, int argc, char **argv) {
         } else if (!sub) {
             sub = argv[i];
         } else {
-            return cliFail("label", "unexpected argument '%s' (quote the label and pass it with --label)", argv[i]);
+            return cliFail("label",
+                           "unexpected argument '%s' (quote the label and pass it with --label)",
+                           argv[i]);
         }
     }
     if (!sub) return cliFail("label", "missing subcommand (convert, validate, explain)");
@@ -110,8 +116,10 @@ int cmdLabel(Cli *cli, int argc, char **argv) {
         if (!l.created) l.created = timeNow();
         pnBuf out;
         bufInit(&out);
-        if (strcmp(to, "xml") == 0) labelToXml(&l, &out);
-        else labelToMarking(&l, &out), bufPuts(&out, "\n");
+        if (strcmp(to, "xml") == 0)
+            labelToXml(&l, &out);
+        else
+            labelToMarking(&l, &out), bufPuts(&out, "\n");
         fputs(bufStr(&out), stdout);
         bufFree(&out);
     } else if (strcmp(sub, "validate") == 0) {

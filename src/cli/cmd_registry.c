@@ -19,7 +19,8 @@ static void printSpells(const Registry *r, int n, int g) {
     char a[11], b[11];
     for (size_t i = 0; i <= t->n; i++) {
         int now = i < t->n && GroupSetHas(&t->e[i].groups, (unsigned)g);
-        if (now && !in) start = t->e[i].from, in = 1;
+        if (now && !in)
+            start = t->e[i].from, in = 1;
         else if (!now && in) {
             dateFormat(start, a);
             if (i < t->n) {
@@ -36,7 +37,8 @@ static void printSpells(const Registry *r, int n, int g) {
 static void printNotes(const Registry *r, int n, int g) {
     const RegGroup *gr = &r->groups[g];
     for (size_t i = 0; i < gr->nmembers; i++)
-        if (gr->members[i].nation == n && gr->members[i].note[0]) printf("  (%s)", gr->members[i].note);
+        if (gr->members[i].nation == n && gr->members[i].note[0])
+            printf("  (%s)", gr->members[i].note);
 }
 
 static int registryShow(Cli *cli, const char *code, int64_t at) {
@@ -44,11 +46,14 @@ static int registryShow(Cli *cli, const char *code, int64_t at) {
     int n = registryNation(r, code);
     if (n < 0) {
         if (registryGroup(r, code) >= 0)
-            return cliFail("registry", "'%s' is a framework or community; use: partnernet registry members %s", code, code);
+            return cliFail("registry",
+                           "'%s' is a framework or community; use: partnernet registry members %s",
+                           code, code);
         return cliFail("registry", "unknown nation or framework '%s'", code);
     }
     const RegNation *nat = &r->nations[n];
-    printf("%s  %s (%s)\n", nat->code, nat->name, nat->kind == REG_NATION ? "nation" : "organisation");
+    printf("%s  %s (%s)\n", nat->code, nat->name,
+           nat->kind == REG_NATION ? "nation" : "organisation");
     int any = 0;
     for (int pass = 0; pass < 2; pass++)
         for (size_t g = 0; g < r->ngroups; g++) {
@@ -65,8 +70,11 @@ static int registryShow(Cli *cli, const char *code, int64_t at) {
     dateFormat(dayOfTime(at), day);
     const RegTimelineEntry *e = registryAt(r, n, dayOfTime(at));
     int member = r->owner >= 0 && GroupSetHas(&e->groups, (unsigned)r->owner);
-    printf("security agreement with %s on %s: %s\n", r->owner >= 0 ? r->groups[r->owner].id : "policy owner", day,
-           member ? "yes (member)" : (e->flags & REG_F_SECURITY) ? "yes" : "no");
+    printf("security agreement with %s on %s: %s\n",
+           r->owner >= 0 ? r->groups[r->owner].id : "policy owner", day,
+           member                        ? "yes (member)"
+           : (e->flags & REG_F_SECURITY) ? "yes"
+                                         : "no");
     return CLI_OK;
 }
 
@@ -79,7 +87,8 @@ static int registryMembers(Cli *cli, const char *id, int64_t at, int countOnly) 
     int g = registryGroup(r, id);
     if (g < 0) {
         if (registryNation(r, id) >= 0)
-            return cliFail("registry", "'%s' is a nation; use: partnernet registry show %s", id, id);
+            return cliFail("registry", "'%s' is a nation; use: partnernet registry show %s", id,
+                           id);
         return cliFail("registry", "unknown nation or framework '%s'", id);
     }
     NationSet set;
@@ -93,7 +102,8 @@ static int registryMembers(Cli *cli, const char *id, int64_t at, int countOnly) 
     for (size_t n = 0; n < r->nnations; n++)
         if (NationSetHas(&set, (unsigned)n)) codes[k++] = r->nations[n].code;
     qsort(codes, (size_t)k, sizeof(codes[0]), codeCmp);
-    for (int i = 0; i < k; i++) puts(codes[i]);
+    for (int i = 0; i < k; i++)
+        puts(codes[i]);
     return CLI_OK;
 }
 
@@ -139,12 +149,15 @@ int cmdRegistry(Cli *cli, int argc, char **argv) {
             return cliFail("registry", "unexpected argument '%s'", argv[i]);
         }
     }
-    if (!sub) return cliFail("registry", "missing subcommand (show, members, frameworks, communities, nations)");
+    if (!sub)
+        return cliFail("registry",
+                       "missing subcommand (show, members, frameworks, communities, nations)");
     int64_t at = timeNow();
     if (atText && cliTime("registry", atText, &at) != 0) return CLI_USAGE;
     int needArg = strcmp(sub, "show") == 0 || strcmp(sub, "members") == 0;
-    if (needArg && !arg) return cliFail("registry", "%s needs a code, e.g. partnernet registry %s %s", sub, sub,
-                                        strcmp(sub, "show") == 0 ? "SWE" : "NATO");
+    if (needArg && !arg)
+        return cliFail("registry", "%s needs a code, e.g. partnernet registry %s %s", sub, sub,
+                       strcmp(sub, "show") == 0 ? "SWE" : "NATO");
     if (!needArg && arg) return cliFail("registry", "unexpected argument '%s'", arg);
     if (cliLoad(cli) != CLI_OK) return CLI_USAGE;
     if (strcmp(sub, "show") == 0) return registryShow(cli, arg, at);
@@ -157,5 +170,7 @@ int cmdRegistry(Cli *cli, int argc, char **argv) {
                    cli->reg.nations[n].kind == REG_ORGANISATION ? " (organisation)" : "");
         return CLI_OK;
     }
-    return cliFail("registry", "unknown subcommand '%s' (show, members, frameworks, communities, nations)", sub);
+    return cliFail("registry",
+                   "unknown subcommand '%s' (show, members, frameworks, communities, nations)",
+                   sub);
 }

@@ -69,9 +69,11 @@ static void usage(FILE *f) {
                "Commands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nThe registry directory and security policy default to $PARTNERNET_REGISTRY and\n"
-               "$PARTNERNET_POLICY, then data/ beside the program or in the current directory,\n"
-               "then %s.\n", PN_DATADIR);
+    fprintf(f,
+            "\nThe registry directory and security policy default to $PARTNERNET_REGISTRY and\n"
+            "$PARTNERNET_POLICY, then data/ beside the program or in the current directory,\n"
+            "then %s.\n",
+            PN_DATADIR);
 }
 
 int cliFail(const char *cmd, const char *fmt, ...) {
@@ -118,7 +120,8 @@ int cliReadLabel(Cli *cli, const char *cmd, const char *text, Label *out) {
     size_t len;
     if (!text) {
         int fr = fileRead("-", LABEL_MAX_XML, &buf, &len);
-        if (fr == -2) return cliFail(cmd, "label on standard input is larger than %u bytes", LABEL_MAX_XML);
+        if (fr == -2)
+            return cliFail(cmd, "label on standard input is larger than %u bytes", LABEL_MAX_XML);
         if (fr != 0) return cliFail(cmd, "cannot read the label from standard input");
         text = buf;
     } else {
@@ -155,7 +158,8 @@ static const char *findData(Cli *cli, int slot, const char *env, const char *rel
 int cliLoad(Cli *cli) {
     if (cli->loaded) return CLI_OK;
     if (!cli->registryDir) cli->registryDir = findData(cli, 0, "PARTNERNET_REGISTRY", "registry");
-    if (!cli->policyFile) cli->policyFile = findData(cli, 1, "PARTNERNET_POLICY", "policy/nato-spif.xml");
+    if (!cli->policyFile)
+        cli->policyFile = findData(cli, 1, "PARTNERNET_POLICY", "policy/nato-spif.xml");
     pnError err = {0};
     if (registryLoadDir(&cli->reg, cli->registryDir, &err) != PN_OK)
         return cliFail(NULL, "cannot load the registry: %s", err.msg);

@@ -21,16 +21,22 @@ typedef struct GroupSet {
 } GroupSet;
 
 #define PN_SET_OPS(T, N)                                                                           \
-    static inline void T##Add(T *s, unsigned i) { s->w[i >> 6] |= 1ULL << (i & 63); }              \
-    static inline int T##Has(const T *s, unsigned i) { return (s->w[i >> 6] >> (i & 63)) & 1; }    \
+    static inline void T##Add(T *s, unsigned i) {                                                  \
+        s->w[i >> 6] |= 1ULL << (i & 63);                                                          \
+    }                                                                                              \
+    static inline int T##Has(const T *s, unsigned i) {                                             \
+        return (s->w[i >> 6] >> (i & 63)) & 1;                                                     \
+    }                                                                                              \
     static inline int T##Intersects(const T *a, const T *b) {                                      \
         uint64_t x = 0;                                                                            \
-        for (int k = 0; k < N / 64; k++) x |= a->w[k] & b->w[k];                                   \
+        for (int k = 0; k < N / 64; k++)                                                           \
+            x |= a->w[k] & b->w[k];                                                                \
         return x != 0;                                                                             \
     }                                                                                              \
     static inline int T##Count(const T *s) {                                                       \
         int c = 0;                                                                                 \
-        for (int k = 0; k < N / 64; k++) c += __builtin_popcountll(s->w[k]);                       \
+        for (int k = 0; k < N / 64; k++)                                                           \
+            c += __builtin_popcountll(s->w[k]);                                                    \
         return c;                                                                                  \
     }
 

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-void bufInit(pnBuf *b) { memset(b, 0, sizeof(*b)); }
+void bufInit(pnBuf *b) {
+    memset(b, 0, sizeof(*b));
+}
 
 void bufFree(pnBuf *b) {
     free(b->data);
@@ -19,7 +21,8 @@ static int bufReserve(pnBuf *b, size_t extra) {
     if (b->failed) return -1;
     if (b->len + extra + 1 <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->len + extra + 1) cap *= 2;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
     char *p = realloc(b->data, cap);
     if (!p) {
         b->failed = 1;
@@ -37,7 +40,9 @@ void bufAppend(pnBuf *b, const void *p, size_t n) {
     b->data[b->len] = '\0';
 }
 
-void bufPuts(pnBuf *b, const char *s) { bufAppend(b, s, strlen(s)); }
+void bufPuts(pnBuf *b, const char *s) {
+    bufAppend(b, s, strlen(s));
+}
 
 void bufPrintf(pnBuf *b, const char *fmt, ...) {
     va_list ap, ap2;
@@ -55,12 +60,23 @@ void bufPrintf(pnBuf *b, const char *fmt, ...) {
 void bufXmlEscape(pnBuf *b, const char *s) {
     for (; *s; s++) {
         switch (*s) {
-        case '<': bufPuts(b, "&lt;"); break;
-        case '>': bufPuts(b, "&gt;"); break;
-        case '&': bufPuts(b, "&amp;"); break;
-        case '"': bufPuts(b, "&quot;"); break;
-        case '\'': bufPuts(b, "&apos;"); break;
-        default: bufAppend(b, s, 1);
+        case '<':
+            bufPuts(b, "&lt;");
+            break;
+        case '>':
+            bufPuts(b, "&gt;");
+            break;
+        case '&':
+            bufPuts(b, "&amp;");
+            break;
+        case '"':
+            bufPuts(b, "&quot;");
+            break;
+        case '\'':
+            bufPuts(b, "&apos;");
+            break;
+        default:
+            bufAppend(b, s, 1);
         }
     }
 }

@@ -32,10 +32,14 @@ void bufPrintf(pnBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 
 void bufXmlEscape(pnBuf *b, const char *s);
 
 /* Non-zero when an append failed for lack of memory. */
-static inline int bufFailed(const pnBuf *b) { return b->failed; }
+static inline int bufFailed(const pnBuf *b) {
+    return b->failed;
+}
 
 /* The text so far ("" when nothing was appended); owned by b. */
-static inline const char *bufStr(const pnBuf *b) { return b->data ? b->data : ""; }
+static inline const char *bufStr(const pnBuf *b) {
+    return b->data ? b->data : "";
+}
 
 /* Hand the text to the caller (free() it) and leave b empty. NULL when
  * nothing was appended or an allocation failed. */

@@ -89,7 +89,8 @@ int timeParse(const char *s, int64_t *secs) {
     if (*p == '.') {
         p++;
         if (!isdigit((unsigned char)*p)) return -1;
-        while (isdigit((unsigned char)*p)) p++;
+        while (isdigit((unsigned char)*p))
+            p++;
     }
     if (*p == 'Z' && p[1] == '\0') {
         *secs = t;

@@ -27,8 +27,7 @@ typedef struct pnError {
 
 /* Record code and a printf-style message in err (which may be NULL) and
  * return code, so a failing function can `return pnErrorSet(err, ...)`. */
-int pnErrorSet(pnError *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int pnErrorSet(pnError *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Prefix the message already in err with a printf-style context
  * ("file.json: ").  Returns err->code; harmless when err is NULL. */

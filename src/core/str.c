@@ -27,7 +27,8 @@ int strCopy(char *dst, size_t cap, const char *src) {
 }
 
 void strUpper(char *s) {
-    for (; *s; s++) *s = (char)toupper((unsigned char)*s);
+    for (; *s; s++)
+        *s = (char)toupper((unsigned char)*s);
 }
 
 int fileRead(const char *path, size_t max, char **out, size_t *len) {

@@ -54,19 +54,21 @@ int labelValidate(const Label *l, pnError *err) {
     if (l->cls < 0 || (size_t)l->cls >= s->nclasses)
         return pnErrorSet(err, PN_EINVAL, "label has no classification");
     if (l->ncats > LABEL_MAX_VALUES)
-        return pnErrorSet(err, PN_ELIMIT, "label has more than %d category values", LABEL_MAX_VALUES);
+        return pnErrorSet(err, PN_ELIMIT, "label has more than %d category values",
+                          LABEL_MAX_VALUES);
     for (size_t i = 0; i < l->ncats; i++) {
         const SpifTagSet *t = &s->tagsets[l->cats[i].tagset];
         const SpifValue *v = &t->values[l->cats[i].value];
         if (v->excluded & (1u << l->cls))
-            return pnErrorSet(err, PN_EINVAL, "value '%s' of category '%s' is not allowed at %s", v->name,
-                              t->name, s->classes[l->cls].phrase);
+            return pnErrorSet(err, PN_EINVAL, "value '%s' of category '%s' is not allowed at %s",
+                              v->name, t->name, s->classes[l->cls].phrase);
     }
     return PN_OK;
 }
 
 int labelDominate(const Label *a, const Label *b, Label *out, pnError *err) {
-    if (a->policy != b->policy) return pnErrorSet(err, PN_EINVAL, "labels are under different policies");
+    if (a->policy != b->policy)
+        return pnErrorSet(err, PN_EINVAL, "labels are under different policies");
     labelFree(out);
     out->policy = a->policy;
     out->cls = a->cls > b->cls ? a->cls : b->cls;
@@ -82,8 +84,10 @@ int labelDominate(const Label *a, const Label *b, Label *out, pnError *err) {
             }
             int rc = labelAddCat(out, c.tagset, c.value);
             if (rc != PN_OK)
-                return pnErrorSet(err, rc, rc == PN_ELIMIT ? "dominant label would exceed %d values"
-                                                           : "out of memory (%d)", LABEL_MAX_VALUES);
+                return pnErrorSet(err, rc,
+                                  rc == PN_ELIMIT ? "dominant label would exceed %d values"
+                                                  : "out of memory (%d)",
+                                  LABEL_MAX_VALUES);
         }
     return labelValidate(out, err);
 }
@@ -99,7 +103,8 @@ int labelEqual(const Label *a, const Label *b) {
 
 int labelParse(Label *l, const char *text, size_t len, pnError *err) {
     size_t i = 0;
-    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) i++;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+        i++;
     if (i < len && text[i] == '<') return labelParseXml(l, text, len, err);
     return labelParseMarking(l, text, err);
 }

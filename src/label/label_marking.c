@@ -33,7 +33,8 @@ typedef struct {
 static int tokenize(const char *text, Tokens *t, pnError *err) {
     size_t len = strlen(text), o = 0;
     if (len > MARK_MAX_LEN)
-        return pnErrorSet(err, PN_ELIMIT, "marking is %zu characters; the limit is %d", len, MARK_MAX_LEN);
+        return pnErrorSet(err, PN_ELIMIT, "marking is %zu characters; the limit is %d", len,
+                          MARK_MAX_LEN);
     t->n = 0;
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)text[i];
@@ -41,7 +42,8 @@ static int tokenize(const char *text, Tokens *t, pnError *err) {
             i++;
             continue;
         }
-        if (t->n >= MARK_MAX_TOKENS) return pnErrorSet(err, PN_ELIMIT, "marking has too many words");
+        if (t->n >= MARK_MAX_TOKENS)
+            return pnErrorSet(err, PN_ELIMIT, "marking has too many words");
         t->tok[t->n++] = &t->copy[o];
         if (c == ',' || c == '/') {
             t->copy[o++] = (char)c;
@@ -60,11 +62,14 @@ static int matchPhrase(const Tokens *t, int at, const char *phrase) {
     int k = at;
     const char *p = phrase;
     while (*p) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         if (!*p) break;
         const char *e = p;
-        while (*e && *e != ' ') e++;
-        if (k >= t->n || strlen(t->tok[k]) != (size_t)(e - p) || strncasecmp(t->tok[k], p, (size_t)(e - p)) != 0)
+        while (*e && *e != ' ')
+            e++;
+        if (k >= t->n || strlen(t->tok[k]) != (size_t)(e - p) ||
+            strncasecmp(t->tok[k], p, (size_t)(e - p)) != 0)
             return 0;
         k++;
         p = e;
@@ -83,7 +88,8 @@ static int matchPrefix(const Tokens *t, int at, const SpifTagSet *ts) {
 
 static int addOrFail(Label *l, int ts, int v, pnError *err) {
     int rc = labelAddCat(l, ts, v);
-    if (rc == PN_ELIMIT) return pnErrorSet(err, rc, "label has more than %d category values", LABEL_MAX_VALUES);
+    if (rc == PN_ELIMIT)
+        return pnErrorSet(err, rc, "label has more than %d category values", LABEL_MAX_VALUES);
     if (rc) return pnErrorSet(err, rc, "out of memory");
     return PN_OK;
 }
@@ -96,8 +102,7 @@ static int parseRelease(Label *l, const Tokens *t, int *at, int ts, pnError *err
             return pnErrorSet(err, PN_EINVAL, "'%s' must be followed by a value", set->prefix);
         const char *w = t->tok[*at];
         int v = spifValue(set, w);
-        if (v < 0)
-            return pnErrorSet(err, PN_EINVAL, "unknown nation or framework '%s'", w);
+        if (v < 0) return pnErrorSet(err, PN_EINVAL, "unknown nation or framework '%s'", w);
         int rc = addOrFail(l, ts, v, err);
         if (rc) return rc;
         (*at)++;
@@ -119,8 +124,8 @@ static int parseClassification(Label *l, const Tokens *t, int *at, pnError *err)
     }
     if (!best) {
         if (t->n == 0) return pnErrorSet(err, PN_EINVAL, "empty marking");
-        return pnErrorSet(err, PN_EINVAL, "unknown classification at '%s' (expected e.g. '%s')", t->tok[0],
-                          s->classes[s->nclasses > 3 ? 3 : 0].phrase);
+        return pnErrorSet(err, PN_EINVAL, "unknown classification at '%s' (expected e.g. '%s')",
+                          t->tok[0], s->classes[s->nclasses > 3 ? 3 : 0].phrase);
     }
     *at = best;
     return PN_OK;
@@ -158,7 +163,8 @@ int labelParseMarking(Label *l, const char *text, pnError *err) {
     if (!t) return pnErrorSet(err, PN_ENOMEM, "out of memory");
     int at = 0, rc = tokenize(text, t, err);
     if (rc == PN_OK) rc = parseClassification(l, t, &at, err);
-    while (rc == PN_OK && at < t->n) rc = parseElement(l, t, &at, err);
+    while (rc == PN_OK && at < t->n)
+        rc = parseElement(l, t, &at, err);
     free(t);
     if (rc == PN_OK) rc = labelValidate(l, err);
     if (rc != PN_OK) labelFree(l);
@@ -184,8 +190,10 @@ int labelToMarking(const Label *l, pnBuf *out) {
         int n = 0;
         for (size_t i = 0; i < l->ncats; i++) {
             if (l->cats[i].tagset != ts) continue;
-            if (!n++) bufPrintf(out, " %s", set->prefix);
-            else bufPuts(out, set->separator);
+            if (!n++)
+                bufPrintf(out, " %s", set->prefix);
+            else
+                bufPuts(out, set->separator);
             bufPuts(out, set->values[l->cats[i].value].phrase);
         }
     }

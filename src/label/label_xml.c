@@ -25,7 +25,9 @@
 #define S4774_NS "urn:nato:stanag:4774:confidentialitymetadatalabel:1:0"
 
 static const char *typeName(TagType t) {
-    return t == TAG_PERMISSIVE ? "PERMISSIVE" : t == TAG_RESTRICTIVE ? "RESTRICTIVE" : "INFORMATIVE";
+    return t == TAG_PERMISSIVE    ? "PERMISSIVE"
+           : t == TAG_RESTRICTIVE ? "RESTRICTIVE"
+                                  : "INFORMATIVE";
 }
 
 /* The policy identifier matches by name or by URI (urn:oid:<id>). */
@@ -45,14 +47,14 @@ static int parseCategory(Label *l, xmlNode *cat, pnError *err) {
     if (ts < 0) return pnErrorSet(err, PN_EINVAL, "unknown category tag set '%s'", tagName);
     const SpifTagSet *t = &s->tagsets[ts];
     if (!strEqualNoCase(type, typeName(t->type)))
-        return pnErrorSet(err, PN_EINVAL, "category '%s' has Type '%s'; the policy says %s", tagName, type,
-                          typeName(t->type));
+        return pnErrorSet(err, PN_EINVAL, "category '%s' has Type '%s'; the policy says %s",
+                          tagName, type, typeName(t->type));
     int n = 0;
     for (xmlNode *v = cat->children; v; v = v->next) {
         if (v->type != XML_ELEMENT_NODE) continue;
         if (!xsIsElement(v, S4774_NS, "GenericValue"))
-            return pnErrorSet(err, PN_EINVAL, "unexpected element '%s' in category '%s'", (const char *)v->name,
-                              tagName);
+            return pnErrorSet(err, PN_EINVAL, "unexpected element '%s' in category '%s'",
+                              (const char *)v->name, tagName);
         char val[64];
         if (xsText(v, val, sizeof(val)) != 0)
             return pnErrorSet(err, PN_EINVAL, "value in category '%s' is too long", tagName);
@@ -60,7 +62,8 @@ static int parseCategory(Label *l, xmlNode *cat, pnError *err) {
         if (k < 0)
             return pnErrorSet(err, PN_EINVAL, "unknown value '%s' in category '%s'", val, tagName);
         int rc = labelAddCat(l, ts, k);
-        if (rc == PN_ELIMIT) return pnErrorSet(err, rc, "label has more than %d category values", LABEL_MAX_VALUES);
+        if (rc == PN_ELIMIT)
+            return pnErrorSet(err, rc, "label has more than %d category values", LABEL_MAX_VALUES);
         if (rc) return pnErrorSet(err, rc, "out of memory");
         n++;
     }
@@ -78,11 +81,13 @@ static int parseInfo(Label *l, xmlNode *info, pnError *err) {
             if (xsAttr(c, "URI", uri, sizeof(uri)) || xsText(c, text, sizeof(text)))
                 return pnErrorSet(err, PN_EINVAL, "PolicyIdentifier too long");
             if (!policyMatches(s, uri, text))
-                return pnErrorSet(err, PN_EINVAL, "unknown policy '%s' (this node enforces %s, urn:oid:%s)",
+                return pnErrorSet(err, PN_EINVAL,
+                                  "unknown policy '%s' (this node enforces %s, urn:oid:%s)",
                                   uri[0] ? uri : text, s->policyName, s->policyId);
             sawPolicy = 1;
         } else if (xsIsElement(c, S4774_NS, "Classification")) {
-            if (xsText(c, text, sizeof(text)) != 0) return pnErrorSet(err, PN_EINVAL, "Classification too long");
+            if (xsText(c, text, sizeof(text)) != 0)
+                return pnErrorSet(err, PN_EINVAL, "Classification too long");
             if (l->cls >= 0) return pnErrorSet(err, PN_EINVAL, "more than one Classification");
             l->cls = spifClass(s, text);
             if (l->cls < 0) l->cls = spifClassPhrase(s, text);
@@ -91,7 +96,8 @@ static int parseInfo(Label *l, xmlNode *info, pnError *err) {
             int rc = parseCategory(l, c, err);
             if (rc) return rc;
         } else {
-            return pnErrorSet(err, PN_EINVAL, "unexpected element '%s' in ConfidentialityInformation",
+            return pnErrorSet(err, PN_EINVAL,
+                              "unexpected element '%s' in ConfidentialityInformation",
                               (const char *)c->name);
         }
     }
@@ -103,7 +109,8 @@ static int parseInfo(Label *l, xmlNode *info, pnError *err) {
 static int parseRoot(Label *l, xmlNode *root, pnError *err) {
     if (!xsIsElement(root, S4774_NS, "originatorConfidentialityLabel") &&
         !xsIsElement(root, S4774_NS, "ConfidentialityLabel"))
-        return pnErrorSet(err, PN_EINVAL, "root element must be originatorConfidentialityLabel in namespace %s",
+        return pnErrorSet(err, PN_EINVAL,
+                          "root element must be originatorConfidentialityLabel in namespace %s",
                           S4774_NS);
     char text[160];
     if (xsAttr(root, "ReviewDateTime", text, sizeof(text)))
@@ -114,17 +121,21 @@ static int parseRoot(Label *l, xmlNode *root, pnError *err) {
     for (xmlNode *c = root->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE) continue;
         if (xsIsElement(c, S4774_NS, "ConfidentialityInformation")) {
-            if (sawInfo++) return pnErrorSet(err, PN_EINVAL, "more than one ConfidentialityInformation");
+            if (sawInfo++)
+                return pnErrorSet(err, PN_EINVAL, "more than one ConfidentialityInformation");
             int rc = parseInfo(l, c, err);
             if (rc) return rc;
         } else if (xsIsElement(c, S4774_NS, "CreationDateTime")) {
             if (xsText(c, text, sizeof(text)) || timeParse(text, &l->created) != 0)
-                return pnErrorSet(err, PN_EINVAL, "CreationDateTime '%s' is not an xs:dateTime", text);
+                return pnErrorSet(err, PN_EINVAL, "CreationDateTime '%s' is not an xs:dateTime",
+                                  text);
         } else if (xsIsElement(c, S4774_NS, "OriginatorID")) {
             if (xsText(c, l->originator, sizeof(l->originator)) != 0)
-                return pnErrorSet(err, PN_EINVAL, "OriginatorID longer than %zu bytes", sizeof(l->originator) - 1);
+                return pnErrorSet(err, PN_EINVAL, "OriginatorID longer than %zu bytes",
+                                  sizeof(l->originator) - 1);
         } else {
-            return pnErrorSet(err, PN_EINVAL, "unexpected element '%s' in the label", (const char *)c->name);
+            return pnErrorSet(err, PN_EINVAL, "unexpected element '%s' in the label",
+                              (const char *)c->name);
         }
     }
     if (!sawInfo) return pnErrorSet(err, PN_EINVAL, "missing ConfidentialityInformation");
@@ -134,7 +145,8 @@ static int parseRoot(Label *l, xmlNode *root, pnError *err) {
 int labelParseXml(Label *l, const char *xml, size_t len, pnError *err) {
     labelFree(l);
     if (len > LABEL_MAX_XML)
-        return pnErrorSet(err, PN_ELIMIT, "label XML is %zu bytes; the limit is %u", len, LABEL_MAX_XML);
+        return pnErrorSet(err, PN_ELIMIT, "label XML is %zu bytes; the limit is %u", len,
+                          LABEL_MAX_XML);
     xmlDocPtr doc = xsParse(xml, len, "label", err);
     if (!doc) return err ? err->code : PN_EINVAL;
     int rc = parseRoot(l, xmlDocGetRootElement(doc), err);
@@ -154,7 +166,8 @@ int labelToXml(const Label *l, pnBuf *out) {
         timeFormat(l->review, t);
         bufPrintf(out, " ReviewDateTime=\"%s\"", t);
     }
-    bufPuts(out, ">\n  <slab:ConfidentialityInformation>\n    <slab:PolicyIdentifier URI=\"urn:oid:");
+    bufPuts(out,
+            ">\n  <slab:ConfidentialityInformation>\n    <slab:PolicyIdentifier URI=\"urn:oid:");
     bufXmlEscape(out, s->policyId);
     bufPuts(out, "\">");
     bufXmlEscape(out, s->policyName);

@@ -23,7 +23,8 @@ void spifInit(Spif *s) {
 }
 
 void spifFree(Spif *s) {
-    for (size_t i = 0; i < s->ntagsets; i++) free(s->tagsets[i].values);
+    for (size_t i = 0; i < s->ntagsets; i++)
+        free(s->tagsets[i].values);
     spifInit(s);
 }
 
@@ -54,8 +55,11 @@ int spifValue(const SpifTagSet *t, const char *name) {
 int spifClearance(const Spif *s, const char *text) {
     static const struct {
         const char *abbr, *name;
-    } abbr[] = {{"NU", "UNCLASSIFIED"}, {"NR", "RESTRICTED"}, {"NC", "CONFIDENTIAL"},
-                {"NS", "SECRET"},       {"CTS", "TOP SECRET"}};
+    } abbr[] = {{"NU", "UNCLASSIFIED"},
+                {"NR", "RESTRICTED"},
+                {"NC", "CONFIDENTIAL"},
+                {"NS", "SECRET"},
+                {"CTS", "TOP SECRET"}};
     for (size_t i = 0; i < sizeof(abbr) / sizeof(abbr[0]); i++)
         if (strEqualNoCase(text, abbr[i].abbr)) return spifClass(s, abbr[i].name);
     int c = spifClass(s, text);
@@ -94,20 +98,26 @@ static int parseClasses(Spif *s, xmlNode *list, pnError *err) {
     for (xmlNode *c = list->children; c; c = c->next) {
         if (!xsIsElement(c, SPIF_NS, "securityClassification")) continue;
         if (s->nclasses >= SPIF_MAX_CLASSES)
-            return pnErrorSet(err, PN_ELIMIT, "SPIF: more than %d classifications", SPIF_MAX_CLASSES);
+            return pnErrorSet(err, PN_ELIMIT, "SPIF: more than %d classifications",
+                              SPIF_MAX_CLASSES);
         SpifClass *k = &s->classes[s->nclasses];
         int ok = 1;
         if (xsAttr(c, "name", k->name, sizeof(k->name)) != 0 || !k->name[0])
-            return pnErrorSet(err, PN_EINVAL, "SPIF: securityClassification without a usable @name");
+            return pnErrorSet(err, PN_EINVAL,
+                              "SPIF: securityClassification without a usable @name");
         k->lacv = (uint32_t)attrNum(c, "lacv", &ok);
         k->hierarchy = (uint32_t)attrNum(c, "hierarchy", &ok);
         if (!ok)
-            return pnErrorSet(err, PN_EINVAL, "SPIF: securityClassification '%s' needs numeric @lacv and @hierarchy", k->name);
+            return pnErrorSet(
+                err, PN_EINVAL,
+                "SPIF: securityClassification '%s' needs numeric @lacv and @hierarchy", k->name);
         if (markingPhrase(c, k->phrase, sizeof(k->phrase), k->name) != 0)
             return pnErrorSet(err, PN_ELIMIT, "SPIF: marking phrase of '%s' too long", k->name);
         for (size_t i = 0; i < s->nclasses; i++)
-            if (strEqualNoCase(s->classes[i].name, k->name) || s->classes[i].hierarchy == k->hierarchy)
-                return pnErrorSet(err, PN_EINVAL, "SPIF: classification '%s' repeats a name or hierarchy", k->name);
+            if (strEqualNoCase(s->classes[i].name, k->name) ||
+                s->classes[i].hierarchy == k->hierarchy)
+                return pnErrorSet(err, PN_EINVAL,
+                                  "SPIF: classification '%s' repeats a name or hierarchy", k->name);
         s->nclasses++;
     }
     if (s->nclasses == 0) return pnErrorSet(err, PN_EINVAL, "SPIF: no securityClassification");
@@ -135,8 +145,10 @@ static int parseQualifier(SpifTagSet *t, xmlNode *mq) {
         /* Marking text is significant to the space: read it raw. */
         xmlChar *txt = xmlNodeGetContent(q);
         int rc = 0;
-        if (strcmp(code, "prefix") == 0) rc = strCopy(t->prefix, sizeof(t->prefix), (char *)txt);
-        else if (strcmp(code, "separator") == 0) rc = strCopy(t->separator, sizeof(t->separator), (char *)txt);
+        if (strcmp(code, "prefix") == 0)
+            rc = strCopy(t->prefix, sizeof(t->prefix), (char *)txt);
+        else if (strcmp(code, "separator") == 0)
+            rc = strCopy(t->separator, sizeof(t->separator), (char *)txt);
         xmlFree(txt);
         if (rc) return -1;
     }
@@ -148,9 +160,11 @@ static int parseTagCategory(Spif *s, SpifTagSet *t, xmlNode *tc, pnError *err) {
     memset(&v, 0, sizeof(v));
     int ok = 1;
     if (xsAttr(tc, "name", v.name, sizeof(v.name)) != 0 || !v.name[0])
-        return pnErrorSet(err, PN_EINVAL, "SPIF: tagCategory in '%s' without a usable @name", t->name);
+        return pnErrorSet(err, PN_EINVAL, "SPIF: tagCategory in '%s' without a usable @name",
+                          t->name);
     v.lacv = (uint32_t)attrNum(tc, "lacv", &ok);
-    if (!ok) return pnErrorSet(err, PN_EINVAL, "SPIF: tagCategory '%s' needs a numeric @lacv", v.name);
+    if (!ok)
+        return pnErrorSet(err, PN_EINVAL, "SPIF: tagCategory '%s' needs a numeric @lacv", v.name);
     if (spifValue(t, v.name) >= 0)
         return pnErrorSet(err, PN_EINVAL, "SPIF: value '%s' repeated in '%s'", v.name, t->name);
     if (markingPhrase(tc, v.phrase, sizeof(v.phrase), v.name) != 0)
@@ -160,12 +174,14 @@ static int parseTagCategory(Spif *s, SpifTagSet *t, xmlNode *tc, pnError *err) {
         char cls[32];
         int k = xsText(e, cls, sizeof(cls)) == 0 ? spifClass(s, cls) : -1;
         if (k < 0)
-            return pnErrorSet(err, PN_EINVAL, "SPIF: '%s' excludes unknown classification '%s'", v.name, cls);
+            return pnErrorSet(err, PN_EINVAL, "SPIF: '%s' excludes unknown classification '%s'",
+                              v.name, cls);
         v.excluded |= 1u << k;
     }
     if (t->type == TAG_RESTRICTIVE) {
         if (s->nrestrictive >= SPIF_MAX_RESTRICTIVE)
-            return pnErrorSet(err, PN_ELIMIT, "SPIF: more than %d restrictive values", SPIF_MAX_RESTRICTIVE);
+            return pnErrorSet(err, PN_ELIMIT, "SPIF: more than %d restrictive values",
+                              SPIF_MAX_RESTRICTIVE);
         v.bit = (uint8_t)s->nrestrictive++;
     }
     if (addValue(t, &v) != PN_OK) return pnErrorSet(err, PN_ENOMEM, "out of memory");
@@ -190,30 +206,38 @@ static int parseTagSet(Spif *s, xmlNode *ts, pnError *err) {
     for (xmlNode *tag = ts->children; tag; tag = tag->next) {
         if (!xsIsElement(tag, SPIF_NS, "securityCategoryTag")) continue;
         if (seenTag++)
-            return pnErrorSet(err, PN_EINVAL, "SPIF: tag set '%s' has more than one securityCategoryTag", t->name);
+            return pnErrorSet(err, PN_EINVAL,
+                              "SPIF: tag set '%s' has more than one securityCategoryTag", t->name);
         char type[32];
         xsAttr(tag, "tagType", type, sizeof(type));
-        if (strEqualNoCase(type, "permissive")) t->type = TAG_PERMISSIVE;
-        else if (strEqualNoCase(type, "restrictive")) t->type = TAG_RESTRICTIVE;
+        if (strEqualNoCase(type, "permissive"))
+            t->type = TAG_PERMISSIVE;
+        else if (strEqualNoCase(type, "restrictive"))
+            t->type = TAG_RESTRICTIVE;
         else if (strEqualNoCase(type, "informative") || strEqualNoCase(type, "enumerated"))
             t->type = TAG_INFORMATIVE;
-        else return pnErrorSet(err, PN_EINVAL, "SPIF: tag set '%s' has unknown tagType '%s'", t->name, type);
+        else
+            return pnErrorSet(err, PN_EINVAL, "SPIF: tag set '%s' has unknown tagType '%s'",
+                              t->name, type);
         for (xmlNode *c = tag->children; c; c = c->next) {
             if (xsIsElement(c, SPIF_NS, "markingQualifier")) {
                 if (parseQualifier(t, c) != 0)
-                    return pnErrorSet(err, PN_ELIMIT, "SPIF: marking qualifier of '%s' too long", t->name);
+                    return pnErrorSet(err, PN_ELIMIT, "SPIF: marking qualifier of '%s' too long",
+                                      t->name);
             } else if (xsIsElement(c, SPIF_NS, "tagCategory")) {
                 int rc = parseTagCategory(s, t, c, err);
                 if (rc) return rc;
             }
         }
     }
-    if (!seenTag) return pnErrorSet(err, PN_EINVAL, "SPIF: tag set '%s' has no securityCategoryTag", t->name);
+    if (!seenTag)
+        return pnErrorSet(err, PN_EINVAL, "SPIF: tag set '%s' has no securityCategoryTag", t->name);
     return PN_OK;
 }
 
 int spifLoadMemory(Spif *s, const char *xml, size_t len, pnError *err) {
-    if (len > SPIF_MAX_FILE) return pnErrorSet(err, PN_ELIMIT, "SPIF larger than %u bytes", SPIF_MAX_FILE);
+    if (len > SPIF_MAX_FILE)
+        return pnErrorSet(err, PN_ELIMIT, "SPIF larger than %u bytes", SPIF_MAX_FILE);
     xmlDocPtr doc = xsParse(xml, len, "SPIF", err);
     if (!doc) return err ? err->code : PN_EINVAL;
     xmlNode *root = xmlDocGetRootElement(doc);
@@ -230,7 +254,9 @@ int spifLoadMemory(Spif *s, const char *xml, size_t len, pnError *err) {
             sawClasses = 1;
         } else if (xsIsElement(c, SPIF_NS, "securityCategoryTagSets")) {
             if (!sawClasses)
-                rc = pnErrorSet(err, PN_EINVAL, "SPIF: securityCategoryTagSets must follow securityClassifications");
+                rc =
+                    pnErrorSet(err, PN_EINVAL,
+                               "SPIF: securityCategoryTagSets must follow securityClassifications");
             for (xmlNode *t = c->children; t && rc == PN_OK; t = t->next)
                 if (xsIsElement(t, SPIF_NS, "securityCategoryTagSet")) rc = parseTagSet(s, t, err);
         }
@@ -251,7 +277,8 @@ int spifLoadFile(Spif *s, const char *path, pnError *err) {
     char *text;
     size_t len;
     int fr = fileRead(path, SPIF_MAX_FILE, &text, &len);
-    if (fr == -2) return pnErrorSet(err, PN_ELIMIT, "%s: larger than %u bytes", path, SPIF_MAX_FILE);
+    if (fr == -2)
+        return pnErrorSet(err, PN_ELIMIT, "%s: larger than %u bytes", path, SPIF_MAX_FILE);
     if (fr != 0) return pnErrorSet(err, PN_EIO, "%s: cannot read the security policy", path);
     int rc = spifLoadMemory(s, text, len, err);
     free(text);
@@ -266,11 +293,15 @@ int spifBindRegistry(Spif *s, const Registry *r, pnError *err) {
         for (size_t k = 0; k < t->nvalues; k++) {
             SpifValue *v = &t->values[k];
             int g = registryGroup(r, v->name), n = registryNation(r, v->name);
-            if (g >= 0) v->targetKind = TARGET_GROUP, v->target = (uint16_t)g;
-            else if (n >= 0) v->targetKind = TARGET_NATION, v->target = (uint16_t)n;
+            if (g >= 0)
+                v->targetKind = TARGET_GROUP, v->target = (uint16_t)g;
+            else if (n >= 0)
+                v->targetKind = TARGET_NATION, v->target = (uint16_t)n;
             else
-                return pnErrorSet(err, PN_EINVAL, "policy value '%s' of '%s' names no nation or framework in the registry",
-                                  v->name, t->name);
+                return pnErrorSet(
+                    err, PN_EINVAL,
+                    "policy value '%s' of '%s' names no nation or framework in the registry",
+                    v->name, t->name);
         }
     }
     if (s->releaseTagSet < 0) return PN_OK;

@@ -42,35 +42,35 @@ typedef struct SpifClass {
 } SpifClass;
 
 typedef struct SpifValue {
-    char name[48];     /* GenericValue text: SWE, ATOMAL */
-    char phrase[64];   /* marking phrase */
+    char name[48];   /* GenericValue text: SWE, ATOMAL */
+    char phrase[64]; /* marking phrase */
     uint32_t lacv;
     uint32_t excluded; /* bit c set: not allowed at classification index c */
     uint8_t bit;       /* restrictive values: bit in the caveat mask */
     uint8_t targetKind;
-    uint16_t target;   /* nation or group index */
+    uint16_t target; /* nation or group index */
 } SpifValue;
 
 typedef struct SpifTagSet {
-    char name[48];   /* Category @TagName: "Releasable To" */
+    char name[48]; /* Category @TagName: "Releasable To" */
     char id[160];
     TagType type;
-    char prefix[32];    /* marking qualifier prefix: "REL TO " */
-    char separator[8];  /* between values: ", " */
+    char prefix[32];   /* marking qualifier prefix: "REL TO " */
+    char separator[8]; /* between values: ", " */
     SpifValue *values;
     size_t nvalues;
     size_t capvalues;
 } SpifTagSet;
 
 typedef struct Spif {
-    char policyName[32]; /* NATO */
-    char policyId[64];   /* 1.3.26.1.3.1 */
+    char policyName[32];                 /* NATO */
+    char policyId[64];                   /* 1.3.26.1.3.1 */
     SpifClass classes[SPIF_MAX_CLASSES]; /* sorted by hierarchy, lowest first */
     size_t nclasses;
     SpifTagSet tagsets[SPIF_MAX_TAGSETS];
     size_t ntagsets;
-    int nrestrictive;    /* restrictive values numbered 0..nrestrictive-1 */
-    int releaseTagSet;   /* the permissive set communities are added to, or -1 */
+    int nrestrictive;  /* restrictive values numbered 0..nrestrictive-1 */
+    int releaseTagSet; /* the permissive set communities are added to, or -1 */
 } Spif;
 
 /* Zero s.  Always pair with spifFree(). */
@@ -96,7 +96,7 @@ int spifLoadFile(Spif *s, const char *path, pnError *err);
 int spifBindRegistry(Spif *s, const Registry *r, pnError *err);
 
 /* Lookups (case-insensitive); each returns an index or -1. */
-int spifClass(const Spif *s, const char *name);       /* by name: SECRET */
+int spifClass(const Spif *s, const char *name);         /* by name: SECRET */
 int spifClassPhrase(const Spif *s, const char *phrase); /* by phrase: NATO SECRET */
 int spifTagSet(const Spif *s, const char *name);
 int spifValue(const SpifTagSet *t, const char *name);

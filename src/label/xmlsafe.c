@@ -18,7 +18,8 @@ static void xmlDescribe(xmlParserCtxtPtr ctx, char *out, size_t cap) {
     }
     snprintf(out, cap, "line %d: %s", e->line, e->message);
     size_t n = strlen(out);
-    while (n && (out[n - 1] == '\n' || out[n - 1] == ' ')) out[--n] = '\0';
+    while (n && (out[n - 1] == '\n' || out[n - 1] == ' '))
+        out[--n] = '\0';
 }
 
 /* A DOCTYPE anywhere before the root is refused before libxml2 reads its
@@ -76,7 +77,8 @@ int xsIsElement(const xmlNode *node, const char *ns, const char *name) {
 }
 
 xmlNode *xsNextElement(xmlNode *node) {
-    while (node && node->type != XML_ELEMENT_NODE) node = node->next;
+    while (node && node->type != XML_ELEMENT_NODE)
+        node = node->next;
     return node;
 }
 
@@ -94,9 +96,11 @@ int xsText(const xmlNode *node, char *dst, size_t cap) {
     dst[0] = '\0';
     if (!v) return 0;
     const char *s = (const char *)v;
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
     size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r')) n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        n--;
     int rc = 0;
     if (n >= cap) {
         n = cap - 1;

@@ -17,9 +17,12 @@ void decideLabelCompile(const Label *l, DecideLabel *out) {
     for (size_t i = 0; i < l->ncats; i++) {
         const SpifTagSet *t = &s->tagsets[l->cats[i].tagset];
         const SpifValue *v = &t->values[l->cats[i].value];
-        if (t->type == TAG_RESTRICTIVE) out->caveats |= 1ULL << v->bit;
-        else if (t->type == TAG_PERMISSIVE && v->targetKind == TARGET_NATION) NationSetAdd(&out->nations, v->target);
-        else if (t->type == TAG_PERMISSIVE && v->targetKind == TARGET_GROUP) GroupSetAdd(&out->groups, v->target);
+        if (t->type == TAG_RESTRICTIVE)
+            out->caveats |= 1ULL << v->bit;
+        else if (t->type == TAG_PERMISSIVE && v->targetKind == TARGET_NATION)
+            NationSetAdd(&out->nations, v->target);
+        else if (t->type == TAG_PERMISSIVE && v->targetKind == TARGET_GROUP)
+            GroupSetAdd(&out->groups, v->target);
     }
 }
 
@@ -34,7 +37,8 @@ static Decision whyNotReleasable(const Principal *p, const DecideLabel *l, int32
         if (!w) continue;
         unsigned g = (unsigned)(k * 64 + __builtin_ctzll(w));
         d.detail = (uint16_t)g;
-        d.reason = registryFirstDay(p->reg, (int)g, p->nation) > day ? DENY_NOT_YET_MEMBER : DENY_NO_LONGER_MEMBER;
+        d.reason = registryFirstDay(p->reg, (int)g, p->nation) > day ? DENY_NOT_YET_MEMBER
+                                                                     : DENY_NO_LONGER_MEMBER;
         return d;
     }
     return d;
@@ -56,11 +60,13 @@ Decision decide(const Principal *p, const DecideLabel *l, int64_t at) {
     int32_t day = dayOfTime(at);
     const RegTimelineEntry *e = registryAt(r, p->nation, day);
     if (r->owner >= 0 && GroupSetHas(&e->groups, (unsigned)r->owner)) return d; /* an ally */
-    int releasable = NationSetHas(&l->nations, p->nation) || GroupSetIntersects(&l->groups, &e->groups);
+    int releasable =
+        NationSetHas(&l->nations, p->nation) || GroupSetIntersects(&l->groups, &e->groups);
     if (!releasable && GroupSetIntersects(&l->groups, &p->cois)) {
         /* Communities assigned to the principal count while they are open. */
         const GroupSet *open = registryOpenAt(r, day);
-        for (int k = 0; k < PN_MAX_GROUPS / 64; k++) releasable |= (l->groups.w[k] & p->cois.w[k] & open->w[k]) != 0;
+        for (int k = 0; k < PN_MAX_GROUPS / 64; k++)
+            releasable |= (l->groups.w[k] & p->cois.w[k] & open->w[k]) != 0;
     }
     if (!releasable) return whyNotReleasable(p, l, day);
     if (!l->lowest && !(e->flags & REG_F_SECURITY)) d.reason = DENY_NO_AGREEMENT;
@@ -78,7 +84,8 @@ static const char *const reasonText[DECIDE_NREASONS] = {
 };
 
 static const char *const reasonCode[DECIDE_NREASONS] = {
-    "allow", "clearance", "caveat", "not_releasable", "not_yet_member", "no_longer_member", "no_agreement",
+    "allow",          "clearance",        "caveat",       "not_releasable",
+    "not_yet_member", "no_longer_member", "no_agreement",
 };
 
 const char *decideReasonText(DecideReason r) {
@@ -118,10 +125,11 @@ void decideExplain(const Decision *d, const Principal *p, const Spif *s, char *b
         int32_t first = registryFirstDay(r, d->detail, p->nation);
         dateFormat(first, day);
         if (d->reason == DENY_NOT_YET_MEMBER)
-            snprintf(buf, cap, "framework membership not yet valid on that date (%s in %s from %s)", code,
-                     r->groups[d->detail].id, day);
+            snprintf(buf, cap, "framework membership not yet valid on that date (%s in %s from %s)",
+                     code, r->groups[d->detail].id, day);
         else
-            snprintf(buf, cap, "framework membership no longer valid on that date (%s no longer in %s)", code,
+            snprintf(buf, cap,
+                     "framework membership no longer valid on that date (%s no longer in %s)", code,
                      r->groups[d->detail].id);
         break;
     }
@@ -129,26 +137,31 @@ void decideExplain(const Decision *d, const Principal *p, const Spif *s, char *b
         snprintf(buf, cap, "no security agreement (%s has none with %s on that date)", code,
                  r->owner >= 0 ? r->groups[r->owner].id : "the policy owner");
         break;
-    default: snprintf(buf, cap, "%s", decideReasonText(d->reason));
+    default:
+        snprintf(buf, cap, "%s", decideReasonText(d->reason));
     }
 }
 
 /* ---- principals -------------------------------------------------------- */
 
 int principalCompile(Principal *p, const char *name, const char *nation, const char *clearance,
-                     const char *const *cois, size_t ncois, const char *const *caveats, size_t ncaveats,
-                     const Registry *r, const Spif *s, pnError *err) {
+                     const char *const *cois, size_t ncois, const char *const *caveats,
+                     size_t ncaveats, const Registry *r, const Spif *s, pnError *err) {
     memset(p, 0, sizeof(*p));
     p->reg = r;
     if (name && strCopy(p->name, sizeof(p->name), name) != 0)
-        return pnErrorSet(err, PN_EINVAL, "principal name longer than %zu bytes", sizeof(p->name) - 1);
+        return pnErrorSet(err, PN_EINVAL, "principal name longer than %zu bytes",
+                          sizeof(p->name) - 1);
     if (!nation || !nation[0]) return pnErrorSet(err, PN_EINVAL, "principal has no nation");
     int n = registryNation(r, nation);
     if (n < 0) return pnErrorSet(err, PN_EINVAL, "unknown nation or framework '%s'", nation);
     p->nation = (uint16_t)n;
-    if (!clearance || !clearance[0]) return pnErrorSet(err, PN_EINVAL, "principal has no clearance");
+    if (!clearance || !clearance[0])
+        return pnErrorSet(err, PN_EINVAL, "principal has no clearance");
     int c = spifClearance(s, clearance);
-    if (c < 0) return pnErrorSet(err, PN_EINVAL, "unknown clearance '%s' (use NU, NR, NC, NS or CTS)", clearance);
+    if (c < 0)
+        return pnErrorSet(err, PN_EINVAL, "unknown clearance '%s' (use NU, NR, NC, NS or CTS)",
+                          clearance);
     p->clearance = (uint8_t)c;
     for (size_t i = 0; i < ncois; i++) {
         int g = registryGroup(r, cois[i]);
@@ -183,30 +196,40 @@ static int splitList(char *v, const char **list) {
 
 int principalParse(Principal *p, const char *text, const Registry *r, const Spif *s, pnError *err) {
     char buf[1024];
-    if (strCopy(buf, sizeof(buf), text) != 0) return pnErrorSet(err, PN_EINVAL, "principal description too long");
+    if (strCopy(buf, sizeof(buf), text) != 0)
+        return pnErrorSet(err, PN_EINVAL, "principal description too long");
     const char *name = NULL, *nation = NULL, *clearance = NULL;
     const char *cois[PRINCIPAL_MAX_LIST], *caveats[PRINCIPAL_MAX_LIST];
     int ncois = 0, ncaveats = 0;
     char *save = NULL;
     for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-        while (*kv == ' ') kv++;
+        while (*kv == ' ')
+            kv++;
         char *eq = strchr(kv, '=');
         if (!eq) return pnErrorSet(err, PN_EINVAL, "principal part '%s' is not key=value", kv);
         *eq = '\0';
         char *v = eq + 1;
-        if (strEqualNoCase(kv, "nation")) nation = v;
-        else if (strEqualNoCase(kv, "clearance")) clearance = v;
-        else if (strEqualNoCase(kv, "name")) name = v;
+        if (strEqualNoCase(kv, "nation"))
+            nation = v;
+        else if (strEqualNoCase(kv, "clearance"))
+            clearance = v;
+        else if (strEqualNoCase(kv, "name"))
+            name = v;
         else if (strEqualNoCase(kv, "coi") || strEqualNoCase(kv, "cois")) {
             int k = splitList(v, cois + ncois);
-            if (k < 0 || ncois + k > PRINCIPAL_MAX_LIST) return pnErrorSet(err, PN_ELIMIT, "too many communities");
+            if (k < 0 || ncois + k > PRINCIPAL_MAX_LIST)
+                return pnErrorSet(err, PN_ELIMIT, "too many communities");
             ncois += k;
         } else if (strEqualNoCase(kv, "caveat") || strEqualNoCase(kv, "caveats")) {
             int k = splitList(v, caveats + ncaveats);
-            if (k < 0 || ncaveats + k > PRINCIPAL_MAX_LIST) return pnErrorSet(err, PN_ELIMIT, "too many caveats");
+            if (k < 0 || ncaveats + k > PRINCIPAL_MAX_LIST)
+                return pnErrorSet(err, PN_ELIMIT, "too many caveats");
             ncaveats += k;
         } else
-            return pnErrorSet(err, PN_EINVAL, "unknown principal attribute '%s' (use nation, clearance, coi, caveat, name)", kv);
+            return pnErrorSet(
+                err, PN_EINVAL,
+                "unknown principal attribute '%s' (use nation, clearance, coi, caveat, name)", kv);
     }
-    return principalCompile(p, name, nation, clearance, cois, (size_t)ncois, caveats, (size_t)ncaveats, r, s, err);
+    return principalCompile(p, name, nation, clearance, cois, (size_t)ncois, caveats,
+                            (size_t)ncaveats, r, s, err);
 }

@@ -60,10 +60,10 @@ typedef struct Principal {
 /* A label reduced to what decide() reads.  Built by decideLabelCompile(). */
 typedef struct DecideLabel {
     uint8_t cls;
-    uint8_t lowest;     /* cls == lowest: no security agreement needed */
-    uint64_t caveats;   /* restrictive values required */
-    NationSet nations;  /* permissive values naming nations */
-    GroupSet groups;    /* permissive values naming frameworks/communities */
+    uint8_t lowest;    /* cls == lowest: no security agreement needed */
+    uint64_t caveats;  /* restrictive values required */
+    NationSet nations; /* permissive values naming nations */
+    GroupSet groups;   /* permissive values naming frameworks/communities */
 } DecideLabel;
 
 typedef struct Decision {
@@ -85,8 +85,8 @@ int principalParse(Principal *p, const char *text, const Registry *r, const Spif
 
 /* Build a principal from its parts (names are looked up; same errors). */
 int principalCompile(Principal *p, const char *name, const char *nation, const char *clearance,
-                     const char *const *cois, size_t ncois, const char *const *caveats, size_t ncaveats,
-                     const Registry *r, const Spif *s, pnError *err);
+                     const char *const *cois, size_t ncois, const char *const *caveats,
+                     size_t ncaveats, const Registry *r, const Spif *s, pnError *err);
 
 /* The decision for principal p, label l, at instant `at` (seconds). */
 Decision decide(const Principal *p, const DecideLabel *l, int64_t at);

@@ -30,8 +30,10 @@ static void timelineFree(RegTimeline *t) {
 }
 
 void registryFree(Registry *r) {
-    for (size_t i = 0; i < r->ngroups; i++) free(r->groups[i].members);
-    for (size_t i = 0; i < PN_MAX_NATIONS; i++) timelineFree(&r->timeline[i]);
+    for (size_t i = 0; i < r->ngroups; i++)
+        free(r->groups[i].members);
+    for (size_t i = 0; i < PN_MAX_NATIONS; i++)
+        timelineFree(&r->timeline[i]);
     timelineFree(&r->open);
     free(r->agreements);
     registryInit(r);
@@ -59,9 +61,11 @@ static int jsonField(json_t *obj, const char *key, char *dst, size_t cap, int re
         if (!required) return PN_OK;
         return pnErrorSet(err, PN_EINVAL, "%s: missing \"%s\"", where, key);
     }
-    if (!json_is_string(v)) return pnErrorSet(err, PN_EINVAL, "%s: \"%s\" must be a string", where, key);
+    if (!json_is_string(v))
+        return pnErrorSet(err, PN_EINVAL, "%s: \"%s\" must be a string", where, key);
     if (strCopy(dst, cap, json_string_value(v)) != 0)
-        return pnErrorSet(err, PN_ELIMIT, "%s: \"%s\" is longer than %zu bytes", where, key, cap - 1);
+        return pnErrorSet(err, PN_ELIMIT, "%s: \"%s\" is longer than %zu bytes", where, key,
+                          cap - 1);
     return PN_OK;
 }
 
@@ -97,7 +101,8 @@ static void jsonSources(json_t *doc, char *dst, size_t cap) {
 static int loadNations(Registry *r, json_t *arr, const char *file, pnError *err) {
     size_t i;
     json_t *n;
-    if (!json_is_array(arr)) return pnErrorSet(err, PN_EINVAL, "%s: \"nations\" must be an array", file);
+    if (!json_is_array(arr))
+        return pnErrorSet(err, PN_EINVAL, "%s: \"nations\" must be an array", file);
     json_array_foreach(arr, i, n) {
         char where[160];
         snprintf(where, sizeof(where), "%s: nations[%zu]", file, i);
@@ -113,9 +118,12 @@ static int loadNations(Registry *r, json_t *arr, const char *file, pnError *err)
         strUpper(nat->code);
         if (registryNation(r, nat->code) >= 0)
             return pnErrorSet(err, PN_EINVAL, "%s: duplicate nation '%s'", where, nat->code);
-        if (strcmp(kind, "nation") == 0) nat->kind = REG_NATION;
-        else if (strcmp(kind, "organisation") == 0) nat->kind = REG_ORGANISATION;
-        else return pnErrorSet(err, PN_EINVAL, "%s: kind must be nation or organisation", where);
+        if (strcmp(kind, "nation") == 0)
+            nat->kind = REG_NATION;
+        else if (strcmp(kind, "organisation") == 0)
+            nat->kind = REG_ORGANISATION;
+        else
+            return pnErrorSet(err, PN_EINVAL, "%s: kind must be nation or organisation", where);
         r->nnations++;
     }
     return PN_OK;
@@ -124,7 +132,8 @@ static int loadNations(Registry *r, json_t *arr, const char *file, pnError *err)
 static int loadMembers(Registry *r, RegGroup *g, json_t *arr, const char *file, pnError *err) {
     size_t i;
     json_t *m;
-    if (!json_is_array(arr)) return pnErrorSet(err, PN_EINVAL, "%s: \"members\" must be an array", file);
+    if (!json_is_array(arr))
+        return pnErrorSet(err, PN_EINVAL, "%s: \"members\" must be an array", file);
     g->members = calloc(json_array_size(arr) + 1, sizeof(RegMembership));
     if (!g->members) return pnErrorSet(err, PN_ENOMEM, "out of memory");
     json_array_foreach(arr, i, m) {
@@ -164,7 +173,8 @@ static int loadGroup(Registry *r, json_t *doc, int kind, const char *file, Union
     snprintf(where, sizeof(where), "%s: %s", file, g->id);
     for (const char *p = g->id; *p; p++)
         if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
-            return pnErrorSet(err, PN_EINVAL, "%s: id may hold only letters, digits, '-' and '_'", where);
+            return pnErrorSet(err, PN_EINVAL, "%s: id may hold only letters, digits, '-' and '_'",
+                              where);
     if (registryGroup(r, g->id) >= 0)
         return pnErrorSet(err, PN_EINVAL, "%s: duplicate framework or community id", where);
     if ((rc = jsonField(doc, "name", g->name, sizeof(g->name), 1, where, err)) ||
@@ -174,7 +184,8 @@ static int loadGroup(Registry *r, json_t *doc, int kind, const char *file, Union
         (rc = jsonDate(doc, "from", PN_DAY_NONE, 0, &g->established, where, err)))
         return rc;
     if ((rc = jsonDate(doc, "closed", PN_DAY_NEVER, 0, &g->closed, where, err))) return rc;
-    if (g->closed == PN_DAY_NEVER && (rc = jsonDate(doc, "to", PN_DAY_NEVER, 0, &g->closed, where, err)))
+    if (g->closed == PN_DAY_NEVER &&
+        (rc = jsonDate(doc, "to", PN_DAY_NEVER, 0, &g->closed, where, err)))
         return rc;
     jsonSources(doc, g->sources, sizeof(g->sources));
     json_t *u = json_object_get(doc, "union_of"), *v;
@@ -194,8 +205,10 @@ static int loadGroup(Registry *r, json_t *doc, int kind, const char *file, Union
 static int loadAgreements(Registry *r, json_t *arr, const char *file, pnError *err) {
     size_t i;
     json_t *a;
-    if (!json_is_array(arr)) return pnErrorSet(err, PN_EINVAL, "%s: \"agreements\" must be an array", file);
-    RegAgreement *na = realloc(r->agreements, (r->nagreements + json_array_size(arr) + 1) * sizeof(*na));
+    if (!json_is_array(arr))
+        return pnErrorSet(err, PN_EINVAL, "%s: \"agreements\" must be an array", file);
+    RegAgreement *na =
+        realloc(r->agreements, (r->nagreements + json_array_size(arr) + 1) * sizeof(*na));
     if (!na) return pnErrorSet(err, PN_ENOMEM, "out of memory");
     r->agreements = na;
     json_array_foreach(arr, i, a) {
@@ -210,12 +223,16 @@ static int loadAgreements(Registry *r, json_t *arr, const char *file, pnError *e
             (rc = jsonDate(a, "to", PN_DAY_NEVER, 0, &ag->to, where, err)) ||
             (rc = jsonField(a, "note", ag->note, sizeof(ag->note), 0, where, err)))
             return rc;
-        if (strcmp(type, "security") == 0) ag->type = REG_AGREEMENT_SECURITY;
-        else if (strcmp(type, "sharing") == 0) ag->type = REG_AGREEMENT_SHARING;
-        else return pnErrorSet(err, PN_EINVAL, "%s: type must be security or sharing", where);
+        if (strcmp(type, "security") == 0)
+            ag->type = REG_AGREEMENT_SECURITY;
+        else if (strcmp(type, "sharing") == 0)
+            ag->type = REG_AGREEMENT_SHARING;
+        else
+            return pnErrorSet(err, PN_EINVAL, "%s: type must be security or sharing", where);
         json_t *parties = json_object_get(a, "parties"), *p;
         size_t k;
-        if (!json_is_array(parties) || json_array_size(parties) < 2 || json_array_size(parties) > 32)
+        if (!json_is_array(parties) || json_array_size(parties) < 2 ||
+            json_array_size(parties) > 32)
             return pnErrorSet(err, PN_EINVAL, "%s: \"parties\" must list 2 to 32 codes", where);
         json_array_foreach(parties, k, p) {
             int n = json_is_string(p) ? registryNation(r, json_string_value(p)) : -1;
@@ -246,23 +263,28 @@ typedef struct {
 
 static int loadDoc(Registry *r, json_t *doc, const char *name, Pending *pend, pnError *err) {
     switch (docPass(doc)) {
-    case 0: return loadNations(r, json_object_get(doc, "nations"), name, err);
-    case 1: return loadGroup(r, doc, REG_FRAMEWORK, name, &pend->u[r->ngroups], err);
+    case 0:
+        return loadNations(r, json_object_get(doc, "nations"), name, err);
+    case 1:
+        return loadGroup(r, doc, REG_FRAMEWORK, name, &pend->u[r->ngroups], err);
     case 2: {
         size_t i;
         json_t *c, *arr = json_object_get(doc, "communities");
-        if (!json_is_array(arr)) return pnErrorSet(err, PN_EINVAL, "%s: \"communities\" must be an array", name);
+        if (!json_is_array(arr))
+            return pnErrorSet(err, PN_EINVAL, "%s: \"communities\" must be an array", name);
         json_array_foreach(arr, i, c) {
             int rc = loadGroup(r, c, REG_COMMUNITY, name, &pend->u[r->ngroups], err);
             if (rc) return rc;
         }
         return PN_OK;
     }
-    case 3: return loadAgreements(r, json_object_get(doc, "agreements"), name, err);
+    case 3:
+        return loadAgreements(r, json_object_get(doc, "agreements"), name, err);
     default:
         return pnErrorSet(err, PN_EINVAL,
                           "%s: not a registry file (expected \"nations\", \"members\", "
-                          "\"union_of\", \"communities\" or \"agreements\")", name);
+                          "\"union_of\", \"communities\" or \"agreements\")",
+                          name);
     }
 }
 
@@ -406,7 +428,8 @@ static int dayCmp(const void *a, const void *b) {
 /* Sorted unique change days plus PN_DAY_NONE first; caller frees. */
 static int32_t *changeDays(const Registry *r, int nation, size_t *n) {
     size_t cap = 8 + 2 * r->ngroups + 2 * r->nagreements;
-    for (size_t g = 0; g < r->ngroups; g++) cap += 3 * r->groups[g].nmembers;
+    for (size_t g = 0; g < r->ngroups; g++)
+        cap += 3 * r->groups[g].nmembers;
     int32_t *d = malloc(cap * sizeof(*d));
     if (!d) return NULL;
     size_t k = 0;
@@ -464,7 +487,8 @@ static int buildTimeline(const Registry *r, int nation, RegTimeline *t) {
 
 int registryCompile(Registry *r, pnError *err) {
     r->owner = registryGroup(r, "NATO");
-    for (size_t i = 0; i < PN_MAX_NATIONS; i++) timelineFree(&r->timeline[i]);
+    for (size_t i = 0; i < PN_MAX_NATIONS; i++)
+        timelineFree(&r->timeline[i]);
     timelineFree(&r->open);
     for (size_t i = 0; i < r->nnations; i++)
         if (buildTimeline(r, (int)i, &r->timeline[i]) != PN_OK)
@@ -478,8 +502,10 @@ static const RegTimelineEntry *timelineAt(const RegTimeline *t, int32_t day) {
     size_t lo = 0, hi = t->n;
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
-        if (t->e[mid].from <= day) lo = mid;
-        else hi = mid;
+        if (t->e[mid].from <= day)
+            lo = mid;
+        else
+            hi = mid;
     }
     return &t->e[lo];
 }
@@ -495,7 +521,8 @@ const GroupSet *registryOpenAt(const Registry *r, int32_t day) {
 int registryMembersAt(const Registry *r, int group, int32_t day, NationSet *out) {
     memset(out, 0, sizeof(*out));
     for (size_t n = 0; n < r->nnations; n++)
-        if (r->nations[n].kind == REG_NATION && GroupSetHas(&registryAt(r, (int)n, day)->groups, (unsigned)group))
+        if (r->nations[n].kind == REG_NATION &&
+            GroupSetHas(&registryAt(r, (int)n, day)->groups, (unsigned)group))
             NationSetAdd(out, (unsigned)n);
     return NationSetCount(out);
 }

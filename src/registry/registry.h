@@ -32,9 +32,9 @@ enum { REG_AGREEMENT_SECURITY = 0, REG_AGREEMENT_SHARING = 1 };
 #define REG_F_SECURITY 1u
 
 typedef struct RegNation {
-    char code[8];   /* ISO 3166-1 alpha-3, or an organisation such as NATO */
+    char code[8]; /* ISO 3166-1 alpha-3, or an organisation such as NATO */
     char name[80];
-    int kind;       /* REG_NATION or REG_ORGANISATION */
+    int kind; /* REG_NATION or REG_ORGANISATION */
 } RegNation;
 
 /* One spell of membership: member on days from <= d < min(to, suspended). */
@@ -47,9 +47,9 @@ typedef struct RegMembership {
 } RegMembership;
 
 typedef struct RegGroup {
-    char id[40];   /* NATO, PFP, EX-NORDIC-RESPONSE ... (upper case) */
+    char id[40]; /* NATO, PFP, EX-NORDIC-RESPONSE ... (upper case) */
     char name[96];
-    int kind;      /* REG_FRAMEWORK or REG_COMMUNITY */
+    int kind; /* REG_FRAMEWORK or REG_COMMUNITY */
     int32_t established;
     int32_t closed; /* exclusive; PN_DAY_NEVER when open */
     RegMembership *members;
@@ -77,7 +77,7 @@ typedef struct RegTimelineEntry {
 typedef struct RegTimeline {
     RegTimelineEntry *e; /* sorted by from; e[0].from is PN_DAY_NONE */
     size_t n;
-    GroupSet ever;       /* every group the nation was ever in */
+    GroupSet ever; /* every group the nation was ever in */
 } RegTimeline;
 
 typedef struct Registry {
@@ -87,9 +87,9 @@ typedef struct Registry {
     size_t ngroups;
     RegAgreement *agreements;
     size_t nagreements;
-    int owner;                   /* group index of the policy owner (NATO) or -1 */
+    int owner; /* group index of the policy owner (NATO) or -1 */
     RegTimeline timeline[PN_MAX_NATIONS];
-    RegTimeline open;            /* groups that exist (established..closed) per day */
+    RegTimeline open; /* groups that exist (established..closed) per day */
 } Registry;
 
 /* Zero r.  Always pair with registryFree(). */

@@ -13,7 +13,8 @@ static const char *verdict(const char *who, const char *marking, const char *whe
     Principal p;
     Label l;
     pnError err = {0};
-    if (principalParse(&p, who, &F->reg, &F->spif, &err) != PN_OK) fail_msg("principal: %s", err.msg);
+    if (principalParse(&p, who, &F->reg, &F->spif, &err) != PN_OK)
+        fail_msg("principal: %s", err.msg);
     labelInit(&l, &F->spif);
     if (labelParseMarking(&l, marking, &err) != PN_OK) fail_msg("label: %s", err.msg);
     DecideLabel dl;
@@ -24,57 +25,87 @@ static const char *verdict(const char *who, const char *marking, const char *whe
 
 static void test_alliance_dates(void **state) {
     (void)state;
-    assert_string_equal(verdict("nation=SWE,clearance=NS", "NATO SECRET REL TO NATO", "2023-06-01"), "not_yet_member");
-    assert_string_equal(verdict("nation=SWE,clearance=NS", "NATO SECRET REL TO NATO", "2024-06-01"), "allow");
-    assert_string_equal(verdict("nation=SWE,clearance=NS", "NATO SECRET REL TO NATO", "2024-03-06T23:59:59Z"),
+    assert_string_equal(verdict("nation=SWE,clearance=NS", "NATO SECRET REL TO NATO", "2023-06-01"),
                         "not_yet_member");
-    assert_string_equal(verdict("nation=SWE,clearance=NS", "NATO SECRET REL TO NATO", "2024-03-07T00:00:00Z"), "allow");
-    assert_string_equal(verdict("nation=FIN,clearance=NS", "NATO SECRET", "2023-04-03"), "not_releasable");
+    assert_string_equal(verdict("nation=SWE,clearance=NS", "NATO SECRET REL TO NATO", "2024-06-01"),
+                        "allow");
+    assert_string_equal(
+        verdict("nation=SWE,clearance=NS", "NATO SECRET REL TO NATO", "2024-03-06T23:59:59Z"),
+        "not_yet_member");
+    assert_string_equal(
+        verdict("nation=SWE,clearance=NS", "NATO SECRET REL TO NATO", "2024-03-07T00:00:00Z"),
+        "allow");
+    assert_string_equal(verdict("nation=FIN,clearance=NS", "NATO SECRET", "2023-04-03"),
+                        "not_releasable");
     assert_string_equal(verdict("nation=FIN,clearance=NS", "NATO SECRET", "2023-04-04"), "allow");
     /* Without a release category: alliance members only, NU included. */
-    assert_string_equal(verdict("nation=UKR,clearance=CTS", "NATO UNCLASSIFIED", "2026-11-23"), "not_releasable");
-    assert_string_equal(verdict("nation=USA,clearance=NU", "NATO UNCLASSIFIED", "2026-11-23"), "allow");
-    /* Naming NATO changes nothing for allies or others. */
-    assert_string_equal(verdict("nation=UKR,clearance=NS", "NATO SECRET REL TO NATO", "2026-11-23"), "not_releasable");
-    assert_string_equal(verdict("nation=UKR,clearance=NC", "NATO CONFIDENTIAL REL TO NATO, UKR", "2026-11-23"), "allow");
-    assert_string_equal(verdict("nation=UKR,clearance=NC", "NATO CONFIDENTIAL REL TO USA, GBR, UKR", "2026-11-23"),
+    assert_string_equal(verdict("nation=UKR,clearance=CTS", "NATO UNCLASSIFIED", "2026-11-23"),
+                        "not_releasable");
+    assert_string_equal(verdict("nation=USA,clearance=NU", "NATO UNCLASSIFIED", "2026-11-23"),
                         "allow");
+    /* Naming NATO changes nothing for allies or others. */
+    assert_string_equal(verdict("nation=UKR,clearance=NS", "NATO SECRET REL TO NATO", "2026-11-23"),
+                        "not_releasable");
+    assert_string_equal(
+        verdict("nation=UKR,clearance=NC", "NATO CONFIDENTIAL REL TO NATO, UKR", "2026-11-23"),
+        "allow");
+    assert_string_equal(
+        verdict("nation=UKR,clearance=NC", "NATO CONFIDENTIAL REL TO USA, GBR, UKR", "2026-11-23"),
+        "allow");
     /* The alliance as an organisation is always inside it. */
-    assert_string_equal(verdict("nation=NATO,clearance=CTS", "COSMIC TOP SECRET", "2026-11-23"), "allow");
+    assert_string_equal(verdict("nation=NATO,clearance=CTS", "COSMIC TOP SECRET", "2026-11-23"),
+                        "allow");
 }
 
 static void test_clearance_and_caveats(void **state) {
     (void)state;
-    assert_string_equal(verdict("nation=USA,clearance=NC", "NATO SECRET", "2026-11-23"), "clearance");
+    assert_string_equal(verdict("nation=USA,clearance=NC", "NATO SECRET", "2026-11-23"),
+                        "clearance");
     assert_string_equal(verdict("nation=USA,clearance=NS", "NATO SECRET", "2026-11-23"), "allow");
-    assert_string_equal(verdict("nation=DEU,clearance=CTS", "COSMIC TOP SECRET ATOMAL", "2026-11-23"), "caveat");
-    assert_string_equal(verdict("nation=DEU,clearance=CTS,caveat=ATOMAL", "COSMIC TOP SECRET ATOMAL", "2026-11-23"),
-                        "allow");
-    assert_string_equal(verdict("nation=DEU,clearance=CTS,caveat=ATOMAL", "NATO SECRET ATOMAL CRYPTO", "2026-11-23"),
+    assert_string_equal(
+        verdict("nation=DEU,clearance=CTS", "COSMIC TOP SECRET ATOMAL", "2026-11-23"), "caveat");
+    assert_string_equal(
+        verdict("nation=DEU,clearance=CTS,caveat=ATOMAL", "COSMIC TOP SECRET ATOMAL", "2026-11-23"),
+        "allow");
+    assert_string_equal(verdict("nation=DEU,clearance=CTS,caveat=ATOMAL",
+                                "NATO SECRET ATOMAL CRYPTO", "2026-11-23"),
                         "caveat");
-    assert_string_equal(verdict("nation=DEU,clearance=CTS,caveat=ATOMAL+CRYPTO", "NATO SECRET ATOMAL CRYPTO",
-                                "2026-11-23"), "allow");
+    assert_string_equal(verdict("nation=DEU,clearance=CTS,caveat=ATOMAL+CRYPTO",
+                                "NATO SECRET ATOMAL CRYPTO", "2026-11-23"),
+                        "allow");
     /* Informative markings are not enforced. */
-    assert_string_equal(verdict("nation=DEU,clearance=NR", "NATO RESTRICTED EXERCISE STAFF", "2026-11-23"), "allow");
+    assert_string_equal(
+        verdict("nation=DEU,clearance=NR", "NATO RESTRICTED EXERCISE STAFF", "2026-11-23"),
+        "allow");
 }
 
 static void test_frameworks_and_agreements(void **state) {
     (void)state;
-    assert_string_equal(verdict("nation=GEO,clearance=NU", "NATO UNCLASSIFIED REL TO PFP", "2026-11-23"), "allow");
-    assert_string_equal(verdict("nation=RUS,clearance=NU", "NATO UNCLASSIFIED REL TO PFP", "2026-11-23"),
-                        "no_longer_member");
-    assert_string_equal(verdict("nation=RUS,clearance=NU", "NATO UNCLASSIFIED REL TO PFP", "2010-01-01"), "allow");
-    assert_string_equal(verdict("nation=AFG,clearance=NU", "NATO UNCLASSIFIED REL TO PAG", "2026-11-23"),
-                        "no_longer_member");
-    assert_string_equal(verdict("nation=JOR,clearance=NU", "NATO UNCLASSIFIED REL TO MD", "2026-11-23"), "allow");
-    assert_string_equal(verdict("nation=QAT,clearance=NU", "NATO UNCLASSIFIED REL TO ICI", "2003-01-01"),
-                        "not_yet_member");
+    assert_string_equal(
+        verdict("nation=GEO,clearance=NU", "NATO UNCLASSIFIED REL TO PFP", "2026-11-23"), "allow");
+    assert_string_equal(
+        verdict("nation=RUS,clearance=NU", "NATO UNCLASSIFIED REL TO PFP", "2026-11-23"),
+        "no_longer_member");
+    assert_string_equal(
+        verdict("nation=RUS,clearance=NU", "NATO UNCLASSIFIED REL TO PFP", "2010-01-01"), "allow");
+    assert_string_equal(
+        verdict("nation=AFG,clearance=NU", "NATO UNCLASSIFIED REL TO PAG", "2026-11-23"),
+        "no_longer_member");
+    assert_string_equal(
+        verdict("nation=JOR,clearance=NU", "NATO UNCLASSIFIED REL TO MD", "2026-11-23"), "allow");
+    assert_string_equal(
+        verdict("nation=QAT,clearance=NU", "NATO UNCLASSIFIED REL TO ICI", "2003-01-01"),
+        "not_yet_member");
     /* Above NU a non-member needs a security agreement. */
-    assert_string_equal(verdict("nation=CHN,clearance=CTS", "NATO UNCLASSIFIED REL TO CHN", "2026-11-23"), "allow");
-    assert_string_equal(verdict("nation=CHN,clearance=CTS", "NATO RESTRICTED REL TO CHN", "2026-11-23"),
+    assert_string_equal(
+        verdict("nation=CHN,clearance=CTS", "NATO UNCLASSIFIED REL TO CHN", "2026-11-23"), "allow");
+    assert_string_equal(
+        verdict("nation=CHN,clearance=CTS", "NATO RESTRICTED REL TO CHN", "2026-11-23"),
+        "no_agreement");
+    assert_string_equal(verdict("nation=UKR,clearance=NS", "NATO SECRET REL TO UKR", "2026-11-23"),
+                        "allow");
+    assert_string_equal(verdict("nation=EU,clearance=NS", "NATO SECRET REL TO EU", "2026-11-23"),
                         "no_agreement");
-    assert_string_equal(verdict("nation=UKR,clearance=NS", "NATO SECRET REL TO UKR", "2026-11-23"), "allow");
-    assert_string_equal(verdict("nation=EU,clearance=NS", "NATO SECRET REL TO EU", "2026-11-23"), "no_agreement");
 }
 
 static void test_communities(void **state) {
@@ -85,24 +116,35 @@ static void test_communities(void **state) {
     assert_string_equal(verdict("nation=UKR,clearance=NR", lab, "2027-06-01"), "no_longer_member");
     assert_string_equal(verdict("nation=GEO,clearance=NR", lab, "2026-06-01"), "not_releasable");
     /* A principal assigned to the community itself, while it is open. */
-    assert_string_equal(verdict("nation=GEO,clearance=NR,coi=EX-NORDIC-RESPONSE", lab, "2026-06-01"), "allow");
-    assert_string_equal(verdict("nation=GEO,clearance=NR,coi=EX-NORDIC-RESPONSE", lab, "2027-06-01"), "not_releasable");
-    assert_string_equal(verdict("nation=UKR,clearance=NR", "NATO RESTRICTED REL TO EX-BALTIC-SENTRY", "2026-06-01"),
-                        "not_releasable");
+    assert_string_equal(
+        verdict("nation=GEO,clearance=NR,coi=EX-NORDIC-RESPONSE", lab, "2026-06-01"), "allow");
+    assert_string_equal(
+        verdict("nation=GEO,clearance=NR,coi=EX-NORDIC-RESPONSE", lab, "2027-06-01"),
+        "not_releasable");
+    assert_string_equal(
+        verdict("nation=UKR,clearance=NR", "NATO RESTRICTED REL TO EX-BALTIC-SENTRY", "2026-06-01"),
+        "not_releasable");
 }
 
 static void test_principal_errors(void **state) {
     (void)state;
     Principal p;
     pnError err = {0};
-    assert_int_equal(principalParse(&p, "nation=XYZ,clearance=NS", &F->reg, &F->spif, &err), PN_EINVAL);
+    assert_int_equal(principalParse(&p, "nation=XYZ,clearance=NS", &F->reg, &F->spif, &err),
+                     PN_EINVAL);
     assert_string_equal(err.msg, "unknown nation or framework 'XYZ'");
-    assert_int_equal(principalParse(&p, "nation=SWE,clearance=ZZ", &F->reg, &F->spif, &err), PN_EINVAL);
+    assert_int_equal(principalParse(&p, "nation=SWE,clearance=ZZ", &F->reg, &F->spif, &err),
+                     PN_EINVAL);
     assert_non_null(strstr(err.msg, "unknown clearance 'ZZ'"));
     assert_int_equal(principalParse(&p, "nation=SWE", &F->reg, &F->spif, &err), PN_EINVAL);
-    assert_int_equal(principalParse(&p, "nation=SWE,clearance=NS,coi=NATO", &F->reg, &F->spif, &err), PN_EINVAL);
-    assert_int_equal(principalParse(&p, "nation=SWE,clearance=NS,caveat=NOPE", &F->reg, &F->spif, &err), PN_EINVAL);
-    assert_int_equal(principalParse(&p, "nation=SWE,clearance=NS,color=red", &F->reg, &F->spif, &err), PN_EINVAL);
+    assert_int_equal(
+        principalParse(&p, "nation=SWE,clearance=NS,coi=NATO", &F->reg, &F->spif, &err), PN_EINVAL);
+    assert_int_equal(
+        principalParse(&p, "nation=SWE,clearance=NS,caveat=NOPE", &F->reg, &F->spif, &err),
+        PN_EINVAL);
+    assert_int_equal(
+        principalParse(&p, "nation=SWE,clearance=NS,color=red", &F->reg, &F->spif, &err),
+        PN_EINVAL);
     assert_int_equal(principalParse(&p, "SWE", &F->reg, &F->spif, &err), PN_EINVAL);
 }
 
@@ -119,7 +161,8 @@ static void test_explain(void **state) {
     decideLabelCompile(&l, &dl);
     Decision d = decide(&p, &dl, at("2023-06-01"));
     decideExplain(&d, &p, &F->spif, buf, sizeof(buf));
-    assert_string_equal(buf, "framework membership not yet valid on that date (SWE in NATO from 2024-03-07)");
+    assert_string_equal(
+        buf, "framework membership not yet valid on that date (SWE in NATO from 2024-03-07)");
     labelFree(&l);
 }
 
@@ -138,13 +181,15 @@ typedef struct {
  * here and their refinement is checked by the table tests. */
 enum { R_ALLOW, R_CLEARANCE, R_CAVEAT, R_NOTREL, R_AGREEMENT };
 
-static int refDecide(const Registry *r, const Spif *s, const RefPrincipal *p, const Label *l, int32_t d) {
+static int refDecide(const Registry *r, const Spif *s, const RefPrincipal *p, const Label *l,
+                     int32_t d) {
     if (p->clearance < l->cls) return R_CLEARANCE;
     for (size_t i = 0; i < l->ncats; i++) {
         const SpifTagSet *t = &s->tagsets[l->cats[i].tagset];
         if (t->type != TAG_RESTRICTIVE) continue;
         int held = 0;
-        for (int k = 0; k < p->ncaveats; k++) held |= p->caveats[k] == t->values[l->cats[i].value].bit;
+        for (int k = 0; k < p->ncaveats; k++)
+            held |= p->caveats[k] == t->values[l->cats[i].value].bit;
         if (!held) return R_CAVEAT;
     }
     if (registryIsMemberSlow(r, r->owner, p->nation, d)) return R_ALLOW;
@@ -157,7 +202,8 @@ static int refDecide(const Registry *r, const Spif *s, const RefPrincipal *p, co
         if (v->targetKind == TARGET_GROUP) {
             if (registryIsMemberSlow(r, v->target, p->nation, d)) releasable = 1;
             for (int k = 0; k < p->ncois; k++)
-                if (p->cois[k] == v->target && registryGroupOpenSlow(r, v->target, d)) releasable = 1;
+                if (p->cois[k] == v->target && registryGroupOpenSlow(r, v->target, d))
+                    releasable = 1;
         }
     }
     if (!releasable) return R_NOTREL;
@@ -167,11 +213,16 @@ static int refDecide(const Registry *r, const Spif *s, const RefPrincipal *p, co
 
 static int reasonClass(DecideReason why) {
     switch (why) {
-    case DECIDE_ALLOW: return R_ALLOW;
-    case DENY_CLEARANCE: return R_CLEARANCE;
-    case DENY_CAVEAT: return R_CAVEAT;
-    case DENY_NO_AGREEMENT: return R_AGREEMENT;
-    default: return R_NOTREL;
+    case DECIDE_ALLOW:
+        return R_ALLOW;
+    case DENY_CLEARANCE:
+        return R_CLEARANCE;
+    case DENY_CAVEAT:
+        return R_CAVEAT;
+    case DENY_NO_AGREEMENT:
+        return R_AGREEMENT;
+    default:
+        return R_NOTREL;
     }
 }
 
@@ -227,15 +278,19 @@ static void test_property_against_reference(void **state) {
         p->nation = (int)(rnd() % r->nnations);
         p->clearance = (int)(rnd() % s->nclasses);
         p->ncois = ncoi ? (int)(rnd() % 3) : 0;
-        for (int k = 0; k < p->ncois; k++) p->cois[k] = coiIdx[rnd() % (uint64_t)ncoi];
+        for (int k = 0; k < p->ncois; k++)
+            p->cois[k] = coiIdx[rnd() % (uint64_t)ncoi];
         p->ncaveats = (int)(rnd() % 3);
-        for (int k = 0; k < p->ncaveats; k++) p->caveats[k] = (int)(rnd() % (uint64_t)s->nrestrictive);
+        for (int k = 0; k < p->ncaveats; k++)
+            p->caveats[k] = (int)(rnd() % (uint64_t)s->nrestrictive);
         memset(&pp[i], 0, sizeof(pp[i]));
         pp[i].reg = r;
         pp[i].nation = (uint16_t)p->nation;
         pp[i].clearance = (uint8_t)p->clearance;
-        for (int k = 0; k < p->ncois; k++) GroupSetAdd(&pp[i].cois, (unsigned)p->cois[k]);
-        for (int k = 0; k < p->ncaveats; k++) pp[i].caveats |= 1ULL << p->caveats[k];
+        for (int k = 0; k < p->ncois; k++)
+            GroupSetAdd(&pp[i].cois, (unsigned)p->cois[k]);
+        for (int k = 0; k < p->ncaveats; k++)
+            pp[i].caveats |= 1ULL << p->caveats[k];
     }
     long disagreements = 0, allows = 0, counts[5] = {0};
     for (long n = 0; n < NTRIPLES; n++) {
@@ -248,15 +303,17 @@ static void test_property_against_reference(void **state) {
         if (want != got && disagreements++ < 5) {
             char ds[11];
             dateFormat(d, ds);
-            print_error("disagreement: nation %s label %d day %s: want %d got %d\n", r->nations[rp[pi].nation].code,
-                        li, ds, want, got);
+            print_error("disagreement: nation %s label %d day %s: want %d got %d\n",
+                        r->nations[rp[pi].nation].code, li, ds, want, got);
         }
         allows += want == R_ALLOW;
     }
     /* The sample must exercise every outcome, or the test proves little. */
-    for (int k = 0; k < 5; k++) assert_true(counts[k] > 1000);
+    for (int k = 0; k < 5; k++)
+        assert_true(counts[k] > 1000);
     assert_int_equal(disagreements, 0);
-    for (int i = 0; i < NLABELS; i++) labelFree(&labels[i]);
+    for (int i = 0; i < NLABELS; i++)
+        labelFree(&labels[i]);
     free(labels);
     free(dls);
     free(rp);
@@ -271,9 +328,12 @@ static int setup(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_alliance_dates),   cmocka_unit_test(test_clearance_and_caveats),
-        cmocka_unit_test(test_frameworks_and_agreements), cmocka_unit_test(test_communities),
-        cmocka_unit_test(test_principal_errors), cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_alliance_dates),
+        cmocka_unit_test(test_clearance_and_caveats),
+        cmocka_unit_test(test_frameworks_and_agreements),
+        cmocka_unit_test(test_communities),
+        cmocka_unit_test(test_principal_errors),
+        cmocka_unit_test(test_explain),
         cmocka_unit_test(test_property_against_reference),
     };
     return cmocka_run_group_tests(tests, setup, fixtureTeardown);

@@ -34,16 +34,23 @@ static const char *canon(const char *in) {
 static void test_marking_canonical(void **state) {
     (void)state;
     assert_string_equal(canon("NATO SECRET REL TO NATO, SWE"), "NATO SECRET REL TO NATO, SWE");
-    assert_string_equal(canon("NATO CONFIDENTIAL REL TO USA, GBR, UKR"), "NATO CONFIDENTIAL REL TO USA, GBR, UKR");
+    assert_string_equal(canon("NATO CONFIDENTIAL REL TO USA, GBR, UKR"),
+                        "NATO CONFIDENTIAL REL TO USA, GBR, UKR");
     assert_string_equal(canon("NATO UNCLASSIFIED"), "NATO UNCLASSIFIED");
     assert_string_equal(canon("COSMIC TOP SECRET"), "COSMIC TOP SECRET");
     assert_string_equal(canon("NATO SECRET RELEASABLE TO SWE/FIN"), "NATO SECRET REL TO SWE, FIN");
-    assert_string_equal(canon("  nato   secret   rel to   nato ,swe  "), "NATO SECRET REL TO NATO, SWE");
-    assert_string_equal(canon("nato secret rel to swe, swe"), "NATO SECRET REL TO SWE"); /* duplicates collapse */
-    assert_string_equal(canon("NATO SECRET ATOMAL REL TO NATO EXERCISE"), "NATO SECRET ATOMAL REL TO NATO EXERCISE");
-    assert_string_equal(canon("NATO SECRET EXERCISE REL TO NATO ATOMAL"), "NATO SECRET ATOMAL REL TO NATO EXERCISE");
-    assert_string_equal(canon("NATO UNCLASSIFIED REL TO PFP, MD"), "NATO UNCLASSIFIED REL TO PFP, MD");
-    assert_string_equal(canon("NATO RESTRICTED REL TO EX-NORDIC-RESPONSE"), "NATO RESTRICTED REL TO EX-NORDIC-RESPONSE");
+    assert_string_equal(canon("  nato   secret   rel to   nato ,swe  "),
+                        "NATO SECRET REL TO NATO, SWE");
+    assert_string_equal(canon("nato secret rel to swe, swe"),
+                        "NATO SECRET REL TO SWE"); /* duplicates collapse */
+    assert_string_equal(canon("NATO SECRET ATOMAL REL TO NATO EXERCISE"),
+                        "NATO SECRET ATOMAL REL TO NATO EXERCISE");
+    assert_string_equal(canon("NATO SECRET EXERCISE REL TO NATO ATOMAL"),
+                        "NATO SECRET ATOMAL REL TO NATO EXERCISE");
+    assert_string_equal(canon("NATO UNCLASSIFIED REL TO PFP, MD"),
+                        "NATO UNCLASSIFIED REL TO PFP, MD");
+    assert_string_equal(canon("NATO RESTRICTED REL TO EX-NORDIC-RESPONSE"),
+                        "NATO RESTRICTED REL TO EX-NORDIC-RESPONSE");
 }
 
 static void test_marking_errors(void **state) {
@@ -61,7 +68,8 @@ static void test_marking_errors(void **state) {
     assert_string_equal(lastErr, "unknown marking element 'FOO'");
     /* partner-group values are valid only at NATO UNCLASSIFIED */
     assert_null(canon("NATO SECRET REL TO PFP"));
-    assert_string_equal(lastErr, "value 'PFP' of category 'Releasable To' is not allowed at NATO SECRET");
+    assert_string_equal(lastErr,
+                        "value 'PFP' of category 'Releasable To' is not allowed at NATO SECRET");
     assert_null(canon("NATO RESTRICTED REL TO ICI"));
     assert_null(canon("NATO UNCLASSIFIED ATOMAL")); /* ATOMAL is excluded at NU */
     assert_non_null(strstr(lastErr, "'ATOMAL'"));
@@ -71,12 +79,16 @@ static void test_marking_errors(void **state) {
 static void bigPolicy(Spif *s) {
     pnBuf x;
     bufInit(&x);
-    bufPuts(&x, "<SPIF xmlns=\"http://www.xmlspif.org/spif\"><securityPolicyId name=\"P\" id=\"1.2\"/>"
-                "<securityClassifications><securityClassification name=\"A\" lacv=\"1\" hierarchy=\"1\"/>"
-                "</securityClassifications><securityCategoryTagSets><securityCategoryTagSet name=\"R\">"
-                "<securityCategoryTag tagType=\"permissive\"><markingQualifier><qualifier qualifierCode=\"prefix\">"
-                "REL TO </qualifier></markingQualifier>");
-    for (int i = 0; i < 600; i++) bufPrintf(&x, "<tagCategory name=\"V%d\" lacv=\"%d\"/>", i, i + 1);
+    bufPuts(
+        &x,
+        "<SPIF xmlns=\"http://www.xmlspif.org/spif\"><securityPolicyId name=\"P\" id=\"1.2\"/>"
+        "<securityClassifications><securityClassification name=\"A\" lacv=\"1\" hierarchy=\"1\"/>"
+        "</securityClassifications><securityCategoryTagSets><securityCategoryTagSet name=\"R\">"
+        "<securityCategoryTag tagType=\"permissive\"><markingQualifier><qualifier "
+        "qualifierCode=\"prefix\">"
+        "REL TO </qualifier></markingQualifier>");
+    for (int i = 0; i < 600; i++)
+        bufPrintf(&x, "<tagCategory name=\"V%d\" lacv=\"%d\"/>", i, i + 1);
     bufPuts(&x, "</securityCategoryTag></securityCategoryTagSet></securityCategoryTagSets></SPIF>");
     pnError err = {0};
     spifInit(s);
@@ -91,7 +103,8 @@ static void test_value_limit(void **state) {
     pnBuf m;
     bufInit(&m);
     bufPuts(&m, "A REL TO V0");
-    for (int i = 1; i < 512; i++) bufPrintf(&m, ", V%d", i);
+    for (int i = 1; i < 512; i++)
+        bufPrintf(&m, ", V%d", i);
     Label l;
     pnError err = {0};
     labelInit(&l, &s);
@@ -104,10 +117,13 @@ static void test_value_limit(void **state) {
     /* The same through XML. */
     pnBuf x;
     bufInit(&x);
-    bufPuts(&x, "<originatorConfidentialityLabel xmlns=\"urn:nato:stanag:4774:confidentialitymetadatalabel:1:0\">"
-                "<ConfidentialityInformation><PolicyIdentifier URI=\"urn:oid:1.2\">P</PolicyIdentifier>"
-                "<Classification>A</Classification><Category TagName=\"R\" Type=\"PERMISSIVE\">");
-    for (int i = 0; i < 513; i++) bufPrintf(&x, "<GenericValue>V%d</GenericValue>", i);
+    bufPuts(&x,
+            "<originatorConfidentialityLabel "
+            "xmlns=\"urn:nato:stanag:4774:confidentialitymetadatalabel:1:0\">"
+            "<ConfidentialityInformation><PolicyIdentifier URI=\"urn:oid:1.2\">P</PolicyIdentifier>"
+            "<Classification>A</Classification><Category TagName=\"R\" Type=\"PERMISSIVE\">");
+    for (int i = 0; i < 513; i++)
+        bufPrintf(&x, "<GenericValue>V%d</GenericValue>", i);
     bufPuts(&x, "</Category></ConfidentialityInformation></originatorConfidentialityLabel>");
     assert_int_equal(labelParseXml(&l, bufStr(&x), x.len, &err), PN_ELIMIT);
     assert_non_null(strstr(err.msg, "more than 512"));
@@ -119,7 +135,8 @@ static void test_value_limit(void **state) {
     char *big = malloc(20000);
     assert_non_null(big);
     strcpy(big, "NATO SECRET REL TO ");
-    for (int i = 0; i < 2000; i++) strcat(big, "SWE, ");
+    for (int i = 0; i < 2000; i++)
+        strcat(big, "SWE, ");
     strcat(big, "SWE");
     assert_null(canon(big));
     assert_non_null(strstr(lastErr, "limit"));
@@ -135,8 +152,9 @@ static void parseXmlOk(const char *xml, Label *l) {
 
 static void test_xml_round_trip(void **state) {
     (void)state;
-    const char *markings[] = {"NATO SECRET REL TO NATO, SWE", "NATO CONFIDENTIAL REL TO USA, GBR, UKR",
-                              "NATO UNCLASSIFIED", "COSMIC TOP SECRET ATOMAL CRYPTO MEDICAL",
+    const char *markings[] = {"NATO SECRET REL TO NATO, SWE",
+                              "NATO CONFIDENTIAL REL TO USA, GBR, UKR", "NATO UNCLASSIFIED",
+                              "COSMIC TOP SECRET ATOMAL CRYPTO MEDICAL",
                               "NATO UNCLASSIFIED REL TO PFP, EX-BALTIC-SENTRY STAFF"};
     for (size_t i = 0; i < sizeof(markings) / sizeof(markings[0]); i++) {
         Label a, b;
@@ -200,7 +218,8 @@ static void test_xml_structure(void **state) {
         assert_string_equal((const char *)c->ns->href, ns);
         if (strcmp((const char *)c->name, "Category") == 0) {
             cats++;
-            for (xmlAttr *p = c->properties; p; p = p->next) assert_null(p->ns); /* unqualified */
+            for (xmlAttr *p = c->properties; p; p = p->next)
+                assert_null(p->ns); /* unqualified */
             for (xmlNode *v = c->children; v; v = v->next)
                 if (v->type == XML_ELEMENT_NODE) {
                     assert_string_equal((const char *)v->name, "GenericValue");
@@ -220,9 +239,11 @@ static void test_xml_structure(void **state) {
 static const char *legacyXml =
     "<?xml version=\"1.0\"?>\n"
     "<ConfidentialityLabel xmlns=\"urn:nato:stanag:4774:confidentialitymetadatalabel:1:0\">"
-    "<ConfidentialityInformation><PolicyIdentifier URI=\"urn:oid:1.3.26.1.3.1\">NATO</PolicyIdentifier>"
+    "<ConfidentialityInformation><PolicyIdentifier "
+    "URI=\"urn:oid:1.3.26.1.3.1\">NATO</PolicyIdentifier>"
     "<Classification>CONFIDENTIAL</Classification>"
-    "<Category TagName=\"Releasable To\" Type=\"PERMISSIVE\"><GenericValue>UKR</GenericValue></Category>"
+    "<Category TagName=\"Releasable To\" "
+    "Type=\"PERMISSIVE\"><GenericValue>UKR</GenericValue></Category>"
     "</ConfidentialityInformation><CreationDateTime>2026-01-02T03:04:05Z</CreationDateTime>"
     "</ConfidentialityLabel>";
 
@@ -262,19 +283,26 @@ static char *variant(const char *from, const char *to) {
 static void test_xml_errors(void **state) {
     (void)state;
     assert_true(xmlRefused("<not xml", "not well-formed"));
-    assert_true(xmlRefused("<a xmlns=\"urn:x\"/>", "root element must be originatorConfidentialityLabel"));
+    assert_true(
+        xmlRefused("<a xmlns=\"urn:x\"/>", "root element must be originatorConfidentialityLabel"));
     assert_true(xmlRefused(variant("CONFIDENTIAL<", "SUPER<"), "unknown classification 'SUPER'"));
-    assert_true(xmlRefused(variant(">UKR<", ">XYZ<"), "unknown value 'XYZ' in category 'Releasable To'"));
-    assert_true(xmlRefused(variant("Releasable To", "Eyes Only"), "unknown category tag set 'Eyes Only'"));
+    assert_true(
+        xmlRefused(variant(">UKR<", ">XYZ<"), "unknown value 'XYZ' in category 'Releasable To'"));
+    assert_true(
+        xmlRefused(variant("Releasable To", "Eyes Only"), "unknown category tag set 'Eyes Only'"));
     assert_true(xmlRefused(variant("PERMISSIVE", "RESTRICTIVE"), "the policy says PERMISSIVE"));
     assert_true(xmlRefused(variant("urn:oid:1.3.26.1.3.1", "urn:oid:9.9.9"), "unknown policy"));
     assert_true(xmlRefused(variant(">UKR<", ">PFP<"), "not allowed at NATO CONFIDENTIAL"));
     assert_true(xmlRefused(variant("2026-01-02T03:04:05Z", "yesterday"), "CreationDateTime"));
-    assert_true(xmlRefused(variant("<Classification>CONFIDENTIAL</Classification>", ""), "missing Classification"));
+    assert_true(xmlRefused(variant("<Classification>CONFIDENTIAL</Classification>", ""),
+                           "missing Classification"));
     /* Entities and DTDs are refused before anything is expanded. */
-    assert_true(xmlRefused("<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;\">]>"
-                           "<l>&b;</l>", "DOCTYPE is not allowed"));
-    assert_true(xmlRefused("<!DOCTYPE l SYSTEM \"http://127.0.0.1:1/x.dtd\"><l/>", "DOCTYPE is not allowed"));
+    assert_true(xmlRefused(
+        "<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;\">]>"
+        "<l>&b;</l>",
+        "DOCTYPE is not allowed"));
+    assert_true(xmlRefused("<!DOCTYPE l SYSTEM \"http://127.0.0.1:1/x.dtd\"><l/>",
+                           "DOCTYPE is not allowed"));
     /* Over 64 KiB: refused with the limit, not truncated. */
     size_t n = LABEL_MAX_XML + 100;
     char *big = malloc(n + 1);
@@ -326,21 +354,27 @@ static const char *dominate(const char *a, const char *b) {
 
 static void test_dominate(void **state) {
     (void)state;
-    assert_string_equal(dominate("NATO SECRET REL TO NATO, SWE", "NATO CONFIDENTIAL REL TO NATO, SWE, FIN"),
-                        "NATO SECRET REL TO NATO, SWE");
-    assert_string_equal(dominate("NATO CONFIDENTIAL REL TO UKR ATOMAL", "NATO SECRET CRYPTO REL TO UKR, GEO"),
-                        "NATO SECRET ATOMAL CRYPTO REL TO UKR");
+    assert_string_equal(
+        dominate("NATO SECRET REL TO NATO, SWE", "NATO CONFIDENTIAL REL TO NATO, SWE, FIN"),
+        "NATO SECRET REL TO NATO, SWE");
+    assert_string_equal(
+        dominate("NATO CONFIDENTIAL REL TO UKR ATOMAL", "NATO SECRET CRYPTO REL TO UKR, GEO"),
+        "NATO SECRET ATOMAL CRYPTO REL TO UKR");
     /* No common release value: alliance only. */
-    assert_string_equal(dominate("NATO CONFIDENTIAL REL TO SWE", "NATO CONFIDENTIAL REL TO FIN"), "NATO CONFIDENTIAL");
-    assert_string_equal(dominate("NATO UNCLASSIFIED", "NATO UNCLASSIFIED REL TO PFP"), "NATO UNCLASSIFIED");
+    assert_string_equal(dominate("NATO CONFIDENTIAL REL TO SWE", "NATO CONFIDENTIAL REL TO FIN"),
+                        "NATO CONFIDENTIAL");
+    assert_string_equal(dominate("NATO UNCLASSIFIED", "NATO UNCLASSIFIED REL TO PFP"),
+                        "NATO UNCLASSIFIED");
     /* Partner groups (valid only at NU) fall away as the classification rises. */
     assert_string_equal(dominate("NATO UNCLASSIFIED REL TO PFP, UKR", "NATO SECRET REL TO UKR"),
                         "NATO SECRET REL TO UKR");
     /* Symmetric. */
-    assert_string_equal(dominate("NATO CONFIDENTIAL REL TO NATO, SWE, FIN", "NATO SECRET REL TO NATO, SWE"),
-                        "NATO SECRET REL TO NATO, SWE");
+    assert_string_equal(
+        dominate("NATO CONFIDENTIAL REL TO NATO, SWE, FIN", "NATO SECRET REL TO NATO, SWE"),
+        "NATO SECRET REL TO NATO, SWE");
     /* Informative markings are kept from either side. */
-    assert_string_equal(dominate("NATO RESTRICTED STAFF", "NATO RESTRICTED EXERCISE"), "NATO RESTRICTED STAFF EXERCISE");
+    assert_string_equal(dominate("NATO RESTRICTED STAFF", "NATO RESTRICTED EXERCISE"),
+                        "NATO RESTRICTED STAFF EXERCISE");
 }
 
 static void test_clearance_names(void **state) {
@@ -360,8 +394,10 @@ static void test_policy_covers_registry(void **state) {
     (void)state;
     const SpifTagSet *rel = &F->spif.tagsets[F->spif.releaseTagSet];
     for (size_t n = 0; n < F->reg.nnations; n++)
-        if (F->reg.nations[n].kind == REG_NATION) assert_true(spifValue(rel, F->reg.nations[n].code) >= 0);
-    for (size_t g = 0; g < F->reg.ngroups; g++) assert_true(spifValue(rel, F->reg.groups[g].id) >= 0);
+        if (F->reg.nations[n].kind == REG_NATION)
+            assert_true(spifValue(rel, F->reg.nations[n].code) >= 0);
+    for (size_t g = 0; g < F->reg.ngroups; g++)
+        assert_true(spifValue(rel, F->reg.groups[g].id) >= 0);
     assert_string_equal(F->spif.policyName, "NATO");
     assert_string_equal(F->spif.policyId, "1.3.26.1.3.1");
     assert_int_equal(F->spif.nclasses, 5);
@@ -374,7 +410,8 @@ static void test_spif_errors(void **state) {
         const char *xml, *want;
     } cases[] = {
         {"<SPIF/>", "root element must be SPIF"},
-        {"<SPIF xmlns=\"http://www.xmlspif.org/spif\"><securityPolicyId name=\"P\" id=\"1\"/></SPIF>",
+        {"<SPIF xmlns=\"http://www.xmlspif.org/spif\"><securityPolicyId name=\"P\" "
+         "id=\"1\"/></SPIF>",
          "missing securityClassifications"},
         {"<SPIF xmlns=\"http://www.xmlspif.org/spif\"><securityPolicyId name=\"P\" id=\"1\"/>"
          "<securityClassifications><securityClassification name=\"A\" lacv=\"x\" hierarchy=\"1\"/>"
@@ -384,7 +421,8 @@ static void test_spif_errors(void **state) {
          "<securityClassifications><securityClassification name=\"A\" lacv=\"1\" hierarchy=\"1\"/>"
          "</securityClassifications><securityCategoryTagSets><securityCategoryTagSet name=\"T\">"
          "<securityCategoryTag tagType=\"permissive\"><tagCategory name=\"V\" lacv=\"1\">"
-         "<excludedClass>NOPE</excludedClass></tagCategory></securityCategoryTag></securityCategoryTagSet>"
+         "<excludedClass>NOPE</excludedClass></tagCategory></securityCategoryTag></"
+         "securityCategoryTagSet>"
          "</securityCategoryTagSets></SPIF>",
          "unknown classification 'NOPE'"},
         {"<!DOCTYPE SPIF [<!ENTITY x \"y\">]><SPIF/>", "DOCTYPE"},
@@ -394,7 +432,8 @@ static void test_spif_errors(void **state) {
         pnError err = {0};
         spifInit(&s);
         assert_int_not_equal(spifLoadMemory(&s, cases[i].xml, strlen(cases[i].xml), &err), PN_OK);
-        if (!strstr(err.msg, cases[i].want)) fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].want);
+        if (!strstr(err.msg, cases[i].want))
+            fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].want);
         spifFree(&s);
     }
 }
@@ -407,12 +446,18 @@ static int setup(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_marking_canonical),  cmocka_unit_test(test_marking_errors),
-        cmocka_unit_test(test_value_limit),     cmocka_unit_test(test_xml_round_trip),
-        cmocka_unit_test(test_xml_structure),      cmocka_unit_test(test_xml_legacy_root),
-        cmocka_unit_test(test_xml_errors),         cmocka_unit_test(test_parse_either_form),
-        cmocka_unit_test(test_dominate),           cmocka_unit_test(test_clearance_names),
-        cmocka_unit_test(test_policy_covers_registry), cmocka_unit_test(test_spif_errors),
+        cmocka_unit_test(test_marking_canonical),
+        cmocka_unit_test(test_marking_errors),
+        cmocka_unit_test(test_value_limit),
+        cmocka_unit_test(test_xml_round_trip),
+        cmocka_unit_test(test_xml_structure),
+        cmocka_unit_test(test_xml_legacy_root),
+        cmocka_unit_test(test_xml_errors),
+        cmocka_unit_test(test_parse_either_form),
+        cmocka_unit_test(test_dominate),
+        cmocka_unit_test(test_clearance_names),
+        cmocka_unit_test(test_policy_covers_registry),
+        cmocka_unit_test(test_spif_errors),
     };
     return cmocka_run_group_tests(tests, setup, fixtureTeardown);
 }

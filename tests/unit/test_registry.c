@@ -51,18 +51,21 @@ static void test_frameworks_shipped(void **state) {
     assert_int_equal(members(&f->reg, "MD", today), 7);
     assert_int_equal(members(&f->reg, "ICI", today), 4);
     assert_int_equal(members(&f->reg, "EU", today), 27);
-    assert_int_equal(members(&f->reg, "PFP", today), 16); /* 18 participants, RUS and BLR suspended */
-    assert_int_equal(members(&f->reg, "PAG", today), 8);  /* AFG suspended */
+    assert_int_equal(members(&f->reg, "PFP", today),
+                     16); /* 18 participants, RUS and BLR suspended */
+    assert_int_equal(members(&f->reg, "PAG", today), 8); /* AFG suspended */
     assert_int_equal(members(&f->reg, "EAPC", today), 48);
     assert_false(isMember(&f->reg, "PAG", "AFG", today));
     assert_true(isMember(&f->reg, "PAG", "AFG", "2015-01-01"));
     assert_false(isMember(&f->reg, "EU", "GBR", today));
     assert_true(isMember(&f->reg, "EU", "GBR", "2019-01-01"));
     assert_true(isMember(&f->reg, "EX-NORDIC-RESPONSE", "UKR", "2026-06-01"));
-    assert_false(isMember(&f->reg, "EX-NORDIC-RESPONSE", "UKR", "2027-06-01")); /* community closed */
+    assert_false(
+        isMember(&f->reg, "EX-NORDIC-RESPONSE", "UKR", "2027-06-01")); /* community closed */
     /* Every group's JSON said where its facts come from. */
     for (size_t g = 0; g < f->reg.ngroups; g++)
-        if (f->reg.groups[g].kind == REG_FRAMEWORK) assert_true(f->reg.groups[g].sources[0] != '\0');
+        if (f->reg.groups[g].kind == REG_FRAMEWORK)
+            assert_true(f->reg.groups[g].sources[0] != '\0');
 }
 
 static void test_organisations_and_agreements(void **state) {
@@ -71,7 +74,8 @@ static void test_organisations_and_agreements(void **state) {
     int chn = registryNation(&f->reg, "CHN");
     assert_true(nato >= 0 && ukr >= 0 && chn >= 0);
     assert_int_equal(f->reg.nations[nato].kind, REG_ORGANISATION);
-    assert_true(GroupSetHas(&registryAt(&f->reg, nato, day("2026-01-01"))->groups, (unsigned)f->reg.owner));
+    assert_true(
+        GroupSetHas(&registryAt(&f->reg, nato, day("2026-01-01"))->groups, (unsigned)f->reg.owner));
     assert_true(registryAt(&f->reg, ukr, day("2026-01-01"))->flags & REG_F_SECURITY);
     assert_false(registryAt(&f->reg, chn, day("2026-01-01"))->flags & REG_F_SECURITY);
     assert_int_equal(registryNation(&f->reg, "XYZ"), -1);
@@ -90,13 +94,16 @@ static void test_timeline_matches_reference(void **state) {
                 int32_t d = t->e[i].from == PN_DAY_NONE ? day("1900-01-01") : t->e[i].from + delta;
                 const RegTimelineEntry *e = registryAt(r, (int)n, d);
                 for (size_t g = 0; g < r->ngroups; g++, checked++)
-                    assert_int_equal(GroupSetHas(&e->groups, (unsigned)g), registryIsMemberSlow(r, (int)g, (int)n, d));
-                assert_int_equal(!!(e->flags & REG_F_SECURITY), registryHasSecuritySlow(r, (int)n, d));
+                    assert_int_equal(GroupSetHas(&e->groups, (unsigned)g),
+                                     registryIsMemberSlow(r, (int)g, (int)n, d));
+                assert_int_equal(!!(e->flags & REG_F_SECURITY),
+                                 registryHasSecuritySlow(r, (int)n, d));
             }
         for (int32_t d = day("1945-01-01"); d < day("2030-01-01"); d += 97) {
             const RegTimelineEntry *e = registryAt(r, (int)n, d);
             for (size_t g = 0; g < r->ngroups; g++, checked++)
-                assert_int_equal(GroupSetHas(&e->groups, (unsigned)g), registryIsMemberSlow(r, (int)g, (int)n, d));
+                assert_int_equal(GroupSetHas(&e->groups, (unsigned)g),
+                                 registryIsMemberSlow(r, (int)g, (int)n, d));
         }
     }
     assert_true(checked > 100000);
@@ -122,23 +129,34 @@ static int loadBad(const char *doc, pnError *err) {
 static void test_loader_errors(void **state) {
     (void)state;
     pnError err = {0};
-    assert_int_equal(loadBad("{\"id\":\"X\",\"name\":\"x\",\"members\":[{\"code\":\"ZZZ\",\"from\":\"2000-01-01\"}]}", &err),
+    assert_int_equal(loadBad("{\"id\":\"X\",\"name\":\"x\",\"members\":[{\"code\":\"ZZZ\",\"from\":"
+                             "\"2000-01-01\"}]}",
+                             &err),
                      PN_EINVAL);
     assert_non_null(strstr(err.msg, "unknown nation 'ZZZ'"));
     assert_non_null(strstr(err.msg, "bad.json"));
-    assert_int_equal(loadBad("{\"id\":\"X\",\"name\":\"x\",\"members\":[{\"code\":\"AAA\",\"from\":\"2023-02-29\"}]}", &err),
+    assert_int_equal(loadBad("{\"id\":\"X\",\"name\":\"x\",\"members\":[{\"code\":\"AAA\",\"from\":"
+                             "\"2023-02-29\"}]}",
+                             &err),
                      PN_EINVAL);
     assert_non_null(strstr(err.msg, "\"from\" is not a YYYY-MM-DD date"));
-    assert_int_equal(loadBad("{\"id\":\"X\",\"name\":\"x\",\"members\":[{\"code\":\"AAA\",\"from\":\"2000-01-01\","
-                             "\"to\":\"1999-01-01\"}]}", &err), PN_EINVAL);
+    assert_int_equal(
+        loadBad(
+            "{\"id\":\"X\",\"name\":\"x\",\"members\":[{\"code\":\"AAA\",\"from\":\"2000-01-01\","
+            "\"to\":\"1999-01-01\"}]}",
+            &err),
+        PN_EINVAL);
     assert_int_equal(loadBad("{\"id\":\"X\", \"members\": [", &err), PN_EINVAL);
     assert_non_null(strstr(err.msg, "bad.json:1"));
     assert_int_equal(loadBad("{\"what\":1}", &err), PN_EINVAL);
     assert_non_null(strstr(err.msg, "not a registry file"));
-    assert_int_equal(loadBad("{\"agreements\":[{\"id\":\"A\",\"parties\":[\"AAA\",\"QQQ\"],\"from\":\"2000-01-01\"}]}", &err),
+    assert_int_equal(loadBad("{\"agreements\":[{\"id\":\"A\",\"parties\":[\"AAA\",\"QQQ\"],"
+                             "\"from\":\"2000-01-01\"}]}",
+                             &err),
                      PN_EINVAL);
     assert_non_null(strstr(err.msg, "unknown party 'QQQ'"));
-    assert_int_equal(loadBad("{\"id\":\"X\",\"name\":\"x\",\"members\":[],\"id\":\"Y\"}", &err), PN_EINVAL);
+    assert_int_equal(loadBad("{\"id\":\"X\",\"name\":\"x\",\"members\":[],\"id\":\"Y\"}", &err),
+                     PN_EINVAL);
     assert_int_equal(loadBad("{\"id\":\"BAD ID\",\"name\":\"x\",\"members\":[]}", &err), PN_EINVAL);
 }
 
@@ -148,13 +166,23 @@ static void test_small_registry(void **state) {
     pnError err = {0};
     registryInit(&r);
     assert_int_equal(registryLoadJson(&r, "n.json", nationsDoc, &err), PN_OK);
-    assert_int_equal(registryLoadJson(&r, "nato.json",
-                                      "{\"id\":\"NATO\",\"name\":\"n\",\"established\":\"2000-01-01\",\"members\":["
-                                      "{\"code\":\"AAA\",\"from\":\"2000-01-01\"}]}", &err), PN_OK);
-    assert_int_equal(registryLoadJson(&r, "p.json",
-                                      "{\"id\":\"P\",\"name\":\"p\",\"members\":[{\"code\":\"BBB\",\"from\":\"2001-01-01\","
-                                      "\"suspended\":\"2005-01-01\"}]}", &err), PN_OK);
-    assert_int_equal(registryLoadJson(&r, "u.json", "{\"id\":\"U\",\"name\":\"u\",\"union_of\":[\"NATO\",\"P\"]}", &err),
+    assert_int_equal(
+        registryLoadJson(
+            &r, "nato.json",
+            "{\"id\":\"NATO\",\"name\":\"n\",\"established\":\"2000-01-01\",\"members\":["
+            "{\"code\":\"AAA\",\"from\":\"2000-01-01\"}]}",
+            &err),
+        PN_OK);
+    assert_int_equal(
+        registryLoadJson(
+            &r, "p.json",
+            "{\"id\":\"P\",\"name\":\"p\",\"members\":[{\"code\":\"BBB\",\"from\":\"2001-01-01\","
+            "\"suspended\":\"2005-01-01\"}]}",
+            &err),
+        PN_OK);
+    assert_int_equal(registryLoadJson(&r, "u.json",
+                                      "{\"id\":\"U\",\"name\":\"u\",\"union_of\":[\"NATO\",\"P\"]}",
+                                      &err),
                      PN_OK);
     assert_int_equal(registryCompile(&r, &err), PN_OK);
     int u = registryGroup(&r, "U"), b = registryNation(&r, "BBB");
