@@ -28,7 +28,7 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -DPN_VERSION='"$(VERSION)"' \
 CFLAGS ?= -O2 -g
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC := $(wildcard src/core/*.c src/registry/*.c src/label/*.c src/policy/*.c)
+LIB_SRC := $(wildcard src/core/*.c src/registry/*.c src/label/*.c src/policy/*.c src/store/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
@@ -57,18 +57,21 @@ partnernet: $(REL_OBJ) $(REL_CLI)
 
 build/rel/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
 build/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC san  $<"
+	@$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
 build/san/partnernet: $(SAN_OBJ) $(SAN_CLI)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 build/san/tests/%: tests/unit/%.c $(SAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags cmocka) -MMD -MP \
+	@echo "  TEST    $@"
+	@$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags cmocka) -MMD -MP \
 		-o $@ $< $(SAN_OBJ) $(PKG_LIBS) $(shell pkg-config --libs cmocka) -lm
 
 check: deps-check

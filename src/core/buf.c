@@ -17,7 +17,7 @@ void bufFree(pnBuf *b) {
     bufInit(b);
 }
 
-static int bufReserve(pnBuf *b, size_t extra) {
+int bufGrow(pnBuf *b, size_t extra) {
     if (b->failed) return -1;
     if (b->len + extra + 1 <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 64;
@@ -34,7 +34,7 @@ static int bufReserve(pnBuf *b, size_t extra) {
 }
 
 void bufAppend(pnBuf *b, const void *p, size_t n) {
-    if (bufReserve(b, n) != 0) return;
+    if (bufGrow(b, n) != 0) return;
     memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
@@ -50,7 +50,7 @@ void bufPrintf(pnBuf *b, const char *fmt, ...) {
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n >= 0 && bufReserve(b, (size_t)n) == 0) {
+    if (n >= 0 && bufGrow(b, (size_t)n) == 0) {
         vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
         b->len += (size_t)n;
     }

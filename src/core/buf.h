@@ -23,6 +23,10 @@ void bufInit(pnBuf *b);
 /* Release the memory; b is empty again and may be reused. */
 void bufFree(pnBuf *b);
 
+/* Make room for extra more bytes (plus the terminator) without changing
+ * the content.  Returns 0, or -1 (and marks b failed) when out of memory. */
+int bufGrow(pnBuf *b, size_t extra);
+
 /* Append n bytes / a C string / printf-formatted text. */
 void bufAppend(pnBuf *b, const void *p, size_t n);
 void bufPuts(pnBuf *b, const char *s);

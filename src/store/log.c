@@ -1,0 +1,388 @@
+/*
+ * log.c -- segmented append-only message log (see log.h).
+ *
+ * In memory each segment keeps the file position of every record it holds
+ * (UINT32_MAX for a record skipped as corrupt), so a read is one pread of
+ * a known extent.  Four bytes per record is affordable at the segment sizes
+ * used; a sparse index can replace it if segments grow.
+ */
+#include "log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "../core/crc32c.h"
+
+#define LOG_HOLE UINT32_MAX
+
+typedef struct Segment {
+    uint64_t base;   /* offset of its first record */
+    uint64_t count;  /* records (holes included) */
+    uint64_t bytes;  /* file size */
+    int64_t newest;  /* time of its newest record */
+    uint32_t *pos;   /* file position per record */
+    size_t cap;
+} Segment;
+
+struct pnLog {
+    char dir[4096];
+    LogOptions opt;
+    Segment *seg; /* oldest first; the last is being written */
+    size_t nseg, capseg;
+    int fd;       /* the last segment, O_APPEND */
+    uint64_t next, durable;
+    int broken;   /* a write failed part-way; no more appends */
+};
+
+/* ---- encoding ---------------------------------------------------------- */
+
+static void put32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static void put64(uint8_t *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint32_t get32(const uint8_t *p) {
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+static uint64_t get64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+/* The CRC of a record: over offset, time (header bytes 8..23) and data. */
+static uint32_t recordCrc(const uint8_t *hdr, const void *data, uint32_t len) {
+    return crc32c(crc32c(0, hdr + 8, 16), data, len);
+}
+
+/* Is there a valid record at buf[pos] with the given offset?  Returns its
+ * total size, or 0. */
+static size_t validAt(const uint8_t *buf, size_t size, size_t pos, uint64_t offset) {
+    if (size - pos < LOG_HEADER) return 0;
+    const uint8_t *h = buf + pos;
+    uint32_t len = get32(h);
+    if (len > LOG_MAX_RECORD || size - pos - LOG_HEADER < len) return 0;
+    if (get64(h + 8) != offset || get32(h + 4) != recordCrc(h, h + LOG_HEADER, len)) return 0;
+    return LOG_HEADER + (size_t)len;
+}
+
+/* ---- segments ---------------------------------------------------------- */
+
+static void segPath(const pnLog *log, uint64_t base, char *out, size_t cap) {
+    snprintf(out, cap, "%s/%020" PRIu64 ".log", log->dir, base);
+}
+
+static int segPush(Segment *s, uint32_t pos) {
+    if (s->count == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        uint32_t *p = realloc(s->pos, cap * sizeof(*p));
+        if (!p) return PN_ENOMEM;
+        s->pos = p;
+        s->cap = cap;
+    }
+    s->pos[s->count++] = pos;
+    return PN_OK;
+}
+
+/* Scan one segment file into s, recovering as log.h describes. */
+static int segScan(pnLog *log, Segment *s, int last, LogRecovery *rep, pnError *err) {
+    char path[4200];
+    segPath(log, s->base, path, sizeof(path));
+    int fd = open(path, O_RDWR);
+    if (fd < 0) return pnErrorSet(err, PN_EIO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size > (off_t)UINT32_MAX) {
+        close(fd);
+        return pnErrorSet(err, PN_EIO, "%s: cannot size, or larger than 4 GiB", path);
+    }
+    size_t size = (size_t)st.st_size, pos = 0;
+    uint8_t *buf = malloc(size ? size : 1);
+    if (!buf || pread(fd, buf, size, 0) != (ssize_t)size) {
+        free(buf);
+        close(fd);
+        return pnErrorSet(err, PN_EIO, "%s: cannot read", path);
+    }
+    int rc = PN_OK;
+    while (pos < size && rc == PN_OK) {
+        uint64_t off = s->base + s->count;
+        size_t n = validAt(buf, size, pos, off);
+        if (n) {
+            rc = segPush(s, (uint32_t)pos);
+            int64_t t = (int64_t)get64(buf + pos + 16);
+            if (t > s->newest) s->newest = t;
+            rep->records++;
+            pos += n;
+            continue;
+        }
+        /* Bad record.  If its length leads to the next valid record, it is
+         * corruption in the middle: skip it and say so. */
+        uint32_t len = size - pos >= 4 ? get32(buf + pos) : 0;
+        size_t nextPos = pos + LOG_HEADER + (size_t)len;
+        if (len <= LOG_MAX_RECORD && nextPos < size && validAt(buf, size, nextPos, off + 1)) {
+            if (!rep->detail[0])
+                snprintf(rep->detail, sizeof(rep->detail), "%s: record %" PRIu64 " at byte %zu is corrupt; skipped",
+                         path, off, pos);
+            rep->corrupt++;
+            rc = segPush(s, LOG_HOLE);
+            pos = nextPos;
+            continue;
+        }
+        /* Otherwise the rest is a torn tail (newest segment) or lost. */
+        if (!rep->detail[0])
+            snprintf(rep->detail, sizeof(rep->detail), "%s: %s at byte %zu (%zu bytes)", path,
+                     last ? "torn tail truncated" : "unreadable remainder skipped", pos, size - pos);
+        if (last) {
+            if (ftruncate(fd, (off_t)pos) != 0 || fsync(fd) != 0)
+                rc = pnErrorSet(err, PN_EIO, "%s: cannot truncate the torn tail: %s", path, strerror(errno));
+            rep->truncatedBytes += size - pos;
+            size = pos;
+        } else {
+            rep->corrupt++;
+        }
+        break;
+    }
+    s->bytes = last ? pos : size;
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* Room for one more segment. */
+static int segReserve(pnLog *log) {
+    if (log->nseg < log->capseg) return PN_OK;
+    size_t cap = log->capseg ? log->capseg * 2 : 16;
+    Segment *p = realloc(log->seg, cap * sizeof(*p));
+    if (!p) return PN_ENOMEM;
+    log->seg = p;
+    log->capseg = cap;
+    return PN_OK;
+}
+
+static int baseCmp(const void *a, const void *b) {
+    uint64_t x = ((const Segment *)a)->base, y = ((const Segment *)b)->base;
+    return (x > y) - (x < y);
+}
+
+/* List DIR/<20 digits>.log into log->seg, sorted. */
+static int segList(pnLog *log, pnError *err) {
+    DIR *d = opendir(log->dir);
+    if (!d) return pnErrorSet(err, PN_EIO, "%s: %s", log->dir, strerror(errno));
+    struct dirent *de;
+    int rc = PN_OK;
+    while ((de = readdir(d)) && rc == PN_OK) {
+        char *end;
+        if (strlen(de->d_name) != 24 || strcmp(de->d_name + 20, ".log") != 0) continue;
+        uint64_t base = strtoull(de->d_name, &end, 10);
+        if (end != de->d_name + 20) continue;
+        if (segReserve(log) != PN_OK) {
+            rc = pnErrorSet(err, PN_ENOMEM, "out of memory");
+            break;
+        }
+        memset(&log->seg[log->nseg], 0, sizeof(Segment));
+        log->seg[log->nseg++].base = base;
+    }
+    closedir(d);
+    if (log->nseg) qsort(log->seg, log->nseg, sizeof(Segment), baseCmp);
+    return rc;
+}
+
+/* Start a new segment at the current end and make it the write target. */
+static int segStart(pnLog *log, pnError *err) {
+    if (segReserve(log) != PN_OK) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    Segment *s = &log->seg[log->nseg];
+    memset(s, 0, sizeof(*s));
+    s->base = log->next;
+    char path[4200];
+    segPath(log, s->base, path, sizeof(path));
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0) return pnErrorSet(err, PN_EIO, "%s: %s", path, strerror(errno));
+    /* The new file's directory entry must be durable too. */
+    int dfd = open(log->dir, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) fsync(dfd), close(dfd);
+    if (log->fd >= 0) close(log->fd);
+    log->fd = fd;
+    log->nseg++;
+    return PN_OK;
+}
+
+static int openLast(pnLog *log, pnError *err) {
+    Segment *s = &log->seg[log->nseg - 1];
+    char path[4200];
+    segPath(log, s->base, path, sizeof(path));
+    log->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (log->fd < 0) return pnErrorSet(err, PN_EIO, "%s: %s", path, strerror(errno));
+    return PN_OK;
+}
+
+int logOpen(pnLog **out, const char *dir, const LogOptions *opt, LogRecovery *rep, pnError *err) {
+    LogRecovery dummy;
+    if (!rep) rep = &dummy;
+    memset(rep, 0, sizeof(*rep));
+    pnLog *log = calloc(1, sizeof(*log));
+    if (!log) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    log->fd = -1;
+    if (opt) log->opt = *opt;
+    if (!log->opt.segmentBytes) log->opt.segmentBytes = 64u << 20;
+    int rc = PN_OK;
+    if (strlen(dir) >= sizeof(log->dir)) rc = pnErrorSet(err, PN_EINVAL, "log directory path too long");
+    else snprintf(log->dir, sizeof(log->dir), "%s", dir);
+    if (rc == PN_OK && mkdir(dir, 0750) != 0 && errno != EEXIST)
+        rc = pnErrorSet(err, PN_EIO, "%s: %s", dir, strerror(errno));
+    if (rc == PN_OK) rc = segList(log, err);
+    for (size_t i = 0; i < log->nseg && rc == PN_OK; i++) {
+        Segment *s = &log->seg[i];
+        if (i > 0 && s->base != log->next && !rep->detail[0])
+            snprintf(rep->detail, sizeof(rep->detail), "records %" PRIu64 "..%" PRIu64 " are missing", log->next,
+                     s->base - 1);
+        rc = segScan(log, s, i + 1 == log->nseg, rep, err);
+        log->next = s->base + s->count;
+    }
+    if (rc == PN_OK) rc = log->nseg ? openLast(log, err) : segStart(log, err);
+    if (rc != PN_OK) {
+        logClose(log);
+        return rc;
+    }
+    log->durable = log->next;
+    *out = log;
+    return PN_OK;
+}
+
+void logClose(pnLog *log) {
+    if (!log) return;
+    if (log->fd >= 0) {
+        fsync(log->fd);
+        close(log->fd);
+    }
+    for (size_t i = 0; i < log->nseg; i++) free(log->seg[i].pos);
+    free(log->seg);
+    free(log);
+}
+
+int logAppend(pnLog *log, const void *data, uint32_t len, int64_t time, uint64_t *offset, pnError *err) {
+    if (log->broken) return pnErrorSet(err, PN_EIO, "the log refused appends after a failed write");
+    if (len > LOG_MAX_RECORD) return pnErrorSet(err, PN_ELIMIT, "record of %u bytes exceeds %u", len, LOG_MAX_RECORD);
+    Segment *s = &log->seg[log->nseg - 1];
+    if (s->count && s->bytes + LOG_HEADER + len > log->opt.segmentBytes) {
+        int rc = logSync(log, err);
+        if (rc == PN_OK) rc = segStart(log, err);
+        if (rc != PN_OK) return rc;
+        s = &log->seg[log->nseg - 1];
+    }
+    uint8_t h[LOG_HEADER];
+    put64(h + 8, log->next);
+    put64(h + 16, (uint64_t)time);
+    put32(h, len);
+    put32(h + 4, recordCrc(h, data, len));
+    struct iovec iov[2] = {{h, LOG_HEADER}, {(void *)data, len}};
+    ssize_t w = writev(log->fd, iov, 2);
+    if (w != (ssize_t)(LOG_HEADER + len)) {
+        /* A partial record may be on disk; recovery will truncate it. */
+        log->broken = 1;
+        return pnErrorSet(err, PN_EIO, "log write failed: %s", w < 0 ? strerror(errno) : "short write");
+    }
+    if (segPush(s, (uint32_t)s->bytes) != PN_OK) {
+        log->broken = 1;
+        return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    }
+    s->bytes += LOG_HEADER + len;
+    if (time > s->newest) s->newest = time;
+    *offset = log->next++;
+    return PN_OK;
+}
+
+int logSync(pnLog *log, pnError *err) {
+    if (log->durable == log->next) return PN_OK;
+    if (fdatasync(log->fd) != 0) {
+        log->broken = 1;
+        return pnErrorSet(err, PN_EIO, "log fsync failed: %s", strerror(errno));
+    }
+    log->durable = log->next;
+    return PN_OK;
+}
+
+uint64_t logFirst(const pnLog *log) { return log->nseg ? log->seg[0].base : 0; }
+uint64_t logNext(const pnLog *log) { return log->next; }
+uint64_t logDurable(const pnLog *log) { return log->durable; }
+
+uint64_t logBytes(const pnLog *log) {
+    uint64_t b = 0;
+    for (size_t i = 0; i < log->nseg; i++) b += log->seg[i].bytes;
+    return b;
+}
+
+/* The segment holding offset, or NULL. */
+static const Segment *segFind(const pnLog *log, uint64_t offset) {
+    size_t lo = 0, hi = log->nseg;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const Segment *s = &log->seg[mid];
+        if (offset < s->base) hi = mid;
+        else if (offset >= s->base + s->count) lo = mid + 1;
+        else return s;
+    }
+    return NULL;
+}
+
+int logRead(pnLog *log, uint64_t offset, LogRecord *rec, pnBuf *scratch, pnError *err) {
+    const Segment *s = segFind(log, offset);
+    if (!s) return pnErrorSet(err, PN_ENOENT, "offset %" PRIu64 " is not in the log", offset);
+    uint32_t pos = s->pos[offset - s->base];
+    if (pos == LOG_HOLE) return pnErrorSet(err, PN_ENOENT, "record %" PRIu64 " was corrupt and is skipped", offset);
+    char path[4200];
+    segPath(log, s->base, path, sizeof(path));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return pnErrorSet(err, PN_EIO, "%s: %s", path, strerror(errno));
+    uint8_t h[LOG_HEADER];
+    int rc = PN_OK;
+    if (pread(fd, h, LOG_HEADER, pos) != LOG_HEADER) rc = pnErrorSet(err, PN_EIO, "%s: short read", path);
+    uint32_t len = rc == PN_OK ? get32(h) : 0;
+    if (rc == PN_OK && len > LOG_MAX_RECORD) rc = pnErrorSet(err, PN_EIO, "%s: record %" PRIu64 " changed on disk", path, offset);
+    if (rc == PN_OK) {
+        scratch->len = 0;
+        if (bufGrow(scratch, len) != 0) rc = pnErrorSet(err, PN_ENOMEM, "out of memory");
+        if (rc == PN_OK && pread(fd, scratch->data, len, (off_t)pos + LOG_HEADER) != (ssize_t)len)
+            rc = pnErrorSet(err, PN_EIO, "%s: short read", path);
+        if (rc == PN_OK && (get64(h + 8) != offset || get32(h + 4) != recordCrc(h, scratch->data, len)))
+            rc = pnErrorSet(err, PN_EIO, "%s: record %" PRIu64 " fails its checksum", path, offset);
+        if (rc == PN_OK) {
+            scratch->len = len;
+            scratch->data[len] = '\0';
+            rec->offset = offset;
+            rec->time = (int64_t)get64(h + 16);
+            rec->len = len;
+            rec->data = (const uint8_t *)scratch->data;
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+uint64_t logRetain(pnLog *log, int64_t now) {
+    uint64_t dropped = 0, total = logBytes(log);
+    while (log->nseg > 1) {
+        Segment *s = &log->seg[0];
+        int tooBig = log->opt.retainBytes && total > log->opt.retainBytes;
+        int tooOld = log->opt.retainSeconds && s->newest < now - log->opt.retainSeconds;
+        if (!tooBig && !tooOld) break;
+        char path[4200];
+        segPath(log, s->base, path, sizeof(path));
+        if (unlink(path) != 0) break;
+        total -= s->bytes;
+        dropped += s->count;
+        free(s->pos);
+        memmove(&log->seg[0], &log->seg[1], (log->nseg - 1) * sizeof(Segment));
+        log->nseg--;
+    }
+    return dropped;
+}
