@@ -58,26 +58,16 @@ void bufPrintf(pnBuf *b, const char *fmt, ...) {
 }
 
 void bufXmlEscape(pnBuf *b, const char *s) {
+    /* Raw line ends and tabs would be normalised by the reading parser;
+     * character references survive, so the text round-trips exactly. */
+    static const char *const esc[128] = {
+        ['<'] = "&lt;",    ['>'] = "&gt;",    ['&'] = "&amp;", ['"'] = "&quot;",
+        ['\''] = "&apos;", ['\r'] = "&#xD;", ['\n'] = "&#xA;", ['\t'] = "&#x9;",
+    };
     for (; *s; s++) {
-        switch (*s) {
-        case '<':
-            bufPuts(b, "&lt;");
-            break;
-        case '>':
-            bufPuts(b, "&gt;");
-            break;
-        case '&':
-            bufPuts(b, "&amp;");
-            break;
-        case '"':
-            bufPuts(b, "&quot;");
-            break;
-        case '\'':
-            bufPuts(b, "&apos;");
-            break;
-        default:
-            bufAppend(b, s, 1);
-        }
+        unsigned char c = (unsigned char)*s;
+        if (c < 128 && esc[c]) bufPuts(b, esc[c]);
+        else bufAppend(b, s, 1);
     }
 }
 

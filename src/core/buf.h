@@ -32,7 +32,8 @@ void bufAppend(pnBuf *b, const void *p, size_t n);
 void bufPuts(pnBuf *b, const char *s);
 void bufPrintf(pnBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Append s with the five XML special characters escaped. */
+/* Append s with the five XML special characters and CR, LF, TAB escaped
+ * (as character references, so parsing gives back exactly s). */
 void bufXmlEscape(pnBuf *b, const char *s);
 
 /* Non-zero when an append failed for lack of memory. */
