@@ -510,10 +510,6 @@ static const RegTimelineEntry *timelineAt(const RegTimeline *t, int32_t day) {
     return &t->e[lo];
 }
 
-const RegTimelineEntry *registryAt(const Registry *r, int nation, int32_t day) {
-    return timelineAt(&r->timeline[nation], day);
-}
-
 const GroupSet *registryOpenAt(const Registry *r, int32_t day) {
     return &timelineAt(&r->open, day)->groups;
 }

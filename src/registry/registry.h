@@ -128,8 +128,20 @@ int registryHasSecuritySlow(const Registry *r, int nation, int32_t day);
 int registryGroupOpenSlow(const Registry *r, int group, int32_t day);
 
 /* The timeline entry in force for nation on day (never NULL after
- * registryCompile).  O(log n) in the nation's number of changes. */
-const RegTimelineEntry *registryAt(const Registry *r, int nation, int32_t day);
+ * registryCompile).  O(log n) in the nation's number of changes; inline
+ * because it is on the path of every decision, and most decisions are
+ * about today, which the first comparison answers. */
+static inline const RegTimelineEntry *registryAt(const Registry *r, int nation, int32_t day) {
+    const RegTimeline *t = &r->timeline[nation];
+    size_t lo = 0, hi = t->n; /* e[0].from is PN_DAY_NONE: an answer exists */
+    if (day >= t->e[hi - 1].from) return &t->e[hi - 1];
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (t->e[mid].from <= day) lo = mid;
+        else hi = mid;
+    }
+    return &t->e[lo];
+}
 
 /* Groups that exist (are established and not closed) on day. */
 const GroupSet *registryOpenAt(const Registry *r, int32_t day);
