@@ -64,6 +64,12 @@ int dateParse(const char *s, int32_t *day) {
 
 void dateFormat(int32_t day, char out[11]) {
     int y, m, d;
+    if (day == PN_DAY_NONE || day == PN_DAY_NEVER) { /* open interval ends */
+        memcpy(out, day == PN_DAY_NONE ? "(always)" : "(never)", day == PN_DAY_NONE ? 9 : 8);
+        return;
+    }
+    /* Keep civilFromDay's arithmetic far from int32 overflow. */
+    if (day > 2900000 || day < -2900000) day = day > 0 ? 2900000 : -719468;
     civilFromDay(day, &y, &m, &d);
     char tmp[48]; /* room for any int, so the compiler can prove no truncation */
     snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", y % 10000, m, d);

@@ -41,6 +41,9 @@ void timeFormat(int64_t secs, char out[21]);
 static inline int32_t dayOfTime(int64_t secs) {
     int64_t d = secs / 86400;
     if (secs % 86400 < 0) d--;
+    /* Clamp rather than wrap: an absurd instant must not alias a real day. */
+    if (d <= PN_DAY_NONE) return PN_DAY_NONE + 1;
+    if (d >= PN_DAY_NEVER) return PN_DAY_NEVER - 1;
     return (int32_t)d;
 }
 

@@ -102,9 +102,21 @@ int labelEqual(const Label *a, const Label *b) {
 }
 
 int labelParse(Label *l, const char *text, size_t len, pnError *err) {
+    /* A NUL would end the marking early and silently drop what follows
+     * (a caveat, say): refuse it rather than parse a shorter label. */
+    if (memchr(text, '\0', len)) {
+        labelFree(l);
+        return pnErrorSet(err, PN_EINVAL, "label contains a NUL byte");
+    }
     size_t i = 0;
     while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
         i++;
     if (i < len && text[i] == '<') return labelParseXml(l, text, len, err);
-    return labelParseMarking(l, text, err);
+    char *copy = malloc(len + 1); /* the marking codec reads a C string */
+    if (!copy) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    int rc = labelParseMarking(l, copy, err);
+    free(copy);
+    return rc;
 }

@@ -40,24 +40,30 @@ static int policyMatches(const Spif *s, const char *uri, const char *text) {
 
 static int parseCategory(Label *l, xmlNode *cat, pnError *err) {
     const Spif *s = l->policy;
-    char tagName[64], type[32];
-    if (xsAttr(cat, "TagName", tagName, sizeof(tagName)) || xsAttr(cat, "Type", type, sizeof(type)))
+    char tagName[64], type[32], uri[192];
+    if (xsAttr(cat, "TagName", tagName, sizeof(tagName)) || xsAttr(cat, "Type", type, sizeof(type)) ||
+        xsAttr(cat, "URI", uri, sizeof(uri)))
         return pnErrorSet(err, PN_EINVAL, "Category attribute too long");
     int ts = spifTagSet(s, tagName);
     if (ts < 0) return pnErrorSet(err, PN_EINVAL, "unknown category tag set '%s'", tagName);
     const SpifTagSet *t = &s->tagsets[ts];
+    if (uri[0] && t->id[0] && strcmp(uri, t->id) != 0)
+        return pnErrorSet(err, PN_EINVAL, "category '%s' has URI '%s'; the policy says %s", tagName, uri, t->id);
     if (!strEqualNoCase(type, typeName(t->type)))
         return pnErrorSet(err, PN_EINVAL, "category '%s' has Type '%s'; the policy says %s",
                           tagName, type, typeName(t->type));
     int n = 0;
     for (xmlNode *v = cat->children; v; v = v->next) {
-        if (v->type != XML_ELEMENT_NODE) continue;
+        if (v->type != XML_ELEMENT_NODE) {
+            if (xsStrayText(v)) return pnErrorSet(err, PN_EINVAL, "unexpected text in category '%s'", tagName);
+            continue;
+        }
         if (!xsIsElement(v, S4774_NS, "GenericValue"))
             return pnErrorSet(err, PN_EINVAL, "unexpected element '%s' in category '%s'",
                               (const char *)v->name, tagName);
         char val[64];
         if (xsText(v, val, sizeof(val)) != 0)
-            return pnErrorSet(err, PN_EINVAL, "value in category '%s' is too long", tagName);
+            return pnErrorSet(err, PN_EINVAL, "value in category '%s' must be plain text of at most 63 bytes", tagName);
         int k = spifValue(t, val);
         if (k < 0)
             return pnErrorSet(err, PN_EINVAL, "unknown value '%s' in category '%s'", val, tagName);
@@ -75,7 +81,10 @@ static int parseInfo(Label *l, xmlNode *info, pnError *err) {
     const Spif *s = l->policy;
     int sawPolicy = 0;
     for (xmlNode *c = info->children; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE) continue;
+        if (c->type != XML_ELEMENT_NODE) {
+            if (xsStrayText(c)) return pnErrorSet(err, PN_EINVAL, "unexpected text in ConfidentialityInformation");
+            continue;
+        }
         char text[128], uri[128];
         if (xsIsElement(c, S4774_NS, "PolicyIdentifier")) {
             if (xsAttr(c, "URI", uri, sizeof(uri)) || xsText(c, text, sizeof(text)))
@@ -84,7 +93,7 @@ static int parseInfo(Label *l, xmlNode *info, pnError *err) {
                 return pnErrorSet(err, PN_EINVAL,
                                   "unknown policy '%s' (this node enforces %s, urn:oid:%s)",
                                   uri[0] ? uri : text, s->policyName, s->policyId);
-            sawPolicy = 1;
+            if (sawPolicy++) return pnErrorSet(err, PN_EINVAL, "more than one PolicyIdentifier");
         } else if (xsIsElement(c, S4774_NS, "Classification")) {
             if (xsText(c, text, sizeof(text)) != 0)
                 return pnErrorSet(err, PN_EINVAL, "Classification too long");
@@ -117,19 +126,24 @@ static int parseRoot(Label *l, xmlNode *root, pnError *err) {
         return pnErrorSet(err, PN_EINVAL, "ReviewDateTime too long");
     if (text[0] && timeParse(text, &l->review) != 0)
         return pnErrorSet(err, PN_EINVAL, "ReviewDateTime '%s' is not an xs:dateTime", text);
-    int sawInfo = 0;
+    int sawInfo = 0, sawCreated = 0, sawOriginator = 0;
     for (xmlNode *c = root->children; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE) continue;
+        if (c->type != XML_ELEMENT_NODE) {
+            if (xsStrayText(c)) return pnErrorSet(err, PN_EINVAL, "unexpected text in the label");
+            continue;
+        }
         if (xsIsElement(c, S4774_NS, "ConfidentialityInformation")) {
             if (sawInfo++)
                 return pnErrorSet(err, PN_EINVAL, "more than one ConfidentialityInformation");
             int rc = parseInfo(l, c, err);
             if (rc) return rc;
         } else if (xsIsElement(c, S4774_NS, "CreationDateTime")) {
+            if (sawCreated++) return pnErrorSet(err, PN_EINVAL, "more than one CreationDateTime");
             if (xsText(c, text, sizeof(text)) || timeParse(text, &l->created) != 0)
                 return pnErrorSet(err, PN_EINVAL, "CreationDateTime '%s' is not an xs:dateTime",
                                   text);
         } else if (xsIsElement(c, S4774_NS, "OriginatorID")) {
+            if (sawOriginator++) return pnErrorSet(err, PN_EINVAL, "more than one OriginatorID");
             if (xsText(c, l->originator, sizeof(l->originator)) != 0)
                 return pnErrorSet(err, PN_EINVAL, "OriginatorID longer than %zu bytes",
                                   sizeof(l->originator) - 1);

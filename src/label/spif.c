@@ -250,7 +250,12 @@ int spifLoadMemory(Spif *s, const char *xml, size_t len, pnError *err) {
                 xsAttr(c, "id", s->policyId, sizeof(s->policyId)))
                 rc = pnErrorSet(err, PN_ELIMIT, "SPIF: securityPolicyId too long");
         } else if (xsIsElement(c, SPIF_NS, "securityClassifications")) {
-            rc = parseClasses(s, c, err);
+            /* Values record exclusions as class indexes: a second list
+             * would re-sort the classes under them. */
+            if (sawClasses)
+                rc = pnErrorSet(err, PN_EINVAL, "SPIF: more than one securityClassifications");
+            else
+                rc = parseClasses(s, c, err);
             sawClasses = 1;
         } else if (xsIsElement(c, SPIF_NS, "securityCategoryTagSets")) {
             if (!sawClasses)

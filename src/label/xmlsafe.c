@@ -69,6 +69,14 @@ xmlDocPtr xsParse(const char *buf, size_t len, const char *what, pnError *err) {
     return doc;
 }
 
+int xsStrayText(const xmlNode *node) {
+    if (node->type == XML_CDATA_SECTION_NODE) return 1;
+    if (node->type != XML_TEXT_NODE || !node->content) return 0;
+    for (const xmlChar *p = node->content; *p; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') return 1;
+    return 0;
+}
+
 int xsIsElement(const xmlNode *node, const char *ns, const char *name) {
     if (!node || node->type != XML_ELEMENT_NODE) return 0;
     if (strcmp((const char *)node->name, name) != 0) return 0;
@@ -92,8 +100,13 @@ int xsAttr(const xmlNode *node, const char *name, char *dst, size_t cap) {
 }
 
 int xsText(const xmlNode *node, char *dst, size_t cap) {
-    xmlChar *v = xmlNodeGetContent(node);
     dst[0] = '\0';
+    /* Only character data: text glued together from child elements would
+     * let a reader see a different value than we do. */
+    for (const xmlNode *c = node->children; c; c = c->next)
+        if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE && c->type != XML_COMMENT_NODE)
+            return -1;
+    xmlChar *v = xmlNodeGetContent(node);
     if (!v) return 0;
     const char *s = (const char *)v;
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')

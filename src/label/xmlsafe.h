@@ -22,6 +22,10 @@ xmlDocPtr xsParse(const char *buf, size_t len, const char *what, pnError *err);
 /* Non-zero when node is an element named `name` in namespace ns. */
 int xsIsElement(const xmlNode *node, const char *ns, const char *name);
 
+/* Non-zero when node is character data other than white space: text
+ * where only elements belong. */
+int xsStrayText(const xmlNode *node);
+
 /* The next element sibling at or after node (skipping text/comments). */
 xmlNode *xsNextElement(xmlNode *node);
 
@@ -30,7 +34,7 @@ xmlNode *xsNextElement(xmlNode *node);
 int xsAttr(const xmlNode *node, const char *name, char *dst, size_t cap);
 
 /* Copy the text content of node, trimmed of surrounding white space; -1
- * when it does not fit. */
+ * when it does not fit or node has element children. */
 int xsText(const xmlNode *node, char *dst, size_t cap);
 
 #endif

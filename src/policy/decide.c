@@ -183,12 +183,13 @@ int principalCompile(Principal *p, const char *name, const char *nation, const c
 
 #define PRINCIPAL_MAX_LIST 64
 
-/* Split "A+B+C" in place into list; returns the count or -1 when too many. */
-static int splitList(char *v, const char **list) {
+/* Split "A+B+C" in place into list (room for `room` entries); returns the
+ * count or -1 when there are more. */
+static int splitList(char *v, const char **list, int room) {
     int n = 0;
     char *save = NULL;
     for (char *tok = strtok_r(v, "+;", &save); tok; tok = strtok_r(NULL, "+;", &save)) {
-        if (n >= PRINCIPAL_MAX_LIST) return -1;
+        if (n >= room) return -1;
         list[n++] = tok;
     }
     return n;
@@ -209,19 +210,22 @@ int principalParse(Principal *p, const char *text, const Registry *r, const Spif
         if (!eq) return pnErrorSet(err, PN_EINVAL, "principal part '%s' is not key=value", kv);
         *eq = '\0';
         char *v = eq + 1;
-        if (strEqualNoCase(kv, "nation"))
-            nation = v;
-        else if (strEqualNoCase(kv, "clearance"))
-            clearance = v;
-        else if (strEqualNoCase(kv, "name"))
-            name = v;
-        else if (strEqualNoCase(kv, "coi") || strEqualNoCase(kv, "cois")) {
-            int k = splitList(v, cois + ncois);
+        const char **single = strEqualNoCase(kv, "nation")      ? &nation
+                              : strEqualNoCase(kv, "clearance") ? &clearance
+                              : strEqualNoCase(kv, "name")      ? &name
+                                                                : NULL;
+        if (single) {
+            /* A repeated key is refused: "last one wins" would let an
+             * appended part override an identity attribute. */
+            if (*single) return pnErrorSet(err, PN_EINVAL, "principal attribute '%s' given twice", kv);
+            *single = v;
+        } else if (strEqualNoCase(kv, "coi") || strEqualNoCase(kv, "cois")) {
+            int k = splitList(v, cois + ncois, PRINCIPAL_MAX_LIST - ncois);
             if (k < 0 || ncois + k > PRINCIPAL_MAX_LIST)
                 return pnErrorSet(err, PN_ELIMIT, "too many communities");
             ncois += k;
         } else if (strEqualNoCase(kv, "caveat") || strEqualNoCase(kv, "caveats")) {
-            int k = splitList(v, caveats + ncaveats);
+            int k = splitList(v, caveats + ncaveats, PRINCIPAL_MAX_LIST - ncaveats);
             if (k < 0 || ncaveats + k > PRINCIPAL_MAX_LIST)
                 return pnErrorSet(err, PN_ELIMIT, "too many caveats");
             ncaveats += k;

@@ -177,6 +177,9 @@ static int loadGroup(Registry *r, json_t *doc, int kind, const char *file, Union
                               where);
     if (registryGroup(r, g->id) >= 0)
         return pnErrorSet(err, PN_EINVAL, "%s: duplicate framework or community id", where);
+    int same = registryNation(r, g->id);
+    if (same >= 0 && r->nations[same].kind != REG_ORGANISATION)
+        return pnErrorSet(err, PN_EINVAL, "%s: id is a nation code; a label naming it would be ambiguous", where);
     if ((rc = jsonField(doc, "name", g->name, sizeof(g->name), 1, where, err)) ||
         (rc = jsonDate(doc, "established", PN_DAY_NONE, 0, &g->established, where, err)))
         return rc;
@@ -187,6 +190,8 @@ static int loadGroup(Registry *r, json_t *doc, int kind, const char *file, Union
     if (g->closed == PN_DAY_NEVER &&
         (rc = jsonDate(doc, "to", PN_DAY_NEVER, 0, &g->closed, where, err)))
         return rc;
+    if (g->closed <= g->established)
+        return pnErrorSet(err, PN_EINVAL, "%s: closing date must be after the establishment date", where);
     jsonSources(doc, g->sources, sizeof(g->sources));
     json_t *u = json_object_get(doc, "union_of"), *v;
     size_t i;
@@ -223,6 +228,11 @@ static int loadAgreements(Registry *r, json_t *arr, const char *file, pnError *e
             (rc = jsonDate(a, "to", PN_DAY_NEVER, 0, &ag->to, where, err)) ||
             (rc = jsonField(a, "note", ag->note, sizeof(ag->note), 0, where, err)))
             return rc;
+        if (ag->to <= ag->from)
+            return pnErrorSet(err, PN_EINVAL, "%s: \"to\" must be after \"from\"", where);
+        for (size_t k = 0; k < r->nagreements; k++)
+            if (strcmp(r->agreements[k].id, ag->id) == 0)
+                return pnErrorSet(err, PN_EINVAL, "%s: duplicate agreement id '%s'", where, ag->id);
         if (strcmp(type, "security") == 0)
             ag->type = REG_AGREEMENT_SECURITY;
         else if (strcmp(type, "sharing") == 0)

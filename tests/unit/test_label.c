@@ -296,6 +296,16 @@ static void test_xml_errors(void **state) {
     assert_true(xmlRefused(variant("2026-01-02T03:04:05Z", "yesterday"), "CreationDateTime"));
     assert_true(xmlRefused(variant("<Classification>CONFIDENTIAL</Classification>", ""),
                            "missing Classification"));
+    /* Structure is strict: what a guard reads is what decide() gets. */
+    assert_true(xmlRefused(variant(">UKR<", ">U<x>K</x>R<"), "plain text"));
+    assert_true(xmlRefused(variant("<Classification>", "stray<Classification>"), "unexpected text"));
+    assert_true(xmlRefused(variant("<Classification>", "<PolicyIdentifier URI=\"urn:oid:1.3.26.1.3.1\">NATO"
+                                                       "</PolicyIdentifier><Classification>"),
+                           "more than one PolicyIdentifier"));
+    assert_true(xmlRefused(variant("</ConfidentialityLabel>", "<CreationDateTime>2026-01-01T00:00:00Z"
+                                                              "</CreationDateTime></ConfidentialityLabel>"),
+                           "more than one CreationDateTime"));
+    assert_true(xmlRefused(variant("Type=\"PERMISSIVE\"", "Type=\"PERMISSIVE\" URI=\"urn:other\""), "has URI"));
     /* Entities and DTDs are refused before anything is expanded. */
     assert_true(xmlRefused(
         "<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;\">]>"
@@ -323,6 +333,9 @@ static void test_parse_either_form(void **state) {
     Label l;
     pnError err = {0};
     labelInit(&l, &F->spif);
+    /* A NUL must not cut a caveat off the end. */
+    assert_int_equal(labelParse(&l, "NATO SECRET\0 ATOMAL", 19, &err), PN_EINVAL);
+    assert_string_equal(err.msg, "label contains a NUL byte");
     assert_int_equal(labelParse(&l, legacyXml, strlen(legacyXml), &err), PN_OK);
     assert_int_equal(l.cls, spifClass(&F->spif, "CONFIDENTIAL"));
     const char *m = "NATO SECRET";
@@ -426,6 +439,11 @@ static void test_spif_errors(void **state) {
          "</securityCategoryTagSets></SPIF>",
          "unknown classification 'NOPE'"},
         {"<!DOCTYPE SPIF [<!ENTITY x \"y\">]><SPIF/>", "DOCTYPE"},
+        {"<SPIF xmlns=\"http://www.xmlspif.org/spif\"><securityPolicyId name=\"P\" id=\"1\"/>"
+         "<securityClassifications><securityClassification name=\"A\" lacv=\"1\" hierarchy=\"1\"/>"
+         "</securityClassifications><securityClassifications><securityClassification name=\"B\" lacv=\"2\" "
+         "hierarchy=\"2\"/></securityClassifications></SPIF>",
+         "more than one securityClassifications"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         Spif s;
