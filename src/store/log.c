@@ -77,6 +77,31 @@ static size_t validAt(const uint8_t *buf, size_t size, size_t pos, uint64_t offs
     return LOG_HEADER + (size_t)len;
 }
 
+/* The first position at or after from holding a valid record numbered
+ * above off (its number in *found), or SIZE_MAX.  Each candidate's offset
+ * is checked for plausibility before the CRC is computed. */
+static size_t resync(const uint8_t *buf, size_t size, size_t from, uint64_t off, uint64_t *found) {
+    uint64_t most = off + size / LOG_HEADER + 1; /* no more records fit in the file */
+    for (size_t q = from; q + LOG_HEADER <= size; q++) {
+        uint64_t o = get64(buf + q + 8);
+        if (o <= off || o > most) continue;
+        if (validAt(buf, size, q, o)) {
+            *found = o;
+            return q;
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* fsync a directory, so a file created or removed in it stays so. */
+static int syncDir(const char *dir) {
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return -1;
+    int rc = fsync(dfd);
+    close(dfd);
+    return rc;
+}
+
 /* ---- segments ---------------------------------------------------------- */
 
 static void segPath(const pnLog *log, uint64_t base, char *out, size_t cap) {
@@ -125,17 +150,19 @@ static int segScan(pnLog *log, Segment *s, int last, LogRecovery *rep, pnError *
             pos += n;
             continue;
         }
-        /* Bad record.  If its length leads to the next valid record, it is
-         * corruption in the middle: skip it and say so. */
-        uint32_t len = size - pos >= 4 ? get32(buf + pos) : 0;
-        size_t nextPos = pos + LOG_HEADER + (size_t)len;
-        if (len <= LOG_MAX_RECORD && nextPos < size && validAt(buf, size, nextPos, off + 1)) {
+        /* Bad record.  If any valid later record follows, this is
+         * corruption in the middle: everything acknowledged after it must
+         * survive, so mark the gap as holes (reported, never served). */
+        uint64_t found;
+        size_t q = resync(buf, size, pos + 1, off, &found);
+        if (q != SIZE_MAX) {
             if (!rep->detail[0])
-                snprintf(rep->detail, sizeof(rep->detail), "%s: record %" PRIu64 " at byte %zu is corrupt; skipped",
-                         path, off, pos);
-            rep->corrupt++;
-            rc = segPush(s, LOG_HOLE);
-            pos = nextPos;
+                snprintf(rep->detail, sizeof(rep->detail),
+                         "%s: records %" PRIu64 "..%" PRIu64 " at byte %zu are corrupt; skipped", path, off,
+                         found - 1, pos);
+            for (uint64_t k = off; k < found && rc == PN_OK; k++) rc = segPush(s, LOG_HOLE);
+            rep->corrupt += found - off;
+            pos = q;
             continue;
         }
         /* Otherwise the rest is a torn tail (newest segment) or lost. */
@@ -207,9 +234,12 @@ static int segStart(pnLog *log, pnError *err) {
     segPath(log, s->base, path, sizeof(path));
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (fd < 0) return pnErrorSet(err, PN_EIO, "%s: %s", path, strerror(errno));
-    /* The new file's directory entry must be durable too. */
-    int dfd = open(log->dir, O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) fsync(dfd), close(dfd);
+    /* The new file's directory entry must be durable too, or records
+     * acknowledged in it could vanish with it. */
+    if (syncDir(log->dir) != 0) {
+        close(fd);
+        return pnErrorSet(err, PN_EIO, "%s: cannot fsync the directory: %s", log->dir, strerror(errno));
+    }
     if (log->fd >= 0) close(log->fd);
     log->fd = fd;
     log->nseg++;
@@ -235,10 +265,18 @@ int logOpen(pnLog **out, const char *dir, const LogOptions *opt, LogRecovery *re
     if (opt) log->opt = *opt;
     if (!log->opt.segmentBytes) log->opt.segmentBytes = 64u << 20;
     int rc = PN_OK;
+    /* Record positions are 32-bit. */
+    if (log->opt.segmentBytes > (uint64_t)UINT32_MAX - LOG_MAX_RECORD - LOG_HEADER)
+        rc = pnErrorSet(err, PN_EINVAL, "segment size must be below 4 GiB");
     if (strlen(dir) >= sizeof(log->dir)) rc = pnErrorSet(err, PN_EINVAL, "log directory path too long");
     else snprintf(log->dir, sizeof(log->dir), "%s", dir);
-    if (rc == PN_OK && mkdir(dir, 0750) != 0 && errno != EEXIST)
+    if (rc == PN_OK && mkdir(dir, 0750) == 0) {
+        char parent[4200];
+        snprintf(parent, sizeof(parent), "%s/..", dir);
+        if (syncDir(parent) != 0) rc = pnErrorSet(err, PN_EIO, "%s: cannot fsync its parent", dir);
+    } else if (rc == PN_OK && errno != EEXIST) {
         rc = pnErrorSet(err, PN_EIO, "%s: %s", dir, strerror(errno));
+    }
     if (rc == PN_OK) rc = segList(log, err);
     for (size_t i = 0; i < log->nseg && rc == PN_OK; i++) {
         Segment *s = &log->seg[i];

@@ -148,7 +148,7 @@ static void test_corrupt_middle(void **state) {
     assert_int_equal(rep.corrupt, 1);
     assert_int_equal(rep.records, 4);
     assert_int_equal(rep.truncatedBytes, 0);
-    assert_non_null(strstr(rep.detail, "record 2"));
+    assert_non_null(strstr(rep.detail, "records 2..2"));
     assert_int_equal(logNext(log), 5);
     expectRecord(log, 1, "payload");
     expectRecord(log, 3, "payload");
@@ -159,6 +159,34 @@ static void test_corrupt_middle(void **state) {
     assert_int_equal(logRead(log, 2, &r, &b, &err), PN_ENOENT); /* never served */
     assert_non_null(strstr(err.msg, "corrupt"));
     bufFree(&b);
+    logClose(log);
+}
+
+/* A damaged length field must not turn acknowledged records into a
+ * "torn tail": everything valid after the damage survives. */
+static void test_corrupt_length(void **state) {
+    (void)state;
+    pnLog *log = openLog(NULL, NULL);
+    for (int i = 0; i < 5; i++) append(log, "payload", (uint64_t)i);
+    logClose(log);
+    char path[512];
+    segFile(0, path, sizeof(path));
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    /* record 1's length field, then record 2's CRC: two neighbours bad */
+    assert_int_equal(pwrite(fd, "\xff", 1, (LOG_HEADER + 7) + 1), 1);
+    assert_int_equal(pwrite(fd, "\x00\x00", 2, 2 * (LOG_HEADER + 7) + 4), 2);
+    close(fd);
+    LogRecovery rep;
+    log = openLog(NULL, &rep);
+    assert_int_equal(rep.truncatedBytes, 0);
+    assert_int_equal(rep.corrupt, 2);
+    assert_int_equal(rep.records, 3);
+    assert_int_equal(logNext(log), 5);
+    expectRecord(log, 0, "payload");
+    expectRecord(log, 3, "payload");
+    expectRecord(log, 4, "payload");
+    append(log, "more", 5); /* no offset is reused */
     logClose(log);
 }
 
@@ -206,6 +234,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_append_read_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_middle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_length, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segments_and_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
     };
