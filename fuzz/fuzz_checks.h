@@ -105,6 +105,16 @@ static inline char *fuzzXml(const Label *l) {
     return bufDetach(&b);
 }
 
+/* The first field in which two labels differ, for the failure message. */
+static inline const char *fuzzDiff(const Label *a, const Label *b) {
+    if (a->cls != b->cls) return "classification";
+    if (a->ncats != b->ncats) return "number of category values";
+    if (a->created != b->created) return "CreationDateTime";
+    if (a->review != b->review) return "ReviewDateTime";
+    if (strcmp(a->originator, b->originator) != 0) return "OriginatorID";
+    return labelEqual(a, b) ? "nothing" : "category values";
+}
+
 /* Encode l as a marking, parse that and require the same label back, then
  * encode the copy and require the same text: the canonical marking is a
  * fixed point.  The marking carries no times or originator, so those are
@@ -125,9 +135,10 @@ static inline int fuzzMarkingRoundTrip(const Label *l, char *why, size_t cap) {
         memcpy(back.originator, l->originator, sizeof(back.originator));
         m2 = fuzzMarking(&back);
         if (!labelEqual(l, &back))
-            rc = fuzzFail(why, cap, "marking '%s' parses to a different label", m1);
+            rc = fuzzFail(why, cap, "marking '%s' parses to a different label (%s differs)", m1,
+                          fuzzDiff(l, &back));
         else if (!m2 || strcmp(m1, m2) != 0)
-            rc = fuzzFail(why, cap, "marking not canonical: '%s' then '%s'", m1, m2 ? m2 : "(null)");
+            rc = fuzzFail(why, cap, "marking '%s' re-encodes as '%s'", m1, m2 ? m2 : "?");
         else
             rc = 0;
     }
@@ -151,7 +162,8 @@ static inline int fuzzXmlRoundTrip(const Label *l, char *why, size_t cap) {
     } else {
         x2 = fuzzXml(&back);
         if (!labelEqual(l, &back))
-            rc = fuzzFail(why, cap, "own XML parses to a different label:\n%s", x1);
+            rc = fuzzFail(why, cap, "own XML parses to a different label (%s differs):\n%s",
+                          fuzzDiff(l, &back), x1);
         else if (!x2 || strcmp(x1, x2) != 0)
             rc = fuzzFail(why, cap, "XML not canonical:\n%s\nthen\n%s", x1, x2 ? x2 : "(null)");
         else

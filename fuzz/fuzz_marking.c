@@ -8,7 +8,8 @@
  * between two nodes.  The check itself is fuzzCheckMarking() in
  * fuzz_checks.h, shared with tests/unit/test_fuzz_regress.c.
  *
- *   make build/fuzz/fuzz_marking && build/fuzz/fuzz_marking -dict=fuzz/marking.dict fuzz/corpus/marking
+ *   make build/fuzz/fuzz_marking
+ *   build/fuzz/fuzz_marking -dict=fuzz/marking.dict fuzz/corpus/marking
  *
  * Run from the repository root (or set PARTNERNET_ROOT): the shipped
  * registry and policy are loaded once, at start-up.

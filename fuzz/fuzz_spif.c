@@ -9,7 +9,8 @@
  * (fuzzSpifInvariants() in fuzz_checks.h), since the label codecs and
  * decide() index arrays with its numbers.
  *
- *   make build/fuzz/fuzz_spif && build/fuzz/fuzz_spif -dict=fuzz/spif.dict fuzz/corpus/spif
+ *   make build/fuzz/fuzz_spif
+ *   build/fuzz/fuzz_spif -dict=fuzz/spif.dict fuzz/corpus/spif
  */
 #include <stdint.h>
 #include <stdio.h>

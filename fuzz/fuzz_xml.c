@@ -8,7 +8,8 @@
  * XML trip only).  The check is fuzzCheckXml() in fuzz_checks.h, shared
  * with tests/unit/test_fuzz_regress.c.
  *
- *   make build/fuzz/fuzz_xml && build/fuzz/fuzz_xml -dict=fuzz/xml.dict fuzz/corpus/xml
+ *   make build/fuzz/fuzz_xml
+ *   build/fuzz/fuzz_xml -dict=fuzz/xml.dict fuzz/corpus/xml
  *
  * Run from the repository root (or set PARTNERNET_ROOT): the shipped
  * registry and policy are loaded once, at start-up.

@@ -77,7 +77,22 @@ void dateFormat(int32_t day, char out[11]) {
     out[10] = '\0';
 }
 
+/* Instants must be writable back as YYYY-MM-DDTHH:MM:SSZ: years 0000-9999
+ * in UTC, after any offset is applied. */
+static int timeInRange(int64_t t) {
+    return t >= (int64_t)dayFromCivil(0, 1, 1) * 86400 && t <= (int64_t)dayFromCivil(9999, 12, 31) * 86400 + 86399;
+}
+
+static int timeParseRaw(const char *s, int64_t *secs);
+
 int timeParse(const char *s, int64_t *secs) {
+    int64_t t;
+    if (timeParseRaw(s, &t) != 0 || !timeInRange(t)) return -1;
+    *secs = t;
+    return 0;
+}
+
+static int timeParseRaw(const char *s, int64_t *secs) {
     int32_t day;
     if (datePrefix(s, &day) != 0) return -1;
     const char *p = s + 10;
