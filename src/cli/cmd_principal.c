@@ -1,0 +1,245 @@
+/*
+ * cmd_principal.c -- `partnernet principal`: add (or update), list and
+ * remove the principals who may connect, in the principals file (see
+ * src/exchange/principals.h).
+ *
+ * `add` checks the nation, clearance, communities and caveats against the
+ * registry and policy before anything is written.  Updating an existing
+ * principal replaces its nation, clearance, communities and caveats with
+ * the ones given; its password and certificate CN are kept unless
+ * --password-stdin or --cert-cn gives new ones.  Password hashes are never
+ * printed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+
+#include "../core/str.h"
+#include "../exchange/principals.h"
+#include "cli.h"
+
+#define CMD "principal"
+#define DEFAULT_DIR "var"
+#define DEFAULT_FILE DEFAULT_DIR "/principals.json"
+#define PASSWORD_MAX 1024
+
+typedef struct Args {
+    const char *sub;
+    const char *name;
+    const char *file;
+    const char *nation, *clearance, *certCn;
+    int passwordStdin;
+    const char *addOnly; /* the first option only `add` takes, or NULL */
+    PrincipalEntry e;    /* communities and caveats as given */
+} Args;
+
+/* Append the comma-separated items of text to rows (room rows of width
+ * bytes, *n used), upper-cased.  Prints and returns CLI_USAGE on error. */
+static int splitList(const char *what, const char *text, char *rows, size_t width, int room,
+                     int *n) {
+    char buf[2048];
+    if (strCopy(buf, sizeof(buf), text) != 0) return cliFail(CMD, "%s list is too long", what);
+    char *save = NULL;
+    int before = *n;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        size_t len = strlen(tok);
+        while (len > 0 && tok[len - 1] == ' ')
+            tok[--len] = '\0';
+        if (!tok[0]) return cliFail(CMD, "empty %s name in '%s'", what, text);
+        if (*n >= room) return cliFail(CMD, "more than %d %s values", room, what);
+        if (strCopy(rows + (size_t)*n * width, width, tok) != 0)
+            return cliFail(CMD, "%s name '%s' is too long", what, tok);
+        strUpper(rows + (size_t)*n * width);
+        (*n)++;
+    }
+    if (*n == before) return cliFail(CMD, "empty %s list", what);
+    return CLI_OK;
+}
+
+/* One option at argv[*i]; 1 taken, 0 not an option of ours, -1 error. */
+static int parseOption(Args *a, int argc, char **argv, int *i) {
+    const char *v;
+    int r;
+    if ((r = cliOpt(CMD, argc, argv, i, "--principals", &a->file)) != 0) return r;
+    if (strcmp(argv[*i], "--password-stdin") == 0) {
+        a->passwordStdin = 1;
+        if (!a->addOnly) a->addOnly = "--password-stdin";
+        return 1;
+    }
+    static const char *const opts[] = {"--nation", "--clearance", "--cert-cn", "--coi", "--caveat"};
+    for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+        if ((r = cliOpt(CMD, argc, argv, i, opts[k], &v)) == 0) continue;
+        if (r < 0) return -1;
+        if (!a->addOnly) a->addOnly = opts[k];
+        if (k == 0) a->nation = v;
+        if (k == 1) a->clearance = v;
+        if (k == 2) a->certCn = v;
+        if (k == 3 && splitList("community", v, &a->e.cois[0][0], sizeof(a->e.cois[0]),
+                                PRINCIPAL_MAX_COIS, &a->e.ncois) != CLI_OK)
+            return -1;
+        if (k == 4 && splitList("caveat", v, &a->e.caveats[0][0], sizeof(a->e.caveats[0]),
+                                PRINCIPAL_MAX_CAVEATS, &a->e.ncaveats) != CLI_OK)
+            return -1;
+        return 1;
+    }
+    return 0;
+}
+
+static int parseArgs(Args *a, int argc, char **argv) {
+    memset(a, 0, sizeof(*a));
+    for (int i = 1; i < argc; i++) {
+        int r = parseOption(a, argc, argv, &i);
+        if (r < 0) return CLI_USAGE;
+        if (r > 0) continue;
+        if (argv[i][0] == '-' && argv[i][1])
+            return cliFail(CMD, "unknown option '%s' (see partnernet help principal)", argv[i]);
+        if (!a->sub)
+            a->sub = argv[i];
+        else if (!a->name)
+            a->name = argv[i];
+        else
+            return cliFail(CMD, "unexpected argument '%s'", argv[i]);
+    }
+    if (!a->sub) return cliFail(CMD, "missing subcommand: add, list or remove");
+    if (!a->file) a->file = DEFAULT_FILE;
+    return CLI_OK;
+}
+
+/* Read one line of stdin into buf without its newline.  Prints and
+ * returns CLI_USAGE on error. */
+static int readPassword(char *buf, size_t cap) {
+    if (!fgets(buf, (int)cap, stdin)) return cliFail(CMD, "no password on standard input");
+    size_t n = strlen(buf);
+    if (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    else if (n == cap - 1)
+        return cliFail(CMD, "password longer than %zu bytes", cap - 2);
+    if (n > 0 && buf[n - 1] == '\r') buf[--n] = '\0';
+    if (n == 0) return cliFail(CMD, "empty password refused");
+    return CLI_OK;
+}
+
+static int loadFile(const char *path, Principals *ps) {
+    pnError err = {0};
+    principalsInit(ps);
+    if (principalsLoad(ps, path, &err) != PN_OK) return cliFail(CMD, "%s", err.msg);
+    return CLI_OK;
+}
+
+static int saveFile(const char *path, const Principals *ps) {
+    pnError err = {0};
+    if (strcmp(path, DEFAULT_FILE) == 0 && mkdir(DEFAULT_DIR, 0700) != 0 && errno != EEXIST)
+        return cliFail(CMD, "cannot create %s/: %s", DEFAULT_DIR, strerror(errno));
+    if (principalsSave(ps, path, &err) != PN_OK) return cliFail(CMD, "%s", err.msg);
+    return CLI_OK;
+}
+
+/* Fill a->e from the arguments and check it against registry and policy. */
+static int buildEntry(Cli *cli, Args *a) {
+    PrincipalEntry *e = &a->e;
+    if (!a->name) return cliFail(CMD, "add needs a NAME");
+    if (!principalNameValid(a->name))
+        return cliFail(CMD, "invalid name '%s' (use 1 to 63 letters, digits, '.', '_' or '-')",
+                       a->name);
+    if (!a->nation) return cliFail(CMD, "missing --nation (e.g. --nation SWE)");
+    if (!a->clearance) return cliFail(CMD, "missing --clearance (NU, NR, NC, NS or CTS)");
+    strCopy(e->name, sizeof(e->name), a->name);
+    if (strCopy(e->nation, sizeof(e->nation), a->nation) != 0)
+        return cliFail(CMD, "unknown nation or framework '%s'", a->nation);
+    if (strCopy(e->clearance, sizeof(e->clearance), a->clearance) != 0)
+        return cliFail(CMD, "unknown clearance '%s' (use NU, NR, NC, NS or CTS)", a->clearance);
+    if (a->certCn && strCopy(e->certCn, sizeof(e->certCn), a->certCn) != 0)
+        return cliFail(CMD, "certificate CN longer than %zu bytes", sizeof(e->certCn) - 1);
+    strUpper(e->nation);
+    strUpper(e->clearance);
+    if (cliLoad(cli) != CLI_OK) return CLI_USAGE;
+    Principal p;
+    pnError err = {0};
+    if (principalEntryCompile(e, &p, &cli->reg, &cli->spif, &err) != PN_OK)
+        return cliFail(CMD, "%s", err.msg);
+    return CLI_OK;
+}
+
+/* Hash the password from stdin into e, or keep the old credentials. */
+static int setCredentials(Args *a, const PrincipalEntry *old) {
+    PrincipalEntry *e = &a->e;
+    if (old && !a->certCn) memcpy(e->certCn, old->certCn, sizeof(e->certCn));
+    if (!a->passwordStdin) {
+        if (old) memcpy(e->passwordHash, old->passwordHash, sizeof(e->passwordHash));
+        return CLI_OK;
+    }
+    char password[PASSWORD_MAX];
+    int rc = readPassword(password, sizeof(password));
+    pnError err = {0};
+    if (rc == CLI_OK &&
+        passwordHash(password, e->passwordHash, sizeof(e->passwordHash), &err) != PN_OK)
+        rc = cliFail(CMD, "%s", err.msg);
+    OPENSSL_cleanse(password, sizeof(password));
+    return rc;
+}
+
+static int addPrincipal(Cli *cli, Args *a) {
+    if (buildEntry(cli, a) != CLI_OK) return CLI_USAGE;
+    Principals ps;
+    if (loadFile(a->file, &ps) != CLI_OK) return CLI_USAGE;
+    int created = 0, rc = setCredentials(a, principalsFind(&ps, a->e.name));
+    pnError err = {0};
+    if (rc == CLI_OK && principalsUpsert(&ps, &a->e, &created, &err) != PN_OK)
+        rc = cliFail(CMD, "%s", err.msg);
+    if (rc == CLI_OK) rc = saveFile(a->file, &ps);
+    if (rc == CLI_OK) printf("%s principal %s\n", created ? "added" : "updated", a->e.name);
+    principalsFree(&ps);
+    return rc;
+}
+
+static void printList(const char *key, const char *rows, size_t width, int n) {
+    printf(" %s=", key);
+    if (n == 0) fputc('-', stdout);
+    for (int i = 0; i < n; i++)
+        printf("%s%s", i ? "," : "", rows + (size_t)i * width);
+}
+
+static int listPrincipals(const Args *a) {
+    Principals ps;
+    if (a->name) return cliFail(CMD, "unexpected argument '%s'", a->name);
+    if (loadFile(a->file, &ps) != CLI_OK) return CLI_USAGE;
+    for (size_t i = 0; i < ps.n; i++) {
+        const PrincipalEntry *e = &ps.e[i];
+        printf("%s %s %s", e->name, e->nation, e->clearance);
+        printList("cois", &e->cois[0][0], sizeof(e->cois[0]), e->ncois);
+        printList("caveats", &e->caveats[0][0], sizeof(e->caveats[0]), e->ncaveats);
+        const char *auth = e->passwordHash[0] ? (e->certCn[0] ? "password,cert" : "password")
+                                              : (e->certCn[0] ? "cert" : "none");
+        printf(" auth=%s\n", auth);
+    }
+    principalsFree(&ps);
+    return CLI_OK;
+}
+
+static int removePrincipal(const Args *a) {
+    if (!a->name) return cliFail(CMD, "remove needs a NAME");
+    Principals ps;
+    if (loadFile(a->file, &ps) != CLI_OK) return CLI_USAGE;
+    pnError err = {0};
+    int rc = CLI_OK;
+    if (principalsRemove(&ps, a->name, &err) != PN_OK) rc = cliFail(CMD, "%s", err.msg);
+    if (rc == CLI_OK) rc = saveFile(a->file, &ps);
+    if (rc == CLI_OK) printf("removed principal %s\n", a->name);
+    principalsFree(&ps);
+    return rc;
+}
+
+int cmdPrincipal(Cli *cli, int argc, char **argv) {
+    Args a;
+    if (parseArgs(&a, argc, argv) != CLI_OK) return CLI_USAGE;
+    if (strcmp(a.sub, "add") == 0) return addPrincipal(cli, &a);
+    if (strcmp(a.sub, "list") != 0 && strcmp(a.sub, "remove") != 0)
+        return cliFail(CMD, "unknown subcommand '%s' (add, list or remove)", a.sub);
+    if (a.addOnly) return cliFail(CMD, "option %s applies only to 'add'", a.addOnly);
+    return strcmp(a.sub, "list") == 0 ? listPrincipals(&a) : removePrincipal(&a);
+}

@@ -1,0 +1,502 @@
+/*
+ * principals.c -- the principals store: loading and atomically saving the
+ * principals file, scrypt password hashes, and compiling an entry into the
+ * Principal that decide() reads (see principals.h).
+ */
+#include "principals.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "../core/str.h"
+
+/* Parameters of new hashes. */
+#define SCRYPT_N 16384
+#define SCRYPT_R 8
+#define SCRYPT_P 1
+#define SCRYPT_SALT 16
+#define SCRYPT_KEY 32
+
+/* Limits on stored hashes, so a crafted file cannot make a login cost
+ * gigabytes or minutes. */
+#define SCRYPT_MAX_N (1u << 20)
+#define SCRYPT_MAX_R 32
+#define SCRYPT_MAX_P 16
+#define SCRYPT_MAX_MEM (256u << 20)
+#define SCRYPT_MAX_BYTES 64 /* salt and key */
+
+#define SCRYPT_PREFIX "$scrypt$"
+
+/* ---- the set ----------------------------------------------------------- */
+
+void principalsInit(Principals *ps) {
+    memset(ps, 0, sizeof(*ps));
+}
+
+void principalsFree(Principals *ps) {
+    free(ps->e);
+    principalsInit(ps);
+}
+
+static long findIndex(const Principals *ps, const char *name) {
+    for (size_t i = 0; i < ps->n; i++)
+        if (strcmp(ps->e[i].name, name) == 0) return (long)i;
+    return -1;
+}
+
+PrincipalEntry *principalsFind(Principals *ps, const char *name) {
+    long i = findIndex(ps, name);
+    return i < 0 ? NULL : &ps->e[i];
+}
+
+const PrincipalEntry *principalsFindCert(const Principals *ps, const char *cn) {
+    if (!cn || !cn[0]) return NULL;
+    for (size_t i = 0; i < ps->n; i++)
+        if (strcmp(ps->e[i].certCn, cn) == 0) return &ps->e[i];
+    return NULL;
+}
+
+static int grow(Principals *ps) {
+    if (ps->n < ps->cap) return 0;
+    size_t cap = ps->cap ? ps->cap * 2 : 8;
+    PrincipalEntry *e = realloc(ps->e, cap * sizeof(*e));
+    if (!e) return -1;
+    ps->e = e;
+    ps->cap = cap;
+    return 0;
+}
+
+/* Another entry than skip with certificate CN cn, or -1. */
+static long certOwner(const Principals *ps, const char *cn, long skip) {
+    if (!cn[0]) return -1;
+    for (size_t i = 0; i < ps->n; i++)
+        if ((long)i != skip && strcmp(ps->e[i].certCn, cn) == 0) return (long)i;
+    return -1;
+}
+
+int principalsUpsert(Principals *ps, const PrincipalEntry *e, int *created, pnError *err) {
+    int rc = principalEntryValidate(e, err);
+    if (rc != PN_OK) return rc;
+    long i = findIndex(ps, e->name);
+    long other = certOwner(ps, e->certCn, i);
+    if (other >= 0)
+        return pnErrorSet(err, PN_EINVAL, "certificate CN '%s' already belongs to principal '%s'",
+                          e->certCn, ps->e[other].name);
+    if (created) *created = i < 0;
+    if (i < 0) {
+        if (grow(ps) != 0) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+        i = (long)ps->n++;
+    }
+    ps->e[i] = *e;
+    return PN_OK;
+}
+
+int principalsRemove(Principals *ps, const char *name, pnError *err) {
+    long i = findIndex(ps, name);
+    if (i < 0) return pnErrorSet(err, PN_ENOENT, "no principal named '%s'", name);
+    memmove(&ps->e[i], &ps->e[i + 1], (ps->n - (size_t)i - 1) * sizeof(ps->e[0]));
+    ps->n--;
+    return PN_OK;
+}
+
+/* ---- validation -------------------------------------------------------- */
+
+int principalNameValid(const char *name) {
+    size_t n = 0;
+    for (; name[n]; n++) {
+        char c = name[n];
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '_' || c == '-';
+        if (!ok || n >= 63) return 0;
+    }
+    return n > 0;
+}
+
+/* 0 when the field is NUL-terminated within cap and has no control
+ * characters; -1 otherwise. */
+static int fieldOk(const char *s, size_t cap) {
+    const char *end = memchr(s, '\0', cap);
+    if (!end) return -1;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) return -1;
+    return 0;
+}
+
+static int parseStored(const char *stored, uint64_t *N, uint64_t *r, uint64_t *p,
+                       unsigned char *salt, size_t *saltLen, unsigned char *key, size_t *keyLen);
+
+int principalEntryValidate(const PrincipalEntry *e, pnError *err) {
+    if (fieldOk(e->name, sizeof(e->name)) != 0 || !principalNameValid(e->name))
+        return pnErrorSet(err, PN_EINVAL,
+                          "invalid principal name (use 1 to 63 letters, digits, '.', '_' or '-')");
+    if (fieldOk(e->nation, sizeof(e->nation)) != 0 || !e->nation[0])
+        return pnErrorSet(err, PN_EINVAL, "missing or invalid nation");
+    if (fieldOk(e->clearance, sizeof(e->clearance)) != 0 || !e->clearance[0])
+        return pnErrorSet(err, PN_EINVAL, "missing or invalid clearance");
+    if (e->ncois < 0 || e->ncois > PRINCIPAL_MAX_COIS)
+        return pnErrorSet(err, PN_EINVAL, "more than %d communities", PRINCIPAL_MAX_COIS);
+    if (e->ncaveats < 0 || e->ncaveats > PRINCIPAL_MAX_CAVEATS)
+        return pnErrorSet(err, PN_EINVAL, "more than %d caveats", PRINCIPAL_MAX_CAVEATS);
+    for (int i = 0; i < e->ncois; i++)
+        if (fieldOk(e->cois[i], sizeof(e->cois[i])) != 0 || !e->cois[i][0])
+            return pnErrorSet(err, PN_EINVAL, "invalid community %d", i + 1);
+    for (int i = 0; i < e->ncaveats; i++)
+        if (fieldOk(e->caveats[i], sizeof(e->caveats[i])) != 0 || !e->caveats[i][0])
+            return pnErrorSet(err, PN_EINVAL, "invalid caveat %d", i + 1);
+    if (fieldOk(e->certCn, sizeof(e->certCn)) != 0)
+        return pnErrorSet(err, PN_EINVAL, "invalid certificate CN");
+    if (fieldOk(e->passwordHash, sizeof(e->passwordHash)) != 0)
+        return pnErrorSet(err, PN_EINVAL, "invalid password hash");
+    if (e->passwordHash[0]) {
+        uint64_t N, r, p;
+        unsigned char salt[SCRYPT_MAX_BYTES], key[SCRYPT_MAX_BYTES];
+        size_t sl, kl;
+        if (parseStored(e->passwordHash, &N, &r, &p, salt, &sl, key, &kl) != 0)
+            return pnErrorSet(err, PN_EINVAL,
+                              "password is not a valid $scrypt$ hash (set it with "
+                              "partnernet principal add --password-stdin)");
+    }
+    return PN_OK;
+}
+
+int principalEntryCompile(const PrincipalEntry *e, Principal *out, const Registry *r, const Spif *s,
+                          pnError *err) {
+    const char *cois[PRINCIPAL_MAX_COIS], *caveats[PRINCIPAL_MAX_CAVEATS];
+    int rc = principalEntryValidate(e, err);
+    if (rc != PN_OK) return rc;
+    for (int i = 0; i < e->ncois; i++)
+        cois[i] = e->cois[i];
+    for (int i = 0; i < e->ncaveats; i++)
+        caveats[i] = e->caveats[i];
+    return principalCompile(out, e->name, e->nation, e->clearance, cois, (size_t)e->ncois, caveats,
+                            (size_t)e->ncaveats, r, s, err);
+}
+
+/* ---- loading ----------------------------------------------------------- */
+
+/* Copy the string member key of o into dst.  Absent: "" (an error when
+ * required).  Returns PN_OK or PN_EINVAL. */
+static int getString(json_t *o, const char *key, char *dst, size_t cap, int required,
+                     pnError *err) {
+    json_t *v = json_object_get(o, key);
+    dst[0] = '\0';
+    if (!v) return required ? pnErrorSet(err, PN_EINVAL, "missing \"%s\"", key) : PN_OK;
+    if (!json_is_string(v)) return pnErrorSet(err, PN_EINVAL, "\"%s\" must be a string", key);
+    if (json_string_length(v) != strlen(json_string_value(v)) ||
+        strCopy(dst, cap, json_string_value(v)) != 0)
+        return pnErrorSet(err, PN_EINVAL, "\"%s\" is longer than %zu bytes or holds NUL", key,
+                          cap - 1);
+    return PN_OK;
+}
+
+/* Read the string array key of o into list (room rows of width bytes). */
+static int getList(json_t *o, const char *key, char *list, size_t width, int room, int *n,
+                   pnError *err) {
+    json_t *a = json_object_get(o, key), *v;
+    size_t i;
+    *n = 0;
+    if (!a) return PN_OK;
+    if (!json_is_array(a)) return pnErrorSet(err, PN_EINVAL, "\"%s\" must be an array", key);
+    if (json_array_size(a) > (size_t)room)
+        return pnErrorSet(err, PN_EINVAL, "\"%s\" has more than %d entries", key, room);
+    json_array_foreach(a, i, v) {
+        char *dst = list + i * width;
+        if (!json_is_string(v) || json_string_length(v) != strlen(json_string_value(v)) ||
+            strCopy(dst, width, json_string_value(v)) != 0 || !dst[0])
+            return pnErrorSet(err, PN_EINVAL,
+                              "\"%s\" entries must be non-empty strings of at most %zu bytes", key,
+                              width - 1);
+        (*n)++;
+    }
+    return PN_OK;
+}
+
+static int loadEntry(json_t *o, PrincipalEntry *e, pnError *err) {
+    static const char *const keys[] = {"name",    "nation",   "clearance", "cois",
+                                       "caveats", "password", "cert_cn"};
+    const char *k;
+    json_t *v;
+    memset(e, 0, sizeof(*e));
+    if (!json_is_object(o)) return pnErrorSet(err, PN_EINVAL, "must be an object");
+    json_object_foreach(o, k, v) {
+        size_t i = 0;
+        while (i < sizeof(keys) / sizeof(keys[0]) && strcmp(keys[i], k) != 0)
+            i++;
+        if (i == sizeof(keys) / sizeof(keys[0]))
+            return pnErrorSet(err, PN_EINVAL, "unknown key \"%s\"", k);
+    }
+    int rc;
+    if ((rc = getString(o, "name", e->name, sizeof(e->name), 1, err)) ||
+        (rc = getString(o, "nation", e->nation, sizeof(e->nation), 1, err)) ||
+        (rc = getString(o, "clearance", e->clearance, sizeof(e->clearance), 1, err)) ||
+        (rc = getString(o, "password", e->passwordHash, sizeof(e->passwordHash), 0, err)) ||
+        (rc = getString(o, "cert_cn", e->certCn, sizeof(e->certCn), 0, err)) ||
+        (rc = getList(o, "cois", &e->cois[0][0], sizeof(e->cois[0]), PRINCIPAL_MAX_COIS, &e->ncois,
+                      err)) ||
+        (rc = getList(o, "caveats", &e->caveats[0][0], sizeof(e->caveats[0]), PRINCIPAL_MAX_CAVEATS,
+                      &e->ncaveats, err)))
+        return rc;
+    return principalEntryValidate(e, err);
+}
+
+static int loadDoc(Principals *ps, json_t *doc, const char *path, pnError *err) {
+    json_t *arr = json_is_object(doc) ? json_object_get(doc, "principals") : NULL, *o;
+    size_t i;
+    if (!json_is_array(arr))
+        return pnErrorSet(err, PN_EINVAL, "%s: expected {\"principals\": [...]}", path);
+    if (json_object_size(doc) != 1)
+        return pnErrorSet(err, PN_EINVAL, "%s: unknown top-level key besides \"principals\"", path);
+    json_array_foreach(arr, i, o) {
+        PrincipalEntry e;
+        int rc = loadEntry(o, &e, err);
+        if (rc == PN_OK && findIndex(ps, e.name) >= 0)
+            rc = pnErrorSet(err, PN_EINVAL, "duplicate principal name");
+        if (rc == PN_OK) rc = principalsUpsert(ps, &e, NULL, err);
+        if (rc != PN_OK)
+            return pnErrorPrefix(err, "%s: principal %zu%s%s%s: ", path, i + 1,
+                                 e.name[0] ? " ('" : "", e.name, e.name[0] ? "')" : "");
+    }
+    return PN_OK;
+}
+
+int principalsLoad(Principals *ps, const char *path, pnError *err) {
+    char *text = NULL;
+    size_t len = 0;
+    int fr = fileRead(path, PRINCIPALS_MAX_FILE, &text, &len);
+    if (fr == -2)
+        return pnErrorSet(err, PN_ELIMIT, "%s: larger than %u bytes", path, PRINCIPALS_MAX_FILE);
+    if (fr != 0) {
+        if (errno == ENOENT) {
+            principalsFree(ps);
+            return PN_OK;
+        }
+        return pnErrorSet(err, errno == ENOMEM ? PN_ENOMEM : PN_EIO, "%s: %s", path,
+                          strerror(errno));
+    }
+    json_error_t je;
+    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    free(text);
+    if (!doc) return pnErrorSet(err, PN_EINVAL, "%s:%d: %s", path, je.line, je.text);
+    Principals fresh;
+    principalsInit(&fresh);
+    int rc = loadDoc(&fresh, doc, path, err);
+    json_decref(doc);
+    if (rc != PN_OK) {
+        principalsFree(&fresh);
+        return rc;
+    }
+    principalsFree(ps);
+    *ps = fresh;
+    return PN_OK;
+}
+
+/* ---- saving ------------------------------------------------------------ */
+
+static json_t *entryJson(const PrincipalEntry *e) {
+    json_t *o = json_object(), *cois = json_array(), *caveats = json_array();
+    int bad = !o || !cois || !caveats;
+    for (int i = 0; !bad && i < e->ncois; i++)
+        bad = json_array_append_new(cois, json_string(e->cois[i])) != 0;
+    for (int i = 0; !bad && i < e->ncaveats; i++)
+        bad = json_array_append_new(caveats, json_string(e->caveats[i])) != 0;
+    if (!bad)
+        bad = json_object_set_new(o, "name", json_string(e->name)) ||
+              json_object_set_new(o, "nation", json_string(e->nation)) ||
+              json_object_set_new(o, "clearance", json_string(e->clearance)) ||
+              json_object_set(o, "cois", cois) || json_object_set(o, "caveats", caveats) ||
+              (e->passwordHash[0] &&
+               json_object_set_new(o, "password", json_string(e->passwordHash))) ||
+              (e->certCn[0] && json_object_set_new(o, "cert_cn", json_string(e->certCn)));
+    json_decref(cois);
+    json_decref(caveats);
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* The whole file as text (free() it), or NULL when out of memory. */
+static char *encode(const Principals *ps) {
+    json_t *arr = json_array(), *doc = json_object();
+    char *text = NULL;
+    int bad = !arr || !doc;
+    for (size_t i = 0; !bad && i < ps->n; i++)
+        bad = json_array_append_new(arr, entryJson(&ps->e[i])) != 0;
+    if (!bad && json_object_set(doc, "principals", arr) == 0)
+        text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(arr);
+    json_decref(doc);
+    return text;
+}
+
+static int writeAll(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* fsync the directory holding path, so a rename into it stays done. */
+static int syncParent(const char *path) {
+    char copy[PATH_MAX];
+    if (strCopy(copy, sizeof(copy), path) != 0) return -1;
+    int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return -1;
+    int rc = fsync(dfd);
+    close(dfd);
+    return rc;
+}
+
+int principalsSave(const Principals *ps, const char *path, pnError *err) {
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+        return pnErrorSet(err, PN_EIO, "%s: path too long", path);
+    char *text = encode(ps);
+    if (!text) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(text);
+        return pnErrorSet(err, PN_EIO, "%s: cannot create a temporary file: %s", path, strerror(e));
+    }
+    const char *what = NULL;
+    if (fchmod(fd, 0600) != 0)
+        what = "chmod";
+    else if (writeAll(fd, text, strlen(text)) != 0 || writeAll(fd, "\n", 1) != 0)
+        what = "write";
+    else if (fsync(fd) != 0)
+        what = "fsync";
+    int e = errno;
+    free(text);
+    if (close(fd) != 0 && !what) what = "close", e = errno;
+    if (!what && rename(tmp, path) != 0) what = "rename", e = errno;
+    if (what) {
+        unlink(tmp);
+        return pnErrorSet(err, PN_EIO, "%s: %s failed: %s", path, what, strerror(e));
+    }
+    if (syncParent(path) != 0)
+        return pnErrorSet(err, PN_EIO, "%s: cannot fsync its directory: %s", path, strerror(errno));
+    return PN_OK;
+}
+
+/* ---- passwords --------------------------------------------------------- */
+
+/* Decode n characters of padded base64 into out (room cap).  Returns the
+ * byte count or -1. */
+static int b64Decode(const char *s, size_t n, unsigned char *out, size_t cap) {
+    unsigned char buf[(SCRYPT_MAX_BYTES + 2) / 3 * 3];
+    if (n == 0 || n % 4 != 0 || n / 4 * 3 > sizeof(buf)) return -1;
+    size_t pad = (s[n - 1] == '=') + (s[n - 2] == '=');
+    for (size_t i = 0; i < n - pad; i++)
+        if (s[i] == '=') return -1;
+    int got = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)n);
+    if (got < 0 || (size_t)got != n / 4 * 3 || (size_t)got - pad > cap) return -1;
+    memcpy(out, buf, (size_t)got - pad);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return (int)((size_t)got - pad);
+}
+
+/* Read "KEY=<digits>" at *s (KEY including any leading ','), advancing *s. */
+static int parseParam(const char **s, const char *key, uint64_t max, uint64_t *v) {
+    size_t k = strlen(key);
+    const char *p = *s;
+    if (strncmp(p, key, k) != 0) return -1;
+    p += k;
+    if (*p < '0' || *p > '9') return -1;
+    for (*v = 0; *p >= '0' && *p <= '9'; p++) {
+        *v = *v * 10 + (uint64_t)(*p - '0');
+        if (*v > max) return -1;
+    }
+    *s = p;
+    return 0;
+}
+
+static int parseStored(const char *stored, uint64_t *N, uint64_t *r, uint64_t *p,
+                       unsigned char *salt, size_t *saltLen, unsigned char *key, size_t *keyLen) {
+    const char *s = stored;
+    if (!s || strncmp(s, SCRYPT_PREFIX, strlen(SCRYPT_PREFIX)) != 0) return -1;
+    s += strlen(SCRYPT_PREFIX);
+    if (parseParam(&s, "N=", SCRYPT_MAX_N, N) || parseParam(&s, ",r=", SCRYPT_MAX_R, r) ||
+        parseParam(&s, ",p=", SCRYPT_MAX_P, p) || *s++ != '$')
+        return -1;
+    if (*N < 2 || (*N & (*N - 1)) || *r < 1 || *p < 1 || 128 * *r * *N > SCRYPT_MAX_MEM) return -1;
+    const char *dollar = strchr(s, '$');
+    if (!dollar) return -1;
+    int sl = b64Decode(s, (size_t)(dollar - s), salt, SCRYPT_MAX_BYTES);
+    int kl = b64Decode(dollar + 1, strlen(dollar + 1), key, SCRYPT_MAX_BYTES);
+    if (sl < 8 || kl < 16) return -1;
+    *saltLen = (size_t)sl;
+    *keyLen = (size_t)kl;
+    return 0;
+}
+
+static int scrypt(const char *password, const unsigned char *salt, size_t saltLen, uint64_t N,
+                  uint64_t r, uint64_t p, unsigned char *key, size_t keyLen) {
+    uint64_t mem = 128 * r * (N + p + 2) + (1u << 16);
+    return EVP_PBE_scrypt(password, strlen(password), salt, saltLen, N, r, p, mem, key, keyLen) == 1
+               ? 0
+               : -1;
+}
+
+int passwordHash(const char *password, char *out, size_t cap, pnError *err) {
+    unsigned char salt[SCRYPT_SALT], key[SCRYPT_KEY];
+    char salt64[4 * ((SCRYPT_SALT + 2) / 3) + 1], key64[4 * ((SCRYPT_KEY + 2) / 3) + 1];
+    if (!password || !password[0]) return pnErrorSet(err, PN_EINVAL, "empty password");
+    if (RAND_bytes(salt, sizeof(salt)) != 1)
+        return pnErrorSet(err, PN_EIO, "the random number generator failed");
+    if (scrypt(password, salt, sizeof(salt), SCRYPT_N, SCRYPT_R, SCRYPT_P, key, sizeof(key)) != 0)
+        return pnErrorSet(err, PN_EIO, "scrypt failed");
+    EVP_EncodeBlock((unsigned char *)salt64, salt, sizeof(salt));
+    EVP_EncodeBlock((unsigned char *)key64, key, sizeof(key));
+    OPENSSL_cleanse(key, sizeof(key));
+    int n = snprintf(out, cap, SCRYPT_PREFIX "N=%d,r=%d,p=%d$%s$%s", SCRYPT_N, SCRYPT_R, SCRYPT_P,
+                     salt64, key64);
+    OPENSSL_cleanse(key64, sizeof(key64));
+    if (n < 0 || (size_t)n >= cap) {
+        if (cap) out[0] = '\0';
+        return pnErrorSet(err, PN_ELIMIT, "password hash needs %d bytes", n + 1);
+    }
+    return PN_OK;
+}
+
+int passwordVerify(const char *password, const char *stored) {
+    uint64_t N, r, p;
+    unsigned char salt[SCRYPT_MAX_BYTES], want[SCRYPT_MAX_BYTES], got[SCRYPT_MAX_BYTES];
+    size_t sl, kl;
+    if (!password || parseStored(stored, &N, &r, &p, salt, &sl, want, &kl) != 0) return 0;
+    int ok = scrypt(password, salt, sl, N, r, p, got, kl) == 0 && CRYPTO_memcmp(got, want, kl) == 0;
+    OPENSSL_cleanse(got, sizeof(got));
+    OPENSSL_cleanse(want, sizeof(want));
+    return ok;
+}
+
+const PrincipalEntry *principalsCheckPassword(const Principals *ps, const char *name,
+                                              const char *password) {
+    /* A random salt and key with the parameters of new hashes: no password
+     * is known to match, and an unknown name (or one without a password)
+     * costs the same scrypt work as a real check. */
+    static const char dummy[] = SCRYPT_PREFIX "N=16384,r=8,p=1$6zUUQF8fJpXLm7KgrJcdHw==$"
+                                              "lDxyZXQjcmjd0PIbEDPkN0G8iJ6PnoCRXYF4KCXhETc=";
+    long i = name ? findIndex(ps, name) : -1;
+    const char *stored = i >= 0 && ps->e[i].passwordHash[0] ? ps->e[i].passwordHash : dummy;
+    int ok = passwordVerify(password, stored);
+    return ok && stored != dummy ? &ps->e[i] : NULL;
+}

@@ -1,0 +1,149 @@
+/*
+ * principals.h -- the principals store: who may connect, and as whom.
+ *
+ * A principal is a user, a client certificate or a peer node with a
+ * nationality, a clearance, communities of interest and caveats.  The node
+ * keeps them in one JSON file (by default var/principals.json):
+ *
+ *   {"principals": [
+ *     {"name": "alice", "nation": "SWE", "clearance": "NS",
+ *      "cois": ["EX-NORDIC-RESPONSE"], "caveats": ["ATOMAL"],
+ *      "password": "$scrypt$N=16384,r=8,p=1$<salt b64>$<key b64>",
+ *      "cert_cn": "alice.swe"}]}
+ *
+ * "password" and "cert_cn" are optional; "cois" and "caveats" default to
+ * empty.  A password is only ever stored as a salted scrypt hash.  The
+ * MQTT username is the principal's name; a TLS client certificate maps to
+ * the principal whose cert_cn equals its common name.
+ *
+ * Loading checks the file's shape (names, lengths, duplicates, hash
+ * syntax) but not the registry: whether the nation, clearance, COIs and
+ * caveats exist is answered by principalEntryCompile(), against the
+ * registry and policy the node runs with.
+ *
+ * A Principals set is plain data owned by one thread; it may be read by
+ * any number of threads while nobody changes it.
+ */
+#ifndef PN_PRINCIPALS_H
+#define PN_PRINCIPALS_H
+
+#include <stddef.h>
+
+#include "../core/err.h"
+#include "../label/spif.h"
+#include "../policy/decide.h"
+#include "../registry/registry.h"
+
+#define PRINCIPAL_MAX_COIS 16
+#define PRINCIPAL_MAX_CAVEATS 16
+#define PRINCIPALS_MAX_FILE (16u << 20) /* a principals file larger than this is a mistake */
+
+/* One principal as stored.  Every string is NUL-terminated; "" = absent. */
+typedef struct PrincipalEntry {
+    char name[64]; /* [A-Za-z0-9._-]{1,63}; the MQTT username */
+    char nation[8];
+    char clearance[8]; /* NU NR NC NS CTS */
+    char cois[PRINCIPAL_MAX_COIS][40];
+    int ncois;
+    char caveats[PRINCIPAL_MAX_CAVEATS][48];
+    int ncaveats;
+    char passwordHash[256]; /* "$scrypt$..." or "" (no password login) */
+    char certCn[128];       /* client certificate common name or "" */
+} PrincipalEntry;
+
+typedef struct Principals {
+    PrincipalEntry *e; /* n entries, in file order */
+    size_t n, cap;
+} Principals;
+
+/* Make ps empty.  No allocation happens until the first entry. */
+void principalsInit(Principals *ps);
+
+/* Release the entries; ps is empty again and may be reused. */
+void principalsFree(Principals *ps);
+
+/*
+ * Read the principals file at path into ps (initialised), replacing what
+ * ps held.  A file that does not exist is an empty set (PN_OK).  Errors:
+ * PN_EINVAL for bad JSON ("file:line: message") or a bad entry ("file:
+ * principal N ('name'): what") -- an unknown key, a name outside
+ * [A-Za-z0-9._-]{1,63}, a duplicate name or certificate CN, a value too
+ * long, a password that is not a "$scrypt$" hash; PN_ELIMIT past
+ * PRINCIPALS_MAX_FILE; PN_EIO when the file cannot be read; PN_ENOMEM.
+ * On error ps is unchanged.
+ */
+int principalsLoad(Principals *ps, const char *path, pnError *err);
+
+/*
+ * Write ps to path atomically and durably: a temporary file beside it
+ * (mode 0600) is written and fsynced, renamed over path, and the directory
+ * is fsynced.  The directory must exist.  Afterwards path holds either the
+ * old or the new content, never a mixture.  Returns PN_OK, PN_EIO (with
+ * the system's reason) or PN_ENOMEM; the temporary file is removed on
+ * error.
+ */
+int principalsSave(const Principals *ps, const char *path, pnError *err);
+
+/* The entry named name (exact, case-sensitive), or NULL.  The pointer is
+ * valid until ps next changes. */
+PrincipalEntry *principalsFind(Principals *ps, const char *name);
+
+/* The entry whose certCn equals cn (exact), or NULL; "" never matches. */
+const PrincipalEntry *principalsFindCert(const Principals *ps, const char *cn);
+
+/*
+ * Add e, or replace the entry of the same name (keeping its position).
+ * e is copied.  *created (optional) is set to 1 when e was added, 0 when
+ * it replaced an entry.  PN_EINVAL when principalEntryValidate() refuses
+ * e or another entry already has e's certificate CN; PN_ENOMEM.
+ */
+int principalsUpsert(Principals *ps, const PrincipalEntry *e, int *created, pnError *err);
+
+/* Remove the entry named name, keeping the order of the others.  PN_OK,
+ * or PN_ENOENT ("no principal named 'x'"). */
+int principalsRemove(Principals *ps, const char *name, pnError *err);
+
+/* 1 when name matches [A-Za-z0-9._-]{1,63}, else 0. */
+int principalNameValid(const char *name);
+
+/*
+ * Check e's shape as principalsLoad() does: valid name, nation and
+ * clearance present, counts in range, every string terminated and free of
+ * control characters, password empty or a well-formed "$scrypt$" hash.
+ * Returns PN_OK or PN_EINVAL with a sentence.
+ */
+int principalEntryValidate(const PrincipalEntry *e, pnError *err);
+
+/*
+ * Compile e into the Principal that decide() reads, looking its nation,
+ * clearance, COIs and caveats up in r and s (see principalCompile).
+ * Returns PN_OK or PN_EINVAL ("unknown nation or framework 'XYZ'", ...).
+ */
+int principalEntryCompile(const PrincipalEntry *e, Principal *out, const Registry *r, const Spif *s,
+                          pnError *err);
+
+/*
+ * Hash password with scrypt (N=16384, r=8, p=1, a 16-byte random salt, a
+ * 32-byte key) into out as "$scrypt$N=16384,r=8,p=1$<salt>$<key>" (base64).
+ * About 100 bytes; cap 256 is always enough.  PN_EINVAL for an empty
+ * password, PN_ELIMIT when out is too small, PN_EIO when the random
+ * generator or scrypt fails.  Takes tens of milliseconds and 16 MiB.
+ */
+int passwordHash(const char *password, char *out, size_t cap, pnError *err);
+
+/*
+ * 1 when password matches the stored hash, 0 otherwise -- also when stored
+ * is NULL, empty, malformed or asks for parameters beyond N=2^20, r=32,
+ * p=16 or 256 MiB.  The keys are compared in constant time.
+ */
+int passwordVerify(const char *password, const char *stored);
+
+/*
+ * Password login: the entry named name when it has a password and password
+ * matches it, else NULL.  An unknown name costs the same scrypt work as a
+ * known one, so timing does not tell which names exist.
+ */
+const PrincipalEntry *principalsCheckPassword(const Principals *ps, const char *name,
+                                              const char *password);
+
+#endif

@@ -1,0 +1,401 @@
+/*
+ * test_principals.c -- the principals store: scrypt hashes, the file's
+ * load/save round trip and atomic mode-0600 writes, refusal of duplicate
+ * names and bad JSON (with file and line), and compiling entries against
+ * the shipped registry and policy.
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "fixture.h"
+
+#include "../../src/exchange/principals.h"
+
+static char dir[256];
+static char path[300];
+
+static int tmpSetup(void **state) {
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/pn-test-principals-XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    snprintf(path, sizeof(path), "%s/principals.json", dir);
+    return 0;
+}
+
+static int tmpTeardown(void **state) {
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static void writeText(const char *text) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static PrincipalEntry entry(const char *name, const char *nation, const char *clearance) {
+    PrincipalEntry e;
+    memset(&e, 0, sizeof(e));
+    strcpy(e.name, name);
+    strcpy(e.nation, nation);
+    strcpy(e.clearance, clearance);
+    return e;
+}
+
+/* ---- passwords --------------------------------------------------------- */
+
+static void test_hash_verify(void **state) {
+    (void)state;
+    char h1[256], h2[256];
+    pnError err = {0};
+    assert_int_equal(passwordHash("correct horse battery", h1, sizeof(h1), &err), PN_OK);
+    assert_int_equal(strncmp(h1, "$scrypt$N=16384,r=8,p=1$", 24), 0);
+    assert_true(passwordVerify("correct horse battery", h1));
+    /* a fresh salt each time */
+    assert_int_equal(passwordHash("correct horse battery", h2, sizeof(h2), &err), PN_OK);
+    assert_string_not_equal(h1, h2);
+    assert_true(passwordVerify("correct horse battery", h2));
+    /* refusals */
+    assert_int_equal(passwordHash("", h2, sizeof(h2), &err), PN_EINVAL);
+    assert_int_equal(passwordHash("x", h2, 20, &err), PN_ELIMIT);
+}
+
+static void test_wrong_password(void **state) {
+    (void)state;
+    char h[256];
+    assert_int_equal(passwordHash("s3cret", h, sizeof(h), NULL), PN_OK);
+    assert_false(passwordVerify("s3creT", h));
+    assert_false(passwordVerify("s3cret ", h));
+    assert_false(passwordVerify("", h));
+    assert_false(passwordVerify(NULL, h));
+}
+
+static void test_tampered_hash(void **state) {
+    (void)state;
+    char h[256], t[256];
+    assert_int_equal(passwordHash("s3cret", h, sizeof(h), NULL), PN_OK);
+    size_t n = strlen(h);
+    /* one character of the key changed */
+    strcpy(t, h);
+    t[n - 5] = t[n - 5] == 'A' ? 'B' : 'A';
+    assert_false(passwordVerify("s3cret", t));
+    /* one character of the salt changed */
+    strcpy(t, h);
+    t[25] = t[25] == 'A' ? 'B' : 'A';
+    assert_false(passwordVerify("s3cret", t));
+    /* other parameters */
+    strcpy(t, h);
+    memcpy(t + 10, "8192", 4); /* "N=16384" -> "N=81924": not a power of two */
+    assert_false(passwordVerify("s3cret", t));
+    /* truncated, garbage, absurd cost, empty */
+    strcpy(t, h);
+    t[n - 3] = '\0';
+    assert_false(passwordVerify("s3cret", t));
+    assert_false(passwordVerify("s3cret", "s3cret"));
+    assert_false(passwordVerify("s3cret", "$scrypt$N=16384,r=8,p=1$$"));
+    assert_false(passwordVerify("s3cret", "$scrypt$N=1073741824,r=8,p=1$"
+                                          "p7PkxsuM2qGXIvPOYUhbEA==$"
+                                          "pskj7M8aRHsgqOwaK2oMklZHHOEkpJDz8hQVx2ho5g8="));
+    assert_false(passwordVerify("s3cret", "$scrypt$N=-16384,r=8,p=1$"
+                                          "p7PkxsuM2qGXIvPOYUhbEA==$"
+                                          "pskj7M8aRHsgqOwaK2oMklZHHOEkpJDz8hQVx2ho5g8="));
+    assert_false(passwordVerify("s3cret", ""));
+    assert_false(passwordVerify("s3cret", NULL));
+    /* the store refuses a malformed hash */
+    PrincipalEntry e = entry("alice", "SWE", "NS");
+    strcpy(e.passwordHash, "s3cret");
+    assert_int_equal(principalEntryValidate(&e, NULL), PN_EINVAL);
+    strcpy(e.passwordHash, h);
+    assert_int_equal(principalEntryValidate(&e, NULL), PN_OK);
+}
+
+static void test_check_password(void **state) {
+    (void)state;
+    Principals ps;
+    principalsInit(&ps);
+    PrincipalEntry a = entry("alice", "SWE", "NS"), b = entry("bob", "USA", "NC");
+    assert_int_equal(passwordHash("pw-alice", a.passwordHash, sizeof(a.passwordHash), NULL), PN_OK);
+    strcpy(b.certCn, "bob.usa");
+    assert_int_equal(principalsUpsert(&ps, &a, NULL, NULL), PN_OK);
+    assert_int_equal(principalsUpsert(&ps, &b, NULL, NULL), PN_OK);
+    const PrincipalEntry *got = principalsCheckPassword(&ps, "alice", "pw-alice");
+    assert_non_null(got);
+    assert_string_equal(got->name, "alice");
+    assert_null(principalsCheckPassword(&ps, "alice", "pw-bob"));
+    assert_null(principalsCheckPassword(&ps, "bob", ""));    /* no password */
+    assert_null(principalsCheckPassword(&ps, "carol", "x")); /* unknown */
+    assert_null(principalsCheckPassword(&ps, NULL, "x"));
+    assert_ptr_equal(principalsFindCert(&ps, "bob.usa"), &ps.e[1]);
+    assert_null(principalsFindCert(&ps, ""));
+    assert_null(principalsFindCert(&ps, "BOB.USA"));
+    principalsFree(&ps);
+}
+
+/* ---- the file ---------------------------------------------------------- */
+
+static void test_missing_file_is_empty(void **state) {
+    (void)state;
+    Principals ps;
+    pnError err = {0};
+    principalsInit(&ps);
+    assert_int_equal(principalsLoad(&ps, path, &err), PN_OK);
+    assert_int_equal(ps.n, 0);
+    principalsFree(&ps);
+}
+
+static void test_save_load_round_trip(void **state) {
+    (void)state;
+    Principals ps, back;
+    pnError err = {0};
+    principalsInit(&ps);
+    principalsInit(&back);
+    PrincipalEntry a = entry("alice", "SWE", "NS"), b = entry("bob.x_1-2", "USA", "NC");
+    strcpy(a.cois[a.ncois++], "EX-NORDIC-RESPONSE");
+    strcpy(a.cois[a.ncois++], "EX-BALTIC-SENTRY");
+    strcpy(a.caveats[a.ncaveats++], "ATOMAL");
+    assert_int_equal(passwordHash("pw", a.passwordHash, sizeof(a.passwordHash), NULL), PN_OK);
+    strcpy(a.certCn, "alice \"the\" swe");
+    int created = -1;
+    assert_int_equal(principalsUpsert(&ps, &a, &created, &err), PN_OK);
+    assert_int_equal(created, 1);
+    assert_int_equal(principalsUpsert(&ps, &b, &created, &err), PN_OK);
+    assert_int_equal(principalsSave(&ps, path, &err), PN_OK);
+
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* no temporary file left behind */
+    DIR *d = opendir(dir);
+    int files = 0;
+    for (struct dirent *de = readdir(d); de; de = readdir(d))
+        files += de->d_name[0] != '.';
+    closedir(d);
+    assert_int_equal(files, 1);
+
+    assert_int_equal(principalsLoad(&back, path, &err), PN_OK);
+    assert_int_equal(back.n, 2);
+    assert_memory_equal(&back.e[0], &ps.e[0], sizeof(PrincipalEntry));
+    assert_memory_equal(&back.e[1], &ps.e[1], sizeof(PrincipalEntry));
+    assert_true(passwordVerify("pw", principalsFind(&back, "alice")->passwordHash));
+
+    /* update in place, remove, save again */
+    PrincipalEntry a2 = entry("alice", "SWE", "NC");
+    assert_int_equal(principalsUpsert(&back, &a2, &created, &err), PN_OK);
+    assert_int_equal(created, 0);
+    assert_int_equal(back.n, 2);
+    assert_string_equal(back.e[0].clearance, "NC");
+    assert_int_equal(principalsRemove(&back, "nobody", &err), PN_ENOENT);
+    assert_non_null(strstr(err.msg, "no principal named 'nobody'"));
+    assert_int_equal(principalsRemove(&back, "alice", &err), PN_OK);
+    assert_int_equal(back.n, 1);
+    assert_string_equal(back.e[0].name, "bob.x_1-2");
+    assert_int_equal(principalsSave(&back, path, &err), PN_OK);
+    assert_int_equal(principalsLoad(&ps, path, &err), PN_OK);
+    assert_int_equal(ps.n, 1);
+    assert_null(principalsFind(&ps, "alice"));
+    principalsFree(&ps);
+    principalsFree(&back);
+}
+
+static void test_save_to_missing_dir_fails(void **state) {
+    (void)state;
+    Principals ps;
+    pnError err = {0};
+    char bad[400];
+    principalsInit(&ps);
+    snprintf(bad, sizeof(bad), "%s/nope/principals.json", dir);
+    assert_int_equal(principalsSave(&ps, bad, &err), PN_EIO);
+    assert_non_null(strstr(err.msg, bad));
+}
+
+static void test_duplicates_refused(void **state) {
+    (void)state;
+    Principals ps;
+    pnError err = {0};
+    principalsInit(&ps);
+    PrincipalEntry keep = entry("keep", "SWE", "NS");
+    assert_int_equal(principalsUpsert(&ps, &keep, NULL, &err), PN_OK);
+    writeText("{\"principals\": [\n"
+              "  {\"name\": \"alice\", \"nation\": \"SWE\", \"clearance\": \"NS\"},\n"
+              "  {\"name\": \"alice\", \"nation\": \"FIN\", \"clearance\": \"NC\"}\n"
+              "]}\n");
+    assert_int_equal(principalsLoad(&ps, path, &err), PN_EINVAL);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "principal 2 ('alice')"));
+    assert_non_null(strstr(err.msg, "duplicate"));
+    /* on error the set is unchanged */
+    assert_int_equal(ps.n, 1);
+    assert_string_equal(ps.e[0].name, "keep");
+
+    writeText(
+        "{\"principals\": [\n"
+        "  {\"name\": \"a\", \"nation\": \"SWE\", \"clearance\": \"NS\", \"cert_cn\": \"x\"},\n"
+        "  {\"name\": \"b\", \"nation\": \"FIN\", \"clearance\": \"NC\", \"cert_cn\": \"x\"}\n"
+        "]}\n");
+    assert_int_equal(principalsLoad(&ps, path, &err), PN_EINVAL);
+    assert_non_null(strstr(err.msg, "certificate CN 'x'"));
+    PrincipalEntry other = entry("other", "SWE", "NS");
+    strcpy(keep.certCn, "cn");
+    strcpy(other.certCn, "cn");
+    assert_int_equal(principalsUpsert(&ps, &keep, NULL, &err), PN_OK);
+    assert_int_equal(principalsUpsert(&ps, &other, NULL, &err), PN_EINVAL);
+    principalsFree(&ps);
+}
+
+static void test_bad_json(void **state) {
+    (void)state;
+    Principals ps;
+    pnError err = {0};
+    char want[400];
+    principalsInit(&ps);
+    writeText("{\"principals\": [\n"
+              "  {\"name\": \"alice\", \"nation\": \"SWE\",},\n"
+              "]}\n");
+    assert_int_equal(principalsLoad(&ps, path, &err), PN_EINVAL);
+    snprintf(want, sizeof(want), "%s:2: ", path);
+    assert_int_equal(strncmp(err.msg, want, strlen(want)), 0);
+}
+
+static void test_bad_entries(void **state) {
+    (void)state;
+    static const struct {
+        const char *json, *want;
+    } cases[] = {
+        {"[]", "expected {\"principals\""},
+        {"{\"principals\": {}}", "expected {\"principals\""},
+        {"{\"principals\": [], \"x\": 1}", "unknown top-level key"},
+        {"{\"principals\": [7]}", "must be an object"},
+        {"{\"principals\": [{\"name\": \"a b\", \"nation\": \"SWE\", \"clearance\": \"NS\"}]}",
+         "invalid principal name"},
+        {"{\"principals\": [{\"name\": \"\", \"nation\": \"SWE\", \"clearance\": \"NS\"}]}",
+         "invalid principal name"},
+        {"{\"principals\": [{\"nation\": \"SWE\", \"clearance\": \"NS\"}]}", "missing \"name\""},
+        {"{\"principals\": [{\"name\": \"a\", \"clearance\": \"NS\"}]}", "missing \"nation\""},
+        {"{\"principals\": [{\"name\": \"a\", \"nation\": \"SWE\"}]}", "missing \"clearance\""},
+        {"{\"principals\": [{\"name\": \"a\", \"nation\": \"SWEDEN-KINGDOM\", \"clearance\": "
+         "\"NS\"}]}",
+         "\"nation\" is longer"},
+        {"{\"principals\": [{\"name\": \"a\", \"nation\": \"SWE\", \"clearance\": \"NS\", "
+         "\"clearence\": \"NS\"}]}",
+         "unknown key \"clearence\""},
+        {"{\"principals\": [{\"name\": \"a\", \"nation\": \"SWE\", \"clearance\": \"NS\", "
+         "\"password\": \"hunter2\"}]}",
+         "not a valid $scrypt$ hash"},
+        {"{\"principals\": [{\"name\": \"a\", \"nation\": \"SWE\", \"clearance\": \"NS\", "
+         "\"cois\": \"X\"}]}",
+         "\"cois\" must be an array"},
+        {"{\"principals\": [{\"name\": \"a\", \"nation\": \"SWE\", \"clearance\": \"NS\", "
+         "\"caveats\": [\"\"]}]}",
+         "non-empty strings"},
+        {"{\"principals\": [{\"name\": \"a\", \"nation\": \"SW\\u0000E\", \"clearance\": "
+         "\"NS\"}]}",
+         "\\u0000 is not allowed"},
+        {"{\"principals\": [{\"name\": \"a\", \"nation\": \"SWE\", \"clearance\": \"NS\", "
+         "\"cert_cn\": \"a\\nb\"}]}",
+         "invalid certificate CN"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        Principals ps;
+        pnError err = {0};
+        principalsInit(&ps);
+        writeText(cases[i].json);
+        int rc = principalsLoad(&ps, path, &err);
+        if (rc != PN_EINVAL || !strstr(err.msg, cases[i].want))
+            fail_msg("case %zu: rc %d, '%s' (want '%s')", i, rc, err.msg, cases[i].want);
+        principalsFree(&ps);
+    }
+}
+
+static void test_names(void **state) {
+    (void)state;
+    char longest[64], tooLong[65];
+    memset(longest, 'a', 63);
+    longest[63] = '\0';
+    memset(tooLong, 'a', 64);
+    tooLong[64] = '\0';
+    assert_true(principalNameValid("alice"));
+    assert_true(principalNameValid("node.SWE-1_a"));
+    assert_true(principalNameValid(longest));
+    assert_false(principalNameValid(tooLong));
+    assert_false(principalNameValid(""));
+    assert_false(principalNameValid("a b"));
+    assert_false(principalNameValid("a/b"));
+    assert_false(principalNameValid("\xc3\xa5sa"));
+}
+
+/* ---- compiling against the registry ------------------------------------ */
+
+static void test_compile(void **state) {
+    Fixture *f = *state;
+    pnError err = {0};
+    Principal p;
+    PrincipalEntry e = entry("alice", "SWE", "NS");
+    strcpy(e.cois[e.ncois++], "EX-NORDIC-RESPONSE");
+    strcpy(e.caveats[e.ncaveats++], "ATOMAL");
+    assert_int_equal(principalEntryCompile(&e, &p, &f->reg, &f->spif, &err), PN_OK);
+    assert_string_equal(p.name, "alice");
+    assert_int_equal(p.nation, registryNation(&f->reg, "SWE"));
+    assert_int_equal(p.clearance, spifClearance(&f->spif, "NS"));
+    assert_true(GroupSetHas(&p.cois, (unsigned)registryGroup(&f->reg, "EX-NORDIC-RESPONSE")));
+    assert_int_not_equal(p.caveats, 0);
+
+    /* the compiled principal decides like one parsed from text */
+    Principal q;
+    assert_int_equal(principalParse(&q,
+                                    "name=alice,nation=SWE,clearance=NS,coi=EX-NORDIC-RESPONSE,"
+                                    "caveat=ATOMAL",
+                                    &f->reg, &f->spif, &err),
+                     PN_OK);
+    assert_memory_equal(&p, &q, sizeof(p));
+    Label l;
+    DecideLabel dl;
+    labelInit(&l, &f->spif);
+    assert_int_equal(labelParse(&l, "NATO SECRET", strlen("NATO SECRET"), &err), PN_OK);
+    decideLabelCompile(&l, &dl);
+    labelFree(&l);
+    assert_int_equal(decide(&p, &dl, at("2025-01-01")).reason, DECIDE_ALLOW);
+    assert_int_not_equal(decide(&p, &dl, at("2023-01-01")).reason, DECIDE_ALLOW);
+
+    /* lower-case is accepted, as everywhere in the registry */
+    PrincipalEntry lc = entry("bob", "usa", "nc");
+    assert_int_equal(principalEntryCompile(&lc, &p, &f->reg, &f->spif, &err), PN_OK);
+
+    PrincipalEntry bad = entry("x", "XYZ", "NS");
+    assert_int_equal(principalEntryCompile(&bad, &p, &f->reg, &f->spif, &err), PN_EINVAL);
+    assert_string_equal(err.msg, "unknown nation or framework 'XYZ'");
+    bad = entry("x", "SWE", "TOP");
+    assert_int_equal(principalEntryCompile(&bad, &p, &f->reg, &f->spif, &err), PN_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown clearance 'TOP'"));
+    bad = entry("x", "SWE", "NS");
+    strcpy(bad.cois[bad.ncois++], "NATO"); /* a framework, not a community */
+    assert_int_equal(principalEntryCompile(&bad, &p, &f->reg, &f->spif, &err), PN_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown community of interest 'NATO'"));
+    bad = entry("x", "SWE", "NS");
+    strcpy(bad.caveats[bad.ncaveats++], "NOFORN");
+    assert_int_equal(principalEntryCompile(&bad, &p, &f->reg, &f->spif, &err), PN_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown caveat 'NOFORN'"));
+    bad = entry("bad name", "SWE", "NS");
+    assert_int_equal(principalEntryCompile(&bad, &p, &f->reg, &f->spif, &err), PN_EINVAL);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hash_verify),
+        cmocka_unit_test(test_wrong_password),
+        cmocka_unit_test(test_tampered_hash),
+        cmocka_unit_test(test_check_password),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test_setup_teardown(test_missing_file_is_empty, tmpSetup, tmpTeardown),
+        cmocka_unit_test_setup_teardown(test_save_load_round_trip, tmpSetup, tmpTeardown),
+        cmocka_unit_test_setup_teardown(test_save_to_missing_dir_fails, tmpSetup, tmpTeardown),
+        cmocka_unit_test_setup_teardown(test_duplicates_refused, tmpSetup, tmpTeardown),
+        cmocka_unit_test_setup_teardown(test_bad_json, tmpSetup, tmpTeardown),
+        cmocka_unit_test_setup_teardown(test_bad_entries, tmpSetup, tmpTeardown),
+        cmocka_unit_test(test_compile),
+    };
+    return cmocka_run_group_tests(tests, fixtureSetup, fixtureTeardown);
+}
