@@ -1,0 +1,132 @@
+/*
+ * cmd_audit.c -- `partnernet audit`: read the node's audit trail.
+ *
+ * Prints the events in DIR/audit.db (default var/) since a moment, oldest
+ * first, as a table or as JSON lines.  Stored strings come from the
+ * network (topics, client names), so the table replaces control characters
+ * before they reach a terminal; JSON output escapes them.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../core/date.h"
+#include "../store/audit.h"
+#include "cli.h"
+
+typedef struct AuditPrint {
+    int json;
+    int failed; /* out of memory while encoding JSON */
+} AuditPrint;
+
+#define ROW_FORMAT "%-20s  %-16s  %-16s  %-6s  %-24s  %-16s  %s\n"
+
+/* Copy s into out with control characters (and DEL) replaced by '?';
+ * "-" for an empty string so table columns never collapse. */
+static const char *cleanField(const char *s, char *out, size_t cap) {
+    if (!s[0]) return "-";
+    size_t i = 0;
+    for (; s[i] && i + 1 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    out[i] = '\0';
+    return out;
+}
+
+static void printRow(const AuditEvent *ev) {
+    char when[21], f[6][512];
+    timeFormat(ev->time, when);
+    printf(ROW_FORMAT, when, cleanField(ev->kind, f[0], sizeof(f[0])),
+           cleanField(ev->principal, f[1], sizeof(f[1])),
+           cleanField(ev->nation, f[2], sizeof(f[2])), cleanField(ev->topic, f[3], sizeof(f[3])),
+           cleanField(ev->reason, f[4], sizeof(f[4])), cleanField(ev->label, f[5], sizeof(f[5])));
+}
+
+/* A JSON string for s; bytes that are not valid UTF-8 become '?'. */
+static json_t *jsonText(const char *s) {
+    json_t *j = json_string(s);
+    if (j) return j;
+    char ascii[512];
+    size_t i = 0;
+    for (; s[i] && i + 1 < sizeof(ascii); i++)
+        ascii[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+    ascii[i] = '\0';
+    return json_string(ascii);
+}
+
+static int printJson(const AuditEvent *ev) {
+    char when[21];
+    timeFormat(ev->time, when);
+    json_t *o = json_object();
+    if (!o) return -1;
+    json_object_set_new(o, "time", json_string(when));
+    json_object_set_new(o, "kind", jsonText(ev->kind));
+    json_object_set_new(o, "principal", jsonText(ev->principal));
+    json_object_set_new(o, "nation", jsonText(ev->nation));
+    json_object_set_new(o, "topic", jsonText(ev->topic));
+    json_object_set_new(o, "reason", jsonText(ev->reason));
+    json_object_set_new(o, "label", jsonText(ev->label));
+    json_object_set_new(o, "detail", jsonText(ev->detail));
+    json_object_set_new(o, "peer", jsonText(ev->peer));
+    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!line) return -1;
+    puts(line);
+    free(line);
+    return 0;
+}
+
+static int onEvent(const AuditEvent *ev, void *ctx) {
+    AuditPrint *p = ctx;
+    if (!p->json) {
+        printRow(ev);
+        return 0;
+    }
+    if (printJson(ev) != 0) p->failed = 1;
+    return p->failed;
+}
+
+int cmdAudit(Cli *cli, int argc, char **argv) {
+    const char *sinceText = "24h", *reason = NULL, *kind = NULL, *dir = "var";
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        int r = 0;
+        if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if ((r = cliOpt("audit", argc, argv, &i, "--since", &sinceText)) ||
+                   (r = cliOpt("audit", argc, argv, &i, "--reason", &reason)) ||
+                   (r = cliOpt("audit", argc, argv, &i, "--kind", &kind)) ||
+                   (r = cliOpt("audit", argc, argv, &i, "--data", &dir))) {
+            if (r < 0) return CLI_USAGE;
+        } else {
+            return cliFail("audit", "unexpected argument '%s'", argv[i]);
+        }
+    }
+    int64_t since;
+    if (auditParseSince(sinceText, timeNow(), &since) != 0)
+        return cliFail("audit",
+                       "'%s' is not a duration (45s, 30m, 1h, 2d) or a date (YYYY-MM-DD) "
+                       "or time (YYYY-MM-DDTHH:MM:SSZ)",
+                       sinceText);
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/audit.db", dir);
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return cliFail("audit", "no audit store in %s", dir);
+    pnAudit *a = NULL;
+    pnError err = {0};
+    if (auditOpen(&a, dir, &err) != PN_OK)
+        return cliFail("audit", "cannot open the audit store: %s", err.msg);
+    AuditPrint p = {.json = json, .failed = 0};
+    if (!json)
+        printf(ROW_FORMAT, "TIME", "KIND", "PRINCIPAL", "NATION", "TOPIC", "REASON", "LABEL");
+    int rc = auditQuery(a, since, reason, kind, onEvent, &p, &err);
+    auditClose(a);
+    if (rc != PN_OK) return cliFail("audit", "cannot read the audit store: %s", err.msg);
+    if (p.failed) return cliFail("audit", "out of memory while writing JSON");
+    if (fflush(stdout) != 0) return cliFail("audit", "cannot write the output");
+    return CLI_OK;
+}

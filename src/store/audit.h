@@ -1,0 +1,106 @@
+/*
+ * audit.h -- the audit trail: every release and every refusal a node makes.
+ *
+ * Events live in one SQLite database, DIR/audit.db (WAL journal,
+ * synchronous=NORMAL), in the table
+ *
+ *     audit(id INTEGER PRIMARY KEY, time INTEGER, kind TEXT, principal TEXT,
+ *           nation TEXT, topic TEXT, label TEXT, reason TEXT, detail TEXT,
+ *           peer TEXT)
+ *
+ * with an index on time.  Recording sits on the node's event loop, so it is
+ * cheap: auditRecord() runs one prepared INSERT inside a transaction that
+ * stays open until auditFlush() commits it.  The node flushes once per loop
+ * turn, which makes one commit cover every event of that turn; a batch is
+ * also committed on its own once AUDIT_BATCH_MAX rows are pending, and
+ * auditClose() commits what is left.  Events recorded but not yet flushed
+ * are lost if the process dies -- the same window as any unsynced write.
+ *
+ * Strings are always passed to SQLite as bound parameters, never pasted
+ * into SQL, so a topic or principal name is stored exactly as given.
+ *
+ * A pnAudit is used from one thread.  Other processes (the `partnernet
+ * audit` command) may open the same database to read it while the node
+ * writes: WAL lets readers and the one writer proceed side by side.
+ */
+#ifndef PN_AUDIT_H
+#define PN_AUDIT_H
+
+#include <stdint.h>
+
+#include "../core/err.h"
+
+/* Pending rows past which auditRecord() commits on its own. */
+#define AUDIT_BATCH_MAX 1000
+
+/* One audit event.  kind is one of publish_refused, delivery_refused,
+ * release, release_refused, login_refused.  Every string is NUL-terminated
+ * within its array (auditRecord also copes with a full array that is not). */
+typedef struct AuditEvent {
+    int64_t time;       /* seconds since the epoch */
+    char kind[24];      /* what happened (above) */
+    char principal[64]; /* who published or would have received */
+    char nation[8];     /* the principal's nation code */
+    char topic[256];    /* the topic published to or delivered from */
+    char label[512];    /* the display marking, as received or as held */
+    char reason[64];    /* decideReasonCode() or a protocol reason */
+    char detail[256];   /* a sentence with names ("missing caveat ATOMAL") */
+    char peer[64];      /* remote address or peer node */
+} AuditEvent;
+
+typedef struct pnAudit pnAudit;
+
+/*
+ * Open the audit store in dir, creating dir (and missing parents, mode
+ * 0750), the database file (mode 0640) and its table and index when absent.
+ * Returns PN_OK with *out set, to be released with auditClose(); otherwise
+ * PN_EINVAL (path too long), PN_ENOMEM, or PN_EIO with the SQLite or system
+ * message in err, and *out is left untouched.
+ */
+int auditOpen(pnAudit **out, const char *dir, pnError *err);
+
+/* Commit pending rows (errors are dropped: use auditFlush first to see
+ * them), then close.  NULL is ignored. */
+void auditClose(pnAudit *a);
+
+/*
+ * Add one event to the current batch, beginning a transaction if none is
+ * open; the row is visible to this handle at once and to other readers
+ * after the next auditFlush().  Commits by itself when AUDIT_BATCH_MAX rows
+ * are pending.  ev is only read during the call.  Returns PN_OK or PN_EIO
+ * (the database refused the row, or the write lock could not be taken).
+ */
+int auditRecord(pnAudit *a, const AuditEvent *ev, pnError *err);
+
+/*
+ * Commit the pending rows; a no-op when there are none.  Returns PN_OK or
+ * PN_EIO.  When the commit failed but the transaction is still open (the
+ * database was busy), the rows stay pending and the next flush retries;
+ * when SQLite rolled it back, the message says how many rows were lost.
+ */
+int auditFlush(pnAudit *a, pnError *err);
+
+/*
+ * Call cb for every event with time >= since, oldest first (ties in the
+ * order recorded), keeping only those whose reason equals reasonOrNull and
+ * whose kind equals kindOrNull (ASCII case-insensitive; NULL matches
+ * anything).  The event passed to cb is valid only during the call.  cb
+ * returns 0 to continue or anything else to stop early, which is not an
+ * error.  cb must not use a.  Rows recorded on this handle but not yet
+ * flushed are included.  Returns PN_OK or PN_EIO.
+ */
+int auditQuery(pnAudit *a, int64_t since, const char *reasonOrNull, const char *kindOrNull,
+               int (*cb)(const AuditEvent *ev, void *ctx), void *ctx, pnError *err);
+
+/* The number of events held (pending ones included), or -1 on error. */
+int64_t auditCount(pnAudit *a);
+
+/*
+ * Parse a --since value into an instant: a count of seconds, minutes,
+ * hours or days before now ("45s", "30m", "1h", "2d"), or an absolute date
+ * or time as timeParse() reads it ("2026-01-31", "2026-01-31T12:00:00Z").
+ * Returns 0 with *since set, or -1 (and *since untouched) on bad input.
+ */
+int auditParseSince(const char *text, int64_t now, int64_t *since);
+
+#endif

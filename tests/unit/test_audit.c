@@ -1,0 +1,382 @@
+/*
+ * test_audit.c -- the audit store: record, batch and flush, query with
+ * filters, reopen, --since parsing, strings that look like SQL.
+ *
+ * With PN_AUDIT_FIXTURE_DIR set, the program instead writes a small store
+ * into that directory and exits: tests/cli/audit.sh uses it to exercise
+ * `partnernet audit` on real rows without a running node.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../src/core/date.h"
+#include "../../src/store/audit.h"
+
+static char dir[256];
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/pn-test-audit-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static pnAudit *openAudit(const char *where) {
+    pnAudit *a = NULL;
+    pnError err = {0};
+    if (auditOpen(&a, where, &err) != PN_OK) fail_msg("auditOpen: %s", err.msg);
+    return a;
+}
+
+static AuditEvent event(int64_t time, const char *kind, const char *principal, const char *reason) {
+    AuditEvent ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.time = time;
+    snprintf(ev.kind, sizeof(ev.kind), "%s", kind);
+    snprintf(ev.principal, sizeof(ev.principal), "%s", principal);
+    snprintf(ev.nation, sizeof(ev.nation), "SWE");
+    snprintf(ev.topic, sizeof(ev.topic), "tracks/air/%s", principal);
+    snprintf(ev.label, sizeof(ev.label), "NATO SECRET REL TO NATO, SWE");
+    snprintf(ev.reason, sizeof(ev.reason), "%s", reason);
+    snprintf(ev.detail, sizeof(ev.detail), "detail for %s", principal);
+    snprintf(ev.peer, sizeof(ev.peer), "192.0.2.7:50123");
+    return ev;
+}
+
+static void record(pnAudit *a, AuditEvent ev) {
+    pnError err = {0};
+    if (auditRecord(a, &ev, &err) != PN_OK) fail_msg("auditRecord: %s", err.msg);
+}
+
+static void flush(pnAudit *a) {
+    pnError err = {0};
+    if (auditFlush(a, &err) != PN_OK) fail_msg("auditFlush: %s", err.msg);
+}
+
+/* Query results collected for checking. */
+typedef struct Got {
+    AuditEvent ev[16];
+    int n;
+    int stopAfter; /* 0: never stop */
+} Got;
+
+static int collect(const AuditEvent *ev, void *ctx) {
+    Got *g = ctx;
+    if (g->n < 16) g->ev[g->n] = *ev;
+    g->n++;
+    return g->stopAfter && g->n >= g->stopAfter;
+}
+
+static Got query(pnAudit *a, int64_t since, const char *reason, const char *kind) {
+    Got g;
+    memset(&g, 0, sizeof(g));
+    pnError err = {0};
+    if (auditQuery(a, since, reason, kind, collect, &g, &err) != PN_OK)
+        fail_msg("auditQuery: %s", err.msg);
+    return g;
+}
+
+static void test_round_trip(void **state) {
+    (void)state;
+    pnAudit *a = openAudit(dir);
+    assert_int_equal(auditCount(a), 0);
+    record(a, event(1000, "delivery_refused", "alice", "clearance"));
+    record(a, event(1001, "release", "bob", "allow"));
+    assert_int_equal(auditCount(a), 2); /* this handle sees its own batch */
+    flush(a);
+    flush(a); /* nothing pending: a no-op */
+    Got g = query(a, INT64_MIN, NULL, NULL);
+    assert_int_equal(g.n, 2);
+    AuditEvent want = event(1000, "delivery_refused", "alice", "clearance");
+    assert_memory_equal(&g.ev[0], &want, sizeof(want));
+    assert_string_equal(g.ev[1].principal, "bob");
+    assert_string_equal(g.ev[1].topic, "tracks/air/bob");
+    assert_string_equal(g.ev[1].peer, "192.0.2.7:50123");
+    auditClose(a);
+
+    char path[300];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/audit.db", dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0007, 0); /* not world-readable */
+}
+
+static void test_batch_visibility(void **state) {
+    (void)state;
+    pnAudit *w = openAudit(dir), *r = openAudit(dir);
+    record(w, event(1, "release", "a", "allow"));
+    record(w, event(2, "release", "b", "allow"));
+    assert_int_equal(auditCount(r), 0); /* not committed yet */
+    flush(w);
+    assert_int_equal(auditCount(r), 2);
+    /* A full batch commits by itself. */
+    for (int i = 0; i < AUDIT_BATCH_MAX; i++)
+        record(w, event(10 + i, "release", "c", "allow"));
+    assert_int_equal(auditCount(r), 2 + AUDIT_BATCH_MAX);
+    record(w, event(5000, "release", "d", "allow"));
+    assert_int_equal(auditCount(r), 2 + AUDIT_BATCH_MAX);
+    auditClose(w); /* commits the last row */
+    assert_int_equal(auditCount(r), 3 + AUDIT_BATCH_MAX);
+    auditClose(r);
+}
+
+static void test_since(void **state) {
+    (void)state;
+    pnAudit *a = openAudit(dir);
+    /* Recorded out of order: queries still answer oldest first. */
+    record(a, event(300, "release", "c", "allow"));
+    record(a, event(100, "release", "a", "allow"));
+    record(a, event(200, "release", "b", "allow"));
+    record(a, event(200, "release", "b2", "allow"));
+    flush(a);
+    Got g = query(a, 200, NULL, NULL);
+    assert_int_equal(g.n, 3);
+    assert_string_equal(g.ev[0].principal, "b");
+    assert_string_equal(g.ev[1].principal, "b2"); /* ties in recording order */
+    assert_string_equal(g.ev[2].principal, "c");
+    assert_int_equal(query(a, 301, NULL, NULL).n, 0);
+    assert_int_equal(query(a, INT64_MIN, NULL, NULL).n, 4);
+    /* The callback can stop early. */
+    Got s;
+    memset(&s, 0, sizeof(s));
+    s.stopAfter = 2;
+    assert_int_equal(auditQuery(a, 0, NULL, NULL, collect, &s, NULL), PN_OK);
+    assert_int_equal(s.n, 2);
+    auditClose(a);
+}
+
+static void test_filters(void **state) {
+    (void)state;
+    pnAudit *a = openAudit(dir);
+    record(a, event(1, "delivery_refused", "a", "clearance"));
+    record(a, event(2, "delivery_refused", "b", "caveat"));
+    record(a, event(3, "publish_refused", "c", "clearance"));
+    record(a, event(4, "login_refused", "d", "bad_password"));
+    flush(a);
+    Got g = query(a, 0, "clearance", NULL);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.ev[0].principal, "a");
+    assert_string_equal(g.ev[1].principal, "c");
+    g = query(a, 0, "CLEARANCE", "publish_refused");
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.ev[0].principal, "c");
+    g = query(a, 0, NULL, "delivery_refused");
+    assert_int_equal(g.n, 2);
+    assert_int_equal(query(a, 0, "no_such_reason", NULL).n, 0);
+    assert_int_equal(query(a, 3, "clearance", NULL).n, 1);
+    auditClose(a);
+}
+
+static void test_reopen(void **state) {
+    (void)state;
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/var/node1", dir); /* parents are created */
+    pnAudit *a = openAudit(sub);
+    record(a, event(10, "release", "a", "allow"));
+    record(a, event(20, "release_refused", "b", "not_releasable"));
+    auditClose(a); /* flushes */
+    a = openAudit(sub);
+    assert_int_equal(auditCount(a), 2);
+    Got g = query(a, 0, "not_releasable", NULL);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.ev[0].kind, "release_refused");
+    record(a, event(30, "release", "c", "allow"));
+    auditClose(a);
+    a = openAudit(sub);
+    assert_int_equal(auditCount(a), 3);
+    auditClose(a);
+}
+
+static void test_sql_strings_verbatim(void **state) {
+    (void)state;
+    const char *nasty[] = {
+        "x'); DROP TABLE audit; --",
+        "' OR '1'='1",
+        "\"; DELETE FROM audit WHERE 1; --",
+        "%s%n\\x00 ?1 :name @p $v",
+    };
+    pnAudit *a = openAudit(dir);
+    record(a, event(1, "release", "plain", "allow"));
+    for (int i = 0; i < 4; i++) {
+        AuditEvent ev = event(2 + i, "publish_refused", nasty[i], nasty[i]);
+        snprintf(ev.topic, sizeof(ev.topic), "%s", nasty[i]);
+        snprintf(ev.label, sizeof(ev.label), "%s", nasty[i]);
+        record(a, ev);
+    }
+    flush(a);
+    assert_int_equal(auditCount(a), 5);
+    for (int i = 0; i < 4; i++) {
+        Got g = query(a, 0, nasty[i], NULL); /* the filter is bound too */
+        assert_int_equal(g.n, 1);
+        assert_string_equal(g.ev[0].principal, nasty[i]);
+        assert_string_equal(g.ev[0].topic, nasty[i]);
+        assert_string_equal(g.ev[0].label, nasty[i]);
+        assert_string_equal(g.ev[0].reason, nasty[i]);
+    }
+    assert_int_equal(query(a, 0, NULL, "' OR '1'='1").n, 0);
+    auditClose(a);
+    a = openAudit(dir);
+    assert_int_equal(auditCount(a), 5);
+    auditClose(a);
+}
+
+static void test_full_fields(void **state) {
+    (void)state;
+    /* Arrays filled to the brim without a terminator are cut, not overread. */
+    AuditEvent ev = event(7, "release", "p", "allow");
+    memset(ev.kind, 'k', sizeof(ev.kind));
+    memset(ev.nation, 'N', sizeof(ev.nation));
+    memset(ev.peer, 'p', sizeof(ev.peer));
+    pnAudit *a = openAudit(dir);
+    record(a, ev);
+    Got g = query(a, 0, NULL, NULL);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(strlen(g.ev[0].kind), sizeof(ev.kind) - 1);
+    assert_int_equal(strlen(g.ev[0].nation), sizeof(ev.nation) - 1);
+    assert_int_equal(strlen(g.ev[0].peer), sizeof(ev.peer) - 1);
+    /* A long UTF-8 value is cut at a character boundary ("é" is 2 bytes). */
+    ev = event(8, "release", "p", "allow");
+    for (size_t i = 0; i < sizeof(ev.nation); i += 2)
+        memcpy(ev.nation + i, "\xc3\xa9", 2);
+    record(a, ev); /* 8 bytes stored; 7 would split the fourth "é" */
+    g = query(a, 8, NULL, NULL);
+    assert_string_equal(g.ev[0].nation, "\xc3\xa9\xc3\xa9\xc3\xa9");
+    auditClose(a);
+}
+
+static void test_open_errors(void **state) {
+    (void)state;
+    char path[300];
+    pnAudit *a = NULL;
+    pnError err = {0};
+    /* The directory is a regular file. */
+    snprintf(path, sizeof(path), "%s/file", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("not a directory\n", f);
+    fclose(f);
+    assert_int_equal(auditOpen(&a, path, &err), PN_EIO);
+    assert_null(a);
+    /* audit.db is not a database. */
+    snprintf(path, sizeof(path), "%s/bad", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof(path), "%s/bad/audit.db", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not an SQLite database at all ", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/bad", dir);
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(auditOpen(&a, path, &err), PN_EIO);
+    assert_null(a);
+    assert_non_null(strstr(err.msg, "audit.db"));
+    assert_int_equal(auditOpen(&a, "", &err), PN_EINVAL);
+    auditClose(NULL);
+}
+
+static void test_parse_since(void **state) {
+    (void)state;
+    const int64_t now = 1767225600; /* 2026-01-01T00:00:00Z */
+    int64_t s = 0;
+    assert_int_equal(auditParseSince("1h", now, &s), 0);
+    assert_int_equal(s, now - 3600);
+    assert_int_equal(auditParseSince("30m", now, &s), 0);
+    assert_int_equal(s, now - 1800);
+    assert_int_equal(auditParseSince("45s", now, &s), 0);
+    assert_int_equal(s, now - 45);
+    assert_int_equal(auditParseSince("2d", now, &s), 0);
+    assert_int_equal(s, now - 2 * 86400);
+    assert_int_equal(auditParseSince("0s", now, &s), 0);
+    assert_int_equal(s, now);
+    assert_int_equal(auditParseSince("24h", now, &s), 0);
+    assert_int_equal(s, now - 86400);
+    assert_int_equal(auditParseSince("2025-12-31", now, &s), 0);
+    assert_int_equal(s, now - 86400);
+    assert_int_equal(auditParseSince("2025-12-31T12:00:00Z", now, &s), 0);
+    assert_int_equal(s, now - 43200);
+    const char *bad[] = {"",
+                         "h",
+                         "1",
+                         "1x",
+                         "-1h",
+                         "+1h",
+                         "1.5h",
+                         " 1h",
+                         "1h ",
+                         "1H",
+                         "1hh",
+                         "h1",
+                         "1 h",
+                         "2023-02-30",
+                         "yesterday",
+                         "99999999999999999999d",
+                         "9223372036854775807d"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        s = 42;
+        if (auditParseSince(bad[i], now, &s) != -1) fail_msg("accepted '%s'", bad[i]);
+        assert_int_equal(s, 42); /* untouched */
+    }
+    assert_int_equal(auditParseSince(NULL, now, &s), -1);
+}
+
+/* ---- fixture for tests/cli/audit.sh ------------------------------------ */
+
+static int writeFixture(const char *where) {
+    pnAudit *a = NULL;
+    pnError err = {0};
+    if (auditOpen(&a, where, &err) != PN_OK) {
+        fprintf(stderr, "test_audit: %s\n", err.msg);
+        return 1;
+    }
+    int64_t now = timeNow(), old;
+    timeParse("2020-01-01T00:00:00Z", &old);
+    AuditEvent ev[] = {
+        event(old, "release_refused", "dave", "not_yet_member"),
+        event(now - 3 * 86400, "release", "carol", "allow"),
+        event(now - 3600, "delivery_refused", "alice", "clearance"),
+        event(now - 600, "publish_refused", "bob", "invalid_label"),
+        event(now - 120, "login_refused", "evil\x1b[31mred", "bad_password"),
+    };
+    snprintf(ev[3].label, sizeof(ev[3].label), "NATO SECRET REL TO XYZ");
+    ev[4].nation[0] = ev[4].topic[0] = ev[4].label[0] = '\0';
+    int rc = PN_OK;
+    for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]) && rc == PN_OK; i++)
+        rc = auditRecord(a, &ev[i], &err);
+    if (rc == PN_OK) rc = auditFlush(a, &err);
+    auditClose(a);
+    if (rc != PN_OK) fprintf(stderr, "test_audit: %s\n", err.msg);
+    return rc == PN_OK ? 0 : 1;
+}
+
+int main(void) {
+    const char *fixture = getenv("PN_AUDIT_FIXTURE_DIR");
+    if (fixture && fixture[0]) return writeFixture(fixture);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_visibility, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_since, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sql_strings_verbatim, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+        cmocka_unit_test(test_parse_since),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
