@@ -17,7 +17,7 @@ CC ?= cc
 VERSION := 0.1.0
 FUZZ_SECONDS ?= 60
 
-PKGS := jansson libxml-2.0
+PKGS := jansson libxml-2.0 libuv openssl sqlite3
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 
@@ -28,7 +28,8 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -DPN_VERSION='"$(VERSION)"' \
 CFLAGS ?= -O2 -g
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC := $(wildcard src/core/*.c src/registry/*.c src/label/*.c src/policy/*.c src/store/*.c)
+LIB_SRC := $(wildcard src/core/*.c src/registry/*.c src/label/*.c src/policy/*.c src/store/*.c \
+	src/exchange/*.c src/mqtt/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)

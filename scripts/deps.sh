@@ -7,10 +7,10 @@
 # the exact apt-get line and fails, so `make` stops with a clear sentence.
 set -euo pipefail
 
-build=(gcc make pkg-config libjansson-dev libxml2-dev)
-check=("${build[@]}" libcmocka-dev)
+build=(gcc make pkg-config libjansson-dev libxml2-dev libuv1-dev libssl-dev libsqlite3-dev)
+check=("${build[@]}" libcmocka-dev mosquitto-clients libmosquitto-dev openssl)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
-bench=("${build[@]}")
+bench=("${build[@]}" mosquitto libmosquitto-dev)
 
 case "${1:-build}" in
 build) want=("${build[@]}") ;;
@@ -24,6 +24,14 @@ missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm (for the MQTT.js test) ship with the machine image; the
+# Debian npm package conflicts with that install, so only their presence is
+# checked.
+if [ "${1:-build}" = check ]; then
+    for c in node npm; do
+        command -v "$c" >/dev/null || { echo "deps.sh: '$c' is missing; install Node.js 18 or later" >&2; exit 1; }
+    done
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -61,6 +61,9 @@ int cmdLabel(Cli *cli, int argc, char **argv);
 int cmdDecide(Cli *cli, int argc, char **argv);
 int cmdDemo(Cli *cli, int argc, char **argv);
 int cmdBench(Cli *cli, int argc, char **argv);
+int cmdPrincipal(Cli *cli, int argc, char **argv);
+int cmdAudit(Cli *cli, int argc, char **argv);
+int cmdServe(Cli *cli, int argc, char **argv);
 
 /* The command table (main.c), for help. */
 const CliCommand *cliCommands(int *n);

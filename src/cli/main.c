@@ -46,6 +46,30 @@ static const CliCommand commands[] = {
     {"demo", cmdDemo, "a guided tour: registry summary, labels and decisions",
      "usage: partnernet demo\n\nPrints the registry summary, converts a few labels and shows\n"
      "decisions with their reasons.\n"},
+    {"serve", cmdServe, "run a node: label-enforcing MQTT 5 / 3.1.1 server with a durable log",
+     "usage: partnernet serve [--config FILE] [--data DIR] [--mqtt HOST:PORT] [--mqtts HOST:PORT]\n"
+     "                        [--principals FILE] [--node NAME] [--cert PEM --key PEM [--ca PEM]]\n"
+     "\n"
+     "Flags override the config file (see partnernet.conf.example); defaults: data ./var,\n"
+     "MQTT on 127.0.0.1:1883, MQTT over TLS on 127.0.0.1:8883 when a certificate is given\n"
+     "(client certificates required unless require_client_cert = no), principals in\n"
+     "DATA/principals.json.  Prints one line when ready.  SIGTERM/SIGINT shut down cleanly;\n"
+     "SIGHUP reloads the principals.\n"},
+    {"principal", cmdPrincipal, "who may connect: principals with nation, clearance, communities",
+     "usage: partnernet principal add NAME --nation CODE --clearance NU|NR|NC|NS|CTS\n"
+     "                 [--coi A,B] [--caveat X,Y] [--password-stdin] [--cert-cn CN]\n"
+     "                 [--principals FILE]\n"
+     "       partnernet principal list [--principals FILE]\n"
+     "       partnernet principal remove NAME [--principals FILE]\n"
+     "\n"
+     "Creates or updates an entry in the principals file (default var/principals.json).\n"
+     "A password is read from standard input and stored only as a salted scrypt hash.\n"
+     "The MQTT username is the principal's NAME; a TLS client certificate maps to the\n"
+     "principal whose --cert-cn matches its common name (its country must be the nation).\n"},
+    {"audit", cmdAudit, "the audit trail: refused publishes and deliveries, releases",
+     "usage: partnernet audit [--since 1h|30m|2d|DATE] [--reason CODE] [--data DIR] [--json]\n"
+     "\n"
+     "Prints audit events recorded by the node in DIR/audit.db (default var/), oldest first.\n"},
     {"bench", cmdBench, "micro-benchmarks (decide)",
      "usage: partnernet bench decide [--seconds N]\n\n"
      "Decisions per second on one core with precompiled labels, and the latency\n"

@@ -1,0 +1,139 @@
+/*
+ * cmd_serve.c -- `partnernet serve`: run a node.
+ *
+ * Settings come from an INI file (--config; see partnernet.conf.example)
+ * and are overridden by flags.  Every setting has a default, so
+ * `partnernet serve` alone runs a single node with its data in ./var.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/str.h"
+#include "../mqtt/server.h"
+#include "cli.h"
+
+#define CONF_MAX 256
+
+typedef struct Conf {
+    char *text; /* the file, cut into NUL-terminated keys and values */
+    ServerOptions o;
+    const char *ca, *requireCert;
+} Conf;
+
+static char *trim(char *s) {
+    while (isspace((unsigned char)*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+    return s;
+}
+
+static int setKey(Conf *cf, const char *section, const char *key, const char *val, int line, const char *path) {
+    ServerOptions *o = &cf->o;
+    if (strncmp(section, "topic ", 6) == 0) {
+        if (strcmp(key, "label") != 0) return cliFail("serve", "%s:%d: [topic] sections take only 'label'", path, line);
+        if (o->ntopics >= SERVER_MAX_TOPIC_LABELS) return cliFail("serve", "%s:%d: too many [topic] sections", path, line);
+        o->topicFilter[o->ntopics] = trim((char *)section + 6);
+        o->topicLabel[o->ntopics++] = val;
+        return CLI_OK;
+    }
+    if (strncmp(section, "peer ", 5) == 0) return CLI_OK; /* federation: read by its own module */
+    if (strcmp(section, "node") != 0) return cliFail("serve", "%s:%d: unknown section [%s]", path, line, section);
+    const char **s = strcmp(key, "name") == 0            ? &o->node
+                     : strcmp(key, "data") == 0          ? &o->dataDir
+                     : strcmp(key, "mqtt") == 0          ? &o->mqttAddr
+                     : strcmp(key, "mqtts") == 0         ? &o->mqttsAddr
+                     : strcmp(key, "principals") == 0    ? &o->principalsFile
+                     : strcmp(key, "tls_cert") == 0      ? &o->certFile
+                     : strcmp(key, "tls_key") == 0       ? &o->keyFile
+                     : strcmp(key, "tls_ca") == 0        ? &cf->ca
+                     : strcmp(key, "require_client_cert") == 0 ? &cf->requireCert
+                                                           : NULL;
+    if (s) {
+        *s = val;
+        return CLI_OK;
+    }
+    char *end;
+    unsigned long long n = strtoull(val, &end, 10);
+    if (*end || !*val) return cliFail("serve", "%s:%d: '%s' needs a number", path, line, key);
+    if (strcmp(key, "max_queued") == 0) o->maxQueued = (uint32_t)n;
+    else if (strcmp(key, "max_packet_size") == 0) o->maxPacketSize = (uint32_t)n;
+    else if (strcmp(key, "segment_bytes") == 0) o->log.segmentBytes = n;
+    else if (strcmp(key, "retain_bytes") == 0) o->log.retainBytes = n;
+    else if (strcmp(key, "retain_seconds") == 0) o->log.retainSeconds = (int64_t)n;
+    else return cliFail("serve", "%s:%d: unknown setting '%s'", path, line, key);
+    return CLI_OK;
+}
+
+/* Parse the INI file into cf (values point into cf->text). */
+static int confLoad(Conf *cf, const char *path) {
+    if (fileRead(path, 1 << 20, &cf->text, NULL) != 0) return cliFail("serve", "cannot read config file '%s'", path);
+    char *section = "node", *save = NULL;
+    int line = 0;
+    for (char *l = strtok_r(cf->text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        line++;
+        char *semi = strchr(l, ';'), *hash = strchr(l, '#');
+        if (semi) *semi = '\0';
+        if (hash && (hash == l || isspace((unsigned char)hash[-1])) && !strchr(l, '[')) *hash = '\0';
+        l = trim(l);
+        if (!*l) continue;
+        if (*l == '[') {
+            char *e = strrchr(l, ']');
+            if (!e) return cliFail("serve", "%s:%d: section header without ']'", path, line);
+            *e = '\0';
+            section = trim(l + 1);
+            continue;
+        }
+        char *eq = strchr(l, '=');
+        if (!eq) return cliFail("serve", "%s:%d: expected key = value", path, line);
+        *eq = '\0';
+        if (setKey(cf, section, trim(l), trim(eq + 1), line, path) != CLI_OK) return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+int cmdServe(Cli *cli, int argc, char **argv) {
+    Conf cf;
+    memset(&cf, 0, sizeof(cf));
+    const char *config = NULL, *flags[9] = {0};
+    static const char *names[9] = {"--data", "--mqtt", "--mqtts", "--principals", "--node",
+                                   "--cert", "--key",  "--ca",    "--config"};
+    for (int i = 1; i < argc; i++) {
+        int r = 0, k;
+        for (k = 0; k < 9 && !(r = cliOpt("serve", argc, argv, &i, names[k], &flags[k])); k++) {}
+        if (r < 0) return CLI_USAGE;
+        if (k == 9) return cliFail("serve", "unknown option '%s'", argv[i]);
+    }
+    config = flags[8];
+    if (config && confLoad(&cf, config) != CLI_OK) {
+        free(cf.text);
+        return CLI_USAGE;
+    }
+    ServerOptions *o = &cf.o;
+    const char **dst[8] = {&o->dataDir, &o->mqttAddr, &o->mqttsAddr, &o->principalsFile, &o->node,
+                           &o->certFile, &o->keyFile, &cf.ca};
+    for (int k = 0; k < 8; k++)
+        if (flags[k]) *dst[k] = flags[k];
+    char principals[4200];
+    if (!o->dataDir) o->dataDir = "var";
+    if (!o->node) o->node = "node";
+    if (!o->mqttAddr) o->mqttAddr = "127.0.0.1:1883";
+    if (!o->mqttsAddr) o->mqttsAddr = o->certFile ? "127.0.0.1:8883" : "";
+    if (!o->principalsFile) {
+        snprintf(principals, sizeof(principals), "%s/principals.json", o->dataDir);
+        o->principalsFile = principals;
+    }
+    o->caFile = cf.ca;
+    o->requireClientCert = !cf.requireCert || strcmp(cf.requireCert, "no") != 0;
+    if (!o->maxPacketSize) o->maxPacketSize = 1u << 20;
+    if (!o->maxQueued) o->maxQueued = 10000;
+    if (!o->maxOutputBytes) o->maxOutputBytes = 4u << 20;
+    int rc = cliLoad(cli);
+    if (rc == CLI_OK) {
+        pnError err = {0};
+        if (serverRun(o, &cli->reg, &cli->spif, &err) != PN_OK) rc = cliFail("serve", "%s", err.msg);
+    }
+    free(cf.text);
+    return rc;
+}

@@ -1,0 +1,712 @@
+/*
+ * exchange.c -- sessions, fan-out, retained messages, group commit
+ * (see exchange.h for the model).
+ */
+#include "exchange.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/date.h"
+#include "../core/str.h"
+#include "topic.h"
+
+#define STATE_QUEUED 0
+#define STATE_SENT 1
+#define STATE_PUBREC 2
+#define STATE_DONE 3
+
+typedef struct Pending {
+    Message *m;
+    Session *from; /* NULL once the publisher's session is gone */
+    uint16_t packetId;
+} Pending;
+
+typedef struct TopicLabel {
+    char *filter, *label;
+} TopicLabel;
+
+struct Exchange {
+    char dir[4096];
+    ExchangeOptions opt;
+    char node[64];
+    const Registry *reg;
+    const Spif *spif;
+    ExchangeHooks hooks;
+    pnLog *log;
+    pnAudit *audit;
+    TopicIndex *index;
+    Session *sessions;
+    Message **retained;
+    size_t nretained, capretained;
+    Pending *pending;
+    size_t npending, cappending;
+    TopicLabel *labels;
+    size_t nlabels;
+    int sessionsDirty;
+    int64_t lastSave;
+    ExchangeStats st;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int grow(void **p, size_t *cap, size_t need, size_t size) {
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap * 2 : 16;
+    while (c < need) c *= 2;
+    void *n = realloc(*p, c * size);
+    if (!n) return -1;
+    *p = n;
+    *cap = c;
+    return 0;
+}
+
+void exchangeAudit(Exchange *x, const char *kind, const char *principal, const char *topic, const char *label,
+                   const char *reason, const char *detail) {
+    if (!x->audit) return;
+    AuditEvent ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.time = timeNow();
+    strCopy(ev.kind, sizeof(ev.kind), kind);
+    strCopy(ev.principal, sizeof(ev.principal), principal ? principal : "");
+    strCopy(ev.topic, sizeof(ev.topic), topic ? topic : "");
+    strCopy(ev.label, sizeof(ev.label), label ? label : "");
+    strCopy(ev.reason, sizeof(ev.reason), reason ? reason : "");
+    strCopy(ev.detail, sizeof(ev.detail), detail ? detail : "");
+    auditRecord(x->audit, &ev, NULL);
+}
+
+static Session *findSession(Exchange *x, const char *clientId) {
+    for (Session *s = x->sessions; s; s = s->nextAll)
+        if (strcmp(s->clientId, clientId) == 0) return s;
+    return NULL;
+}
+
+/* ---- the per-session queue ---------------------------------------------- */
+
+static Outgoing *qAt(Session *s, uint32_t i) { return &s->q[(s->qhead + i) % s->qcap]; }
+
+static int qPush(Exchange *x, Session *s, Message *m, uint8_t qos, uint8_t retain, const uint32_t *subIds,
+                 uint8_t nsub) {
+    if (s->qlen >= x->opt.maxQueued) {
+        s->dropped++;
+        x->st.dropped++;
+        return -1;
+    }
+    if (s->qlen == s->qcap) {
+        uint32_t cap = s->qcap ? s->qcap * 2 : 64;
+        Outgoing *n = malloc(cap * sizeof(*n));
+        if (!n) return -1;
+        for (uint32_t i = 0; i < s->qlen; i++) n[i] = *qAt(s, i);
+        free(s->q);
+        s->q = n;
+        s->qcap = cap;
+        s->qhead = 0;
+    }
+    Outgoing *o = qAt(s, s->qlen++);
+    memset(o, 0, sizeof(*o));
+    o->m = m;
+    messageRef(m);
+    o->qos = qos;
+    o->retain = retain;
+    o->nsub = nsub > 4 ? 4 : nsub;
+    memcpy(o->subIds, subIds, o->nsub * sizeof(uint32_t));
+    return 0;
+}
+
+/* Pop finished entries off the head. */
+static void qTrim(Session *s) {
+    while (s->qlen && qAt(s, 0)->state == STATE_DONE) {
+        Outgoing *o = qAt(s, 0);
+        messageUnref(o->m);
+        o->m = NULL;
+        s->qhead = (s->qhead + 1) % s->qcap;
+        s->qlen--;
+    }
+}
+
+static void qClear(Session *s) {
+    for (uint32_t i = 0; i < s->qlen; i++) messageUnref(qAt(s, i)->m);
+    s->qlen = s->qhead = 0;
+    s->inflight = 0;
+}
+
+static void sessionFree(Session *s) {
+    qClear(s);
+    free(s->q);
+    for (int i = 0; i < s->nsubs; i++) free(s->subs[i].filter);
+    free(s);
+}
+
+/* ---- delivery -------------------------------------------------------------- */
+
+static int allowed(Exchange *x, Session *s, Outgoing *o) {
+    Decision d = decide(&s->principal, &o->m->dl, timeNow());
+    if (d.reason == DECIDE_ALLOW) return 1;
+    x->st.refusedDelivery++;
+    /* Live deliveries are filtered by design; retained and queued ones were
+     * promised to a subscriber, so their refusal is worth a record. */
+    if (o->retain || !s->conn || s->resumeFrom) {
+        char why[256];
+        decideExplain(&d, &s->principal, x->spif, why, sizeof(why));
+        exchangeAudit(x, "delivery_refused", s->principalName, o->m->topic, o->m->label,
+                      decideReasonCode(d.reason), why);
+    }
+    return 0;
+}
+
+void exchangeDrain(Exchange *x, Session *s) {
+    if (!s->conn) return;
+    for (uint32_t i = 0; i < s->qlen; i++) {
+        Outgoing *o = qAt(s, i);
+        if (o->state != STATE_QUEUED) continue;
+        if (!allowed(x, s, o)) {
+            o->state = STATE_DONE;
+            continue;
+        }
+        if (o->qos && s->inflight >= s->window) break;
+        if (o->qos) {
+            if (++s->nextPacketId == 0) s->nextPacketId = 1;
+            o->packetId = s->nextPacketId;
+        }
+        if (x->hooks.send(s->conn, s, o) != 0) {
+            if (o->qos == 0) o->state = STATE_DONE, x->st.dropped++; /* QoS 0 is not kept for slow readers */
+            break;
+        }
+        x->st.delivered++;
+        if (o->qos) s->inflight++, o->state = STATE_SENT;
+        else o->state = STATE_DONE;
+    }
+    qTrim(s);
+}
+
+void exchangeAcked(Exchange *x, Session *s, uint16_t packetId, int type) {
+    (void)x;
+    for (uint32_t i = 0; i < s->qlen; i++) {
+        Outgoing *o = qAt(s, i);
+        if (o->state == STATE_QUEUED) break; /* only sent entries precede */
+        if (o->packetId != packetId || o->state == STATE_DONE) continue;
+        if (type == 5 /* PUBREC */ && o->qos == 2) {
+            o->state = STATE_PUBREC;
+            return;
+        }
+        o->state = STATE_DONE;
+        if (s->inflight) s->inflight--;
+        break;
+    }
+    qTrim(s);
+    exchangeDrain(x, s);
+}
+
+/* Matches of one message, merged per session (MQTT 5 §3.3.4). */
+typedef struct Match {
+    Session *s;
+    uint8_t qos, rap;
+    uint32_t ids[4];
+    uint8_t nids;
+} Match;
+
+typedef struct Matches {
+    Match *m;
+    size_t n, cap;
+} Matches;
+
+static void onMatch(void *owner, uint32_t data, const char *filter, void *ctx) {
+    (void)filter;
+    Matches *ms = ctx;
+    Session *s = owner;
+    Subscription *sub = &s->subs[data];
+    for (size_t i = 0; i < ms->n; i++)
+        if (ms->m[i].s == s) {
+            Match *mt = &ms->m[i];
+            if (sub->qos > mt->qos) mt->qos = sub->qos;
+            if (sub->subId && mt->nids < 4) mt->ids[mt->nids++] = sub->subId;
+            mt->rap |= sub->retainAsPublished;
+            return;
+        }
+    if (grow((void **)&ms->m, &ms->cap, ms->n + 1, sizeof(Match)) != 0) return;
+    Match *mt = &ms->m[ms->n++];
+    memset(mt, 0, sizeof(*mt));
+    mt->s = s;
+    mt->qos = sub->qos;
+    mt->rap = sub->retainAsPublished;
+    if (sub->subId) mt->ids[mt->nids++] = sub->subId;
+}
+
+static void fanOut(Exchange *x, Message *m, Session *from) {
+    Matches ms = {NULL, 0, 0};
+    topicIndexMatch(x->index, m->topic, onMatch, &ms);
+    for (size_t i = 0; i < ms.n; i++) {
+        Match *mt = &ms.m[i];
+        Session *s = mt->s;
+        if (s == from) {
+            int noLocal = 0;
+            for (int k = 0; k < s->nsubs; k++)
+                if (topicMatch(s->subs[k].filter, m->topic) && s->subs[k].noLocal) noLocal = 1;
+            if (noLocal) continue;
+        }
+        uint8_t qos = m->qos < mt->qos ? m->qos : mt->qos;
+        if (!s->conn && qos == 0) continue; /* offline sessions keep QoS>0 only */
+        if (qPush(x, s, m, qos, mt->rap ? m->retain : 0, mt->ids, mt->nids) == 0) exchangeDrain(x, s);
+    }
+    free(ms.m);
+}
+
+/* ---- retained ------------------------------------------------------------- */
+
+static void retainStore(Exchange *x, Message *m) {
+    for (size_t i = 0; i < x->nretained; i++)
+        if (strcmp(x->retained[i]->topic, m->topic) == 0) {
+            messageUnref(x->retained[i]);
+            if (m->payloadLen == 0) {
+                x->retained[i] = x->retained[--x->nretained];
+            } else {
+                x->retained[i] = m;
+                messageRef(m);
+            }
+            return;
+        }
+    if (m->payloadLen == 0) return; /* deleting nothing */
+    if (grow((void **)&x->retained, &x->capretained, x->nretained + 1, sizeof(Message *)) != 0) return;
+    x->retained[x->nretained++] = m;
+    messageRef(m);
+}
+
+/* ---- sessions file -------------------------------------------------------- */
+
+static uint64_t sessionFloor(Exchange *x, Session *s) {
+    uint64_t floor = logNext(x->log);
+    for (uint32_t i = 0; i < s->qlen; i++) {
+        Outgoing *o = qAt(s, i);
+        if (o->state != STATE_DONE && o->m->offset < floor && !o->retain) floor = o->m->offset;
+    }
+    if (s->resumeFrom && s->resumeFrom < floor) floor = s->resumeFrom;
+    return floor;
+}
+
+static int saveSessions(Exchange *x) {
+    json_t *arr = json_array();
+    for (Session *s = x->sessions; s; s = s->nextAll) {
+        if (!s->persistent) continue;
+        json_t *subs = json_array();
+        for (int i = 0; i < s->nsubs; i++) {
+            Subscription *b = &s->subs[i];
+            json_array_append_new(subs, json_pack("{s:s,s:i,s:b,s:b,s:i,s:I}", "filter", b->filter, "qos", b->qos,
+                                                  "nl", b->noLocal, "rap", b->retainAsPublished, "rh",
+                                                  b->retainHandling, "id", (json_int_t)b->subId));
+        }
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:I,s:o}", "client", s->clientId, "principal",
+                                             s->principalName, "expiry", (json_int_t)s->expiry, "disconnected",
+                                             (json_int_t)(s->conn ? 0 : s->disconnectedAt), "resume",
+                                             (json_int_t)sessionFloor(x, s), "subs", subs));
+    }
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof(path), "%s/sessions.json", x->dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int rc = json_dump_file(arr, tmp, JSON_COMPACT);
+    json_decref(arr);
+    if (rc != 0) return -1;
+    int fd = open(tmp, O_RDONLY);
+    if (fd >= 0) fsync(fd), close(fd);
+    if (rename(tmp, path) != 0) return -1;
+    x->sessionsDirty = 0;
+    return 0;
+}
+
+static Session *sessionNew(Exchange *x, const char *clientId) {
+    Session *s = calloc(1, sizeof(*s));
+    if (!s) return NULL;
+    strCopy(s->clientId, sizeof(s->clientId), clientId);
+    s->window = 1000;
+    s->nextAll = x->sessions;
+    x->sessions = s;
+    x->st.sessions++;
+    return s;
+}
+
+static void sessionUnlink(Exchange *x, Session *s) {
+    for (Session **pp = &x->sessions; *pp; pp = &(*pp)->nextAll)
+        if (*pp == s) {
+            *pp = s->nextAll;
+            break;
+        }
+    for (size_t i = 0; i < x->npending; i++)
+        if (x->pending[i].from == s) x->pending[i].from = NULL;
+    topicIndexRemoveOwner(x->index, s);
+    x->st.sessions--;
+    sessionFree(s);
+}
+
+/* Add or replace a subscription; returns its slot or -1 when full. */
+static int subSet(Exchange *x, Session *s, const char *filter, uint8_t options, uint32_t subId, int *isNew) {
+    int slot = -1;
+    for (int i = 0; i < s->nsubs; i++)
+        if (strcmp(s->subs[i].filter, filter) == 0) slot = i;
+    *isNew = slot < 0;
+    if (slot < 0) {
+        if (s->nsubs >= SUB_MAX_PER_SESSION) return -1;
+        char *f = strdup(filter);
+        if (!f) return -1;
+        slot = s->nsubs++;
+        s->subs[slot].filter = f;
+    }
+    Subscription *b = &s->subs[slot];
+    b->qos = options & 3;
+    b->noLocal = options >> 2 & 1;
+    b->retainAsPublished = options >> 3 & 1;
+    b->retainHandling = options >> 4 & 3;
+    b->subId = subId;
+    if (topicIndexAdd(x->index, b->filter, s, (uint32_t)slot) < 0) return -1;
+    return slot;
+}
+
+static int loadSessions(Exchange *x, pnError *err) {
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/sessions.json", x->dir);
+    if (access(path, F_OK) != 0) return PN_OK;
+    json_error_t je;
+    json_t *arr = json_load_file(path, 0, &je);
+    if (!json_is_array(arr)) {
+        json_decref(arr);
+        return pnErrorSet(err, PN_EINVAL, "%s:%d: %s", path, je.line, je.text);
+    }
+    size_t i;
+    json_t *js;
+    json_array_foreach(arr, i, js) {
+        const char *client = json_string_value(json_object_get(js, "client"));
+        const char *principal = json_string_value(json_object_get(js, "principal"));
+        if (!client || !principal) continue;
+        Session *s = sessionNew(x, client);
+        if (!s) break;
+        strCopy(s->principalName, sizeof(s->principalName), principal);
+        s->persistent = 1;
+        s->expiry = (uint32_t)json_integer_value(json_object_get(js, "expiry"));
+        s->disconnectedAt = json_integer_value(json_object_get(js, "disconnected"));
+        if (!s->disconnectedAt) s->disconnectedAt = timeNow();
+        s->resumeFrom = (uint64_t)json_integer_value(json_object_get(js, "resume"));
+        size_t k;
+        json_t *jb;
+        json_array_foreach(json_object_get(js, "subs"), k, jb) {
+            const char *f = json_string_value(json_object_get(jb, "filter"));
+            if (!f) continue;
+            uint8_t opt = (uint8_t)(json_integer_value(json_object_get(jb, "qos")) |
+                                    json_is_true(json_object_get(jb, "nl")) << 2 |
+                                    json_is_true(json_object_get(jb, "rap")) << 3 |
+                                    json_integer_value(json_object_get(jb, "rh")) << 4);
+            int isNew;
+            subSet(x, s, f, opt, (uint32_t)json_integer_value(json_object_get(jb, "id")), &isNew);
+        }
+    }
+    json_decref(arr);
+    return PN_OK;
+}
+
+/* One pass over the log: rebuild retained messages and re-queue, for each
+ * restored session, what it had not acknowledged. */
+static int recoverLog(Exchange *x, pnError *err) {
+    uint64_t from = logFirst(x->log), end = logNext(x->log);
+    pnBuf scratch;
+    bufInit(&scratch);
+    for (uint64_t off = from; off < end; off++) {
+        LogRecord rec;
+        if (logRead(x->log, off, &rec, &scratch, NULL) != PN_OK) continue; /* reported by recovery */
+        Message *m = messageDecode(rec.data, rec.len, off, x->spif, NULL);
+        if (!m) continue;
+        if (m->retain) retainStore(x, m);
+        for (Session *s = x->sessions; s; s = s->nextAll) {
+            if (!s->resumeFrom || off < s->resumeFrom || m->qos == 0) continue;
+            uint8_t best = 0, any = 0;
+            for (int k = 0; k < s->nsubs; k++)
+                if (topicMatch(s->subs[k].filter, m->topic)) {
+                    any = 1;
+                    if (s->subs[k].qos > best) best = s->subs[k].qos;
+                }
+            if (any && best) qPush(x, s, m, m->qos < best ? m->qos : best, 0, NULL, 0);
+        }
+        messageUnref(m);
+    }
+    bufFree(&scratch);
+    (void)err;
+    return PN_OK;
+}
+
+int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, const Registry *reg, const Spif *spif,
+                 const ExchangeHooks *hooks, LogRecovery *rep, pnError *err) {
+    Exchange *x = calloc(1, sizeof(*x));
+    if (!x) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    strCopy(x->dir, sizeof(x->dir), dir);
+    x->opt = *opt;
+    if (!x->opt.maxQueued) x->opt.maxQueued = 10000;
+    strCopy(x->node, sizeof(x->node), opt->node && opt->node[0] ? opt->node : "node");
+    x->opt.node = x->node;
+    x->reg = reg;
+    x->spif = spif;
+    x->hooks = *hooks;
+    x->index = topicIndexNew();
+    char logDir[4200];
+    snprintf(logDir, sizeof(logDir), "%s/log", dir);
+    int rc = x->index ? PN_OK : pnErrorSet(err, PN_ENOMEM, "out of memory");
+    if (rc == PN_OK && mkdir(dir, 0750) != 0 && errno != EEXIST)
+        rc = pnErrorSet(err, PN_EIO, "%s: %s", dir, strerror(errno));
+    if (rc == PN_OK) rc = logOpen(&x->log, logDir, &x->opt.log, rep, err);
+    if (rc == PN_OK) rc = auditOpen(&x->audit, dir, err);
+    if (rc == PN_OK) rc = loadSessions(x, err);
+    if (rc == PN_OK) rc = recoverLog(x, err);
+    if (rc != PN_OK) {
+        exchangeClose(x);
+        return rc;
+    }
+    x->lastSave = timeNow();
+    *out = x;
+    return PN_OK;
+}
+
+void exchangeClose(Exchange *x) {
+    if (!x) return;
+    if (x->log) {
+        exchangeCommit(x, NULL);
+        saveSessions(x);
+    }
+    while (x->sessions) sessionUnlink(x, x->sessions);
+    for (size_t i = 0; i < x->nretained; i++) messageUnref(x->retained[i]);
+    free(x->retained);
+    for (size_t i = 0; i < x->npending; i++) messageUnref(x->pending[i].m);
+    free(x->pending);
+    for (size_t i = 0; i < x->nlabels; i++) free(x->labels[i].filter), free(x->labels[i].label);
+    free(x->labels);
+    if (x->index) topicIndexFree(x->index);
+    logClose(x->log);
+    auditClose(x->audit);
+    free(x);
+}
+
+int exchangeTopicLabel(Exchange *x, const char *filter, const char *label, pnError *err) {
+    if (!topicFilterValid(filter, strlen(filter)))
+        return pnErrorSet(err, PN_EINVAL, "invalid topic filter '%s'", filter);
+    Label l;
+    labelInit(&l, x->spif);
+    int rc = labelParse(&l, label, strlen(label), err);
+    labelFree(&l);
+    if (rc != PN_OK) return pnErrorPrefix(err, "default label for '%s': ", filter);
+    TopicLabel *n = realloc(x->labels, (x->nlabels + 1) * sizeof(*n));
+    if (!n) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    x->labels = n;
+    n[x->nlabels].filter = strdup(filter);
+    n[x->nlabels].label = strdup(label);
+    x->nlabels++;
+    return PN_OK;
+}
+
+const char *exchangeDefaultLabel(Exchange *x, const char *topic) {
+    for (size_t i = x->nlabels; i-- > 0;)
+        if (topicMatch(x->labels[i].filter, topic)) return x->labels[i].label;
+    return NULL;
+}
+
+Session *exchangeAttach(Exchange *x, const char *clientId, const char *principalName, const Principal *p, int clean,
+                        uint32_t expiry, uint16_t receiveMax, void *conn, int *present, void **taken) {
+    Session *s = findSession(x, clientId);
+    *taken = NULL;
+    *present = 0;
+    /* A session belongs to one principal: another principal reusing the
+     * client id starts a fresh one rather than inheriting its queue. */
+    if (s && strcmp(s->principalName, principalName) != 0) clean = 1;
+    if (s && s->conn) {
+        *taken = s->conn;
+        s->conn = NULL;
+    }
+    if (s && clean) {
+        sessionUnlink(x, s);
+        s = NULL;
+    }
+    if (!s) {
+        s = sessionNew(x, clientId);
+        if (!s) return NULL;
+    } else {
+        *present = 1;
+        /* Unacknowledged messages are sent again on the new connection. */
+        for (uint32_t i = 0; i < s->qlen; i++)
+            if (qAt(s, i)->state == STATE_SENT) qAt(s, i)->state = STATE_QUEUED;
+        s->inflight = 0;
+    }
+    strCopy(s->principalName, sizeof(s->principalName), principalName);
+    s->principal = *p;
+    s->persistent = expiry > 0;
+    s->expiry = expiry;
+    s->window = receiveMax ? receiveMax : 1000;
+    if (s->window > 1000) s->window = 1000;
+    s->conn = conn;
+    x->sessionsDirty = 1;
+    return s;
+}
+
+void exchangeDetach(Exchange *x, Session *s) {
+    s->conn = NULL;
+    s->disconnectedAt = timeNow();
+    if (!s->persistent) {
+        sessionUnlink(x, s);
+        x->sessionsDirty = 1;
+        return;
+    }
+    for (uint32_t i = 0; i < s->qlen; i++) {
+        Outgoing *o = qAt(s, i);
+        if (o->state == STATE_SENT) o->state = STATE_QUEUED;
+        if (o->qos == 0) o->state = STATE_DONE;
+    }
+    s->inflight = 0;
+    qTrim(s);
+    x->sessionsDirty = 1;
+}
+
+int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t options, uint32_t subId) {
+    if (!topicFilterValid(filter, strlen(filter)))
+        return strncmp(filter, "$share/", 7) == 0 ? XR_SHARED_NOT_SUPPORTED : XR_TOPIC_FILTER_INVALID;
+    int isNew;
+    int slot = subSet(x, s, filter, options, subId, &isNew);
+    if (slot < 0) return XR_QUOTA_EXCEEDED;
+    x->sessionsDirty = 1;
+    Subscription *b = &s->subs[slot];
+    if (b->retainHandling == 2 || (b->retainHandling == 1 && !isNew)) return b->qos;
+    for (size_t i = 0; i < x->nretained; i++) {
+        Message *m = x->retained[i];
+        if (!topicMatch(filter, m->topic)) continue;
+        uint32_t ids[1] = {subId};
+        qPush(x, s, m, m->qos < b->qos ? m->qos : b->qos, 1, ids, subId ? 1 : 0);
+    }
+    exchangeDrain(x, s);
+    return b->qos;
+}
+
+int exchangeUnsubscribe(Exchange *x, Session *s, const char *filter) {
+    for (int i = 0; i < s->nsubs; i++) {
+        if (strcmp(s->subs[i].filter, filter) != 0) continue;
+        topicIndexRemove(x->index, filter, s);
+        free(s->subs[i].filter);
+        /* Keep slots stable for the index: move the last one here. */
+        s->subs[i] = s->subs[--s->nsubs];
+        if (i < s->nsubs) topicIndexAdd(x->index, s->subs[i].filter, s, (uint32_t)i);
+        x->sessionsDirty = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicLen, const char *label,
+                    size_t labelLen, const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
+                    uint32_t payloadLen, uint8_t qos, uint8_t retain, uint16_t packetId, const char **why) {
+    static char msg[600]; /* single-threaded: the reason outlives the call until the next one */
+    char topicz[1024];
+    if (topicLen >= sizeof(topicz) || !topicNameValid(topic, topicLen)) {
+        *why = "invalid topic name";
+        return XR_TOPIC_NAME_INVALID;
+    }
+    memcpy(topicz, topic, topicLen);
+    topicz[topicLen] = '\0';
+    const char *text = label;
+    size_t tlen = labelLen;
+    if (!text) {
+        text = exchangeDefaultLabel(x, topicz);
+        tlen = text ? strlen(text) : 0;
+    }
+    const char *who = from ? from->principalName : "";
+    if (!text) {
+        *why = "no label: attach a 'label' user property (no default label for this topic)";
+        x->st.refusedPublish++;
+        exchangeAudit(x, "publish_refused", who, topicz, "", "no_label", *why);
+        return XR_NOT_AUTHORIZED;
+    }
+    Label l;
+    pnError err = {0};
+    labelInit(&l, x->spif);
+    if (labelParse(&l, text, tlen, &err) != PN_OK) {
+        snprintf(msg, sizeof(msg), "invalid label: %s", err.msg);
+        *why = msg;
+        x->st.refusedPublish++;
+        exchangeAudit(x, "publish_refused", who, topicz, "", "invalid_label", msg);
+        return XR_PAYLOAD_FORMAT_INVALID;
+    }
+    if (from && from->principal.clearance < l.cls) {
+        snprintf(msg, sizeof(msg), "label %s is above the publisher's clearance", x->spif->classes[l.cls].phrase);
+        *why = msg;
+        x->st.refusedPublish++;
+        exchangeAudit(x, "publish_refused", who, topicz, x->spif->classes[l.cls].phrase, "clearance", msg);
+        labelFree(&l);
+        return XR_NOT_AUTHORIZED;
+    }
+    int64_t now = timeNow();
+    if (!l.created) l.created = now;
+    Message *m = messageNew(x->node, 0, who, topicz, topicLen, &l, props, propsLen, payload, payloadLen, qos,
+                            retain, now);
+    labelFree(&l);
+    if (!m || grow((void **)&x->pending, &x->cappending, x->npending + 1, sizeof(Pending)) != 0) {
+        messageUnref(m);
+        *why = "out of memory";
+        return XR_SERVER_BUSY;
+    }
+    pnBuf rec;
+    bufInit(&rec);
+    m->originSeq = logNext(x->log);
+    messageEncode(m, &rec);
+    uint64_t off;
+    int rc = bufFailed(&rec) ? PN_ENOMEM : logAppend(x->log, bufStr(&rec), (uint32_t)rec.len, now, &off, &err);
+    bufFree(&rec);
+    if (rc != PN_OK) {
+        messageUnref(m);
+        *why = "the node cannot store the message";
+        return XR_SERVER_BUSY;
+    }
+    m->offset = off;
+    x->pending[x->npending++] = (Pending){m, from, packetId};
+    x->st.published++;
+    return 0;
+}
+
+int exchangeCommit(Exchange *x, pnError *err) {
+    int rc = PN_OK;
+    if (x->npending) {
+        rc = logSync(x->log, err);
+        /* Nothing fans out or is acknowledged unless it is on disk. */
+        for (size_t i = 0; i < x->npending; i++) {
+            Pending *p = &x->pending[i];
+            if (rc == PN_OK) {
+                if (p->m->retain) retainStore(x, p->m);
+                fanOut(x, p->m, p->from);
+            }
+            if (p->from && p->from->conn && p->m->qos)
+                x->hooks.ack(p->from->conn, p->packetId, p->m->qos, rc == PN_OK ? 0 : XR_SERVER_BUSY,
+                             rc == PN_OK ? NULL : "the node cannot store the message");
+            messageUnref(p->m);
+        }
+        x->npending = 0;
+    }
+    int64_t now = timeNow();
+    if (x->sessionsDirty || now - x->lastSave >= 1) {
+        int any = x->sessionsDirty;
+        for (Session *s = x->sessions; s && !any; s = s->nextAll) any = s->persistent;
+        if (any) saveSessions(x);
+        x->lastSave = now;
+    }
+    if (x->audit) auditFlush(x->audit, NULL);
+    return rc;
+}
+
+void exchangeExpire(Exchange *x, int64_t now) {
+    for (Session *s = x->sessions, *next; s; s = next) {
+        next = s->nextAll;
+        if (!s->conn && s->persistent && s->expiry != UINT32_MAX && now - s->disconnectedAt >= (int64_t)s->expiry) {
+            sessionUnlink(x, s);
+            x->sessionsDirty = 1;
+        }
+    }
+}
+
+void exchangeStats(const Exchange *x, ExchangeStats *st) {
+    *st = x->st;
+    st->retained = x->nretained;
+}

@@ -1,0 +1,164 @@
+/*
+ * exchange.h -- topics, sessions, fan-out and retained messages.
+ *
+ * The exchange is protocol-neutral: front-ends (mqtt/, later http/ and
+ * cot/) turn packets into calls here and receive deliveries through a
+ * callback.  Every delivery -- live, retained, or queued for an offline
+ * session -- is decided by decide() at the moment it is handed out, and
+ * nothing else decides access.
+ *
+ * Durability: exchangePublish() appends the message to the log; the
+ * message is fanned out, and the publisher acknowledged, only by
+ * exchangeCommit(), which the front-end calls once per event-loop turn and
+ * which makes every pending message durable with one fsync first (group
+ * commit).  Persistent sessions are saved (subscriptions and the lowest
+ * log offset not yet acknowledged) to DIR/sessions.json; after a crash a
+ * session resumes by scanning the log from that offset, so an acknowledged
+ * publish is never lost (it may be delivered twice at QoS 1).
+ *
+ * Single-threaded: all calls from the node's event loop.
+ */
+#ifndef PN_EXCHANGE_H
+#define PN_EXCHANGE_H
+
+#include <stdint.h>
+
+#include "../core/err.h"
+#include "../label/label.h"
+#include "../policy/decide.h"
+#include "../registry/registry.h"
+#include "../store/audit.h"
+#include "../store/log.h"
+#include "message.h"
+
+#define SUB_MAX_PER_SESSION 256
+
+/* Refusal reasons.  The values are MQTT 5 reason codes (§2.4) so the MQTT
+ * front-end passes them through; other front-ends map them (HTTP 403...). */
+enum {
+    XR_NOT_AUTHORIZED = 0x87,
+    XR_SERVER_BUSY = 0x89,
+    XR_TOPIC_FILTER_INVALID = 0x8F,
+    XR_TOPIC_NAME_INVALID = 0x90,
+    XR_QUOTA_EXCEEDED = 0x97,
+    XR_PAYLOAD_FORMAT_INVALID = 0x99,
+    XR_SHARED_NOT_SUPPORTED = 0x9E,
+};
+
+typedef struct Subscription {
+    char *filter;
+    uint8_t qos, noLocal, retainAsPublished, retainHandling;
+    uint32_t subId; /* 0 when none */
+} Subscription;
+
+typedef struct Outgoing {
+    Message *m;
+    uint8_t qos;
+    uint8_t retain; /* the RETAIN flag to send */
+    uint16_t packetId;
+    uint8_t state;  /* 0 queued, 1 PUBLISH sent, 2 PUBREC received */
+    uint32_t subIds[4];
+    uint8_t nsub;
+} Outgoing;
+
+typedef struct Session Session;
+
+/* What the front-end provides. */
+typedef struct ExchangeHooks {
+    /* Send o to the session's connection.  Returns 0 when sent, -1 when the
+     * connection cannot take it now (the exchange keeps QoS>0 queued). */
+    int (*send)(void *conn, Session *s, Outgoing *o);
+    /* Acknowledge a publish that is now durable (or refused: reason). */
+    void (*ack)(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, const char *why);
+} ExchangeHooks;
+
+struct Session {
+    char clientId[128];
+    char principalName[64];
+    Principal principal;
+    int persistent;          /* survives disconnection */
+    uint32_t expiry;         /* seconds after disconnection; UINT32_MAX never */
+    int64_t disconnectedAt;
+    void *conn;              /* NULL when offline */
+    Subscription subs[SUB_MAX_PER_SESSION];
+    int nsubs;
+    Outgoing *q; /* ring buffer: delivered-but-unacked first, then waiting */
+    uint32_t qhead, qlen, qcap;
+    uint32_t inflight, window; /* PUBLISHes sent and not acknowledged; client receive maximum */
+    uint16_t nextPacketId;
+    uint64_t resumeFrom;      /* after restart: log offset to rescan from */
+    uint64_t dropped;         /* messages dropped because the queue was full */
+    struct Session *nextAll;
+};
+
+typedef struct ExchangeOptions {
+    const char *node;        /* node name: origin of message ids */
+    uint32_t maxQueued;      /* per-session queue limit (default 10,000) */
+    LogOptions log;
+} ExchangeOptions;
+
+typedef struct Exchange Exchange;
+
+/* Open the exchange on data dir (log in DIR/log, sessions in DIR/sessions.json,
+ * audit in DIR/audit.db).  Recovers retained messages and persistent
+ * sessions.  reg/spif must outlive it.  rep (optional) reports log recovery. */
+int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, const Registry *reg, const Spif *spif,
+                 const ExchangeHooks *hooks, LogRecovery *rep, pnError *err);
+void exchangeClose(Exchange *x);
+
+/* Set the default label for topics matching filter (publishers without a
+ * label user property).  Later calls take precedence over earlier. */
+int exchangeTopicLabel(Exchange *x, const char *filter, const char *label, pnError *err);
+
+/* The default label text for topic, or NULL. */
+const char *exchangeDefaultLabel(Exchange *x, const char *topic);
+
+/* Attach a connection to the session clientId (creating it).  clean: start
+ * afresh.  *present: an existing session was resumed.  A session that was
+ * attached elsewhere is first detached (the caller closes that connection
+ * via the returned *taken, if non-NULL). */
+Session *exchangeAttach(Exchange *x, const char *clientId, const char *principalName, const Principal *p, int clean,
+                        uint32_t expiry, uint16_t receiveMax, void *conn, int *present, void **taken);
+
+/* The connection went away.  Non-persistent sessions are dropped; a
+ * persistent one keeps queuing. */
+void exchangeDetach(Exchange *x, Session *s);
+
+/* Subscribe; sends retained messages as retainHandling says.  Returns the
+ * granted QoS or an MQTT reason code >= 0x80. */
+int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t options, uint32_t subId);
+int exchangeUnsubscribe(Exchange *x, Session *s, const char *filter); /* 1 removed, 0 none */
+
+/*
+ * Accept a publish: validate, log, queue for fan-out at the next commit.
+ * label: the label text the publisher attached (NULL: the topic default).
+ * Returns 0 (accepted; the ack hook runs at commit for qos > 0), or an MQTT
+ * reason code >= 0x80 with *why set (refused; audited).
+ */
+int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicLen, const char *label,
+                    size_t labelLen, const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
+                    uint32_t payloadLen, uint8_t qos, uint8_t retain, uint16_t packetId, const char **why);
+
+/* Make pending publishes durable (one fsync), acknowledge them, fan them
+ * out, save dirty sessions, flush the audit.  Call once per loop turn. */
+int exchangeCommit(Exchange *x, pnError *err);
+
+/* The client acknowledged packetId (PUBACK, or PUBREC then PUBCOMP). */
+void exchangeAcked(Exchange *x, Session *s, uint16_t packetId, int type);
+
+/* Try to send queued messages to an online session (window/backpressure). */
+void exchangeDrain(Exchange *x, Session *s);
+
+/* Drop persistent sessions offline past their expiry. */
+void exchangeExpire(Exchange *x, int64_t now);
+
+/* Audit an event (refusals at the front-end, e.g. failed logins). */
+void exchangeAudit(Exchange *x, const char *kind, const char *principal, const char *topic, const char *label,
+                   const char *reason, const char *detail);
+
+typedef struct ExchangeStats {
+    uint64_t published, delivered, refusedPublish, refusedDelivery, dropped, sessions, retained;
+} ExchangeStats;
+void exchangeStats(const Exchange *x, ExchangeStats *st);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * message.c -- message construction and log encoding (see message.h).
+ */
+#include "message.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *dupN(const void *p, size_t n) {
+    char *s = malloc(n + 1);
+    if (s) {
+        if (n) memcpy(s, p, n);
+        s[n] = '\0';
+    }
+    return s;
+}
+
+static void messageFree(Message *m) {
+    free(m->origin);
+    free(m->publisher);
+    free(m->topic);
+    free(m->label);
+    free(m->props);
+    free(m->payload);
+    free(m);
+}
+
+Message *messageNew(const char *origin, uint64_t originSeq, const char *publisher, const char *topic, size_t topicLen,
+                    const Label *label, const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
+                    uint32_t payloadLen, uint8_t qos, uint8_t retain, int64_t time) {
+    Message *m = calloc(1, sizeof(*m));
+    if (!m) return NULL;
+    m->refs = 1;
+    m->time = time;
+    m->qos = qos;
+    m->retain = retain;
+    m->originSeq = originSeq;
+    pnBuf mk;
+    bufInit(&mk);
+    labelToMarking(label, &mk);
+    m->label = bufDetach(&mk);
+    decideLabelCompile(label, &m->dl);
+    m->origin = dupN(origin, strlen(origin));
+    m->publisher = dupN(publisher, strlen(publisher));
+    m->topic = dupN(topic, topicLen);
+    m->props = (uint8_t *)dupN(props, propsLen);
+    m->propsLen = propsLen;
+    m->payload = (uint8_t *)dupN(payload, payloadLen);
+    m->payloadLen = payloadLen;
+    if (!m->label || !m->origin || !m->publisher || !m->topic || !m->props || !m->payload) {
+        messageFree(m);
+        return NULL;
+    }
+    return m;
+}
+
+void messageRef(Message *m) { m->refs++; }
+
+void messageUnref(Message *m) {
+    if (m && --m->refs == 0) messageFree(m);
+}
+
+static void put32(pnBuf *b, uint32_t v) {
+    uint8_t t[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    bufAppend(b, t, 4);
+}
+
+static void put64(pnBuf *b, uint64_t v) {
+    put32(b, (uint32_t)v);
+    put32(b, (uint32_t)(v >> 32));
+}
+
+static void putBin(pnBuf *b, const void *p, uint32_t n) {
+    put32(b, n);
+    bufAppend(b, p, n);
+}
+
+void messageEncode(const Message *m, pnBuf *out) {
+    uint8_t hdr[2] = {1, (uint8_t)((m->retain ? 1 : 0) | m->qos << 1)};
+    bufAppend(out, hdr, 2);
+    put64(out, (uint64_t)m->time);
+    putBin(out, m->origin, (uint32_t)strlen(m->origin));
+    put64(out, m->originSeq);
+    putBin(out, m->publisher, (uint32_t)strlen(m->publisher));
+    putBin(out, m->topic, (uint32_t)strlen(m->topic));
+    putBin(out, m->label, (uint32_t)strlen(m->label));
+    putBin(out, m->props, m->propsLen);
+    putBin(out, m->payload, m->payloadLen);
+}
+
+typedef struct {
+    const uint8_t *p, *end;
+    int bad;
+} In;
+
+static uint64_t get(In *in, int bytes) {
+    if (in->end - in->p < bytes) {
+        in->bad = 1;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (int i = bytes - 1; i >= 0; i--) v = v << 8 | in->p[i];
+    in->p += bytes;
+    return v;
+}
+
+static const uint8_t *getBin(In *in, uint32_t *n) {
+    *n = (uint32_t)get(in, 4);
+    if (in->bad || (uint64_t)(in->end - in->p) < *n) {
+        in->bad = 1;
+        return NULL;
+    }
+    const uint8_t *p = in->p;
+    in->p += *n;
+    return p;
+}
+
+Message *messageDecode(const uint8_t *rec, uint32_t len, uint64_t offset, const Spif *policy, pnError *err) {
+    In in = {rec, rec + len, 0};
+    uint8_t version = (uint8_t)get(&in, 1), flags = (uint8_t)get(&in, 1);
+    int64_t time = (int64_t)get(&in, 8);
+    uint32_t no, npub, ntopic, nlabel, nprops, npay;
+    const uint8_t *origin = getBin(&in, &no);
+    uint64_t seq = get(&in, 8);
+    const uint8_t *pub = getBin(&in, &npub), *topic = getBin(&in, &ntopic), *label = getBin(&in, &nlabel);
+    const uint8_t *props = getBin(&in, &nprops), *payload = getBin(&in, &npay);
+    if (in.bad || version != 1 || in.p != in.end) {
+        pnErrorSet(err, PN_EINVAL, "log record %llu is not a message", (unsigned long long)offset);
+        return NULL;
+    }
+    char *o = dupN(origin, no), *p = dupN(pub, npub), *l = dupN(label, nlabel);
+    Label lab;
+    labelInit(&lab, policy);
+    Message *m = NULL;
+    if (o && p && l && labelParseMarking(&lab, l, err) == PN_OK) {
+        m = messageNew(o, seq, p, (const char *)topic, ntopic, &lab, props, nprops, payload, npay, flags >> 1 & 3,
+                       flags & 1, time);
+        if (m) m->offset = offset;
+    }
+    labelFree(&lab);
+    free(o);
+    free(p);
+    free(l);
+    return m;
+}

@@ -1,0 +1,61 @@
+/*
+ * message.h -- a published message as the exchange holds and logs it.
+ *
+ * A Message is immutable once published and reference-counted: one copy is
+ * shared by every session it is delivered to, by the retained-message table
+ * and by offline queues.  Its label is kept both as text (what travels to
+ * subscribers in the `label` user property) and compiled (what decide()
+ * reads), so delivery never re-parses a label.
+ *
+ * Log record encoding (little endian), version 1:
+ *   u8 version | u8 flags (bit0 retain, bits1-2 qos) | i64 time
+ *   | str origin | u64 originSeq | str publisher | str topic | str label
+ *   | bin props | bin payload
+ * where str/bin are u32 length + bytes.  `props` are MQTT 5 properties to
+ * forward (content type, correlation data, user properties ...).
+ */
+#ifndef PN_MESSAGE_H
+#define PN_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/buf.h"
+#include "../core/err.h"
+#include "../label/label.h"
+#include "../policy/decide.h"
+
+typedef struct Message {
+    int refs;
+    uint64_t offset; /* in the node's log */
+    int64_t time;    /* seconds, when the node accepted it */
+    uint8_t qos, retain;
+    char *origin;    /* node that first accepted it */
+    uint64_t originSeq;
+    char *publisher; /* principal name */
+    char *topic;
+    char *label;     /* canonical display marking */
+    DecideLabel dl;
+    uint8_t *props;
+    uint32_t propsLen;
+    uint8_t *payload;
+    uint32_t payloadLen;
+} Message;
+
+/* Build a message (refs = 1) copying every field; label must be valid under
+ * policy.  Returns NULL when out of memory. */
+Message *messageNew(const char *origin, uint64_t originSeq, const char *publisher, const char *topic, size_t topicLen,
+                    const Label *label, const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
+                    uint32_t payloadLen, uint8_t qos, uint8_t retain, int64_t time);
+
+void messageRef(Message *m);
+void messageUnref(Message *m); /* frees at zero; NULL is ignored */
+
+/* Append the log encoding of m to out. */
+void messageEncode(const Message *m, pnBuf *out);
+
+/* Decode a log record; the label is re-parsed against policy.  Returns a
+ * new message (refs = 1) with offset set, or NULL with PN_EINVAL in err. */
+Message *messageDecode(const uint8_t *rec, uint32_t len, uint64_t offset, const Spif *policy, pnError *err);
+
+#endif

@@ -1,0 +1,520 @@
+/*
+ * mqtt.c -- MQTT 5.0 / 3.1.1 packet codec (see mqtt.h).
+ *
+ * Decoding reads through a Reader that never moves past its end: every
+ * get* sets r->bad instead of reading out of bounds, so the parse code can
+ * read field after field and check once.  Spec references are to MQTT 5.0
+ * (OASIS, 2019) sections.
+ */
+#include "mqtt.h"
+
+#include <string.h>
+
+typedef struct Reader {
+    const uint8_t *p, *end;
+    int bad; /* ran off the end or met an invalid encoding */
+} Reader;
+
+static uint8_t getByte(Reader *r) {
+    if (r->p >= r->end) {
+        r->bad = 1;
+        return 0;
+    }
+    return *r->p++;
+}
+
+static uint16_t getU16(Reader *r) {
+    uint16_t hi = getByte(r);
+    return (uint16_t)(hi << 8 | getByte(r));
+}
+
+static uint32_t getU32(Reader *r) {
+    uint32_t v = (uint32_t)getU16(r) << 16;
+    return v | getU16(r);
+}
+
+/* §1.5.5: at most four bytes, and (we insist) in the shortest form. */
+static uint32_t getVarint(Reader *r) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        uint8_t b = getByte(r);
+        v |= (uint32_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            if (i > 0 && b == 0) r->bad = 1; /* non-minimal encoding */
+            return v;
+        }
+    }
+    r->bad = 1;
+    return 0;
+}
+
+static MqttStr getBin(Reader *r) {
+    MqttStr s = {NULL, 0};
+    s.len = getU16(r);
+    if (r->bad || (size_t)(r->end - r->p) < s.len) {
+        r->bad = 1;
+        s.len = 0;
+        return s;
+    }
+    s.p = r->p;
+    r->p += s.len;
+    return s;
+}
+
+static MqttStr getStr(Reader *r) {
+    MqttStr s = getBin(r);
+    if (!r->bad && !mqttUtf8Valid(s.p, s.len)) r->bad = 1;
+    return s;
+}
+
+int mqttUtf8Valid(const uint8_t *s, size_t len) {
+    size_t i = 0;
+    while (i < len) {
+        uint8_t c = s[i];
+        uint32_t cp;
+        int n;
+        if (c == 0) return 0;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) n = 1, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef) n = 2, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4) n = 3, cp = c & 0x07;
+        else return 0;
+        if (len - i <= (size_t)n) return 0;
+        for (int k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) return 0;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
+        if (cp >= 0xd800 && cp <= 0xdfff) return 0;
+        i += (size_t)n + 1;
+    }
+    return 1;
+}
+
+/* ---- properties (§2.2.2) ------------------------------------------------ */
+
+/* Properties that may appear more than once. */
+static int repeatable(uint8_t id) { return id == PROP_USER || id == PROP_SUBSCRIPTION_ID; }
+
+static void getProp(Reader *r, MqttProps *p, uint8_t id) {
+    switch (id) {
+    case PROP_PAYLOAD_FORMAT: p->payloadFormat = getByte(r); break;
+    case PROP_REQUEST_PROBLEM_INFO: p->requestProblemInfo = getByte(r); break;
+    case PROP_REQUEST_RESPONSE_INFO: p->requestResponseInfo = getByte(r); break;
+    case PROP_MAX_QOS: p->maxQos = getByte(r); break;
+    case PROP_RETAIN_AVAILABLE: p->retainAvailable = getByte(r); break;
+    case PROP_WILDCARD_AVAILABLE:
+    case PROP_SUB_ID_AVAILABLE:
+    case PROP_SHARED_AVAILABLE: (void)getByte(r); break;
+    case PROP_MESSAGE_EXPIRY: p->messageExpiry = getU32(r); break;
+    case PROP_SESSION_EXPIRY: p->sessionExpiry = getU32(r); break;
+    case PROP_WILL_DELAY: p->willDelay = getU32(r); break;
+    case PROP_MAX_PACKET_SIZE:
+        p->maxPacketSize = getU32(r);
+        if (p->maxPacketSize == 0) r->bad = 1;
+        break;
+    case PROP_SUBSCRIPTION_ID:
+        p->subscriptionId = getVarint(r);
+        if (p->subscriptionId == 0) r->bad = 1;
+        break;
+    case PROP_RECEIVE_MAX:
+        p->receiveMax = getU16(r);
+        if (p->receiveMax == 0) r->bad = 1;
+        break;
+    case PROP_TOPIC_ALIAS_MAX: p->topicAliasMax = getU16(r); break;
+    case PROP_TOPIC_ALIAS: p->topicAlias = getU16(r); break;
+    case PROP_SERVER_KEEPALIVE: p->serverKeepAlive = getU16(r); break;
+    case PROP_CONTENT_TYPE: p->contentType = getStr(r); break;
+    case PROP_RESPONSE_TOPIC: p->responseTopic = getStr(r); break;
+    case PROP_CORRELATION_DATA: p->correlationData = getBin(r); break;
+    case PROP_AUTH_METHOD: p->authMethod = getStr(r); break;
+    case PROP_AUTH_DATA: p->authData = getBin(r); break;
+    case PROP_REASON_STRING: p->reasonString = getStr(r); break;
+    case PROP_ASSIGNED_CLIENT_ID:
+    case PROP_RESPONSE_INFO:
+    case PROP_SERVER_REFERENCE: (void)getStr(r); break;
+    case PROP_USER: {
+        MqttStr k = getStr(r), v = getStr(r);
+        if (p->nuser < MQTT_MAX_USER_PROPS) p->userKey[p->nuser] = k, p->userVal[p->nuser++] = v;
+        break;
+    }
+    default: r->bad = 1; /* unknown property id: malformed (§2.2.2.2) */
+    }
+    if (id == PROP_PAYLOAD_FORMAT && p->payloadFormat > 1) r->bad = 1;
+    if ((id == PROP_REQUEST_PROBLEM_INFO && p->requestProblemInfo > 1) ||
+        (id == PROP_REQUEST_RESPONSE_INFO && p->requestResponseInfo > 1))
+        r->bad = 1;
+}
+
+static void getProps(Reader *r, MqttProps *p, int version) {
+    memset(p, 0, sizeof(*p));
+    if (version != MQTT_V5) return;
+    uint32_t len = getVarint(r);
+    if (r->bad || (size_t)(r->end - r->p) < len) {
+        r->bad = 1;
+        return;
+    }
+    Reader pr = {r->p, r->p + len, 0};
+    p->raw = r->p;
+    p->rawLen = len;
+    r->p += len;
+    while (pr.p < pr.end && !pr.bad) {
+        uint8_t id = (uint8_t)getVarint(&pr);
+        if (pr.bad || id >= 64) {
+            pr.bad = 1;
+            break;
+        }
+        if ((p->seen >> id & 1) && !repeatable(id)) pr.bad = 1; /* §2.2.2.2: protocol error */
+        p->seen |= 1ULL << id;
+        getProp(&pr, p, id);
+    }
+    if (pr.bad) r->bad = 1;
+}
+
+int mqttUserProp(const MqttProps *p, const char *key, MqttStr *val) {
+    size_t kl = strlen(key);
+    for (int i = 0; i < p->nuser; i++)
+        if (p->userKey[i].len == kl && memcmp(p->userKey[i].p, key, kl) == 0) {
+            *val = p->userVal[i];
+            return 1;
+        }
+    return 0;
+}
+
+/* ---- packets ------------------------------------------------------------- */
+
+static int decodeConnect(Reader *r, MqttConnect *c, uint8_t *reason) {
+    MqttStr proto = getStr(r);
+    c->version = getByte(r);
+    if (r->bad) return -1;
+    int v311 = proto.len == 4 && memcmp(proto.p, "MQTT", 4) == 0;
+    if (!v311 || (c->version != MQTT_V311 && c->version != MQTT_V5)) {
+        *reason = RC_UNSUPPORTED_VERSION;
+        return -1;
+    }
+    uint8_t flags = getByte(r);
+    if (flags & 1) return -1; /* reserved bit (§3.1.2.3) */
+    c->cleanStart = flags >> 1 & 1;
+    c->willFlag = flags >> 2 & 1;
+    c->willQos = flags >> 3 & 3;
+    c->willRetain = flags >> 5 & 1;
+    c->hasPassword = flags >> 6 & 1;
+    c->hasUser = flags >> 7 & 1;
+    if (c->willQos == 3 || (!c->willFlag && (c->willQos || c->willRetain))) return -1;
+    c->keepAlive = getU16(r);
+    getProps(r, &c->props, c->version);
+    c->clientId = getStr(r);
+    if (c->willFlag) {
+        getProps(r, &c->willProps, c->version);
+        c->willTopic = getStr(r);
+        c->willPayload = getBin(r);
+    }
+    if (c->hasUser) c->username = getStr(r);
+    if (c->hasPassword) c->password = getBin(r);
+    if (r->bad || r->p != r->end) return -1;
+    return 1;
+}
+
+static int decodePublish(Reader *r, uint8_t flags, int version, MqttPublish *p) {
+    p->dup = flags >> 3 & 1;
+    p->qos = flags >> 1 & 3;
+    p->retain = flags & 1;
+    if (p->qos == 3 || (p->qos == 0 && p->dup)) return -1; /* §3.3.1.2 */
+    p->topic = getStr(r);
+    if (p->qos) {
+        p->packetId = getU16(r);
+        if (p->packetId == 0) return -1;
+    }
+    getProps(r, &p->props, version);
+    if (r->bad) return -1;
+    p->payload = r->p;
+    p->payloadLen = (uint32_t)(r->end - r->p);
+    return 1;
+}
+
+/* PUBACK..PUBCOMP, DISCONNECT, AUTH: §3.4.2.1 lets v5 omit reason and props. */
+static int decodeAck(Reader *r, int type, int version, MqttAck *a) {
+    if (type != MQTT_DISCONNECT && type != MQTT_AUTH) {
+        a->packetId = getU16(r);
+        if (a->packetId == 0) return -1;
+    }
+    a->reason = 0;
+    memset(&a->props, 0, sizeof(a->props));
+    if (version == MQTT_V5 && r->p < r->end) {
+        a->reason = getByte(r);
+        if (r->p < r->end) getProps(r, &a->props, version);
+    }
+    if (r->bad || r->p != r->end) return -1;
+    return 1;
+}
+
+static int decodeSubscribe(Reader *r, int isSub, int version, MqttSubscribe *s) {
+    s->packetId = getU16(r);
+    if (s->packetId == 0) return -1;
+    getProps(r, &s->props, version);
+    if (r->bad) return -1;
+    s->list = r->p;
+    s->listLen = (uint32_t)(r->end - r->p);
+    s->count = 0;
+    while (r->p < r->end) {
+        MqttStr f = getStr(r);
+        if (isSub) {
+            uint8_t o = getByte(r);
+            /* QoS 3, retain handling 3 and reserved bits are malformed. */
+            if ((o & 3) == 3 || (o >> 4 & 3) == 3 || (o & 0xc0) || (version != MQTT_V5 && (o & 0xfc))) return -1;
+        }
+        if (r->bad || f.len == 0) return -1;
+        s->count++;
+    }
+    return s->count ? 1 : -1; /* §3.8.3: at least one entry */
+}
+
+int mqttNextTopic(const MqttSubscribe *s, int isSubscribe, uint32_t *pos, MqttStr *filter, uint8_t *options) {
+    if (*pos >= s->listLen) return 0;
+    Reader r = {s->list + *pos, s->list + s->listLen, 0};
+    *filter = getBin(&r);
+    if (isSubscribe) *options = getByte(&r);
+    if (r.bad) return 0;
+    *pos = (uint32_t)(r.p - s->list);
+    return 1;
+}
+
+/* Fixed-header flags each type must carry (§2.1.3); PUBLISH is checked
+ * separately. */
+static int flagsValid(int type, uint8_t flags) {
+    if (type == MQTT_PUBLISH) return 1;
+    if (type == MQTT_PUBREL || type == MQTT_SUBSCRIBE || type == MQTT_UNSUBSCRIBE) return flags == 2;
+    return flags == 0;
+}
+
+int mqttDecode(const uint8_t *buf, size_t len, int version, uint32_t maxSize, MqttPacket *pkt, uint8_t *reason) {
+    *reason = RC_MALFORMED;
+    if (len < 2) return 0;
+    /* Remaining length: read as many bytes as are present. */
+    uint32_t rem = 0;
+    size_t i = 1;
+    for (;; i++) {
+        if (i >= len) return 0;
+        if (i > 4) return -1;
+        rem |= (uint32_t)(buf[i] & 0x7f) << (7 * (i - 1));
+        if (!(buf[i] & 0x80)) break;
+    }
+    uint64_t total = (uint64_t)i + 1 + rem;
+    if (total > maxSize) {
+        *reason = RC_PACKET_TOO_LARGE;
+        return -1;
+    }
+    pkt->type = buf[0] >> 4;
+    pkt->flags = buf[0] & 15;
+    if (pkt->type == 0 || !flagsValid(pkt->type, pkt->flags)) return -1;
+    if (version == 0 && pkt->type != MQTT_CONNECT) {
+        *reason = RC_PROTOCOL_ERROR;
+        return -1;
+    }
+    if (version != 0 && pkt->type == MQTT_CONNECT) {
+        *reason = RC_PROTOCOL_ERROR; /* §3.1: a second CONNECT */
+        return -1;
+    }
+    if (len < total) return 0;
+    pkt->length = (uint32_t)total;
+    Reader r = {buf + i + 1, buf + total, 0};
+    int rc;
+    switch (pkt->type) {
+    case MQTT_CONNECT: rc = decodeConnect(&r, &pkt->u.connect, reason); break;
+    case MQTT_PUBLISH: rc = decodePublish(&r, pkt->flags, version, &pkt->u.publish); break;
+    case MQTT_PUBACK:
+    case MQTT_PUBREC:
+    case MQTT_PUBREL:
+    case MQTT_PUBCOMP:
+    case MQTT_DISCONNECT:
+    case MQTT_AUTH: rc = decodeAck(&r, pkt->type, version, &pkt->u.ack); break;
+    case MQTT_SUBSCRIBE: rc = decodeSubscribe(&r, 1, version, &pkt->u.sub); break;
+    case MQTT_UNSUBSCRIBE: rc = decodeSubscribe(&r, 0, version, &pkt->u.sub); break;
+    case MQTT_PINGREQ: rc = rem == 0 ? 1 : -1; break;
+    default: rc = -1; *reason = RC_PROTOCOL_ERROR; /* server-bound only */
+    }
+    if (rc < 0 && *reason == RC_SUCCESS) *reason = RC_MALFORMED;
+    return rc;
+}
+
+/* ---- encoding ----------------------------------------------------------- */
+
+int mqttVarintSize(uint32_t v) { return v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : 4; }
+
+static void putVarint(pnBuf *b, uint32_t v) {
+    uint8_t tmp[4];
+    int n = 0;
+    do {
+        uint8_t c = v & 0x7f;
+        v >>= 7;
+        tmp[n++] = (uint8_t)(c | (v ? 0x80 : 0));
+    } while (v && n < 4);
+    bufAppend(b, tmp, (size_t)n);
+}
+
+static void putU16(pnBuf *b, uint16_t v) {
+    uint8_t t[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+    bufAppend(b, t, 2);
+}
+
+static void putU32(pnBuf *b, uint32_t v) {
+    uint8_t t[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    bufAppend(b, t, 4);
+}
+
+static void putStr(pnBuf *b, const void *s, size_t len) {
+    putU16(b, (uint16_t)len);
+    bufAppend(b, s, len);
+}
+
+void mqttPropInit(MqttPropOut *p) { bufInit(&p->b); }
+void mqttPropFree(MqttPropOut *p) { bufFree(&p->b); }
+
+void mqttPropByte(MqttPropOut *p, uint8_t id, uint8_t v) {
+    bufAppend(&p->b, &id, 1);
+    bufAppend(&p->b, &v, 1);
+}
+void mqttPropU16(MqttPropOut *p, uint8_t id, uint16_t v) {
+    bufAppend(&p->b, &id, 1);
+    putU16(&p->b, v);
+}
+void mqttPropU32(MqttPropOut *p, uint8_t id, uint32_t v) {
+    bufAppend(&p->b, &id, 1);
+    putU32(&p->b, v);
+}
+void mqttPropVarint(MqttPropOut *p, uint8_t id, uint32_t v) {
+    bufAppend(&p->b, &id, 1);
+    putVarint(&p->b, v);
+}
+void mqttPropStr(MqttPropOut *p, uint8_t id, const void *s, size_t len) {
+    bufAppend(&p->b, &id, 1);
+    putStr(&p->b, s, len);
+}
+void mqttPropUser(MqttPropOut *p, const void *k, size_t klen, const void *v, size_t vlen) {
+    uint8_t id = PROP_USER;
+    bufAppend(&p->b, &id, 1);
+    putStr(&p->b, k, klen);
+    putStr(&p->b, v, vlen);
+}
+
+void mqttPropCopy(MqttPropOut *p, const uint8_t *raw, uint32_t len, int (*skip)(uint8_t id, const MqttStr *key)) {
+    Reader r = {raw, raw + len, 0};
+    MqttProps scratch;
+    memset(&scratch, 0, sizeof(scratch));
+    while (r.p < r.end && !r.bad) {
+        const uint8_t *start = r.p;
+        uint8_t id = (uint8_t)getVarint(&r);
+        MqttStr key = {NULL, 0};
+        if (id == PROP_USER) {
+            const uint8_t *save = r.p;
+            key = getStr(&r);
+            r.p = save;
+        }
+        scratch.nuser = 0;
+        getProp(&r, &scratch, id);
+        if (r.bad) break;
+        if (!skip || !skip(id, id == PROP_USER ? &key : NULL)) bufAppend(&p->b, start, (size_t)(r.p - start));
+    }
+}
+
+/* Fixed header + variable part held in body. */
+static void putPacket(pnBuf *out, uint8_t first, const pnBuf *body) {
+    bufAppend(out, &first, 1);
+    putVarint(out, (uint32_t)body->len);
+    bufAppend(out, bufStr(body), body->len);
+}
+
+static void putProps(pnBuf *b, int version, const MqttPropOut *props) {
+    if (version != MQTT_V5) return;
+    uint32_t n = props ? (uint32_t)props->b.len : 0;
+    putVarint(b, n);
+    if (n) bufAppend(b, bufStr(&props->b), n);
+}
+
+void mqttEncodeConnack(pnBuf *out, int version, int sessionPresent, uint8_t reason, const MqttPropOut *props) {
+    pnBuf b;
+    bufInit(&b);
+    uint8_t v[2] = {(uint8_t)(sessionPresent ? 1 : 0), reason};
+    if (version != MQTT_V5) {
+        /* 3.1.1 return codes: map the v5 reasons a 3.1.1 client can see. */
+        v[1] = reason == RC_SUCCESS                  ? 0
+               : reason == RC_UNSUPPORTED_VERSION    ? 1
+               : reason == RC_CLIENT_ID_INVALID      ? 2
+               : reason == RC_SERVER_UNAVAILABLE     ? 3
+               : reason == RC_BAD_USER_OR_PASSWORD   ? 4
+                                                     : 5;
+    }
+    bufAppend(&b, v, 2);
+    putProps(&b, version, props);
+    putPacket(out, MQTT_CONNACK << 4, &b);
+    bufFree(&b);
+}
+
+void mqttEncodePublish(pnBuf *out, int version, uint8_t qos, int retain, int dup, const void *topic, size_t topicLen,
+                       uint16_t packetId, const MqttPropOut *props, const void *payload, size_t payloadLen) {
+    uint8_t first = (uint8_t)(MQTT_PUBLISH << 4 | (dup ? 8 : 0) | qos << 1 | (retain ? 1 : 0));
+    uint32_t plen = version == MQTT_V5 ? (uint32_t)(props ? props->b.len : 0) : 0;
+    uint32_t rem = 2 + (uint32_t)topicLen + (qos ? 2 : 0) + (uint32_t)payloadLen +
+                   (version == MQTT_V5 ? (uint32_t)mqttVarintSize(plen) + plen : 0);
+    /* Written in place: this is the hot path, no intermediate body. */
+    bufAppend(out, &first, 1);
+    putVarint(out, rem);
+    putStr(out, topic, topicLen);
+    if (qos) putU16(out, packetId);
+    putProps(out, version, props);
+    bufAppend(out, payload, payloadLen);
+}
+
+void mqttEncodeAck(pnBuf *out, int version, int type, uint16_t packetId, uint8_t reason, const char *reasonString) {
+    pnBuf b;
+    bufInit(&b);
+    putU16(&b, packetId);
+    if (version == MQTT_V5 && (reason != RC_SUCCESS || reasonString)) {
+        bufAppend(&b, &reason, 1);
+        MqttPropOut p;
+        mqttPropInit(&p);
+        if (reasonString) mqttPropStr(&p, PROP_REASON_STRING, reasonString, strlen(reasonString));
+        putProps(&b, version, &p);
+        mqttPropFree(&p);
+    }
+    putPacket(out, (uint8_t)(type << 4 | (type == MQTT_PUBREL ? 2 : 0)), &b);
+    bufFree(&b);
+}
+
+void mqttEncodeSuback(pnBuf *out, int version, int type, uint16_t packetId, const uint8_t *reasons, int n) {
+    pnBuf b;
+    bufInit(&b);
+    putU16(&b, packetId);
+    putProps(&b, version, NULL);
+    /* 3.1.1 has no UNSUBACK payload and only 0x80 as a SUBACK failure. */
+    if (version == MQTT_V5 || type == MQTT_SUBACK)
+        for (int i = 0; i < n; i++) {
+            uint8_t rc = reasons[i];
+            if (version != MQTT_V5 && rc >= 0x80) rc = 0x80;
+            bufAppend(&b, &rc, 1);
+        }
+    putPacket(out, (uint8_t)(type << 4), &b);
+    bufFree(&b);
+}
+
+void mqttEncodeDisconnect(pnBuf *out, int version, uint8_t reason, const char *reasonString) {
+    if (version != MQTT_V5) return; /* 3.1.1: the server just closes */
+    pnBuf b;
+    bufInit(&b);
+    bufAppend(&b, &reason, 1);
+    MqttPropOut p;
+    mqttPropInit(&p);
+    if (reasonString) mqttPropStr(&p, PROP_REASON_STRING, reasonString, strlen(reasonString));
+    putProps(&b, version, &p);
+    mqttPropFree(&p);
+    putPacket(out, MQTT_DISCONNECT << 4, &b);
+    bufFree(&b);
+}
+
+void mqttEncodePingresp(pnBuf *out) {
+    uint8_t p[2] = {MQTT_PINGRESP << 4, 0};
+    bufAppend(out, p, 2);
+}

@@ -1,0 +1,699 @@
+/*
+ * server.c -- MQTT front-end on libuv, with TLS through OpenSSL memory
+ * BIOs (see server.h).
+ *
+ * Each connection owns a read buffer (bytes not yet forming a packet) and
+ * a write buffer (encoded packets not yet handed to libuv).  Output is
+ * flushed once per loop turn, after the exchange's group commit, so a
+ * burst of deliveries costs one write per connection, not one per packet.
+ */
+#include "server.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "../core/date.h"
+#include "../core/str.h"
+#include "../exchange/principals.h"
+#include "../exchange/topic.h"
+#include "mqtt.h"
+
+#define TOPIC_ALIAS_MAX 64
+#define SERVER_RECEIVE_MAX 1024
+#define QOS2_AWAIT_MAX SERVER_RECEIVE_MAX
+
+typedef struct Server Server;
+
+typedef struct Conn {
+    uv_tcp_t tcp; /* first: the handle's address is the Conn's */
+    Server *srv;
+    struct Conn *next;
+    SSL *ssl;
+    BIO *rbio, *wbio;
+    pnBuf in, out;
+    size_t writing;      /* bytes handed to uv_write and not yet written */
+    int version;         /* 0 until CONNECT */
+    int closing, gotDisconnect;
+    Session *session;
+    char principal[64];
+    char peer[64];
+    uint16_t keepAlive;
+    uint64_t lastSeen;   /* uv_now, ms */
+    uint32_t clientMaxPacket;
+    char *aliases[TOPIC_ALIAS_MAX + 1];
+    uint16_t qos2[QOS2_AWAIT_MAX]; /* incoming QoS 2 ids awaiting PUBREL */
+    int nqos2;
+    uint32_t unacked;    /* incoming QoS>0 publishes not yet acknowledged */
+    /* will message, kept until a normal DISCONNECT */
+    int hasWill;
+    uint8_t willQos, willRetain;
+    char *willTopic, *willLabel;
+    uint8_t *willPayload, *willProps;
+    uint32_t willPayloadLen, willPropsLen;
+} Conn;
+
+struct Server {
+    uv_loop_t *loop;
+    uv_tcp_t plain, tls;
+    int plainOn, tlsOn;
+    uv_check_t commit;
+    uv_timer_t tick;
+    uv_signal_t sigterm, sigint, sighup;
+    SSL_CTX *ctx;
+    const ServerOptions *opt;
+    const Registry *reg;
+    const Spif *spif;
+    Principals principals;
+    Exchange *x;
+    Conn *conns;
+    int stopping;
+};
+
+/* ---- output --------------------------------------------------------------- */
+
+typedef struct WriteReq {
+    uv_write_t req;
+    Conn *c;
+    size_t len;
+    char data[];
+} WriteReq;
+
+static void onWritten(uv_write_t *req, int status) {
+    WriteReq *w = (WriteReq *)req;
+    w->c->writing -= w->len;
+    (void)status; /* a failed write shows up as a read error/EOF */
+    free(w);
+}
+
+static void rawWrite(Conn *c, const void *p, size_t n) {
+    if (!n || c->closing) return;
+    WriteReq *w = malloc(sizeof(*w) + n);
+    if (!w) return;
+    memcpy(w->data, p, n);
+    w->c = c;
+    w->len = n;
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
+    c->writing += n;
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, onWritten) != 0) {
+        c->writing -= n;
+        free(w);
+    }
+}
+
+/* Move TLS records produced by OpenSSL to the socket. */
+static void tlsPump(Conn *c) {
+    char buf[16384];
+    int n;
+    while ((n = BIO_read(c->wbio, buf, sizeof(buf))) > 0) rawWrite(c, buf, (size_t)n);
+}
+
+static void flushConn(Conn *c) {
+    if (!c->out.len) return;
+    if (c->ssl) {
+        if (SSL_is_init_finished(c->ssl)) {
+            SSL_write(c->ssl, c->out.data, (int)c->out.len);
+            c->out.len = 0;
+        }
+        tlsPump(c);
+    } else {
+        rawWrite(c, c->out.data, c->out.len);
+        c->out.len = 0;
+    }
+}
+
+/* ---- closing ---------------------------------------------------------------- */
+
+static void onClosed(uv_handle_t *h) {
+    Conn *c = (Conn *)h;
+    bufFree(&c->in);
+    bufFree(&c->out);
+    if (c->ssl) SSL_free(c->ssl); /* frees the BIOs too */
+    for (int i = 0; i <= TOPIC_ALIAS_MAX; i++) free(c->aliases[i]);
+    free(c->willTopic);
+    free(c->willLabel);
+    free(c->willPayload);
+    free(c->willProps);
+    free(c);
+}
+
+static void publishWill(Conn *c) {
+    const char *why;
+    exchangePublish(c->srv->x, c->session, c->willTopic, strlen(c->willTopic), c->willLabel,
+                    c->willLabel ? strlen(c->willLabel) : 0, c->willProps, c->willPropsLen, c->willPayload,
+                    c->willPayloadLen, c->willQos, c->willRetain, 0, &why);
+}
+
+static void connClose(Conn *c) {
+    if (c->closing) return;
+    flushConn(c);
+    if (c->session) {
+        if (c->hasWill && !c->gotDisconnect) publishWill(c);
+        if (c->session->conn == c) exchangeDetach(c->srv->x, c->session);
+        c->session = NULL;
+    }
+    c->closing = 1;
+    for (Conn **pp = &c->srv->conns; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    uv_close((uv_handle_t *)&c->tcp, onClosed);
+}
+
+/* MQTT 5 clients get a DISCONNECT with the reason; 3.1.1 ones are closed. */
+static void connFail(Conn *c, uint8_t reason, const char *why) {
+    if (c->version) mqttEncodeDisconnect(&c->out, c->version, reason, why);
+    connClose(c);
+}
+
+/* ---- exchange hooks --------------------------------------------------------- */
+
+static int skipForward(uint8_t id, const MqttStr *key) {
+    if (id == PROP_TOPIC_ALIAS || id == PROP_SUBSCRIPTION_ID) return 1;
+    return key && key->len == 5 && memcmp(key->p, "label", 5) == 0;
+}
+
+static int hookSend(void *conn, Session *s, Outgoing *o) {
+    Conn *c = conn;
+    (void)s;
+    if (c->closing) return -1;
+    if (c->out.len + c->writing > c->srv->opt->maxOutputBytes) return -1;
+    Message *m = o->m;
+    MqttPropOut p;
+    mqttPropInit(&p);
+    if (c->version == MQTT_V5) {
+        mqttPropCopy(&p, m->props, m->propsLen, skipForward);
+        mqttPropUser(&p, "label", 5, m->label, strlen(m->label));
+        for (int i = 0; i < o->nsub; i++) mqttPropVarint(&p, PROP_SUBSCRIPTION_ID, o->subIds[i]);
+    }
+    size_t before = c->out.len;
+    mqttEncodePublish(&c->out, c->version, o->qos, o->retain, o->state != 0, m->topic, strlen(m->topic), o->packetId,
+                      &p, m->payload, m->payloadLen);
+    mqttPropFree(&p);
+    if (c->out.len - before > c->clientMaxPacket) {
+        c->out.len = before; /* §3.1.2.11.4: never send more than the client accepts */
+        return o->qos ? 0 : -1;
+    }
+    return 0;
+}
+
+static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, const char *why) {
+    Conn *c = conn;
+    if (c->closing) return;
+    if (c->unacked) c->unacked--;
+    if (qos == 2 && reason < 0x80 && c->nqos2 < QOS2_AWAIT_MAX) c->qos2[c->nqos2++] = packetId;
+    mqttEncodeAck(&c->out, c->version, qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, packetId, reason, why);
+}
+
+/* ---- packets ------------------------------------------------------------------ */
+
+static void copyOut(char **dst, const MqttStr *s) {
+    free(*dst);
+    *dst = malloc((size_t)s->len + 1);
+    if (*dst) {
+        if (s->len) memcpy(*dst, s->p, s->len);
+        (*dst)[s->len] = '\0';
+    }
+}
+
+/* Identity from the TLS client certificate: CN selects the principal, and
+ * the certificate's country must be its nation. */
+static const PrincipalEntry *certPrincipal(Conn *c, char *why, size_t cap) {
+    X509 *cert = SSL_get1_peer_certificate(c->ssl);
+    if (!cert) return NULL;
+    char cn[128] = "", country[8] = "";
+    X509_NAME *subj = X509_get_subject_name(cert);
+    X509_NAME_get_text_by_NID(subj, NID_commonName, cn, sizeof(cn));
+    X509_NAME_get_text_by_NID(subj, NID_countryName, country, sizeof(country));
+    X509_free(cert);
+    const PrincipalEntry *e = principalsFindCert(&c->srv->principals, cn);
+    if (!e) {
+        snprintf(why, cap, "certificate CN '%s' maps to no principal", cn);
+        return NULL;
+    }
+    /* ISO alpha-2 in certificates, alpha-3 in the registry: compare the
+     * registry's nation against the certificate through its first two
+     * letters only when no exact match exists would be a guess -- so the
+     * certificate must carry the alpha-3 code or the principal is refused. */
+    if (!strEqualNoCase(country, e->nation)) {
+        snprintf(why, cap, "certificate country '%s' is not the principal's nation %s", country, e->nation);
+        return NULL;
+    }
+    return e;
+}
+
+static void sendConnack(Conn *c, int present, uint8_t reason, const char *assigned) {
+    MqttPropOut p;
+    mqttPropInit(&p);
+    if (c->version == MQTT_V5 && reason == RC_SUCCESS) {
+        mqttPropU16(&p, PROP_RECEIVE_MAX, SERVER_RECEIVE_MAX);
+        mqttPropU16(&p, PROP_TOPIC_ALIAS_MAX, TOPIC_ALIAS_MAX);
+        mqttPropU32(&p, PROP_MAX_PACKET_SIZE, c->srv->opt->maxPacketSize);
+        mqttPropByte(&p, PROP_SHARED_AVAILABLE, 0);
+        if (assigned) mqttPropStr(&p, PROP_ASSIGNED_CLIENT_ID, assigned, strlen(assigned));
+    }
+    mqttEncodeConnack(&c->out, c->version, present, reason, &p);
+    mqttPropFree(&p);
+}
+
+static void refuseConnect(Conn *c, uint8_t reason, const char *who, const char *why) {
+    exchangeAudit(c->srv->x, "login_refused", who, "", "", "login", why);
+    sendConnack(c, 0, reason, NULL);
+    connClose(c);
+}
+
+static void keepWill(Conn *c, const MqttConnect *k) {
+    c->hasWill = 1;
+    c->willQos = k->willQos;
+    c->willRetain = k->willRetain;
+    copyOut(&c->willTopic, &k->willTopic);
+    MqttStr lab;
+    if (mqttUserProp(&k->willProps, "label", &lab)) copyOut(&c->willLabel, &lab);
+    c->willPayload = malloc(k->willPayload.len + 1u);
+    if (c->willPayload) memcpy(c->willPayload, k->willPayload.p ? k->willPayload.p : (const uint8_t *)"", k->willPayload.len);
+    c->willPayloadLen = k->willPayload.len;
+    MqttPropOut p;
+    mqttPropInit(&p);
+    mqttPropCopy(&p, k->willProps.raw, k->willProps.rawLen, skipForward);
+    c->willPropsLen = (uint32_t)p.b.len;
+    c->willProps = (uint8_t *)bufDetach(&p.b);
+    if (!c->willProps) c->willProps = calloc(1, 1);
+}
+
+static void onConnect(Conn *c, MqttConnect *k) {
+    Server *srv = c->srv;
+    c->version = k->version;
+    char why[256] = "no credentials", user[64] = "", pass[256] = "", id[128];
+    if (k->username.len >= sizeof(user) || k->password.len >= sizeof(pass) || k->clientId.len >= sizeof(id))
+        return refuseConnect(c, RC_BAD_USER_OR_PASSWORD, "", "credentials or client id too long");
+    memcpy(user, k->username.p ? (const char *)k->username.p : "", k->username.len);
+    memcpy(pass, k->password.p ? (const char *)k->password.p : "", k->password.len);
+    const PrincipalEntry *e = c->ssl ? certPrincipal(c, why, sizeof(why)) : NULL;
+    if (!e && k->hasUser && k->hasPassword) {
+        e = principalsCheckPassword(&srv->principals, user, pass);
+        if (!e) snprintf(why, sizeof(why), "bad username or password for '%s'", user);
+    }
+    memset(pass, 0, sizeof(pass));
+    if (!e) return refuseConnect(c, c->ssl ? RC_NOT_AUTHORIZED : RC_BAD_USER_OR_PASSWORD, user, why);
+    Principal p;
+    pnError err = {0};
+    if (principalEntryCompile(e, &p, srv->reg, srv->spif, &err) != PN_OK)
+        return refuseConnect(c, RC_NOT_AUTHORIZED, e->name, err.msg);
+    strCopy(c->principal, sizeof(c->principal), e->name);
+    memcpy(id, k->clientId.p ? (const char *)k->clientId.p : "", k->clientId.len);
+    id[k->clientId.len] = '\0';
+    const char *assigned = NULL;
+    if (!id[0]) {
+        if (k->version != MQTT_V5 && !k->cleanStart) return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name, "empty client id");
+        static uint64_t counter; /* loop-thread only */
+        snprintf(id, sizeof(id), "auto-%llx-%llu", (unsigned long long)uv_hrtime(), (unsigned long long)++counter);
+        assigned = id;
+    }
+    uint32_t expiry = k->version == MQTT_V5 ? k->props.sessionExpiry : (k->cleanStart ? 0 : UINT32_MAX);
+    c->keepAlive = k->keepAlive;
+    c->clientMaxPacket = k->props.maxPacketSize ? k->props.maxPacketSize : UINT32_MAX;
+    int present;
+    void *taken;
+    c->session = exchangeAttach(srv->x, id, e->name, &p, k->cleanStart, expiry, k->props.receiveMax, c, &present,
+                                &taken);
+    if (taken) connFail(taken, RC_SESSION_TAKEN_OVER, "another connection took over the session");
+    if (!c->session) return refuseConnect(c, RC_SERVER_BUSY, e->name, "out of memory");
+    if (k->willFlag) keepWill(c, k);
+    sendConnack(c, present, RC_SUCCESS, assigned);
+    exchangeDrain(srv->x, c->session);
+}
+
+static int qos2Take(Conn *c, uint16_t id, int remove) {
+    for (int i = 0; i < c->nqos2; i++)
+        if (c->qos2[i] == id) {
+            if (remove) c->qos2[i] = c->qos2[--c->nqos2];
+            return 1;
+        }
+    return 0;
+}
+
+static void onPublish(Conn *c, MqttPublish *p) {
+    if (p->qos == 2 && qos2Take(c, p->packetId, 0)) {
+        /* Retransmission of one we hold: acknowledge again, store nothing. */
+        mqttEncodeAck(&c->out, c->version, MQTT_PUBREC, p->packetId, 0, NULL);
+        return;
+    }
+    if (p->qos && ++c->unacked > SERVER_RECEIVE_MAX)
+        return connFail(c, RC_RECEIVE_MAX_EXCEEDED, "more unacknowledged publishes than the receive maximum");
+    MqttStr topic = p->topic;
+    if (p->props.seen >> PROP_TOPIC_ALIAS & 1) {
+        uint16_t a = p->props.topicAlias;
+        if (a == 0 || a > TOPIC_ALIAS_MAX) return connFail(c, RC_TOPIC_ALIAS_INVALID, "topic alias out of range");
+        if (topic.len) copyOut(&c->aliases[a], &topic);
+        else if (!c->aliases[a]) return connFail(c, RC_PROTOCOL_ERROR, "unknown topic alias");
+        topic.p = (const uint8_t *)c->aliases[a];
+        topic.len = (uint16_t)strlen(c->aliases[a]);
+    }
+    MqttStr lab = {NULL, 0};
+    int hasLabel = mqttUserProp(&p->props, "label", &lab);
+    MqttPropOut fwd;
+    mqttPropInit(&fwd);
+    mqttPropCopy(&fwd, p->props.raw, p->props.rawLen, skipForward);
+    const char *why = NULL;
+    int rc = exchangePublish(c->srv->x, c->session, (const char *)topic.p, topic.len,
+                             hasLabel ? (const char *)lab.p : NULL, lab.len, (const uint8_t *)bufStr(&fwd.b),
+                             (uint32_t)fwd.b.len, p->payload, p->payloadLen, p->qos, p->retain, p->packetId, &why);
+    mqttPropFree(&fwd);
+    if (rc == 0) return; /* acknowledged at commit, once durable */
+    if (p->qos) {
+        c->unacked--;
+        /* 3.1.1 has no negative acknowledgement: the refusal is audited and
+         * the message dropped, but the client must not retry forever. */
+        uint8_t reason = c->version == MQTT_V5 ? (uint8_t)rc : 0;
+        mqttEncodeAck(&c->out, c->version, p->qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, p->packetId, reason,
+                      c->version == MQTT_V5 ? why : NULL);
+    }
+    if (rc == XR_TOPIC_NAME_INVALID && c->version != MQTT_V5) connClose(c);
+}
+
+static void onSubscribe(Conn *c, MqttSubscribe *s) {
+    uint8_t reasons[256];
+    int n = 0;
+    uint32_t pos = 0;
+    MqttStr f;
+    uint8_t opt;
+    while (mqttNextTopic(s, 1, &pos, &f, &opt)) {
+        char filter[1024];
+        uint8_t rc = RC_TOPIC_FILTER_INVALID;
+        if (f.len < sizeof(filter)) {
+            memcpy(filter, f.p, f.len);
+            filter[f.len] = '\0';
+            rc = (uint8_t)exchangeSubscribe(c->srv->x, c->session, filter, opt, s->props.subscriptionId);
+        }
+        if (n < 256) reasons[n++] = rc;
+    }
+    mqttEncodeSuback(&c->out, c->version, MQTT_SUBACK, s->packetId, reasons, n);
+}
+
+static void onUnsubscribe(Conn *c, MqttSubscribe *s) {
+    uint8_t reasons[256];
+    int n = 0;
+    uint32_t pos = 0;
+    MqttStr f;
+    uint8_t opt;
+    while (mqttNextTopic(s, 0, &pos, &f, &opt)) {
+        char filter[1024];
+        uint8_t rc = RC_NO_SUBSCRIPTION;
+        if (f.len < sizeof(filter)) {
+            memcpy(filter, f.p, f.len);
+            filter[f.len] = '\0';
+            rc = exchangeUnsubscribe(c->srv->x, c->session, filter) ? RC_SUCCESS : RC_NO_SUBSCRIPTION;
+        }
+        if (n < 256) reasons[n++] = rc;
+    }
+    mqttEncodeSuback(&c->out, c->version, MQTT_UNSUBACK, s->packetId, reasons, n);
+}
+
+static void onPacket(Conn *c, MqttPacket *pkt) {
+    Exchange *x = c->srv->x;
+    switch (pkt->type) {
+    case MQTT_CONNECT: onConnect(c, &pkt->u.connect); break;
+    case MQTT_PUBLISH: onPublish(c, &pkt->u.publish); break;
+    case MQTT_PUBACK: exchangeAcked(x, c->session, pkt->u.ack.packetId, MQTT_PUBACK); break;
+    case MQTT_PUBREC:
+        exchangeAcked(x, c->session, pkt->u.ack.packetId, MQTT_PUBREC);
+        mqttEncodeAck(&c->out, c->version, MQTT_PUBREL, pkt->u.ack.packetId, 0, NULL);
+        break;
+    case MQTT_PUBCOMP: exchangeAcked(x, c->session, pkt->u.ack.packetId, MQTT_PUBCOMP); break;
+    case MQTT_PUBREL: {
+        int known = qos2Take(c, pkt->u.ack.packetId, 1);
+        mqttEncodeAck(&c->out, c->version, MQTT_PUBCOMP, pkt->u.ack.packetId,
+                      known || c->version != MQTT_V5 ? 0 : RC_PACKET_ID_NOT_FOUND, NULL);
+        break;
+    }
+    case MQTT_SUBSCRIBE: onSubscribe(c, &pkt->u.sub); break;
+    case MQTT_UNSUBSCRIBE: onUnsubscribe(c, &pkt->u.sub); break;
+    case MQTT_PINGREQ: mqttEncodePingresp(&c->out); break;
+    case MQTT_DISCONNECT:
+        c->gotDisconnect = pkt->u.ack.reason != RC_DISCONNECT_WITH_WILL;
+        if (c->session && c->version == MQTT_V5 && (pkt->u.ack.props.seen >> PROP_SESSION_EXPIRY & 1))
+            c->session->expiry = pkt->u.ack.props.sessionExpiry, c->session->persistent = c->session->expiry > 0;
+        connClose(c);
+        break;
+    default: connFail(c, RC_PROTOCOL_ERROR, "unexpected packet type");
+    }
+}
+
+/* Decode and handle every complete packet in c->in. */
+static void processInput(Conn *c) {
+    size_t used = 0;
+    while (!c->closing && used < c->in.len) {
+        MqttPacket pkt;
+        uint8_t reason;
+        int rc = mqttDecode((const uint8_t *)c->in.data + used, c->in.len - used, c->version,
+                            c->srv->opt->maxPacketSize, &pkt, &reason);
+        if (rc == 0) break;
+        if (rc < 0) {
+            if (!c->version && reason == RC_UNSUPPORTED_VERSION) {
+                c->version = MQTT_V311; /* answer in the form any client reads */
+                sendConnack(c, 0, reason, NULL);
+                connClose(c);
+            } else {
+                connFail(c, reason, reason == RC_PACKET_TOO_LARGE ? "packet too large" : "malformed packet");
+            }
+            break;
+        }
+        used += pkt.length;
+        onPacket(c, &pkt);
+    }
+    if (used) {
+        memmove(c->in.data, c->in.data + used, c->in.len - used);
+        c->in.len -= used;
+    }
+}
+
+/* ---- libuv callbacks -------------------------------------------------------- */
+
+static void onAlloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+    (void)h;
+    buf->base = malloc(suggested);
+    buf->len = buf->base ? suggested : 0;
+}
+
+static int tlsInput(Conn *c, const char *p, size_t n) {
+    BIO_write(c->rbio, p, (int)n);
+    if (!SSL_is_init_finished(c->ssl)) {
+        int r = SSL_do_handshake(c->ssl);
+        tlsPump(c);
+        if (r <= 0) {
+            int e = SSL_get_error(c->ssl, r);
+            return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
+        }
+    }
+    char buf[16384];
+    int got;
+    while ((got = SSL_read(c->ssl, buf, sizeof(buf))) > 0) bufAppend(&c->in, buf, (size_t)got);
+    int e = SSL_get_error(c->ssl, got);
+    tlsPump(c);
+    return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+}
+
+static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+    Conn *c = (Conn *)s;
+    if (n > 0 && !c->closing) {
+        c->lastSeen = uv_now(c->srv->loop);
+        if (c->ssl) {
+            if (tlsInput(c, buf->base, (size_t)n) != 0) connClose(c);
+        } else {
+            bufAppend(&c->in, buf->base, (size_t)n);
+        }
+        if (!c->closing) processInput(c);
+    } else if (n < 0) {
+        connClose(c);
+    }
+    free(buf->base);
+}
+
+static void onConnection(uv_stream_t *listener, int status) {
+    Server *srv = listener->data;
+    if (status < 0) return;
+    Conn *c = calloc(1, sizeof(*c));
+    if (!c) return;
+    c->srv = srv;
+    c->clientMaxPacket = UINT32_MAX;
+    uv_tcp_init(srv->loop, &c->tcp);
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+        uv_close((uv_handle_t *)&c->tcp, onClosed);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    c->lastSeen = uv_now(srv->loop);
+    if (listener == (uv_stream_t *)&srv->tls) {
+        c->ssl = SSL_new(srv->ctx);
+        c->rbio = BIO_new(BIO_s_mem());
+        c->wbio = BIO_new(BIO_s_mem());
+        SSL_set_bio(c->ssl, c->rbio, c->wbio);
+        SSL_set_accept_state(c->ssl);
+    }
+    c->next = srv->conns;
+    srv->conns = c;
+    uv_read_start((uv_stream_t *)&c->tcp, onAlloc, onRead);
+}
+
+/* Once per loop turn: group commit, then one write per connection. */
+static void onCheck(uv_check_t *h) {
+    Server *srv = h->data;
+    exchangeCommit(srv->x, NULL);
+    for (Conn *c = srv->conns; c; c = c->next) {
+        if (c->session && c->out.len + c->writing < srv->opt->maxOutputBytes / 2) exchangeDrain(srv->x, c->session);
+        flushConn(c);
+    }
+}
+
+static void onTick(uv_timer_t *t) {
+    Server *srv = t->data;
+    uint64_t now = uv_now(srv->loop);
+    for (Conn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        /* §3.1.2.10: one and a half keep-alive periods of silence. */
+        if (c->keepAlive && now - c->lastSeen > (uint64_t)c->keepAlive * 1500)
+            connFail(c, RC_KEEPALIVE_TIMEOUT, "keep alive timeout");
+        else if (!c->version && now - c->lastSeen > 10000)
+            connClose(c); /* no CONNECT within 10 s */
+    }
+    exchangeExpire(srv->x, timeNow());
+}
+
+static void stopAll(Server *srv) {
+    if (srv->stopping) return;
+    srv->stopping = 1;
+    while (srv->conns) connFail(srv->conns, RC_SERVER_SHUTTING_DOWN, "node shutting down");
+    if (srv->plainOn) uv_close((uv_handle_t *)&srv->plain, NULL);
+    if (srv->tlsOn) uv_close((uv_handle_t *)&srv->tls, NULL);
+    uv_close((uv_handle_t *)&srv->commit, NULL);
+    uv_close((uv_handle_t *)&srv->tick, NULL);
+    uv_close((uv_handle_t *)&srv->sigterm, NULL);
+    uv_close((uv_handle_t *)&srv->sigint, NULL);
+    uv_close((uv_handle_t *)&srv->sighup, NULL);
+}
+
+static void onSignal(uv_signal_t *h, int sig) {
+    Server *srv = h->data;
+    if (sig == SIGHUP) {
+        Principals fresh;
+        pnError err = {0};
+        principalsInit(&fresh);
+        if (principalsLoad(&fresh, srv->opt->principalsFile, &err) == PN_OK) {
+            principalsFree(&srv->principals);
+            srv->principals = fresh;
+            fprintf(stderr, "partnernet: principals reloaded (%zu)\n", fresh.n);
+        } else {
+            principalsFree(&fresh);
+            fprintf(stderr, "partnernet: principals not reloaded: %s\n", err.msg);
+        }
+        return;
+    }
+    stopAll(srv);
+}
+
+/* ---- setup ----------------------------------------------------------------- */
+
+static int listenOn(Server *srv, uv_tcp_t *t, const char *addr, pnError *err) {
+    char host[256];
+    const char *colon = strrchr(addr, ':');
+    if (!colon || (size_t)(colon - addr) >= sizeof(host))
+        return pnErrorSet(err, PN_EINVAL, "address '%s' is not HOST:PORT", addr);
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = '\0';
+    int port = atoi(colon + 1);
+    struct sockaddr_storage sa;
+    if (uv_ip4_addr(host, port, (struct sockaddr_in *)&sa) != 0 &&
+        uv_ip6_addr(host, port, (struct sockaddr_in6 *)&sa) != 0)
+        return pnErrorSet(err, PN_EINVAL, "address '%s' is not an IP address and port", addr);
+    uv_tcp_init(srv->loop, t);
+    t->data = srv;
+    int r = uv_tcp_bind(t, (const struct sockaddr *)&sa, 0);
+    if (r == 0) r = uv_listen((uv_stream_t *)t, 512, onConnection);
+    if (r != 0) return pnErrorSet(err, PN_EIO, "cannot listen on %s: %s", addr, uv_strerror(r));
+    return PN_OK;
+}
+
+static int tlsSetup(Server *srv, pnError *err) {
+    const ServerOptions *o = srv->opt;
+    if (!o->certFile || !o->keyFile)
+        return pnErrorSet(err, PN_EINVAL, "TLS listener needs tls_cert and tls_key (--cert, --key)");
+    srv->ctx = SSL_CTX_new(TLS_server_method());
+    if (!srv->ctx) return pnErrorSet(err, PN_ENOMEM, "cannot create a TLS context");
+    SSL_CTX_set_min_proto_version(srv->ctx, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(srv->ctx, o->certFile) != 1 ||
+        SSL_CTX_use_PrivateKey_file(srv->ctx, o->keyFile, SSL_FILETYPE_PEM) != 1)
+        return pnErrorSet(err, PN_EINVAL, "cannot load TLS certificate '%s' or key '%s'", o->certFile, o->keyFile);
+    if (o->caFile) {
+        if (SSL_CTX_load_verify_locations(srv->ctx, o->caFile, NULL) != 1)
+            return pnErrorSet(err, PN_EINVAL, "cannot load CA file '%s'", o->caFile);
+        int mode = SSL_VERIFY_PEER | (o->requireClientCert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
+        SSL_CTX_set_verify(srv->ctx, mode, NULL);
+    } else if (o->requireClientCert) {
+        return pnErrorSet(err, PN_EINVAL, "client certificates are required but no tls_ca was given");
+    }
+    return PN_OK;
+}
+
+int serverRun(const ServerOptions *opt, const Registry *reg, const Spif *spif, pnError *err) {
+    Server *srv = calloc(1, sizeof(*srv));
+    if (!srv) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    srv->loop = uv_default_loop();
+    srv->opt = opt;
+    srv->reg = reg;
+    srv->spif = spif;
+    principalsInit(&srv->principals);
+    ExchangeOptions xo = {.node = opt->node, .maxQueued = opt->maxQueued, .log = opt->log};
+    ExchangeHooks hooks = {hookSend, hookAck};
+    LogRecovery rep;
+    int rc = principalsLoad(&srv->principals, opt->principalsFile, err);
+    if (rc == PN_OK) rc = exchangeOpen(&srv->x, opt->dataDir, &xo, reg, spif, &hooks, &rep, err);
+    for (int i = 0; rc == PN_OK && i < opt->ntopics; i++)
+        rc = exchangeTopicLabel(srv->x, opt->topicFilter[i], opt->topicLabel[i], err);
+    if (rc == PN_OK && rep.detail[0]) fprintf(stderr, "partnernet: log recovery: %s\n", rep.detail);
+    if (rc == PN_OK && opt->mqttAddr && opt->mqttAddr[0]) {
+        rc = listenOn(srv, &srv->plain, opt->mqttAddr, err);
+        srv->plainOn = rc == PN_OK;
+    }
+    if (rc == PN_OK && opt->mqttsAddr && opt->mqttsAddr[0]) {
+        rc = tlsSetup(srv, err);
+        if (rc == PN_OK) rc = listenOn(srv, &srv->tls, opt->mqttsAddr, err);
+        srv->tlsOn = rc == PN_OK;
+    }
+    if (rc == PN_OK) {
+        uv_check_init(srv->loop, &srv->commit);
+        srv->commit.data = srv;
+        uv_check_start(&srv->commit, onCheck);
+        uv_timer_init(srv->loop, &srv->tick);
+        srv->tick.data = srv;
+        uv_timer_start(&srv->tick, onTick, 1000, 1000);
+        uv_signal_t *sigs[3] = {&srv->sigterm, &srv->sigint, &srv->sighup};
+        int nums[3] = {SIGTERM, SIGINT, SIGHUP};
+        for (int i = 0; i < 3; i++) {
+            uv_signal_init(srv->loop, sigs[i]);
+            sigs[i]->data = srv;
+            uv_signal_start(sigs[i], onSignal, nums[i]);
+        }
+        signal(SIGPIPE, SIG_IGN);
+        printf("partnernet: node %s ready: mqtt %s, mqtts %s, data %s, log %llu messages\n", opt->node,
+               srv->plainOn ? opt->mqttAddr : "off", srv->tlsOn ? opt->mqttsAddr : "off", opt->dataDir,
+               (unsigned long long)rep.records);
+        fflush(stdout);
+        uv_run(srv->loop, UV_RUN_DEFAULT);
+    } else {
+        if (srv->plainOn) uv_close((uv_handle_t *)&srv->plain, NULL);
+        if (srv->tlsOn) uv_close((uv_handle_t *)&srv->tls, NULL);
+        uv_run(srv->loop, UV_RUN_NOWAIT);
+    }
+    exchangeClose(srv->x);
+    principalsFree(&srv->principals);
+    if (srv->ctx) SSL_CTX_free(srv->ctx);
+    uv_loop_close(srv->loop);
+    free(srv);
+    return rc;
+}
