@@ -34,6 +34,8 @@ CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 BENCH_SRC := $(wildcard bench/*.c)
+IT_SRC := $(wildcard tests/it/*.c)
+IT_BIN := $(IT_SRC:tests/it/%.c=build/rel/it/%)
 
 # Release objects in build/rel, sanitizer objects in build/san.
 REL_OBJ := $(LIB_SRC:%.c=build/rel/%.o)
@@ -76,24 +78,34 @@ build/san/tests/%: tests/unit/%.c $(SAN_OBJ)
 		-o $@ $< $(SAN_OBJ) $(PKG_LIBS) $(shell pkg-config --libs cmocka) -lm
 
 check: deps-check
-	@$(MAKE) --no-print-directory build/san/partnernet $(TEST_BIN)
+	@$(MAKE) --no-print-directory build/san/partnernet $(TEST_BIN) $(IT_BIN)
 	@tests/run.sh build/san/partnernet $(TEST_BIN)
+
+# Integration-test clients (real MQTT clients built on libmosquitto).
+build/rel/it/%: tests/it/%.c
+	@mkdir -p $(dir $@)
+	@echo "  IT      $@"
+	@$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libmosquitto 2>/dev/null || echo -lmosquitto) -lm
 
 demo: all
 	./partnernet demo
 
-build/rel/bench/%: bench/%.c $(REL_OBJ)
+# Benchmark load generators are plain clients (libmosquitto), not linked
+# with partnernet's code.
+build/rel/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(REL_OBJ) $(PKG_LIBS) -lm
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lmosquitto -lpthread -lm
 
-bench: all $(BENCH_SRC:bench/%.c=build/rel/bench/%)
+bench: all
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory $(BENCH_SRC:bench/%.c=build/rel/bench/%)
 	@bench/run.sh
 
 # libFuzzer needs clang; fuzz targets link the library built with it.
 FUZZ_CC := clang
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Wno-unknown-warning-option
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
-build/fuzz/%: fuzz/%.c $(LIB_SRC)
+build/fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm
 

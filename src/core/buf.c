@@ -34,7 +34,7 @@ int bufGrow(pnBuf *b, size_t extra) {
 }
 
 void bufAppend(pnBuf *b, const void *p, size_t n) {
-    if (bufGrow(b, n) != 0) return;
+    if (bufGrow(b, n) != 0 || n == 0) return; /* memcpy from NULL is undefined even for 0 bytes */
     memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';

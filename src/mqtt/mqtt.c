@@ -187,6 +187,7 @@ int mqttUserProp(const MqttProps *p, const char *key, MqttStr *val) {
 /* ---- packets ------------------------------------------------------------- */
 
 static int decodeConnect(Reader *r, MqttConnect *c, uint8_t *reason) {
+    memset(c, 0, sizeof(*c)); /* rare packet: absent optional fields read as empty */
     MqttStr proto = getStr(r);
     c->version = getByte(r);
     if (r->bad) return -1;
@@ -219,6 +220,7 @@ static int decodeConnect(Reader *r, MqttConnect *c, uint8_t *reason) {
 }
 
 static int decodePublish(Reader *r, uint8_t flags, int version, MqttPublish *p) {
+    p->packetId = 0;
     p->dup = flags >> 3 & 1;
     p->qos = flags >> 1 & 3;
     p->retain = flags & 1;
@@ -237,6 +239,7 @@ static int decodePublish(Reader *r, uint8_t flags, int version, MqttPublish *p) 
 
 /* PUBACK..PUBCOMP, DISCONNECT, AUTH: §3.4.2.1 lets v5 omit reason and props. */
 static int decodeAck(Reader *r, int type, int version, MqttAck *a) {
+    a->packetId = 0;
     if (type != MQTT_DISCONNECT && type != MQTT_AUTH) {
         a->packetId = getU16(r);
         if (a->packetId == 0) return -1;
@@ -401,6 +404,7 @@ void mqttPropUser(MqttPropOut *p, const void *k, size_t klen, const void *v, siz
 }
 
 void mqttPropCopy(MqttPropOut *p, const uint8_t *raw, uint32_t len, int (*skip)(uint8_t id, const MqttStr *key)) {
+    if (!raw || !len) return;
     Reader r = {raw, raw + len, 0};
     MqttProps scratch;
     memset(&scratch, 0, sizeof(scratch));

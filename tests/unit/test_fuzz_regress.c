@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "../../fuzz/fuzz_mqtt_check.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +115,9 @@ static void test_xml(void **state) {
 static void test_spif(void **state) {
     replayTarget("spif", checkSpif);
 }
+static void test_mqtt(void **state) {
+    replayTarget("mqtt", fuzzCheckMqtt);
+}
 
 static int setupEnv(void **state) {
     char why[1024];
@@ -133,6 +138,7 @@ int main(void) {
         cmocka_unit_test(test_marking),
         cmocka_unit_test(test_xml),
         cmocka_unit_test(test_spif),
+        cmocka_unit_test(test_mqtt),
     };
     return cmocka_run_group_tests_name("fuzz_regress", tests, setupEnv, teardownEnv);
 }

@@ -1,0 +1,20 @@
+/*
+ * fuzz_mqtt.c -- libFuzzer target for the MQTT packet decoder.
+ *
+ * The input is one buffer as it would arrive on a socket; the property is
+ * in fuzz_mqtt_check.h.  A broken property aborts so libFuzzer keeps the
+ * input.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fuzz_mqtt_check.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    char why[256];
+    if (fuzzCheckMqtt(data, size, why, sizeof(why)) != 0) {
+        fprintf(stderr, "fuzz_mqtt: %s\n", why);
+        abort();
+    }
+    return 0;
+}
