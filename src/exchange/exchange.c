@@ -28,6 +28,17 @@ typedef struct Pending {
     uint16_t packetId;
 } Pending;
 
+/* Publishers send the same few labels over and over: remember the last
+ * ones parsed, keyed by their exact text. */
+#define LABEL_CACHE 16
+typedef struct LabelCacheEntry {
+    char *text;
+    size_t len;
+    char *marking;
+    DecideLabel dl;
+    int cls;
+} LabelCacheEntry;
+
 typedef struct TopicLabel {
     char *filter, *label;
 } TopicLabel;
@@ -51,6 +62,8 @@ struct Exchange {
     size_t nlabels;
     int sessionsDirty;
     int64_t lastSave;
+    LabelCacheEntry cache[LABEL_CACHE];
+    unsigned cacheNext;
     ExchangeStats st;
 };
 
@@ -479,6 +492,7 @@ void exchangeClose(Exchange *x) {
     for (size_t i = 0; i < x->npending; i++) messageUnref(x->pending[i].m);
     free(x->pending);
     for (size_t i = 0; i < x->nlabels; i++) free(x->labels[i].filter), free(x->labels[i].label);
+    for (int i = 0; i < LABEL_CACHE; i++) free(x->cache[i].text), free(x->cache[i].marking);
     free(x->labels);
     if (x->index) topicIndexFree(x->index);
     logClose(x->log);
@@ -597,6 +611,39 @@ int exchangeUnsubscribe(Exchange *x, Session *s, const char *filter) {
     return 0;
 }
 
+/* The parsed form of a label text, from the cache or parsed now (NULL
+ * with err set when the text is not a valid label). */
+static const LabelCacheEntry *labelLookup(Exchange *x, const char *text, size_t len, pnError *err) {
+    for (int i = 0; i < LABEL_CACHE; i++) {
+        LabelCacheEntry *e = &x->cache[i];
+        if (e->text && e->len == len && memcmp(e->text, text, len) == 0) return e;
+    }
+    Label l;
+    labelInit(&l, x->spif);
+    if (labelParse(&l, text, len, err) != PN_OK) return NULL;
+    LabelCacheEntry *e = &x->cache[x->cacheNext++ % LABEL_CACHE];
+    free(e->text);
+    free(e->marking);
+    pnBuf mk;
+    bufInit(&mk);
+    labelToMarking(&l, &mk);
+    e->marking = bufDetach(&mk);
+    e->text = malloc(len + 1);
+    if (e->text) memcpy(e->text, text, len), e->text[len] = '\0';
+    e->len = len;
+    decideLabelCompile(&l, &e->dl);
+    e->cls = l.cls;
+    labelFree(&l);
+    if (!e->text || !e->marking) {
+        free(e->text);
+        free(e->marking);
+        e->text = e->marking = NULL;
+        pnErrorSet(err, PN_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return e;
+}
+
 int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicLen, const char *label,
                     size_t labelLen, const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
                     uint32_t payloadLen, uint8_t qos, uint8_t retain, uint16_t packetId, const char **why) {
@@ -621,29 +668,25 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
         exchangeAudit(x, "publish_refused", who, topicz, "", "no_label", *why);
         return XR_NOT_AUTHORIZED;
     }
-    Label l;
     pnError err = {0};
-    labelInit(&l, x->spif);
-    if (labelParse(&l, text, tlen, &err) != PN_OK) {
+    const LabelCacheEntry *lab = labelLookup(x, text, tlen, &err);
+    if (!lab) {
         snprintf(msg, sizeof(msg), "invalid label: %s", err.msg);
         *why = msg;
         x->st.refusedPublish++;
         exchangeAudit(x, "publish_refused", who, topicz, "", "invalid_label", msg);
         return XR_PAYLOAD_FORMAT_INVALID;
     }
-    if (from && from->principal.clearance < l.cls) {
-        snprintf(msg, sizeof(msg), "label %s is above the publisher's clearance", x->spif->classes[l.cls].phrase);
+    if (from && from->principal.clearance < lab->cls) {
+        snprintf(msg, sizeof(msg), "label %s is above the publisher's clearance", x->spif->classes[lab->cls].phrase);
         *why = msg;
         x->st.refusedPublish++;
-        exchangeAudit(x, "publish_refused", who, topicz, x->spif->classes[l.cls].phrase, "clearance", msg);
-        labelFree(&l);
+        exchangeAudit(x, "publish_refused", who, topicz, lab->marking, "clearance", msg);
         return XR_NOT_AUTHORIZED;
     }
     int64_t now = timeNow();
-    if (!l.created) l.created = now;
-    Message *m = messageNew(x->node, 0, who, topicz, topicLen, &l, props, propsLen, payload, payloadLen, qos,
-                            retain, now);
-    labelFree(&l);
+    Message *m = messageNew(x->node, 0, who, topicz, topicLen, lab->marking, &lab->dl, props, propsLen, payload,
+                            payloadLen, qos, retain, now);
     if (!m || grow((void **)&x->pending, &x->cappending, x->npending + 1, sizeof(Pending)) != 0) {
         messageUnref(m);
         *why = "out of memory";
@@ -670,7 +713,10 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
 int exchangeCommit(Exchange *x, pnError *err) {
     int rc = PN_OK;
     if (x->npending) {
-        rc = logSync(x->log, err);
+        int durable = 0;
+        for (size_t i = 0; i < x->npending && !durable; i++) durable = x->pending[i].m->qos > 0;
+        /* QoS 0 needs no fsync, but is written before it is delivered. */
+        rc = durable ? logSync(x->log, err) : logFlush(x->log, err);
         /* Nothing fans out or is acknowledged unless it is on disk. */
         for (size_t i = 0; i < x->npending; i++) {
             Pending *p = &x->pending[i];

@@ -26,7 +26,7 @@ static void messageFree(Message *m) {
 }
 
 Message *messageNew(const char *origin, uint64_t originSeq, const char *publisher, const char *topic, size_t topicLen,
-                    const Label *label, const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
+                    const char *marking, const DecideLabel *dl, const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
                     uint32_t payloadLen, uint8_t qos, uint8_t retain, int64_t time) {
     Message *m = calloc(1, sizeof(*m));
     if (!m) return NULL;
@@ -35,11 +35,8 @@ Message *messageNew(const char *origin, uint64_t originSeq, const char *publishe
     m->qos = qos;
     m->retain = retain;
     m->originSeq = originSeq;
-    pnBuf mk;
-    bufInit(&mk);
-    labelToMarking(label, &mk);
-    m->label = bufDetach(&mk);
-    decideLabelCompile(label, &m->dl);
+    m->label = dupN(marking, strlen(marking));
+    m->dl = *dl;
     m->origin = dupN(origin, strlen(origin));
     m->publisher = dupN(publisher, strlen(publisher));
     m->topic = dupN(topic, topicLen);
@@ -133,7 +130,9 @@ Message *messageDecode(const uint8_t *rec, uint32_t len, uint64_t offset, const 
     labelInit(&lab, policy);
     Message *m = NULL;
     if (o && p && l && labelParseMarking(&lab, l, err) == PN_OK) {
-        m = messageNew(o, seq, p, (const char *)topic, ntopic, &lab, props, nprops, payload, npay, flags >> 1 & 3,
+        DecideLabel dl;
+        decideLabelCompile(&lab, &dl);
+        m = messageNew(o, seq, p, (const char *)topic, ntopic, l, &dl, props, nprops, payload, npay, flags >> 1 & 3,
                        flags & 1, time);
         if (m) m->offset = offset;
     }

@@ -42,10 +42,11 @@ typedef struct Message {
     uint32_t payloadLen;
 } Message;
 
-/* Build a message (refs = 1) copying every field; label must be valid under
- * policy.  Returns NULL when out of memory. */
+/* Build a message (refs = 1) copying every field; marking is the canonical
+ * display marking of a valid label and dl its compiled form.  Returns NULL
+ * when out of memory. */
 Message *messageNew(const char *origin, uint64_t originSeq, const char *publisher, const char *topic, size_t topicLen,
-                    const Label *label, const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
+                    const char *marking, const DecideLabel *dl, const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
                     uint32_t payloadLen, uint8_t qos, uint8_t retain, int64_t time);
 
 void messageRef(Message *m);

@@ -39,8 +39,12 @@ struct pnLog {
     size_t nseg, capseg;
     int fd;       /* the last segment, O_APPEND */
     uint64_t next, durable;
-    int broken;   /* a write failed part-way; no more appends */
+    uint64_t written; /* records below this are in the file (maybe not synced) */
+    pnBuf pend;       /* appended records not yet written: one write per turn */
+    int broken;       /* a write failed part-way; no more appends */
 };
+
+#define LOG_PEND_MAX (1u << 20) /* write out earlier than the next flush past this */
 
 /* ---- encoding ---------------------------------------------------------- */
 
@@ -291,13 +295,15 @@ int logOpen(pnLog **out, const char *dir, const LogOptions *opt, LogRecovery *re
         logClose(log);
         return rc;
     }
-    log->durable = log->next;
+    log->durable = log->written = log->next;
     *out = log;
     return PN_OK;
 }
 
 void logClose(pnLog *log) {
     if (!log) return;
+    if (log->fd >= 0) logFlush(log, NULL);
+    bufFree(&log->pend);
     if (log->fd >= 0) {
         fsync(log->fd);
         close(log->fd);
@@ -322,25 +328,40 @@ int logAppend(pnLog *log, const void *data, uint32_t len, int64_t time, uint64_t
     put64(h + 16, (uint64_t)time);
     put32(h, len);
     put32(h + 4, recordCrc(h, data, len));
-    struct iovec iov[2] = {{h, LOG_HEADER}, {(void *)data, len}};
-    ssize_t w = writev(log->fd, iov, 2);
-    if (w != (ssize_t)(LOG_HEADER + len)) {
-        /* A partial record may be on disk; recovery will truncate it. */
-        log->broken = 1;
-        return pnErrorSet(err, PN_EIO, "log write failed: %s", w < 0 ? strerror(errno) : "short write");
-    }
-    if (segPush(s, (uint32_t)s->bytes) != PN_OK) {
+    bufAppend(&log->pend, h, LOG_HEADER);
+    bufAppend(&log->pend, data, len);
+    if (bufFailed(&log->pend) || segPush(s, (uint32_t)s->bytes) != PN_OK) {
         log->broken = 1;
         return pnErrorSet(err, PN_ENOMEM, "out of memory");
     }
     s->bytes += LOG_HEADER + len;
     if (time > s->newest) s->newest = time;
     *offset = log->next++;
+    if (log->pend.len >= LOG_PEND_MAX) return logFlush(log, err);
+    return PN_OK;
+}
+
+int logFlush(pnLog *log, pnError *err) {
+    size_t done = 0;
+    while (done < log->pend.len) {
+        ssize_t w = write(log->fd, log->pend.data + done, log->pend.len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            /* A partial record may be on disk; recovery will truncate it. */
+            log->broken = 1;
+            return pnErrorSet(err, PN_EIO, "log write failed: %s", w < 0 ? strerror(errno) : "short write");
+        }
+        done += (size_t)w;
+    }
+    log->pend.len = 0;
+    log->written = log->next;
     return PN_OK;
 }
 
 int logSync(pnLog *log, pnError *err) {
     if (log->durable == log->next) return PN_OK;
+    int rc = logFlush(log, err);
+    if (rc != PN_OK) return rc;
     if (fdatasync(log->fd) != 0) {
         log->broken = 1;
         return pnErrorSet(err, PN_EIO, "log fsync failed: %s", strerror(errno));
@@ -373,6 +394,7 @@ static const Segment *segFind(const pnLog *log, uint64_t offset) {
 }
 
 int logRead(pnLog *log, uint64_t offset, LogRecord *rec, pnBuf *scratch, pnError *err) {
+    if (offset >= log->written && offset < log->next && logFlush(log, err) != PN_OK) return PN_EIO;
     const Segment *s = segFind(log, offset);
     if (!s) return pnErrorSet(err, PN_ENOENT, "offset %" PRIu64 " is not in the log", offset);
     uint32_t pos = s->pos[offset - s->base];

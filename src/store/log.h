@@ -9,7 +9,7 @@
  *     u32 len | u32 crc32c | u64 offset | i64 time | len bytes of data
  *
  * (little endian; the CRC covers offset, time and data).  Appends are
- * write(2)s; logSync() makes everything appended so far durable with one
+ * buffered and written with one write(2) by logFlush(); logSync() makes everything appended so far durable with one
  * fsync, so a caller that syncs once per event-loop turn gets group
  * commit: one fsync covers every publish that arrived meanwhile.
  *
@@ -70,6 +70,10 @@ void logClose(pnLog *log);
  * failure (the log then refuses further appends: a half-written record must
  * not be followed by more). */
 int logAppend(pnLog *log, const void *data, uint32_t len, int64_t time, uint64_t *offset, pnError *err);
+
+/* Write appended records to the file (one write(2)), without fsync: they
+ * then survive a crash of the process, not of the machine. */
+int logFlush(pnLog *log, pnError *err);
 
 /* fsync everything appended so far.  Afterwards logDurable() == logNext(). */
 int logSync(pnLog *log, pnError *err);
