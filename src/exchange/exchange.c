@@ -743,6 +743,15 @@ int exchangeCommit(Exchange *x, pnError *err) {
 }
 
 void exchangeExpire(Exchange *x, int64_t now) {
+    /* Retention drops whole old log segments; what sessions still hold is
+     * in memory, so only a session offline across a restart can miss some,
+     * and that is reported. */
+    uint64_t dropped = logRetain(x->log, now);
+    if (dropped) {
+        char d[96];
+        snprintf(d, sizeof(d), "%llu records dropped by retention", (unsigned long long)dropped);
+        exchangeAudit(x, "retention", "", "", "", "retention", d);
+    }
     for (Session *s = x->sessions, *next; s; s = next) {
         next = s->nextAll;
         if (!s->conn && s->persistent && s->expiry != UINT32_MAX && now - s->disconnectedAt >= (int64_t)s->expiry) {

@@ -149,7 +149,8 @@ void exchangeAcked(Exchange *x, Session *s, uint16_t packetId, int type);
 /* Try to send queued messages to an online session (window/backpressure). */
 void exchangeDrain(Exchange *x, Session *s);
 
-/* Drop persistent sessions offline past their expiry. */
+/* Drop persistent sessions offline past their expiry, and old log
+ * segments past the retention limits. */
 void exchangeExpire(Exchange *x, int64_t now);
 
 /* Audit an event (refusals at the front-end, e.g. failed logins). */
