@@ -93,6 +93,33 @@ static int confLoad(Conf *cf, const char *path) {
     return CLI_OK;
 }
 
+/* SIGHUP: load registry and policy into the spare slot, then swap.  The
+ * previous pair is freed only at the next reload, after the server has
+ * rebound everything to the current one. */
+typedef struct Reloader {
+    Cli *cli;
+    Registry reg[2];
+    Spif spif[2];
+    int cur; /* -1: still the Cli's own */
+} Reloader;
+
+static int reloadData(void *ctx, const Registry **reg, const Spif **spif, pnError *err) {
+    Reloader *rl = ctx;
+    int next = rl->cur == 0 ? 1 : 0;
+    registryFree(&rl->reg[next]);
+    spifFree(&rl->spif[next]);
+    registryInit(&rl->reg[next]);
+    spifInit(&rl->spif[next]);
+    int rc = registryLoadDir(&rl->reg[next], rl->cli->registryDir, err);
+    if (rc == PN_OK) rc = spifLoadFile(&rl->spif[next], rl->cli->policyFile, err);
+    if (rc == PN_OK) rc = spifBindRegistry(&rl->spif[next], &rl->reg[next], err);
+    if (rc != PN_OK) return rc;
+    rl->cur = next;
+    *reg = &rl->reg[next];
+    *spif = &rl->spif[next];
+    return PN_OK;
+}
+
 int cmdServe(Cli *cli, int argc, char **argv) {
     Conf cf;
     memset(&cf, 0, sizeof(cf));
@@ -129,11 +156,19 @@ int cmdServe(Cli *cli, int argc, char **argv) {
     if (!o->maxPacketSize) o->maxPacketSize = 1u << 20;
     if (!o->maxQueued) o->maxQueued = 10000;
     if (!o->maxOutputBytes) o->maxOutputBytes = 4u << 20;
+    static Reloader rl; /* large; lives as long as the node */
+    memset(&rl, 0, sizeof(rl));
+    rl.cli = cli;
+    rl.cur = -1;
+    for (int k = 0; k < 2; k++) registryInit(&rl.reg[k]), spifInit(&rl.spif[k]);
+    o->reload = reloadData;
+    o->reloadCtx = &rl;
     int rc = cliLoad(cli);
     if (rc == CLI_OK) {
         pnError err = {0};
         if (serverRun(o, &cli->reg, &cli->spif, &err) != PN_OK) rc = cliFail("serve", "%s", err.msg);
     }
+    for (int k = 0; k < 2; k++) registryFree(&rl.reg[k]), spifFree(&rl.spif[k]);
     free(cf.text);
     return rc;
 }

@@ -765,3 +765,37 @@ void exchangeStats(const Exchange *x, ExchangeStats *st) {
     *st = x->st;
     st->retained = x->nretained;
 }
+
+/* Compile m's label again under the current policy.  Messages are shared,
+ * so one may be recompiled more than once; that is harmless. */
+static void recompile(Exchange *x, Message *m) {
+    Label l;
+    labelInit(&l, x->spif);
+    if (labelParseMarking(&l, m->label, NULL) == PN_OK) {
+        decideLabelCompile(&l, &m->dl);
+    } else {
+        /* No clearance reaches an impossible classification: fail closed. */
+        memset(&m->dl, 0, sizeof(m->dl));
+        m->dl.cls = UINT8_MAX;
+    }
+    labelFree(&l);
+}
+
+void exchangeRebind(Exchange *x, const Registry *reg, const Spif *spif) {
+    x->reg = reg;
+    x->spif = spif;
+    for (int i = 0; i < LABEL_CACHE; i++) {
+        free(x->cache[i].text);
+        free(x->cache[i].marking);
+        x->cache[i].text = x->cache[i].marking = NULL;
+    }
+    for (size_t i = 0; i < x->nretained; i++) recompile(x, x->retained[i]);
+    for (size_t i = 0; i < x->npending; i++) recompile(x, x->pending[i].m);
+    for (Session *s = x->sessions; s; s = s->nextAll)
+        for (uint32_t i = 0; i < s->qlen; i++)
+            if (qAt(s, i)->m) recompile(x, qAt(s, i)->m);
+}
+
+void exchangeForEachSession(Exchange *x, void (*fn)(Session *s, void *ctx), void *ctx) {
+    for (Session *s = x->sessions; s; s = s->nextAll) fn(s, ctx);
+}

@@ -153,6 +153,15 @@ void exchangeDrain(Exchange *x, Session *s);
  * segments past the retention limits. */
 void exchangeExpire(Exchange *x, int64_t now);
 
+/* Switch to a reloaded registry and policy: every held message's label is
+ * compiled again under the new policy (a label the new policy refuses is
+ * delivered to no one), and the label cache is emptied.  The caller
+ * recompiles the principals of connected sessions. */
+void exchangeRebind(Exchange *x, const Registry *reg, const Spif *spif);
+
+/* Call fn for every session (connected or not). */
+void exchangeForEachSession(Exchange *x, void (*fn)(Session *s, void *ctx), void *ctx);
+
 /* Audit an event (refusals at the front-end, e.g. failed logins). */
 void exchangeAudit(Exchange *x, const char *kind, const char *principal, const char *topic, const char *label,
                    const char *reason, const char *detail);

@@ -40,6 +40,7 @@ typedef struct Conn {
     size_t writing;      /* bytes handed to uv_write and not yet written */
     int version;         /* 0 until CONNECT */
     int closing, gotDisconnect;
+    int revoked; /* principal gone after a reload: close at the next chance */
     Session *session;
     char principal[64];
     char peer[64];
@@ -578,9 +579,46 @@ static void stopAll(Server *srv) {
     uv_close((uv_handle_t *)&srv->sighup, NULL);
 }
 
+/* Sessions of connected clients hold compiled principals: compile them
+ * again against the reloaded registry, or end the connection when the
+ * principal is gone or no longer valid. */
+static void recompileSession(Session *s, void *ctx) {
+    Server *srv = ctx;
+    Conn *c = s->conn;
+    if (!c) return;
+    PrincipalEntry *e = principalsFind(&srv->principals, s->principalName);
+    pnError err = {0};
+    /* Not closed here: closing may free sessions while they are walked. */
+    if (!e || principalEntryCompile(e, &s->principal, srv->reg, srv->spif, &err) != PN_OK) c->revoked = 1;
+}
+
+static void closeRevoked(Server *srv) {
+    for (Conn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->revoked) connFail(c, RC_NOT_AUTHORIZED, "principal removed or no longer valid");
+    }
+}
+
+static void reloadRegistry(Server *srv) {
+    pnError err = {0};
+    const Registry *reg = srv->reg;
+    const Spif *spif = srv->spif;
+    if (!srv->opt->reload) return;
+    if (srv->opt->reload(srv->opt->reloadCtx, &reg, &spif, &err) != PN_OK) {
+        fprintf(stderr, "partnernet: registry not reloaded: %s\n", err.msg);
+        return;
+    }
+    srv->reg = reg;
+    srv->spif = spif;
+    exchangeRebind(srv->x, reg, spif);
+    fprintf(stderr, "partnernet: registry and policy reloaded (%zu nations, %zu groups)\n", reg->nnations,
+            reg->ngroups);
+}
+
 static void onSignal(uv_signal_t *h, int sig) {
     Server *srv = h->data;
     if (sig == SIGHUP) {
+        reloadRegistry(srv);
         Principals fresh;
         pnError err = {0};
         principalsInit(&fresh);
@@ -592,6 +630,8 @@ static void onSignal(uv_signal_t *h, int sig) {
             principalsFree(&fresh);
             fprintf(stderr, "partnernet: principals not reloaded: %s\n", err.msg);
         }
+        exchangeForEachSession(srv->x, recompileSession, srv);
+        closeRevoked(srv);
         return;
     }
     stopAll(srv);

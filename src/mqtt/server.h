@@ -34,11 +34,17 @@ typedef struct ServerOptions {
     const char *topicFilter[SERVER_MAX_TOPIC_LABELS]; /* [topic FILTER] label = ... */
     const char *topicLabel[SERVER_MAX_TOPIC_LABELS];
     int ntopics;
+    /* SIGHUP: load the registry and policy again.  On success *reg and
+     * *spif point to the new ones and the old ones must stay valid until
+     * the next call (the server rebinds everything before returning). */
+    int (*reload)(void *ctx, const Registry **reg, const Spif **spif, pnError *err);
+    void *reloadCtx;
 } ServerOptions;
 
 /*
  * Run a node until SIGTERM or SIGINT (clean shutdown: flush, fsync,
- * close).  SIGHUP reloads the principals file.  Prints one line to stdout
+ * close).  SIGHUP reloads the principals file and, through opt->reload,
+ * the registry and policy.  Prints one line to stdout
  * when ready.  Returns PN_OK after a clean shutdown, or an error (bad
  * address, unreadable certificate, unusable data directory ...).
  */
