@@ -80,11 +80,12 @@ static int grow(void **p, size_t *cap, size_t need, size_t size) {
     return 0;
 }
 
-void exchangeAudit(Exchange *x, const char *kind, const char *principal, const char *topic, const char *label,
-                   const char *reason, const char *detail) {
+static void auditEvent(Exchange *x, const char *kind, const char *principal, const char *nation, const char *topic,
+                       const char *label, const char *reason, const char *detail) {
     if (!x->audit) return;
     AuditEvent ev;
     memset(&ev, 0, sizeof(ev));
+    strCopy(ev.nation, sizeof(ev.nation), nation ? nation : "");
     ev.time = timeNow();
     strCopy(ev.kind, sizeof(ev.kind), kind);
     strCopy(ev.principal, sizeof(ev.principal), principal ? principal : "");
@@ -93,6 +94,18 @@ void exchangeAudit(Exchange *x, const char *kind, const char *principal, const c
     strCopy(ev.reason, sizeof(ev.reason), reason ? reason : "");
     strCopy(ev.detail, sizeof(ev.detail), detail ? detail : "");
     auditRecord(x->audit, &ev, NULL);
+}
+
+void exchangeAudit(Exchange *x, const char *kind, const char *principal, const char *topic, const char *label,
+                   const char *reason, const char *detail) {
+    auditEvent(x, kind, principal, NULL, topic, label, reason, detail);
+}
+
+/* An event about what a session's principal did or was refused. */
+static void auditSession(Exchange *x, const char *kind, const Session *s, const char *topic, const char *label,
+                         const char *reason, const char *detail) {
+    const char *nation = s && s->principal.reg ? s->principal.reg->nations[s->principal.nation].code : NULL;
+    auditEvent(x, kind, s ? s->principalName : "", nation, topic, label, reason, detail);
 }
 
 static Session *findSession(Exchange *x, const char *clientId) {
@@ -168,8 +181,7 @@ static int allowed(Exchange *x, Session *s, Outgoing *o) {
     if (o->retain || !s->conn || s->resumeFrom) {
         char why[256];
         decideExplain(&d, &s->principal, x->spif, why, sizeof(why));
-        exchangeAudit(x, "delivery_refused", s->principalName, o->m->topic, o->m->label,
-                      decideReasonCode(d.reason), why);
+        auditSession(x, "delivery_refused", s, o->m->topic, o->m->label, decideReasonCode(d.reason), why);
     }
     return 0;
 }
@@ -665,7 +677,7 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
     if (!text) {
         *why = "no label: attach a 'label' user property (no default label for this topic)";
         x->st.refusedPublish++;
-        exchangeAudit(x, "publish_refused", who, topicz, "", "no_label", *why);
+        auditSession(x, "publish_refused", from, topicz, "", "no_label", *why);
         return XR_NOT_AUTHORIZED;
     }
     pnError err = {0};
@@ -674,14 +686,14 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
         snprintf(msg, sizeof(msg), "invalid label: %s", err.msg);
         *why = msg;
         x->st.refusedPublish++;
-        exchangeAudit(x, "publish_refused", who, topicz, "", "invalid_label", msg);
+        auditSession(x, "publish_refused", from, topicz, "", "invalid_label", msg);
         return XR_PAYLOAD_FORMAT_INVALID;
     }
     if (from && from->principal.clearance < lab->cls) {
         snprintf(msg, sizeof(msg), "label %s is above the publisher's clearance", x->spif->classes[lab->cls].phrase);
         *why = msg;
         x->st.refusedPublish++;
-        exchangeAudit(x, "publish_refused", who, topicz, lab->marking, "clearance", msg);
+        auditSession(x, "publish_refused", from, topicz, lab->marking, "clearance", msg);
         return XR_NOT_AUTHORIZED;
     }
     int64_t now = timeNow();
