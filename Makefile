@@ -88,7 +88,9 @@ build/rel/it/%: tests/it/%.c
 	@$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libmosquitto 2>/dev/null || echo -lmosquitto) -lm
 
 demo: all
-	./partnernet demo
+	@scripts/deps.sh demo
+	@./partnernet demo
+	@scripts/demo-node.sh
 
 # Benchmark load generators are plain clients (libmosquitto), not linked
 # with partnernet's code.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh -- make sure the Debian packages a make target needs are present.
 #
-#   scripts/deps.sh build|check|fuzz|bench
+#   scripts/deps.sh build|check|fuzz|bench|demo
 #
 # Run as root, it installs what is missing with apt-get; otherwise it prints
 # the exact apt-get line and fails, so `make` stops with a clear sentence.
@@ -11,13 +11,15 @@ build=(gcc make pkg-config libjansson-dev libxml2-dev libuv1-dev libssl-dev libs
 check=("${build[@]}" libcmocka-dev mosquitto-clients libmosquitto-dev openssl)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
 bench=("${build[@]}" mosquitto libmosquitto-dev)
+demo=("${build[@]}" mosquitto-clients)
 
 case "${1:-build}" in
 build) want=("${build[@]}") ;;
 check) want=("${check[@]}") ;;
 fuzz) want=("${fuzz[@]}") ;;
 bench) want=("${bench[@]}") ;;
-*) echo "deps.sh: unknown target '$1' (use build, check, fuzz or bench)" >&2; exit 2 ;;
+demo) want=("${demo[@]}") ;;
+*) echo "deps.sh: unknown target '$1' (use build, check, fuzz, bench or demo)" >&2; exit 2 ;;
 esac
 
 missing=()
