@@ -142,7 +142,8 @@ static int qPush(Exchange *x, Session *s, Message *m, uint8_t qos, uint8_t retai
     o->qos = qos;
     o->retain = retain;
     o->nsub = nsub > 4 ? 4 : nsub;
-    memcpy(o->subIds, subIds, o->nsub * sizeof(uint32_t));
+    o->offline = s->conn == NULL;
+    if (o->nsub) memcpy(o->subIds, subIds, o->nsub * sizeof(uint32_t));
     return 0;
 }
 
@@ -178,7 +179,7 @@ static int allowed(Exchange *x, Session *s, Outgoing *o) {
     x->st.refusedDelivery++;
     /* Live deliveries are filtered by design; retained and queued ones were
      * promised to a subscriber, so their refusal is worth a record. */
-    if (o->retain || !s->conn || s->resumeFrom) {
+    if (o->retain || o->offline) {
         char why[256];
         decideExplain(&d, &s->principal, x->spif, why, sizeof(why));
         auditSession(x, "delivery_refused", s, o->m->topic, o->m->label, decideReasonCode(d.reason), why);
@@ -200,7 +201,13 @@ void exchangeDrain(Exchange *x, Session *s) {
             if (++s->nextPacketId == 0) s->nextPacketId = 1;
             o->packetId = s->nextPacketId;
         }
-        if (x->hooks.send(s->conn, s, o) != 0) {
+        int sent = x->hooks.send(s->conn, s, o);
+        if (sent > 0) { /* discarded for good: too large for this client */
+            o->state = STATE_DONE;
+            x->st.dropped++;
+            continue;
+        }
+        if (sent < 0) {
             if (o->qos == 0) o->state = STATE_DONE, x->st.dropped++; /* QoS 0 is not kept for slow readers */
             break;
         }
@@ -311,7 +318,7 @@ static uint64_t sessionFloor(Exchange *x, Session *s) {
         Outgoing *o = qAt(s, i);
         if (o->state != STATE_DONE && o->m->offset < floor && !o->retain) floor = o->m->offset;
     }
-    if (s->resumeFrom && s->resumeFrom < floor) floor = s->resumeFrom;
+    if (s->restored && s->resumeFrom < floor) floor = s->resumeFrom;
     return floor;
 }
 
@@ -415,6 +422,7 @@ static int loadSessions(Exchange *x, pnError *err) {
         s->disconnectedAt = json_integer_value(json_object_get(js, "disconnected"));
         if (!s->disconnectedAt) s->disconnectedAt = timeNow();
         s->resumeFrom = (uint64_t)json_integer_value(json_object_get(js, "resume"));
+        s->restored = 1;
         size_t k;
         json_t *jb;
         json_array_foreach(json_object_get(js, "subs"), k, jb) {
@@ -445,7 +453,7 @@ static int recoverLog(Exchange *x, pnError *err) {
         if (!m) continue;
         if (m->retain) retainStore(x, m);
         for (Session *s = x->sessions; s; s = s->nextAll) {
-            if (!s->resumeFrom || off < s->resumeFrom || m->qos == 0) continue;
+            if (!s->restored || off < s->resumeFrom || m->qos == 0) continue;
             uint8_t best = 0, any = 0;
             for (int k = 0; k < s->nsubs; k++)
                 if (topicMatch(s->subs[k].filter, m->topic)) {
@@ -456,6 +464,8 @@ static int recoverLog(Exchange *x, pnError *err) {
         }
         messageUnref(m);
     }
+    /* Re-queued: from now on the queue itself says what is unacknowledged. */
+    for (Session *s = x->sessions; s; s = s->nextAll) s->restored = 0;
     bufFree(&scratch);
     (void)err;
     return PN_OK;
@@ -533,6 +543,11 @@ const char *exchangeDefaultLabel(Exchange *x, const char *topic) {
     for (size_t i = x->nlabels; i-- > 0;)
         if (topicMatch(x->labels[i].filter, topic)) return x->labels[i].label;
     return NULL;
+}
+
+void *exchangeSessionConn(Exchange *x, const char *clientId) {
+    Session *s = findSession(x, clientId);
+    return s ? s->conn : NULL;
 }
 
 Session *exchangeAttach(Exchange *x, const char *clientId, const char *principalName, const Principal *p, int clean,
@@ -686,7 +701,9 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
         snprintf(msg, sizeof(msg), "invalid label: %s", err.msg);
         *why = msg;
         x->st.refusedPublish++;
-        auditSession(x, "publish_refused", from, topicz, "", "invalid_label", msg);
+        char shown[512];
+        snprintf(shown, sizeof(shown), "%.*s", (int)(tlen < sizeof(shown) ? tlen : sizeof(shown) - 1), text);
+        auditSession(x, "publish_refused", from, topicz, shown, "invalid_label", msg);
         return XR_PAYLOAD_FORMAT_INVALID;
     }
     if (from && from->principal.clearance < lab->cls) {

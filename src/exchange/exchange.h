@@ -57,6 +57,7 @@ typedef struct Outgoing {
     uint8_t retain; /* the RETAIN flag to send */
     uint16_t packetId;
     uint8_t state;  /* 0 queued, 1 PUBLISH sent, 2 PUBREC received */
+    uint8_t offline; /* queued while the session was offline (its refusal is audited) */
     uint32_t subIds[4];
     uint8_t nsub;
 } Outgoing;
@@ -66,7 +67,9 @@ typedef struct Session Session;
 /* What the front-end provides. */
 typedef struct ExchangeHooks {
     /* Send o to the session's connection.  Returns 0 when sent, -1 when the
-     * connection cannot take it now (the exchange keeps QoS>0 queued). */
+     * connection cannot take it now (the exchange keeps QoS>0 queued), 1
+     * when it was discarded for good (larger than the client accepts:
+     * MQTT 5 §3.1.2.11.4 says to act as if delivered). */
     int (*send)(void *conn, Session *s, Outgoing *o);
     /* Acknowledge a publish that is now durable (or refused: reason). */
     void (*ack)(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, const char *why);
@@ -87,6 +90,7 @@ struct Session {
     uint32_t inflight, window; /* PUBLISHes sent and not acknowledged; client receive maximum */
     uint16_t nextPacketId;
     uint64_t resumeFrom;      /* after restart: log offset to rescan from */
+    int restored;             /* resumeFrom is valid (until the rescan is done) */
     uint64_t dropped;         /* messages dropped because the queue was full */
     struct Session *nextAll;
 };
@@ -112,6 +116,10 @@ int exchangeTopicLabel(Exchange *x, const char *filter, const char *label, pnErr
 
 /* The default label text for topic, or NULL. */
 const char *exchangeDefaultLabel(Exchange *x, const char *topic);
+
+/* The connection attached to session clientId, or NULL.  A front-end
+ * closes it (session taken over) before attaching the new one. */
+void *exchangeSessionConn(Exchange *x, const char *clientId);
 
 /* Attach a connection to the session clientId (creating it).  clean: start
  * afresh.  *present: an existing session was resumed.  A session that was

@@ -41,6 +41,8 @@ typedef struct Conn {
     int version;         /* 0 until CONNECT */
     int closing, gotDisconnect;
     int revoked; /* principal gone after a reload: close at the next chance */
+    int authPending; /* a password check runs on the thread pool: input waits */
+    int freeLater;   /* closed while the check ran: free when it returns */
     Session *session;
     char principal[64];
     char peer[64];
@@ -130,8 +132,7 @@ static void flushConn(Conn *c) {
 
 /* ---- closing ---------------------------------------------------------------- */
 
-static void onClosed(uv_handle_t *h) {
-    Conn *c = (Conn *)h;
+static void connFree(Conn *c) {
     bufFree(&c->in);
     bufFree(&c->out);
     if (c->ssl) SSL_free(c->ssl); /* frees the BIOs too */
@@ -141,6 +142,12 @@ static void onClosed(uv_handle_t *h) {
     free(c->willPayload);
     free(c->willProps);
     free(c);
+}
+
+static void onClosed(uv_handle_t *h) {
+    Conn *c = (Conn *)h;
+    if (c->authPending) c->freeLater = 1; /* the password check still holds it */
+    else connFree(c);
 }
 
 static void publishWill(Conn *c) {
@@ -175,6 +182,8 @@ static void connFail(Conn *c, uint8_t reason, const char *why) {
 
 /* ---- exchange hooks --------------------------------------------------------- */
 
+static int qos2Take(Conn *c, uint16_t id, int remove);
+
 static int skipForward(uint8_t id, const MqttStr *key) {
     if (id == PROP_TOPIC_ALIAS || id == PROP_SUBSCRIPTION_ID) return 1;
     return key && key->len == 5 && memcmp(key->p, "label", 5) == 0;
@@ -199,7 +208,7 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
     mqttPropFree(&p);
     if (c->out.len - before > c->clientMaxPacket) {
         c->out.len = before; /* §3.1.2.11.4: never send more than the client accepts */
-        return o->qos ? 0 : -1;
+        return 1;
     }
     return 0;
 }
@@ -208,7 +217,7 @@ static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, 
     Conn *c = conn;
     if (c->closing) return;
     if (c->unacked) c->unacked--;
-    if (qos == 2 && reason < 0x80 && c->nqos2 < QOS2_AWAIT_MAX) c->qos2[c->nqos2++] = packetId;
+    if (qos == 2 && reason >= 0x80) qos2Take(c, packetId, 1); /* not stored after all */
     mqttEncodeAck(&c->out, c->version, qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, packetId, reason, why);
 }
 
@@ -287,21 +296,101 @@ static void keepWill(Conn *c, const MqttConnect *k) {
     if (!c->willProps) c->willProps = calloc(1, 1);
 }
 
-static void onConnect(Conn *c, MqttConnect *k) {
-    Server *srv = c->srv;
-    c->version = k->version;
-    char why[256] = "no credentials", user[64] = "", pass[256] = "", id[128];
-    if (k->username.len >= sizeof(user) || k->password.len >= sizeof(pass) || k->clientId.len >= sizeof(id))
-        return refuseConnect(c, RC_BAD_USER_OR_PASSWORD, "", "credentials or client id too long");
-    memcpy(user, k->username.p ? (const char *)k->username.p : "", k->username.len);
-    memcpy(pass, k->password.p ? (const char *)k->password.p : "", k->password.len);
-    const PrincipalEntry *e = c->ssl ? certPrincipal(c, why, sizeof(why)) : NULL;
-    if (!e && k->hasUser && k->hasPassword) {
-        e = principalsCheckPassword(&srv->principals, user, pass);
-        if (!e) snprintf(why, sizeof(why), "bad username or password for '%s'", user);
+/* Password checks (scrypt, tens of milliseconds by design) run on libuv's
+ * thread pool so a flood of logins cannot stall the loop.  The worker gets
+ * copies: the CONNECT bytes, the password, and the principal entry. */
+typedef struct AuthWork {
+    uv_work_t req;
+    Conn *c;
+    PrincipalEntry entry;
+    int found, ok;
+    char pass[256];
+    uint8_t *packet;
+    size_t len;
+} AuthWork;
+
+static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e);
+static void processInput(Conn *c);
+
+static void authWork(uv_work_t *req) {
+    AuthWork *w = req->data;
+    /* An unknown name costs the same work, so timing tells nothing. */
+    static const char dummy[] = "$scrypt$N=16384,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA==$"
+                                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    int match = passwordVerify(w->pass, w->found && w->entry.passwordHash[0] ? w->entry.passwordHash : dummy);
+    w->ok = w->found && w->entry.passwordHash[0] && match == 1;
+    memset(w->pass, 0, sizeof(w->pass));
+}
+
+static void authDone(uv_work_t *req, int status) {
+    AuthWork *w = req->data;
+    Conn *c = w->c;
+    c->authPending = 0;
+    if (c->freeLater) {
+        connFree(c);
+    } else if (!c->closing) {
+        MqttPacket pkt;
+        uint8_t reason;
+        if (status == 0 && mqttDecode(w->packet, w->len, 0, UINT32_MAX, &pkt, &reason) == 1) {
+            if (w->ok) {
+                finishConnect(c, &pkt.u.connect, &w->entry);
+            } else {
+                char why[160], user[64] = "";
+                MqttStr u = pkt.u.connect.username;
+                snprintf(user, sizeof(user), "%.*s", (int)(u.len < 63 ? u.len : 63), u.p ? (const char *)u.p : "");
+                snprintf(why, sizeof(why), "bad username or password for '%s'", user);
+                refuseConnect(c, RC_BAD_USER_OR_PASSWORD, user, why);
+            }
+        } else {
+            connClose(c);
+        }
+        if (!c->closing) processInput(c); /* packets that arrived meanwhile */
     }
-    memset(pass, 0, sizeof(pass));
-    if (!e) return refuseConnect(c, c->ssl ? RC_NOT_AUTHORIZED : RC_BAD_USER_OR_PASSWORD, user, why);
+    free(w->packet);
+    free(w);
+}
+
+static void startPasswordCheck(Conn *c, const uint8_t *packet, size_t len, MqttConnect *k) {
+    AuthWork *w = calloc(1, sizeof(*w));
+    if (w) w->packet = malloc(len);
+    if (!w || !w->packet || k->password.len >= sizeof(w->pass) || k->username.len >= sizeof(w->entry.name)) {
+        if (w) free(w->packet);
+        free(w);
+        return refuseConnect(c, RC_BAD_USER_OR_PASSWORD, "", "credentials too long");
+    }
+    memcpy(w->packet, packet, len);
+    w->len = len;
+    w->c = c;
+    char user[64];
+    memcpy(user, k->username.p ? (const char *)k->username.p : "", k->username.len);
+    user[k->username.len] = '\0';
+    memcpy(w->pass, k->password.p ? (const char *)k->password.p : "", k->password.len);
+    const PrincipalEntry *e = principalsFind(&c->srv->principals, user);
+    if (e) w->entry = *e, w->found = 1;
+    w->req.data = w;
+    c->authPending = 1;
+    uv_queue_work(c->srv->loop, &w->req, authWork, authDone);
+}
+
+/* CONNECT: a certificate identity completes at once; a password is checked
+ * on the thread pool (packet/len: the CONNECT's bytes, copied for it). */
+static void onConnect(Conn *c, MqttConnect *k, const uint8_t *packet, size_t len) {
+    c->version = k->version;
+    char why[256] = "no credentials";
+    if (k->clientId.len >= 128) return refuseConnect(c, RC_CLIENT_ID_INVALID, "", "client id too long");
+    const PrincipalEntry *e = c->ssl ? certPrincipal(c, why, sizeof(why)) : NULL;
+    if (e) return finishConnect(c, k, e);
+    if (k->hasUser && k->hasPassword) return startPasswordCheck(c, packet, len, k);
+    char user[64];
+    snprintf(user, sizeof(user), "%.*s", (int)(k->username.len < 63 ? k->username.len : 63),
+             k->username.p ? (const char *)k->username.p : "");
+    refuseConnect(c, c->ssl ? RC_NOT_AUTHORIZED : RC_BAD_USER_OR_PASSWORD, user, why);
+}
+
+/* The principal is established: compile it, attach the session, answer. */
+static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
+    Server *srv = c->srv;
+    char id[128];
     Principal p;
     pnError err = {0};
     if (principalEntryCompile(e, &p, srv->reg, srv->spif, &err) != PN_OK)
@@ -320,7 +409,10 @@ static void onConnect(Conn *c, MqttConnect *k) {
     c->keepAlive = k->keepAlive;
     c->clientMaxPacket = k->props.maxPacketSize ? k->props.maxPacketSize : UINT32_MAX;
     int present;
-    void *taken;
+    void *taken = exchangeSessionConn(srv->x, id);
+    /* The old connection goes first (its will, its detach), so the session
+     * is in a settled state when the new one attaches. */
+    if (taken) connFail(taken, RC_SESSION_TAKEN_OVER, "another connection took over the session");
     c->session = exchangeAttach(srv->x, id, e->name, &p, k->cleanStart, expiry, k->props.receiveMax, c, &present,
                                 &taken);
     if (taken) connFail(taken, RC_SESSION_TAKEN_OVER, "another connection took over the session");
@@ -366,7 +458,12 @@ static void onPublish(Conn *c, MqttPublish *p) {
                              hasLabel ? (const char *)lab.p : NULL, lab.len, (const uint8_t *)bufStr(&fwd.b),
                              (uint32_t)fwd.b.len, p->payload, p->payloadLen, p->qos, p->retain, p->packetId, &why);
     mqttPropFree(&fwd);
-    if (rc == 0) return; /* acknowledged at commit, once durable */
+    if (rc == 0) {
+        /* Acknowledged at commit, once durable; a DUP arriving before then
+         * must already find the id. */
+        if (p->qos == 2 && c->nqos2 < QOS2_AWAIT_MAX) c->qos2[c->nqos2++] = p->packetId;
+        return;
+    }
     if (p->qos) {
         c->unacked--;
         /* 3.1.1 has no negative acknowledgement: the refusal is audited and
@@ -419,7 +516,6 @@ static void onUnsubscribe(Conn *c, MqttSubscribe *s) {
 static void onPacket(Conn *c, MqttPacket *pkt) {
     Exchange *x = c->srv->x;
     switch (pkt->type) {
-    case MQTT_CONNECT: onConnect(c, &pkt->u.connect); break;
     case MQTT_PUBLISH: onPublish(c, &pkt->u.publish); break;
     case MQTT_PUBACK: exchangeAcked(x, c->session, pkt->u.ack.packetId, MQTT_PUBACK); break;
     case MQTT_PUBREC:
@@ -449,7 +545,7 @@ static void onPacket(Conn *c, MqttPacket *pkt) {
 /* Decode and handle every complete packet in c->in. */
 static void processInput(Conn *c) {
     size_t used = 0;
-    while (!c->closing && used < c->in.len) {
+    while (!c->closing && !c->authPending && used < c->in.len) {
         MqttPacket pkt;
         uint8_t reason;
         int rc = mqttDecode((const uint8_t *)c->in.data + used, c->in.len - used, c->version,
@@ -466,7 +562,10 @@ static void processInput(Conn *c) {
             break;
         }
         used += pkt.length;
-        onPacket(c, &pkt);
+        if (pkt.type == MQTT_CONNECT)
+            onConnect(c, &pkt.u.connect, (const uint8_t *)c->in.data + used - pkt.length, pkt.length);
+        else
+            onPacket(c, &pkt);
     }
     if (used) {
         memmove(c->in.data, c->in.data + used, c->in.len - used);

@@ -1,0 +1,159 @@
+# shellcheck shell=bash
+# server.sh -- run partnernet nodes and MQTT clients in integration tests.
+# Sourced after tests/lib.sh (so the working directory is the repo root and
+# $PN is the binary under test).  It lives in a subdirectory so tests/run.sh
+# does not take it for a test.
+#
+#   it_tmp                       make $IT_TMP (removed, with every node still
+#                                running, by the EXIT trap it installs)
+#   srv_start DATA ARG...        start `$PN serve --data DATA ARG...`; the
+#                                words @PORT@ and @TLSPORT@ in ARG become
+#                                free ports ($PORT, $TLSPORT); waits (10 s at
+#                                most) for the ready line.  Sets SRV_PID and
+#                                SRV_LOG.  A port taken meanwhile is retried.
+#   srv_restart                  start the same node again (same ports, data)
+#   srv_stop                     SIGTERM; returns the node's exit status
+#                                (124 when it did not stop within 10 s)
+#   srv_kill9                    kill -9 and reap
+#   srv_alive                    the node is running (not a zombie)
+#   srv_clean_log                no sanitizer report in any log of this node
+#   wait_until SECS CMD...       poll CMD every 50 ms until it succeeds
+#   sub_bg OUT ARG...            mosquitto_sub -d ARG... >OUT in the
+#                                background, line-buffered; returns once its
+#                                SUBACK came (SUB_PID is its pid)
+#   msgs OUT                     the message lines of OUT: the subscriber's
+#                                format (-F) must start them with "MSG "
+#
+# SRV_ENV="NAME=VALUE ..." is put in the node's environment when set (e.g.
+# ASAN_OPTIONS); sanitizer reports land in the node's log.
+
+IT_PIDS=()
+_srv_n=0
+SUB_PID=
+
+it_tmp() {
+    IT_TMP=$(mktemp -d)
+    trap it_cleanup EXIT
+}
+
+it_cleanup() {
+    local p
+    for p in "${IT_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    [ -n "${IT_KEEP:-}" ] && { echo "# kept $IT_TMP" >&2; return; }
+    rm -rf "$IT_TMP"
+}
+
+wait_until() {
+    local secs=$1 i
+    shift
+    for ((i = 0; i < secs * 20; i++)); do
+        "$@" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    "$@" 2>/dev/null
+}
+
+# Alive and not a zombie (kill -0 succeeds on zombies).
+_alive() {
+    local st
+    st=$(sed -E 's/^[0-9]+ \(.*\) //; s/ .*//' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# A port nobody listens on (the node's bind is the real test; see srv_start).
+it_port() {
+    local p hex
+    while :; do
+        p=$((20000 + RANDOM % 20000))
+        hex=$(printf ':%04X ' "$p")
+        grep -qi "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null || break
+    done
+    echo "$p"
+}
+
+_srv_launch() {
+    local a args=()
+    for a in "${SRV_ARGS[@]}"; do
+        a=${a//@PORT@/$PORT}
+        a=${a//@TLSPORT@/$TLSPORT}
+        args+=("$a")
+    done
+    _srv_n=$((_srv_n + 1))
+    SRV_LOG=$SRV_DATA.$_srv_n.log
+    SRV_LOGS+=("$SRV_LOG")
+    ${SRV_ENV:+env $SRV_ENV} "$PN" serve --data "$SRV_DATA" "${args[@]}" >"$SRV_LOG" 2>&1 &
+    SRV_PID=$!
+    IT_PIDS+=("$SRV_PID")
+    local i
+    for ((i = 0; i < 200; i++)); do
+        grep -q ' ready: ' "$SRV_LOG" 2>/dev/null && return 0
+        _alive "$SRV_PID" || break
+        sleep 0.05
+    done
+    grep -q ' ready: ' "$SRV_LOG" 2>/dev/null && return 0
+    echo "# node did not become ready; its log:" >&2
+    sed 's/^/#   /' "$SRV_LOG" | head -40 >&2
+    kill -9 "$SRV_PID" 2>/dev/null
+    wait "$SRV_PID" 2>/dev/null
+    return 1
+}
+
+srv_start() {
+    SRV_DATA=$1
+    shift
+    SRV_ARGS=("$@")
+    SRV_LOGS=()
+    local _
+    for _ in 1 2 3 4 5; do
+        PORT=$(it_port)
+        TLSPORT=$(it_port)
+        _srv_launch && return 0
+        grep -q 'cannot listen' "$SRV_LOG" || return 1
+    done
+    return 1
+}
+
+srv_restart() { _srv_launch; }
+
+srv_alive() { _alive "$SRV_PID"; }
+
+srv_stop() {
+    kill -TERM "$SRV_PID" 2>/dev/null
+    local i
+    for ((i = 0; i < 200; i++)); do
+        _alive "$SRV_PID" || break
+        sleep 0.05
+    done
+    if _alive "$SRV_PID"; then
+        kill -9 "$SRV_PID" 2>/dev/null
+        wait "$SRV_PID" 2>/dev/null
+        return 124
+    fi
+    wait "$SRV_PID"
+}
+
+srv_kill9() {
+    kill -9 "$SRV_PID" 2>/dev/null
+    wait "$SRV_PID" 2>/dev/null
+    return 0
+}
+
+srv_clean_log() {
+    ! grep -hE -A30 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "${SRV_LOGS[@]}"
+}
+
+sub_bg() {
+    local out=$1
+    shift
+    stdbuf -oL mosquitto_sub -d "$@" >"$out" 2>&1 &
+    # shellcheck disable=SC2034 # for the caller
+    SUB_PID=$!
+    IT_PIDS+=("$SUB_PID")
+    if ! wait_until 10 grep -q 'received SUBACK' "$out"; then
+        echo "# subscriber did not get its SUBACK: $(head -c 600 "$out")" >&2
+        return 1
+    fi
+}
+
+msgs() { sed -n 's/^MSG //p' "$1"; }
