@@ -62,6 +62,7 @@ struct Exchange {
     size_t nlabels;
     int sessionsDirty;
     int64_t lastSave;
+    uint64_t fanned; /* log offsets below this have been fanned out */
     LabelCacheEntry cache[LABEL_CACHE];
     unsigned cacheNext;
     ExchangeStats st;
@@ -120,7 +121,14 @@ static Outgoing *qAt(Session *s, uint32_t i) { return &s->q[(s->qhead + i) % s->
 
 static int qPush(Exchange *x, Session *s, Message *m, uint8_t qos, uint8_t retain, const uint32_t *subIds,
                  uint8_t nsub) {
+    if (s->overflow) return -1; /* later messages wait in the log, in order */
     if (s->qlen >= x->opt.maxQueued) {
+        if (s->persistent && qos > 0 && !retain) {
+            /* The log keeps it: refill from here once the queue drains. */
+            s->overflow = 1;
+            s->overflowFrom = m->offset;
+            return -1;
+        }
         s->dropped++;
         x->st.dropped++;
         return -1;
@@ -187,17 +195,64 @@ static int allowed(Exchange *x, Session *s, Outgoing *o) {
     return 0;
 }
 
+/* Best QoS among s's subscriptions matching topic (0 with *any = 0: none). */
+static uint8_t bestQos(const Session *s, const char *topic, int *any) {
+    uint8_t best = 0;
+    *any = 0;
+    for (int k = 0; k < s->nsubs; k++)
+        if (topicMatch(s->subs[k].filter, topic)) {
+            *any = 1;
+            if (s->subs[k].qos > best) best = s->subs[k].qos;
+        }
+    return best;
+}
+
+/* Queue, from the log, what an overflowing session has not queued yet. */
+static void refill(Exchange *x, Session *s) {
+    pnBuf scratch;
+    bufInit(&scratch);
+    uint64_t off = s->overflowFrom;
+    if (off < logFirst(x->log)) {
+        char d[128];
+        snprintf(d, sizeof(d), "records %llu..%llu removed by retention before delivery",
+                 (unsigned long long)off, (unsigned long long)logFirst(x->log) - 1);
+        auditSession(x, "retention", s, "", "", "retention", d);
+        off = logFirst(x->log);
+    }
+    s->overflow = 0;
+    for (; off < x->fanned; off++) {
+        LogRecord rec;
+        if (logRead(x->log, off, &rec, &scratch, NULL) != PN_OK) continue;
+        Message *m = messageDecode(rec.data, rec.len, off, x->spif, NULL);
+        if (!m) continue;
+        int any;
+        uint8_t best = bestQos(s, m->topic, &any);
+        int full = 0;
+        if (any && best && m->qos) full = qPush(x, s, m, m->qos < best ? m->qos : best, 0, NULL, 0) != 0;
+        messageUnref(m);
+        if (full) break; /* qPush set overflow again at this offset */
+    }
+    bufFree(&scratch);
+}
+
 void exchangeDrain(Exchange *x, Session *s) {
     if (!s->conn) return;
+    if (s->overflow && s->qlen < x->opt.maxQueued / 2) refill(x, s);
     for (uint32_t i = 0; i < s->qlen; i++) {
         Outgoing *o = qAt(s, i);
+        if (o->state == STATE_PUBREC && o->release) {
+            o->release = 0;
+            s->inflight++;
+            x->hooks.release(s->conn, o->packetId);
+            continue;
+        }
         if (o->state != STATE_QUEUED) continue;
         if (!allowed(x, s, o)) {
             o->state = STATE_DONE;
             continue;
         }
         if (o->qos && s->inflight >= s->window) break;
-        if (o->qos) {
+        if (o->qos && !o->dup) { /* a resend keeps its packet id (§4.4) */
             if (++s->nextPacketId == 0) s->nextPacketId = 1;
             o->packetId = s->nextPacketId;
         }
@@ -319,6 +374,7 @@ static uint64_t sessionFloor(Exchange *x, Session *s) {
         if (o->state != STATE_DONE && o->m->offset < floor && !o->retain) floor = o->m->offset;
     }
     if (s->restored && s->resumeFrom < floor) floor = s->resumeFrom;
+    if (s->overflow && s->overflowFrom < floor) floor = s->overflowFrom;
     return floor;
 }
 
@@ -454,12 +510,8 @@ static int recoverLog(Exchange *x, pnError *err) {
         if (m->retain) retainStore(x, m);
         for (Session *s = x->sessions; s; s = s->nextAll) {
             if (!s->restored || off < s->resumeFrom || m->qos == 0) continue;
-            uint8_t best = 0, any = 0;
-            for (int k = 0; k < s->nsubs; k++)
-                if (topicMatch(s->subs[k].filter, m->topic)) {
-                    any = 1;
-                    if (s->subs[k].qos > best) best = s->subs[k].qos;
-                }
+            int any;
+            uint8_t best = bestQos(s, m->topic, &any);
             if (any && best) qPush(x, s, m, m->qos < best ? m->qos : best, 0, NULL, 0);
         }
         messageUnref(m);
@@ -498,6 +550,7 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
         return rc;
     }
     x->lastSave = timeNow();
+    x->fanned = logNext(x->log);
     *out = x;
     return PN_OK;
 }
@@ -550,6 +603,13 @@ void *exchangeSessionConn(Exchange *x, const char *clientId) {
     return s ? s->conn : NULL;
 }
 
+/* A connection ended with o in flight: send it again on the next one, as
+ * a duplicate with the same packet id, or its PUBREL if PUBREC came. */
+static void resendLater(Outgoing *o) {
+    if (o->state == STATE_SENT) o->state = STATE_QUEUED, o->dup = 1;
+    else if (o->state == STATE_PUBREC) o->release = 1;
+}
+
 Session *exchangeAttach(Exchange *x, const char *clientId, const char *principalName, const Principal *p, int clean,
                         uint32_t expiry, uint16_t receiveMax, void *conn, int *present, void **taken) {
     Session *s = findSession(x, clientId);
@@ -572,8 +632,7 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
     } else {
         *present = 1;
         /* Unacknowledged messages are sent again on the new connection. */
-        for (uint32_t i = 0; i < s->qlen; i++)
-            if (qAt(s, i)->state == STATE_SENT) qAt(s, i)->state = STATE_QUEUED;
+        for (uint32_t i = 0; i < s->qlen; i++) resendLater(qAt(s, i));
         s->inflight = 0;
     }
     strCopy(s->principalName, sizeof(s->principalName), principalName);
@@ -597,7 +656,7 @@ void exchangeDetach(Exchange *x, Session *s) {
     }
     for (uint32_t i = 0; i < s->qlen; i++) {
         Outgoing *o = qAt(s, i);
-        if (o->state == STATE_SENT) o->state = STATE_QUEUED;
+        resendLater(o);
         if (o->qos == 0) o->state = STATE_DONE;
     }
     s->inflight = 0;
@@ -759,6 +818,7 @@ int exchangeCommit(Exchange *x, pnError *err) {
             messageUnref(p->m);
         }
         x->npending = 0;
+        x->fanned = logNext(x->log);
     }
     int64_t now = timeNow();
     if (x->sessionsDirty || now - x->lastSave >= 1) {

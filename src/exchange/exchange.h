@@ -11,7 +11,11 @@
  * message is fanned out, and the publisher acknowledged, only by
  * exchangeCommit(), which the front-end calls once per event-loop turn and
  * which makes every pending message durable with one fsync first (group
- * commit).  Persistent sessions are saved (subscriptions and the lowest
+ * commit).  A persistent session's queue holds at most maxQueued messages;
+ * past that the log itself is the buffer: the session remembers the first
+ * offset it has not queued and refills from the log as it drains, so an
+ * acknowledged publish is never dropped for a slow or absent subscriber
+ * (until log retention removes it, which is audited).  Persistent sessions are saved (subscriptions and the lowest
  * log offset not yet acknowledged) to DIR/sessions.json; after a crash a
  * session resumes by scanning the log from that offset, so an acknowledged
  * publish is never lost (it may be delivered twice at QoS 1).
@@ -58,6 +62,8 @@ typedef struct Outgoing {
     uint16_t packetId;
     uint8_t state;  /* 0 queued, 1 PUBLISH sent, 2 PUBREC received */
     uint8_t offline; /* queued while the session was offline (its refusal is audited) */
+    uint8_t dup;     /* sent before on an earlier connection: resend with DUP, same id */
+    uint8_t release; /* PUBREC received on an earlier connection: resend PUBREL */
     uint32_t subIds[4];
     uint8_t nsub;
 } Outgoing;
@@ -71,6 +77,9 @@ typedef struct ExchangeHooks {
      * when it was discarded for good (larger than the client accepts:
      * MQTT 5 §3.1.2.11.4 says to act as if delivered). */
     int (*send)(void *conn, Session *s, Outgoing *o);
+    /* Send PUBREL for an outgoing QoS 2 message whose PUBREC arrived on an
+     * earlier connection (MQTT 5 §4.4). */
+    void (*release)(void *conn, uint16_t packetId);
     /* Acknowledge a publish that is now durable (or refused: reason). */
     void (*ack)(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, const char *why);
 } ExchangeHooks;
@@ -91,6 +100,8 @@ struct Session {
     uint16_t nextPacketId;
     uint64_t resumeFrom;      /* after restart: log offset to rescan from */
     int restored;             /* resumeFrom is valid (until the rescan is done) */
+    int overflow;             /* the queue filled: messages from overflowFrom on wait in the log */
+    uint64_t overflowFrom;
     uint64_t dropped;         /* messages dropped because the queue was full */
     struct Session *nextAll;
 };

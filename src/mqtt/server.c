@@ -203,7 +203,7 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
         for (int i = 0; i < o->nsub; i++) mqttPropVarint(&p, PROP_SUBSCRIPTION_ID, o->subIds[i]);
     }
     size_t before = c->out.len;
-    mqttEncodePublish(&c->out, c->version, o->qos, o->retain, o->state != 0, m->topic, strlen(m->topic), o->packetId,
+    mqttEncodePublish(&c->out, c->version, o->qos, o->retain, o->dup, m->topic, strlen(m->topic), o->packetId,
                       &p, m->payload, m->payloadLen);
     mqttPropFree(&p);
     if (c->out.len - before > c->clientMaxPacket) {
@@ -211,6 +211,11 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
         return 1;
     }
     return 0;
+}
+
+static void hookRelease(void *conn, uint16_t packetId) {
+    Conn *c = conn;
+    if (!c->closing) mqttEncodeAck(&c->out, c->version, MQTT_PUBREL, packetId, 0, NULL);
 }
 
 static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, const char *why) {
@@ -788,7 +793,7 @@ int serverRun(const ServerOptions *opt, const Registry *reg, const Spif *spif, p
     srv->spif = spif;
     principalsInit(&srv->principals);
     ExchangeOptions xo = {.node = opt->node, .maxQueued = opt->maxQueued, .log = opt->log};
-    ExchangeHooks hooks = {hookSend, hookAck};
+    ExchangeHooks hooks = {.send = hookSend, .release = hookRelease, .ack = hookAck};
     LogRecovery rep;
     int rc = principalsLoad(&srv->principals, opt->principalsFile, err);
     if (rc == PN_OK) rc = exchangeOpen(&srv->x, opt->dataDir, &xo, reg, spif, &hooks, &rep, err);

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# crash.sh -- kill -9 under QoS 1 load loses nothing that was acknowledged.
+#
+# A persistent MQTT 5 session (session expiry 3600 s) subscribes to crash/#
+# at QoS 1 and goes away; a publisher sends QoS 1 messages as fast as
+# PUBACKs allow (100 unacknowledged at most) and logs every acknowledged
+# sequence number; the node is killed with SIGKILL at a random moment 0.5-2 s
+# in (CRASH_KILL_MS to fix it), restarted on the same data directory, and the
+# subscriber reconnects with the same client id: every acknowledged message
+# must arrive (duplicates are allowed at QoS 1 and counted).  Then the node is
+# stopped cleanly and started again: what the subscriber acknowledged must
+# not come back.
+#
+# Two scenarios: a fresh node (the session's resume offset is 0), and a node
+# whose log already holds a message when the subscription is made (offset > 0).
+# Clients: tests/it/crash.c.  The node under test is $PN.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+CRASH=build/rel/it/crash
+[ -x "$CRASH" ] || make --no-print-directory "$CRASH" >/dev/null
+D=$(mktemp -d)
+SRV=
+PUBPID=
+cleanup() {
+    [ -n "$SRV" ] && kill -9 "$SRV" 2>/dev/null
+    [ -n "$PUBPID" ] && kill -9 "$PUBPID" 2>/dev/null
+    rm -rf "$D"
+}
+trap cleanup EXIT
+
+echo pw-sub | $PN principal add sub1 --nation DEU --clearance NS --password-stdin --principals "$D/principals.json" >/dev/null
+echo pw-pub | $PN principal add pub1 --nation USA --clearance CTS --password-stdin --principals "$D/principals.json" >/dev/null
+
+# start_node DATA LOG: serve DATA on $PORT (a free one is chosen when PORT is empty).
+start_node() {
+    local data=$1 log=$2 tries=5
+    [ -n "${PORT:-}" ] && tries=1
+    for _ in $(seq $tries); do
+        [ $tries -gt 1 ] && PORT=$((20000 + RANDOM % 30000))
+        $PN serve --data "$data" --mqtt "127.0.0.1:$PORT" --principals "$D/principals.json" \
+            >"$D/$log.out" 2>"$D/$log.err" &
+        SRV=$!
+        for _ in $(seq 300); do
+            grep -q ready "$D/$log.out" 2>/dev/null && return 0
+            kill -0 "$SRV" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$SRV" 2>/dev/null
+        wait "$SRV" 2>/dev/null
+        SRV=
+    done
+    return 1
+}
+
+stop_node() { # -> $src: exit status after SIGTERM (1 when no node was running)
+    src=1
+    if [ -n "$SRV" ]; then
+        kill -TERM "$SRV"
+        wait "$SRV"
+        src=$?
+        SRV=
+    fi
+}
+
+no_sanitizer() { ! grep -q 'Sanitizer\|runtime error' "$@"; }
+
+# scenario NAME PRELOAD(0|1)
+scenario() {
+    local name=$1 preload=$2 data=$D/$1/node
+    mkdir -p "$D/$name"
+    PORT=
+    echo "# --- scenario: $name"
+    start_node "$data" "$name-first"
+    _report $? "$name: node starts" "$(cat "$D/$name-first.err" 2>/dev/null)"
+    if [ "$preload" = 1 ]; then
+        ok "$name: one message logged before the subscription" mosquitto_pub -V 5 -h 127.0.0.1 -p "$PORT" -u pub1 \
+            -P pw-pub -t preload/x -m hello -q 1 -D publish user-property label "NATO UNCLASSIFIED"
+    fi
+    ok "$name: persistent subscriber subscribes and goes away" \
+        "$CRASH" subscribe 127.0.0.1 "$PORT" sub1 pw-sub "crash-$name"
+
+    "$CRASH" publish 127.0.0.1 "$PORT" pub1 pw-pub "$D/$name/acked" 60 >"$D/$name/pub.out" 2>"$D/$name/pub.err" &
+    PUBPID=$!
+    local kill_ms=${CRASH_KILL_MS:-$((500 + RANDOM % 1501))}
+    sleep "$(awk "BEGIN { print $kill_ms / 1000 }")"
+    kill -9 "$SRV"
+    wait "$SRV" 2>/dev/null
+    SRV=
+    for _ in $(seq 100); do kill -0 "$PUBPID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$PUBPID" 2>/dev/null && kill -9 "$PUBPID"
+    wait "$PUBPID"
+    PUBPID=
+    local nacked
+    nacked=$(wc -l <"$D/$name/acked")
+    echo "# killed at $kill_ms ms: $(cat "$D/$name/pub.out")"
+    ok "$name: the publisher saw the connection drop and had messages acknowledged before the kill ($nacked)" \
+        test "$(grep -c 'lost 1' "$D/$name/pub.out")" = 1 -a "$nacked" -gt 0
+    ok "$name: no publish refused" grep -q 'refused 0' "$D/$name/pub.out"
+
+    start_node "$data" "$name-second"
+    _report $? "$name: node restarts on the same data directory after kill -9" "$(cat "$D/$name-second.err" 2>/dev/null)"
+    sed 's/^/# node: /' "$D/$name-second.out" "$D/$name-second.err"
+    local records
+    records=$(sed -n 's/.*log \([0-9]*\) messages.*/\1/p' "$D/$name-second.out")
+    ok "$name: the recovered log holds at least the $nacked acknowledged messages (${records:-?})" \
+        test "${records:-0}" -ge "$nacked"
+
+    "$CRASH" collect 127.0.0.1 "$PORT" sub1 pw-sub "crash-$name" "$D/$name/acked" 3000 15000 \
+        >"$D/$name/collect.out" 2>"$D/$name/collect.err"
+    local rc=$? res
+    sed 's/^/# collect: /' "$D/$name/collect.out" "$D/$name/collect.err"
+    res=$(cat "$D/$name/collect.out")
+    field() { sed -n "s/.*\b$1 \([^ ]*\).*/\1/p" <<<"$res"; }
+    ok "$name: the session was still there (session present)" test "$(field session_present)" = 1
+    ok "$name: every PUBACKed message was delivered after the restart ($(field missing) of $nacked missing)" \
+        test "$rc" -eq 0 -a "$(field missing)" = 0
+    echo "# duplicates: $(field dups); delivered but never acknowledged (in flight at the kill): $(field received_unacked)"
+    ok "$name: nothing but the test's messages delivered" test "$(field unexpected)" = 0
+
+    # Everything was acknowledged: a clean restart must not deliver it again.
+    stop_node
+    ok "$name: restarted node shuts down cleanly on SIGTERM (exit $src)" test "$src" -eq 0
+    start_node "$data" "$name-third"
+    _report $? "$name: node starts a third time" "$(cat "$D/$name-third.err" 2>/dev/null)"
+    "$CRASH" collect 127.0.0.1 "$PORT" sub1 pw-sub "crash-$name" "$D/$name/acked" 1000 3000 \
+        >"$D/$name/again.out" 2>"$D/$name/again.err"
+    res=$(cat "$D/$name/again.out")
+    ok "$name: acknowledged messages are not delivered again after a clean restart ($(field received) were)" \
+        test "$(field received)" = 0
+    stop_node
+    ok "$name: third node shuts down cleanly (exit $src)" test "$src" -eq 0
+    ok "$name: no sanitizer report from the restarted nodes" no_sanitizer "$D/$name-second.err" "$D/$name-third.err"
+    grep -hE 'Sanitizer|runtime error' -A 15 "$D/$name-second.err" "$D/$name-third.err" | head -40 | sed 's/^/#   /'
+}
+
+scenario fresh 0
+scenario preloaded 1
+done_testing
