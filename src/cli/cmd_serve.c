@@ -23,33 +23,39 @@ typedef struct Conf {
 } Conf;
 
 static char *trim(char *s) {
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
     return s;
 }
 
-static int setKey(Conf *cf, const char *section, const char *key, const char *val, int line, const char *path) {
+static int setKey(Conf *cf, const char *section, const char *key, const char *val, int line,
+                  const char *path) {
     ServerOptions *o = &cf->o;
     if (strncmp(section, "topic ", 6) == 0) {
-        if (strcmp(key, "label") != 0) return cliFail("serve", "%s:%d: [topic] sections take only 'label'", path, line);
-        if (o->ntopics >= SERVER_MAX_TOPIC_LABELS) return cliFail("serve", "%s:%d: too many [topic] sections", path, line);
+        if (strcmp(key, "label") != 0)
+            return cliFail("serve", "%s:%d: [topic] sections take only 'label'", path, line);
+        if (o->ntopics >= SERVER_MAX_TOPIC_LABELS)
+            return cliFail("serve", "%s:%d: too many [topic] sections", path, line);
         o->topicFilter[o->ntopics] = trim((char *)section + 6);
         o->topicLabel[o->ntopics++] = val;
         return CLI_OK;
     }
     if (strncmp(section, "peer ", 5) == 0) return CLI_OK; /* federation: read by its own module */
-    if (strcmp(section, "node") != 0) return cliFail("serve", "%s:%d: unknown section [%s]", path, line, section);
-    const char **s = strcmp(key, "name") == 0            ? &o->node
-                     : strcmp(key, "data") == 0          ? &o->dataDir
-                     : strcmp(key, "mqtt") == 0          ? &o->mqttAddr
-                     : strcmp(key, "mqtts") == 0         ? &o->mqttsAddr
-                     : strcmp(key, "principals") == 0    ? &o->principalsFile
-                     : strcmp(key, "tls_cert") == 0      ? &o->certFile
-                     : strcmp(key, "tls_key") == 0       ? &o->keyFile
-                     : strcmp(key, "tls_ca") == 0        ? &cf->ca
+    if (strcmp(section, "node") != 0)
+        return cliFail("serve", "%s:%d: unknown section [%s]", path, line, section);
+    const char **s = strcmp(key, "name") == 0                  ? &o->node
+                     : strcmp(key, "data") == 0                ? &o->dataDir
+                     : strcmp(key, "mqtt") == 0                ? &o->mqttAddr
+                     : strcmp(key, "mqtts") == 0               ? &o->mqttsAddr
+                     : strcmp(key, "principals") == 0          ? &o->principalsFile
+                     : strcmp(key, "tls_cert") == 0            ? &o->certFile
+                     : strcmp(key, "tls_key") == 0             ? &o->keyFile
+                     : strcmp(key, "tls_ca") == 0              ? &cf->ca
                      : strcmp(key, "require_client_cert") == 0 ? &cf->requireCert
-                                                           : NULL;
+                                                               : NULL;
     if (s) {
         *s = val;
         return CLI_OK;
@@ -57,25 +63,33 @@ static int setKey(Conf *cf, const char *section, const char *key, const char *va
     char *end;
     unsigned long long n = strtoull(val, &end, 10);
     if (*end || !*val) return cliFail("serve", "%s:%d: '%s' needs a number", path, line, key);
-    if (strcmp(key, "max_queued") == 0) o->maxQueued = (uint32_t)n;
-    else if (strcmp(key, "max_packet_size") == 0) o->maxPacketSize = (uint32_t)n;
-    else if (strcmp(key, "segment_bytes") == 0) o->log.segmentBytes = n;
-    else if (strcmp(key, "retain_bytes") == 0) o->log.retainBytes = n;
-    else if (strcmp(key, "retain_seconds") == 0) o->log.retainSeconds = (int64_t)n;
-    else return cliFail("serve", "%s:%d: unknown setting '%s'", path, line, key);
+    if (strcmp(key, "max_queued") == 0)
+        o->maxQueued = (uint32_t)n;
+    else if (strcmp(key, "max_packet_size") == 0)
+        o->maxPacketSize = (uint32_t)n;
+    else if (strcmp(key, "segment_bytes") == 0)
+        o->log.segmentBytes = n;
+    else if (strcmp(key, "retain_bytes") == 0)
+        o->log.retainBytes = n;
+    else if (strcmp(key, "retain_seconds") == 0)
+        o->log.retainSeconds = (int64_t)n;
+    else
+        return cliFail("serve", "%s:%d: unknown setting '%s'", path, line, key);
     return CLI_OK;
 }
 
 /* Parse the INI file into cf (values point into cf->text). */
 static int confLoad(Conf *cf, const char *path) {
-    if (fileRead(path, 1 << 20, &cf->text, NULL) != 0) return cliFail("serve", "cannot read config file '%s'", path);
+    if (fileRead(path, 1 << 20, &cf->text, NULL) != 0)
+        return cliFail("serve", "cannot read config file '%s'", path);
     char *section = "node", *save = NULL;
     int line = 0;
     for (char *l = strtok_r(cf->text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
         line++;
         char *semi = strchr(l, ';'), *hash = strchr(l, '#');
         if (semi) *semi = '\0';
-        if (hash && (hash == l || isspace((unsigned char)hash[-1])) && !strchr(l, '[')) *hash = '\0';
+        if (hash && (hash == l || isspace((unsigned char)hash[-1])) && !strchr(l, '['))
+            *hash = '\0';
         l = trim(l);
         if (!*l) continue;
         if (*l == '[') {
@@ -128,7 +142,8 @@ int cmdServe(Cli *cli, int argc, char **argv) {
                                    "--cert", "--key",  "--ca",    "--config"};
     for (int i = 1; i < argc; i++) {
         int r = 0, k;
-        for (k = 0; k < 9 && !(r = cliOpt("serve", argc, argv, &i, names[k], &flags[k])); k++) {}
+        for (k = 0; k < 9 && !(r = cliOpt("serve", argc, argv, &i, names[k], &flags[k])); k++) {
+        }
         if (r < 0) return CLI_USAGE;
         if (k == 9) return cliFail("serve", "unknown option '%s'", argv[i]);
     }
@@ -138,8 +153,8 @@ int cmdServe(Cli *cli, int argc, char **argv) {
         return CLI_USAGE;
     }
     ServerOptions *o = &cf.o;
-    const char **dst[8] = {&o->dataDir, &o->mqttAddr, &o->mqttsAddr, &o->principalsFile, &o->node,
-                           &o->certFile, &o->keyFile, &cf.ca};
+    const char **dst[8] = {&o->dataDir, &o->mqttAddr, &o->mqttsAddr, &o->principalsFile,
+                           &o->node,    &o->certFile, &o->keyFile,   &cf.ca};
     for (int k = 0; k < 8; k++)
         if (flags[k]) *dst[k] = flags[k];
     char principals[4200];
@@ -160,15 +175,18 @@ int cmdServe(Cli *cli, int argc, char **argv) {
     memset(&rl, 0, sizeof(rl));
     rl.cli = cli;
     rl.cur = -1;
-    for (int k = 0; k < 2; k++) registryInit(&rl.reg[k]), spifInit(&rl.spif[k]);
+    for (int k = 0; k < 2; k++)
+        registryInit(&rl.reg[k]), spifInit(&rl.spif[k]);
     o->reload = reloadData;
     o->reloadCtx = &rl;
     int rc = cliLoad(cli);
     if (rc == CLI_OK) {
         pnError err = {0};
-        if (serverRun(o, &cli->reg, &cli->spif, &err) != PN_OK) rc = cliFail("serve", "%s", err.msg);
+        if (serverRun(o, &cli->reg, &cli->spif, &err) != PN_OK)
+            rc = cliFail("serve", "%s", err.msg);
     }
-    for (int k = 0; k < 2; k++) registryFree(&rl.reg[k]), spifFree(&rl.spif[k]);
+    for (int k = 0; k < 2; k++)
+        registryFree(&rl.reg[k]), spifFree(&rl.spif[k]);
     free(cf.text);
     return rc;
 }

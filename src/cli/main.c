@@ -67,7 +67,8 @@ static const CliCommand commands[] = {
      "The MQTT username is the principal's NAME; a TLS client certificate maps to the\n"
      "principal whose --cert-cn matches its common name (its country must be the nation).\n"},
     {"audit", cmdAudit, "the audit trail: refused publishes and deliveries, releases",
-     "usage: partnernet audit [--since 1h|30m|2d|DATE] [--reason CODE] [--kind KIND] [--data DIR] [--json]\n"
+     "usage: partnernet audit [--since 1h|30m|2d|DATE] [--reason CODE] [--kind KIND] [--data DIR] "
+     "[--json]\n"
      "\n"
      "Prints audit events recorded by the node in DIR/audit.db (default var/), oldest first.\n"},
     {"bench", cmdBench, "micro-benchmarks (decide)",

@@ -61,13 +61,15 @@ void bufXmlEscape(pnBuf *b, const char *s) {
     /* Raw line ends and tabs would be normalised by the reading parser;
      * character references survive, so the text round-trips exactly. */
     static const char *const esc[128] = {
-        ['<'] = "&lt;",    ['>'] = "&gt;",    ['&'] = "&amp;", ['"'] = "&quot;",
+        ['<'] = "&lt;",    ['>'] = "&gt;",   ['&'] = "&amp;",  ['"'] = "&quot;",
         ['\''] = "&apos;", ['\r'] = "&#xD;", ['\n'] = "&#xA;", ['\t'] = "&#x9;",
     };
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c < 128 && esc[c]) bufPuts(b, esc[c]);
-        else bufAppend(b, s, 1);
+        if (c < 128 && esc[c])
+            bufPuts(b, esc[c]);
+        else
+            bufAppend(b, s, 1);
     }
 }
 

@@ -16,7 +16,8 @@ static int tableReady;
 static void tableInit(void) {
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = c & 1 ? (c >> 1) ^ POLY : c >> 1;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? (c >> 1) ^ POLY : c >> 1;
         table[i] = c;
     }
     __atomic_store_n(&tableReady, 1, __ATOMIC_RELEASE);
@@ -26,12 +27,14 @@ uint32_t crc32cSoft(uint32_t crc, const void *p, size_t n) {
     if (!__atomic_load_n(&tableReady, __ATOMIC_ACQUIRE)) tableInit();
     const uint8_t *b = p;
     crc = ~crc;
-    while (n--) crc = table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
+    while (n--)
+        crc = table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) static uint32_t crc32cHard(uint32_t crc, const void *p, size_t n) {
+__attribute__((target("sse4.2"))) static uint32_t crc32cHard(uint32_t crc, const void *p,
+                                                             size_t n) {
     const uint8_t *b = p;
     uint64_t c = ~crc;
     while (n >= 8) {
@@ -42,7 +45,8 @@ __attribute__((target("sse4.2"))) static uint32_t crc32cHard(uint32_t crc, const
         n -= 8;
     }
     uint32_t c32 = (uint32_t)c;
-    while (n--) c32 = __builtin_ia32_crc32qi(c32, *b++);
+    while (n--)
+        c32 = __builtin_ia32_crc32qi(c32, *b++);
     return ~c32;
 }
 #endif

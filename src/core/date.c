@@ -80,7 +80,8 @@ void dateFormat(int32_t day, char out[11]) {
 /* Instants must be writable back as YYYY-MM-DDTHH:MM:SSZ: years 0000-9999
  * in UTC, after any offset is applied. */
 static int timeInRange(int64_t t) {
-    return t >= (int64_t)dayFromCivil(0, 1, 1) * 86400 && t <= (int64_t)dayFromCivil(9999, 12, 31) * 86400 + 86399;
+    return t >= (int64_t)dayFromCivil(0, 1, 1) * 86400 &&
+           t <= (int64_t)dayFromCivil(9999, 12, 31) * 86400 + 86399;
 }
 
 static int timeParseRaw(const char *s, int64_t *secs);

@@ -73,7 +73,8 @@ struct Exchange {
 static int grow(void **p, size_t *cap, size_t need, size_t size) {
     if (need <= *cap) return 0;
     size_t c = *cap ? *cap * 2 : 16;
-    while (c < need) c *= 2;
+    while (c < need)
+        c *= 2;
     void *n = realloc(*p, c * size);
     if (!n) return -1;
     *p = n;
@@ -81,8 +82,9 @@ static int grow(void **p, size_t *cap, size_t need, size_t size) {
     return 0;
 }
 
-static void auditEvent(Exchange *x, const char *kind, const char *principal, const char *nation, const char *topic,
-                       const char *label, const char *reason, const char *detail) {
+static void auditEvent(Exchange *x, const char *kind, const char *principal, const char *nation,
+                       const char *topic, const char *label, const char *reason,
+                       const char *detail) {
     if (!x->audit) return;
     AuditEvent ev;
     memset(&ev, 0, sizeof(ev));
@@ -97,15 +99,16 @@ static void auditEvent(Exchange *x, const char *kind, const char *principal, con
     auditRecord(x->audit, &ev, NULL);
 }
 
-void exchangeAudit(Exchange *x, const char *kind, const char *principal, const char *topic, const char *label,
-                   const char *reason, const char *detail) {
+void exchangeAudit(Exchange *x, const char *kind, const char *principal, const char *topic,
+                   const char *label, const char *reason, const char *detail) {
     auditEvent(x, kind, principal, NULL, topic, label, reason, detail);
 }
 
 /* An event about what a session's principal did or was refused. */
-static void auditSession(Exchange *x, const char *kind, const Session *s, const char *topic, const char *label,
-                         const char *reason, const char *detail) {
-    const char *nation = s && s->principal.reg ? s->principal.reg->nations[s->principal.nation].code : NULL;
+static void auditSession(Exchange *x, const char *kind, const Session *s, const char *topic,
+                         const char *label, const char *reason, const char *detail) {
+    const char *nation =
+        s && s->principal.reg ? s->principal.reg->nations[s->principal.nation].code : NULL;
     auditEvent(x, kind, s ? s->principalName : "", nation, topic, label, reason, detail);
 }
 
@@ -117,10 +120,12 @@ static Session *findSession(Exchange *x, const char *clientId) {
 
 /* ---- the per-session queue ---------------------------------------------- */
 
-static Outgoing *qAt(Session *s, uint32_t i) { return &s->q[(s->qhead + i) % s->qcap]; }
+static Outgoing *qAt(Session *s, uint32_t i) {
+    return &s->q[(s->qhead + i) % s->qcap];
+}
 
-static int qPush(Exchange *x, Session *s, Message *m, uint8_t qos, uint8_t retain, const uint32_t *subIds,
-                 uint8_t nsub) {
+static int qPush(Exchange *x, Session *s, Message *m, uint8_t qos, uint8_t retain,
+                 const uint32_t *subIds, uint8_t nsub) {
     if (s->overflow) return -1; /* later messages wait in the log, in order */
     if (s->qlen >= x->opt.maxQueued) {
         if (s->persistent && qos > 0 && !retain) {
@@ -137,7 +142,8 @@ static int qPush(Exchange *x, Session *s, Message *m, uint8_t qos, uint8_t retai
         uint32_t cap = s->qcap ? s->qcap * 2 : 64;
         Outgoing *n = malloc(cap * sizeof(*n));
         if (!n) return -1;
-        for (uint32_t i = 0; i < s->qlen; i++) n[i] = *qAt(s, i);
+        for (uint32_t i = 0; i < s->qlen; i++)
+            n[i] = *qAt(s, i);
         free(s->q);
         s->q = n;
         s->qcap = cap;
@@ -167,7 +173,8 @@ static void qTrim(Session *s) {
 }
 
 static void qClear(Session *s) {
-    for (uint32_t i = 0; i < s->qlen; i++) messageUnref(qAt(s, i)->m);
+    for (uint32_t i = 0; i < s->qlen; i++)
+        messageUnref(qAt(s, i)->m);
     s->qlen = s->qhead = 0;
     s->inflight = 0;
 }
@@ -175,7 +182,8 @@ static void qClear(Session *s) {
 static void sessionFree(Session *s) {
     qClear(s);
     free(s->q);
-    for (int i = 0; i < s->nsubs; i++) free(s->subs[i].filter);
+    for (int i = 0; i < s->nsubs; i++)
+        free(s->subs[i].filter);
     free(s);
 }
 
@@ -190,7 +198,8 @@ static int allowed(Exchange *x, Session *s, Outgoing *o) {
     if (o->retain || o->offline) {
         char why[256];
         decideExplain(&d, &s->principal, x->spif, why, sizeof(why));
-        auditSession(x, "delivery_refused", s, o->m->topic, o->m->label, decideReasonCode(d.reason), why);
+        auditSession(x, "delivery_refused", s, o->m->topic, o->m->label, decideReasonCode(d.reason),
+                     why);
     }
     return 0;
 }
@@ -228,7 +237,8 @@ static void refill(Exchange *x, Session *s) {
         int any;
         uint8_t best = bestQos(s, m->topic, &any);
         int full = 0;
-        if (any && best && m->qos) full = qPush(x, s, m, m->qos < best ? m->qos : best, 0, NULL, 0) != 0;
+        if (any && best && m->qos)
+            full = qPush(x, s, m, m->qos < best ? m->qos : best, 0, NULL, 0) != 0;
         messageUnref(m);
         if (full) break; /* qPush set overflow again at this offset */
     }
@@ -263,12 +273,15 @@ void exchangeDrain(Exchange *x, Session *s) {
             continue;
         }
         if (sent < 0) {
-            if (o->qos == 0) o->state = STATE_DONE, x->st.dropped++; /* QoS 0 is not kept for slow readers */
+            if (o->qos == 0)
+                o->state = STATE_DONE, x->st.dropped++; /* QoS 0 is not kept for slow readers */
             break;
         }
         x->st.delivered++;
-        if (o->qos) s->inflight++, o->state = STATE_SENT;
-        else o->state = STATE_DONE;
+        if (o->qos)
+            s->inflight++, o->state = STATE_SENT;
+        else
+            o->state = STATE_DONE;
     }
     qTrim(s);
 }
@@ -340,7 +353,8 @@ static void fanOut(Exchange *x, Message *m, Session *from) {
         }
         uint8_t qos = m->qos < mt->qos ? m->qos : mt->qos;
         if (!s->conn && qos == 0) continue; /* offline sessions keep QoS>0 only */
-        if (qPush(x, s, m, qos, mt->rap ? m->retain : 0, mt->ids, mt->nids) == 0) exchangeDrain(x, s);
+        if (qPush(x, s, m, qos, mt->rap ? m->retain : 0, mt->ids, mt->nids) == 0)
+            exchangeDrain(x, s);
     }
     free(ms.m);
 }
@@ -360,7 +374,8 @@ static void retainStore(Exchange *x, Message *m) {
             return;
         }
     if (m->payloadLen == 0) return; /* deleting nothing */
-    if (grow((void **)&x->retained, &x->capretained, x->nretained + 1, sizeof(Message *)) != 0) return;
+    if (grow((void **)&x->retained, &x->capretained, x->nretained + 1, sizeof(Message *)) != 0)
+        return;
     x->retained[x->nretained++] = m;
     messageRef(m);
 }
@@ -385,14 +400,16 @@ static int saveSessions(Exchange *x) {
         json_t *subs = json_array();
         for (int i = 0; i < s->nsubs; i++) {
             Subscription *b = &s->subs[i];
-            json_array_append_new(subs, json_pack("{s:s,s:i,s:b,s:b,s:i,s:I}", "filter", b->filter, "qos", b->qos,
-                                                  "nl", b->noLocal, "rap", b->retainAsPublished, "rh",
-                                                  b->retainHandling, "id", (json_int_t)b->subId));
+            json_array_append_new(subs,
+                                  json_pack("{s:s,s:i,s:b,s:b,s:i,s:I}", "filter", b->filter, "qos",
+                                            b->qos, "nl", b->noLocal, "rap", b->retainAsPublished,
+                                            "rh", b->retainHandling, "id", (json_int_t)b->subId));
         }
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:I,s:o}", "client", s->clientId, "principal",
-                                             s->principalName, "expiry", (json_int_t)s->expiry, "disconnected",
-                                             (json_int_t)(s->conn ? 0 : s->disconnectedAt), "resume",
-                                             (json_int_t)sessionFloor(x, s), "subs", subs));
+        json_array_append_new(
+            arr, json_pack("{s:s,s:s,s:I,s:I,s:I,s:o}", "client", s->clientId, "principal",
+                           s->principalName, "expiry", (json_int_t)s->expiry, "disconnected",
+                           (json_int_t)(s->conn ? 0 : s->disconnectedAt), "resume",
+                           (json_int_t)sessionFloor(x, s), "subs", subs));
     }
     char path[4200], tmp[4300];
     snprintf(path, sizeof(path), "%s/sessions.json", x->dir);
@@ -432,7 +449,8 @@ static void sessionUnlink(Exchange *x, Session *s) {
 }
 
 /* Add or replace a subscription; returns its slot or -1 when full. */
-static int subSet(Exchange *x, Session *s, const char *filter, uint8_t options, uint32_t subId, int *isNew) {
+static int subSet(Exchange *x, Session *s, const char *filter, uint8_t options, uint32_t subId,
+                  int *isNew) {
     int slot = -1;
     for (int i = 0; i < s->nsubs; i++)
         if (strcmp(s->subs[i].filter, filter) == 0) slot = i;
@@ -504,7 +522,8 @@ static int recoverLog(Exchange *x, pnError *err) {
     bufInit(&scratch);
     for (uint64_t off = from; off < end; off++) {
         LogRecord rec;
-        if (logRead(x->log, off, &rec, &scratch, NULL) != PN_OK) continue; /* reported by recovery */
+        if (logRead(x->log, off, &rec, &scratch, NULL) != PN_OK)
+            continue; /* reported by recovery */
         Message *m = messageDecode(rec.data, rec.len, off, x->spif, NULL);
         if (!m) continue;
         if (m->retain) retainStore(x, m);
@@ -517,14 +536,15 @@ static int recoverLog(Exchange *x, pnError *err) {
         messageUnref(m);
     }
     /* Re-queued: from now on the queue itself says what is unacknowledged. */
-    for (Session *s = x->sessions; s; s = s->nextAll) s->restored = 0;
+    for (Session *s = x->sessions; s; s = s->nextAll)
+        s->restored = 0;
     bufFree(&scratch);
     (void)err;
     return PN_OK;
 }
 
-int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, const Registry *reg, const Spif *spif,
-                 const ExchangeHooks *hooks, LogRecovery *rep, pnError *err) {
+int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, const Registry *reg,
+                 const Spif *spif, const ExchangeHooks *hooks, LogRecovery *rep, pnError *err) {
     Exchange *x = calloc(1, sizeof(*x));
     if (!x) return pnErrorSet(err, PN_ENOMEM, "out of memory");
     strCopy(x->dir, sizeof(x->dir), dir);
@@ -561,13 +581,18 @@ void exchangeClose(Exchange *x) {
         exchangeCommit(x, NULL);
         saveSessions(x);
     }
-    while (x->sessions) sessionUnlink(x, x->sessions);
-    for (size_t i = 0; i < x->nretained; i++) messageUnref(x->retained[i]);
+    while (x->sessions)
+        sessionUnlink(x, x->sessions);
+    for (size_t i = 0; i < x->nretained; i++)
+        messageUnref(x->retained[i]);
     free(x->retained);
-    for (size_t i = 0; i < x->npending; i++) messageUnref(x->pending[i].m);
+    for (size_t i = 0; i < x->npending; i++)
+        messageUnref(x->pending[i].m);
     free(x->pending);
-    for (size_t i = 0; i < x->nlabels; i++) free(x->labels[i].filter), free(x->labels[i].label);
-    for (int i = 0; i < LABEL_CACHE; i++) free(x->cache[i].text), free(x->cache[i].marking);
+    for (size_t i = 0; i < x->nlabels; i++)
+        free(x->labels[i].filter), free(x->labels[i].label);
+    for (int i = 0; i < LABEL_CACHE; i++)
+        free(x->cache[i].text), free(x->cache[i].marking);
     free(x->labels);
     if (x->index) topicIndexFree(x->index);
     logClose(x->log);
@@ -606,12 +631,15 @@ void *exchangeSessionConn(Exchange *x, const char *clientId) {
 /* A connection ended with o in flight: send it again on the next one, as
  * a duplicate with the same packet id, or its PUBREL if PUBREC came. */
 static void resendLater(Outgoing *o) {
-    if (o->state == STATE_SENT) o->state = STATE_QUEUED, o->dup = 1;
-    else if (o->state == STATE_PUBREC) o->release = 1;
+    if (o->state == STATE_SENT)
+        o->state = STATE_QUEUED, o->dup = 1;
+    else if (o->state == STATE_PUBREC)
+        o->release = 1;
 }
 
-Session *exchangeAttach(Exchange *x, const char *clientId, const char *principalName, const Principal *p, int clean,
-                        uint32_t expiry, uint16_t receiveMax, void *conn, int *present, void **taken) {
+Session *exchangeAttach(Exchange *x, const char *clientId, const char *principalName,
+                        const Principal *p, int clean, uint32_t expiry, uint16_t receiveMax,
+                        void *conn, int *present, void **taken) {
     Session *s = findSession(x, clientId);
     *taken = NULL;
     *present = 0;
@@ -632,7 +660,8 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
     } else {
         *present = 1;
         /* Unacknowledged messages are sent again on the new connection. */
-        for (uint32_t i = 0; i < s->qlen; i++) resendLater(qAt(s, i));
+        for (uint32_t i = 0; i < s->qlen; i++)
+            resendLater(qAt(s, i));
         s->inflight = 0;
     }
     strCopy(s->principalName, sizeof(s->principalName), principalName);
@@ -664,9 +693,11 @@ void exchangeDetach(Exchange *x, Session *s) {
     x->sessionsDirty = 1;
 }
 
-int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t options, uint32_t subId) {
+int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t options,
+                      uint32_t subId) {
     if (!topicFilterValid(filter, strlen(filter)))
-        return strncmp(filter, "$share/", 7) == 0 ? XR_SHARED_NOT_SUPPORTED : XR_TOPIC_FILTER_INVALID;
+        return strncmp(filter, "$share/", 7) == 0 ? XR_SHARED_NOT_SUPPORTED
+                                                  : XR_TOPIC_FILTER_INVALID;
     int isNew;
     int slot = subSet(x, s, filter, options, subId, &isNew);
     if (slot < 0) return XR_QUOTA_EXCEEDED;
@@ -730,9 +761,10 @@ static const LabelCacheEntry *labelLookup(Exchange *x, const char *text, size_t 
     return e;
 }
 
-int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicLen, const char *label,
-                    size_t labelLen, const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
-                    uint32_t payloadLen, uint8_t qos, uint8_t retain, uint16_t packetId, const char **why) {
+int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicLen,
+                    const char *label, size_t labelLen, const uint8_t *props, uint32_t propsLen,
+                    const uint8_t *payload, uint32_t payloadLen, uint8_t qos, uint8_t retain,
+                    uint16_t packetId, const char **why) {
     static char msg[600]; /* single-threaded: the reason outlives the call until the next one */
     char topicz[1024];
     if (topicLen >= sizeof(topicz) || !topicNameValid(topic, topicLen)) {
@@ -761,20 +793,22 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
         *why = msg;
         x->st.refusedPublish++;
         char shown[512];
-        snprintf(shown, sizeof(shown), "%.*s", (int)(tlen < sizeof(shown) ? tlen : sizeof(shown) - 1), text);
+        snprintf(shown, sizeof(shown), "%.*s",
+                 (int)(tlen < sizeof(shown) ? tlen : sizeof(shown) - 1), text);
         auditSession(x, "publish_refused", from, topicz, shown, "invalid_label", msg);
         return XR_PAYLOAD_FORMAT_INVALID;
     }
     if (from && from->principal.clearance < lab->cls) {
-        snprintf(msg, sizeof(msg), "label %s is above the publisher's clearance", x->spif->classes[lab->cls].phrase);
+        snprintf(msg, sizeof(msg), "label %s is above the publisher's clearance",
+                 x->spif->classes[lab->cls].phrase);
         *why = msg;
         x->st.refusedPublish++;
         auditSession(x, "publish_refused", from, topicz, lab->marking, "clearance", msg);
         return XR_NOT_AUTHORIZED;
     }
     int64_t now = timeNow();
-    Message *m = messageNew(x->node, 0, who, topicz, topicLen, lab->marking, &lab->dl, props, propsLen, payload,
-                            payloadLen, qos, retain, now);
+    Message *m = messageNew(x->node, 0, who, topicz, topicLen, lab->marking, &lab->dl, props,
+                            propsLen, payload, payloadLen, qos, retain, now);
     if (!m || grow((void **)&x->pending, &x->cappending, x->npending + 1, sizeof(Pending)) != 0) {
         messageUnref(m);
         *why = "out of memory";
@@ -785,7 +819,8 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
     m->originSeq = logNext(x->log);
     messageEncode(m, &rec);
     uint64_t off;
-    int rc = bufFailed(&rec) ? PN_ENOMEM : logAppend(x->log, bufStr(&rec), (uint32_t)rec.len, now, &off, &err);
+    int rc = bufFailed(&rec) ? PN_ENOMEM
+                             : logAppend(x->log, bufStr(&rec), (uint32_t)rec.len, now, &off, &err);
     bufFree(&rec);
     if (rc != PN_OK) {
         messageUnref(m);
@@ -802,7 +837,8 @@ int exchangeCommit(Exchange *x, pnError *err) {
     int rc = PN_OK;
     if (x->npending) {
         int durable = 0;
-        for (size_t i = 0; i < x->npending && !durable; i++) durable = x->pending[i].m->qos > 0;
+        for (size_t i = 0; i < x->npending && !durable; i++)
+            durable = x->pending[i].m->qos > 0;
         /* QoS 0 needs no fsync, but is written before it is delivered. */
         rc = durable ? logSync(x->log, err) : logFlush(x->log, err);
         /* Nothing fans out or is acknowledged unless it is on disk. */
@@ -813,7 +849,8 @@ int exchangeCommit(Exchange *x, pnError *err) {
                 fanOut(x, p->m, p->from);
             }
             if (p->from && p->from->conn && p->m->qos)
-                x->hooks.ack(p->from->conn, p->packetId, p->m->qos, rc == PN_OK ? 0 : XR_SERVER_BUSY,
+                x->hooks.ack(p->from->conn, p->packetId, p->m->qos,
+                             rc == PN_OK ? 0 : XR_SERVER_BUSY,
                              rc == PN_OK ? NULL : "the node cannot store the message");
             messageUnref(p->m);
         }
@@ -823,7 +860,8 @@ int exchangeCommit(Exchange *x, pnError *err) {
     int64_t now = timeNow();
     if (x->sessionsDirty || now - x->lastSave >= 1) {
         int any = x->sessionsDirty;
-        for (Session *s = x->sessions; s && !any; s = s->nextAll) any = s->persistent;
+        for (Session *s = x->sessions; s && !any; s = s->nextAll)
+            any = s->persistent;
         if (any) saveSessions(x);
         x->lastSave = now;
     }
@@ -843,7 +881,8 @@ void exchangeExpire(Exchange *x, int64_t now) {
     }
     for (Session *s = x->sessions, *next; s; s = next) {
         next = s->nextAll;
-        if (!s->conn && s->persistent && s->expiry != UINT32_MAX && now - s->disconnectedAt >= (int64_t)s->expiry) {
+        if (!s->conn && s->persistent && s->expiry != UINT32_MAX &&
+            now - s->disconnectedAt >= (int64_t)s->expiry) {
             sessionUnlink(x, s);
             x->sessionsDirty = 1;
         }
@@ -878,13 +917,16 @@ void exchangeRebind(Exchange *x, const Registry *reg, const Spif *spif) {
         free(x->cache[i].marking);
         x->cache[i].text = x->cache[i].marking = NULL;
     }
-    for (size_t i = 0; i < x->nretained; i++) recompile(x, x->retained[i]);
-    for (size_t i = 0; i < x->npending; i++) recompile(x, x->pending[i].m);
+    for (size_t i = 0; i < x->nretained; i++)
+        recompile(x, x->retained[i]);
+    for (size_t i = 0; i < x->npending; i++)
+        recompile(x, x->pending[i].m);
     for (Session *s = x->sessions; s; s = s->nextAll)
         for (uint32_t i = 0; i < s->qlen; i++)
             if (qAt(s, i)->m) recompile(x, qAt(s, i)->m);
 }
 
 void exchangeForEachSession(Exchange *x, void (*fn)(Session *s, void *ctx), void *ctx) {
-    for (Session *s = x->sessions; s; s = s->nextAll) fn(s, ctx);
+    for (Session *s = x->sessions; s; s = s->nextAll)
+        fn(s, ctx);
 }

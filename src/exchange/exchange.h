@@ -15,10 +15,10 @@
  * past that the log itself is the buffer: the session remembers the first
  * offset it has not queued and refills from the log as it drains, so an
  * acknowledged publish is never dropped for a slow or absent subscriber
- * (until log retention removes it, which is audited).  Persistent sessions are saved (subscriptions and the lowest
- * log offset not yet acknowledged) to DIR/sessions.json; after a crash a
- * session resumes by scanning the log from that offset, so an acknowledged
- * publish is never lost (it may be delivered twice at QoS 1).
+ * (until log retention removes it, which is audited).  Persistent sessions are saved (subscriptions
+ * and the lowest log offset not yet acknowledged) to DIR/sessions.json; after a crash a session
+ * resumes by scanning the log from that offset, so an acknowledged publish is never lost (it may be
+ * delivered twice at QoS 1).
  *
  * Single-threaded: all calls from the node's event loop.
  */
@@ -60,7 +60,7 @@ typedef struct Outgoing {
     uint8_t qos;
     uint8_t retain; /* the RETAIN flag to send */
     uint16_t packetId;
-    uint8_t state;  /* 0 queued, 1 PUBLISH sent, 2 PUBREC received */
+    uint8_t state;   /* 0 queued, 1 PUBLISH sent, 2 PUBREC received */
     uint8_t offline; /* queued while the session was offline (its refusal is audited) */
     uint8_t dup;     /* sent before on an earlier connection: resend with DUP, same id */
     uint8_t release; /* PUBREC received on an earlier connection: resend PUBREL */
@@ -88,27 +88,27 @@ struct Session {
     char clientId[128];
     char principalName[64];
     Principal principal;
-    int persistent;          /* survives disconnection */
-    uint32_t expiry;         /* seconds after disconnection; UINT32_MAX never */
+    int persistent;  /* survives disconnection */
+    uint32_t expiry; /* seconds after disconnection; UINT32_MAX never */
     int64_t disconnectedAt;
-    void *conn;              /* NULL when offline */
+    void *conn; /* NULL when offline */
     Subscription subs[SUB_MAX_PER_SESSION];
     int nsubs;
     Outgoing *q; /* ring buffer: delivered-but-unacked first, then waiting */
     uint32_t qhead, qlen, qcap;
     uint32_t inflight, window; /* PUBLISHes sent and not acknowledged; client receive maximum */
     uint16_t nextPacketId;
-    uint64_t resumeFrom;      /* after restart: log offset to rescan from */
-    int restored;             /* resumeFrom is valid (until the rescan is done) */
-    int overflow;             /* the queue filled: messages from overflowFrom on wait in the log */
+    uint64_t resumeFrom; /* after restart: log offset to rescan from */
+    int restored;        /* resumeFrom is valid (until the rescan is done) */
+    int overflow;        /* the queue filled: messages from overflowFrom on wait in the log */
     uint64_t overflowFrom;
-    uint64_t dropped;         /* messages dropped because the queue was full */
+    uint64_t dropped; /* messages dropped because the queue was full */
     struct Session *nextAll;
 };
 
 typedef struct ExchangeOptions {
-    const char *node;        /* node name: origin of message ids */
-    uint32_t maxQueued;      /* per-session queue limit (default 10,000) */
+    const char *node;   /* node name: origin of message ids */
+    uint32_t maxQueued; /* per-session queue limit (default 10,000) */
     LogOptions log;
 } ExchangeOptions;
 
@@ -117,8 +117,8 @@ typedef struct Exchange Exchange;
 /* Open the exchange on data dir (log in DIR/log, sessions in DIR/sessions.json,
  * audit in DIR/audit.db).  Recovers retained messages and persistent
  * sessions.  reg/spif must outlive it.  rep (optional) reports log recovery. */
-int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, const Registry *reg, const Spif *spif,
-                 const ExchangeHooks *hooks, LogRecovery *rep, pnError *err);
+int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, const Registry *reg,
+                 const Spif *spif, const ExchangeHooks *hooks, LogRecovery *rep, pnError *err);
 void exchangeClose(Exchange *x);
 
 /* Set the default label for topics matching filter (publishers without a
@@ -136,8 +136,9 @@ void *exchangeSessionConn(Exchange *x, const char *clientId);
  * afresh.  *present: an existing session was resumed.  A session that was
  * attached elsewhere is first detached (the caller closes that connection
  * via the returned *taken, if non-NULL). */
-Session *exchangeAttach(Exchange *x, const char *clientId, const char *principalName, const Principal *p, int clean,
-                        uint32_t expiry, uint16_t receiveMax, void *conn, int *present, void **taken);
+Session *exchangeAttach(Exchange *x, const char *clientId, const char *principalName,
+                        const Principal *p, int clean, uint32_t expiry, uint16_t receiveMax,
+                        void *conn, int *present, void **taken);
 
 /* The connection went away.  Non-persistent sessions are dropped; a
  * persistent one keeps queuing. */
@@ -154,9 +155,10 @@ int exchangeUnsubscribe(Exchange *x, Session *s, const char *filter); /* 1 remov
  * Returns 0 (accepted; the ack hook runs at commit for qos > 0), or an MQTT
  * reason code >= 0x80 with *why set (refused; audited).
  */
-int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicLen, const char *label,
-                    size_t labelLen, const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
-                    uint32_t payloadLen, uint8_t qos, uint8_t retain, uint16_t packetId, const char **why);
+int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicLen,
+                    const char *label, size_t labelLen, const uint8_t *props, uint32_t propsLen,
+                    const uint8_t *payload, uint32_t payloadLen, uint8_t qos, uint8_t retain,
+                    uint16_t packetId, const char **why);
 
 /* Make pending publishes durable (one fsync), acknowledge them, fan them
  * out, save dirty sessions, flush the audit.  Call once per loop turn. */
@@ -182,8 +184,8 @@ void exchangeRebind(Exchange *x, const Registry *reg, const Spif *spif);
 void exchangeForEachSession(Exchange *x, void (*fn)(Session *s, void *ctx), void *ctx);
 
 /* Audit an event (refusals at the front-end, e.g. failed logins). */
-void exchangeAudit(Exchange *x, const char *kind, const char *principal, const char *topic, const char *label,
-                   const char *reason, const char *detail);
+void exchangeAudit(Exchange *x, const char *kind, const char *principal, const char *topic,
+                   const char *label, const char *reason, const char *detail);
 
 typedef struct ExchangeStats {
     uint64_t published, delivered, refusedPublish, refusedDelivery, dropped, sessions, retained;

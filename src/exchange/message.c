@@ -25,8 +25,9 @@ static void messageFree(Message *m) {
     free(m);
 }
 
-Message *messageNew(const char *origin, uint64_t originSeq, const char *publisher, const char *topic, size_t topicLen,
-                    const char *marking, const DecideLabel *dl, const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
+Message *messageNew(const char *origin, uint64_t originSeq, const char *publisher,
+                    const char *topic, size_t topicLen, const char *marking, const DecideLabel *dl,
+                    const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
                     uint32_t payloadLen, uint8_t qos, uint8_t retain, int64_t time) {
     Message *m = calloc(1, sizeof(*m));
     if (!m) return NULL;
@@ -51,7 +52,9 @@ Message *messageNew(const char *origin, uint64_t originSeq, const char *publishe
     return m;
 }
 
-void messageRef(Message *m) { m->refs++; }
+void messageRef(Message *m) {
+    m->refs++;
+}
 
 void messageUnref(Message *m) {
     if (m && --m->refs == 0) messageFree(m);
@@ -96,7 +99,8 @@ static uint64_t get(In *in, int bytes) {
         return 0;
     }
     uint64_t v = 0;
-    for (int i = bytes - 1; i >= 0; i--) v = v << 8 | in->p[i];
+    for (int i = bytes - 1; i >= 0; i--)
+        v = v << 8 | in->p[i];
     in->p += bytes;
     return v;
 }
@@ -112,14 +116,16 @@ static const uint8_t *getBin(In *in, uint32_t *n) {
     return p;
 }
 
-Message *messageDecode(const uint8_t *rec, uint32_t len, uint64_t offset, const Spif *policy, pnError *err) {
+Message *messageDecode(const uint8_t *rec, uint32_t len, uint64_t offset, const Spif *policy,
+                       pnError *err) {
     In in = {rec, rec + len, 0};
     uint8_t version = (uint8_t)get(&in, 1), flags = (uint8_t)get(&in, 1);
     int64_t time = (int64_t)get(&in, 8);
     uint32_t no, npub, ntopic, nlabel, nprops, npay;
     const uint8_t *origin = getBin(&in, &no);
     uint64_t seq = get(&in, 8);
-    const uint8_t *pub = getBin(&in, &npub), *topic = getBin(&in, &ntopic), *label = getBin(&in, &nlabel);
+    const uint8_t *pub = getBin(&in, &npub), *topic = getBin(&in, &ntopic),
+                  *label = getBin(&in, &nlabel);
     const uint8_t *props = getBin(&in, &nprops), *payload = getBin(&in, &npay);
     if (in.bad || version != 1 || in.p != in.end) {
         pnErrorSet(err, PN_EINVAL, "log record %llu is not a message", (unsigned long long)offset);
@@ -132,8 +138,8 @@ Message *messageDecode(const uint8_t *rec, uint32_t len, uint64_t offset, const 
     if (o && p && l && labelParseMarking(&lab, l, err) == PN_OK) {
         DecideLabel dl;
         decideLabelCompile(&lab, &dl);
-        m = messageNew(o, seq, p, (const char *)topic, ntopic, l, &dl, props, nprops, payload, npay, flags >> 1 & 3,
-                       flags & 1, time);
+        m = messageNew(o, seq, p, (const char *)topic, ntopic, l, &dl, props, nprops, payload, npay,
+                       flags >> 1 & 3, flags & 1, time);
         if (m) m->offset = offset;
     }
     labelFree(&lab);

@@ -30,11 +30,11 @@ typedef struct Message {
     uint64_t offset; /* in the node's log */
     int64_t time;    /* seconds, when the node accepted it */
     uint8_t qos, retain;
-    char *origin;    /* node that first accepted it */
+    char *origin; /* node that first accepted it */
     uint64_t originSeq;
     char *publisher; /* principal name */
     char *topic;
-    char *label;     /* canonical display marking */
+    char *label; /* canonical display marking */
     DecideLabel dl;
     uint8_t *props;
     uint32_t propsLen;
@@ -45,8 +45,9 @@ typedef struct Message {
 /* Build a message (refs = 1) copying every field; marking is the canonical
  * display marking of a valid label and dl its compiled form.  Returns NULL
  * when out of memory. */
-Message *messageNew(const char *origin, uint64_t originSeq, const char *publisher, const char *topic, size_t topicLen,
-                    const char *marking, const DecideLabel *dl, const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
+Message *messageNew(const char *origin, uint64_t originSeq, const char *publisher,
+                    const char *topic, size_t topicLen, const char *marking, const DecideLabel *dl,
+                    const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
                     uint32_t payloadLen, uint8_t qos, uint8_t retain, int64_t time);
 
 void messageRef(Message *m);
@@ -57,6 +58,7 @@ void messageEncode(const Message *m, pnBuf *out);
 
 /* Decode a log record; the label is re-parsed against policy.  Returns a
  * new message (refs = 1) with offset set, or NULL with PN_EINVAL in err. */
-Message *messageDecode(const uint8_t *rec, uint32_t len, uint64_t offset, const Spif *policy, pnError *err);
+Message *messageDecode(const uint8_t *rec, uint32_t len, uint64_t offset, const Spif *policy,
+                       pnError *err);
 
 #endif

@@ -41,21 +41,23 @@ static int policyMatches(const Spif *s, const char *uri, const char *text) {
 static int parseCategory(Label *l, xmlNode *cat, pnError *err) {
     const Spif *s = l->policy;
     char tagName[64], type[32], uri[192];
-    if (xsAttr(cat, "TagName", tagName, sizeof(tagName)) || xsAttr(cat, "Type", type, sizeof(type)) ||
-        xsAttr(cat, "URI", uri, sizeof(uri)))
+    if (xsAttr(cat, "TagName", tagName, sizeof(tagName)) ||
+        xsAttr(cat, "Type", type, sizeof(type)) || xsAttr(cat, "URI", uri, sizeof(uri)))
         return pnErrorSet(err, PN_EINVAL, "Category attribute too long");
     int ts = spifTagSet(s, tagName);
     if (ts < 0) return pnErrorSet(err, PN_EINVAL, "unknown category tag set '%s'", tagName);
     const SpifTagSet *t = &s->tagsets[ts];
     if (uri[0] && t->id[0] && strcmp(uri, t->id) != 0)
-        return pnErrorSet(err, PN_EINVAL, "category '%s' has URI '%s'; the policy says %s", tagName, uri, t->id);
+        return pnErrorSet(err, PN_EINVAL, "category '%s' has URI '%s'; the policy says %s", tagName,
+                          uri, t->id);
     if (!strEqualNoCase(type, typeName(t->type)))
         return pnErrorSet(err, PN_EINVAL, "category '%s' has Type '%s'; the policy says %s",
                           tagName, type, typeName(t->type));
     int n = 0;
     for (xmlNode *v = cat->children; v; v = v->next) {
         if (v->type != XML_ELEMENT_NODE) {
-            if (xsStrayText(v)) return pnErrorSet(err, PN_EINVAL, "unexpected text in category '%s'", tagName);
+            if (xsStrayText(v))
+                return pnErrorSet(err, PN_EINVAL, "unexpected text in category '%s'", tagName);
             continue;
         }
         if (!xsIsElement(v, S4774_NS, "GenericValue"))
@@ -63,7 +65,9 @@ static int parseCategory(Label *l, xmlNode *cat, pnError *err) {
                               (const char *)v->name, tagName);
         char val[64];
         if (xsText(v, val, sizeof(val)) != 0)
-            return pnErrorSet(err, PN_EINVAL, "value in category '%s' must be plain text of at most 63 bytes", tagName);
+            return pnErrorSet(err, PN_EINVAL,
+                              "value in category '%s' must be plain text of at most 63 bytes",
+                              tagName);
         int k = spifValue(t, val);
         if (k < 0)
             return pnErrorSet(err, PN_EINVAL, "unknown value '%s' in category '%s'", val, tagName);
@@ -82,7 +86,8 @@ static int parseInfo(Label *l, xmlNode *info, pnError *err) {
     int sawPolicy = 0;
     for (xmlNode *c = info->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE) {
-            if (xsStrayText(c)) return pnErrorSet(err, PN_EINVAL, "unexpected text in ConfidentialityInformation");
+            if (xsStrayText(c))
+                return pnErrorSet(err, PN_EINVAL, "unexpected text in ConfidentialityInformation");
             continue;
         }
         char text[128], uri[128];

@@ -104,7 +104,8 @@ int xsText(const xmlNode *node, char *dst, size_t cap) {
     /* Only character data: text glued together from child elements would
      * let a reader see a different value than we do. */
     for (const xmlNode *c = node->children; c; c = c->next)
-        if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE && c->type != XML_COMMENT_NODE)
+        if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE &&
+            c->type != XML_COMMENT_NODE)
             return -1;
     xmlChar *v = xmlNodeGetContent(node);
     if (!v) return 0;

@@ -78,10 +78,14 @@ int mqttUtf8Valid(const uint8_t *s, size_t len) {
             i++;
             continue;
         }
-        if (c >= 0xc2 && c <= 0xdf) n = 1, cp = c & 0x1f;
-        else if (c >= 0xe0 && c <= 0xef) n = 2, cp = c & 0x0f;
-        else if (c >= 0xf0 && c <= 0xf4) n = 3, cp = c & 0x07;
-        else return 0;
+        if (c >= 0xc2 && c <= 0xdf)
+            n = 1, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+            n = 2, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+            n = 3, cp = c & 0x07;
+        else
+            return 0;
         if (len - i <= (size_t)n) return 0;
         for (int k = 1; k <= n; k++) {
             if ((s[i + k] & 0xc0) != 0x80) return 0;
@@ -97,21 +101,41 @@ int mqttUtf8Valid(const uint8_t *s, size_t len) {
 /* ---- properties (§2.2.2) ------------------------------------------------ */
 
 /* Properties that may appear more than once. */
-static int repeatable(uint8_t id) { return id == PROP_USER || id == PROP_SUBSCRIPTION_ID; }
+static int repeatable(uint8_t id) {
+    return id == PROP_USER || id == PROP_SUBSCRIPTION_ID;
+}
 
 static void getProp(Reader *r, MqttProps *p, uint8_t id) {
     switch (id) {
-    case PROP_PAYLOAD_FORMAT: p->payloadFormat = getByte(r); break;
-    case PROP_REQUEST_PROBLEM_INFO: p->requestProblemInfo = getByte(r); break;
-    case PROP_REQUEST_RESPONSE_INFO: p->requestResponseInfo = getByte(r); break;
-    case PROP_MAX_QOS: p->maxQos = getByte(r); break;
-    case PROP_RETAIN_AVAILABLE: p->retainAvailable = getByte(r); break;
+    case PROP_PAYLOAD_FORMAT:
+        p->payloadFormat = getByte(r);
+        break;
+    case PROP_REQUEST_PROBLEM_INFO:
+        p->requestProblemInfo = getByte(r);
+        break;
+    case PROP_REQUEST_RESPONSE_INFO:
+        p->requestResponseInfo = getByte(r);
+        break;
+    case PROP_MAX_QOS:
+        p->maxQos = getByte(r);
+        break;
+    case PROP_RETAIN_AVAILABLE:
+        p->retainAvailable = getByte(r);
+        break;
     case PROP_WILDCARD_AVAILABLE:
     case PROP_SUB_ID_AVAILABLE:
-    case PROP_SHARED_AVAILABLE: (void)getByte(r); break;
-    case PROP_MESSAGE_EXPIRY: p->messageExpiry = getU32(r); break;
-    case PROP_SESSION_EXPIRY: p->sessionExpiry = getU32(r); break;
-    case PROP_WILL_DELAY: p->willDelay = getU32(r); break;
+    case PROP_SHARED_AVAILABLE:
+        (void)getByte(r);
+        break;
+    case PROP_MESSAGE_EXPIRY:
+        p->messageExpiry = getU32(r);
+        break;
+    case PROP_SESSION_EXPIRY:
+        p->sessionExpiry = getU32(r);
+        break;
+    case PROP_WILL_DELAY:
+        p->willDelay = getU32(r);
+        break;
     case PROP_MAX_PACKET_SIZE:
         p->maxPacketSize = getU32(r);
         if (p->maxPacketSize == 0) r->bad = 1;
@@ -124,24 +148,45 @@ static void getProp(Reader *r, MqttProps *p, uint8_t id) {
         p->receiveMax = getU16(r);
         if (p->receiveMax == 0) r->bad = 1;
         break;
-    case PROP_TOPIC_ALIAS_MAX: p->topicAliasMax = getU16(r); break;
-    case PROP_TOPIC_ALIAS: p->topicAlias = getU16(r); break;
-    case PROP_SERVER_KEEPALIVE: p->serverKeepAlive = getU16(r); break;
-    case PROP_CONTENT_TYPE: p->contentType = getStr(r); break;
-    case PROP_RESPONSE_TOPIC: p->responseTopic = getStr(r); break;
-    case PROP_CORRELATION_DATA: p->correlationData = getBin(r); break;
-    case PROP_AUTH_METHOD: p->authMethod = getStr(r); break;
-    case PROP_AUTH_DATA: p->authData = getBin(r); break;
-    case PROP_REASON_STRING: p->reasonString = getStr(r); break;
+    case PROP_TOPIC_ALIAS_MAX:
+        p->topicAliasMax = getU16(r);
+        break;
+    case PROP_TOPIC_ALIAS:
+        p->topicAlias = getU16(r);
+        break;
+    case PROP_SERVER_KEEPALIVE:
+        p->serverKeepAlive = getU16(r);
+        break;
+    case PROP_CONTENT_TYPE:
+        p->contentType = getStr(r);
+        break;
+    case PROP_RESPONSE_TOPIC:
+        p->responseTopic = getStr(r);
+        break;
+    case PROP_CORRELATION_DATA:
+        p->correlationData = getBin(r);
+        break;
+    case PROP_AUTH_METHOD:
+        p->authMethod = getStr(r);
+        break;
+    case PROP_AUTH_DATA:
+        p->authData = getBin(r);
+        break;
+    case PROP_REASON_STRING:
+        p->reasonString = getStr(r);
+        break;
     case PROP_ASSIGNED_CLIENT_ID:
     case PROP_RESPONSE_INFO:
-    case PROP_SERVER_REFERENCE: (void)getStr(r); break;
+    case PROP_SERVER_REFERENCE:
+        (void)getStr(r);
+        break;
     case PROP_USER: {
         MqttStr k = getStr(r), v = getStr(r);
         if (p->nuser < MQTT_MAX_USER_PROPS) p->userKey[p->nuser] = k, p->userVal[p->nuser++] = v;
         break;
     }
-    default: r->bad = 1; /* unknown property id: malformed (§2.2.2.2) */
+    default:
+        r->bad = 1; /* unknown property id: malformed (§2.2.2.2) */
     }
     if (id == PROP_PAYLOAD_FORMAT && p->payloadFormat > 1) r->bad = 1;
     if ((id == PROP_REQUEST_PROBLEM_INFO && p->requestProblemInfo > 1) ||
@@ -267,7 +312,9 @@ static int decodeSubscribe(Reader *r, int isSub, int version, MqttSubscribe *s) 
         if (isSub) {
             uint8_t o = getByte(r);
             /* QoS 3, retain handling 3 and reserved bits are malformed. */
-            if ((o & 3) == 3 || (o >> 4 & 3) == 3 || (o & 0xc0) || (version != MQTT_V5 && (o & 0xfc))) return -1;
+            if ((o & 3) == 3 || (o >> 4 & 3) == 3 || (o & 0xc0) ||
+                (version != MQTT_V5 && (o & 0xfc)))
+                return -1;
         }
         if (r->bad || f.len == 0) return -1;
         s->count++;
@@ -275,7 +322,8 @@ static int decodeSubscribe(Reader *r, int isSub, int version, MqttSubscribe *s) 
     return s->count ? 1 : -1; /* §3.8.3: at least one entry */
 }
 
-int mqttNextTopic(const MqttSubscribe *s, int isSubscribe, uint32_t *pos, MqttStr *filter, uint8_t *options) {
+int mqttNextTopic(const MqttSubscribe *s, int isSubscribe, uint32_t *pos, MqttStr *filter,
+                  uint8_t *options) {
     if (*pos >= s->listLen) return 0;
     Reader r = {s->list + *pos, s->list + s->listLen, 0};
     *filter = getBin(&r);
@@ -289,11 +337,13 @@ int mqttNextTopic(const MqttSubscribe *s, int isSubscribe, uint32_t *pos, MqttSt
  * separately. */
 static int flagsValid(int type, uint8_t flags) {
     if (type == MQTT_PUBLISH) return 1;
-    if (type == MQTT_PUBREL || type == MQTT_SUBSCRIBE || type == MQTT_UNSUBSCRIBE) return flags == 2;
+    if (type == MQTT_PUBREL || type == MQTT_SUBSCRIBE || type == MQTT_UNSUBSCRIBE)
+        return flags == 2;
     return flags == 0;
 }
 
-int mqttDecode(const uint8_t *buf, size_t len, int version, uint32_t maxSize, MqttPacket *pkt, uint8_t *reason) {
+int mqttDecode(const uint8_t *buf, size_t len, int version, uint32_t maxSize, MqttPacket *pkt,
+               uint8_t *reason) {
     *reason = RC_MALFORMED;
     if (len < 2) return 0;
     /* Remaining length: read as many bytes as are present. */
@@ -326,18 +376,32 @@ int mqttDecode(const uint8_t *buf, size_t len, int version, uint32_t maxSize, Mq
     Reader r = {buf + i + 1, buf + total, 0};
     int rc;
     switch (pkt->type) {
-    case MQTT_CONNECT: rc = decodeConnect(&r, &pkt->u.connect, reason); break;
-    case MQTT_PUBLISH: rc = decodePublish(&r, pkt->flags, version, &pkt->u.publish); break;
+    case MQTT_CONNECT:
+        rc = decodeConnect(&r, &pkt->u.connect, reason);
+        break;
+    case MQTT_PUBLISH:
+        rc = decodePublish(&r, pkt->flags, version, &pkt->u.publish);
+        break;
     case MQTT_PUBACK:
     case MQTT_PUBREC:
     case MQTT_PUBREL:
     case MQTT_PUBCOMP:
     case MQTT_DISCONNECT:
-    case MQTT_AUTH: rc = decodeAck(&r, pkt->type, version, &pkt->u.ack); break;
-    case MQTT_SUBSCRIBE: rc = decodeSubscribe(&r, 1, version, &pkt->u.sub); break;
-    case MQTT_UNSUBSCRIBE: rc = decodeSubscribe(&r, 0, version, &pkt->u.sub); break;
-    case MQTT_PINGREQ: rc = rem == 0 ? 1 : -1; break;
-    default: rc = -1; *reason = RC_PROTOCOL_ERROR; /* server-bound only */
+    case MQTT_AUTH:
+        rc = decodeAck(&r, pkt->type, version, &pkt->u.ack);
+        break;
+    case MQTT_SUBSCRIBE:
+        rc = decodeSubscribe(&r, 1, version, &pkt->u.sub);
+        break;
+    case MQTT_UNSUBSCRIBE:
+        rc = decodeSubscribe(&r, 0, version, &pkt->u.sub);
+        break;
+    case MQTT_PINGREQ:
+        rc = rem == 0 ? 1 : -1;
+        break;
+    default:
+        rc = -1;
+        *reason = RC_PROTOCOL_ERROR; /* server-bound only */
     }
     if (rc < 0 && *reason == RC_SUCCESS) *reason = RC_MALFORMED;
     return rc;
@@ -345,7 +409,9 @@ int mqttDecode(const uint8_t *buf, size_t len, int version, uint32_t maxSize, Mq
 
 /* ---- encoding ----------------------------------------------------------- */
 
-int mqttVarintSize(uint32_t v) { return v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : 4; }
+int mqttVarintSize(uint32_t v) {
+    return v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : 4;
+}
 
 static void putVarint(pnBuf *b, uint32_t v) {
     uint8_t tmp[4];
@@ -373,8 +439,12 @@ static void putStr(pnBuf *b, const void *s, size_t len) {
     bufAppend(b, s, len);
 }
 
-void mqttPropInit(MqttPropOut *p) { bufInit(&p->b); }
-void mqttPropFree(MqttPropOut *p) { bufFree(&p->b); }
+void mqttPropInit(MqttPropOut *p) {
+    bufInit(&p->b);
+}
+void mqttPropFree(MqttPropOut *p) {
+    bufFree(&p->b);
+}
 
 void mqttPropByte(MqttPropOut *p, uint8_t id, uint8_t v) {
     bufAppend(&p->b, &id, 1);
@@ -403,7 +473,8 @@ void mqttPropUser(MqttPropOut *p, const void *k, size_t klen, const void *v, siz
     putStr(&p->b, v, vlen);
 }
 
-void mqttPropCopy(MqttPropOut *p, const uint8_t *raw, uint32_t len, int (*skip)(uint8_t id, const MqttStr *key)) {
+void mqttPropCopy(MqttPropOut *p, const uint8_t *raw, uint32_t len,
+                  int (*skip)(uint8_t id, const MqttStr *key)) {
     if (!raw || !len) return;
     Reader r = {raw, raw + len, 0};
     MqttProps scratch;
@@ -420,7 +491,8 @@ void mqttPropCopy(MqttPropOut *p, const uint8_t *raw, uint32_t len, int (*skip)(
         scratch.nuser = 0;
         getProp(&r, &scratch, id);
         if (r.bad) break;
-        if (!skip || !skip(id, id == PROP_USER ? &key : NULL)) bufAppend(&p->b, start, (size_t)(r.p - start));
+        if (!skip || !skip(id, id == PROP_USER ? &key : NULL))
+            bufAppend(&p->b, start, (size_t)(r.p - start));
     }
 }
 
@@ -438,18 +510,19 @@ static void putProps(pnBuf *b, int version, const MqttPropOut *props) {
     if (n) bufAppend(b, bufStr(&props->b), n);
 }
 
-void mqttEncodeConnack(pnBuf *out, int version, int sessionPresent, uint8_t reason, const MqttPropOut *props) {
+void mqttEncodeConnack(pnBuf *out, int version, int sessionPresent, uint8_t reason,
+                       const MqttPropOut *props) {
     pnBuf b;
     bufInit(&b);
     uint8_t v[2] = {(uint8_t)(sessionPresent ? 1 : 0), reason};
     if (version != MQTT_V5) {
         /* 3.1.1 return codes: map the v5 reasons a 3.1.1 client can see. */
-        v[1] = reason == RC_SUCCESS                  ? 0
-               : reason == RC_UNSUPPORTED_VERSION    ? 1
-               : reason == RC_CLIENT_ID_INVALID      ? 2
-               : reason == RC_SERVER_UNAVAILABLE     ? 3
-               : reason == RC_BAD_USER_OR_PASSWORD   ? 4
-                                                     : 5;
+        v[1] = reason == RC_SUCCESS                ? 0
+               : reason == RC_UNSUPPORTED_VERSION  ? 1
+               : reason == RC_CLIENT_ID_INVALID    ? 2
+               : reason == RC_SERVER_UNAVAILABLE   ? 3
+               : reason == RC_BAD_USER_OR_PASSWORD ? 4
+                                                   : 5;
     }
     bufAppend(&b, v, 2);
     putProps(&b, version, props);
@@ -457,8 +530,9 @@ void mqttEncodeConnack(pnBuf *out, int version, int sessionPresent, uint8_t reas
     bufFree(&b);
 }
 
-void mqttEncodePublish(pnBuf *out, int version, uint8_t qos, int retain, int dup, const void *topic, size_t topicLen,
-                       uint16_t packetId, const MqttPropOut *props, const void *payload, size_t payloadLen) {
+void mqttEncodePublish(pnBuf *out, int version, uint8_t qos, int retain, int dup, const void *topic,
+                       size_t topicLen, uint16_t packetId, const MqttPropOut *props,
+                       const void *payload, size_t payloadLen) {
     uint8_t first = (uint8_t)(MQTT_PUBLISH << 4 | (dup ? 8 : 0) | qos << 1 | (retain ? 1 : 0));
     uint32_t plen = version == MQTT_V5 ? (uint32_t)(props ? props->b.len : 0) : 0;
     uint32_t rem = 2 + (uint32_t)topicLen + (qos ? 2 : 0) + (uint32_t)payloadLen +
@@ -472,7 +546,8 @@ void mqttEncodePublish(pnBuf *out, int version, uint8_t qos, int retain, int dup
     bufAppend(out, payload, payloadLen);
 }
 
-void mqttEncodeAck(pnBuf *out, int version, int type, uint16_t packetId, uint8_t reason, const char *reasonString) {
+void mqttEncodeAck(pnBuf *out, int version, int type, uint16_t packetId, uint8_t reason,
+                   const char *reasonString) {
     pnBuf b;
     bufInit(&b);
     putU16(&b, packetId);
@@ -488,7 +563,8 @@ void mqttEncodeAck(pnBuf *out, int version, int type, uint16_t packetId, uint8_t
     bufFree(&b);
 }
 
-void mqttEncodeSuback(pnBuf *out, int version, int type, uint16_t packetId, const uint8_t *reasons, int n) {
+void mqttEncodeSuback(pnBuf *out, int version, int type, uint16_t packetId, const uint8_t *reasons,
+                      int n) {
     pnBuf b;
     bufInit(&b);
     putU16(&b, packetId);

@@ -20,9 +20,21 @@
 #include "../core/buf.h"
 
 enum {
-    MQTT_CONNECT = 1, MQTT_CONNACK, MQTT_PUBLISH, MQTT_PUBACK, MQTT_PUBREC, MQTT_PUBREL,
-    MQTT_PUBCOMP, MQTT_SUBSCRIBE, MQTT_SUBACK, MQTT_UNSUBSCRIBE, MQTT_UNSUBACK, MQTT_PINGREQ,
-    MQTT_PINGRESP, MQTT_DISCONNECT, MQTT_AUTH
+    MQTT_CONNECT = 1,
+    MQTT_CONNACK,
+    MQTT_PUBLISH,
+    MQTT_PUBACK,
+    MQTT_PUBREC,
+    MQTT_PUBREL,
+    MQTT_PUBCOMP,
+    MQTT_SUBSCRIBE,
+    MQTT_SUBACK,
+    MQTT_UNSUBSCRIBE,
+    MQTT_UNSUBACK,
+    MQTT_PINGREQ,
+    MQTT_PINGRESP,
+    MQTT_DISCONNECT,
+    MQTT_AUTH
 };
 
 #define MQTT_V311 4
@@ -30,29 +42,68 @@ enum {
 
 /* Reason codes (MQTT 5 §2.4) used by this server. */
 enum {
-    RC_SUCCESS = 0x00, RC_GRANTED_QOS1 = 0x01, RC_GRANTED_QOS2 = 0x02, RC_DISCONNECT_WITH_WILL = 0x04,
-    RC_NO_SUBSCRIBERS = 0x10, RC_NO_SUBSCRIPTION = 0x11, RC_UNSPECIFIED = 0x80, RC_MALFORMED = 0x81,
-    RC_PROTOCOL_ERROR = 0x82, RC_IMPL_SPECIFIC = 0x83, RC_UNSUPPORTED_VERSION = 0x84,
-    RC_CLIENT_ID_INVALID = 0x85, RC_BAD_USER_OR_PASSWORD = 0x86, RC_NOT_AUTHORIZED = 0x87,
-    RC_SERVER_UNAVAILABLE = 0x88, RC_SERVER_BUSY = 0x89, RC_BAD_AUTH_METHOD = 0x8C,
-    RC_KEEPALIVE_TIMEOUT = 0x8D, RC_SESSION_TAKEN_OVER = 0x8E, RC_TOPIC_FILTER_INVALID = 0x8F,
-    RC_TOPIC_NAME_INVALID = 0x90, RC_PACKET_ID_IN_USE = 0x91, RC_PACKET_ID_NOT_FOUND = 0x92,
-    RC_RECEIVE_MAX_EXCEEDED = 0x93, RC_TOPIC_ALIAS_INVALID = 0x94, RC_PACKET_TOO_LARGE = 0x95,
-    RC_QUOTA_EXCEEDED = 0x97, RC_PAYLOAD_FORMAT_INVALID = 0x99, RC_QOS_NOT_SUPPORTED = 0x9B,
-    RC_SHARED_SUBS_NOT_SUPPORTED = 0x9E, RC_SERVER_SHUTTING_DOWN = 0x8B
+    RC_SUCCESS = 0x00,
+    RC_GRANTED_QOS1 = 0x01,
+    RC_GRANTED_QOS2 = 0x02,
+    RC_DISCONNECT_WITH_WILL = 0x04,
+    RC_NO_SUBSCRIBERS = 0x10,
+    RC_NO_SUBSCRIPTION = 0x11,
+    RC_UNSPECIFIED = 0x80,
+    RC_MALFORMED = 0x81,
+    RC_PROTOCOL_ERROR = 0x82,
+    RC_IMPL_SPECIFIC = 0x83,
+    RC_UNSUPPORTED_VERSION = 0x84,
+    RC_CLIENT_ID_INVALID = 0x85,
+    RC_BAD_USER_OR_PASSWORD = 0x86,
+    RC_NOT_AUTHORIZED = 0x87,
+    RC_SERVER_UNAVAILABLE = 0x88,
+    RC_SERVER_BUSY = 0x89,
+    RC_BAD_AUTH_METHOD = 0x8C,
+    RC_KEEPALIVE_TIMEOUT = 0x8D,
+    RC_SESSION_TAKEN_OVER = 0x8E,
+    RC_TOPIC_FILTER_INVALID = 0x8F,
+    RC_TOPIC_NAME_INVALID = 0x90,
+    RC_PACKET_ID_IN_USE = 0x91,
+    RC_PACKET_ID_NOT_FOUND = 0x92,
+    RC_RECEIVE_MAX_EXCEEDED = 0x93,
+    RC_TOPIC_ALIAS_INVALID = 0x94,
+    RC_PACKET_TOO_LARGE = 0x95,
+    RC_QUOTA_EXCEEDED = 0x97,
+    RC_PAYLOAD_FORMAT_INVALID = 0x99,
+    RC_QOS_NOT_SUPPORTED = 0x9B,
+    RC_SHARED_SUBS_NOT_SUPPORTED = 0x9E,
+    RC_SERVER_SHUTTING_DOWN = 0x8B
 };
 
 /* Property identifiers (§2.2.2.2). */
 enum {
-    PROP_PAYLOAD_FORMAT = 0x01, PROP_MESSAGE_EXPIRY = 0x02, PROP_CONTENT_TYPE = 0x03,
-    PROP_RESPONSE_TOPIC = 0x08, PROP_CORRELATION_DATA = 0x09, PROP_SUBSCRIPTION_ID = 0x0B,
-    PROP_SESSION_EXPIRY = 0x11, PROP_ASSIGNED_CLIENT_ID = 0x12, PROP_SERVER_KEEPALIVE = 0x13,
-    PROP_AUTH_METHOD = 0x15, PROP_AUTH_DATA = 0x16, PROP_REQUEST_PROBLEM_INFO = 0x17,
-    PROP_WILL_DELAY = 0x18, PROP_REQUEST_RESPONSE_INFO = 0x19, PROP_RESPONSE_INFO = 0x1A,
-    PROP_SERVER_REFERENCE = 0x1C, PROP_REASON_STRING = 0x1F, PROP_RECEIVE_MAX = 0x21,
-    PROP_TOPIC_ALIAS_MAX = 0x22, PROP_TOPIC_ALIAS = 0x23, PROP_MAX_QOS = 0x24,
-    PROP_RETAIN_AVAILABLE = 0x25, PROP_USER = 0x26, PROP_MAX_PACKET_SIZE = 0x27,
-    PROP_WILDCARD_AVAILABLE = 0x28, PROP_SUB_ID_AVAILABLE = 0x29, PROP_SHARED_AVAILABLE = 0x2A
+    PROP_PAYLOAD_FORMAT = 0x01,
+    PROP_MESSAGE_EXPIRY = 0x02,
+    PROP_CONTENT_TYPE = 0x03,
+    PROP_RESPONSE_TOPIC = 0x08,
+    PROP_CORRELATION_DATA = 0x09,
+    PROP_SUBSCRIPTION_ID = 0x0B,
+    PROP_SESSION_EXPIRY = 0x11,
+    PROP_ASSIGNED_CLIENT_ID = 0x12,
+    PROP_SERVER_KEEPALIVE = 0x13,
+    PROP_AUTH_METHOD = 0x15,
+    PROP_AUTH_DATA = 0x16,
+    PROP_REQUEST_PROBLEM_INFO = 0x17,
+    PROP_WILL_DELAY = 0x18,
+    PROP_REQUEST_RESPONSE_INFO = 0x19,
+    PROP_RESPONSE_INFO = 0x1A,
+    PROP_SERVER_REFERENCE = 0x1C,
+    PROP_REASON_STRING = 0x1F,
+    PROP_RECEIVE_MAX = 0x21,
+    PROP_TOPIC_ALIAS_MAX = 0x22,
+    PROP_TOPIC_ALIAS = 0x23,
+    PROP_MAX_QOS = 0x24,
+    PROP_RETAIN_AVAILABLE = 0x25,
+    PROP_USER = 0x26,
+    PROP_MAX_PACKET_SIZE = 0x27,
+    PROP_WILDCARD_AVAILABLE = 0x28,
+    PROP_SUB_ID_AVAILABLE = 0x29,
+    PROP_SHARED_AVAILABLE = 0x2A
 };
 
 /* A length-prefixed string or binary, pointing into the decoded buffer. */
@@ -164,14 +215,16 @@ void mqttPropUser(MqttPropOut *p, const void *k, size_t klen, const void *v, siz
 void mqttPropCopy(MqttPropOut *p, const uint8_t *raw, uint32_t len,
                   int (*skip)(uint8_t id, const MqttStr *key));
 
-void mqttEncodeConnack(pnBuf *out, int version, int sessionPresent, uint8_t reason, const MqttPropOut *props);
+void mqttEncodeConnack(pnBuf *out, int version, int sessionPresent, uint8_t reason,
+                       const MqttPropOut *props);
 void mqttEncodePublish(pnBuf *out, int version, uint8_t qos, int retain, int dup, const void *topic,
-                       size_t topicLen, uint16_t packetId, const MqttPropOut *props, const void *payload,
-                       size_t payloadLen);
+                       size_t topicLen, uint16_t packetId, const MqttPropOut *props,
+                       const void *payload, size_t payloadLen);
 /* PUBACK/PUBREC/PUBREL/PUBCOMP/UNSUBACK-less acks; reasonString may be NULL. */
 void mqttEncodeAck(pnBuf *out, int version, int type, uint16_t packetId, uint8_t reason,
                    const char *reasonString);
-void mqttEncodeSuback(pnBuf *out, int version, int type, uint16_t packetId, const uint8_t *reasons, int n);
+void mqttEncodeSuback(pnBuf *out, int version, int type, uint16_t packetId, const uint8_t *reasons,
+                      int n);
 void mqttEncodeDisconnect(pnBuf *out, int version, uint8_t reason, const char *reasonString);
 void mqttEncodePingresp(pnBuf *out);
 

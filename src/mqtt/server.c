@@ -37,22 +37,22 @@ typedef struct Conn {
     SSL *ssl;
     BIO *rbio, *wbio;
     pnBuf in, out;
-    size_t writing;      /* bytes handed to uv_write and not yet written */
-    int version;         /* 0 until CONNECT */
+    size_t writing; /* bytes handed to uv_write and not yet written */
+    int version;    /* 0 until CONNECT */
     int closing, gotDisconnect;
-    int revoked; /* principal gone after a reload: close at the next chance */
+    int revoked;     /* principal gone after a reload: close at the next chance */
     int authPending; /* a password check runs on the thread pool: input waits */
     int freeLater;   /* closed while the check ran: free when it returns */
     Session *session;
     char principal[64];
     char peer[64];
     uint16_t keepAlive;
-    uint64_t lastSeen;   /* uv_now, ms */
+    uint64_t lastSeen; /* uv_now, ms */
     uint32_t clientMaxPacket;
     char *aliases[TOPIC_ALIAS_MAX + 1];
     uint16_t qos2[QOS2_AWAIT_MAX]; /* incoming QoS 2 ids awaiting PUBREL */
     int nqos2;
-    uint32_t unacked;    /* incoming QoS>0 publishes not yet acknowledged */
+    uint32_t unacked; /* incoming QoS>0 publishes not yet acknowledged */
     /* will message, kept until a normal DISCONNECT */
     int hasWill;
     uint8_t willQos, willRetain;
@@ -113,7 +113,8 @@ static void rawWrite(Conn *c, const void *p, size_t n) {
 static void tlsPump(Conn *c) {
     char buf[16384];
     int n;
-    while ((n = BIO_read(c->wbio, buf, sizeof(buf))) > 0) rawWrite(c, buf, (size_t)n);
+    while ((n = BIO_read(c->wbio, buf, sizeof(buf))) > 0)
+        rawWrite(c, buf, (size_t)n);
 }
 
 static void flushConn(Conn *c) {
@@ -136,7 +137,8 @@ static void connFree(Conn *c) {
     bufFree(&c->in);
     bufFree(&c->out);
     if (c->ssl) SSL_free(c->ssl); /* frees the BIOs too */
-    for (int i = 0; i <= TOPIC_ALIAS_MAX; i++) free(c->aliases[i]);
+    for (int i = 0; i <= TOPIC_ALIAS_MAX; i++)
+        free(c->aliases[i]);
     free(c->willTopic);
     free(c->willLabel);
     free(c->willPayload);
@@ -146,15 +148,17 @@ static void connFree(Conn *c) {
 
 static void onClosed(uv_handle_t *h) {
     Conn *c = (Conn *)h;
-    if (c->authPending) c->freeLater = 1; /* the password check still holds it */
-    else connFree(c);
+    if (c->authPending)
+        c->freeLater = 1; /* the password check still holds it */
+    else
+        connFree(c);
 }
 
 static void publishWill(Conn *c) {
     const char *why;
     exchangePublish(c->srv->x, c->session, c->willTopic, strlen(c->willTopic), c->willLabel,
-                    c->willLabel ? strlen(c->willLabel) : 0, c->willProps, c->willPropsLen, c->willPayload,
-                    c->willPayloadLen, c->willQos, c->willRetain, 0, &why);
+                    c->willLabel ? strlen(c->willLabel) : 0, c->willProps, c->willPropsLen,
+                    c->willPayload, c->willPayloadLen, c->willQos, c->willRetain, 0, &why);
 }
 
 static void connClose(Conn *c) {
@@ -200,11 +204,12 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
     if (c->version == MQTT_V5) {
         mqttPropCopy(&p, m->props, m->propsLen, skipForward);
         mqttPropUser(&p, "label", 5, m->label, strlen(m->label));
-        for (int i = 0; i < o->nsub; i++) mqttPropVarint(&p, PROP_SUBSCRIPTION_ID, o->subIds[i]);
+        for (int i = 0; i < o->nsub; i++)
+            mqttPropVarint(&p, PROP_SUBSCRIPTION_ID, o->subIds[i]);
     }
     size_t before = c->out.len;
-    mqttEncodePublish(&c->out, c->version, o->qos, o->retain, o->dup, m->topic, strlen(m->topic), o->packetId,
-                      &p, m->payload, m->payloadLen);
+    mqttEncodePublish(&c->out, c->version, o->qos, o->retain, o->dup, m->topic, strlen(m->topic),
+                      o->packetId, &p, m->payload, m->payloadLen);
     mqttPropFree(&p);
     if (c->out.len - before > c->clientMaxPacket) {
         c->out.len = before; /* §3.1.2.11.4: never send more than the client accepts */
@@ -257,7 +262,8 @@ static const PrincipalEntry *certPrincipal(Conn *c, char *why, size_t cap) {
      * letters only when no exact match exists would be a guess -- so the
      * certificate must carry the alpha-3 code or the principal is refused. */
     if (!strEqualNoCase(country, e->nation)) {
-        snprintf(why, cap, "certificate country '%s' is not the principal's nation %s", country, e->nation);
+        snprintf(why, cap, "certificate country '%s' is not the principal's nation %s", country,
+                 e->nation);
         return NULL;
     }
     return e;
@@ -291,7 +297,9 @@ static void keepWill(Conn *c, const MqttConnect *k) {
     MqttStr lab;
     if (mqttUserProp(&k->willProps, "label", &lab)) copyOut(&c->willLabel, &lab);
     c->willPayload = malloc(k->willPayload.len + 1u);
-    if (c->willPayload) memcpy(c->willPayload, k->willPayload.p ? k->willPayload.p : (const uint8_t *)"", k->willPayload.len);
+    if (c->willPayload)
+        memcpy(c->willPayload, k->willPayload.p ? k->willPayload.p : (const uint8_t *)"",
+               k->willPayload.len);
     c->willPayloadLen = k->willPayload.len;
     MqttPropOut p;
     mqttPropInit(&p);
@@ -322,7 +330,8 @@ static void authWork(uv_work_t *req) {
     /* An unknown name costs the same work, so timing tells nothing. */
     static const char dummy[] = "$scrypt$N=16384,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA==$"
                                 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-    int match = passwordVerify(w->pass, w->found && w->entry.passwordHash[0] ? w->entry.passwordHash : dummy);
+    int match = passwordVerify(w->pass, w->found && w->entry.passwordHash[0] ? w->entry.passwordHash
+                                                                             : dummy);
     w->ok = w->found && w->entry.passwordHash[0] && match == 1;
     memset(w->pass, 0, sizeof(w->pass));
 }
@@ -342,7 +351,8 @@ static void authDone(uv_work_t *req, int status) {
             } else {
                 char why[160], user[64] = "";
                 MqttStr u = pkt.u.connect.username;
-                snprintf(user, sizeof(user), "%.*s", (int)(u.len < 63 ? u.len : 63), u.p ? (const char *)u.p : "");
+                snprintf(user, sizeof(user), "%.*s", (int)(u.len < 63 ? u.len : 63),
+                         u.p ? (const char *)u.p : "");
                 snprintf(why, sizeof(why), "bad username or password for '%s'", user);
                 refuseConnect(c, RC_BAD_USER_OR_PASSWORD, user, why);
             }
@@ -358,7 +368,8 @@ static void authDone(uv_work_t *req, int status) {
 static void startPasswordCheck(Conn *c, const uint8_t *packet, size_t len, MqttConnect *k) {
     AuthWork *w = calloc(1, sizeof(*w));
     if (w) w->packet = malloc(len);
-    if (!w || !w->packet || k->password.len >= sizeof(w->pass) || k->username.len >= sizeof(w->entry.name)) {
+    if (!w || !w->packet || k->password.len >= sizeof(w->pass) ||
+        k->username.len >= sizeof(w->entry.name)) {
         if (w) free(w->packet);
         free(w);
         return refuseConnect(c, RC_BAD_USER_OR_PASSWORD, "", "credentials too long");
@@ -382,7 +393,8 @@ static void startPasswordCheck(Conn *c, const uint8_t *packet, size_t len, MqttC
 static void onConnect(Conn *c, MqttConnect *k, const uint8_t *packet, size_t len) {
     c->version = k->version;
     char why[256] = "no credentials";
-    if (k->clientId.len >= 128) return refuseConnect(c, RC_CLIENT_ID_INVALID, "", "client id too long");
+    if (k->clientId.len >= 128)
+        return refuseConnect(c, RC_CLIENT_ID_INVALID, "", "client id too long");
     const PrincipalEntry *e = c->ssl ? certPrincipal(c, why, sizeof(why)) : NULL;
     if (e) return finishConnect(c, k, e);
     if (k->hasUser && k->hasPassword) return startPasswordCheck(c, packet, len, k);
@@ -405,12 +417,15 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     id[k->clientId.len] = '\0';
     const char *assigned = NULL;
     if (!id[0]) {
-        if (k->version != MQTT_V5 && !k->cleanStart) return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name, "empty client id");
+        if (k->version != MQTT_V5 && !k->cleanStart)
+            return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name, "empty client id");
         static uint64_t counter; /* loop-thread only */
-        snprintf(id, sizeof(id), "auto-%llx-%llu", (unsigned long long)uv_hrtime(), (unsigned long long)++counter);
+        snprintf(id, sizeof(id), "auto-%llx-%llu", (unsigned long long)uv_hrtime(),
+                 (unsigned long long)++counter);
         assigned = id;
     }
-    uint32_t expiry = k->version == MQTT_V5 ? k->props.sessionExpiry : (k->cleanStart ? 0 : UINT32_MAX);
+    uint32_t expiry =
+        k->version == MQTT_V5 ? k->props.sessionExpiry : (k->cleanStart ? 0 : UINT32_MAX);
     c->keepAlive = k->keepAlive;
     c->clientMaxPacket = k->props.maxPacketSize ? k->props.maxPacketSize : UINT32_MAX;
     int present;
@@ -418,8 +433,8 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     /* The old connection goes first (its will, its detach), so the session
      * is in a settled state when the new one attaches. */
     if (taken) connFail(taken, RC_SESSION_TAKEN_OVER, "another connection took over the session");
-    c->session = exchangeAttach(srv->x, id, e->name, &p, k->cleanStart, expiry, k->props.receiveMax, c, &present,
-                                &taken);
+    c->session = exchangeAttach(srv->x, id, e->name, &p, k->cleanStart, expiry, k->props.receiveMax,
+                                c, &present, &taken);
     if (taken) connFail(taken, RC_SESSION_TAKEN_OVER, "another connection took over the session");
     if (!c->session) return refuseConnect(c, RC_SERVER_BUSY, e->name, "out of memory");
     if (k->willFlag) keepWill(c, k);
@@ -443,13 +458,17 @@ static void onPublish(Conn *c, MqttPublish *p) {
         return;
     }
     if (p->qos && ++c->unacked > SERVER_RECEIVE_MAX)
-        return connFail(c, RC_RECEIVE_MAX_EXCEEDED, "more unacknowledged publishes than the receive maximum");
+        return connFail(c, RC_RECEIVE_MAX_EXCEEDED,
+                        "more unacknowledged publishes than the receive maximum");
     MqttStr topic = p->topic;
     if (p->props.seen >> PROP_TOPIC_ALIAS & 1) {
         uint16_t a = p->props.topicAlias;
-        if (a == 0 || a > TOPIC_ALIAS_MAX) return connFail(c, RC_TOPIC_ALIAS_INVALID, "topic alias out of range");
-        if (topic.len) copyOut(&c->aliases[a], &topic);
-        else if (!c->aliases[a]) return connFail(c, RC_PROTOCOL_ERROR, "unknown topic alias");
+        if (a == 0 || a > TOPIC_ALIAS_MAX)
+            return connFail(c, RC_TOPIC_ALIAS_INVALID, "topic alias out of range");
+        if (topic.len)
+            copyOut(&c->aliases[a], &topic);
+        else if (!c->aliases[a])
+            return connFail(c, RC_PROTOCOL_ERROR, "unknown topic alias");
         topic.p = (const uint8_t *)c->aliases[a];
         topic.len = (uint16_t)strlen(c->aliases[a]);
     }
@@ -460,8 +479,9 @@ static void onPublish(Conn *c, MqttPublish *p) {
     mqttPropCopy(&fwd, p->props.raw, p->props.rawLen, skipForward);
     const char *why = NULL;
     int rc = exchangePublish(c->srv->x, c->session, (const char *)topic.p, topic.len,
-                             hasLabel ? (const char *)lab.p : NULL, lab.len, (const uint8_t *)bufStr(&fwd.b),
-                             (uint32_t)fwd.b.len, p->payload, p->payloadLen, p->qos, p->retain, p->packetId, &why);
+                             hasLabel ? (const char *)lab.p : NULL, lab.len,
+                             (const uint8_t *)bufStr(&fwd.b), (uint32_t)fwd.b.len, p->payload,
+                             p->payloadLen, p->qos, p->retain, p->packetId, &why);
     mqttPropFree(&fwd);
     if (rc == 0) {
         /* Acknowledged at commit, once durable; a DUP arriving before then
@@ -474,8 +494,8 @@ static void onPublish(Conn *c, MqttPublish *p) {
         /* 3.1.1 has no negative acknowledgement: the refusal is audited and
          * the message dropped, but the client must not retry forever. */
         uint8_t reason = c->version == MQTT_V5 ? (uint8_t)rc : 0;
-        mqttEncodeAck(&c->out, c->version, p->qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, p->packetId, reason,
-                      c->version == MQTT_V5 ? why : NULL);
+        mqttEncodeAck(&c->out, c->version, p->qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, p->packetId,
+                      reason, c->version == MQTT_V5 ? why : NULL);
     }
     if (rc == XR_TOPIC_NAME_INVALID && c->version != MQTT_V5) connClose(c);
 }
@@ -492,7 +512,8 @@ static void onSubscribe(Conn *c, MqttSubscribe *s) {
         if (f.len < sizeof(filter)) {
             memcpy(filter, f.p, f.len);
             filter[f.len] = '\0';
-            rc = (uint8_t)exchangeSubscribe(c->srv->x, c->session, filter, opt, s->props.subscriptionId);
+            rc = (uint8_t)exchangeSubscribe(c->srv->x, c->session, filter, opt,
+                                            s->props.subscriptionId);
         }
         if (n < 256) reasons[n++] = rc;
     }
@@ -511,7 +532,8 @@ static void onUnsubscribe(Conn *c, MqttSubscribe *s) {
         if (f.len < sizeof(filter)) {
             memcpy(filter, f.p, f.len);
             filter[f.len] = '\0';
-            rc = exchangeUnsubscribe(c->srv->x, c->session, filter) ? RC_SUCCESS : RC_NO_SUBSCRIPTION;
+            rc = exchangeUnsubscribe(c->srv->x, c->session, filter) ? RC_SUCCESS
+                                                                    : RC_NO_SUBSCRIPTION;
         }
         if (n < 256) reasons[n++] = rc;
     }
@@ -521,29 +543,44 @@ static void onUnsubscribe(Conn *c, MqttSubscribe *s) {
 static void onPacket(Conn *c, MqttPacket *pkt) {
     Exchange *x = c->srv->x;
     switch (pkt->type) {
-    case MQTT_PUBLISH: onPublish(c, &pkt->u.publish); break;
-    case MQTT_PUBACK: exchangeAcked(x, c->session, pkt->u.ack.packetId, MQTT_PUBACK); break;
+    case MQTT_PUBLISH:
+        onPublish(c, &pkt->u.publish);
+        break;
+    case MQTT_PUBACK:
+        exchangeAcked(x, c->session, pkt->u.ack.packetId, MQTT_PUBACK);
+        break;
     case MQTT_PUBREC:
         exchangeAcked(x, c->session, pkt->u.ack.packetId, MQTT_PUBREC);
         mqttEncodeAck(&c->out, c->version, MQTT_PUBREL, pkt->u.ack.packetId, 0, NULL);
         break;
-    case MQTT_PUBCOMP: exchangeAcked(x, c->session, pkt->u.ack.packetId, MQTT_PUBCOMP); break;
+    case MQTT_PUBCOMP:
+        exchangeAcked(x, c->session, pkt->u.ack.packetId, MQTT_PUBCOMP);
+        break;
     case MQTT_PUBREL: {
         int known = qos2Take(c, pkt->u.ack.packetId, 1);
         mqttEncodeAck(&c->out, c->version, MQTT_PUBCOMP, pkt->u.ack.packetId,
                       known || c->version != MQTT_V5 ? 0 : RC_PACKET_ID_NOT_FOUND, NULL);
         break;
     }
-    case MQTT_SUBSCRIBE: onSubscribe(c, &pkt->u.sub); break;
-    case MQTT_UNSUBSCRIBE: onUnsubscribe(c, &pkt->u.sub); break;
-    case MQTT_PINGREQ: mqttEncodePingresp(&c->out); break;
+    case MQTT_SUBSCRIBE:
+        onSubscribe(c, &pkt->u.sub);
+        break;
+    case MQTT_UNSUBSCRIBE:
+        onUnsubscribe(c, &pkt->u.sub);
+        break;
+    case MQTT_PINGREQ:
+        mqttEncodePingresp(&c->out);
+        break;
     case MQTT_DISCONNECT:
         c->gotDisconnect = pkt->u.ack.reason != RC_DISCONNECT_WITH_WILL;
-        if (c->session && c->version == MQTT_V5 && (pkt->u.ack.props.seen >> PROP_SESSION_EXPIRY & 1))
-            c->session->expiry = pkt->u.ack.props.sessionExpiry, c->session->persistent = c->session->expiry > 0;
+        if (c->session && c->version == MQTT_V5 &&
+            (pkt->u.ack.props.seen >> PROP_SESSION_EXPIRY & 1))
+            c->session->expiry = pkt->u.ack.props.sessionExpiry,
+            c->session->persistent = c->session->expiry > 0;
         connClose(c);
         break;
-    default: connFail(c, RC_PROTOCOL_ERROR, "unexpected packet type");
+    default:
+        connFail(c, RC_PROTOCOL_ERROR, "unexpected packet type");
     }
 }
 
@@ -562,13 +599,15 @@ static void processInput(Conn *c) {
                 sendConnack(c, 0, reason, NULL);
                 connClose(c);
             } else {
-                connFail(c, reason, reason == RC_PACKET_TOO_LARGE ? "packet too large" : "malformed packet");
+                connFail(c, reason,
+                         reason == RC_PACKET_TOO_LARGE ? "packet too large" : "malformed packet");
             }
             break;
         }
         used += pkt.length;
         if (pkt.type == MQTT_CONNECT)
-            onConnect(c, &pkt.u.connect, (const uint8_t *)c->in.data + used - pkt.length, pkt.length);
+            onConnect(c, &pkt.u.connect, (const uint8_t *)c->in.data + used - pkt.length,
+                      pkt.length);
         else
             onPacket(c, &pkt);
     }
@@ -598,7 +637,8 @@ static int tlsInput(Conn *c, const char *p, size_t n) {
     }
     char buf[16384];
     int got;
-    while ((got = SSL_read(c->ssl, buf, sizeof(buf))) > 0) bufAppend(&c->in, buf, (size_t)got);
+    while ((got = SSL_read(c->ssl, buf, sizeof(buf))) > 0)
+        bufAppend(&c->in, buf, (size_t)got);
     int e = SSL_get_error(c->ssl, got);
     tlsPump(c);
     return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
@@ -651,7 +691,8 @@ static void onCheck(uv_check_t *h) {
     Server *srv = h->data;
     exchangeCommit(srv->x, NULL);
     for (Conn *c = srv->conns; c; c = c->next) {
-        if (c->session && c->out.len + c->writing < srv->opt->maxOutputBytes / 2) exchangeDrain(srv->x, c->session);
+        if (c->session && c->out.len + c->writing < srv->opt->maxOutputBytes / 2)
+            exchangeDrain(srv->x, c->session);
         flushConn(c);
     }
 }
@@ -673,7 +714,8 @@ static void onTick(uv_timer_t *t) {
 static void stopAll(Server *srv) {
     if (srv->stopping) return;
     srv->stopping = 1;
-    while (srv->conns) connFail(srv->conns, RC_SERVER_SHUTTING_DOWN, "node shutting down");
+    while (srv->conns)
+        connFail(srv->conns, RC_SERVER_SHUTTING_DOWN, "node shutting down");
     if (srv->plainOn) uv_close((uv_handle_t *)&srv->plain, NULL);
     if (srv->tlsOn) uv_close((uv_handle_t *)&srv->tls, NULL);
     uv_close((uv_handle_t *)&srv->commit, NULL);
@@ -693,7 +735,8 @@ static void recompileSession(Session *s, void *ctx) {
     PrincipalEntry *e = principalsFind(&srv->principals, s->principalName);
     pnError err = {0};
     /* Not closed here: closing may free sessions while they are walked. */
-    if (!e || principalEntryCompile(e, &s->principal, srv->reg, srv->spif, &err) != PN_OK) c->revoked = 1;
+    if (!e || principalEntryCompile(e, &s->principal, srv->reg, srv->spif, &err) != PN_OK)
+        c->revoked = 1;
 }
 
 static void closeRevoked(Server *srv) {
@@ -715,8 +758,8 @@ static void reloadRegistry(Server *srv) {
     srv->reg = reg;
     srv->spif = spif;
     exchangeRebind(srv->x, reg, spif);
-    fprintf(stderr, "partnernet: registry and policy reloaded (%zu nations, %zu groups)\n", reg->nnations,
-            reg->ngroups);
+    fprintf(stderr, "partnernet: registry and policy reloaded (%zu nations, %zu groups)\n",
+            reg->nnations, reg->ngroups);
 }
 
 static void onSignal(uv_signal_t *h, int sig) {
@@ -766,20 +809,23 @@ static int listenOn(Server *srv, uv_tcp_t *t, const char *addr, pnError *err) {
 static int tlsSetup(Server *srv, pnError *err) {
     const ServerOptions *o = srv->opt;
     if (!o->certFile || !o->keyFile)
-        return pnErrorSet(err, PN_EINVAL, "TLS listener needs tls_cert and tls_key (--cert, --key)");
+        return pnErrorSet(err, PN_EINVAL,
+                          "TLS listener needs tls_cert and tls_key (--cert, --key)");
     srv->ctx = SSL_CTX_new(TLS_server_method());
     if (!srv->ctx) return pnErrorSet(err, PN_ENOMEM, "cannot create a TLS context");
     SSL_CTX_set_min_proto_version(srv->ctx, TLS1_2_VERSION);
     if (SSL_CTX_use_certificate_chain_file(srv->ctx, o->certFile) != 1 ||
         SSL_CTX_use_PrivateKey_file(srv->ctx, o->keyFile, SSL_FILETYPE_PEM) != 1)
-        return pnErrorSet(err, PN_EINVAL, "cannot load TLS certificate '%s' or key '%s'", o->certFile, o->keyFile);
+        return pnErrorSet(err, PN_EINVAL, "cannot load TLS certificate '%s' or key '%s'",
+                          o->certFile, o->keyFile);
     if (o->caFile) {
         if (SSL_CTX_load_verify_locations(srv->ctx, o->caFile, NULL) != 1)
             return pnErrorSet(err, PN_EINVAL, "cannot load CA file '%s'", o->caFile);
         int mode = SSL_VERIFY_PEER | (o->requireClientCert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
         SSL_CTX_set_verify(srv->ctx, mode, NULL);
     } else if (o->requireClientCert) {
-        return pnErrorSet(err, PN_EINVAL, "client certificates are required but no tls_ca was given");
+        return pnErrorSet(err, PN_EINVAL,
+                          "client certificates are required but no tls_ca was given");
     }
     return PN_OK;
 }
@@ -824,9 +870,9 @@ int serverRun(const ServerOptions *opt, const Registry *reg, const Spif *spif, p
             uv_signal_start(sigs[i], onSignal, nums[i]);
         }
         signal(SIGPIPE, SIG_IGN);
-        printf("partnernet: node %s ready: mqtt %s, mqtts %s, data %s, log %llu messages\n", opt->node,
-               srv->plainOn ? opt->mqttAddr : "off", srv->tlsOn ? opt->mqttsAddr : "off", opt->dataDir,
-               (unsigned long long)rep.records);
+        printf("partnernet: node %s ready: mqtt %s, mqtts %s, data %s, log %llu messages\n",
+               opt->node, srv->plainOn ? opt->mqttAddr : "off", srv->tlsOn ? opt->mqttsAddr : "off",
+               opt->dataDir, (unsigned long long)rep.records);
         fflush(stdout);
         uv_run(srv->loop, UV_RUN_DEFAULT);
     } else {

@@ -20,16 +20,16 @@
 #define SERVER_MAX_TOPIC_LABELS 64
 
 typedef struct ServerOptions {
-    const char *node;           /* node name */
-    const char *dataDir;        /* log, sessions, audit */
-    const char *mqttAddr;       /* "127.0.0.1:1883"; NULL or "" = off */
-    const char *mqttsAddr;      /* "127.0.0.1:8883"; NULL or "" = off */
+    const char *node;      /* node name */
+    const char *dataDir;   /* log, sessions, audit */
+    const char *mqttAddr;  /* "127.0.0.1:1883"; NULL or "" = off */
+    const char *mqttsAddr; /* "127.0.0.1:8883"; NULL or "" = off */
     const char *principalsFile;
     const char *certFile, *keyFile, *caFile; /* TLS */
-    int requireClientCert;      /* default 1 */
-    uint32_t maxPacketSize;     /* default 1 MiB */
-    uint32_t maxQueued;         /* per session, default 10,000 */
-    uint32_t maxOutputBytes;    /* per connection before backpressure, default 4 MiB */
+    int requireClientCert;                   /* default 1 */
+    uint32_t maxPacketSize;                  /* default 1 MiB */
+    uint32_t maxQueued;                      /* per session, default 10,000 */
+    uint32_t maxOutputBytes;                 /* per connection before backpressure, default 4 MiB */
     LogOptions log;
     const char *topicFilter[SERVER_MAX_TOPIC_LABELS]; /* [topic FILTER] label = ... */
     const char *topicLabel[SERVER_MAX_TOPIC_LABELS];

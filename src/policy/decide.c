@@ -217,7 +217,8 @@ int principalParse(Principal *p, const char *text, const Registry *r, const Spif
         if (single) {
             /* A repeated key is refused: "last one wins" would let an
              * appended part override an identity attribute. */
-            if (*single) return pnErrorSet(err, PN_EINVAL, "principal attribute '%s' given twice", kv);
+            if (*single)
+                return pnErrorSet(err, PN_EINVAL, "principal attribute '%s' given twice", kv);
             *single = v;
         } else if (strEqualNoCase(kv, "coi") || strEqualNoCase(kv, "cois")) {
             int k = splitList(v, cois + ncois, PRINCIPAL_MAX_LIST - ncois);

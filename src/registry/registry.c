@@ -179,7 +179,8 @@ static int loadGroup(Registry *r, json_t *doc, int kind, const char *file, Union
         return pnErrorSet(err, PN_EINVAL, "%s: duplicate framework or community id", where);
     int same = registryNation(r, g->id);
     if (same >= 0 && r->nations[same].kind != REG_ORGANISATION)
-        return pnErrorSet(err, PN_EINVAL, "%s: id is a nation code; a label naming it would be ambiguous", where);
+        return pnErrorSet(err, PN_EINVAL,
+                          "%s: id is a nation code; a label naming it would be ambiguous", where);
     if ((rc = jsonField(doc, "name", g->name, sizeof(g->name), 1, where, err)) ||
         (rc = jsonDate(doc, "established", PN_DAY_NONE, 0, &g->established, where, err)))
         return rc;
@@ -191,7 +192,8 @@ static int loadGroup(Registry *r, json_t *doc, int kind, const char *file, Union
         (rc = jsonDate(doc, "to", PN_DAY_NEVER, 0, &g->closed, where, err)))
         return rc;
     if (g->closed <= g->established)
-        return pnErrorSet(err, PN_EINVAL, "%s: closing date must be after the establishment date", where);
+        return pnErrorSet(err, PN_EINVAL, "%s: closing date must be after the establishment date",
+                          where);
     jsonSources(doc, g->sources, sizeof(g->sources));
     json_t *u = json_object_get(doc, "union_of"), *v;
     size_t i;

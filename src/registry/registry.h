@@ -137,8 +137,10 @@ static inline const RegTimelineEntry *registryAt(const Registry *r, int nation, 
     if (day >= t->e[hi - 1].from) return &t->e[hi - 1];
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
-        if (t->e[mid].from <= day) lo = mid;
-        else hi = mid;
+        if (t->e[mid].from <= day)
+            lo = mid;
+        else
+            hi = mid;
     }
     return &t->e[lo];
 }

@@ -24,11 +24,11 @@
 #define LOG_HOLE UINT32_MAX
 
 typedef struct Segment {
-    uint64_t base;   /* offset of its first record */
-    uint64_t count;  /* records (holes included) */
-    uint64_t bytes;  /* file size */
-    int64_t newest;  /* time of its newest record */
-    uint32_t *pos;   /* file position per record */
+    uint64_t base;  /* offset of its first record */
+    uint64_t count; /* records (holes included) */
+    uint64_t bytes; /* file size */
+    int64_t newest; /* time of its newest record */
+    uint32_t *pos;  /* file position per record */
     size_t cap;
 } Segment;
 
@@ -37,7 +37,7 @@ struct pnLog {
     LogOptions opt;
     Segment *seg; /* oldest first; the last is being written */
     size_t nseg, capseg;
-    int fd;       /* the last segment, O_APPEND */
+    int fd; /* the last segment, O_APPEND */
     uint64_t next, durable;
     uint64_t written; /* records below this are in the file (maybe not synced) */
     pnBuf pend;       /* appended records not yet written: one write per turn */
@@ -49,19 +49,23 @@ struct pnLog {
 /* ---- encoding ---------------------------------------------------------- */
 
 static void put32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 static void put64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 static uint32_t get32(const uint8_t *p) {
     uint32_t v = 0;
-    for (int i = 3; i >= 0; i--) v = v << 8 | p[i];
+    for (int i = 3; i >= 0; i--)
+        v = v << 8 | p[i];
     return v;
 }
 static uint64_t get64(const uint8_t *p) {
     uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
     return v;
 }
 
@@ -162,9 +166,10 @@ static int segScan(pnLog *log, Segment *s, int last, LogRecovery *rep, pnError *
         if (q != SIZE_MAX) {
             if (!rep->detail[0])
                 snprintf(rep->detail, sizeof(rep->detail),
-                         "%s: records %" PRIu64 "..%" PRIu64 " at byte %zu are corrupt; skipped", path, off,
-                         found - 1, pos);
-            for (uint64_t k = off; k < found && rc == PN_OK; k++) rc = segPush(s, LOG_HOLE);
+                         "%s: records %" PRIu64 "..%" PRIu64 " at byte %zu are corrupt; skipped",
+                         path, off, found - 1, pos);
+            for (uint64_t k = off; k < found && rc == PN_OK; k++)
+                rc = segPush(s, LOG_HOLE);
             rep->corrupt += found - off;
             pos = q;
             continue;
@@ -172,10 +177,12 @@ static int segScan(pnLog *log, Segment *s, int last, LogRecovery *rep, pnError *
         /* Otherwise the rest is a torn tail (newest segment) or lost. */
         if (!rep->detail[0])
             snprintf(rep->detail, sizeof(rep->detail), "%s: %s at byte %zu (%zu bytes)", path,
-                     last ? "torn tail truncated" : "unreadable remainder skipped", pos, size - pos);
+                     last ? "torn tail truncated" : "unreadable remainder skipped", pos,
+                     size - pos);
         if (last) {
             if (ftruncate(fd, (off_t)pos) != 0 || fsync(fd) != 0)
-                rc = pnErrorSet(err, PN_EIO, "%s: cannot truncate the torn tail: %s", path, strerror(errno));
+                rc = pnErrorSet(err, PN_EIO, "%s: cannot truncate the torn tail: %s", path,
+                                strerror(errno));
             rep->truncatedBytes += size - pos;
             size = pos;
         } else {
@@ -242,7 +249,8 @@ static int segStart(pnLog *log, pnError *err) {
      * acknowledged in it could vanish with it. */
     if (syncDir(log->dir) != 0) {
         close(fd);
-        return pnErrorSet(err, PN_EIO, "%s: cannot fsync the directory: %s", log->dir, strerror(errno));
+        return pnErrorSet(err, PN_EIO, "%s: cannot fsync the directory: %s", log->dir,
+                          strerror(errno));
     }
     if (log->fd >= 0) close(log->fd);
     log->fd = fd;
@@ -272,8 +280,10 @@ int logOpen(pnLog **out, const char *dir, const LogOptions *opt, LogRecovery *re
     /* Record positions are 32-bit. */
     if (log->opt.segmentBytes > (uint64_t)UINT32_MAX - LOG_MAX_RECORD - LOG_HEADER)
         rc = pnErrorSet(err, PN_EINVAL, "segment size must be below 4 GiB");
-    if (strlen(dir) >= sizeof(log->dir)) rc = pnErrorSet(err, PN_EINVAL, "log directory path too long");
-    else snprintf(log->dir, sizeof(log->dir), "%s", dir);
+    if (strlen(dir) >= sizeof(log->dir))
+        rc = pnErrorSet(err, PN_EINVAL, "log directory path too long");
+    else
+        snprintf(log->dir, sizeof(log->dir), "%s", dir);
     if (rc == PN_OK && mkdir(dir, 0750) == 0) {
         char parent[4200];
         snprintf(parent, sizeof(parent), "%s/..", dir);
@@ -285,8 +295,8 @@ int logOpen(pnLog **out, const char *dir, const LogOptions *opt, LogRecovery *re
     for (size_t i = 0; i < log->nseg && rc == PN_OK; i++) {
         Segment *s = &log->seg[i];
         if (i > 0 && s->base != log->next && !rep->detail[0])
-            snprintf(rep->detail, sizeof(rep->detail), "records %" PRIu64 "..%" PRIu64 " are missing", log->next,
-                     s->base - 1);
+            snprintf(rep->detail, sizeof(rep->detail),
+                     "records %" PRIu64 "..%" PRIu64 " are missing", log->next, s->base - 1);
         rc = segScan(log, s, i + 1 == log->nseg, rep, err);
         log->next = s->base + s->count;
     }
@@ -308,14 +318,17 @@ void logClose(pnLog *log) {
         fsync(log->fd);
         close(log->fd);
     }
-    for (size_t i = 0; i < log->nseg; i++) free(log->seg[i].pos);
+    for (size_t i = 0; i < log->nseg; i++)
+        free(log->seg[i].pos);
     free(log->seg);
     free(log);
 }
 
-int logAppend(pnLog *log, const void *data, uint32_t len, int64_t time, uint64_t *offset, pnError *err) {
+int logAppend(pnLog *log, const void *data, uint32_t len, int64_t time, uint64_t *offset,
+              pnError *err) {
     if (log->broken) return pnErrorSet(err, PN_EIO, "the log refused appends after a failed write");
-    if (len > LOG_MAX_RECORD) return pnErrorSet(err, PN_ELIMIT, "record of %u bytes exceeds %u", len, LOG_MAX_RECORD);
+    if (len > LOG_MAX_RECORD)
+        return pnErrorSet(err, PN_ELIMIT, "record of %u bytes exceeds %u", len, LOG_MAX_RECORD);
     Segment *s = &log->seg[log->nseg - 1];
     if (s->count && s->bytes + LOG_HEADER + len > log->opt.segmentBytes) {
         int rc = logSync(log, err);
@@ -349,7 +362,8 @@ int logFlush(pnLog *log, pnError *err) {
         if (w <= 0) {
             /* A partial record may be on disk; recovery will truncate it. */
             log->broken = 1;
-            return pnErrorSet(err, PN_EIO, "log write failed: %s", w < 0 ? strerror(errno) : "short write");
+            return pnErrorSet(err, PN_EIO, "log write failed: %s",
+                              w < 0 ? strerror(errno) : "short write");
         }
         done += (size_t)w;
     }
@@ -370,13 +384,20 @@ int logSync(pnLog *log, pnError *err) {
     return PN_OK;
 }
 
-uint64_t logFirst(const pnLog *log) { return log->nseg ? log->seg[0].base : 0; }
-uint64_t logNext(const pnLog *log) { return log->next; }
-uint64_t logDurable(const pnLog *log) { return log->durable; }
+uint64_t logFirst(const pnLog *log) {
+    return log->nseg ? log->seg[0].base : 0;
+}
+uint64_t logNext(const pnLog *log) {
+    return log->next;
+}
+uint64_t logDurable(const pnLog *log) {
+    return log->durable;
+}
 
 uint64_t logBytes(const pnLog *log) {
     uint64_t b = 0;
-    for (size_t i = 0; i < log->nseg; i++) b += log->seg[i].bytes;
+    for (size_t i = 0; i < log->nseg; i++)
+        b += log->seg[i].bytes;
     return b;
 }
 
@@ -386,9 +407,12 @@ static const Segment *segFind(const pnLog *log, uint64_t offset) {
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         const Segment *s = &log->seg[mid];
-        if (offset < s->base) hi = mid;
-        else if (offset >= s->base + s->count) lo = mid + 1;
-        else return s;
+        if (offset < s->base)
+            hi = mid;
+        else if (offset >= s->base + s->count)
+            lo = mid + 1;
+        else
+            return s;
     }
     return NULL;
 }
@@ -398,22 +422,26 @@ int logRead(pnLog *log, uint64_t offset, LogRecord *rec, pnBuf *scratch, pnError
     const Segment *s = segFind(log, offset);
     if (!s) return pnErrorSet(err, PN_ENOENT, "offset %" PRIu64 " is not in the log", offset);
     uint32_t pos = s->pos[offset - s->base];
-    if (pos == LOG_HOLE) return pnErrorSet(err, PN_ENOENT, "record %" PRIu64 " was corrupt and is skipped", offset);
+    if (pos == LOG_HOLE)
+        return pnErrorSet(err, PN_ENOENT, "record %" PRIu64 " was corrupt and is skipped", offset);
     char path[4200];
     segPath(log, s->base, path, sizeof(path));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return pnErrorSet(err, PN_EIO, "%s: %s", path, strerror(errno));
     uint8_t h[LOG_HEADER];
     int rc = PN_OK;
-    if (pread(fd, h, LOG_HEADER, pos) != LOG_HEADER) rc = pnErrorSet(err, PN_EIO, "%s: short read", path);
+    if (pread(fd, h, LOG_HEADER, pos) != LOG_HEADER)
+        rc = pnErrorSet(err, PN_EIO, "%s: short read", path);
     uint32_t len = rc == PN_OK ? get32(h) : 0;
-    if (rc == PN_OK && len > LOG_MAX_RECORD) rc = pnErrorSet(err, PN_EIO, "%s: record %" PRIu64 " changed on disk", path, offset);
+    if (rc == PN_OK && len > LOG_MAX_RECORD)
+        rc = pnErrorSet(err, PN_EIO, "%s: record %" PRIu64 " changed on disk", path, offset);
     if (rc == PN_OK) {
         scratch->len = 0;
         if (bufGrow(scratch, len) != 0) rc = pnErrorSet(err, PN_ENOMEM, "out of memory");
         if (rc == PN_OK && pread(fd, scratch->data, len, (off_t)pos + LOG_HEADER) != (ssize_t)len)
             rc = pnErrorSet(err, PN_EIO, "%s: short read", path);
-        if (rc == PN_OK && (get64(h + 8) != offset || get32(h + 4) != recordCrc(h, scratch->data, len)))
+        if (rc == PN_OK &&
+            (get64(h + 8) != offset || get32(h + 4) != recordCrc(h, scratch->data, len)))
             rc = pnErrorSet(err, PN_EIO, "%s: record %" PRIu64 " fails its checksum", path, offset);
         if (rc == PN_OK) {
             scratch->len = len;

@@ -9,9 +9,9 @@
  *     u32 len | u32 crc32c | u64 offset | i64 time | len bytes of data
  *
  * (little endian; the CRC covers offset, time and data).  Appends are
- * buffered and written with one write(2) by logFlush(); logSync() makes everything appended so far durable with one
- * fsync, so a caller that syncs once per event-loop turn gets group
- * commit: one fsync covers every publish that arrived meanwhile.
+ * buffered and written with one write(2) by logFlush(); logSync() makes everything appended so far
+ * durable with one fsync, so a caller that syncs once per event-loop turn gets group commit: one
+ * fsync covers every publish that arrived meanwhile.
  *
  * On open every segment is scanned.  A torn tail (a partial or bad record
  * at the end of the newest segment, as left by a crash) is truncated at
@@ -34,9 +34,9 @@
 #define LOG_MAX_RECORD (16u << 20)
 
 typedef struct LogOptions {
-    uint64_t segmentBytes;  /* start a new segment past this size (default 64 MiB) */
-    uint64_t retainBytes;   /* logRetain() drops old segments past this total (0: no limit) */
-    int64_t retainSeconds;  /* ... or whose newest record is older than this (0: no limit) */
+    uint64_t segmentBytes; /* start a new segment past this size (default 64 MiB) */
+    uint64_t retainBytes;  /* logRetain() drops old segments past this total (0: no limit) */
+    int64_t retainSeconds; /* ... or whose newest record is older than this (0: no limit) */
 } LogOptions;
 
 typedef struct LogRecovery {
@@ -69,7 +69,8 @@ void logClose(pnLog *log);
  * but not yet durable.  PN_ELIMIT past LOG_MAX_RECORD, PN_EIO on write
  * failure (the log then refuses further appends: a half-written record must
  * not be followed by more). */
-int logAppend(pnLog *log, const void *data, uint32_t len, int64_t time, uint64_t *offset, pnError *err);
+int logAppend(pnLog *log, const void *data, uint32_t len, int64_t time, uint64_t *offset,
+              pnError *err);
 
 /* Write appended records to the file (one write(2)), without fsync: they
  * then survive a crash of the process, not of the machine. */
