@@ -15,6 +15,7 @@
 # whose log already holds a message when the subscription is made (offset > 0).
 # Clients: tests/it/crash.c.  The node under test is $PN.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
 
 CRASH=build/rel/it/crash
 [ -x "$CRASH" ] || make --no-print-directory "$CRASH" >/dev/null
@@ -31,26 +32,6 @@ trap cleanup EXIT
 echo pw-sub | $PN principal add sub1 --nation DEU --clearance NS --password-stdin --principals "$D/principals.json" >/dev/null
 echo pw-pub | $PN principal add pub1 --nation USA --clearance CTS --password-stdin --principals "$D/principals.json" >/dev/null
 
-# start_node DATA LOG: serve DATA on $PORT (a free one is chosen when PORT is empty).
-start_node() {
-    local data=$1 log=$2 tries=5
-    [ -n "${PORT:-}" ] && tries=1
-    for _ in $(seq $tries); do
-        [ $tries -gt 1 ] && PORT=$((20000 + RANDOM % 30000))
-        $PN serve --data "$data" --mqtt "127.0.0.1:$PORT" --principals "$D/principals.json" \
-            >"$D/$log.out" 2>"$D/$log.err" &
-        SRV=$!
-        for _ in $(seq 300); do
-            grep -q ready "$D/$log.out" 2>/dev/null && return 0
-            kill -0 "$SRV" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$SRV" 2>/dev/null
-        wait "$SRV" 2>/dev/null
-        SRV=
-    done
-    return 1
-}
 
 stop_node() { # -> $src: exit status after SIGTERM (1 when no node was running)
     src=1

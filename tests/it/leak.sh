@@ -10,6 +10,7 @@
 #
 # The node under test is $PN (the ASan build in `make check`).
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
 
 MESSAGES=${LEAK_MESSAGES:-100000}
 SEED=${LEAK_SEED:-$(date +%s)}
@@ -179,24 +180,8 @@ ok "reference agrees with partnernet decide on $(wc -l <"$pairs") sampled pairs"
 [ -s "$D/disagree" ] && head -20 "$D/disagree" | sed 's/^/#   /'
 
 # ---- the node ---------------------------------------------------------------------
-start_node() {
-    for _ in 1 2 3 4 5; do
-        PORT=$((20000 + RANDOM % 30000))
-        $PN serve --data "$D/node" --mqtt "127.0.0.1:$PORT" --principals "$D/principals.json" \
-            >"$D/serve.out" 2>"$D/serve.err" &
-        SRV=$!
-        for _ in $(seq 200); do
-            grep -q ready "$D/serve.out" 2>/dev/null && return 0
-            kill -0 "$SRV" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$SRV" 2>/dev/null
-        wait "$SRV" 2>/dev/null
-        SRV=
-    done
-    return 1
-}
-start_node
+PORT=
+start_node "$D/node" serve
 _report $? "node starts on a free port" "$(cat "$D/serve.err" 2>/dev/null)"
 t0=$(date +%s.%N)
 timeout 150 "$LEAK" "$facts" 127.0.0.1 "$PORT" "$MESSAGES" "$SEED" >"$D/leak.out" 2>"$D/leak.err"

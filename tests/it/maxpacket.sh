@@ -7,6 +7,7 @@
 # window that is never given back.
 # The node under test is $PN; clients are mosquitto_pub / mosquitto_sub.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
 
 D=$(mktemp -d)
 SRV=
@@ -19,24 +20,8 @@ cleanup() {
 trap cleanup EXIT
 echo pw | $PN principal add u1 --nation USA --clearance NS --password-stdin --principals "$D/principals.json" >/dev/null
 
-start_node() {
-    for _ in 1 2 3 4 5; do
-        PORT=$((20000 + RANDOM % 30000))
-        $PN serve --data "$D/node" --mqtt "127.0.0.1:$PORT" --principals "$D/principals.json" \
-            >"$D/serve.out" 2>"$D/serve.err" &
-        SRV=$!
-        for _ in $(seq 200); do
-            grep -q ready "$D/serve.out" 2>/dev/null && return 0
-            kill -0 "$SRV" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$SRV" 2>/dev/null
-        wait "$SRV" 2>/dev/null
-        SRV=
-    done
-    return 1
-}
-start_node
+PORT=
+start_node "$D/node" serve
 _report $? "node starts" "$(cat "$D/serve.err")"
 
 # The subscriber accepts packets of at most 300 bytes and exits after 1 message.

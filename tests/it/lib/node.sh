@@ -1,0 +1,27 @@
+# shellcheck shell=bash
+# node.sh -- start one partnernet node for the leak, crash and max-packet
+# tests.  Sourced after tests/lib.sh; needs $D (the test's temp dir, holding
+# principals.json) and $PN.  Sets SRV (the node's pid) and PORT.
+
+# start_node DATA LOG: serve DATA on $PORT (a free one is chosen when PORT is
+# empty; a taken port is retried up to five times).  The node's stdout and
+# stderr go to $D/LOG.out and $D/LOG.err; returns 0 once it printed "ready".
+start_node() {
+    local data=$1 log=$2 tries=5
+    [ -n "${PORT:-}" ] && tries=1
+    for _ in $(seq $tries); do
+        [ $tries -gt 1 ] && PORT=$((20000 + RANDOM % 30000))
+        $PN serve --data "$data" --mqtt "127.0.0.1:$PORT" --principals "$D/principals.json" \
+            >"$D/$log.out" 2>"$D/$log.err" &
+        SRV=$!
+        for _ in $(seq 300); do
+            grep -q ready "$D/$log.out" 2>/dev/null && return 0
+            kill -0 "$SRV" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$SRV" 2>/dev/null
+        wait "$SRV" 2>/dev/null
+        SRV=
+    done
+    return 1
+}
