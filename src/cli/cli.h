@@ -65,7 +65,4 @@ int cmdPrincipal(Cli *cli, int argc, char **argv);
 int cmdAudit(Cli *cli, int argc, char **argv);
 int cmdServe(Cli *cli, int argc, char **argv);
 
-/* The command table (main.c), for help. */
-const CliCommand *cliCommands(int *n);
-
 #endif

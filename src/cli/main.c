@@ -77,11 +77,6 @@ static const CliCommand commands[] = {
      "distribution of single decisions (timer overhead included).\n"},
 };
 
-const CliCommand *cliCommands(int *n) {
-    *n = (int)(sizeof(commands) / sizeof(commands[0]));
-    return commands;
-}
-
 static const CliCommand *findCommand(const char *name) {
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(commands[i].name, name) == 0) return &commands[i];

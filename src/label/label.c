@@ -39,16 +39,6 @@ int labelAddCat(Label *l, int tagset, int value) {
     return PN_OK;
 }
 
-int labelCopy(Label *dst, const Label *src) {
-    labelFree(dst);
-    *dst = *src;
-    dst->cats = NULL;
-    dst->ncats = dst->capcats = 0;
-    for (size_t i = 0; i < src->ncats; i++)
-        if (labelAddCat(dst, src->cats[i].tagset, src->cats[i].value) != PN_OK) return PN_ENOMEM;
-    return PN_OK;
-}
-
 int labelValidate(const Label *l, pnError *err) {
     const Spif *s = l->policy;
     if (l->cls < 0 || (size_t)l->cls >= s->nclasses)

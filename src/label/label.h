@@ -48,9 +48,6 @@ typedef struct Label {
 void labelInit(Label *l, const Spif *policy);
 void labelFree(Label *l);
 
-/* Make dst an independent copy of src (dst must be initialised). */
-int labelCopy(Label *dst, const Label *src);
-
 /* Add a category value unless already present.  Returns PN_OK, PN_ELIMIT
  * past LABEL_MAX_VALUES or PN_ENOMEM. */
 int labelAddCat(Label *l, int tagset, int value);

@@ -84,12 +84,6 @@ int xsIsElement(const xmlNode *node, const char *ns, const char *name) {
     return node->ns && node->ns->href && strcmp((const char *)node->ns->href, ns) == 0;
 }
 
-xmlNode *xsNextElement(xmlNode *node) {
-    while (node && node->type != XML_ELEMENT_NODE)
-        node = node->next;
-    return node;
-}
-
 int xsAttr(const xmlNode *node, const char *name, char *dst, size_t cap) {
     xmlChar *v = xmlGetNoNsProp((xmlNode *)node, (const xmlChar *)name);
     dst[0] = '\0';

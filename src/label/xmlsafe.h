@@ -26,9 +26,6 @@ int xsIsElement(const xmlNode *node, const char *ns, const char *name);
  * where only elements belong. */
 int xsStrayText(const xmlNode *node);
 
-/* The next element sibling at or after node (skipping text/comments). */
-xmlNode *xsNextElement(xmlNode *node);
-
 /* Copy an attribute's value into dst (empty when absent); -1 when it does
  * not fit. */
 int xsAttr(const xmlNode *node, const char *name, char *dst, size_t cap);
