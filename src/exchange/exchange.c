@@ -63,6 +63,7 @@ struct Exchange {
     int sessionsDirty;
     int64_t lastSave;
     uint64_t fanned; /* log offsets below this have been fanned out */
+    pnBuf rec;       /* scratch for encoding log records */
     LabelCacheEntry cache[LABEL_CACHE];
     unsigned cacheNext;
     ExchangeStats st;
@@ -593,6 +594,7 @@ void exchangeClose(Exchange *x) {
         free(x->labels[i].filter), free(x->labels[i].label);
     for (int i = 0; i < LABEL_CACHE; i++)
         free(x->cache[i].text), free(x->cache[i].marking);
+    bufFree(&x->rec);
     free(x->labels);
     if (x->index) topicIndexFree(x->index);
     logClose(x->log);
@@ -814,14 +816,13 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
         *why = "out of memory";
         return XR_SERVER_BUSY;
     }
-    pnBuf rec;
-    bufInit(&rec);
+    pnBuf *rec = &x->rec; /* reused: one record is encoded per publish */
+    rec->len = 0;
     m->originSeq = logNext(x->log);
-    messageEncode(m, &rec);
+    messageEncode(m, rec);
     uint64_t off;
-    int rc = bufFailed(&rec) ? PN_ENOMEM
-                             : logAppend(x->log, bufStr(&rec), (uint32_t)rec.len, now, &off, &err);
-    bufFree(&rec);
+    int rc = bufFailed(rec) ? PN_ENOMEM : logAppend(x->log, bufStr(rec), (uint32_t)rec->len, now, &off, &err);
+    if (bufFailed(rec)) bufFree(rec); /* clear the sticky failure for the next publish */
     if (rc != PN_OK) {
         messageUnref(m);
         *why = "the node cannot store the message";

@@ -76,6 +76,7 @@ struct Server {
     Exchange *x;
     Conn *conns;
     int stopping;
+    MqttPropOut props; /* scratch for outgoing PUBLISH properties */
 };
 
 /* ---- output --------------------------------------------------------------- */
@@ -199,18 +200,18 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
     if (c->closing) return -1;
     if (c->out.len + c->writing > c->srv->opt->maxOutputBytes) return -1;
     Message *m = o->m;
-    MqttPropOut p;
-    mqttPropInit(&p);
+    /* Every delivery builds properties: reuse one buffer, not a malloc each. */
+    MqttPropOut *p = &c->srv->props;
+    p->b.len = 0;
     if (c->version == MQTT_V5) {
-        mqttPropCopy(&p, m->props, m->propsLen, skipForward);
-        mqttPropUser(&p, "label", 5, m->label, strlen(m->label));
+        mqttPropCopy(p, m->props, m->propsLen, skipForward);
+        mqttPropUser(p, "label", 5, m->label, strlen(m->label));
         for (int i = 0; i < o->nsub; i++)
-            mqttPropVarint(&p, PROP_SUBSCRIPTION_ID, o->subIds[i]);
+            mqttPropVarint(p, PROP_SUBSCRIPTION_ID, o->subIds[i]);
     }
     size_t before = c->out.len;
     mqttEncodePublish(&c->out, c->version, o->qos, o->retain, o->dup, m->topic, strlen(m->topic),
-                      o->packetId, &p, m->payload, m->payloadLen);
-    mqttPropFree(&p);
+                      o->packetId, p, m->payload, m->payloadLen);
     if (c->out.len - before > c->clientMaxPacket) {
         c->out.len = before; /* §3.1.2.11.4: never send more than the client accepts */
         return 1;
@@ -882,6 +883,7 @@ int serverRun(const ServerOptions *opt, const Registry *reg, const Spif *spif, p
     }
     exchangeClose(srv->x);
     principalsFree(&srv->principals);
+    mqttPropFree(&srv->props);
     if (srv->ctx) SSL_CTX_free(srv->ctx);
     uv_loop_close(srv->loop);
     free(srv);
