@@ -821,7 +821,8 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
     m->originSeq = logNext(x->log);
     messageEncode(m, rec);
     uint64_t off;
-    int rc = bufFailed(rec) ? PN_ENOMEM : logAppend(x->log, bufStr(rec), (uint32_t)rec->len, now, &off, &err);
+    int rc = bufFailed(rec) ? PN_ENOMEM
+                            : logAppend(x->log, bufStr(rec), (uint32_t)rec->len, now, &off, &err);
     if (bufFailed(rec)) bufFree(rec); /* clear the sticky failure for the next publish */
     if (rc != PN_OK) {
         messageUnref(m);
