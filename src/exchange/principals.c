@@ -224,9 +224,38 @@ static int getList(json_t *o, const char *key, char *list, size_t width, int roo
     return PN_OK;
 }
 
+static const char *const roleNames[] = {"node", "operator"};
+
+unsigned principalRoleParse(const char *name) {
+    for (unsigned i = 0; i < sizeof(roleNames) / sizeof(roleNames[0]); i++)
+        if (strcmp(name, roleNames[i]) == 0) return 1u << i;
+    return 0;
+}
+
+static int getRoles(json_t *o, unsigned *roles, pnError *err) {
+    char names[8][16];
+    int n;
+    int rc = getList(o, "roles", &names[0][0], sizeof(names[0]), 8, &n, err);
+    for (int i = 0; rc == PN_OK && i < n; i++) {
+        unsigned r = principalRoleParse(names[i]);
+        if (!r)
+            return pnErrorSet(err, PN_EINVAL, "unknown role \"%s\" (use node or operator)",
+                              names[i]);
+        *roles |= r;
+    }
+    return rc;
+}
+
+static json_t *rolesJson(unsigned roles) {
+    json_t *a = json_array();
+    for (unsigned i = 0; a && i < sizeof(roleNames) / sizeof(roleNames[0]); i++)
+        if (roles & (1u << i)) json_array_append_new(a, json_string(roleNames[i]));
+    return a;
+}
+
 static int loadEntry(json_t *o, PrincipalEntry *e, pnError *err) {
     static const char *const keys[] = {"name",    "nation",   "clearance", "cois",
-                                       "caveats", "password", "cert_cn"};
+                                       "caveats", "password", "cert_cn",   "roles"};
     const char *k;
     json_t *v;
     memset(e, 0, sizeof(*e));
@@ -247,7 +276,8 @@ static int loadEntry(json_t *o, PrincipalEntry *e, pnError *err) {
         (rc = getList(o, "cois", &e->cois[0][0], sizeof(e->cois[0]), PRINCIPAL_MAX_COIS, &e->ncois,
                       err)) ||
         (rc = getList(o, "caveats", &e->caveats[0][0], sizeof(e->caveats[0]), PRINCIPAL_MAX_CAVEATS,
-                      &e->ncaveats, err)))
+                      &e->ncaveats, err)) ||
+        (rc = getRoles(o, &e->roles, err)))
         return rc;
     return principalEntryValidate(e, err);
 }
@@ -319,7 +349,8 @@ static json_t *entryJson(const PrincipalEntry *e) {
               json_object_set(o, "cois", cois) || json_object_set(o, "caveats", caveats) ||
               (e->passwordHash[0] &&
                json_object_set_new(o, "password", json_string(e->passwordHash))) ||
-              (e->certCn[0] && json_object_set_new(o, "cert_cn", json_string(e->certCn)));
+              (e->certCn[0] && json_object_set_new(o, "cert_cn", json_string(e->certCn))) ||
+              (e->roles && json_object_set_new(o, "roles", rolesJson(e->roles)));
     json_decref(cois);
     json_decref(caveats);
     if (bad) {
