@@ -284,8 +284,8 @@ static void onPacket(LinkConn *c, MqttPacket *pkt) {
         return c->session ? fail(c, "second CONNACK") : onConnack(c, &pkt->u.ack);
     case MQTT_SUBACK:
         return onSuback(c, &pkt->u.ack);
-    case MQTT_PUBLISH:
-        if (c->l->state != UP) return fail(c, "PUBLISH before SUBACK");
+    case MQTT_PUBLISH: /* a resumed session's backlog may come before the SUBACK */
+        if (!c->session) return fail(c, "PUBLISH before CONNACK");
         return onPublish(c, &pkt->u.publish);
     case MQTT_DISCONNECT:
         return fail(c, "peer disconnected (reason 0x%02x)", pkt->u.ack.reason);
