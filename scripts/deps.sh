@@ -10,7 +10,7 @@ set -euo pipefail
 build=(gcc make pkg-config libjansson-dev libxml2-dev libuv1-dev libssl-dev libsqlite3-dev)
 check=("${build[@]}" libcmocka-dev mosquitto-clients libmosquitto-dev openssl socat)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
-bench=("${build[@]}" mosquitto libmosquitto-dev)
+bench=("${build[@]}" mosquitto libmosquitto-dev mosquitto-clients socat)
 demo=("${build[@]}" mosquitto-clients)
 
 case "${1:-build}" in

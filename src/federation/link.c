@@ -32,7 +32,7 @@
 #define LINK_RECEIVE_MAX 1000 /* unacknowledged QoS 1 messages the peer may send */
 #define LINK_MAX_PACKET (16u << 20)
 #define BACKOFF_MIN 100
-#define BACKOFF_MAX 5000
+#define BACKOFF_MAX 2000
 
 enum { DOWN, CONNECTING, SUBSCRIBING, UP };
 static const char *const stateNames[] = {"down", "connecting", "subscribing", "up"};
