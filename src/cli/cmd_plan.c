@@ -506,7 +506,8 @@ static int timeOne(Plan *p, int which, const char *name, int32_t from, int *fail
         case 9: {
             char *t = planExportCsv(p, "registrations", &err);
             rc = t ? PN_OK : PN_EIO;
-            rows = t ? (int64_t)strlen(t) : 0;
+            for (const char *c = t; c && *c; c++)
+                rows += *c == '\n';
             free(t);
             break;
         }

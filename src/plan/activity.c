@@ -96,11 +96,7 @@ int planEligible(const Registry *reg, const char *openTo, const char *nation, in
 static const char listingCols[] =
     "SELECT i.code, i.activity, i.start, i.\"end\", coalesce(i.place, ''),"
     " coalesce(nullif(i.capacity, 0), a.capacity), i.status, a.title, a.kind, a.organiser,"
-    " a.open_to, a.capacity,"
-    " (SELECT count(*) FROM registrations r WHERE r.instance = i.code"
-    "  AND r.status IN ('registered', 'attended')),"
-    " (SELECT count(*) FROM registrations r WHERE r.instance = i.code"
-    "  AND r.status = 'waitlisted')"
+    " a.open_to, a.capacity, i.registered, i.waitlisted"
     " FROM instances i JOIN activities a ON a.code = i.activity ";
 
 static void listingRow(sqlite3_stmt *s, PlanListing *l) {
@@ -224,7 +220,8 @@ int planInstancePutRow(Plan *p, const PlanInstance *i, pnError *err) {
     planBindText(s, 5, i->place, 1);
     sqlite3_bind_int(s, 6, i->capacity);
     planBindText(s, 7, st, 0);
-    return planStepDone(p, s, err, "cannot store the instance");
+    int rc = planStepDone(p, s, err, "cannot store the instance");
+    return rc == PN_OK ? planRecount(p, i->code, err) : rc; /* REPLACE reset the counters */
 }
 
 int planPropose(Plan *p, const PlanActivity *a, const PlanInstance *i, const char *by,
@@ -315,7 +312,8 @@ static int putRegistration(Plan *p, const char *instance, const char *nation,
     planBindText(s, 2, nation, 0);
     planBindText(s, 3, participant, 0);
     planBindText(s, 4, status, 0);
-    return planStepDone(p, s, err, "cannot store the registration");
+    int rc = planStepDone(p, s, err, "cannot store the registration");
+    return rc == PN_OK ? planRecount(p, instance, err) : rc;
 }
 
 int planRegistrationCheck(Plan *p, const char *instance, const char *nation, char *reason,

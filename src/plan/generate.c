@@ -48,6 +48,148 @@ static int genActivities(Gen *g, int activities, int *capacity, int *openIdx, pn
     return PN_OK;
 }
 
+/* Run sql (an INSERT with n parameters) once per row that fill() writes
+ * into v (text values); fill returns 0 when there are no more rows. */
+typedef int (*RowFn)(Gen *g, int row, char v[][64]);
+
+static int insertRows(Gen *g, const char *sql, int n, RowFn fill, pnError *err) {
+    sqlite3_stmt *s = planPrepare(g->p, sql, err);
+    if (!s) return PN_EIO;
+    char v[10][64];
+    int rc = PN_OK;
+    for (int row = 0; rc == PN_OK && fill(g, row, v); row++) {
+        sqlite3_reset(s);
+        for (int k = 0; k < n; k++)
+            planBindText(s, k + 1, v[k], 1);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = planDbFail(g->p, err, "cannot store generated rows");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+#define GEN_AREAS 40
+#define GEN_CYCLES 3
+#define GEN_UNITS 400
+#define GEN_EVALS 3
+#define GEN_ITEMS 20
+#define GEN_EXERCISES 300
+#define GEN_PROGRAMME 30
+
+static const char *nationAt(Gen *g, int k) {
+    return g->p->reg->nations[g->nations[k % g->nn]].code;
+}
+
+static int fillArea(Gen *g, int row, char v[][64]) {
+    if (row >= GEN_AREAS) return 0;
+    snprintf(v[0], 64, "GEN-AREA-%02d", row);
+    snprintf(v[1], 64, "Generated capability area %d", row);
+    return 1;
+}
+
+/* targets and holdings: every nation x area x cycle (2021, 2023, 2025) */
+static int fillTarget(Gen *g, int row, char v[][64]) {
+    if (row >= g->nn * GEN_AREAS * GEN_CYCLES) return 0;
+    int target = 1 + (int)(nextRand(&g->seed) % 20);
+    int held = (int)(nextRand(&g->seed) % 24),
+        ready = held ? (int)(nextRand(&g->seed) % (held + 1)) : 0;
+    snprintf(v[0], 64, "%d", 2021 + 2 * (row % GEN_CYCLES));
+    snprintf(v[1], 64, "%s", nationAt(g, row / (GEN_AREAS * GEN_CYCLES)));
+    snprintf(v[2], 64, "GEN-AREA-%02d", (row / GEN_CYCLES) % GEN_AREAS);
+    snprintf(v[3], 64, "%d", target);
+    snprintf(v[4], 64, "%d", held);
+    snprintf(v[5], 64, "%d", ready);
+    return 1;
+}
+
+static int fillEvaluation(Gen *g, int row, char v[][64]) {
+    if (row >= GEN_UNITS * GEN_EVALS * GEN_ITEMS) return 0;
+    static const char *const areas[] = {"communications", "procedures", "logistics",
+                                        "command and control", "language"};
+    static const char *const results[] = {"met", "partly", "not_met"};
+    int unit = row / (GEN_EVALS * GEN_ITEMS), eval = (row / GEN_ITEMS) % GEN_EVALS;
+    int item = row % GEN_ITEMS;
+    snprintf(v[0], 64, "GEN-UNIT-%03d", unit);
+    snprintf(v[1], 64, "%s", nationAt(g, unit * 7));
+    snprintf(v[2], 64, "%d-06-01", 2023 + eval);
+    snprintf(v[3], 64, "GEN-EVALUATOR");
+    snprintf(v[4], 64, "%s", areas[item % 5]);
+    snprintf(v[5], 64, "item %d", item);
+    snprintf(v[6], 64, "%s", results[nextRand(&g->seed) % 3]);
+    v[7][0] = '\0';
+    return 1;
+}
+
+static int fillExercise(Gen *g, int row, char v[][64]) {
+    if (row >= GEN_EXERCISES) return 0;
+    int32_t start = dayFromCivil(2026, 1, 1) + (int32_t)(nextRand(&g->seed) % 700);
+    snprintf(v[0], 64, "GEN-EX-%03d", row);
+    snprintf(v[1], 64, "Generated exercise %d", row);
+    dateFormat(start, v[2]);
+    dateFormat(start + 10, v[3]);
+    snprintf(v[4], 64, "%s", nationAt(g, row * 3));
+    snprintf(v[5], 64, "%d", (int)(nextRand(&g->seed) % 10 == 0));
+    return 1;
+}
+
+/* 1 to 6 contributions per exercise */
+static int fillContribution(Gen *g, int row, char v[][64]) {
+    if (row >= GEN_EXERCISES * 6) return 0;
+    snprintf(v[0], 64, "GEN-EX-%03d", row / 6);
+    snprintf(v[1], 64, "%s", nationAt(g, row * 5 + (row / 6)));
+    snprintf(v[2], 64, "%u", nextRand(&g->seed) % 3000);
+    snprintf(v[3], 64, "%u", nextRand(&g->seed) % 60);
+    snprintf(v[4], 64, "%u", nextRand(&g->seed) % 120);
+    snprintf(v[5], 64, "%u", nextRand(&g->seed) % 60);
+    snprintf(v[6], 64, "%u", nextRand(&g->seed) % 100);
+    return 1;
+}
+
+/* the programme of every partner nation for 2026: instances it registered for */
+static int genProgrammes(Gen *g, pnError *err) {
+    return planStepDone(g->p,
+                        planPrepare(g->p,
+                                    "INSERT OR IGNORE INTO programme(nation, cycle, instance)"
+                                    " SELECT r.nation, 2026, r.instance FROM registrations r"
+                                    " JOIN instances i ON i.code = r.instance"
+                                    " WHERE i.start < '2027-01-01'"
+                                    " AND r.participant LIKE 'participant-%'"
+                                    " AND r.nation IN ('GEO', 'UKR', 'MDA', 'ARM', 'AZE', 'BIH',"
+                                    " 'SRB', 'AUT', 'CHE', 'IRL', 'MLT', 'KAZ', 'JOR', 'AUS')",
+                                    err),
+                        err, "cannot store generated programmes");
+}
+
+typedef struct GenStep {
+    const char *sql;
+    int n;
+    RowFn fill;
+} GenStep;
+
+static const GenStep genSteps[] = {
+    {"INSERT OR REPLACE INTO areas(code, name) VALUES(?,?)", 2, fillArea},
+    {"INSERT OR REPLACE INTO targets(cycle, nation, area, quantity) VALUES(?1,?2,?3,?4)", 4,
+     fillTarget},
+    {"INSERT OR REPLACE INTO holdings(cycle, nation, area, held, ready) VALUES(?1,?2,?3,?5,?6)", 6,
+     fillTarget},
+    {"INSERT OR REPLACE INTO evaluations(unit, nation, date, evaluator, area, item, result,"
+     " evidence) VALUES(?,?,?,?,?,?,?,?)",
+     8, fillEvaluation},
+    {"INSERT OR REPLACE INTO exercises(code, name, start, \"end\", host, airborne, amphibious)"
+     " VALUES(?,?,?,?,?,?,0)",
+     6, fillExercise},
+    {"INSERT OR REPLACE INTO contributions(exercise, nation, troops, tanks, acv, artillery,"
+     " sorties) VALUES(?,?,?,?,?,?,?)",
+     7, fillContribution},
+};
+
+static int genRest(Gen *g, pnError *err) {
+    int rc = PN_OK;
+    for (size_t k = 0; rc == PN_OK && k < sizeof(genSteps) / sizeof(genSteps[0]); k++)
+        rc = insertRows(g, genSteps[k].sql, genSteps[k].n, genSteps[k].fill, err);
+    return rc == PN_OK ? genProgrammes(g, err) : rc;
+}
+
 int planGenerate(Plan *p, int activities, int instances, int participants, int *made,
                  pnError *err) {
     *made = 0;
@@ -124,6 +266,8 @@ int planGenerate(Plan *p, int activities, int instances, int participants, int *
         k++;
         *made = k;
     }
+    if (rc == PN_OK) rc = planRecount(p, NULL, err);
+    if (rc == PN_OK) rc = genRest(&g, err);
     sqlite3_finalize(g.act);
     sqlite3_finalize(g.inst);
     sqlite3_finalize(g.reg);

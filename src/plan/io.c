@@ -135,7 +135,8 @@ static int putRegistration(Plan *p, const Kind *k, const char *const *v, pnError
     if (rc != PN_OK) return pnErrorSet(err, rc, "field 'nation': %s", why.msg);
     if (full && strcmp(status, "waitlisted") != 0)
         return pnErrorSet(err, PN_EINVAL, "field 'status': instance '%s' is full", v[0]);
-    return putGeneric(p, k, v, err);
+    rc = putGeneric(p, k, v, err);
+    return rc == PN_OK ? planRecount(p, v[0], err) : rc;
 }
 
 /* Records that refer to an instance: feedback, programme. */
@@ -674,6 +675,7 @@ static int endsWith(const char *s, const char *suffix) {
 
 int planImportText(Plan *p, const char *name, const char *text, int *rows, pnError *err) {
     int n = 0;
+    if (rows) *rows = 0;
     if (!endsWith(name, ".json") && !endsWith(name, ".csv"))
         return pnErrorSet(err, PN_EINVAL, "%s: not a .json or .csv file", name);
     int rc = planBegin(p, err);
@@ -688,6 +690,7 @@ int planImportText(Plan *p, const char *name, const char *text, int *rows, pnErr
 }
 
 int planImportFile(Plan *p, const char *path, int *rows, pnError *err) {
+    if (rows) *rows = 0;
     char *text = NULL;
     size_t len;
     int fr = fileRead(path, IO_MAX_FILE, &text, &len);

@@ -25,7 +25,8 @@ static const char schemaSql[] =
     " capacity INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS instances(code TEXT PRIMARY KEY, activity TEXT NOT NULL,"
     " start TEXT NOT NULL, \"end\" TEXT NOT NULL, place TEXT, capacity INTEGER,"
-    " status TEXT NOT NULL);"
+    " status TEXT NOT NULL, registered INTEGER NOT NULL DEFAULT 0,"
+    " waitlisted INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS instances_start ON instances(start);"
     "CREATE INDEX IF NOT EXISTS instances_activity ON instances(activity);"
     "CREATE TABLE IF NOT EXISTS registrations(instance TEXT, nation TEXT, participant TEXT,"
@@ -89,15 +90,8 @@ int planStepDone(Plan *p, sqlite3_stmt *s, pnError *err, const char *what) {
 }
 
 void planColText(sqlite3_stmt *s, int col, char *dst, size_t cap) {
-    const unsigned char *t = sqlite3_column_text(s, col);
-    size_t len = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
-    if (len >= cap) {
-        len = cap - 1;
-        while (len > 0 && (t[len] & 0xC0) == 0x80)
-            len--;
-    }
-    if (len) memcpy(dst, t, len);
-    dst[len] = '\0';
+    const char *t = (const char *)sqlite3_column_text(s, col);
+    strCopyUtf8(dst, cap, t ? t : "", t ? (size_t)sqlite3_column_bytes(s, col) : 0);
 }
 
 void planBindText(sqlite3_stmt *s, int idx, const char *text, int nullIfEmpty) {
@@ -123,6 +117,19 @@ int planCheckDate(const char *field, const char *text, int32_t *day, pnError *er
     return PN_OK;
 }
 
+int planRecount(Plan *p, const char *instanceOrNull, pnError *err) {
+    sqlite3_stmt *s = planPrepare(
+        p,
+        "UPDATE instances SET registered = (SELECT count(*) FROM registrations r"
+        " WHERE r.instance = instances.code AND r.status IN ('registered', 'attended')),"
+        " waitlisted = (SELECT count(*) FROM registrations r WHERE r.instance = instances.code"
+        " AND r.status = 'waitlisted') WHERE ?1 IS NULL OR code = ?1",
+        err);
+    if (!s) return PN_EIO;
+    planBindText(s, 1, instanceOrNull, 1);
+    return planStepDone(p, s, err, "cannot count registrations");
+}
+
 int planEvent(Plan *p, const char *instance, const char *step, const char *nation,
               const char *actor, int64_t at, const char *detail, pnError *err) {
     sqlite3_stmt *s = planPrepare(
@@ -138,23 +145,6 @@ int planEvent(Plan *p, const char *instance, const char *step, const char *natio
     return planStepDone(p, s, err, "cannot record a workflow step");
 }
 
-/* mkdir -p with mode 0750 for the directories it creates. */
-static int makeDirs(const char *dir, pnError *err) {
-    char path[4096];
-    if (strCopy(path, sizeof(path), dir) != 0)
-        return pnErrorSet(err, PN_EINVAL, "data directory path too long");
-    for (char *s = path + 1;; s++) {
-        if (*s != '/' && *s != '\0') continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(path, 0750) != 0 && errno != EEXIST)
-            return pnErrorSet(err, PN_EIO, "%s: %s", path, strerror(errno));
-        *s = c;
-        if (c == '\0') break;
-    }
-    return PN_OK;
-}
-
 /* ---- open and close ---------------------------------------------------- */
 
 int planOpen(Plan **out, const char *dir, const Registry *reg, pnError *err) {
@@ -167,7 +157,7 @@ int planOpen(Plan **out, const char *dir, const Registry *reg, pnError *err) {
         rc = pnErrorSet(err, PN_EINVAL, "data directory path too long");
     else
         snprintf(p->path, sizeof(p->path), "%s/plan.db", dir);
-    if (rc == PN_OK) rc = makeDirs(dir, err);
+    if (rc == PN_OK) rc = dirMake(dir, err);
     if (rc == PN_OK) {
         int fd = open(p->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
         if (fd < 0)

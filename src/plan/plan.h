@@ -423,8 +423,12 @@ int planInteropNations(Plan *p, PlanNationIndex **rows, int *n, pnError *err);
 /*
  * Fill the store with generated (illustrative) data: activities menu
  * entries, instances spread over 2026-2027, and up to participants
- * registrations by eligible nations, in one transaction, with a fixed
- * seed so runs are repeatable.  *made gets the registrations made.
+ * registrations by eligible nations; then, at a fixed size, 40 capability
+ * areas with targets and holdings of every nation for 2021, 2023 and 2025,
+ * 400 units with three evaluations of 20 items each, 300 exercises with
+ * contributions, and the 2026 programmes of 14 partners (the instances they
+ * registered for).  One transaction, a fixed seed so runs are repeatable.
+ * *made gets the registrations made.
  */
 int planGenerate(Plan *p, int activities, int instances, int participants, int *made, pnError *err);
 

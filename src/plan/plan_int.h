@@ -38,6 +38,11 @@ int planCheckNation(Plan *p, const char *field, const char *code, pnError *err);
 /* Parse a "YYYY-MM-DD" field; PN_EINVAL "field 'F': 'X' is not a date". */
 int planCheckDate(const char *field, const char *text, int32_t *day, pnError *err);
 
+/* Recompute the registered/waitlisted counters kept on instances (for one
+ * instance, or all with NULL) after registrations changed: listings read
+ * the counters instead of counting 45,000 rows. */
+int planRecount(Plan *p, const char *instanceOrNull, pnError *err);
+
 /* Record one workflow step. */
 int planEvent(Plan *p, const char *instance, const char *step, const char *nation,
               const char *actor, int64_t at, const char *detail, pnError *err);
