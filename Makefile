@@ -91,6 +91,7 @@ demo: all
 	@scripts/deps.sh demo
 	@./partnernet demo
 	@scripts/demo-node.sh
+	@scripts/demo-plan.sh
 
 # Benchmark load generators are plain clients (libmosquitto), not linked
 # with partnernet's code.

@@ -133,14 +133,15 @@ typedef struct ListCtx {
     int64_t limit, shown;
 } ListCtx;
 
-#define ACT_ROW "%-10s  %-10s  %-24s  %-9s  %-9s  %-20s  %s\n"
+#define ACT_ROW "%-10s  %-10s  %-24s  %-9s  %-9s  %-9s  %-20s  %s\n"
 
 static int printListing(const PlanListing *l, void *ctx) {
     ListCtx *c = ctx;
     if (c->limit && c->shown >= c->limit) return 1;
     char places[24];
     snprintf(places, sizeof(places), "%d/%d", l->registered, l->i.capacity);
-    printf(ACT_ROW, l->i.start, l->i.end, l->i.code, l->a.kind, places, l->a.openTo, l->a.title);
+    printf(ACT_ROW, l->i.start, l->i.end, l->i.code, l->a.kind, l->i.status, places, l->a.openTo,
+           l->a.title);
     c->shown++;
     return 0;
 }
@@ -170,7 +171,7 @@ static int cmdActivities(Cli *cli, int argc, char **argv) {
         }
         snprintf(nation, sizeof(nation), "%s", cli->reg.nations[n].code);
     }
-    printf(ACT_ROW, "START", "END", "INSTANCE", "KIND", "PLACES", "OPEN TO", "TITLE");
+    printf(ACT_ROW, "START", "END", "INSTANCE", "KIND", "STATUS", "PLACES", "OPEN TO", "TITLE");
     pnError err = {0};
     int rc = planActivities(p, day, openTo ? nation : NULL, kind, printListing, &c, &err);
     planClose(p);

@@ -34,9 +34,13 @@
 
 typedef struct Plan Plan;
 
-/* Topic and label of the Vienna Document notifications put in the outbox. */
+/* Topic and label of the Vienna Document notifications put in the outbox.
+ * Under the NATO policy a label without a releasability category is for
+ * alliance members only (NATO UNCLASSIFIED included), so the notifications
+ * carry REL TO EAPC: every ally and Partnership for Peace nation on the day
+ * of delivery -- the partners of the OSCE area the Vienna Document is for. */
 #define PLAN_CSBM_TOPIC "csbm/notifications"
-#define PLAN_CSBM_LABEL "NATO UNCLASSIFIED"
+#define PLAN_CSBM_LABEL "NATO UNCLASSIFIED REL TO EAPC"
 
 /* ---- store ----------------------------------------------------------- */
 

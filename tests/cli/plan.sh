@@ -66,7 +66,7 @@ expect_err "feedback before attendance" 2 "had no participant" plan activity fee
 ok "workflow shows who and when" bash -c "'$PN' plan activity show T-1/1 --data '$d' | grep -qE '^  [0-9T:-]+Z  approved +-  +hq'"
 
 # ---- exercises and the outbox ------------------------------------------------
-ok "exercise add 10,000 troops queues a notification" bash -c "'$PN' plan exercise add --code EX-T --name Test --start 2026-06-01 --end 2026-06-05 --host POL --troops 10000 --data '$d' | grep -qx 'notification queued for csbm/notifications (NATO UNCLASSIFIED)'"
+ok "exercise add 10,000 troops queues a notification" bash -c "'$PN' plan exercise add --code EX-T --name Test --start 2026-06-01 --end 2026-06-05 --host POL --troops 10000 --data '$d' | grep -qx 'notification queued for csbm/notifications (NATO UNCLASSIFIED REL TO EAPC)'"
 ok "outbox holds it" bash -c "'$PN' plan outbox --data '$d' | grep -qx '4 pending'"
 ok "exercises list" bash -c "'$PN' plan exercises --data '$d' | grep -E '^2026-06-01 .*EX-T .*10000 .*required +not required +2026-04-20 +not notified$'"
 expect_err "exercise add without host" 2 "exercise add needs --host" plan exercise add --code E --name N --start 2026-01-01 --end 2026-01-02 --troops 1

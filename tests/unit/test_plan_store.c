@@ -369,7 +369,7 @@ static void testOutbox(void **state) {
              "EX-A,NOR,6000,0,0,0,0\nEX-A,SWE,4000,0,0,0,0\nEX-B,SWE,100,0,0,0,0\n");
     assert_int_equal(planOutboxNext(p, &n, &err), 1);
     assert_string_equal(n.topic, "csbm/notifications");
-    assert_string_equal(n.label, "NATO UNCLASSIFIED");
+    assert_string_equal(n.label, "NATO UNCLASSIFIED REL TO EAPC");
     assert_non_null(strstr(n.payload, "\"exercise\":\"EX-A\""));
     assert_non_null(strstr(n.payload, "\"troops\":10000"));
     assert_non_null(strstr(n.payload, "\"deadline\":\"2026-03-20\""));
