@@ -129,8 +129,62 @@ static int cmdExport(Cli *cli, int argc, char **argv) {
 
 /* ---- activities -------------------------------------------------------- */
 
+/* Which activity labels a nation may see: decide() for the viewer, with
+ * the answers for the few distinct labels remembered. */
+#define SEEN_LABELS 32
+typedef struct Viewer {
+    Cli *cli;
+    Principal p;
+    int64_t at;
+    int n;
+    char label[SEEN_LABELS][256];
+    int allow[SEEN_LABELS];
+} Viewer;
+
+/* 1 when the viewer may see details labelled text (a marking); a label
+ * that does not parse is refused (fail closed).  why (may be NULL) gets the
+ * reason of a refusal. */
+static int viewerMay(Viewer *v, const char *text, char *why, size_t cap) {
+    for (int k = 0; !why && k < v->n; k++)
+        if (strcmp(v->label[k], text) == 0) return v->allow[k];
+    Label l;
+    pnError err = {0};
+    labelInit(&l, &v->cli->spif);
+    int allow = 0;
+    if (labelParse(&l, text, strlen(text), &err) != PN_OK) {
+        if (why) snprintf(why, cap, "invalid label '%s': %s", text, err.msg);
+    } else {
+        DecideLabel dl;
+        decideLabelCompile(&l, &dl);
+        Decision d = decide(&v->p, &dl, v->at);
+        allow = d.reason == DECIDE_ALLOW;
+        if (!allow && why) decideExplain(&d, &v->p, &v->cli->spif, why, cap);
+    }
+    labelFree(&l);
+    if (v->n < SEEN_LABELS) {
+        snprintf(v->label[v->n], sizeof(v->label[0]), "%s", text);
+        v->allow[v->n++] = allow;
+    }
+    return allow;
+}
+
+/* Set up a viewer of nation with clearance (NU ...); prints on error. */
+static int viewerInit(Viewer *v, Cli *cli, const char *cmd, const char *nation,
+                      const char *clearance) {
+    char text[96];
+    pnError err = {0};
+    memset(v, 0, sizeof(*v));
+    v->cli = cli;
+    v->at = timeNow();
+    snprintf(text, sizeof(text), "nation=%s,clearance=%s", nation, clearance);
+    if (principalParse(&v->p, text, &cli->reg, &cli->spif, &err) != PN_OK)
+        return cliFail(cmd, "%s", err.msg);
+    return CLI_OK;
+}
+
 typedef struct ListCtx {
-    int64_t limit, shown;
+    int64_t limit, shown, hidden;
+    Viewer *viewer; /* NULL: no --open-to, show everything */
 } ListCtx;
 
 #define ACT_ROW "%-10s  %-10s  %-24s  %-9s  %-9s  %-9s  %-20s  %s\n"
@@ -138,6 +192,12 @@ typedef struct ListCtx {
 static int printListing(const PlanListing *l, void *ctx) {
     ListCtx *c = ctx;
     if (c->limit && c->shown >= c->limit) return 1;
+    char label[256];
+    planActivityLabel(&l->a, label, sizeof(label));
+    if (c->viewer && !viewerMay(c->viewer, label, NULL, 0)) {
+        c->hidden++;
+        return 0;
+    }
     char places[24];
     snprintf(places, sizeof(places), "%d/%d", l->registered, l->i.capacity);
     printf(ACT_ROW, l->i.start, l->i.end, l->i.code, l->a.kind, l->i.status, places, l->a.openTo,
@@ -149,15 +209,14 @@ static int printListing(const PlanListing *l, void *ctx) {
 static int cmdActivities(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan activities", {0}, 0};
     const char *dir = "var", *openTo = NULL, *from = NULL, *kind = NULL, *limit = NULL;
-    const PlanOpt opts[] = {{"--open-to", &openTo, NULL},
-                            {"--from", &from, NULL},
-                            {"--kind", &kind, NULL},
-                            {"--limit", &limit, NULL},
-                            {NULL}};
+    const char *clearance = "NU";
+    const PlanOpt opts[] = {{"--open-to", &openTo, NULL}, {"--clearance", &clearance, NULL},
+                            {"--from", &from, NULL},      {"--kind", &kind, NULL},
+                            {"--limit", &limit, NULL},    {NULL}};
     if (planParse(&a, argc, argv, 2, opts, &dir) != CLI_OK) return CLI_USAGE;
     if (a.npos) return cliFail(a.cmd, "unexpected argument '%s'", a.pos[0]);
     int32_t day = PN_DAY_NONE;
-    ListCtx c = {0, 0};
+    ListCtx c = {0, 0, 0, NULL};
     if (planDay(a.cmd, "--from", from, &day) || planCount(a.cmd, "--limit", limit, &c.limit))
         return CLI_USAGE;
     Plan *p;
@@ -171,13 +230,27 @@ static int cmdActivities(Cli *cli, int argc, char **argv) {
         }
         snprintf(nation, sizeof(nation), "%s", cli->reg.nations[n].code);
     }
+    Viewer *viewer = NULL;
+    if (openTo) {
+        viewer = malloc(sizeof(*viewer));
+        if (!viewer || viewerInit(viewer, cli, a.cmd, nation, clearance) != CLI_OK) {
+            free(viewer);
+            planClose(p);
+            return viewer ? CLI_USAGE : cliFail(a.cmd, "out of memory");
+        }
+        c.viewer = viewer;
+    }
     printf(ACT_ROW, "START", "END", "INSTANCE", "KIND", "STATUS", "PLACES", "OPEN TO", "TITLE");
     pnError err = {0};
     int rc = planActivities(p, day, openTo ? nation : NULL, kind, printListing, &c, &err);
     planClose(p);
+    free(viewer);
     if (rc != PN_OK) return cliFail(a.cmd, "%s", err.msg);
-    printf("(%lld instance%s%s%s)\n", (long long)c.shown, c.shown == 1 ? "" : "s",
+    printf("(%lld instance%s%s%s", (long long)c.shown, c.shown == 1 ? "" : "s",
            openTo ? " open to " : "", openTo ? nation : "");
+    if (c.hidden)
+        printf("; %lld more whose details are not releasable to %s", (long long)c.hidden, nation);
+    printf(")\n");
     return CLI_OK;
 }
 
@@ -194,25 +267,48 @@ static int printFeedback(const char *nation, const char *text, void *ctx) {
     return 0;
 }
 
-/* `plan activity show INSTANCE [--nation X]`. */
-static int activityShow(Plan *p, const PlanArgs *a, const char *nation) {
+/* `plan activity show INSTANCE [--nation X [--clearance C]]`: the details
+ * (only when releasable to X), the workflow, and the feedback X may read. */
+static int activityShow(Cli *cli, Plan *p, const PlanArgs *a, const char *nation,
+                        const char *clearance) {
     pnError err = {0};
-    printf("workflow of %s:\n", a->pos[1]);
+    PlanListing l;
+    char label[256], why[256] = "";
+    if (planInstanceGet(p, a->pos[1], &l, &err) != PN_OK) return cliFail(a->cmd, "%s", err.msg);
+    planActivityLabel(&l.a, label, sizeof(label));
+    if (nation) {
+        Viewer *v = malloc(sizeof(*v));
+        if (!v) return cliFail(a->cmd, "out of memory");
+        int rc = viewerInit(v, cli, a->cmd, nation, clearance);
+        int may = rc == CLI_OK && viewerMay(v, label, why, sizeof(why));
+        free(v);
+        if (rc != CLI_OK) return rc;
+        if (!may) {
+            printf("refused: the details of %s are not releasable to %s (%s)\n", a->pos[1], nation,
+                   why);
+            return CLI_NO;
+        }
+    }
+    printf("%s: %s (%s)\n  %s .. %s, %s; organiser %s; open to %s\n  %s, %d of %d places taken, "
+           "%d waiting; label: %s\n",
+           l.i.code, l.a.title, l.a.kind, l.i.start, l.i.end, l.i.place[0] ? l.i.place : "-",
+           l.a.organiser, l.a.openTo, l.i.status, l.registered, l.i.capacity, l.waitlisted, label);
+    printf("workflow:\n");
     if (planEvents(p, a->pos[1], printEvent, NULL, &err) != PN_OK)
         return cliFail(a->cmd, "%s", err.msg);
     if (!nation) return CLI_OK;
     printf("feedback visible to %s:\n", nation);
     if (planFeedbackFor(p, a->pos[1], nation, printFeedback, NULL, &err) != PN_OK)
-        return cliFail(a->cmd, "%s", err.msg);
+        printf("  (none: %s)\n", err.msg);
     return CLI_OK;
 }
 
 typedef struct ActArgs {
     const char *code, *title, *kind, *organiser, *openTo, *capacity, *instance, *start, *end;
-    const char *place, *by, *nation, *participant, *text, *at;
+    const char *place, *by, *nation, *participant, *text, *at, *label, *clearance;
 } ActArgs;
 
-static int activityPropose(Plan *p, const PlanArgs *a, const ActArgs *x, int64_t at) {
+static int activityPropose(Cli *cli, Plan *p, const PlanArgs *a, const ActArgs *x, int64_t at) {
     const char *need[] = {x->code,     x->title, x->kind, x->organiser, x->openTo,
                           x->capacity, x->start, x->end,  x->by,        x->nation};
     const char *names[] = {"--code",     "--title", "--kind", "--organiser", "--open-to",
@@ -236,6 +332,13 @@ static int activityPropose(Plan *p, const PlanArgs *a, const ActArgs *x, int64_t
         return cliFail(a->cmd, "a value is too long");
     strUpper(act.organiser);
     act.capacity = cap > 100000 ? 100000 : (int)cap;
+    if (x->label) {
+        Label l;
+        if (cliReadLabel(cli, a->cmd, x->label, &l) != CLI_OK) return CLI_USAGE;
+        labelFree(&l);
+        if (strCopy(act.label, sizeof(act.label), x->label) != 0)
+            return cliFail(a->cmd, "the label is too long");
+    }
     pnError err = {0};
     char nation[8];
     snprintf(nation, sizeof(nation), "%s", x->nation);
@@ -266,6 +369,8 @@ static int cmdActivity(Cli *cli, int argc, char **argv) {
                             {"--participant", &x.participant, NULL},
                             {"--text", &x.text, NULL},
                             {"--at", &x.at, NULL},
+                            {"--label", &x.label, NULL},
+                            {"--clearance", &x.clearance, NULL},
                             {NULL}};
     if (planParse(&a, argc, argv, 2, opts, &dir) != CLI_OK) return CLI_USAGE;
     const char *step = a.npos ? a.pos[0] : "";
@@ -299,9 +404,9 @@ static int cmdActivity(Cli *cli, int argc, char **argv) {
     pnError err = {0};
     int rc = CLI_OK, n = 0;
     if (strcmp(step, "propose") == 0) {
-        rc = activityPropose(p, &a, &x, at);
+        rc = activityPropose(cli, p, &a, &x, at);
     } else if (strcmp(step, "show") == 0) {
-        rc = activityShow(p, &a, x.nation ? nation : NULL);
+        rc = activityShow(cli, p, &a, x.nation ? nation : NULL, x.clearance ? x.clearance : "NU");
     } else if (strcmp(step, "approve") == 0 || strcmp(step, "invite") == 0) {
         if (planAdvance(p, a.pos[1], step, x.by, at, &n, &err) != PN_OK)
             rc = cliFail(a.cmd, "%s", err.msg);

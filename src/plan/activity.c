@@ -96,7 +96,7 @@ int planEligible(const Registry *reg, const char *openTo, const char *nation, in
 static const char listingCols[] =
     "SELECT i.code, i.activity, i.start, i.\"end\", coalesce(i.place, ''),"
     " coalesce(nullif(i.capacity, 0), a.capacity), i.status, a.title, a.kind, a.organiser,"
-    " a.open_to, a.capacity, i.registered, i.waitlisted"
+    " a.open_to, a.capacity, i.registered, i.waitlisted, coalesce(a.label, '')"
     " FROM instances i JOIN activities a ON a.code = i.activity ";
 
 static void listingRow(sqlite3_stmt *s, PlanListing *l) {
@@ -116,6 +116,30 @@ static void listingRow(sqlite3_stmt *s, PlanListing *l) {
     snprintf(l->a.code, sizeof(l->a.code), "%s", l->i.activity);
     l->registered = sqlite3_column_int(s, 12);
     l->waitlisted = sqlite3_column_int(s, 13);
+    planColText(s, 14, l->a.label, sizeof(l->a.label));
+}
+
+typedef struct LabelText {
+    char *out;
+    size_t cap, len, start;
+} LabelText;
+
+static int appendCode(const char *code, void *ctx) {
+    LabelText *t = ctx;
+    int n = snprintf(t->out + t->len, t->cap - t->len, "%s%s", t->len > t->start ? ", " : "", code);
+    if (n > 0) t->len = t->len + (size_t)n < t->cap ? t->len + (size_t)n : t->cap - 1;
+    return 0;
+}
+
+void planActivityLabel(const PlanActivity *a, char *out, size_t cap) {
+    if (a->label[0]) {
+        snprintf(out, cap, "%s", a->label);
+        return;
+    }
+    int n = snprintf(out, cap, "NATO UNCLASSIFIED REL TO ");
+    size_t start = n > 0 && (size_t)n < cap ? (size_t)n : 0;
+    LabelText t = {out, cap, start, start};
+    eachCode(a->openTo, appendCode, &t);
 }
 
 /* One instance with its activity and counts; PN_ENOENT when unknown. */
@@ -134,6 +158,10 @@ static int loadInstance(Plan *p, const char *code, PlanListing *l, pnError *err)
         out = planDbFail(p, err, "cannot read the instance");
     sqlite3_finalize(s);
     return out;
+}
+
+int planInstanceGet(Plan *p, const char *instance, PlanListing *out, pnError *err) {
+    return loadInstance(p, instance, out, err);
 }
 
 /* ---- the workflow ------------------------------------------------------ */
@@ -175,7 +203,7 @@ int planActivityPutRow(Plan *p, const PlanActivity *a, pnError *err) {
     if (checkActivity(p, a, err) != PN_OK) return PN_EINVAL;
     sqlite3_stmt *s = planPrepare(p,
                                   "INSERT OR REPLACE INTO activities(code, title, kind, organiser,"
-                                  " open_to, capacity) VALUES(?,?,?,?,?,?)",
+                                  " open_to, capacity, label) VALUES(?,?,?,?,?,?,?)",
                                   err);
     if (!s) return PN_EIO;
     planBindText(s, 1, a->code, 0);
@@ -184,6 +212,7 @@ int planActivityPutRow(Plan *p, const PlanActivity *a, pnError *err) {
     planBindText(s, 4, a->organiser, 0);
     planBindText(s, 5, a->openTo, 0);
     sqlite3_bind_int(s, 6, a->capacity);
+    planBindText(s, 7, a->label, 1);
     return planStepDone(p, s, err, "cannot store the activity");
 }
 

@@ -17,6 +17,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,13 @@ struct Kind {
 };
 
 /* ---- storing one record ------------------------------------------------ */
+
+/* A checked F_INT field as an int, clamped (the callers then refuse values
+ * out of their range by name). */
+static int intField(const char *v) {
+    long long x = strtoll(v, NULL, 10);
+    return x > INT_MAX ? INT_MAX : (int)x;
+}
 
 /* Insert or replace a record of a kind whose table is named like it and
  * whose columns are its fields.  Values were checked by checkFields. */
@@ -105,7 +113,8 @@ static int putActivity(Plan *p, const Kind *k, const char *const *v, pnError *er
     snprintf(a.kind, sizeof(a.kind), "%s", v[2]);
     snprintf(a.organiser, sizeof(a.organiser), "%s", v[3]);
     snprintf(a.openTo, sizeof(a.openTo), "%s", v[4]);
-    a.capacity = atoi(v[5]);
+    a.capacity = intField(v[5]);
+    snprintf(a.label, sizeof(a.label), "%s", v[6]);
     return planActivityPutRow(p, &a, err);
 }
 
@@ -117,7 +126,7 @@ static int putInstance(Plan *p, const Kind *k, const char *const *v, pnError *er
     snprintf(i.start, sizeof(i.start), "%s", v[2]);
     snprintf(i.end, sizeof(i.end), "%s", v[3]);
     snprintf(i.place, sizeof(i.place), "%s", v[4]);
-    i.capacity = atoi(v[5]);
+    i.capacity = intField(v[5]);
     snprintf(i.status, sizeof(i.status), "%s", v[6]);
     return planInstancePutRow(p, &i, err);
 }
@@ -208,9 +217,9 @@ static int putEvaluation(Plan *p, const Kind *k, const char *const *v, pnError *
 
 static const Kind kindList[] = {
     {"activities",
-     "code,title,kind,organiser,open_to,capacity",
-     {T("code"), T("title"), T("kind"), N("organiser"), T("open_to"), I("capacity")},
-     6,
+     "code,title,kind,organiser,open_to,capacity,label",
+     {T("code"), T("title"), T("kind"), N("organiser"), T("open_to"), I("capacity"), O("label")},
+     7,
      putActivity,
      "code"},
     {"instances",
@@ -608,7 +617,8 @@ static int importJsonKind(Plan *p, const Kind *k, json_t *arr, const JsonLines *
         for (int i = 0; rc == PN_OK && i < k->nf; i++) {
             v[i] = store + cap * (size_t)i;
             if (jsonText(json_object_get(o, k->f[i].name), v[i], cap) != 0)
-                rc = pnErrorSet(err, PN_EINVAL, "%s:%d: field '%s': not a string or number", path,
+                rc = pnErrorSet(err, PN_EINVAL,
+                                "%s:%d: field '%s': not a string or number, or too long", path,
                                 line, k->f[i].name);
         }
         if (rc == PN_OK) rc = importRecord(p, k, v, path, line, err);

@@ -22,7 +22,7 @@ static const char schemaSql[] =
     "PRAGMA synchronous=NORMAL;"
     "CREATE TABLE IF NOT EXISTS activities(code TEXT PRIMARY KEY, title TEXT NOT NULL,"
     " kind TEXT NOT NULL, organiser TEXT NOT NULL, open_to TEXT NOT NULL,"
-    " capacity INTEGER NOT NULL);"
+    " capacity INTEGER NOT NULL, label TEXT);"
     "CREATE TABLE IF NOT EXISTS instances(code TEXT PRIMARY KEY, activity TEXT NOT NULL,"
     " start TEXT NOT NULL, \"end\" TEXT NOT NULL, place TEXT, capacity INTEGER,"
     " status TEXT NOT NULL, registered INTEGER NOT NULL DEFAULT 0,"

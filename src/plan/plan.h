@@ -104,6 +104,7 @@ typedef struct PlanActivity {
     char organiser[8]; /* nation code */
     char openTo[256];  /* frameworks and/or nations, comma separated: "NATO,PFP,MD" */
     int capacity;      /* default places per instance */
+    char label[256];   /* who may see its details; "" means planActivityLabel's default */
 } PlanActivity;
 
 typedef struct PlanInstance {
@@ -180,6 +181,16 @@ int planFeedback(Plan *p, const char *instance, const char *nation, const char *
 int planEligible(const Registry *reg, const char *openTo, const char *nation, int32_t day,
                  char *reason, size_t cap);
 
+/*
+ * The confidentiality label (display marking) of an activity's details:
+ * a->label when set, else "NATO UNCLASSIFIED REL TO " followed by the codes
+ * of openTo, so the details reach exactly the nations that may take part.
+ * The label is not checked here (the planning store does not hold the
+ * policy); the CLI parses it and asks decide() for each nation, refusing
+ * (fail closed) a label that does not parse.
+ */
+void planActivityLabel(const PlanActivity *a, char *out, size_t cap);
+
 /* Row of planActivities(). */
 typedef struct PlanListing {
     PlanInstance i;
@@ -194,6 +205,10 @@ typedef struct PlanListing {
  */
 int planActivities(Plan *p, int32_t from, const char *nationOrNull, const char *kindOrNull,
                    int (*cb)(const PlanListing *row, void *ctx), void *ctx, pnError *err);
+
+/* One instance with its activity and counts into *out; PN_ENOENT when
+ * there is no such instance. */
+int planInstanceGet(Plan *p, const char *instance, PlanListing *out, pnError *err);
 
 /* The recorded steps of an instance, oldest first. */
 int planEvents(Plan *p, const char *instance, int (*cb)(const PlanEvent *ev, void *ctx), void *ctx,

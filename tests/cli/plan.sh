@@ -48,6 +48,15 @@ expect_out "activities open to GEO from 2026-01-01" "7" bash -c "'$PN' plan acti
 ok "JOR sees the MD seminar but not the PfP course" bash -c "out=\$('$PN' plan activities --open-to JOR --data '$d'); grep -q MD-SEM-0701 <<<\"\$out\" && ! grep -q PFP-CRS-0101 <<<\"\$out\""
 ok "FIN in 2023: the course starting the day it joined NATO is listed" bash -c "'$PN' plan activities --open-to FIN --from 2023-01-01 --data '$d' | grep -q 'NATO-CRS-0601/2023-1'"
 expect_err "activities for an unknown nation" 2 "unknown nation 'XYZ'" plan activities --open-to XYZ
+ok "propose an allies-only labelled activity open to partners" plan activity propose --code L-1 --title 'Allied planning conference' \
+    --kind seminar --organiser BEL --open-to NATO,PFP --capacity 50 --instance L-1/1 --start 2026-11-02 --end 2026-11-03 \
+    --label 'NATO RESTRICTED' --by bert --nation BEL
+ok "GEO is eligible but does not see its details" bash -c "'$PN' plan activities --open-to GEO --from 2026-01-01 --data '$d' | tail -1 | grep -qx '(7 instances open to GEO; 1 more whose details are not releasable to GEO)'"
+ok "an ally sees it" bash -c "'$PN' plan activities --open-to SWE --clearance NR --from 2026-11-01 --data '$d' | grep -q 'L-1/1'"
+expect_rc "show refuses details to a nation that may not see them" 1 plan activity show L-1/1 --nation GEO
+expect_out "show's refusal says why" "refused: the details of L-1/1 are not releasable to GEO (clearance too low (GEO holds NATO UNCLASSIFIED))" plan activity show L-1/1 --nation GEO
+expect_err "propose with an invalid label" 2 "invalid label" plan activity propose --code L-2 --title x --kind seminar --organiser BEL \
+    --open-to NATO --capacity 5 --start 2026-11-02 --end 2026-11-03 --label 'NATO SECRET REL TO PFP' --by bert --nation BEL
 ok "programme GEO 2026 progress" bash -c "'$PN' plan programme GEO --cycle 2026 --data '$d' | grep -qx 'progress: 3 of 4 activities registered, 2 attended, 1 with feedback'"
 expect_err "programme needs a cycle" 2 "--cycle YEAR is needed" plan programme GEO
 

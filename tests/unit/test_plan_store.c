@@ -153,6 +153,17 @@ static const char cooperationJson[] =
     "\"2023-04-06\","
     "  \"capacity\": 0, \"status\": \"invited\"}]}";
 
+static void testActivityLabel(void **state) {
+    (void)state;
+    PlanActivity a = {.code = "X", .openTo = "nato, pfp,MD"};
+    char label[256];
+    planActivityLabel(&a, label, sizeof(label));
+    assert_string_equal(label, "NATO UNCLASSIFIED REL TO NATO, PFP, MD");
+    snprintf(a.label, sizeof(a.label), "NATO RESTRICTED");
+    planActivityLabel(&a, label, sizeof(label));
+    assert_string_equal(label, "NATO RESTRICTED");
+}
+
 static void testRegistrationRules(void **state) {
     Plan *p = ((Env *)*state)->p;
     importOk(p, "coop.json", cooperationJson);
@@ -473,6 +484,7 @@ static void testInteropTrend(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(testImportErrors, open1, close1),
+        cmocka_unit_test(testActivityLabel),
         cmocka_unit_test_setup_teardown(testRegistrationRules, open1, close1),
         cmocka_unit_test_setup_teardown(testWorkflow, open1, close1),
         cmocka_unit_test_setup_teardown(testGaps, open1, close1),
