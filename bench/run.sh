@@ -205,3 +205,6 @@ echo "p99 latency at 10,000 msg/s under 2 ms."
 
 echo
 bash bench/federation.sh
+
+echo
+bench/plan.sh

@@ -66,5 +66,6 @@ int cmdAudit(Cli *cli, int argc, char **argv);
 int cmdPeers(Cli *cli, int argc, char **argv);
 int cmdLog(Cli *cli, int argc, char **argv);
 int cmdServe(Cli *cli, int argc, char **argv);
+int cmdPlan(Cli *cli, int argc, char **argv);
 
 #endif
