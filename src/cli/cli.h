@@ -64,5 +64,6 @@ int cmdBench(Cli *cli, int argc, char **argv);
 int cmdPrincipal(Cli *cli, int argc, char **argv);
 int cmdAudit(Cli *cli, int argc, char **argv);
 int cmdServe(Cli *cli, int argc, char **argv);
+int cmdToken(Cli *cli, int argc, char **argv);
 
 #endif

@@ -71,7 +71,8 @@ static int parseOption(Args *a, int argc, char **argv, int *i) {
         if (!a->addOnly) a->addOnly = "--password-stdin";
         return 1;
     }
-    static const char *const opts[] = {"--nation", "--clearance", "--cert-cn", "--coi", "--caveat"};
+    static const char *const opts[] = {"--nation", "--clearance", "--cert-cn",
+                                       "--coi",    "--caveat",    "--role"};
     for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
         if ((r = cliOpt(CMD, argc, argv, i, opts[k], &v)) == 0) continue;
         if (r < 0) return -1;
@@ -85,6 +86,11 @@ static int parseOption(Args *a, int argc, char **argv, int *i) {
         if (k == 4 && splitList("caveat", v, &a->e.caveats[0][0], sizeof(a->e.caveats[0]),
                                 PRINCIPAL_MAX_CAVEATS, &a->e.ncaveats) != CLI_OK)
             return -1;
+        if (k == 5 && !principalRole(v)) {
+            cliFail(CMD, "unknown role '%s' (the one role is 'operator')", v);
+            return -1;
+        }
+        if (k == 5) a->e.roles |= principalRole(v);
         return 1;
     }
     return 0;
@@ -215,7 +221,7 @@ static int listPrincipals(const Args *a) {
         printList("caveats", &e->caveats[0][0], sizeof(e->caveats[0]), e->ncaveats);
         const char *auth = e->passwordHash[0] ? (e->certCn[0] ? "password,cert" : "password")
                                               : (e->certCn[0] ? "cert" : "none");
-        printf(" auth=%s\n", auth);
+        printf(" auth=%s%s\n", auth, e->roles & PRINCIPAL_ROLE_OPERATOR ? " roles=operator" : "");
     }
     principalsFree(&ps);
     return CLI_OK;

@@ -58,6 +58,7 @@ static const CliCommand commands[] = {
     {"principal", cmdPrincipal, "who may connect: principals with nation, clearance, communities",
      "usage: partnernet principal add NAME --nation CODE --clearance NU|NR|NC|NS|CTS\n"
      "                 [--coi A,B] [--caveat X,Y] [--password-stdin] [--cert-cn CN]\n"
+     "                 [--role operator]\n"
      "                 [--principals FILE]\n"
      "       partnernet principal list [--principals FILE]\n"
      "       partnernet principal remove NAME [--principals FILE]\n"
@@ -65,12 +66,23 @@ static const CliCommand commands[] = {
      "Creates or updates an entry in the principals file (default var/principals.json).\n"
      "A password is read from standard input and stored only as a salted scrypt hash.\n"
      "The MQTT username is the principal's NAME; a TLS client certificate maps to the\n"
-     "principal whose --cert-cn matches its common name (its country must be the nation).\n"},
+     "principal whose --cert-cn matches its common name (its country must be the nation).\n"
+     "--role operator lets the principal read the audit trail and ask decide() about\n"
+     "others over HTTP; it does not widen what the principal may receive.\n"},
     {"audit", cmdAudit, "the audit trail: refused publishes and deliveries, releases",
      "usage: partnernet audit [--since 1h|30m|2d|DATE] [--reason CODE] [--kind KIND] [--data DIR] "
      "[--json]\n"
      "\n"
      "Prints audit events recorded by the node in DIR/audit.db (default var/), oldest first.\n"},
+    {"token", cmdToken, "bearer tokens for the HTTP API: create, revoke, list",
+     "usage: partnernet token create --principal NAME [--data DIR] [--principals FILE]\n"
+     "       partnernet token revoke TOKEN|ID [--data DIR]\n"
+     "       partnernet token list [--data DIR]\n"
+     "\n"
+     "create prints a new token for the principal once (it is stored only as its SHA-256\n"
+     "in DATA/tokens.json, default var/); clients send it as 'Authorization: Bearer TOKEN'.\n"
+     "revoke takes the token or the 12-digit ID that list shows.  A running node honours\n"
+     "new and revoked tokens from the next request on.\n"},
     {"bench", cmdBench, "micro-benchmarks (decide)",
      "usage: partnernet bench decide [--seconds N]\n\n"
      "Decisions per second on one core with precompiled labels, and the latency\n"

@@ -9,11 +9,13 @@
  *     {"name": "alice", "nation": "SWE", "clearance": "NS",
  *      "cois": ["EX-NORDIC-RESPONSE"], "caveats": ["ATOMAL"],
  *      "password": "$scrypt$N=16384,r=8,p=1$<salt b64>$<key b64>",
- *      "cert_cn": "alice.swe"}]}
+ *      "cert_cn": "alice.swe", "roles": ["operator"]}]}
  *
- * "password" and "cert_cn" are optional; "cois" and "caveats" default to
- * empty.  A password is only ever stored as a salted scrypt hash.  The
- * MQTT username is the principal's name; a TLS client certificate maps to
+ * "password", "cert_cn" and "roles" are optional; "cois" and "caveats"
+ * default to empty.  The one role is "operator": it lets the principal
+ * read the audit trail and ask decide() about others over HTTP; it grants
+ * nothing about what information the principal may receive.  A password is only ever stored as a
+ * salted scrypt hash.  The MQTT username is the principal's name; a TLS client certificate maps to
  * the principal whose cert_cn equals its common name.
  *
  * Loading checks the file's shape (names, lengths, duplicates, hash
@@ -49,7 +51,13 @@ typedef struct PrincipalEntry {
     int ncaveats;
     char passwordHash[256]; /* "$scrypt$..." or "" (no password login) */
     char certCn[128];       /* client certificate common name or "" */
+    unsigned roles;         /* PRINCIPAL_ROLE_* bits */
 } PrincipalEntry;
+
+#define PRINCIPAL_ROLE_OPERATOR 1u /* "operator": audit queries, decide for others */
+
+/* The role bit named name ("operator"), or 0 when there is none. */
+unsigned principalRole(const char *name);
 
 typedef struct Principals {
     PrincipalEntry *e; /* n entries, in file order */
