@@ -18,8 +18,9 @@
 
 typedef struct Conf {
     char *text; /* the file, cut into NUL-terminated keys and values */
-    ServerOptions o;
-    const char *ca, *requireCert;
+    NodeOptions o;
+    MqttServerOptions mo;
+    const char *requireCert;
 } Conf;
 
 static char *trim(char *s) {
@@ -33,11 +34,12 @@ static char *trim(char *s) {
 
 static int setKey(Conf *cf, const char *section, const char *key, const char *val, int line,
                   const char *path) {
-    ServerOptions *o = &cf->o;
+    NodeOptions *o = &cf->o;
+    MqttServerOptions *mo = &cf->mo;
     if (strncmp(section, "topic ", 6) == 0) {
         if (strcmp(key, "label") != 0)
             return cliFail("serve", "%s:%d: [topic] sections take only 'label'", path, line);
-        if (o->ntopics >= SERVER_MAX_TOPIC_LABELS)
+        if (o->ntopics >= NODE_MAX_TOPIC_LABELS)
             return cliFail("serve", "%s:%d: too many [topic] sections", path, line);
         o->topicFilter[o->ntopics] = trim((char *)section + 6);
         o->topicLabel[o->ntopics++] = val;
@@ -46,14 +48,14 @@ static int setKey(Conf *cf, const char *section, const char *key, const char *va
     if (strncmp(section, "peer ", 5) == 0) return CLI_OK; /* federation: read by its own module */
     if (strcmp(section, "node") != 0)
         return cliFail("serve", "%s:%d: unknown section [%s]", path, line, section);
-    const char **s = strcmp(key, "name") == 0                  ? &o->node
+    const char **s = strcmp(key, "name") == 0                  ? &o->name
                      : strcmp(key, "data") == 0                ? &o->dataDir
-                     : strcmp(key, "mqtt") == 0                ? &o->mqttAddr
-                     : strcmp(key, "mqtts") == 0               ? &o->mqttsAddr
+                     : strcmp(key, "mqtt") == 0                ? &mo->mqttAddr
+                     : strcmp(key, "mqtts") == 0               ? &mo->mqttsAddr
                      : strcmp(key, "principals") == 0          ? &o->principalsFile
-                     : strcmp(key, "tls_cert") == 0            ? &o->certFile
-                     : strcmp(key, "tls_key") == 0             ? &o->keyFile
-                     : strcmp(key, "tls_ca") == 0              ? &cf->ca
+                     : strcmp(key, "tls_cert") == 0            ? &mo->certFile
+                     : strcmp(key, "tls_key") == 0             ? &mo->keyFile
+                     : strcmp(key, "tls_ca") == 0              ? &mo->caFile
                      : strcmp(key, "require_client_cert") == 0 ? &cf->requireCert
                                                                : NULL;
     if (s) {
@@ -66,7 +68,7 @@ static int setKey(Conf *cf, const char *section, const char *key, const char *va
     if (strcmp(key, "max_queued") == 0)
         o->maxQueued = (uint32_t)n;
     else if (strcmp(key, "max_packet_size") == 0)
-        o->maxPacketSize = (uint32_t)n;
+        mo->maxPacketSize = (uint32_t)n;
     else if (strcmp(key, "segment_bytes") == 0)
         o->log.segmentBytes = n;
     else if (strcmp(key, "retain_bytes") == 0)
@@ -134,6 +136,19 @@ static int reloadData(void *ctx, const Registry **reg, const Spif **spif, pnErro
     return PN_OK;
 }
 
+/* Open the node, attach the front-ends, run until a stop signal. */
+static int runNode(Conf *cf, Cli *cli) {
+    pnError err = {0};
+    Node *node = NULL;
+    MqttServer *mqtt = NULL;
+    int rc = nodeOpen(&node, &cf->o, &cli->reg, &cli->spif, &err);
+    if (rc == PN_OK) rc = mqttServerStart(&mqtt, node, &cf->mo, &err);
+    if (rc == PN_OK) rc = nodeRun(node, &err);
+    nodeClose(node);
+    mqttServerFree(mqtt);
+    return rc == PN_OK ? CLI_OK : cliFail("serve", "%s", err.msg);
+}
+
 int cmdServe(Cli *cli, int argc, char **argv) {
     Conf cf;
     memset(&cf, 0, sizeof(cf));
@@ -152,25 +167,23 @@ int cmdServe(Cli *cli, int argc, char **argv) {
         free(cf.text);
         return CLI_USAGE;
     }
-    ServerOptions *o = &cf.o;
-    const char **dst[8] = {&o->dataDir, &o->mqttAddr, &o->mqttsAddr, &o->principalsFile,
-                           &o->node,    &o->certFile, &o->keyFile,   &cf.ca};
+    NodeOptions *o = &cf.o;
+    MqttServerOptions *mo = &cf.mo;
+    const char **dst[8] = {&o->dataDir, &mo->mqttAddr, &mo->mqttsAddr, &o->principalsFile,
+                           &o->name,    &mo->certFile, &mo->keyFile,   &mo->caFile};
     for (int k = 0; k < 8; k++)
         if (flags[k]) *dst[k] = flags[k];
     char principals[4200];
     if (!o->dataDir) o->dataDir = "var";
-    if (!o->node) o->node = "node";
-    if (!o->mqttAddr) o->mqttAddr = "127.0.0.1:1883";
-    if (!o->mqttsAddr) o->mqttsAddr = o->certFile ? "127.0.0.1:8883" : "";
+    if (!o->name) o->name = "node";
+    if (!mo->mqttAddr) mo->mqttAddr = "127.0.0.1:1883";
+    if (!mo->mqttsAddr) mo->mqttsAddr = mo->certFile ? "127.0.0.1:8883" : "";
     if (!o->principalsFile) {
         snprintf(principals, sizeof(principals), "%s/principals.json", o->dataDir);
         o->principalsFile = principals;
     }
-    o->caFile = cf.ca;
-    o->requireClientCert = !cf.requireCert || strcmp(cf.requireCert, "no") != 0;
-    if (!o->maxPacketSize) o->maxPacketSize = 1u << 20;
+    mo->requireClientCert = !cf.requireCert || strcmp(cf.requireCert, "no") != 0;
     if (!o->maxQueued) o->maxQueued = 10000;
-    if (!o->maxOutputBytes) o->maxOutputBytes = 4u << 20;
     static Reloader rl; /* large; lives as long as the node */
     memset(&rl, 0, sizeof(rl));
     rl.cli = cli;
@@ -180,11 +193,7 @@ int cmdServe(Cli *cli, int argc, char **argv) {
     o->reload = reloadData;
     o->reloadCtx = &rl;
     int rc = cliLoad(cli);
-    if (rc == CLI_OK) {
-        pnError err = {0};
-        if (serverRun(o, &cli->reg, &cli->spif, &err) != PN_OK)
-            rc = cliFail("serve", "%s", err.msg);
-    }
+    if (rc == CLI_OK) rc = runNode(&cf, cli);
     for (int k = 0; k < 2; k++)
         registryFree(&rl.reg[k]), spifFree(&rl.spif[k]);
     free(cf.text);

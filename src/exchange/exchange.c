@@ -49,7 +49,6 @@ struct Exchange {
     char node[64];
     const Registry *reg;
     const Spif *spif;
-    ExchangeHooks hooks;
     pnLog *log;
     pnAudit *audit;
     TopicIndex *index;
@@ -254,7 +253,7 @@ void exchangeDrain(Exchange *x, Session *s) {
         if (o->state == STATE_PUBREC && o->release) {
             o->release = 0;
             s->inflight++;
-            x->hooks.release(s->conn, o->packetId);
+            s->hooks->release(s->conn, o->packetId);
             continue;
         }
         if (o->state != STATE_QUEUED) continue;
@@ -267,7 +266,7 @@ void exchangeDrain(Exchange *x, Session *s) {
             if (++s->nextPacketId == 0) s->nextPacketId = 1;
             o->packetId = s->nextPacketId;
         }
-        int sent = x->hooks.send(s->conn, s, o);
+        int sent = s->hooks->send(s->conn, s, o);
         if (sent > 0) { /* discarded for good: too large for this client */
             o->state = STATE_DONE;
             x->st.dropped++;
@@ -545,7 +544,7 @@ static int recoverLog(Exchange *x, pnError *err) {
 }
 
 int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, const Registry *reg,
-                 const Spif *spif, const ExchangeHooks *hooks, LogRecovery *rep, pnError *err) {
+                 const Spif *spif, LogRecovery *rep, pnError *err) {
     Exchange *x = calloc(1, sizeof(*x));
     if (!x) return pnErrorSet(err, PN_ENOMEM, "out of memory");
     strCopy(x->dir, sizeof(x->dir), dir);
@@ -555,7 +554,6 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
     x->opt.node = x->node;
     x->reg = reg;
     x->spif = spif;
-    x->hooks = *hooks;
     x->index = topicIndexNew();
     char logDir[4200];
     snprintf(logDir, sizeof(logDir), "%s/log", dir);
@@ -641,7 +639,7 @@ static void resendLater(Outgoing *o) {
 
 Session *exchangeAttach(Exchange *x, const char *clientId, const char *principalName,
                         const Principal *p, int clean, uint32_t expiry, uint16_t receiveMax,
-                        void *conn, int *present, void **taken) {
+                        const ExchangeHooks *hooks, void *conn, int *present, void **taken) {
     Session *s = findSession(x, clientId);
     *taken = NULL;
     *present = 0;
@@ -672,6 +670,7 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
     s->expiry = expiry;
     s->window = receiveMax ? receiveMax : 1000;
     if (s->window > 1000) s->window = 1000;
+    s->hooks = hooks;
     s->conn = conn;
     x->sessionsDirty = 1;
     return s;
@@ -851,9 +850,9 @@ int exchangeCommit(Exchange *x, pnError *err) {
                 fanOut(x, p->m, p->from);
             }
             if (p->from && p->from->conn && p->m->qos)
-                x->hooks.ack(p->from->conn, p->packetId, p->m->qos,
-                             rc == PN_OK ? 0 : XR_SERVER_BUSY,
-                             rc == PN_OK ? NULL : "the node cannot store the message");
+                p->from->hooks->ack(p->from->conn, p->packetId, p->m->qos,
+                                    rc == PN_OK ? 0 : XR_SERVER_BUSY,
+                                    rc == PN_OK ? NULL : "the node cannot store the message");
             messageUnref(p->m);
         }
         x->npending = 0;

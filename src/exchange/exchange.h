@@ -70,7 +70,9 @@ typedef struct Outgoing {
 
 typedef struct Session Session;
 
-/* What the front-end provides. */
+/* What a front-end provides, per session (exchangeAttach): the exchange
+ * calls these with the session's conn.  hooks must outlive the session's
+ * attachment. */
 typedef struct ExchangeHooks {
     /* Send o to the session's connection.  Returns 0 when sent, -1 when the
      * connection cannot take it now (the exchange keeps QoS>0 queued), 1
@@ -82,6 +84,10 @@ typedef struct ExchangeHooks {
     void (*release)(void *conn, uint16_t packetId);
     /* Acknowledge a publish that is now durable (or refused: reason). */
     void (*ack)(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, const char *why);
+    /* After a reload the session's principal is gone or no longer valid:
+     * close conn soon (not from inside this call: sessions are being
+     * walked). */
+    void (*revoke)(void *conn);
 } ExchangeHooks;
 
 struct Session {
@@ -91,7 +97,8 @@ struct Session {
     int persistent;  /* survives disconnection */
     uint32_t expiry; /* seconds after disconnection; UINT32_MAX never */
     int64_t disconnectedAt;
-    void *conn; /* NULL when offline */
+    const ExchangeHooks *hooks; /* of the front-end conn belongs to */
+    void *conn;                 /* NULL when offline */
     Subscription subs[SUB_MAX_PER_SESSION];
     int nsubs;
     Outgoing *q; /* ring buffer: delivered-but-unacked first, then waiting */
@@ -118,7 +125,7 @@ typedef struct Exchange Exchange;
  * audit in DIR/audit.db).  Recovers retained messages and persistent
  * sessions.  reg/spif must outlive it.  rep (optional) reports log recovery. */
 int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, const Registry *reg,
-                 const Spif *spif, const ExchangeHooks *hooks, LogRecovery *rep, pnError *err);
+                 const Spif *spif, LogRecovery *rep, pnError *err);
 void exchangeClose(Exchange *x);
 
 /* Set the default label for topics matching filter (publishers without a
@@ -135,10 +142,12 @@ void *exchangeSessionConn(Exchange *x, const char *clientId);
 /* Attach a connection to the session clientId (creating it).  clean: start
  * afresh.  *present: an existing session was resumed.  A session that was
  * attached elsewhere is first detached (the caller closes that connection
- * via the returned *taken, if non-NULL). */
+ * via the returned *taken, if non-NULL -- it may belong to another
+ * front-end: close it through its own hooks, which the caller reads from
+ * the session before attaching).  hooks/conn: the front-end's. */
 Session *exchangeAttach(Exchange *x, const char *clientId, const char *principalName,
                         const Principal *p, int clean, uint32_t expiry, uint16_t receiveMax,
-                        void *conn, int *present, void **taken);
+                        const ExchangeHooks *hooks, void *conn, int *present, void **taken);
 
 /* The connection went away.  Non-persistent sessions are dropped; a
  * persistent one keeps queuing. */

@@ -9,6 +9,7 @@
  */
 #include "server.h"
 
+#include <assert.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -28,7 +29,7 @@
 #define SERVER_RECEIVE_MAX 1024
 #define QOS2_AWAIT_MAX SERVER_RECEIVE_MAX
 
-typedef struct Server Server;
+typedef struct MqttServer Server;
 
 typedef struct Conn {
     uv_tcp_t tcp; /* first: the handle's address is the Conn's */
@@ -61,21 +62,17 @@ typedef struct Conn {
     uint32_t willPayloadLen, willPropsLen;
 } Conn;
 
-struct Server {
+struct MqttServer {
+    Node *node;
     uv_loop_t *loop;
+    Exchange *x;
     uv_tcp_t plain, tls;
     int plainOn, tlsOn;
-    uv_check_t commit;
-    uv_timer_t tick;
-    uv_signal_t sigterm, sigint, sighup;
     SSL_CTX *ctx;
-    const ServerOptions *opt;
-    const Registry *reg;
-    const Spif *spif;
-    Principals principals;
-    Exchange *x;
+    MqttServerOptions opt;
     Conn *conns;
     int stopping;
+    uint64_t autoIds;  /* assigned client ids */
     MqttPropOut props; /* scratch for outgoing PUBLISH properties */
 };
 
@@ -198,7 +195,7 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
     Conn *c = conn;
     (void)s;
     if (c->closing) return -1;
-    if (c->out.len + c->writing > c->srv->opt->maxOutputBytes) return -1;
+    if (c->out.len + c->writing > c->srv->opt.maxOutputBytes) return -1;
     Message *m = o->m;
     /* Every delivery builds properties: reuse one buffer, not a malloc each. */
     MqttPropOut *p = &c->srv->props;
@@ -232,6 +229,14 @@ static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, 
     mqttEncodeAck(&c->out, c->version, qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, packetId, reason, why);
 }
 
+/* Closed by reloaded(), after the sessions have been walked. */
+static void hookRevoke(void *conn) {
+    ((Conn *)conn)->revoked = 1;
+}
+
+static const ExchangeHooks mqttHooks = {
+    .send = hookSend, .release = hookRelease, .ack = hookAck, .revoke = hookRevoke};
+
 /* ---- packets ------------------------------------------------------------------ */
 
 static void copyOut(char **dst, const MqttStr *s) {
@@ -253,7 +258,7 @@ static const PrincipalEntry *certPrincipal(Conn *c, char *why, size_t cap) {
     X509_NAME_get_text_by_NID(subj, NID_commonName, cn, sizeof(cn));
     X509_NAME_get_text_by_NID(subj, NID_countryName, country, sizeof(country));
     X509_free(cert);
-    const PrincipalEntry *e = principalsFindCert(&c->srv->principals, cn);
+    const PrincipalEntry *e = principalsFindCert(nodePrincipals(c->srv->node), cn);
     if (!e) {
         snprintf(why, cap, "certificate CN '%s' maps to no principal", cn);
         return NULL;
@@ -276,7 +281,7 @@ static void sendConnack(Conn *c, int present, uint8_t reason, const char *assign
     if (c->version == MQTT_V5 && reason == RC_SUCCESS) {
         mqttPropU16(&p, PROP_RECEIVE_MAX, SERVER_RECEIVE_MAX);
         mqttPropU16(&p, PROP_TOPIC_ALIAS_MAX, TOPIC_ALIAS_MAX);
-        mqttPropU32(&p, PROP_MAX_PACKET_SIZE, c->srv->opt->maxPacketSize);
+        mqttPropU32(&p, PROP_MAX_PACKET_SIZE, c->srv->opt.maxPacketSize);
         mqttPropByte(&p, PROP_SHARED_AVAILABLE, 0);
         if (assigned) mqttPropStr(&p, PROP_ASSIGNED_CLIENT_ID, assigned, strlen(assigned));
     }
@@ -382,7 +387,7 @@ static void startPasswordCheck(Conn *c, const uint8_t *packet, size_t len, MqttC
     memcpy(user, k->username.p ? (const char *)k->username.p : "", k->username.len);
     user[k->username.len] = '\0';
     memcpy(w->pass, k->password.p ? (const char *)k->password.p : "", k->password.len);
-    const PrincipalEntry *e = principalsFind(&c->srv->principals, user);
+    const PrincipalEntry *e = principalsFind(nodePrincipals(c->srv->node), user);
     if (e) w->entry = *e, w->found = 1;
     w->req.data = w;
     c->authPending = 1;
@@ -411,18 +416,22 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     char id[128];
     Principal p;
     pnError err = {0};
-    if (principalEntryCompile(e, &p, srv->reg, srv->spif, &err) != PN_OK)
+    if (principalEntryCompile(e, &p, nodeRegistry(srv->node), nodeSpif(srv->node), &err) != PN_OK)
         return refuseConnect(c, RC_NOT_AUTHORIZED, e->name, err.msg);
     strCopy(c->principal, sizeof(c->principal), e->name);
     memcpy(id, k->clientId.p ? (const char *)k->clientId.p : "", k->clientId.len);
     id[k->clientId.len] = '\0';
     const char *assigned = NULL;
+    /* Client ids starting with '$' name sessions of other front-ends (HTTP
+     * feeds, federation links): an MQTT client may not take them over. */
+    if (id[0] == '$')
+        return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name,
+                             "client ids starting with '$' are reserved for the node");
     if (!id[0]) {
         if (k->version != MQTT_V5 && !k->cleanStart)
             return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name, "empty client id");
-        static uint64_t counter; /* loop-thread only */
         snprintf(id, sizeof(id), "auto-%llx-%llu", (unsigned long long)uv_hrtime(),
-                 (unsigned long long)++counter);
+                 (unsigned long long)++srv->autoIds);
         assigned = id;
     }
     uint32_t expiry =
@@ -435,7 +444,7 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
      * is in a settled state when the new one attaches. */
     if (taken) connFail(taken, RC_SESSION_TAKEN_OVER, "another connection took over the session");
     c->session = exchangeAttach(srv->x, id, e->name, &p, k->cleanStart, expiry, k->props.receiveMax,
-                                c, &present, &taken);
+                                &mqttHooks, c, &present, &taken);
     if (taken) connFail(taken, RC_SESSION_TAKEN_OVER, "another connection took over the session");
     if (!c->session) return refuseConnect(c, RC_SERVER_BUSY, e->name, "out of memory");
     if (k->willFlag) keepWill(c, k);
@@ -592,7 +601,7 @@ static void processInput(Conn *c) {
         MqttPacket pkt;
         uint8_t reason;
         int rc = mqttDecode((const uint8_t *)c->in.data + used, c->in.len - used, c->version,
-                            c->srv->opt->maxPacketSize, &pkt, &reason);
+                            c->srv->opt.maxPacketSize, &pkt, &reason);
         if (rc == 0) break;
         if (rc < 0) {
             if (!c->version && reason == RC_UNSUPPORTED_VERSION) {
@@ -687,128 +696,60 @@ static void onConnection(uv_stream_t *listener, int status) {
     uv_read_start((uv_stream_t *)&c->tcp, onAlloc, onRead);
 }
 
-/* Once per loop turn: group commit, then one write per connection. */
-static void onCheck(uv_check_t *h) {
-    Server *srv = h->data;
-    exchangeCommit(srv->x, NULL);
+/* Once per loop turn, after the node's group commit: one write per
+ * connection. */
+static void feTurn(void *ctx) {
+    Server *srv = ctx;
     for (Conn *c = srv->conns; c; c = c->next) {
-        if (c->session && c->out.len + c->writing < srv->opt->maxOutputBytes / 2)
+        if (c->session && c->out.len + c->writing < srv->opt.maxOutputBytes / 2)
             exchangeDrain(srv->x, c->session);
         flushConn(c);
     }
 }
 
-static void onTick(uv_timer_t *t) {
-    Server *srv = t->data;
-    uint64_t now = uv_now(srv->loop);
+static void feTick(void *ctx, int64_t now) {
+    Server *srv = ctx;
+    (void)now;
+    uint64_t ms = uv_now(srv->loop);
     for (Conn *c = srv->conns, *next; c; c = next) {
         next = c->next;
         /* §3.1.2.10: one and a half keep-alive periods of silence. */
-        if (c->keepAlive && now - c->lastSeen > (uint64_t)c->keepAlive * 1500)
+        if (c->keepAlive && ms - c->lastSeen > (uint64_t)c->keepAlive * 1500)
             connFail(c, RC_KEEPALIVE_TIMEOUT, "keep alive timeout");
-        else if (!c->version && now - c->lastSeen > 10000)
+        else if (!c->version && ms - c->lastSeen > 10000)
             connClose(c); /* no CONNECT within 10 s */
     }
-    exchangeExpire(srv->x, timeNow());
 }
 
-static void stopAll(Server *srv) {
+static void feStop(void *ctx) {
+    Server *srv = ctx;
     if (srv->stopping) return;
     srv->stopping = 1;
     while (srv->conns)
         connFail(srv->conns, RC_SERVER_SHUTTING_DOWN, "node shutting down");
     if (srv->plainOn) uv_close((uv_handle_t *)&srv->plain, NULL);
     if (srv->tlsOn) uv_close((uv_handle_t *)&srv->tls, NULL);
-    uv_close((uv_handle_t *)&srv->commit, NULL);
-    uv_close((uv_handle_t *)&srv->tick, NULL);
-    uv_close((uv_handle_t *)&srv->sigterm, NULL);
-    uv_close((uv_handle_t *)&srv->sigint, NULL);
-    uv_close((uv_handle_t *)&srv->sighup, NULL);
+    srv->plainOn = srv->tlsOn = 0;
 }
 
-/* Sessions of connected clients hold compiled principals: compile them
- * again against the reloaded registry, or end the connection when the
- * principal is gone or no longer valid. */
-static void recompileSession(Session *s, void *ctx) {
+static void feReloaded(void *ctx) {
     Server *srv = ctx;
-    Conn *c = s->conn;
-    if (!c) return;
-    PrincipalEntry *e = principalsFind(&srv->principals, s->principalName);
-    pnError err = {0};
-    /* Not closed here: closing may free sessions while they are walked. */
-    if (!e || principalEntryCompile(e, &s->principal, srv->reg, srv->spif, &err) != PN_OK)
-        c->revoked = 1;
-}
-
-static void closeRevoked(Server *srv) {
     for (Conn *c = srv->conns, *next; c; c = next) {
         next = c->next;
         if (c->revoked) connFail(c, RC_NOT_AUTHORIZED, "principal removed or no longer valid");
     }
 }
 
-static void reloadRegistry(Server *srv) {
-    pnError err = {0};
-    const Registry *reg = srv->reg;
-    const Spif *spif = srv->spif;
-    if (!srv->opt->reload) return;
-    if (srv->opt->reload(srv->opt->reloadCtx, &reg, &spif, &err) != PN_OK) {
-        fprintf(stderr, "partnernet: registry not reloaded: %s\n", err.msg);
-        return;
-    }
-    srv->reg = reg;
-    srv->spif = spif;
-    exchangeRebind(srv->x, reg, spif);
-    fprintf(stderr, "partnernet: registry and policy reloaded (%zu nations, %zu groups)\n",
-            reg->nnations, reg->ngroups);
-}
-
-static void onSignal(uv_signal_t *h, int sig) {
-    Server *srv = h->data;
-    if (sig == SIGHUP) {
-        reloadRegistry(srv);
-        Principals fresh;
-        pnError err = {0};
-        principalsInit(&fresh);
-        if (principalsLoad(&fresh, srv->opt->principalsFile, &err) == PN_OK) {
-            principalsFree(&srv->principals);
-            srv->principals = fresh;
-            fprintf(stderr, "partnernet: principals reloaded (%zu)\n", fresh.n);
-        } else {
-            principalsFree(&fresh);
-            fprintf(stderr, "partnernet: principals not reloaded: %s\n", err.msg);
-        }
-        exchangeForEachSession(srv->x, recompileSession, srv);
-        closeRevoked(srv);
-        return;
-    }
-    stopAll(srv);
+static void feDescribe(void *ctx, char *out, size_t cap) {
+    Server *srv = ctx;
+    snprintf(out, cap, "mqtt %s, mqtts %s", srv->plainOn ? srv->opt.mqttAddr : "off",
+             srv->tlsOn ? srv->opt.mqttsAddr : "off");
 }
 
 /* ---- setup ----------------------------------------------------------------- */
 
-static int listenOn(Server *srv, uv_tcp_t *t, const char *addr, pnError *err) {
-    char host[256];
-    const char *colon = strrchr(addr, ':');
-    if (!colon || (size_t)(colon - addr) >= sizeof(host))
-        return pnErrorSet(err, PN_EINVAL, "address '%s' is not HOST:PORT", addr);
-    memcpy(host, addr, (size_t)(colon - addr));
-    host[colon - addr] = '\0';
-    int port = atoi(colon + 1);
-    struct sockaddr_storage sa;
-    if (uv_ip4_addr(host, port, (struct sockaddr_in *)&sa) != 0 &&
-        uv_ip6_addr(host, port, (struct sockaddr_in6 *)&sa) != 0)
-        return pnErrorSet(err, PN_EINVAL, "address '%s' is not an IP address and port", addr);
-    uv_tcp_init(srv->loop, t);
-    t->data = srv;
-    int r = uv_tcp_bind(t, (const struct sockaddr *)&sa, 0);
-    if (r == 0) r = uv_listen((uv_stream_t *)t, 512, onConnection);
-    if (r != 0) return pnErrorSet(err, PN_EIO, "cannot listen on %s: %s", addr, uv_strerror(r));
-    return PN_OK;
-}
-
 static int tlsSetup(Server *srv, pnError *err) {
-    const ServerOptions *o = srv->opt;
+    const MqttServerOptions *o = &srv->opt;
     if (!o->certFile || !o->keyFile)
         return pnErrorSet(err, PN_EINVAL,
                           "TLS listener needs tls_cert and tls_key (--cert, --key)");
@@ -831,61 +772,43 @@ static int tlsSetup(Server *srv, pnError *err) {
     return PN_OK;
 }
 
-int serverRun(const ServerOptions *opt, const Registry *reg, const Spif *spif, pnError *err) {
+int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, pnError *err) {
+    *out = NULL;
     Server *srv = calloc(1, sizeof(*srv));
     if (!srv) return pnErrorSet(err, PN_ENOMEM, "out of memory");
-    srv->loop = uv_default_loop();
-    srv->opt = opt;
-    srv->reg = reg;
-    srv->spif = spif;
-    principalsInit(&srv->principals);
-    ExchangeOptions xo = {.node = opt->node, .maxQueued = opt->maxQueued, .log = opt->log};
-    ExchangeHooks hooks = {.send = hookSend, .release = hookRelease, .ack = hookAck};
-    LogRecovery rep;
-    int rc = principalsLoad(&srv->principals, opt->principalsFile, err);
-    if (rc == PN_OK) rc = exchangeOpen(&srv->x, opt->dataDir, &xo, reg, spif, &hooks, &rep, err);
-    for (int i = 0; rc == PN_OK && i < opt->ntopics; i++)
-        rc = exchangeTopicLabel(srv->x, opt->topicFilter[i], opt->topicLabel[i], err);
-    if (rc == PN_OK && rep.detail[0]) fprintf(stderr, "partnernet: log recovery: %s\n", rep.detail);
-    if (rc == PN_OK && opt->mqttAddr && opt->mqttAddr[0]) {
-        rc = listenOn(srv, &srv->plain, opt->mqttAddr, err);
+    srv->node = node;
+    srv->loop = nodeLoop(node);
+    srv->x = nodeExchange(node);
+    srv->opt = *opt;
+    if (!srv->opt.maxPacketSize) srv->opt.maxPacketSize = 1u << 20;
+    if (!srv->opt.maxOutputBytes) srv->opt.maxOutputBytes = 4u << 20;
+    *out = srv; /* from here on freed by mqttServerFree, also on error */
+    int rc = PN_OK;
+    if (opt->mqttAddr && opt->mqttAddr[0]) {
+        rc = nodeListen(node, &srv->plain, opt->mqttAddr, onConnection, srv, err);
         srv->plainOn = rc == PN_OK;
     }
     if (rc == PN_OK && opt->mqttsAddr && opt->mqttsAddr[0]) {
         rc = tlsSetup(srv, err);
-        if (rc == PN_OK) rc = listenOn(srv, &srv->tls, opt->mqttsAddr, err);
+        if (rc == PN_OK) rc = nodeListen(node, &srv->tls, opt->mqttsAddr, onConnection, srv, err);
         srv->tlsOn = rc == PN_OK;
     }
-    if (rc == PN_OK) {
-        uv_check_init(srv->loop, &srv->commit);
-        srv->commit.data = srv;
-        uv_check_start(&srv->commit, onCheck);
-        uv_timer_init(srv->loop, &srv->tick);
-        srv->tick.data = srv;
-        uv_timer_start(&srv->tick, onTick, 1000, 1000);
-        uv_signal_t *sigs[3] = {&srv->sigterm, &srv->sigint, &srv->sighup};
-        int nums[3] = {SIGTERM, SIGINT, SIGHUP};
-        for (int i = 0; i < 3; i++) {
-            uv_signal_init(srv->loop, sigs[i]);
-            sigs[i]->data = srv;
-            uv_signal_start(sigs[i], onSignal, nums[i]);
-        }
-        signal(SIGPIPE, SIG_IGN);
-        printf("partnernet: node %s ready: mqtt %s, mqtts %s, data %s, log %llu messages\n",
-               opt->node, srv->plainOn ? opt->mqttAddr : "off", srv->tlsOn ? opt->mqttsAddr : "off",
-               opt->dataDir, (unsigned long long)rep.records);
-        fflush(stdout);
-        uv_run(srv->loop, UV_RUN_DEFAULT);
-    } else {
-        if (srv->plainOn) uv_close((uv_handle_t *)&srv->plain, NULL);
-        if (srv->tlsOn) uv_close((uv_handle_t *)&srv->tls, NULL);
-        uv_run(srv->loop, UV_RUN_NOWAIT);
-    }
-    exchangeClose(srv->x);
-    principalsFree(&srv->principals);
+    NodeFrontend fe = {.name = "mqtt",
+                       .ctx = srv,
+                       .turn = feTurn,
+                       .tick = feTick,
+                       .reloaded = feReloaded,
+                       .stop = feStop,
+                       .describe = feDescribe};
+    if (rc == PN_OK) rc = nodeAdd(node, &fe, err);
+    if (rc != PN_OK) feStop(srv);
+    return rc;
+}
+
+void mqttServerFree(MqttServer *srv) {
+    if (!srv) return;
+    assert(!srv->conns);
     mqttPropFree(&srv->props);
     if (srv->ctx) SSL_CTX_free(srv->ctx);
-    uv_loop_close(srv->loop);
     free(srv);
-    return rc;
 }
