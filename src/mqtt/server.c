@@ -23,6 +23,7 @@
 #include "../core/str.h"
 #include "../exchange/principals.h"
 #include "../exchange/topic.h"
+#include "../node/tls.h"
 #include "mqtt.h"
 
 #define TOPIC_ALIAS_MAX 64
@@ -251,27 +252,8 @@ static void copyOut(char **dst, const MqttStr *s) {
 /* Identity from the TLS client certificate: CN selects the principal, and
  * the certificate's country must be its nation. */
 static const PrincipalEntry *certPrincipal(Conn *c, char *why, size_t cap) {
-    X509 *cert = SSL_get1_peer_certificate(c->ssl);
-    if (!cert) return NULL;
-    char cn[128] = "", country[8] = "";
-    X509_NAME *subj = X509_get_subject_name(cert);
-    X509_NAME_get_text_by_NID(subj, NID_commonName, cn, sizeof(cn));
-    X509_NAME_get_text_by_NID(subj, NID_countryName, country, sizeof(country));
-    X509_free(cert);
-    const PrincipalEntry *e = principalsFindCert(nodePrincipals(c->srv->node), cn);
-    if (!e) {
-        snprintf(why, cap, "certificate CN '%s' maps to no principal", cn);
-        return NULL;
-    }
-    /* ISO alpha-2 in certificates, alpha-3 in the registry: compare the
-     * registry's nation against the certificate through its first two
-     * letters only when no exact match exists would be a guess -- so the
-     * certificate must carry the alpha-3 code or the principal is refused. */
-    if (!strEqualNoCase(country, e->nation)) {
-        snprintf(why, cap, "certificate country '%s' is not the principal's nation %s", country,
-                 e->nation);
-        return NULL;
-    }
+    const PrincipalEntry *e = tlsPeerPrincipal(c->ssl, nodePrincipals(c->srv->node), why, cap);
+    if (!e && !why[0]) snprintf(why, cap, "no credentials");
     return e;
 }
 
@@ -750,26 +732,8 @@ static void feDescribe(void *ctx, char *out, size_t cap) {
 
 static int tlsSetup(Server *srv, pnError *err) {
     const MqttServerOptions *o = &srv->opt;
-    if (!o->certFile || !o->keyFile)
-        return pnErrorSet(err, PN_EINVAL,
-                          "TLS listener needs tls_cert and tls_key (--cert, --key)");
-    srv->ctx = SSL_CTX_new(TLS_server_method());
-    if (!srv->ctx) return pnErrorSet(err, PN_ENOMEM, "cannot create a TLS context");
-    SSL_CTX_set_min_proto_version(srv->ctx, TLS1_2_VERSION);
-    if (SSL_CTX_use_certificate_chain_file(srv->ctx, o->certFile) != 1 ||
-        SSL_CTX_use_PrivateKey_file(srv->ctx, o->keyFile, SSL_FILETYPE_PEM) != 1)
-        return pnErrorSet(err, PN_EINVAL, "cannot load TLS certificate '%s' or key '%s'",
-                          o->certFile, o->keyFile);
-    if (o->caFile) {
-        if (SSL_CTX_load_verify_locations(srv->ctx, o->caFile, NULL) != 1)
-            return pnErrorSet(err, PN_EINVAL, "cannot load CA file '%s'", o->caFile);
-        int mode = SSL_VERIFY_PEER | (o->requireClientCert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
-        SSL_CTX_set_verify(srv->ctx, mode, NULL);
-    } else if (o->requireClientCert) {
-        return pnErrorSet(err, PN_EINVAL,
-                          "client certificates are required but no tls_ca was given");
-    }
-    return PN_OK;
+    return tlsServerContext(&srv->ctx, o->certFile, o->keyFile, o->caFile, o->requireClientCert,
+                            err);
 }
 
 int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, pnError *err) {
