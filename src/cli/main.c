@@ -49,12 +49,14 @@ static const CliCommand commands[] = {
     {"serve", cmdServe, "run a node: label-enforcing MQTT 5 / 3.1.1 server with a durable log",
      "usage: partnernet serve [--config FILE] [--data DIR] [--mqtt HOST:PORT] [--mqtts HOST:PORT]\n"
      "                        [--principals FILE] [--node NAME] [--cert PEM --key PEM [--ca PEM]]\n"
+     "                        [--http HOST:PORT|off] [--https HOST:PORT|off]\n"
      "\n"
      "Flags override the config file (see partnernet.conf.example); defaults: data ./var,\n"
      "MQTT on 127.0.0.1:1883, MQTT over TLS on 127.0.0.1:8883 when a certificate is given\n"
      "(client certificates required unless require_client_cert = no), principals in\n"
-     "DATA/principals.json.  Prints one line when ready.  SIGTERM/SIGINT shut down cleanly;\n"
-     "SIGHUP reloads the principals.\n"},
+     "DATA/principals.json, the HTTP API on 127.0.0.1:8080 (HTTPS on 127.0.0.1:8443 when a\n"
+     "certificate is given; bearer tokens from 'partnernet token create').  Prints one line\n"
+     "when ready.  SIGTERM/SIGINT shut down cleanly; SIGHUP reloads the principals.\n"},
     {"principal", cmdPrincipal, "who may connect: principals with nation, clearance, communities",
      "usage: partnernet principal add NAME --nation CODE --clearance NU|NR|NC|NS|CTS\n"
      "                 [--coi A,B] [--caveat X,Y] [--password-stdin] [--cert-cn CN]\n"

@@ -299,8 +299,10 @@ static void audit(HttpConn *c) {
     int hasLimit = queryGet(c->req.query, "limit", limit, sizeof(limit));
     char *end = NULL;
     long n = hasLimit > 0 ? strtol(limit, &end, 10) : AUDIT_LIMIT_DEFAULT;
-    if (queryGet(c->req.query, "since", since, sizeof(since)) < 0 ||
-        auditParseSince(since, timeNow(), &from) != 0)
+    char given[40];
+    int hasSince = queryGet(c->req.query, "since", given, sizeof(given));
+    if (hasSince > 0) memcpy(since, given, sizeof(since));
+    if (hasSince < 0 || auditParseSince(since, timeNow(), &from) != 0)
         return httpError(c, 400, "bad_since",
                          "'since' must be a duration (45s, 30m, 1h, 2d) or a date or time");
     if (hasReason < 0 || hasKind < 0 || hasLimit < 0 || (end && *end) || n < 1 ||
