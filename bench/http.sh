@@ -42,16 +42,20 @@ done
 [ -n "$NODE_PID" ] || { echo "bench: the node did not start: $(cat "$TMP/node.log")" >&2; exit 1; }
 U=http://127.0.0.1:$HTTP
 
-# Publishes: half the labels releasable to the reader (SWE NS), half not.
+# Publishes (all within the publisher's clearance): half the labels are
+# releasable to the reader (the same SWE NS principal), half need the
+# ATOMAL caveat it does not hold, so history reads skip every other one.
 cat >"$TMP/post.lua" <<'EOF'
 local n = 0
-local labels = {"NATO SECRET REL TO NATO", "COSMIC TOP SECRET", "NATO CONFIDENTIAL REL TO NATO, SWE",
-                "NATO SECRET ATOMAL"}
+local labels = {"NATO SECRET REL TO NATO", "NATO SECRET ATOMAL", "NATO CONFIDENTIAL REL TO NATO, SWE",
+                "NATO CONFIDENTIAL ATOMAL"}
 request = function()
     n = n + 1
     local body = string.format('{"topic": "bench/t%d", "label": "%s", "payload": {"n": %d, "text": "%s"}}',
         n % 8, labels[n % 4 + 1], n, string.rep("x", 200))
-    return wrk.format("POST", "/v1/messages", {["Content-Type"] = "application/json"}, body)
+    local headers = {["Content-Type"] = "application/json"}
+    for k, v in pairs(wrk.headers) do headers[k] = v end -- the bearer token from -H
+    return wrk.format("POST", "/v1/messages", headers, body)
 end
 EOF
 

@@ -24,6 +24,7 @@
 #include "../core/date.h"
 #include "../exchange/topic.h"
 #include "conn.h"
+#include "jsoncheck.h"
 
 #define HISTORY_LIMIT_DEFAULT 100
 #define HISTORY_LIMIT_MAX 1000
@@ -212,26 +213,37 @@ static int startOffset(HttpConn *c, const char *since, uint64_t *start) {
 }
 
 static int jsonPayload(const MessageView *v) {
-    if (!v->propsLen || !memmem(v->props, v->propsLen, jsonProps + 2, JSON_PROPS_LEN - 2)) return 0;
-    json_error_t je;
-    json_t *doc = json_loadb((const char *)v->payload, v->payloadLen,
-                             JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &je);
-    int ok = doc && (size_t)je.position == v->payloadLen;
-    json_decref(doc);
-    return ok;
+    return v->propsLen && memmem(v->props, v->propsLen, jsonProps + 2, JSON_PROPS_LEN - 2) &&
+           jsonCheck((const char *)v->payload, v->payloadLen);
+}
+
+/* ":N" for n into out (room for 22 bytes); returns the length. */
+static int u64Text(uint64_t n, char *out) {
+    char tmp[21];
+    int k = 0;
+    do
+        tmp[k++] = (char)('0' + n % 10);
+    while (n /= 10);
+    out[0] = ':';
+    for (int i = 0; i < k; i++)
+        out[1 + i] = tmp[k - 1 - i];
+    return k + 1;
 }
 
 void messageJson(pnBuf *b, const MessageView *v) {
-    char when[21];
+    char when[21], seq[24];
     timeFormat(v->time, when);
     bufPuts(b, "{\"id\": ");
     jsonString(b, v->origin, v->originLen); /* "ORIGIN" then ":SEQ" inside the quotes */
     b->len--;
-    bufPrintf(b, ":%llu\", \"topic\": ", (unsigned long long)v->originSeq);
+    bufAppend(b, seq, (size_t)u64Text(v->originSeq, seq));
+    bufPuts(b, "\", \"topic\": ");
     jsonString(b, v->topic, v->topicLen);
     bufPuts(b, ", \"label\": ");
     jsonString(b, v->label, v->labelLen);
-    bufPrintf(b, ", \"time\": \"%s\", \"origin\": ", when);
+    bufPuts(b, ", \"time\": \"");
+    bufPuts(b, when);
+    bufPuts(b, "\", \"origin\": ");
     jsonString(b, v->origin, v->originLen);
     if (jsonPayload(v)) {
         bufPuts(b, ", \"payload\": ");

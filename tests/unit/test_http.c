@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "../../src/core/str.h"
+#include "../../src/http/jsoncheck.h"
 #include "../../src/http/route.h"
 #include "../../src/http/token.h"
 
@@ -86,6 +87,55 @@ static void test_query(void **state) {
     assert_int_equal(queryGet("a=%00", "a", v, sizeof(v)), -1);
     assert_int_equal(queryGet("a=0123456789abcdef", "a", v, sizeof(v)), -1); /* too long */
     assert_string_equal(v, "");
+}
+
+static void test_json_check(void **state) {
+    (void)state;
+    static const char *const good[] = {
+        "1",
+        "-0.5e+10",
+        "\"a\\u00e9\\n\"",
+        "true",
+        " null ",
+        "[]",
+        "{}",
+        "[1, [2, {\"a\": []}]]",
+        "{\"k\": \"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\", \"n\": -12.5}",
+        "\"\\/\""};
+    static const char *const bad[] = {"",
+                                      " ",
+                                      "01",
+                                      "1.",
+                                      "-",
+                                      "1e",
+                                      "tru",
+                                      "nul",
+                                      "[1,]",
+                                      "{\"a\"}",
+                                      "{\"a\": 1,}",
+                                      "{1: 2}",
+                                      "[1] [2]",
+                                      "\"abc",
+                                      "\"\\x\"",
+                                      "\"\\u12\"",
+                                      "\"\x01\"",
+                                      "\"\xc3\"",
+                                      "\"\xed\xa0\x80\"",
+                                      "\"\xc0\xaf\"",
+                                      "\"\xf4\x90\x80\x80\"",
+                                      "{\"a\" 1}",
+                                      "[",
+                                      "]"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        assert_true(jsonCheck(good[i], strlen(good[i])));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(jsonCheck(bad[i], strlen(bad[i])));
+    char deep[200];
+    memset(deep, '[', 100);
+    memset(deep + 100, ']', 100);
+    assert_false(jsonCheck(deep, 200)); /* deeper than JSONCHECK_MAX_DEPTH */
+    assert_true(jsonCheck(deep + 40, 120));
+    assert_false(jsonCheck("1\0", 2)); /* a NUL after the value */
 }
 
 /* ---- tokens ------------------------------------------------------------- */
@@ -197,6 +247,7 @@ int main(void) {
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_route_errors),
         cmocka_unit_test(test_query),
+        cmocka_unit_test(test_json_check),
         cmocka_unit_test_setup_teardown(test_token_create_lookup, tmpSetup, tmpTeardown),
         cmocka_unit_test_setup_teardown(test_token_store_file, tmpSetup, tmpTeardown),
     };
