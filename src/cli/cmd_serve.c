@@ -13,10 +13,13 @@
 
 #include "../core/str.h"
 #include "../http/http.h"
+#include "../federation/link.h"
+#include "../federation/peers.h"
 #include "../mqtt/server.h"
 #include "cli.h"
 
 #define CONF_MAX 256
+#define PEERS_MAX 32
 
 typedef struct Conf {
     char *text; /* the file, cut into NUL-terminated keys and values */
@@ -24,6 +27,8 @@ typedef struct Conf {
     MqttServerOptions mo;
     HttpOptions ho;
     const char *requireCert;
+    LinkOptions peers[PEERS_MAX];
+    int npeers;
 } Conf;
 
 static char *trim(char *s) {
@@ -35,7 +40,41 @@ static char *trim(char *s) {
     return s;
 }
 
-static int setKey(Conf *cf, const char *section, const char *key, const char *val, int line,
+/* [peer NAME] address = / principal = / password_file = / cert, key, ca = / topics = */
+static int peerKey(Conf *cf, const char *name, const char *key, char *val, int line,
+                   const char *path) {
+    LinkOptions *l = NULL;
+    for (int i = 0; i < cf->npeers && !l; i++)
+        if (strcmp(cf->peers[i].name, name) == 0) l = &cf->peers[i];
+    if (!l) {
+        if (cf->npeers >= PEERS_MAX)
+            return cliFail("serve", "%s:%d: more than %d [peer] sections", path, line, PEERS_MAX);
+        if (!*name) return cliFail("serve", "%s:%d: [peer] needs a name", path, line);
+        l = &cf->peers[cf->npeers++];
+        l->name = name;
+    }
+    if (strcmp(key, "topics") == 0) {
+        char *save = NULL;
+        for (char *t = strtok_r(val, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (l->ntopics >= LINK_MAX_TOPICS)
+                return cliFail("serve", "%s:%d: more than %d topics", path, line, LINK_MAX_TOPICS);
+            l->topics[l->ntopics++] = trim(t);
+        }
+        return CLI_OK;
+    }
+    const char **s = strcmp(key, "address") == 0         ? &l->address
+                     : strcmp(key, "principal") == 0     ? &l->principal
+                     : strcmp(key, "password_file") == 0 ? &l->passwordFile
+                     : strcmp(key, "cert") == 0          ? &l->certFile
+                     : strcmp(key, "key") == 0           ? &l->keyFile
+                     : strcmp(key, "ca") == 0            ? &l->caFile
+                                                         : NULL;
+    if (!s) return cliFail("serve", "%s:%d: unknown [peer] setting '%s'", path, line, key);
+    *s = val;
+    return CLI_OK;
+}
+
+static int setKey(Conf *cf, const char *section, const char *key, char *val, int line,
                   const char *path) {
     NodeOptions *o = &cf->o;
     MqttServerOptions *mo = &cf->mo;
@@ -48,7 +87,8 @@ static int setKey(Conf *cf, const char *section, const char *key, const char *va
         o->topicLabel[o->ntopics++] = val;
         return CLI_OK;
     }
-    if (strncmp(section, "peer ", 5) == 0) return CLI_OK; /* federation: read by its own module */
+    if (strncmp(section, "peer ", 5) == 0)
+        return peerKey(cf, trim((char *)section + 5), key, val, line, path);
     if (strcmp(section, "node") != 0)
         return cliFail("serve", "%s:%d: unknown section [%s]", path, line, section);
     const char **s = strcmp(key, "name") == 0                  ? &o->name
@@ -189,13 +229,21 @@ static int runNode(Conf *cf, Cli *cli) {
     Node *node = NULL;
     MqttServer *mqtt = NULL;
     HttpServer *http = NULL;
+    Link *links[PEERS_MAX] = {0};
+    Peers *peers = NULL;
     int rc = nodeOpen(&node, &cf->o, &cli->reg, &cli->spif, &err);
     if (rc == PN_OK) rc = mqttServerStart(&mqtt, node, &cf->mo, &err);
     if (rc == PN_OK) rc = startHttp(cf, node, &http, &err);
+    for (int i = 0; rc == PN_OK && i < cf->npeers; i++)
+        rc = linkStart(&links[i], node, &cf->peers[i], &err);
+    if (rc == PN_OK) rc = peersStart(&peers, node, links, cf->npeers, &err);
     if (rc == PN_OK) rc = nodeRun(node, &err);
     nodeClose(node);
     mqttServerFree(mqtt);
     httpServerFree(http);
+    for (int i = 0; i < cf->npeers; i++)
+        linkFree(links[i]);
+    peersFree(peers);
     return rc == PN_OK ? CLI_OK : cliFail("serve", "%s", err.msg);
 }
 

@@ -60,7 +60,7 @@ static const CliCommand commands[] = {
     {"principal", cmdPrincipal, "who may connect: principals with nation, clearance, communities",
      "usage: partnernet principal add NAME --nation CODE --clearance NU|NR|NC|NS|CTS\n"
      "                 [--coi A,B] [--caveat X,Y] [--password-stdin] [--cert-cn CN]\n"
-     "                 [--role operator]\n"
+     "                 [--role node,operator]\n"
      "                 [--principals FILE]\n"
      "       partnernet principal list [--principals FILE]\n"
      "       partnernet principal remove NAME [--principals FILE]\n"
@@ -85,6 +85,21 @@ static const CliCommand commands[] = {
      "in DATA/tokens.json, default var/); clients send it as 'Authorization: Bearer TOKEN'.\n"
      "revoke takes the token or the 12-digit ID that list shows.  A running node honours\n"
      "new and revoked tokens from the next request on.\n"},
+    {"log", cmdLog, "list the messages a node's log holds (safe while it runs)",
+     "usage: partnernet log list [--data DIR] [--topic FILTER]\n"
+     "\n"
+     "One line per message in DIR/log (default var/), tab-separated: offset, id\n"
+     "(ORIGIN:SEQ), time, topic, label, payload (text, or its size).  The log is\n"
+     "opened read-only, so a running node is not disturbed.\n"},
+    {"peers", cmdPeers, "federation links: state, counters, backlog, lag, last error",
+     "usage: partnernet peers [--data DIR] [--json]\n"
+     "\n"
+     "Shows the federation status of the node running on DIR (default var/), which it\n"
+     "rewrites every second in DIR/peers.json: each outbound link ([peer NAME] in the\n"
+     "config: this node pulls from NAME) with its state, messages received, stored,\n"
+     "already held (duplicates) and refused, replication lag of the last message and\n"
+     "last error; and each inbound one (a principal with the node role pulling from\n"
+     "this node) with its backlog here and messages lost to log retention.\n"},
     {"bench", cmdBench, "micro-benchmarks (decide)",
      "usage: partnernet bench decide [--seconds N]\n\n"
      "Decisions per second on one core with precompiled labels, and the latency\n"

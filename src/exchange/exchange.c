@@ -16,6 +16,7 @@
 
 #include "../core/date.h"
 #include "../core/str.h"
+#include "seen.h"
 #include "topic.h"
 
 #define STATE_QUEUED 0
@@ -64,24 +65,13 @@ struct Exchange {
     int64_t lastSave;
     uint64_t fanned; /* log offsets below this have been fanned out */
     pnBuf rec;       /* scratch for encoding log records */
+    SeenSet seen;    /* ids of messages from other nodes held in the log */
     LabelCacheEntry cache[LABEL_CACHE];
     unsigned cacheNext;
     ExchangeStats st;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
-
-static int grow(void **p, size_t *cap, size_t need, size_t size) {
-    if (need <= *cap) return 0;
-    size_t c = *cap ? *cap * 2 : 16;
-    while (c < need)
-        c *= 2;
-    void *n = realloc(*p, c * size);
-    if (!n) return -1;
-    *p = n;
-    *cap = c;
-    return 0;
-}
 
 static void auditEvent(Exchange *x, const char *kind, const char *principal, const char *nation,
                        const char *topic, const char *label, const char *reason,
@@ -111,6 +101,13 @@ static void auditSession(Exchange *x, const char *kind, const Session *s, const 
     const char *nation =
         s && s->principal.reg ? s->principal.reg->nations[s->principal.nation].code : NULL;
     auditEvent(x, kind, s ? s->principalName : "", nation, topic, label, reason, detail);
+}
+
+/* A release across a federation link: what left for which nation, when. */
+static void auditRelease(Exchange *x, const Session *s, const Message *m) {
+    char id[96];
+    snprintf(id, sizeof(id), "id %s:%llu", m->origin, (unsigned long long)m->originSeq);
+    auditSession(x, "released", s, m->topic, m->label, "", id);
 }
 
 static Session *findSession(Exchange *x, const char *clientId) {
@@ -197,7 +194,7 @@ static int allowed(Exchange *x, Session *s, Outgoing *o) {
     x->st.refusedDeliveryBy[d.reason]++;
     /* Live deliveries are filtered by design; retained and queued ones were
      * promised to a subscriber, so their refusal is worth a record. */
-    if (o->retain || o->offline) {
+    if (o->retain || o->offline || s->auditAll) {
         char why[256];
         decideExplain(&d, &s->principal, x->spif, why, sizeof(why));
         auditSession(x, "delivery_refused", s, o->m->topic, o->m->label, decideReasonCode(d.reason),
@@ -280,6 +277,7 @@ void exchangeDrain(Exchange *x, Session *s) {
             break;
         }
         x->st.delivered++;
+        if (s->auditAll) auditRelease(x, s, o->m);
         if (o->qos)
             s->inflight++, o->state = STATE_SENT;
         else
@@ -332,7 +330,7 @@ static void onMatch(void *owner, uint32_t data, const char *filter, void *ctx) {
             mt->rap |= sub->retainAsPublished;
             return;
         }
-    if (grow((void **)&ms->m, &ms->cap, ms->n + 1, sizeof(Match)) != 0) return;
+    if (arrayGrow((void **)&ms->m, &ms->cap, ms->n + 1, sizeof(Match)) != 0) return;
     Match *mt = &ms->m[ms->n++];
     memset(mt, 0, sizeof(*mt));
     mt->s = s;
@@ -376,7 +374,7 @@ static void retainStore(Exchange *x, Message *m) {
             return;
         }
     if (m->payloadLen == 0) return; /* deleting nothing */
-    if (grow((void **)&x->retained, &x->capretained, x->nretained + 1, sizeof(Message *)) != 0)
+    if (arrayGrow((void **)&x->retained, &x->capretained, x->nretained + 1, sizeof(Message *)) != 0)
         return;
     x->retained[x->nretained++] = m;
     messageRef(m);
@@ -520,14 +518,17 @@ static int loadSessions(Exchange *x, pnError *err) {
  * restored session, what it had not acknowledged. */
 static int recoverLog(Exchange *x, pnError *err) {
     uint64_t from = logFirst(x->log), end = logNext(x->log);
+    int rc = PN_OK;
     pnBuf scratch;
     bufInit(&scratch);
-    for (uint64_t off = from; off < end; off++) {
+    for (uint64_t off = from; off < end && rc == PN_OK; off++) {
         LogRecord rec;
         if (logRead(x->log, off, &rec, &scratch, NULL) != PN_OK)
             continue; /* reported by recovery */
         Message *m = messageDecode(rec.data, rec.len, off, x->spif, NULL);
         if (!m) continue;
+        if (strcmp(m->origin, x->node) != 0 && seenAdd(&x->seen, m->origin, m->originSeq) < 0)
+            rc = pnErrorSet(err, PN_ENOMEM, "out of memory");
         if (m->retain) retainStore(x, m);
         for (Session *s = x->sessions; s; s = s->nextAll) {
             if (!s->restored || off < s->resumeFrom || m->qos == 0) continue;
@@ -541,8 +542,7 @@ static int recoverLog(Exchange *x, pnError *err) {
     for (Session *s = x->sessions; s; s = s->nextAll)
         s->restored = 0;
     bufFree(&scratch);
-    (void)err;
-    return PN_OK;
+    return rc;
 }
 
 int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, const Registry *reg,
@@ -578,6 +578,7 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
 
 void exchangeClose(Exchange *x) {
     if (!x) return;
+    seenFree(&x->seen);
     if (x->log) {
         exchangeCommit(x, NULL);
         saveSessions(x);
@@ -764,10 +765,19 @@ static const LabelCacheEntry *labelLookup(Exchange *x, const char *text, size_t 
     return e;
 }
 
-int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicLen,
-                    const char *label, size_t labelLen, const uint8_t *props, uint32_t propsLen,
-                    const uint8_t *payload, uint32_t payloadLen, uint8_t qos, uint8_t retain,
-                    uint16_t packetId, const char **why) {
+/* What a publish or an import carries besides topic, label and body. */
+typedef struct Origin {
+    const char *node; /* NULL: this node (the sequence is the log offset) */
+    uint64_t seq;
+    int64_t time;
+    int checkClearance; /* the publisher may not label above its clearance */
+} Origin;
+
+/* Validate, label, log and queue one message for the next commit. */
+static int accept(Exchange *x, Session *from, const Origin *og, const char *topic, size_t topicLen,
+                  const char *label, size_t labelLen, const uint8_t *props, uint32_t propsLen,
+                  const uint8_t *payload, uint32_t payloadLen, uint8_t qos, uint8_t retain,
+                  uint16_t packetId, const char **why) {
     static char msg[600]; /* single-threaded: the reason outlives the call until the next one */
     char topicz[1024];
     if (topicLen >= sizeof(topicz) || !topicNameValid(topic, topicLen)) {
@@ -801,7 +811,7 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
         auditSession(x, "publish_refused", from, topicz, shown, "invalid_label", msg);
         return XR_PAYLOAD_FORMAT_INVALID;
     }
-    if (from && from->principal.clearance < lab->cls) {
+    if (og->checkClearance && from && from->principal.clearance < lab->cls) {
         snprintf(msg, sizeof(msg), "label %s is above the publisher's clearance",
                  x->spif->classes[lab->cls].phrase);
         *why = msg;
@@ -809,21 +819,23 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
         auditSession(x, "publish_refused", from, topicz, lab->marking, "clearance", msg);
         return XR_NOT_AUTHORIZED;
     }
-    int64_t now = timeNow();
-    Message *m = messageNew(x->node, 0, who, topicz, topicLen, lab->marking, &lab->dl, props,
-                            propsLen, payload, payloadLen, qos, retain, now);
-    if (!m || grow((void **)&x->pending, &x->cappending, x->npending + 1, sizeof(Pending)) != 0) {
+    Message *m =
+        messageNew(og->node ? og->node : x->node, og->seq, who, topicz, topicLen, lab->marking,
+                   &lab->dl, props, propsLen, payload, payloadLen, qos, retain, og->time);
+    if (!m ||
+        arrayGrow((void **)&x->pending, &x->cappending, x->npending + 1, sizeof(Pending)) != 0) {
         messageUnref(m);
         *why = "out of memory";
         return XR_SERVER_BUSY;
     }
     pnBuf *rec = &x->rec; /* reused: one record is encoded per publish */
     rec->len = 0;
-    m->originSeq = logNext(x->log);
+    if (!og->node) m->originSeq = logNext(x->log);
     messageEncode(m, rec);
     uint64_t off;
-    int rc = bufFailed(rec) ? PN_ENOMEM
-                            : logAppend(x->log, bufStr(rec), (uint32_t)rec->len, now, &off, &err);
+    int rc = bufFailed(rec)
+                 ? PN_ENOMEM
+                 : logAppend(x->log, bufStr(rec), (uint32_t)rec->len, og->time, &off, &err);
     if (bufFailed(rec)) bufFree(rec); /* clear the sticky failure for the next publish */
     if (rc != PN_OK) {
         messageUnref(m);
@@ -850,6 +862,40 @@ static void fsyncObserve(ExchangeStats *st, uint64_t us) {
     st->fsyncBucket[i]++;
     st->fsyncs++;
     st->fsyncMicros += us;
+}
+
+int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicLen,
+                    const char *label, size_t labelLen, const uint8_t *props, uint32_t propsLen,
+                    const uint8_t *payload, uint32_t payloadLen, uint8_t qos, uint8_t retain,
+                    uint16_t packetId, const char **why) {
+    Origin og = {NULL, 0, timeNow(), 1};
+    return accept(x, from, &og, topic, topicLen, label, labelLen, props, propsLen, payload,
+                  payloadLen, qos, retain, packetId, why);
+}
+
+int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t originSeq, int64_t time,
+                   const char *topic, size_t topicLen, const char *label, size_t labelLen,
+                   const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
+                   uint32_t payloadLen, uint8_t qos, uint8_t retain, uint16_t packetId,
+                   const char **why) {
+    if (!origin[0] || strlen(origin) >= sizeof(x->node) || !label) {
+        *why = "a relayed message needs its origin id and label";
+        return XR_PAYLOAD_FORMAT_INVALID;
+    }
+    /* Originated here, or already held: the sender may forget it. */
+    if (strcmp(origin, x->node) == 0 || seenHas(&x->seen, origin, originSeq)) {
+        x->st.duplicates++;
+        return XR_ALREADY_HELD;
+    }
+    Origin og = {origin, originSeq, time, 0};
+    int rc = accept(x, from, &og, topic, topicLen, label, labelLen, props, propsLen, payload,
+                    payloadLen, qos, retain, packetId, why);
+    if (rc == 0 && seenAdd(&x->seen, origin, originSeq) < 0) {
+        *why = "out of memory";
+        return XR_SERVER_BUSY; /* logged but not remembered: a resend stores it again */
+    }
+    if (rc == 0) x->st.imported++;
+    return rc;
 }
 
 int exchangeCommit(Exchange *x, pnError *err) {
@@ -897,6 +943,28 @@ int exchangeCommit(Exchange *x, pnError *err) {
     return rc;
 }
 
+/* A session whose queue overflowed into the log loses what retention
+ * removed before it was queued: say so, per session, never silently. */
+static void reportRetentionLoss(Exchange *x) {
+    uint64_t first = logFirst(x->log);
+    for (Session *s = x->sessions; s; s = s->nextAll) {
+        if (!s->overflow || s->overflowFrom >= first) continue;
+        uint64_t lost = first - s->overflowFrom;
+        s->lostToRetention += lost;
+        s->overflowFrom = first;
+        char d[160];
+        snprintf(d, sizeof(d), "up to %llu messages removed by log retention before delivery to %s",
+                 (unsigned long long)lost, s->clientId);
+        auditSession(x, "retention_loss", s, "", "", "retention", d);
+    }
+}
+
+uint64_t exchangeBacklog(const Exchange *x, const Session *s) {
+    uint64_t n = s->qlen;
+    if (s->overflow && logNext(x->log) > s->overflowFrom) n += logNext(x->log) - s->overflowFrom;
+    return n;
+}
+
 void exchangeExpire(Exchange *x, int64_t now) {
     /* Retention drops whole old log segments; what sessions still hold is
      * in memory, so only a session offline across a restart can miss some,
@@ -906,6 +974,7 @@ void exchangeExpire(Exchange *x, int64_t now) {
         char d[96];
         snprintf(d, sizeof(d), "%llu records dropped by retention", (unsigned long long)dropped);
         exchangeAudit(x, "retention", "", "", "", "retention", d);
+        reportRetentionLoss(x);
     }
     for (Session *s = x->sessions, *next; s; s = next) {
         next = s->nextAll;

@@ -49,6 +49,9 @@ enum {
     XR_SHARED_NOT_SUPPORTED = 0x9E,
 };
 
+/* exchangeImport: the node already holds this message (not an error). */
+#define XR_ALREADY_HELD 1
+
 typedef struct Subscription {
     char *filter;
     uint8_t qos, noLocal, retainAsPublished, retainHandling;
@@ -109,7 +112,9 @@ struct Session {
     int restored;        /* resumeFrom is valid (until the rescan is done) */
     int overflow;        /* the queue filled: messages from overflowFrom on wait in the log */
     uint64_t overflowFrom;
-    uint64_t dropped; /* messages dropped because the queue was full */
+    uint64_t dropped;         /* messages dropped because the queue was full */
+    int auditAll;             /* a peer node: audit every release and refusal to it */
+    uint64_t lostToRetention; /* at most this many removed by retention before delivery */
     struct Session *nextAll;
 };
 
@@ -169,6 +174,23 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
                     const uint8_t *payload, uint32_t payloadLen, uint8_t qos, uint8_t retain,
                     uint16_t packetId, const char **why);
 
+/*
+ * Accept a message relayed by a federation link: as exchangePublish, but
+ * the message keeps the id it was given where it was first published
+ * (origin node, originSeq), its time and its label (which must be
+ * present; the publisher's clearance is not checked -- the sending node's
+ * decide() released it to this node).  A message this node already holds
+ * -- originated here, or imported before, by any link -- is not stored
+ * again: returns XR_ALREADY_HELD, and the caller acknowledges it at once.
+ * Otherwise 0 (acknowledged through from's ack hook at the commit) or a
+ * reason code >= 0x80 with *why.
+ */
+int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t originSeq, int64_t time,
+                   const char *topic, size_t topicLen, const char *label, size_t labelLen,
+                   const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
+                   uint32_t payloadLen, uint8_t qos, uint8_t retain, uint16_t packetId,
+                   const char **why);
+
 /* Make pending publishes durable (one fsync), acknowledge them, fan them
  * out, save dirty sessions, flush the audit.  Call once per loop turn. */
 int exchangeCommit(Exchange *x, pnError *err);
@@ -189,6 +211,10 @@ void exchangeExpire(Exchange *x, int64_t now);
  * recompiles the principals of connected sessions. */
 void exchangeRebind(Exchange *x, const Registry *reg, const Spif *spif);
 
+/* Messages waiting for s: queued (sent or not) plus those still in the log
+ * past a full queue. */
+uint64_t exchangeBacklog(const Exchange *x, const Session *s);
+
 /* Call fn for every session (connected or not). */
 void exchangeForEachSession(Exchange *x, void (*fn)(Session *s, void *ctx), void *ctx);
 
@@ -208,6 +234,7 @@ typedef struct ExchangeStats {
     uint64_t fsyncs, fsyncMicros;                  /* group commits and their total time */
     uint64_t fsyncBucket[XSTAT_FSYNC_BUCKETS + 1]; /* not cumulative; the last is +Inf */
     uint64_t logBytes, logFirst, logNext;          /* the log now */
+    uint64_t imported, duplicates; /* relayed by federation links: stored, already held */
 } ExchangeStats;
 void exchangeStats(const Exchange *x, ExchangeStats *st);
 

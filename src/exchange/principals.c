@@ -225,21 +225,33 @@ static int getList(json_t *o, const char *key, char *list, size_t width, int roo
     return PN_OK;
 }
 
-unsigned principalRole(const char *name) {
-    return strcmp(name, "operator") == 0 ? PRINCIPAL_ROLE_OPERATOR : 0;
+static const char *const roleNames[] = {"node", "operator"};
+
+unsigned principalRoleParse(const char *name) {
+    for (unsigned i = 0; i < sizeof(roleNames) / sizeof(roleNames[0]); i++)
+        if (strcmp(name, roleNames[i]) == 0) return 1u << i;
+    return 0;
 }
 
 static int getRoles(json_t *o, unsigned *roles, pnError *err) {
-    json_t *a = json_object_get(o, "roles"), *v;
-    size_t i;
-    if (!a) return PN_OK;
-    if (!json_is_array(a)) return pnErrorSet(err, PN_EINVAL, "\"roles\" must be an array");
-    json_array_foreach(a, i, v) {
-        unsigned r = json_is_string(v) ? principalRole(json_string_value(v)) : 0;
-        if (!r) return pnErrorSet(err, PN_EINVAL, "unknown role (the one role is \"operator\")");
+    char names[8][16];
+    int n;
+    int rc = getList(o, "roles", &names[0][0], sizeof(names[0]), 8, &n, err);
+    for (int i = 0; rc == PN_OK && i < n; i++) {
+        unsigned r = principalRoleParse(names[i]);
+        if (!r)
+            return pnErrorSet(err, PN_EINVAL, "unknown role \"%s\" (use node or operator)",
+                              names[i]);
         *roles |= r;
     }
-    return PN_OK;
+    return rc;
+}
+
+static json_t *rolesJson(unsigned roles) {
+    json_t *a = json_array();
+    for (unsigned i = 0; a && i < sizeof(roleNames) / sizeof(roleNames[0]); i++)
+        if (roles & (1u << i)) json_array_append_new(a, json_string(roleNames[i]));
+    return a;
 }
 
 static int loadEntry(json_t *o, PrincipalEntry *e, pnError *err) {
@@ -339,8 +351,7 @@ static json_t *entryJson(const PrincipalEntry *e) {
               (e->passwordHash[0] &&
                json_object_set_new(o, "password", json_string(e->passwordHash))) ||
               (e->certCn[0] && json_object_set_new(o, "cert_cn", json_string(e->certCn))) ||
-              ((e->roles & PRINCIPAL_ROLE_OPERATOR) &&
-               json_object_set_new(o, "roles", json_pack("[s]", "operator")));
+              (e->roles && json_object_set_new(o, "roles", rolesJson(e->roles)));
     json_decref(cois);
     json_decref(caveats);
     if (bad) {

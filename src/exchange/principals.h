@@ -9,13 +9,11 @@
  *     {"name": "alice", "nation": "SWE", "clearance": "NS",
  *      "cois": ["EX-NORDIC-RESPONSE"], "caveats": ["ATOMAL"],
  *      "password": "$scrypt$N=16384,r=8,p=1$<salt b64>$<key b64>",
- *      "cert_cn": "alice.swe", "roles": ["operator"]}]}
+ *      "cert_cn": "alice.swe"}]}
  *
- * "password", "cert_cn" and "roles" are optional; "cois" and "caveats"
- * default to empty.  The one role is "operator": it lets the principal
- * read the audit trail and ask decide() about others over HTTP; it grants
- * nothing about what information the principal may receive.  A password is only ever stored as a
- * salted scrypt hash.  The MQTT username is the principal's name; a TLS client certificate maps to
+ * "password" and "cert_cn" are optional; "cois" and "caveats" default to
+ * empty.  A password is only ever stored as a salted scrypt hash.  The
+ * MQTT username is the principal's name; a TLS client certificate maps to
  * the principal whose cert_cn equals its common name.
  *
  * Loading checks the file's shape (names, lengths, duplicates, hash
@@ -38,7 +36,14 @@
 
 #define PRINCIPAL_MAX_COIS 16
 #define PRINCIPAL_MAX_CAVEATS 16
+/* Roles: "node" -- a peer node's federation link (every release to it and
+ * every refusal is audited); "operator" -- may query the audit trail. */
+#define PRINCIPAL_ROLE_NODE 1u
+#define PRINCIPAL_ROLE_OPERATOR 2u
 #define PRINCIPALS_MAX_FILE (16u << 20) /* a principals file larger than this is a mistake */
+
+/* Parse a role name ("node", "operator"); 0 when unknown. */
+unsigned principalRoleParse(const char *name);
 
 /* One principal as stored.  Every string is NUL-terminated; "" = absent. */
 typedef struct PrincipalEntry {
@@ -51,13 +56,8 @@ typedef struct PrincipalEntry {
     int ncaveats;
     char passwordHash[256]; /* "$scrypt$..." or "" (no password login) */
     char certCn[128];       /* client certificate common name or "" */
-    unsigned roles;         /* PRINCIPAL_ROLE_* bits */
+    unsigned roles;         /* PRINCIPAL_ROLE_* bits ("roles" in the file) */
 } PrincipalEntry;
-
-#define PRINCIPAL_ROLE_OPERATOR 1u /* "operator": audit queries, decide for others */
-
-/* The role bit named name ("operator"), or 0 when there is none. */
-unsigned principalRole(const char *name);
 
 typedef struct Principals {
     PrincipalEntry *e; /* n entries, in file order */

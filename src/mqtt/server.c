@@ -187,9 +187,14 @@ static void connFail(Conn *c, uint8_t reason, const char *why) {
 
 static int qos2Take(Conn *c, uint16_t id, int remove);
 
-static int skipForward(uint8_t id, const MqttStr *key) {
+/* What the node sets on every delivery itself (label, id, time) is never
+ * taken from the publisher's properties. */
+int mqttNodeProperty(uint8_t id, const MqttStr *key) {
     if (id == PROP_TOPIC_ALIAS || id == PROP_SUBSCRIPTION_ID) return 1;
-    return key && key->len == 5 && memcmp(key->p, "label", 5) == 0;
+    if (!key) return 0;
+    return (key->len == 5 && memcmp(key->p, "label", 5) == 0) ||
+           (key->len == 2 && memcmp(key->p, "id", 2) == 0) ||
+           (key->len == 4 && memcmp(key->p, "time", 4) == 0);
 }
 
 static int hookSend(void *conn, Session *s, Outgoing *o) {
@@ -202,8 +207,13 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
     MqttPropOut *p = &c->srv->props;
     p->b.len = 0;
     if (c->version == MQTT_V5) {
-        mqttPropCopy(p, m->props, m->propsLen, skipForward);
+        mqttPropCopy(p, m->props, m->propsLen, mqttNodeProperty);
         mqttPropUser(p, "label", 5, m->label, strlen(m->label));
+        char id[96], when[24];
+        int n = snprintf(id, sizeof(id), "%s:%llu", m->origin, (unsigned long long)m->originSeq);
+        mqttPropUser(p, "id", 2, id, (size_t)n);
+        n = snprintf(when, sizeof(when), "%lld", (long long)m->time);
+        mqttPropUser(p, "time", 4, when, (size_t)n);
         for (int i = 0; i < o->nsub; i++)
             mqttPropVarint(p, PROP_SUBSCRIPTION_ID, o->subIds[i]);
     }
@@ -291,7 +301,7 @@ static void keepWill(Conn *c, const MqttConnect *k) {
     c->willPayloadLen = k->willPayload.len;
     MqttPropOut p;
     mqttPropInit(&p);
-    mqttPropCopy(&p, k->willProps.raw, k->willProps.rawLen, skipForward);
+    mqttPropCopy(&p, k->willProps.raw, k->willProps.rawLen, mqttNodeProperty);
     c->willPropsLen = (uint32_t)p.b.len;
     c->willProps = (uint8_t *)bufDetach(&p.b);
     if (!c->willProps) c->willProps = calloc(1, 1);
@@ -429,6 +439,7 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
                                 &mqttHooks, c, &present, &taken);
     if (taken) connFail(taken, RC_SESSION_TAKEN_OVER, "another connection took over the session");
     if (!c->session) return refuseConnect(c, RC_SERVER_BUSY, e->name, "out of memory");
+    c->session->auditAll = (e->roles & PRINCIPAL_ROLE_NODE) != 0;
     if (k->willFlag) keepWill(c, k);
     sendConnack(c, present, RC_SUCCESS, assigned);
     exchangeDrain(srv->x, c->session);
@@ -468,7 +479,7 @@ static void onPublish(Conn *c, MqttPublish *p) {
     int hasLabel = mqttUserProp(&p->props, "label", &lab);
     MqttPropOut fwd;
     mqttPropInit(&fwd);
-    mqttPropCopy(&fwd, p->props.raw, p->props.rawLen, skipForward);
+    mqttPropCopy(&fwd, p->props.raw, p->props.rawLen, mqttNodeProperty);
     const char *why = NULL;
     int rc = exchangePublish(c->srv->x, c->session, (const char *)topic.p, topic.len,
                              hasLabel ? (const char *)lab.p : NULL, lab.len,

@@ -18,6 +18,7 @@
 #include "../core/err.h"
 #include "../exchange/exchange.h"
 #include "../node/node.h"
+#include "mqtt.h"
 
 typedef struct MqttServerOptions {
     const char *mqttAddr;                    /* "127.0.0.1:1883"; NULL or "" = off */
@@ -38,6 +39,15 @@ typedef struct MqttServer MqttServer;
  * (bad address, port in use, unreadable certificate).
  */
 int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, pnError *err);
+
+/*
+ * Every delivery carries user properties the node sets itself: `label`
+ * (the canonical marking), `id` ("ORIGIN:SEQ", the message's global id)
+ * and `time` (seconds since 1970 when the origin node accepted it).  This
+ * says whether a property of a publish is one of those (or a topic alias or
+ * subscription id), which are never forwarded from the publisher.
+ */
+int mqttNodeProperty(uint8_t id, const MqttStr *key);
 
 /* Free the server after the node has stopped (nodeClose).  NULL is ignored. */
 void mqttServerFree(MqttServer *srv);

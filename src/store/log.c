@@ -134,7 +134,7 @@ static int segPush(Segment *s, uint32_t pos) {
 static int segScan(pnLog *log, Segment *s, int last, LogRecovery *rep, pnError *err) {
     char path[4200];
     segPath(log, s->base, path, sizeof(path));
-    int fd = open(path, O_RDWR);
+    int fd = open(path, log->opt.readOnly ? O_RDONLY : O_RDWR);
     if (fd < 0) return pnErrorSet(err, PN_EIO, "%s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || st.st_size > (off_t)UINT32_MAX) {
@@ -181,7 +181,9 @@ static int segScan(pnLog *log, Segment *s, int last, LogRecovery *rep, pnError *
             snprintf(rep->detail, sizeof(rep->detail), "%s: %s at byte %zu (%zu bytes)", path,
                      last ? "torn tail truncated" : "unreadable remainder skipped", pos,
                      size - pos);
-        if (last) {
+        if (last && log->opt.readOnly) { /* perhaps a record being written: stop before it */
+            size = pos;
+        } else if (last) {
             if (ftruncate(fd, (off_t)pos) != 0 || fsync(fd) != 0)
                 rc = pnErrorSet(err, PN_EIO, "%s: cannot truncate the torn tail: %s", path,
                                 strerror(errno));
@@ -287,7 +289,10 @@ int logOpen(pnLog **out, const char *dir, const LogOptions *opt, LogRecovery *re
         rc = pnErrorSet(err, PN_EINVAL, "log directory path too long");
     else
         snprintf(log->dir, sizeof(log->dir), "%s", dir);
-    if (rc == PN_OK && mkdir(dir, 0750) == 0) {
+    if (rc == PN_OK && log->opt.readOnly) {
+        struct stat st;
+        if (stat(dir, &st) != 0) rc = pnErrorSet(err, PN_ENOENT, "%s: %s", dir, strerror(errno));
+    } else if (rc == PN_OK && mkdir(dir, 0750) == 0) {
         char parent[4200];
         snprintf(parent, sizeof(parent), "%s/..", dir);
         if (syncDir(parent) != 0) rc = pnErrorSet(err, PN_EIO, "%s: cannot fsync its parent", dir);
@@ -303,7 +308,7 @@ int logOpen(pnLog **out, const char *dir, const LogOptions *opt, LogRecovery *re
         rc = segScan(log, s, i + 1 == log->nseg, rep, err);
         log->next = s->base + s->count;
     }
-    if (rc == PN_OK) rc = log->nseg ? openLast(log, err) : segStart(log, err);
+    if (rc == PN_OK && !log->opt.readOnly) rc = log->nseg ? openLast(log, err) : segStart(log, err);
     if (rc != PN_OK) {
         logClose(log);
         return rc;
@@ -331,6 +336,7 @@ void logClose(pnLog *log) {
 int logAppend(pnLog *log, const void *data, uint32_t len, int64_t time, uint64_t *offset,
               pnError *err) {
     if (log->broken) return pnErrorSet(err, PN_EIO, "the log refused appends after a failed write");
+    if (log->opt.readOnly) return pnErrorSet(err, PN_EINVAL, "the log was opened read-only");
     if (len > LOG_MAX_RECORD)
         return pnErrorSet(err, PN_ELIMIT, "record of %u bytes exceeds %u", len, LOG_MAX_RECORD);
     Segment *s = &log->seg[log->nseg - 1];

@@ -131,7 +131,7 @@ expect_http "POST with a STANAG 4774 XML label: 201" 201 'd == {"id": "it-h:2"}'
     -H "$(A "$TPUB")" --data-binary "$(python3 -c 'import json,sys; print(json.dumps({"topic": "api/c", "label": sys.stdin.read(), "payload": "xml"}))' < <("$PN" label convert --to xml --label "$L_U"))" "$U/v1/messages"
 wait "$MQTT_SUB"
 expect_out "the MQTT subscriber (UKR) got exactly the two releasable to it" \
-    "api/b|label:$L_C|hello api/c|label:$L_U|\"xml\"" bash -c "sed -n 's/^MSG //p' '$T/mqtt.out' | paste -sd' '"
+    "api/b|label:$L_C|hello api/c|label:$L_U|\"xml\"" bash -c ". tests/it/lib/server.sh; msgs '$T/mqtt.out' | paste -sd' '"
 expect_http "bad JSON: 400 bad_json" 400 "$ERR'bad_json'" -- -H "$(A "$TPUB")" --data-binary '{"topic": "api/a",' "$U/v1/messages"
 expect_http "a JSON array: 400 bad_json" 400 "$ERR'bad_json'" -- -H "$(A "$TPUB")" --data-binary '[1]' "$U/v1/messages"
 expect_http "no topic: 400" 400 "$ERR'bad_request'" -- -H "$(A "$TPUB")" --data-binary "{\"label\": \"$L_U\", \"payload\": 1}" "$U/v1/messages"

@@ -124,6 +124,10 @@ expect_out "SWE NS (v5) receives the SECRET, the CONFIDENTIAL and the UNCLASSIFI
 expect_out "the label travels as user property 'label', in canonical form" \
     "$L_S/$L_C/$L_U" labels "$T/1a5"
 ok "exactly one label property per message" bash -c "[ \$(grep -o 'label:' '$T/1a5' | wc -l) -eq 3 ]"
+expect_out "every delivery carries the message id ORIGIN:SEQ, distinct" "3 3" bash -c \
+    "ids=\$(grep -oE ' id:[^ |]+' '$T/1a5' | cut -d: -f2-); echo \$(printf '%s\n' \$ids | grep -cE '^it-a:[0-9]+\$') \$(printf '%s\n' \$ids | sort -u | wc -l)"
+ok "and the time it was accepted (seconds since 1970, within a minute of now)" bash -c \
+    "t=\$(grep -oE ' time:[0-9]+' '$T/1a5' | head -1 | cut -d: -f2); [ \$(( \$(date +%s) - t )) -lt 60 ]"
 ok "other user properties are forwarded" grep -q '^MSG ops/air|1|0|source:radar-7 .*|secret-1$' "$T/1a5"
 expect_out "delivered QoS is min(publish, subscription)" "1 1 0" qoss "$T/1a5"
 expect_out "UKR NS (v5) does not get NATO SECRET REL TO NATO; first message is the CONFIDENTIAL REL TO UKR one" \

@@ -398,8 +398,8 @@ static void test_roles(void **state) {
     assert_int_equal(principalsFind(&ps, "op")->roles, PRINCIPAL_ROLE_OPERATOR);
     assert_int_equal(principalsFind(&ps, "user")->roles, 0);
     principalsFree(&ps);
-    assert_int_equal(principalRole("operator"), PRINCIPAL_ROLE_OPERATOR);
-    assert_int_equal(principalRole("admin"), 0);
+    assert_int_equal(principalRoleParse("operator"), PRINCIPAL_ROLE_OPERATOR);
+    assert_int_equal(principalRoleParse("admin"), 0);
     writeText("{\"principals\": [{\"name\": \"x\", \"nation\": \"SWE\", \"clearance\": "
               "\"NS\", \"roles\": [\"admin\"]}]}");
     assert_int_equal(principalsLoad(&ps, path, &err), PN_EINVAL);

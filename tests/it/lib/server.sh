@@ -165,7 +165,8 @@ sub_bg() {
     fi
 }
 
-msgs() { sed -n 's/^MSG //p' "$1"; }
+# The node's own user properties (id, time: checked by node_ids) are left out.
+msgs() { sed -n -E 's/ id:[^ |]+ time:[0-9]+//; s/^MSG //p' "$1"; }
 
 NODE_DIR=build/it-node
 it_npm() {
