@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "../core/str.h"
+#include "../node/stream.h"
 #include "../node/tls.h"
 #include "conn.h"
 
@@ -26,40 +27,12 @@
 
 /* ---- output --------------------------------------------------------------- */
 
-typedef struct WriteReq {
-    uv_write_t req;
-    HttpConn *c;
-    size_t len;
-    char data[];
-} WriteReq;
-
-static void onWritten(uv_write_t *req, int status) {
-    WriteReq *w = (WriteReq *)req;
-    w->c->writing -= w->len;
-    (void)status; /* a failed write shows up as a read error */
-    free(w);
-}
-
 static void sockWrite(HttpConn *c, const void *p, size_t n) {
-    if (!n || c->closing) return;
-    WriteReq *w = malloc(sizeof(*w) + n);
-    if (!w) return;
-    memcpy(w->data, p, n);
-    w->c = c;
-    w->len = n;
-    uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
-    c->writing += n;
-    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, onWritten) != 0) {
-        c->writing -= n;
-        free(w);
-    }
+    if (!c->closing) streamWrite((uv_stream_t *)&c->tcp, &c->writing, p, n);
 }
 
 static void tlsPump(HttpConn *c) {
-    char buf[16384];
-    int n;
-    while ((n = BIO_read(c->wbio, buf, sizeof(buf))) > 0)
-        sockWrite(c, buf, (size_t)n);
+    streamTlsPump(c->wbio, (uv_stream_t *)&c->tcp, &c->writing);
 }
 
 void httpFlush(HttpConn *c) {
@@ -444,37 +417,14 @@ static void process(HttpConn *c) {
 
 /* ---- libuv callbacks -------------------------------------------------------------- */
 
-static void onAlloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-    (void)h;
-    buf->base = malloc(suggested);
-    buf->len = buf->base ? suggested : 0;
-}
-
-static int tlsInput(HttpConn *c, const char *p, size_t n) {
-    BIO_write(c->rbio, p, (int)n);
-    if (!SSL_is_init_finished(c->ssl)) {
-        int r = SSL_do_handshake(c->ssl);
-        tlsPump(c);
-        if (r <= 0) {
-            int e = SSL_get_error(c->ssl, r);
-            return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
-        }
-    }
-    char buf[16384];
-    int got;
-    while ((got = SSL_read(c->ssl, buf, sizeof(buf))) > 0)
-        bufAppend(&c->in, buf, (size_t)got);
-    int e = SSL_get_error(c->ssl, got);
-    tlsPump(c);
-    return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
-}
-
 static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     HttpConn *c = (HttpConn *)s;
     if (n > 0 && !c->closing && !c->lingering) {
         c->lastSeen = uv_now(c->srv->loop);
         if (c->ssl) {
-            if (tlsInput(c, buf->base, (size_t)n) != 0) httpClose(c);
+            if (streamTlsInput(c->ssl, c->rbio, c->wbio, (uv_stream_t *)&c->tcp, &c->writing,
+                               buf->base, (size_t)n, &c->in) < 0)
+                httpClose(c);
         } else {
             bufAppend(&c->in, buf->base, (size_t)n);
         }
@@ -513,7 +463,7 @@ static void onConnection(uv_stream_t *listener, int status) {
     srv->conns = c;
     srv->nconns++;
     srv->st.accepted++;
-    uv_read_start((uv_stream_t *)&c->tcp, onAlloc, onRead);
+    uv_read_start((uv_stream_t *)&c->tcp, streamAlloc, onRead);
 }
 
 /* ---- the node's front-end callbacks ------------------------------------------------- */

@@ -9,13 +9,7 @@
 . tests/it/lib/server.sh
 . tests/it/lib/certs.sh
 
-for tool in curl openssl python3 node npm mosquitto_sub; do
-    if ! command -v "$tool" >/dev/null; then
-        _report 1 "$tool is installed (scripts/deps.sh check)"
-        done_testing
-        exit
-    fi
-done
+it_need curl openssl python3 node npm mosquitto_sub || exit
 
 it_tmp
 T=$IT_TMP

@@ -17,13 +17,7 @@
 . tests/it/lib/server.sh
 . tests/it/lib/certs.sh
 
-for tool in mosquitto_pub mosquitto_sub openssl node npm; do
-    if ! command -v "$tool" >/dev/null; then
-        _report 1 "$tool is installed (scripts/deps.sh check)"
-        done_testing
-        exit
-    fi
-done
+it_need mosquitto_pub mosquitto_sub openssl node npm || exit
 
 it_tmp
 T=$IT_TMP

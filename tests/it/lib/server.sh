@@ -4,6 +4,8 @@
 # $PN is the binary under test).  It lives in a subdirectory so tests/run.sh
 # does not take it for a test.
 #
+#   it_need TOOL...              each TOOL is installed; else one failure,
+#                                the plan, and status 1 (call: it_need ... || exit)
 #   it_tmp                       make $IT_TMP (removed, with every node still
 #                                running, by the EXIT trap it installs)
 #   srv_start DATA ARG...        start `$PN serve --data DATA ARG...`; the
@@ -35,6 +37,17 @@
 IT_PIDS=()
 _srv_n=0
 SUB_PID=
+
+it_need() {
+    local tool
+    for tool in "$@"; do
+        if ! command -v "$tool" >/dev/null; then
+            _report 1 "$tool is installed (scripts/deps.sh check)"
+            done_testing
+            return 1
+        fi
+    done
+}
 
 it_tmp() {
     IT_TMP=$(mktemp -d)

@@ -14,6 +14,7 @@
 //    its output stays over the bound, and the node keeps serving.
 // Prints "PASS what" / "FAIL what -- detail"; exits 1 when one failed.
 'use strict';
+const {check, finish} = require('./tap');
 const http = require('http');
 const {execFileSync} = require('child_process');
 const WebSocket = require('ws');
@@ -24,15 +25,6 @@ const PRINCIPALS = JSON.parse(env.PRINCIPALS);
 const TOKENS = JSON.parse(env.TOKENS);
 const PUBLISHER = env.PUBLISHER;
 const N = Number(env.LEAK_MESSAGES || 240);
-let failed = 0;
-
-function check(what, cond, detail) {
-    if (cond) console.log(`PASS ${what}`);
-    else {
-        failed++;
-        console.log(`FAIL ${what} -- ${detail === undefined ? '' : detail}`);
-    }
-}
 
 const agent = new http.Agent({keepAlive: true, maxSockets: 1});
 
@@ -229,5 +221,5 @@ async function slow() {
         check('no exception', false, e.stack);
     }
     agent.destroy();
-    process.exit(failed ? 1 : 0);
+    finish();
 })();
