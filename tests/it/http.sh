@@ -54,8 +54,12 @@ CLIENT_EXT='extendedKeyUsage = clientAuth'
 } >"$T/openssl.log" 2>&1
 _report $? "openssl makes a CA, a server and client certificates" "$(tail -n 20 "$T/openssl.log")"
 
-srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http 127.0.0.1:@HTTPPORT@ --https 127.0.0.1:@HTTPSPORT@ \
-    --cert "$C/server.pem" --key "$C/server.key" --ca "$C/ca.pem" --node it-h
+mkdir -p "$T/web/js"
+echo '<h1>partnernet</h1>' >"$T/web/index.html"
+echo 'console.log(1);' >"$T/web/js/app.js"
+printf '[node]\nweb = %s\n' "$T/web" >"$T/h.conf"
+srv_start "$D" --config "$T/h.conf" --mqtt 127.0.0.1:@PORT@ --http 127.0.0.1:@HTTPPORT@ \
+    --https 127.0.0.1:@HTTPSPORT@ --cert "$C/server.pem" --key "$C/server.key" --ca "$C/ca.pem" --node it-h
 _report $? "node starts with HTTP and HTTPS" "$(cat "$SRV_LOG")"
 ok "ready line names both listeners" grep -q "http 127.0.0.1:$HTTPPORT, https 127.0.0.1:$HTTPSPORT" "$SRV_LOG"
 U=http://127.0.0.1:$HTTPPORT
@@ -95,6 +99,12 @@ expect_http "no credentials: 401 with WWW-Authenticate" 401 "$ERR'unauthorized' 
 expect_http "unknown token: 401" 401 "$ERR'unauthorized' and 'unknown or revoked' in d['error']['message']" -- -H "$(A pn_nope)" "$U/v1/registry/nations"
 expect_http "Basic credentials: 401" 401 "'not a Bearer token' in d['error']['message']" -- -u pub:pw-pub "$U/v1/registry/nations"
 expect_http "GET /metrics needs credentials" 401 -- "$U/metrics"
+
+expect_http "static files: / is index.html, no credentials" 200 "'<h1>partnernet</h1>' in d and 'content-type: text/html' in h" -- "$U/"
+expect_http "static files: a script in a subdirectory" 200 "'content-type: text/javascript' in h" -- "$U/js/app.js"
+expect_http "static files: a missing one: 404" 404 "$ERR'not_found'" -- "$U/nope.html"
+expect_http "static files: no way out of the web directory" 404 -- --path-as-is "$U/js/../../h.conf"
+expect_http "static files: not even encoded" 404 -- --path-as-is "$U/js/%2e%2e/%2e%2e/h.conf"
 
 echo "# registry"
 expect_http "nations: every nation and organisation" 200 'len(d["nations"]) == 75 and {"code": "SWE", "name": "Sweden", "kind": "nation"} in d["nations"]' -- -H "$(A "$TUKR")" "$U/v1/registry/nations"
