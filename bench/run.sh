@@ -208,3 +208,6 @@ bash bench/federation.sh
 
 echo
 bench/plan.sh
+
+echo
+bench/http.sh

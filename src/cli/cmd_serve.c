@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../core/str.h"
+#include "../http/http.h"
 #include "../federation/link.h"
 #include "../federation/peers.h"
 #include "../mqtt/server.h"
@@ -24,6 +26,7 @@ typedef struct Conf {
     char *text; /* the file, cut into NUL-terminated keys and values */
     NodeOptions o;
     MqttServerOptions mo;
+    HttpOptions ho;
     const char *requireCert;
     LinkOptions peers[PEERS_MAX];
     int npeers;
@@ -98,6 +101,9 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
                      : strcmp(key, "tls_key") == 0             ? &mo->keyFile
                      : strcmp(key, "tls_ca") == 0              ? &mo->caFile
                      : strcmp(key, "require_client_cert") == 0 ? &cf->requireCert
+                     : strcmp(key, "http") == 0                ? &cf->ho.httpAddr
+                     : strcmp(key, "https") == 0               ? &cf->ho.httpsAddr
+                     : strcmp(key, "web") == 0                 ? &cf->ho.webDir
                                                                : NULL;
     if (s) {
         *s = val;
@@ -177,16 +183,59 @@ static int reloadData(void *ctx, const Registry **reg, const Spif **spif, pnErro
     return PN_OK;
 }
 
+/* ---- HTTP front-end (src/http) ------------------------------------------- */
+
+#define HTTP_DEFAULT "127.0.0.1:8080"
+#define HTTPS_DEFAULT "127.0.0.1:8443"
+
+/* Defaults for the HTTP options; *implicit says which addresses were not
+ * asked for (a busy default port then leaves HTTP off, with a warning). */
+static void httpDefaults(Conf *cf, int implicit[2]) {
+    HttpOptions *ho = &cf->ho;
+    implicit[0] = !ho->httpAddr;
+    implicit[1] = !ho->httpsAddr;
+    if (!ho->httpAddr) ho->httpAddr = HTTP_DEFAULT;
+    if (!ho->httpsAddr) ho->httpsAddr = cf->mo.certFile ? HTTPS_DEFAULT : "";
+    if (strcmp(ho->httpAddr, "off") == 0) ho->httpAddr = "";
+    if (strcmp(ho->httpsAddr, "off") == 0) ho->httpsAddr = "";
+    ho->certFile = cf->mo.certFile;
+    ho->keyFile = cf->mo.keyFile;
+    ho->caFile = cf->mo.caFile;
+    ho->requireClientCert = 0; /* HTTPS takes bearer tokens from clients without certificates */
+    static char web[4200];
+    if (!ho->webDir) {
+        struct stat st;
+        snprintf(web, sizeof(web), "%s/web", PN_DATADIR);
+        ho->webDir = stat("web", &st) == 0 && S_ISDIR(st.st_mode) ? "web"
+                     : stat(web, &st) == 0 && S_ISDIR(st.st_mode) ? web
+                                                                  : "";
+    }
+}
+
+static int startHttp(Conf *cf, Node *node, HttpServer **http, pnError *err) {
+    int implicit[2];
+    httpDefaults(cf, implicit);
+    int rc = httpServerStart(http, node, &cf->ho, err);
+    if (rc == PN_OK || !(implicit[0] && implicit[1]) || !strstr(err->msg, "cannot listen"))
+        return rc;
+    fprintf(stderr, "partnernet: %s; HTTP off (set --http to insist)\n", err->msg);
+    httpServerFree(*http);
+    cf->ho.httpAddr = cf->ho.httpsAddr = "";
+    return httpServerStart(http, node, &cf->ho, err);
+}
+
 /* Open the node, attach the front-ends, run until a stop signal. */
 static int runNode(Conf *cf, Cli *cli) {
     pnError err = {0};
     Node *node = NULL;
     MqttServer *mqtt = NULL;
+    HttpServer *http = NULL;
     Link *links[PEERS_MAX] = {0};
     Peers *peers = NULL;
     PlanNotifier *notifier = NULL;
     int rc = nodeOpen(&node, &cf->o, &cli->reg, &cli->spif, &err);
     if (rc == PN_OK) rc = mqttServerStart(&mqtt, node, &cf->mo, &err);
+    if (rc == PN_OK) rc = startHttp(cf, node, &http, &err);
     for (int i = 0; rc == PN_OK && i < cf->npeers; i++)
         rc = linkStart(&links[i], node, &cf->peers[i], &err);
     if (rc == PN_OK) rc = peersStart(&peers, node, links, cf->npeers, &err);
@@ -194,6 +243,7 @@ static int runNode(Conf *cf, Cli *cli) {
     if (rc == PN_OK) rc = nodeRun(node, &err);
     nodeClose(node);
     mqttServerFree(mqtt);
+    httpServerFree(http);
     for (int i = 0; i < cf->npeers; i++)
         linkFree(links[i]);
     peersFree(peers);
@@ -204,15 +254,16 @@ static int runNode(Conf *cf, Cli *cli) {
 int cmdServe(Cli *cli, int argc, char **argv) {
     Conf cf;
     memset(&cf, 0, sizeof(cf));
-    const char *config = NULL, *flags[9] = {0};
-    static const char *names[9] = {"--data", "--mqtt", "--mqtts", "--principals", "--node",
-                                   "--cert", "--key",  "--ca",    "--config"};
+    const char *config = NULL, *flags[11] = {0};
+    static const char *names[11] = {"--data",   "--mqtt", "--mqtts", "--principals",
+                                    "--node",   "--cert", "--key",   "--ca",
+                                    "--config", "--http", "--https"};
     for (int i = 1; i < argc; i++) {
         int r = 0, k;
-        for (k = 0; k < 9 && !(r = cliOpt("serve", argc, argv, &i, names[k], &flags[k])); k++) {
+        for (k = 0; k < 11 && !(r = cliOpt("serve", argc, argv, &i, names[k], &flags[k])); k++) {
         }
         if (r < 0) return CLI_USAGE;
-        if (k == 9) return cliFail("serve", "unknown option '%s'", argv[i]);
+        if (k == 11) return cliFail("serve", "unknown option '%s'", argv[i]);
     }
     config = flags[8];
     if (config && confLoad(&cf, config) != CLI_OK) {
@@ -225,6 +276,8 @@ int cmdServe(Cli *cli, int argc, char **argv) {
                            &o->name,    &mo->certFile, &mo->keyFile,   &mo->caFile};
     for (int k = 0; k < 8; k++)
         if (flags[k]) *dst[k] = flags[k];
+    if (flags[9]) cf.ho.httpAddr = flags[9];
+    if (flags[10]) cf.ho.httpsAddr = flags[10];
     char principals[4200];
     if (!o->dataDir) o->dataDir = "var";
     if (!o->name) o->name = "node";

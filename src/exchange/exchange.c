@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -190,6 +191,7 @@ static int allowed(Exchange *x, Session *s, Outgoing *o) {
     Decision d = decide(&s->principal, &o->m->dl, timeNow());
     if (d.reason == DECIDE_ALLOW) return 1;
     x->st.refusedDelivery++;
+    x->st.refusedDeliveryBy[d.reason]++;
     /* Live deliveries are filtered by design; retained and queued ones were
      * promised to a subscriber, so their refusal is worth a record. */
     if (o->retain || o->offline || s->auditAll) {
@@ -793,7 +795,7 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
     const char *who = from ? from->principalName : "";
     if (!text) {
         *why = "no label: attach a 'label' user property (no default label for this topic)";
-        x->st.refusedPublish++;
+        x->st.refusedPublish++, x->st.refusedPublishBy[XP_NO_LABEL]++;
         auditSession(x, "publish_refused", from, topicz, "", "no_label", *why);
         return XR_NOT_AUTHORIZED;
     }
@@ -802,7 +804,7 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
     if (!lab) {
         snprintf(msg, sizeof(msg), "invalid label: %s", err.msg);
         *why = msg;
-        x->st.refusedPublish++;
+        x->st.refusedPublish++, x->st.refusedPublishBy[XP_INVALID_LABEL]++;
         char shown[512];
         snprintf(shown, sizeof(shown), "%.*s",
                  (int)(tlen < sizeof(shown) ? tlen : sizeof(shown) - 1), text);
@@ -813,7 +815,7 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
         snprintf(msg, sizeof(msg), "label %s is above the publisher's clearance",
                  x->spif->classes[lab->cls].phrase);
         *why = msg;
-        x->st.refusedPublish++;
+        x->st.refusedPublish++, x->st.refusedPublishBy[XP_CLEARANCE]++;
         auditSession(x, "publish_refused", from, topicz, lab->marking, "clearance", msg);
         return XR_NOT_AUTHORIZED;
     }
@@ -844,6 +846,22 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
     x->pending[x->npending++] = (Pending){m, from, packetId};
     x->st.published++;
     return 0;
+}
+
+static const uint32_t fsyncBounds[XSTAT_FSYNC_BUCKETS] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000};
+
+uint32_t exchangeFsyncBound(int i) {
+    return i >= 0 && i < XSTAT_FSYNC_BUCKETS ? fsyncBounds[i] : UINT32_MAX;
+}
+
+static void fsyncObserve(ExchangeStats *st, uint64_t us) {
+    int i = 0;
+    while (i < XSTAT_FSYNC_BUCKETS && us > fsyncBounds[i])
+        i++;
+    st->fsyncBucket[i]++;
+    st->fsyncs++;
+    st->fsyncMicros += us;
 }
 
 int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicLen,
@@ -887,7 +905,16 @@ int exchangeCommit(Exchange *x, pnError *err) {
         for (size_t i = 0; i < x->npending && !durable; i++)
             durable = x->pending[i].m->qos > 0;
         /* QoS 0 needs no fsync, but is written before it is delivered. */
-        rc = durable ? logSync(x->log, err) : logFlush(x->log, err);
+        if (durable) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            rc = logSync(x->log, err);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            fsyncObserve(&x->st, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
+                                            (t1.tv_nsec - t0.tv_nsec) / 1000));
+        } else {
+            rc = logFlush(x->log, err);
+        }
         /* Nothing fans out or is acknowledged unless it is on disk. */
         for (size_t i = 0; i < x->npending; i++) {
             Pending *p = &x->pending[i];
@@ -962,6 +989,42 @@ void exchangeExpire(Exchange *x, int64_t now) {
 void exchangeStats(const Exchange *x, ExchangeStats *st) {
     *st = x->st;
     st->retained = x->nretained;
+    st->logBytes = logBytes(x->log);
+    st->logFirst = logFirst(x->log);
+    st->logNext = logNext(x->log);
+}
+
+const char *exchangePublishReasonCode(int reason) {
+    static const char *const codes[XP_NREASONS] = {"no_label", "invalid_label", "clearance",
+                                                   "other"};
+    return reason >= 0 && reason < XP_NREASONS ? codes[reason] : "other";
+}
+
+uint64_t exchangeNextOffset(const Exchange *x) {
+    return logNext(x->log);
+}
+
+uint64_t exchangeFirstOffset(const Exchange *x) {
+    return logFirst(x->log);
+}
+
+uint64_t exchangeVisibleOffset(const Exchange *x) {
+    return x->fanned;
+}
+
+int exchangeRead(Exchange *x, uint64_t offset, MessageView *v, DecideLabel *dl, pnBuf *scratch) {
+    LogRecord rec;
+    if (offset >= x->fanned || logRead(x->log, offset, &rec, scratch, NULL) != PN_OK ||
+        messageView(rec.data, rec.len, v) != 0)
+        return PN_ENOENT;
+    const LabelCacheEntry *lab = labelLookup(x, v->label, v->labelLen, NULL);
+    if (!lab) return PN_ENOENT; /* a label the policy in force refuses goes to no one */
+    *dl = lab->dl;
+    return PN_OK;
+}
+
+pnAudit *exchangeAuditStore(Exchange *x) {
+    return x->audit;
 }
 
 /* Compile m's label again under the current policy.  Messages are shared,

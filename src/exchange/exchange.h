@@ -222,10 +222,49 @@ void exchangeForEachSession(Exchange *x, void (*fn)(Session *s, void *ctx), void
 void exchangeAudit(Exchange *x, const char *kind, const char *principal, const char *topic,
                    const char *label, const char *reason, const char *detail);
 
+/* Publish refusals by reason (ExchangeStats.refusedPublishBy). */
+enum { XP_NO_LABEL, XP_INVALID_LABEL, XP_CLEARANCE, XP_OTHER, XP_NREASONS };
+
+#define XSTAT_FSYNC_BUCKETS 12
+
 typedef struct ExchangeStats {
     uint64_t published, delivered, refusedPublish, refusedDelivery, dropped, sessions, retained;
+    uint64_t refusedPublishBy[XP_NREASONS];        /* XP_* */
+    uint64_t refusedDeliveryBy[DECIDE_NREASONS];   /* DecideReason (DECIDE_ALLOW unused) */
+    uint64_t fsyncs, fsyncMicros;                  /* group commits and their total time */
+    uint64_t fsyncBucket[XSTAT_FSYNC_BUCKETS + 1]; /* not cumulative; the last is +Inf */
+    uint64_t logBytes, logFirst, logNext;          /* the log now */
     uint64_t imported, duplicates; /* relayed by federation links: stored, already held */
 } ExchangeStats;
 void exchangeStats(const Exchange *x, ExchangeStats *st);
+
+/* Upper bound in microseconds of fsync latency bucket i (< XSTAT_FSYNC_BUCKETS). */
+uint32_t exchangeFsyncBound(int i);
+
+/* A short stable code for a publish refusal reason XP_* ("no_label"). */
+const char *exchangePublishReasonCode(int reason);
+
+/* ---- read access for other front-ends (HTTP history, audit queries) ---- */
+
+/* The offset the next publish gets: after exchangePublish() returned 0,
+ * the message's originSeq (and log offset) is exchangeNextOffset() - 1. */
+uint64_t exchangeNextOffset(const Exchange *x);
+
+/* Offsets in [exchangeFirstOffset, exchangeVisibleOffset) are held and
+ * committed (durable or, for QoS 0, written), so they may be handed out. */
+uint64_t exchangeFirstOffset(const Exchange *x);
+uint64_t exchangeVisibleOffset(const Exchange *x);
+
+/*
+ * Read the message at offset: *v points into scratch (valid until its next
+ * use) and *dl is its label compiled through the exchange's label cache,
+ * for decide().  The caller decides before handing anything out.  Returns
+ * PN_OK, or PN_ENOENT when offset is outside the visible range, was
+ * removed or is not a readable message.
+ */
+int exchangeRead(Exchange *x, uint64_t offset, MessageView *v, DecideLabel *dl, pnBuf *scratch);
+
+/* The audit store (for queries; the exchange keeps writing to it). */
+pnAudit *exchangeAuditStore(Exchange *x);
 
 #endif

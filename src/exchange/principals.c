@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "../core/file.h"
 #include "../core/str.h"
 
 /* Parameters of new hashes. */
@@ -374,58 +375,14 @@ static char *encode(const Principals *ps) {
     return text;
 }
 
-static int writeAll(int fd, const char *p, size_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* fsync the directory holding path, so a rename into it stays done. */
-static int syncParent(const char *path) {
-    char copy[PATH_MAX];
-    if (strCopy(copy, sizeof(copy), path) != 0) return -1;
-    int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return -1;
-    int rc = fsync(dfd);
-    close(dfd);
-    return rc;
-}
-
 int principalsSave(const Principals *ps, const char *path, pnError *err) {
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-        return pnErrorSet(err, PN_EIO, "%s: path too long", path);
     char *text = encode(ps);
     if (!text) return pnErrorSet(err, PN_ENOMEM, "out of memory");
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(text);
-        return pnErrorSet(err, PN_EIO, "%s: cannot create a temporary file: %s", path, strerror(e));
-    }
-    const char *what = NULL;
-    if (fchmod(fd, 0600) != 0)
-        what = "chmod";
-    else if (writeAll(fd, text, strlen(text)) != 0 || writeAll(fd, "\n", 1) != 0)
-        what = "write";
-    else if (fsync(fd) != 0)
-        what = "fsync";
-    int e = errno;
+    size_t n = strlen(text);
+    text[n] = '\n'; /* the terminator becomes the final newline */
+    int rc = fileWriteAtomic(path, text, n + 1, 0600, err);
     free(text);
-    if (close(fd) != 0 && !what) what = "close", e = errno;
-    if (!what && rename(tmp, path) != 0) what = "rename", e = errno;
-    if (what) {
-        unlink(tmp);
-        return pnErrorSet(err, PN_EIO, "%s: %s failed: %s", path, what, strerror(e));
-    }
-    if (syncParent(path) != 0)
-        return pnErrorSet(err, PN_EIO, "%s: cannot fsync its directory: %s", path, strerror(errno));
-    return PN_OK;
+    return rc;
 }
 
 /* ---- passwords --------------------------------------------------------- */

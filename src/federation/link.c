@@ -25,6 +25,7 @@
 #include "../exchange/topic.h"
 #include "../mqtt/mqtt.h"
 #include "../mqtt/server.h"
+#include "../node/stream.h"
 
 #define LINK_KEEPALIVE 30     /* seconds, in CONNECT */
 #define LINK_PING_EVERY 10000 /* ms of silence from us before a PINGREQ */
@@ -66,32 +67,12 @@ struct Link {
 
 /* ---- output ---------------------------------------------------------------- */
 
-typedef struct WriteReq {
-    uv_write_t req;
-    size_t len;
-    char data[];
-} WriteReq;
-
-static void onWritten(uv_write_t *req, int status) {
-    (void)status; /* a failed write shows up as a read error */
-    free(req);
-}
-
 static void rawWrite(LinkConn *c, const void *p, size_t n) {
-    if (!n || c->closing) return;
-    WriteReq *w = malloc(sizeof(*w) + n);
-    if (!w) return;
-    memcpy(w->data, p, n);
-    w->len = n;
-    uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
-    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, onWritten) != 0) free(w);
+    if (!c->closing) streamWrite((uv_stream_t *)&c->tcp, NULL, p, n);
 }
 
 static void tlsPump(LinkConn *c) {
-    char buf[16384];
-    int n;
-    while ((n = BIO_read(c->wbio, buf, sizeof(buf))) > 0)
-        rawWrite(c, buf, (size_t)n);
+    streamTlsPump(c->wbio, (uv_stream_t *)&c->tcp, NULL);
 }
 
 static void flush(LinkConn *c) {
@@ -315,30 +296,10 @@ static void processInput(LinkConn *c) {
 
 /* ---- I/O ------------------------------------------------------------------------ */
 
-static void onAlloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-    (void)h;
-    buf->base = malloc(suggested);
-    buf->len = buf->base ? suggested : 0;
-}
-
 static int tlsInput(LinkConn *c, const char *p, size_t n) {
-    BIO_write(c->rbio, p, (int)n);
-    if (!SSL_is_init_finished(c->ssl)) {
-        int r = SSL_do_handshake(c->ssl);
-        tlsPump(c);
-        if (r <= 0) {
-            int e = SSL_get_error(c->ssl, r);
-            return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
-        }
-        flush(c); /* the CONNECT waited for the handshake */
-    }
-    char buf[16384];
-    int got;
-    while ((got = SSL_read(c->ssl, buf, sizeof(buf))) > 0)
-        bufAppend(&c->in, buf, (size_t)got);
-    int e = SSL_get_error(c->ssl, got);
-    tlsPump(c);
-    return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+    int rc = streamTlsInput(c->ssl, c->rbio, c->wbio, (uv_stream_t *)&c->tcp, NULL, p, n, &c->in);
+    if (rc == 1) flush(c); /* the CONNECT waited for the handshake */
+    return rc < 0 ? -1 : 0;
 }
 
 static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
@@ -366,7 +327,7 @@ static void onConnected(uv_connect_t *req, int status) {
     if (status < 0) return fail(c, "cannot connect to %s: %s", l->opt.address, uv_strerror(status));
     uv_tcp_nodelay(&c->tcp, 1);
     c->lastSeen = c->lastSent = uv_now(l->loop);
-    uv_read_start((uv_stream_t *)&c->tcp, onAlloc, onRead);
+    uv_read_start((uv_stream_t *)&c->tcp, streamAlloc, onRead);
     mqttEncodeConnect(&c->out, l->clientId, 0, LINK_KEEPALIVE, UINT32_MAX, LINK_RECEIVE_MAX,
                       l->opt.principal, l->password[0] ? l->password : NULL);
     if (l->ctx) {

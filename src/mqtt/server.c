@@ -23,6 +23,8 @@
 #include "../core/str.h"
 #include "../exchange/principals.h"
 #include "../exchange/topic.h"
+#include "../node/stream.h"
+#include "../node/tls.h"
 #include "mqtt.h"
 
 #define TOPIC_ALIAS_MAX 64
@@ -78,41 +80,13 @@ struct MqttServer {
 
 /* ---- output --------------------------------------------------------------- */
 
-typedef struct WriteReq {
-    uv_write_t req;
-    Conn *c;
-    size_t len;
-    char data[];
-} WriteReq;
-
-static void onWritten(uv_write_t *req, int status) {
-    WriteReq *w = (WriteReq *)req;
-    w->c->writing -= w->len;
-    (void)status; /* a failed write shows up as a read error/EOF */
-    free(w);
-}
-
 static void rawWrite(Conn *c, const void *p, size_t n) {
-    if (!n || c->closing) return;
-    WriteReq *w = malloc(sizeof(*w) + n);
-    if (!w) return;
-    memcpy(w->data, p, n);
-    w->c = c;
-    w->len = n;
-    uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
-    c->writing += n;
-    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, onWritten) != 0) {
-        c->writing -= n;
-        free(w);
-    }
+    if (!c->closing) streamWrite((uv_stream_t *)&c->tcp, &c->writing, p, n);
 }
 
 /* Move TLS records produced by OpenSSL to the socket. */
 static void tlsPump(Conn *c) {
-    char buf[16384];
-    int n;
-    while ((n = BIO_read(c->wbio, buf, sizeof(buf))) > 0)
-        rawWrite(c, buf, (size_t)n);
+    streamTlsPump(c->wbio, (uv_stream_t *)&c->tcp, &c->writing);
 }
 
 static void flushConn(Conn *c) {
@@ -261,27 +235,8 @@ static void copyOut(char **dst, const MqttStr *s) {
 /* Identity from the TLS client certificate: CN selects the principal, and
  * the certificate's country must be its nation. */
 static const PrincipalEntry *certPrincipal(Conn *c, char *why, size_t cap) {
-    X509 *cert = SSL_get1_peer_certificate(c->ssl);
-    if (!cert) return NULL;
-    char cn[128] = "", country[8] = "";
-    X509_NAME *subj = X509_get_subject_name(cert);
-    X509_NAME_get_text_by_NID(subj, NID_commonName, cn, sizeof(cn));
-    X509_NAME_get_text_by_NID(subj, NID_countryName, country, sizeof(country));
-    X509_free(cert);
-    const PrincipalEntry *e = principalsFindCert(nodePrincipals(c->srv->node), cn);
-    if (!e) {
-        snprintf(why, cap, "certificate CN '%s' maps to no principal", cn);
-        return NULL;
-    }
-    /* ISO alpha-2 in certificates, alpha-3 in the registry: compare the
-     * registry's nation against the certificate through its first two
-     * letters only when no exact match exists would be a guess -- so the
-     * certificate must carry the alpha-3 code or the principal is refused. */
-    if (!strEqualNoCase(country, e->nation)) {
-        snprintf(why, cap, "certificate country '%s' is not the principal's nation %s", country,
-                 e->nation);
-        return NULL;
-    }
+    const PrincipalEntry *e = tlsPeerPrincipal(c->ssl, nodePrincipals(c->srv->node), why, cap);
+    if (!e && !why[0]) snprintf(why, cap, "no credentials");
     return e;
 }
 
@@ -640,29 +595,11 @@ static void processInput(Conn *c) {
 
 /* ---- libuv callbacks -------------------------------------------------------- */
 
-static void onAlloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-    (void)h;
-    buf->base = malloc(suggested);
-    buf->len = buf->base ? suggested : 0;
-}
-
 static int tlsInput(Conn *c, const char *p, size_t n) {
-    BIO_write(c->rbio, p, (int)n);
-    if (!SSL_is_init_finished(c->ssl)) {
-        int r = SSL_do_handshake(c->ssl);
-        tlsPump(c);
-        if (r <= 0) {
-            int e = SSL_get_error(c->ssl, r);
-            return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
-        }
-    }
-    char buf[16384];
-    int got;
-    while ((got = SSL_read(c->ssl, buf, sizeof(buf))) > 0)
-        bufAppend(&c->in, buf, (size_t)got);
-    int e = SSL_get_error(c->ssl, got);
-    tlsPump(c);
-    return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+    return streamTlsInput(c->ssl, c->rbio, c->wbio, (uv_stream_t *)&c->tcp, &c->writing, p, n,
+                          &c->in) < 0
+               ? -1
+               : 0;
 }
 
 static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
@@ -704,7 +641,7 @@ static void onConnection(uv_stream_t *listener, int status) {
     }
     c->next = srv->conns;
     srv->conns = c;
-    uv_read_start((uv_stream_t *)&c->tcp, onAlloc, onRead);
+    uv_read_start((uv_stream_t *)&c->tcp, streamAlloc, onRead);
 }
 
 /* Once per loop turn, after the node's group commit: one write per
@@ -761,26 +698,8 @@ static void feDescribe(void *ctx, char *out, size_t cap) {
 
 static int tlsSetup(Server *srv, pnError *err) {
     const MqttServerOptions *o = &srv->opt;
-    if (!o->certFile || !o->keyFile)
-        return pnErrorSet(err, PN_EINVAL,
-                          "TLS listener needs tls_cert and tls_key (--cert, --key)");
-    srv->ctx = SSL_CTX_new(TLS_server_method());
-    if (!srv->ctx) return pnErrorSet(err, PN_ENOMEM, "cannot create a TLS context");
-    SSL_CTX_set_min_proto_version(srv->ctx, TLS1_2_VERSION);
-    if (SSL_CTX_use_certificate_chain_file(srv->ctx, o->certFile) != 1 ||
-        SSL_CTX_use_PrivateKey_file(srv->ctx, o->keyFile, SSL_FILETYPE_PEM) != 1)
-        return pnErrorSet(err, PN_EINVAL, "cannot load TLS certificate '%s' or key '%s'",
-                          o->certFile, o->keyFile);
-    if (o->caFile) {
-        if (SSL_CTX_load_verify_locations(srv->ctx, o->caFile, NULL) != 1)
-            return pnErrorSet(err, PN_EINVAL, "cannot load CA file '%s'", o->caFile);
-        int mode = SSL_VERIFY_PEER | (o->requireClientCert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
-        SSL_CTX_set_verify(srv->ctx, mode, NULL);
-    } else if (o->requireClientCert) {
-        return pnErrorSet(err, PN_EINVAL,
-                          "client certificates are required but no tls_ca was given");
-    }
-    return PN_OK;
+    return tlsServerContext(&srv->ctx, o->certFile, o->keyFile, o->caFile, o->requireClientCert,
+                            err);
 }
 
 int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, pnError *err) {
