@@ -207,11 +207,12 @@ static void getProps(Reader *r, MqttProps *p, int version) {
     p->rawLen = len;
     r->p += len;
     while (pr.p < pr.end && !pr.bad) {
-        uint8_t id = (uint8_t)getVarint(&pr);
-        if (pr.bad || id >= 64) {
+        uint32_t wide = getVarint(&pr); /* range-checked before narrowing: 257 is not 1 */
+        if (pr.bad || wide >= 64) {
             pr.bad = 1;
             break;
         }
+        uint8_t id = (uint8_t)wide;
         if ((p->seen >> id & 1) && !repeatable(id)) pr.bad = 1; /* §2.2.2.2: protocol error */
         p->seen |= 1ULL << id;
         getProp(&pr, p, id);
@@ -554,7 +555,9 @@ void mqttPropCopy(MqttPropOut *p, const uint8_t *raw, uint32_t len,
     memset(&scratch, 0, sizeof(scratch));
     while (r.p < r.end && !r.bad) {
         const uint8_t *start = r.p;
-        uint8_t id = (uint8_t)getVarint(&r);
+        uint32_t wide = getVarint(&r);
+        if (wide >= 64) break; /* only ever copies what getProps accepted */
+        uint8_t id = (uint8_t)wide;
         MqttStr key = {NULL, 0};
         if (id == PROP_USER) {
             const uint8_t *save = r.p;
