@@ -290,7 +290,7 @@ static void processInput(LinkConn *c) {
         used += pkt.length;
         onPacket(c, &pkt);
     }
-    if (c->closing) return;
+    if (c->closing || used == 0) return; /* before any plaintext, in.data is NULL */
     memmove(c->in.data, c->in.data + used, c->in.len - used);
     c->in.len -= used;
 }
