@@ -359,17 +359,32 @@ int planRegistrationCheck(Plan *p, const char *instance, const char *nation, cha
     return PN_OK;
 }
 
-int planRegister(Plan *p, const char *instance, const char *nation, const char *participant,
-                 const char *by, int64_t at, int *outcome, char *reason, size_t cap, pnError *err) {
-    *outcome = PLAN_REG_REFUSED;
-    if (!participant || !participant[0])
-        return pnErrorSet(err, PN_EINVAL, "field 'participant': missing");
+/* The registration itself, inside the caller's transaction, so the
+ * capacity counted is the capacity written against. */
+static int registerLocked(Plan *p, const char *instance, const char *nation,
+                          const char *participant, const char *by, int64_t at, int *outcome,
+                          char *reason, size_t cap, pnError *err) {
     PlanListing l;
     int rc = loadInstance(p, instance, &l, err);
     if (rc != PN_OK) return rc;
     if (strcmp(l.i.status, "invited") != 0) {
         snprintf(reason, cap, "'%s' is not open for registration (it is %s; invitations not sent)",
                  instance, l.i.status);
+        return PN_OK;
+    }
+    sqlite3_stmt *s = planPrepare(p,
+                                  "SELECT status FROM registrations WHERE instance = ?"
+                                  " AND nation = ? AND participant = ?",
+                                  err);
+    if (!s) return PN_EIO;
+    planBindText(s, 1, instance, 0);
+    planBindText(s, 2, nation, 0);
+    planBindText(s, 3, participant, 0);
+    char was[16] = "";
+    if (sqlite3_step(s) == SQLITE_ROW) planColText(s, 0, was, sizeof(was));
+    sqlite3_finalize(s);
+    if (was[0]) {
+        snprintf(reason, cap, "%s (%s) is already %s for '%s'", participant, nation, was, instance);
         return PN_OK;
     }
     int full = 0;
@@ -387,11 +402,22 @@ int planRegister(Plan *p, const char *instance, const char *nation, const char *
     else
         snprintf(reason, cap, "%s (%s) registered for '%s' (%d of %d places)", participant, nation,
                  instance, l.registered + 1, l.i.capacity);
-    if ((rc = planBegin(p, err)) != PN_OK) return rc;
     rc = putRegistration(p, instance, nation, participant, status, err);
     if (rc == PN_OK) rc = planEvent(p, instance, status, nation, by, at, participant, err);
-    int end = planEnd(p, rc == PN_OK, err);
-    if (rc == PN_OK && end == PN_OK) *outcome = full ? PLAN_REG_WAITLISTED : PLAN_REG_REGISTERED;
+    if (rc == PN_OK) *outcome = full ? PLAN_REG_WAITLISTED : PLAN_REG_REGISTERED;
+    return rc;
+}
+
+int planRegister(Plan *p, const char *instance, const char *nation, const char *participant,
+                 const char *by, int64_t at, int *outcome, char *reason, size_t cap, pnError *err) {
+    *outcome = PLAN_REG_REFUSED;
+    if (!participant || !participant[0])
+        return pnErrorSet(err, PN_EINVAL, "field 'participant': missing");
+    int rc = planBegin(p, err);
+    if (rc != PN_OK) return rc;
+    rc = registerLocked(p, instance, nation, participant, by, at, outcome, reason, cap, err);
+    int end = planEnd(p, rc == PN_OK && *outcome != PLAN_REG_REFUSED, err);
+    if (rc == PN_OK && end != PN_OK) *outcome = PLAN_REG_REFUSED;
     return rc != PN_OK ? rc : end;
 }
 
@@ -552,6 +578,36 @@ int planFeedbackFor(Plan *p, const char *instance, const char *nation,
     int out = rc == SQLITE_DONE ? PN_OK : planDbFail(p, err, "cannot read feedback");
     sqlite3_finalize(s);
     return out;
+}
+
+int planObjectiveAdd(Plan *p, const char *nation, int cycle, const char *objective, pnError *err) {
+    if (planCheckNation(p, "nation", nation, err) != PN_OK) return PN_EINVAL;
+    if (!objective || !objective[0])
+        return pnErrorSet(err, PN_EINVAL, "field 'objective': missing");
+    sqlite3_stmt *s = planPrepare(
+        p, "INSERT OR REPLACE INTO objectives(nation, cycle, objective) VALUES(?,?,?)", err);
+    if (!s) return PN_EIO;
+    planBindText(s, 1, nation, 0);
+    sqlite3_bind_int(s, 2, cycle);
+    planBindText(s, 3, objective, 0);
+    return planStepDone(p, s, err, "cannot store the objective");
+}
+
+int planProgrammeAdd(Plan *p, const char *nation, int cycle, const char *instance, pnError *err) {
+    if (planCheckNation(p, "nation", nation, err) != PN_OK) return PN_EINVAL;
+    char reason[256];
+    int full = 0;
+    pnError why = {0};
+    int rc = planRegistrationCheck(p, instance, nation, reason, sizeof(reason), &full, &why);
+    if (rc == PN_ENOENT) return pnErrorSet(err, PN_EINVAL, "field 'instance': %s", why.msg);
+    if (rc != PN_OK) return pnErrorSet(err, rc, "field 'nation': %s", why.msg);
+    sqlite3_stmt *s = planPrepare(
+        p, "INSERT OR REPLACE INTO programme(nation, cycle, instance) VALUES(?,?,?)", err);
+    if (!s) return PN_EIO;
+    planBindText(s, 1, nation, 0);
+    sqlite3_bind_int(s, 2, cycle);
+    planBindText(s, 3, instance, 0);
+    return planStepDone(p, s, err, "cannot store the programme entry");
 }
 
 int planProgramme(Plan *p, const char *nation, int cycle,

@@ -192,6 +192,12 @@ static void testRegistrationRules(void **state) {
         PN_OK);
     assert_int_equal(outcome, PLAN_REG_WAITLISTED);
     assert_non_null(strstr(reason, "waiting list"));
+    /* registering again is refused, and does not move a registered participant */
+    assert_int_equal(
+        planRegister(p, "A1/2", "NOR", "nor-1", "clerk", t, &outcome, reason, sizeof(reason), &err),
+        PN_OK);
+    assert_int_equal(outcome, PLAN_REG_REFUSED);
+    assert_string_equal(reason, "nor-1 (NOR) is already registered for 'A1/2'");
     assert_int_equal(
         planRegister(p, "A1/9", "DEU", "x", "clerk", t, &outcome, reason, sizeof(reason), &err),
         PN_ENOENT);
