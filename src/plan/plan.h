@@ -291,7 +291,23 @@ int planExercises(Plan *p, int32_t from,
                             void *ctx),
                   void *ctx, pnError *err);
 
-/* ---- the outbox ------------------------------------------------------ */
+/* ---- the outbox ------------------------------------------------------ *
+ *
+ * Notifications wait in the outbox table of plan.db until the node has
+ * published them.  A node drains it on a timer (the CLI that records an
+ * exercise is another process), for example once a second:
+ *
+ *     PlanNotice n;
+ *     while (planOutboxNext(plan, &n, &err) == 1) {
+ *         if (publish(n.topic, n.label, n.payload) != 0) break;  // retry later
+ *         if (planOutboxDone(plan, n.id, &err) != PN_OK) break;
+ *     }
+ *
+ * where publish() hands a labelled message to the exchange as if a local
+ * publisher had sent it (so decide() applies to every subscriber).  Open the
+ * Plan with the node's data directory: planOpen(&plan, dataDir, NULL, &err) (the
+ * outbox functions do not use the registry).
+ */
 
 typedef struct PlanNotice {
     int64_t id;
