@@ -19,7 +19,8 @@ FUZZ_SECONDS ?= 60
 
 PKGS := jansson libxml-2.0 libuv openssl sqlite3
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+# http-parser and wslay ship no pkg-config file in Debian 12.
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lwslay
 
 # Messages are deliberately cut to fit fixed buffers, so truncation is not an error.
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
@@ -29,7 +30,7 @@ CFLAGS ?= -O2 -g
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRC := $(wildcard src/core/*.c src/registry/*.c src/label/*.c src/policy/*.c src/store/*.c \
-	src/exchange/*.c src/mqtt/*.c src/plan/*.c)
+	src/exchange/*.c src/node/*.c src/mqtt/*.c src/federation/*.c src/http/*.c src/plan/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)

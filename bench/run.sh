@@ -202,4 +202,12 @@ echo "or refused publishes. partnernet checks the label with decide() on every d
 echo "PUBACK; mosquitto checks nothing and does not fsync. Both receive the same packets (the label user property"
 echo "is sent to both). Goals (issue 3): QoS 0 throughput and fan-out >= 1.0x mosquitto, QoS 1 >= 0.5x,"
 echo "p99 latency at 10,000 msg/s under 2 ms."
+
+echo
+bash bench/federation.sh
+
+echo
 bench/plan.sh
+
+echo
+bench/http.sh

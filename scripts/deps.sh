@@ -7,10 +7,11 @@
 # the exact apt-get line and fails, so `make` stops with a clear sentence.
 set -euo pipefail
 
-build=(gcc make pkg-config libjansson-dev libxml2-dev libuv1-dev libssl-dev libsqlite3-dev)
-check=("${build[@]}" libcmocka-dev mosquitto-clients libmosquitto-dev openssl)
+build=(gcc make pkg-config libjansson-dev libxml2-dev libuv1-dev libssl-dev libsqlite3-dev
+    libhttp-parser-dev libwslay-dev)
+check=("${build[@]}" libcmocka-dev mosquitto-clients libmosquitto-dev openssl socat curl python3)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
-bench=("${build[@]}" mosquitto libmosquitto-dev)
+bench=("${build[@]}" mosquitto libmosquitto-dev mosquitto-clients socat wrk)
 demo=("${build[@]}" mosquitto-clients)
 
 case "${1:-build}" in

@@ -63,7 +63,10 @@ int cmdDemo(Cli *cli, int argc, char **argv);
 int cmdBench(Cli *cli, int argc, char **argv);
 int cmdPrincipal(Cli *cli, int argc, char **argv);
 int cmdAudit(Cli *cli, int argc, char **argv);
+int cmdPeers(Cli *cli, int argc, char **argv);
+int cmdLog(Cli *cli, int argc, char **argv);
 int cmdServe(Cli *cli, int argc, char **argv);
 int cmdPlan(Cli *cli, int argc, char **argv);
+int cmdToken(Cli *cli, int argc, char **argv);
 
 #endif

@@ -201,7 +201,7 @@ int planCmdOutbox(Cli *cli, int argc, char **argv) {
     if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
     PlanNotice n;
     pnError err = {0};
-    int rc = planOutboxNext(p, &n, &err);
+    int rc = planOutboxNext(p, 0, &n, &err);
     if (rc == 1) printf("next: #%lld %s [%s] %s\n", (long long)n.id, n.topic, n.label, n.payload);
     printf("%lld pending\n", (long long)planOutboxPending(p));
     planClose(p);

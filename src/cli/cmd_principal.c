@@ -61,6 +61,20 @@ static int splitList(const char *what, const char *text, char *rows, size_t widt
     return CLI_OK;
 }
 
+/* --role node,operator */
+static int parseRoles(const char *text, unsigned *roles) {
+    char buf[128];
+    if (strCopy(buf, sizeof(buf), text) != 0) return cliFail(CMD, "role list is too long");
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        unsigned r = principalRoleParse(tok);
+        if (!r) return cliFail(CMD, "unknown role '%s' (use node or operator)", tok);
+        *roles |= r;
+    }
+    if (!*roles) return cliFail(CMD, "empty role list");
+    return CLI_OK;
+}
+
 /* One option at argv[*i]; 1 taken, 0 not an option of ours, -1 error. */
 static int parseOption(Args *a, int argc, char **argv, int *i) {
     const char *v;
@@ -71,7 +85,8 @@ static int parseOption(Args *a, int argc, char **argv, int *i) {
         if (!a->addOnly) a->addOnly = "--password-stdin";
         return 1;
     }
-    static const char *const opts[] = {"--nation", "--clearance", "--cert-cn", "--coi", "--caveat"};
+    static const char *const opts[] = {"--nation", "--clearance", "--cert-cn",
+                                       "--coi",    "--caveat",    "--role"};
     for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
         if ((r = cliOpt(CMD, argc, argv, i, opts[k], &v)) == 0) continue;
         if (r < 0) return -1;
@@ -85,6 +100,7 @@ static int parseOption(Args *a, int argc, char **argv, int *i) {
         if (k == 4 && splitList("caveat", v, &a->e.caveats[0][0], sizeof(a->e.caveats[0]),
                                 PRINCIPAL_MAX_CAVEATS, &a->e.ncaveats) != CLI_OK)
             return -1;
+        if (k == 5 && parseRoles(v, &a->e.roles) != CLI_OK) return -1;
         return 1;
     }
     return 0;
@@ -215,7 +231,10 @@ static int listPrincipals(const Args *a) {
         printList("caveats", &e->caveats[0][0], sizeof(e->caveats[0]), e->ncaveats);
         const char *auth = e->passwordHash[0] ? (e->certCn[0] ? "password,cert" : "password")
                                               : (e->certCn[0] ? "cert" : "none");
-        printf(" auth=%s\n", auth);
+        printf(" auth=%s", auth);
+        if (e->roles & PRINCIPAL_ROLE_NODE) printf(" role=node");
+        if (e->roles & PRINCIPAL_ROLE_OPERATOR) printf(" role=operator");
+        putchar('\n');
     }
     principalsFree(&ps);
     return CLI_OK;

@@ -9,17 +9,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../core/str.h"
+#include "../http/http.h"
+#include "../federation/link.h"
+#include "../federation/peers.h"
 #include "../mqtt/server.h"
+#include "../plan/notify.h"
 #include "cli.h"
 
 #define CONF_MAX 256
+#define PEERS_MAX 32
 
 typedef struct Conf {
     char *text; /* the file, cut into NUL-terminated keys and values */
-    ServerOptions o;
-    const char *ca, *requireCert;
+    NodeOptions o;
+    MqttServerOptions mo;
+    HttpOptions ho;
+    const char *requireCert;
+    LinkOptions peers[PEERS_MAX];
+    int npeers;
 } Conf;
 
 static char *trim(char *s) {
@@ -31,30 +41,69 @@ static char *trim(char *s) {
     return s;
 }
 
-static int setKey(Conf *cf, const char *section, const char *key, const char *val, int line,
+/* [peer NAME] address = / principal = / password_file = / cert, key, ca = / topics = */
+static int peerKey(Conf *cf, const char *name, const char *key, char *val, int line,
+                   const char *path) {
+    LinkOptions *l = NULL;
+    for (int i = 0; i < cf->npeers && !l; i++)
+        if (strcmp(cf->peers[i].name, name) == 0) l = &cf->peers[i];
+    if (!l) {
+        if (cf->npeers >= PEERS_MAX)
+            return cliFail("serve", "%s:%d: more than %d [peer] sections", path, line, PEERS_MAX);
+        if (!*name) return cliFail("serve", "%s:%d: [peer] needs a name", path, line);
+        l = &cf->peers[cf->npeers++];
+        l->name = name;
+    }
+    if (strcmp(key, "topics") == 0) {
+        char *save = NULL;
+        for (char *t = strtok_r(val, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (l->ntopics >= LINK_MAX_TOPICS)
+                return cliFail("serve", "%s:%d: more than %d topics", path, line, LINK_MAX_TOPICS);
+            l->topics[l->ntopics++] = trim(t);
+        }
+        return CLI_OK;
+    }
+    const char **s = strcmp(key, "address") == 0         ? &l->address
+                     : strcmp(key, "principal") == 0     ? &l->principal
+                     : strcmp(key, "password_file") == 0 ? &l->passwordFile
+                     : strcmp(key, "cert") == 0          ? &l->certFile
+                     : strcmp(key, "key") == 0           ? &l->keyFile
+                     : strcmp(key, "ca") == 0            ? &l->caFile
+                                                         : NULL;
+    if (!s) return cliFail("serve", "%s:%d: unknown [peer] setting '%s'", path, line, key);
+    *s = val;
+    return CLI_OK;
+}
+
+static int setKey(Conf *cf, const char *section, const char *key, char *val, int line,
                   const char *path) {
-    ServerOptions *o = &cf->o;
+    NodeOptions *o = &cf->o;
+    MqttServerOptions *mo = &cf->mo;
     if (strncmp(section, "topic ", 6) == 0) {
         if (strcmp(key, "label") != 0)
             return cliFail("serve", "%s:%d: [topic] sections take only 'label'", path, line);
-        if (o->ntopics >= SERVER_MAX_TOPIC_LABELS)
+        if (o->ntopics >= NODE_MAX_TOPIC_LABELS)
             return cliFail("serve", "%s:%d: too many [topic] sections", path, line);
         o->topicFilter[o->ntopics] = trim((char *)section + 6);
         o->topicLabel[o->ntopics++] = val;
         return CLI_OK;
     }
-    if (strncmp(section, "peer ", 5) == 0) return CLI_OK; /* federation: read by its own module */
+    if (strncmp(section, "peer ", 5) == 0)
+        return peerKey(cf, trim((char *)section + 5), key, val, line, path);
     if (strcmp(section, "node") != 0)
         return cliFail("serve", "%s:%d: unknown section [%s]", path, line, section);
-    const char **s = strcmp(key, "name") == 0                  ? &o->node
+    const char **s = strcmp(key, "name") == 0                  ? &o->name
                      : strcmp(key, "data") == 0                ? &o->dataDir
-                     : strcmp(key, "mqtt") == 0                ? &o->mqttAddr
-                     : strcmp(key, "mqtts") == 0               ? &o->mqttsAddr
+                     : strcmp(key, "mqtt") == 0                ? &mo->mqttAddr
+                     : strcmp(key, "mqtts") == 0               ? &mo->mqttsAddr
                      : strcmp(key, "principals") == 0          ? &o->principalsFile
-                     : strcmp(key, "tls_cert") == 0            ? &o->certFile
-                     : strcmp(key, "tls_key") == 0             ? &o->keyFile
-                     : strcmp(key, "tls_ca") == 0              ? &cf->ca
+                     : strcmp(key, "tls_cert") == 0            ? &mo->certFile
+                     : strcmp(key, "tls_key") == 0             ? &mo->keyFile
+                     : strcmp(key, "tls_ca") == 0              ? &mo->caFile
                      : strcmp(key, "require_client_cert") == 0 ? &cf->requireCert
+                     : strcmp(key, "http") == 0                ? &cf->ho.httpAddr
+                     : strcmp(key, "https") == 0               ? &cf->ho.httpsAddr
+                     : strcmp(key, "web") == 0                 ? &cf->ho.webDir
                                                                : NULL;
     if (s) {
         *s = val;
@@ -66,7 +115,7 @@ static int setKey(Conf *cf, const char *section, const char *key, const char *va
     if (strcmp(key, "max_queued") == 0)
         o->maxQueued = (uint32_t)n;
     else if (strcmp(key, "max_packet_size") == 0)
-        o->maxPacketSize = (uint32_t)n;
+        mo->maxPacketSize = (uint32_t)n;
     else if (strcmp(key, "segment_bytes") == 0)
         o->log.segmentBytes = n;
     else if (strcmp(key, "retain_bytes") == 0)
@@ -134,43 +183,112 @@ static int reloadData(void *ctx, const Registry **reg, const Spif **spif, pnErro
     return PN_OK;
 }
 
+/* ---- HTTP front-end (src/http) ------------------------------------------- */
+
+#define HTTP_DEFAULT "127.0.0.1:8080"
+#define HTTPS_DEFAULT "127.0.0.1:8443"
+
+/* Defaults for the HTTP options; *implicit says which addresses were not
+ * asked for (a busy default port then leaves HTTP off, with a warning). */
+static void httpDefaults(Conf *cf, int implicit[2]) {
+    HttpOptions *ho = &cf->ho;
+    implicit[0] = !ho->httpAddr;
+    implicit[1] = !ho->httpsAddr;
+    if (!ho->httpAddr) ho->httpAddr = HTTP_DEFAULT;
+    if (!ho->httpsAddr) ho->httpsAddr = cf->mo.certFile ? HTTPS_DEFAULT : "";
+    if (strcmp(ho->httpAddr, "off") == 0) ho->httpAddr = "";
+    if (strcmp(ho->httpsAddr, "off") == 0) ho->httpsAddr = "";
+    ho->certFile = cf->mo.certFile;
+    ho->keyFile = cf->mo.keyFile;
+    ho->caFile = cf->mo.caFile;
+    ho->requireClientCert = 0; /* HTTPS takes bearer tokens from clients without certificates */
+    static char web[4200];
+    if (!ho->webDir) {
+        struct stat st;
+        snprintf(web, sizeof(web), "%s/web", PN_DATADIR);
+        ho->webDir = stat("web", &st) == 0 && S_ISDIR(st.st_mode) ? "web"
+                     : stat(web, &st) == 0 && S_ISDIR(st.st_mode) ? web
+                                                                  : "";
+    }
+}
+
+static int startHttp(Conf *cf, Node *node, HttpServer **http, pnError *err) {
+    int implicit[2];
+    httpDefaults(cf, implicit);
+    int rc = httpServerStart(http, node, &cf->ho, err);
+    if (rc == PN_OK || !(implicit[0] && implicit[1]) || !strstr(err->msg, "cannot listen"))
+        return rc;
+    fprintf(stderr, "partnernet: %s; HTTP off (set --http to insist)\n", err->msg);
+    httpServerFree(*http);
+    cf->ho.httpAddr = cf->ho.httpsAddr = "";
+    return httpServerStart(http, node, &cf->ho, err);
+}
+
+/* Open the node, attach the front-ends, run until a stop signal. */
+static int runNode(Conf *cf, Cli *cli) {
+    pnError err = {0};
+    Node *node = NULL;
+    MqttServer *mqtt = NULL;
+    HttpServer *http = NULL;
+    Link *links[PEERS_MAX] = {0};
+    Peers *peers = NULL;
+    PlanNotifier *notifier = NULL;
+    int rc = nodeOpen(&node, &cf->o, &cli->reg, &cli->spif, &err);
+    if (rc == PN_OK) rc = mqttServerStart(&mqtt, node, &cf->mo, &err);
+    if (rc == PN_OK) rc = startHttp(cf, node, &http, &err);
+    for (int i = 0; rc == PN_OK && i < cf->npeers; i++)
+        rc = linkStart(&links[i], node, &cf->peers[i], &err);
+    if (rc == PN_OK) rc = peersStart(&peers, node, links, cf->npeers, &err);
+    if (rc == PN_OK) rc = planNotifierStart(&notifier, node, &err);
+    if (rc == PN_OK) rc = nodeRun(node, &err);
+    nodeClose(node);
+    mqttServerFree(mqtt);
+    httpServerFree(http);
+    for (int i = 0; i < cf->npeers; i++)
+        linkFree(links[i]);
+    peersFree(peers);
+    planNotifierFree(notifier);
+    return rc == PN_OK ? CLI_OK : cliFail("serve", "%s", err.msg);
+}
+
 int cmdServe(Cli *cli, int argc, char **argv) {
     Conf cf;
     memset(&cf, 0, sizeof(cf));
-    const char *config = NULL, *flags[9] = {0};
-    static const char *names[9] = {"--data", "--mqtt", "--mqtts", "--principals", "--node",
-                                   "--cert", "--key",  "--ca",    "--config"};
+    const char *config = NULL, *flags[11] = {0};
+    static const char *names[11] = {"--data",   "--mqtt", "--mqtts", "--principals",
+                                    "--node",   "--cert", "--key",   "--ca",
+                                    "--config", "--http", "--https"};
     for (int i = 1; i < argc; i++) {
         int r = 0, k;
-        for (k = 0; k < 9 && !(r = cliOpt("serve", argc, argv, &i, names[k], &flags[k])); k++) {
+        for (k = 0; k < 11 && !(r = cliOpt("serve", argc, argv, &i, names[k], &flags[k])); k++) {
         }
         if (r < 0) return CLI_USAGE;
-        if (k == 9) return cliFail("serve", "unknown option '%s'", argv[i]);
+        if (k == 11) return cliFail("serve", "unknown option '%s'", argv[i]);
     }
     config = flags[8];
     if (config && confLoad(&cf, config) != CLI_OK) {
         free(cf.text);
         return CLI_USAGE;
     }
-    ServerOptions *o = &cf.o;
-    const char **dst[8] = {&o->dataDir, &o->mqttAddr, &o->mqttsAddr, &o->principalsFile,
-                           &o->node,    &o->certFile, &o->keyFile,   &cf.ca};
+    NodeOptions *o = &cf.o;
+    MqttServerOptions *mo = &cf.mo;
+    const char **dst[8] = {&o->dataDir, &mo->mqttAddr, &mo->mqttsAddr, &o->principalsFile,
+                           &o->name,    &mo->certFile, &mo->keyFile,   &mo->caFile};
     for (int k = 0; k < 8; k++)
         if (flags[k]) *dst[k] = flags[k];
+    if (flags[9]) cf.ho.httpAddr = flags[9];
+    if (flags[10]) cf.ho.httpsAddr = flags[10];
     char principals[4200];
     if (!o->dataDir) o->dataDir = "var";
-    if (!o->node) o->node = "node";
-    if (!o->mqttAddr) o->mqttAddr = "127.0.0.1:1883";
-    if (!o->mqttsAddr) o->mqttsAddr = o->certFile ? "127.0.0.1:8883" : "";
+    if (!o->name) o->name = "node";
+    if (!mo->mqttAddr) mo->mqttAddr = "127.0.0.1:1883";
+    if (!mo->mqttsAddr) mo->mqttsAddr = mo->certFile ? "127.0.0.1:8883" : "";
     if (!o->principalsFile) {
         snprintf(principals, sizeof(principals), "%s/principals.json", o->dataDir);
         o->principalsFile = principals;
     }
-    o->caFile = cf.ca;
-    o->requireClientCert = !cf.requireCert || strcmp(cf.requireCert, "no") != 0;
-    if (!o->maxPacketSize) o->maxPacketSize = 1u << 20;
+    mo->requireClientCert = !cf.requireCert || strcmp(cf.requireCert, "no") != 0;
     if (!o->maxQueued) o->maxQueued = 10000;
-    if (!o->maxOutputBytes) o->maxOutputBytes = 4u << 20;
     static Reloader rl; /* large; lives as long as the node */
     memset(&rl, 0, sizeof(rl));
     rl.cli = cli;
@@ -180,11 +298,7 @@ int cmdServe(Cli *cli, int argc, char **argv) {
     o->reload = reloadData;
     o->reloadCtx = &rl;
     int rc = cliLoad(cli);
-    if (rc == CLI_OK) {
-        pnError err = {0};
-        if (serverRun(o, &cli->reg, &cli->spif, &err) != PN_OK)
-            rc = cliFail("serve", "%s", err.msg);
-    }
+    if (rc == CLI_OK) rc = runNode(&cf, cli);
     for (int k = 0; k < 2; k++)
         registryFree(&rl.reg[k]), spifFree(&rl.spif[k]);
     free(cf.text);

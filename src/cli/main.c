@@ -49,15 +49,18 @@ static const CliCommand commands[] = {
     {"serve", cmdServe, "run a node: label-enforcing MQTT 5 / 3.1.1 server with a durable log",
      "usage: partnernet serve [--config FILE] [--data DIR] [--mqtt HOST:PORT] [--mqtts HOST:PORT]\n"
      "                        [--principals FILE] [--node NAME] [--cert PEM --key PEM [--ca PEM]]\n"
+     "                        [--http HOST:PORT|off] [--https HOST:PORT|off]\n"
      "\n"
      "Flags override the config file (see partnernet.conf.example); defaults: data ./var,\n"
      "MQTT on 127.0.0.1:1883, MQTT over TLS on 127.0.0.1:8883 when a certificate is given\n"
      "(client certificates required unless require_client_cert = no), principals in\n"
-     "DATA/principals.json.  Prints one line when ready.  SIGTERM/SIGINT shut down cleanly;\n"
-     "SIGHUP reloads the principals.\n"},
+     "DATA/principals.json, the HTTP API on 127.0.0.1:8080 (HTTPS on 127.0.0.1:8443 when a\n"
+     "certificate is given; bearer tokens from 'partnernet token create').  Prints one line\n"
+     "when ready.  SIGTERM/SIGINT shut down cleanly; SIGHUP reloads the principals.\n"},
     {"principal", cmdPrincipal, "who may connect: principals with nation, clearance, communities",
      "usage: partnernet principal add NAME --nation CODE --clearance NU|NR|NC|NS|CTS\n"
      "                 [--coi A,B] [--caveat X,Y] [--password-stdin] [--cert-cn CN]\n"
+     "                 [--role node,operator]\n"
      "                 [--principals FILE]\n"
      "       partnernet principal list [--principals FILE]\n"
      "       partnernet principal remove NAME [--principals FILE]\n"
@@ -65,12 +68,38 @@ static const CliCommand commands[] = {
      "Creates or updates an entry in the principals file (default var/principals.json).\n"
      "A password is read from standard input and stored only as a salted scrypt hash.\n"
      "The MQTT username is the principal's NAME; a TLS client certificate maps to the\n"
-     "principal whose --cert-cn matches its common name (its country must be the nation).\n"},
+     "principal whose --cert-cn matches its common name (its country must be the nation).\n"
+     "--role operator lets the principal read the audit trail and ask decide() about\n"
+     "others over HTTP; it does not widen what the principal may receive.\n"},
     {"audit", cmdAudit, "the audit trail: refused publishes and deliveries, releases",
      "usage: partnernet audit [--since 1h|30m|2d|DATE] [--reason CODE] [--kind KIND] [--data DIR] "
      "[--json]\n"
      "\n"
      "Prints audit events recorded by the node in DIR/audit.db (default var/), oldest first.\n"},
+    {"token", cmdToken, "bearer tokens for the HTTP API: create, revoke, list",
+     "usage: partnernet token create --principal NAME [--data DIR] [--principals FILE]\n"
+     "       partnernet token revoke TOKEN|ID [--data DIR]\n"
+     "       partnernet token list [--data DIR]\n"
+     "\n"
+     "create prints a new token for the principal once (it is stored only as its SHA-256\n"
+     "in DATA/tokens.json, default var/); clients send it as 'Authorization: Bearer TOKEN'.\n"
+     "revoke takes the token or the 12-digit ID that list shows.  A running node honours\n"
+     "new and revoked tokens from the next request on.\n"},
+    {"log", cmdLog, "list the messages a node's log holds (safe while it runs)",
+     "usage: partnernet log list [--data DIR] [--topic FILTER]\n"
+     "\n"
+     "One line per message in DIR/log (default var/), tab-separated: offset, id\n"
+     "(ORIGIN:SEQ), time, topic, label, payload (text, or its size).  The log is\n"
+     "opened read-only, so a running node is not disturbed.\n"},
+    {"peers", cmdPeers, "federation links: state, counters, backlog, lag, last error",
+     "usage: partnernet peers [--data DIR] [--json]\n"
+     "\n"
+     "Shows the federation status of the node running on DIR (default var/), which it\n"
+     "rewrites every second in DIR/peers.json: each outbound link ([peer NAME] in the\n"
+     "config: this node pulls from NAME) with its state, messages received, stored,\n"
+     "already held (duplicates) and refused, replication lag of the last message and\n"
+     "last error; and each inbound one (a principal with the node role pulling from\n"
+     "this node) with its backlog here and messages lost to log retention.\n"},
     {"plan", cmdPlan, "cooperation and defence planning: activities, exercises, gaps",
      "usage: partnernet plan SUBCOMMAND [--data DIR] ...   (store: DIR/plan.db, default var/)\n"
      "\n"

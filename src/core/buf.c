@@ -79,3 +79,15 @@ char *bufDetach(pnBuf *b) {
     bufInit(b);
     return p;
 }
+
+int arrayGrow(void **p, size_t *cap, size_t need, size_t size) {
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap * 2 : 16;
+    while (c < need)
+        c *= 2;
+    void *n = realloc(*p, c * size);
+    if (!n) return -1;
+    *p = n;
+    *cap = c;
+    return 0;
+}

@@ -50,4 +50,9 @@ static inline const char *bufStr(const pnBuf *b) {
  * nothing was appended or an allocation failed. */
 char *bufDetach(pnBuf *b);
 
+/* Make room for need elements of size bytes in the array *p of capacity
+ * *cap (doubling, at least 16).  Returns 0, or -1 when out of memory (the
+ * array is then unchanged). */
+int arrayGrow(void **p, size_t *cap, size_t need, size_t size);
+
 #endif

@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/date.h"
 #include "../core/str.h"
+#include "seen.h"
 #include "topic.h"
 
 #define STATE_QUEUED 0
@@ -49,7 +51,6 @@ struct Exchange {
     char node[64];
     const Registry *reg;
     const Spif *spif;
-    ExchangeHooks hooks;
     pnLog *log;
     pnAudit *audit;
     TopicIndex *index;
@@ -64,24 +65,13 @@ struct Exchange {
     int64_t lastSave;
     uint64_t fanned; /* log offsets below this have been fanned out */
     pnBuf rec;       /* scratch for encoding log records */
+    SeenSet seen;    /* ids of messages from other nodes held in the log */
     LabelCacheEntry cache[LABEL_CACHE];
     unsigned cacheNext;
     ExchangeStats st;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
-
-static int grow(void **p, size_t *cap, size_t need, size_t size) {
-    if (need <= *cap) return 0;
-    size_t c = *cap ? *cap * 2 : 16;
-    while (c < need)
-        c *= 2;
-    void *n = realloc(*p, c * size);
-    if (!n) return -1;
-    *p = n;
-    *cap = c;
-    return 0;
-}
 
 static void auditEvent(Exchange *x, const char *kind, const char *principal, const char *nation,
                        const char *topic, const char *label, const char *reason,
@@ -111,6 +101,13 @@ static void auditSession(Exchange *x, const char *kind, const Session *s, const 
     const char *nation =
         s && s->principal.reg ? s->principal.reg->nations[s->principal.nation].code : NULL;
     auditEvent(x, kind, s ? s->principalName : "", nation, topic, label, reason, detail);
+}
+
+/* A release across a federation link: what left for which nation, when. */
+static void auditRelease(Exchange *x, const Session *s, const Message *m) {
+    char id[96];
+    snprintf(id, sizeof(id), "id %s:%llu", m->origin, (unsigned long long)m->originSeq);
+    auditSession(x, "released", s, m->topic, m->label, "", id);
 }
 
 static Session *findSession(Exchange *x, const char *clientId) {
@@ -194,9 +191,10 @@ static int allowed(Exchange *x, Session *s, Outgoing *o) {
     Decision d = decide(&s->principal, &o->m->dl, timeNow());
     if (d.reason == DECIDE_ALLOW) return 1;
     x->st.refusedDelivery++;
+    x->st.refusedDeliveryBy[d.reason]++;
     /* Live deliveries are filtered by design; retained and queued ones were
      * promised to a subscriber, so their refusal is worth a record. */
-    if (o->retain || o->offline) {
+    if (o->retain || o->offline || s->auditAll) {
         char why[256];
         decideExplain(&d, &s->principal, x->spif, why, sizeof(why));
         auditSession(x, "delivery_refused", s, o->m->topic, o->m->label, decideReasonCode(d.reason),
@@ -254,7 +252,7 @@ void exchangeDrain(Exchange *x, Session *s) {
         if (o->state == STATE_PUBREC && o->release) {
             o->release = 0;
             s->inflight++;
-            x->hooks.release(s->conn, o->packetId);
+            s->hooks->release(s->conn, o->packetId);
             continue;
         }
         if (o->state != STATE_QUEUED) continue;
@@ -267,7 +265,7 @@ void exchangeDrain(Exchange *x, Session *s) {
             if (++s->nextPacketId == 0) s->nextPacketId = 1;
             o->packetId = s->nextPacketId;
         }
-        int sent = x->hooks.send(s->conn, s, o);
+        int sent = s->hooks->send(s->conn, s, o);
         if (sent > 0) { /* discarded for good: too large for this client */
             o->state = STATE_DONE;
             x->st.dropped++;
@@ -279,6 +277,7 @@ void exchangeDrain(Exchange *x, Session *s) {
             break;
         }
         x->st.delivered++;
+        if (s->auditAll) auditRelease(x, s, o->m);
         if (o->qos)
             s->inflight++, o->state = STATE_SENT;
         else
@@ -331,7 +330,7 @@ static void onMatch(void *owner, uint32_t data, const char *filter, void *ctx) {
             mt->rap |= sub->retainAsPublished;
             return;
         }
-    if (grow((void **)&ms->m, &ms->cap, ms->n + 1, sizeof(Match)) != 0) return;
+    if (arrayGrow((void **)&ms->m, &ms->cap, ms->n + 1, sizeof(Match)) != 0) return;
     Match *mt = &ms->m[ms->n++];
     memset(mt, 0, sizeof(*mt));
     mt->s = s;
@@ -375,7 +374,7 @@ static void retainStore(Exchange *x, Message *m) {
             return;
         }
     if (m->payloadLen == 0) return; /* deleting nothing */
-    if (grow((void **)&x->retained, &x->capretained, x->nretained + 1, sizeof(Message *)) != 0)
+    if (arrayGrow((void **)&x->retained, &x->capretained, x->nretained + 1, sizeof(Message *)) != 0)
         return;
     x->retained[x->nretained++] = m;
     messageRef(m);
@@ -519,14 +518,17 @@ static int loadSessions(Exchange *x, pnError *err) {
  * restored session, what it had not acknowledged. */
 static int recoverLog(Exchange *x, pnError *err) {
     uint64_t from = logFirst(x->log), end = logNext(x->log);
+    int rc = PN_OK;
     pnBuf scratch;
     bufInit(&scratch);
-    for (uint64_t off = from; off < end; off++) {
+    for (uint64_t off = from; off < end && rc == PN_OK; off++) {
         LogRecord rec;
         if (logRead(x->log, off, &rec, &scratch, NULL) != PN_OK)
             continue; /* reported by recovery */
         Message *m = messageDecode(rec.data, rec.len, off, x->spif, NULL);
         if (!m) continue;
+        if (strcmp(m->origin, x->node) != 0 && seenAdd(&x->seen, m->origin, m->originSeq) < 0)
+            rc = pnErrorSet(err, PN_ENOMEM, "out of memory");
         if (m->retain) retainStore(x, m);
         for (Session *s = x->sessions; s; s = s->nextAll) {
             if (!s->restored || off < s->resumeFrom || m->qos == 0) continue;
@@ -540,12 +542,11 @@ static int recoverLog(Exchange *x, pnError *err) {
     for (Session *s = x->sessions; s; s = s->nextAll)
         s->restored = 0;
     bufFree(&scratch);
-    (void)err;
-    return PN_OK;
+    return rc;
 }
 
 int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, const Registry *reg,
-                 const Spif *spif, const ExchangeHooks *hooks, LogRecovery *rep, pnError *err) {
+                 const Spif *spif, LogRecovery *rep, pnError *err) {
     Exchange *x = calloc(1, sizeof(*x));
     if (!x) return pnErrorSet(err, PN_ENOMEM, "out of memory");
     strCopy(x->dir, sizeof(x->dir), dir);
@@ -555,7 +556,6 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
     x->opt.node = x->node;
     x->reg = reg;
     x->spif = spif;
-    x->hooks = *hooks;
     x->index = topicIndexNew();
     char logDir[4200];
     snprintf(logDir, sizeof(logDir), "%s/log", dir);
@@ -578,6 +578,7 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
 
 void exchangeClose(Exchange *x) {
     if (!x) return;
+    seenFree(&x->seen);
     if (x->log) {
         exchangeCommit(x, NULL);
         saveSessions(x);
@@ -641,7 +642,7 @@ static void resendLater(Outgoing *o) {
 
 Session *exchangeAttach(Exchange *x, const char *clientId, const char *principalName,
                         const Principal *p, int clean, uint32_t expiry, uint16_t receiveMax,
-                        void *conn, int *present, void **taken) {
+                        const ExchangeHooks *hooks, void *conn, int *present, void **taken) {
     Session *s = findSession(x, clientId);
     *taken = NULL;
     *present = 0;
@@ -672,6 +673,7 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
     s->expiry = expiry;
     s->window = receiveMax ? receiveMax : 1000;
     if (s->window > 1000) s->window = 1000;
+    s->hooks = hooks;
     s->conn = conn;
     x->sessionsDirty = 1;
     return s;
@@ -763,10 +765,19 @@ static const LabelCacheEntry *labelLookup(Exchange *x, const char *text, size_t 
     return e;
 }
 
-int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicLen,
-                    const char *label, size_t labelLen, const uint8_t *props, uint32_t propsLen,
-                    const uint8_t *payload, uint32_t payloadLen, uint8_t qos, uint8_t retain,
-                    uint16_t packetId, const char **why) {
+/* What a publish or an import carries besides topic, label and body. */
+typedef struct Origin {
+    const char *node; /* NULL: this node (the sequence is the log offset) */
+    uint64_t seq;
+    int64_t time;
+    int checkClearance; /* the publisher may not label above its clearance */
+} Origin;
+
+/* Validate, label, log and queue one message for the next commit. */
+static int accept(Exchange *x, Session *from, const Origin *og, const char *topic, size_t topicLen,
+                  const char *label, size_t labelLen, const uint8_t *props, uint32_t propsLen,
+                  const uint8_t *payload, uint32_t payloadLen, uint8_t qos, uint8_t retain,
+                  uint16_t packetId, const char **why) {
     static char msg[600]; /* single-threaded: the reason outlives the call until the next one */
     char topicz[1024];
     if (topicLen >= sizeof(topicz) || !topicNameValid(topic, topicLen)) {
@@ -784,7 +795,7 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
     const char *who = from ? from->principalName : "";
     if (!text) {
         *why = "no label: attach a 'label' user property (no default label for this topic)";
-        x->st.refusedPublish++;
+        x->st.refusedPublish++, x->st.refusedPublishBy[XP_NO_LABEL]++;
         auditSession(x, "publish_refused", from, topicz, "", "no_label", *why);
         return XR_NOT_AUTHORIZED;
     }
@@ -793,36 +804,38 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
     if (!lab) {
         snprintf(msg, sizeof(msg), "invalid label: %s", err.msg);
         *why = msg;
-        x->st.refusedPublish++;
+        x->st.refusedPublish++, x->st.refusedPublishBy[XP_INVALID_LABEL]++;
         char shown[512];
         snprintf(shown, sizeof(shown), "%.*s",
                  (int)(tlen < sizeof(shown) ? tlen : sizeof(shown) - 1), text);
         auditSession(x, "publish_refused", from, topicz, shown, "invalid_label", msg);
         return XR_PAYLOAD_FORMAT_INVALID;
     }
-    if (from && from->principal.clearance < lab->cls) {
+    if (og->checkClearance && from && from->principal.clearance < lab->cls) {
         snprintf(msg, sizeof(msg), "label %s is above the publisher's clearance",
                  x->spif->classes[lab->cls].phrase);
         *why = msg;
-        x->st.refusedPublish++;
+        x->st.refusedPublish++, x->st.refusedPublishBy[XP_CLEARANCE]++;
         auditSession(x, "publish_refused", from, topicz, lab->marking, "clearance", msg);
         return XR_NOT_AUTHORIZED;
     }
-    int64_t now = timeNow();
-    Message *m = messageNew(x->node, 0, who, topicz, topicLen, lab->marking, &lab->dl, props,
-                            propsLen, payload, payloadLen, qos, retain, now);
-    if (!m || grow((void **)&x->pending, &x->cappending, x->npending + 1, sizeof(Pending)) != 0) {
+    Message *m =
+        messageNew(og->node ? og->node : x->node, og->seq, who, topicz, topicLen, lab->marking,
+                   &lab->dl, props, propsLen, payload, payloadLen, qos, retain, og->time);
+    if (!m ||
+        arrayGrow((void **)&x->pending, &x->cappending, x->npending + 1, sizeof(Pending)) != 0) {
         messageUnref(m);
         *why = "out of memory";
         return XR_SERVER_BUSY;
     }
     pnBuf *rec = &x->rec; /* reused: one record is encoded per publish */
     rec->len = 0;
-    m->originSeq = logNext(x->log);
+    if (!og->node) m->originSeq = logNext(x->log);
     messageEncode(m, rec);
     uint64_t off;
-    int rc = bufFailed(rec) ? PN_ENOMEM
-                            : logAppend(x->log, bufStr(rec), (uint32_t)rec->len, now, &off, &err);
+    int rc = bufFailed(rec)
+                 ? PN_ENOMEM
+                 : logAppend(x->log, bufStr(rec), (uint32_t)rec->len, og->time, &off, &err);
     if (bufFailed(rec)) bufFree(rec); /* clear the sticky failure for the next publish */
     if (rc != PN_OK) {
         messageUnref(m);
@@ -835,6 +848,56 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
     return 0;
 }
 
+static const uint32_t fsyncBounds[XSTAT_FSYNC_BUCKETS] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000};
+
+uint32_t exchangeFsyncBound(int i) {
+    return i >= 0 && i < XSTAT_FSYNC_BUCKETS ? fsyncBounds[i] : UINT32_MAX;
+}
+
+static void fsyncObserve(ExchangeStats *st, uint64_t us) {
+    int i = 0;
+    while (i < XSTAT_FSYNC_BUCKETS && us > fsyncBounds[i])
+        i++;
+    st->fsyncBucket[i]++;
+    st->fsyncs++;
+    st->fsyncMicros += us;
+}
+
+int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicLen,
+                    const char *label, size_t labelLen, const uint8_t *props, uint32_t propsLen,
+                    const uint8_t *payload, uint32_t payloadLen, uint8_t qos, uint8_t retain,
+                    uint16_t packetId, const char **why) {
+    Origin og = {NULL, 0, timeNow(), 1};
+    return accept(x, from, &og, topic, topicLen, label, labelLen, props, propsLen, payload,
+                  payloadLen, qos, retain, packetId, why);
+}
+
+int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t originSeq, int64_t time,
+                   const char *topic, size_t topicLen, const char *label, size_t labelLen,
+                   const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
+                   uint32_t payloadLen, uint8_t qos, uint8_t retain, uint16_t packetId,
+                   const char **why) {
+    if (!origin[0] || strlen(origin) >= sizeof(x->node) || !label) {
+        *why = "a relayed message needs its origin id and label";
+        return XR_PAYLOAD_FORMAT_INVALID;
+    }
+    /* Originated here, or already held: the sender may forget it. */
+    if (strcmp(origin, x->node) == 0 || seenHas(&x->seen, origin, originSeq)) {
+        x->st.duplicates++;
+        return XR_ALREADY_HELD;
+    }
+    Origin og = {origin, originSeq, time, 0};
+    int rc = accept(x, from, &og, topic, topicLen, label, labelLen, props, propsLen, payload,
+                    payloadLen, qos, retain, packetId, why);
+    if (rc == 0 && seenAdd(&x->seen, origin, originSeq) < 0) {
+        *why = "out of memory";
+        return XR_SERVER_BUSY; /* logged but not remembered: a resend stores it again */
+    }
+    if (rc == 0) x->st.imported++;
+    return rc;
+}
+
 int exchangeCommit(Exchange *x, pnError *err) {
     int rc = PN_OK;
     if (x->npending) {
@@ -842,7 +905,16 @@ int exchangeCommit(Exchange *x, pnError *err) {
         for (size_t i = 0; i < x->npending && !durable; i++)
             durable = x->pending[i].m->qos > 0;
         /* QoS 0 needs no fsync, but is written before it is delivered. */
-        rc = durable ? logSync(x->log, err) : logFlush(x->log, err);
+        if (durable) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            rc = logSync(x->log, err);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            fsyncObserve(&x->st, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
+                                            (t1.tv_nsec - t0.tv_nsec) / 1000));
+        } else {
+            rc = logFlush(x->log, err);
+        }
         /* Nothing fans out or is acknowledged unless it is on disk. */
         for (size_t i = 0; i < x->npending; i++) {
             Pending *p = &x->pending[i];
@@ -851,9 +923,9 @@ int exchangeCommit(Exchange *x, pnError *err) {
                 fanOut(x, p->m, p->from);
             }
             if (p->from && p->from->conn && p->m->qos)
-                x->hooks.ack(p->from->conn, p->packetId, p->m->qos,
-                             rc == PN_OK ? 0 : XR_SERVER_BUSY,
-                             rc == PN_OK ? NULL : "the node cannot store the message");
+                p->from->hooks->ack(p->from->conn, p->packetId, p->m->qos,
+                                    rc == PN_OK ? 0 : XR_SERVER_BUSY,
+                                    rc == PN_OK ? NULL : "the node cannot store the message");
             messageUnref(p->m);
         }
         x->npending = 0;
@@ -871,6 +943,28 @@ int exchangeCommit(Exchange *x, pnError *err) {
     return rc;
 }
 
+/* A session whose queue overflowed into the log loses what retention
+ * removed before it was queued: say so, per session, never silently. */
+static void reportRetentionLoss(Exchange *x) {
+    uint64_t first = logFirst(x->log);
+    for (Session *s = x->sessions; s; s = s->nextAll) {
+        if (!s->overflow || s->overflowFrom >= first) continue;
+        uint64_t lost = first - s->overflowFrom;
+        s->lostToRetention += lost;
+        s->overflowFrom = first;
+        char d[160];
+        snprintf(d, sizeof(d), "up to %llu messages removed by log retention before delivery to %s",
+                 (unsigned long long)lost, s->clientId);
+        auditSession(x, "retention_loss", s, "", "", "retention", d);
+    }
+}
+
+uint64_t exchangeBacklog(const Exchange *x, const Session *s) {
+    uint64_t n = s->qlen;
+    if (s->overflow && logNext(x->log) > s->overflowFrom) n += logNext(x->log) - s->overflowFrom;
+    return n;
+}
+
 void exchangeExpire(Exchange *x, int64_t now) {
     /* Retention drops whole old log segments; what sessions still hold is
      * in memory, so only a session offline across a restart can miss some,
@@ -880,6 +974,7 @@ void exchangeExpire(Exchange *x, int64_t now) {
         char d[96];
         snprintf(d, sizeof(d), "%llu records dropped by retention", (unsigned long long)dropped);
         exchangeAudit(x, "retention", "", "", "", "retention", d);
+        reportRetentionLoss(x);
     }
     for (Session *s = x->sessions, *next; s; s = next) {
         next = s->nextAll;
@@ -894,6 +989,42 @@ void exchangeExpire(Exchange *x, int64_t now) {
 void exchangeStats(const Exchange *x, ExchangeStats *st) {
     *st = x->st;
     st->retained = x->nretained;
+    st->logBytes = logBytes(x->log);
+    st->logFirst = logFirst(x->log);
+    st->logNext = logNext(x->log);
+}
+
+const char *exchangePublishReasonCode(int reason) {
+    static const char *const codes[XP_NREASONS] = {"no_label", "invalid_label", "clearance",
+                                                   "other"};
+    return reason >= 0 && reason < XP_NREASONS ? codes[reason] : "other";
+}
+
+uint64_t exchangeNextOffset(const Exchange *x) {
+    return logNext(x->log);
+}
+
+uint64_t exchangeFirstOffset(const Exchange *x) {
+    return logFirst(x->log);
+}
+
+uint64_t exchangeVisibleOffset(const Exchange *x) {
+    return x->fanned;
+}
+
+int exchangeRead(Exchange *x, uint64_t offset, MessageView *v, DecideLabel *dl, pnBuf *scratch) {
+    LogRecord rec;
+    if (offset >= x->fanned || logRead(x->log, offset, &rec, scratch, NULL) != PN_OK ||
+        messageView(rec.data, rec.len, v) != 0)
+        return PN_ENOENT;
+    const LabelCacheEntry *lab = labelLookup(x, v->label, v->labelLen, NULL);
+    if (!lab) return PN_ENOENT; /* a label the policy in force refuses goes to no one */
+    *dl = lab->dl;
+    return PN_OK;
+}
+
+pnAudit *exchangeAuditStore(Exchange *x) {
+    return x->audit;
 }
 
 /* Compile m's label again under the current policy.  Messages are shared,

@@ -49,6 +49,9 @@ enum {
     XR_SHARED_NOT_SUPPORTED = 0x9E,
 };
 
+/* exchangeImport: the node already holds this message (not an error). */
+#define XR_ALREADY_HELD 1
+
 typedef struct Subscription {
     char *filter;
     uint8_t qos, noLocal, retainAsPublished, retainHandling;
@@ -70,7 +73,9 @@ typedef struct Outgoing {
 
 typedef struct Session Session;
 
-/* What the front-end provides. */
+/* What a front-end provides, per session (exchangeAttach): the exchange
+ * calls these with the session's conn.  hooks must outlive the session's
+ * attachment. */
 typedef struct ExchangeHooks {
     /* Send o to the session's connection.  Returns 0 when sent, -1 when the
      * connection cannot take it now (the exchange keeps QoS>0 queued), 1
@@ -82,6 +87,10 @@ typedef struct ExchangeHooks {
     void (*release)(void *conn, uint16_t packetId);
     /* Acknowledge a publish that is now durable (or refused: reason). */
     void (*ack)(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, const char *why);
+    /* After a reload the session's principal is gone or no longer valid:
+     * close conn soon (not from inside this call: sessions are being
+     * walked). */
+    void (*revoke)(void *conn);
 } ExchangeHooks;
 
 struct Session {
@@ -91,7 +100,8 @@ struct Session {
     int persistent;  /* survives disconnection */
     uint32_t expiry; /* seconds after disconnection; UINT32_MAX never */
     int64_t disconnectedAt;
-    void *conn; /* NULL when offline */
+    const ExchangeHooks *hooks; /* of the front-end conn belongs to */
+    void *conn;                 /* NULL when offline */
     Subscription subs[SUB_MAX_PER_SESSION];
     int nsubs;
     Outgoing *q; /* ring buffer: delivered-but-unacked first, then waiting */
@@ -102,7 +112,9 @@ struct Session {
     int restored;        /* resumeFrom is valid (until the rescan is done) */
     int overflow;        /* the queue filled: messages from overflowFrom on wait in the log */
     uint64_t overflowFrom;
-    uint64_t dropped; /* messages dropped because the queue was full */
+    uint64_t dropped;         /* messages dropped because the queue was full */
+    int auditAll;             /* a peer node: audit every release and refusal to it */
+    uint64_t lostToRetention; /* at most this many removed by retention before delivery */
     struct Session *nextAll;
 };
 
@@ -118,7 +130,7 @@ typedef struct Exchange Exchange;
  * audit in DIR/audit.db).  Recovers retained messages and persistent
  * sessions.  reg/spif must outlive it.  rep (optional) reports log recovery. */
 int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, const Registry *reg,
-                 const Spif *spif, const ExchangeHooks *hooks, LogRecovery *rep, pnError *err);
+                 const Spif *spif, LogRecovery *rep, pnError *err);
 void exchangeClose(Exchange *x);
 
 /* Set the default label for topics matching filter (publishers without a
@@ -135,10 +147,12 @@ void *exchangeSessionConn(Exchange *x, const char *clientId);
 /* Attach a connection to the session clientId (creating it).  clean: start
  * afresh.  *present: an existing session was resumed.  A session that was
  * attached elsewhere is first detached (the caller closes that connection
- * via the returned *taken, if non-NULL). */
+ * via the returned *taken, if non-NULL -- it may belong to another
+ * front-end: close it through its own hooks, which the caller reads from
+ * the session before attaching).  hooks/conn: the front-end's. */
 Session *exchangeAttach(Exchange *x, const char *clientId, const char *principalName,
                         const Principal *p, int clean, uint32_t expiry, uint16_t receiveMax,
-                        void *conn, int *present, void **taken);
+                        const ExchangeHooks *hooks, void *conn, int *present, void **taken);
 
 /* The connection went away.  Non-persistent sessions are dropped; a
  * persistent one keeps queuing. */
@@ -160,6 +174,23 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
                     const uint8_t *payload, uint32_t payloadLen, uint8_t qos, uint8_t retain,
                     uint16_t packetId, const char **why);
 
+/*
+ * Accept a message relayed by a federation link: as exchangePublish, but
+ * the message keeps the id it was given where it was first published
+ * (origin node, originSeq), its time and its label (which must be
+ * present; the publisher's clearance is not checked -- the sending node's
+ * decide() released it to this node).  A message this node already holds
+ * -- originated here, or imported before, by any link -- is not stored
+ * again: returns XR_ALREADY_HELD, and the caller acknowledges it at once.
+ * Otherwise 0 (acknowledged through from's ack hook at the commit) or a
+ * reason code >= 0x80 with *why.
+ */
+int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t originSeq, int64_t time,
+                   const char *topic, size_t topicLen, const char *label, size_t labelLen,
+                   const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
+                   uint32_t payloadLen, uint8_t qos, uint8_t retain, uint16_t packetId,
+                   const char **why);
+
 /* Make pending publishes durable (one fsync), acknowledge them, fan them
  * out, save dirty sessions, flush the audit.  Call once per loop turn. */
 int exchangeCommit(Exchange *x, pnError *err);
@@ -180,6 +211,10 @@ void exchangeExpire(Exchange *x, int64_t now);
  * recompiles the principals of connected sessions. */
 void exchangeRebind(Exchange *x, const Registry *reg, const Spif *spif);
 
+/* Messages waiting for s: queued (sent or not) plus those still in the log
+ * past a full queue. */
+uint64_t exchangeBacklog(const Exchange *x, const Session *s);
+
 /* Call fn for every session (connected or not). */
 void exchangeForEachSession(Exchange *x, void (*fn)(Session *s, void *ctx), void *ctx);
 
@@ -187,9 +222,49 @@ void exchangeForEachSession(Exchange *x, void (*fn)(Session *s, void *ctx), void
 void exchangeAudit(Exchange *x, const char *kind, const char *principal, const char *topic,
                    const char *label, const char *reason, const char *detail);
 
+/* Publish refusals by reason (ExchangeStats.refusedPublishBy). */
+enum { XP_NO_LABEL, XP_INVALID_LABEL, XP_CLEARANCE, XP_OTHER, XP_NREASONS };
+
+#define XSTAT_FSYNC_BUCKETS 12
+
 typedef struct ExchangeStats {
     uint64_t published, delivered, refusedPublish, refusedDelivery, dropped, sessions, retained;
+    uint64_t refusedPublishBy[XP_NREASONS];        /* XP_* */
+    uint64_t refusedDeliveryBy[DECIDE_NREASONS];   /* DecideReason (DECIDE_ALLOW unused) */
+    uint64_t fsyncs, fsyncMicros;                  /* group commits and their total time */
+    uint64_t fsyncBucket[XSTAT_FSYNC_BUCKETS + 1]; /* not cumulative; the last is +Inf */
+    uint64_t logBytes, logFirst, logNext;          /* the log now */
+    uint64_t imported, duplicates; /* relayed by federation links: stored, already held */
 } ExchangeStats;
 void exchangeStats(const Exchange *x, ExchangeStats *st);
+
+/* Upper bound in microseconds of fsync latency bucket i (< XSTAT_FSYNC_BUCKETS). */
+uint32_t exchangeFsyncBound(int i);
+
+/* A short stable code for a publish refusal reason XP_* ("no_label"). */
+const char *exchangePublishReasonCode(int reason);
+
+/* ---- read access for other front-ends (HTTP history, audit queries) ---- */
+
+/* The offset the next publish gets: after exchangePublish() returned 0,
+ * the message's originSeq (and log offset) is exchangeNextOffset() - 1. */
+uint64_t exchangeNextOffset(const Exchange *x);
+
+/* Offsets in [exchangeFirstOffset, exchangeVisibleOffset) are held and
+ * committed (durable or, for QoS 0, written), so they may be handed out. */
+uint64_t exchangeFirstOffset(const Exchange *x);
+uint64_t exchangeVisibleOffset(const Exchange *x);
+
+/*
+ * Read the message at offset: *v points into scratch (valid until its next
+ * use) and *dl is its label compiled through the exchange's label cache,
+ * for decide().  The caller decides before handing anything out.  Returns
+ * PN_OK, or PN_ENOENT when offset is outside the visible range, was
+ * removed or is not a readable message.
+ */
+int exchangeRead(Exchange *x, uint64_t offset, MessageView *v, DecideLabel *dl, pnBuf *scratch);
+
+/* The audit store (for queries; the exchange keeps writing to it). */
+pnAudit *exchangeAuditStore(Exchange *x);
 
 #endif

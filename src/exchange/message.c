@@ -116,30 +116,40 @@ static const uint8_t *getBin(In *in, uint32_t *n) {
     return p;
 }
 
-Message *messageDecode(const uint8_t *rec, uint32_t len, uint64_t offset, const Spif *policy,
-                       pnError *err) {
+int messageView(const uint8_t *rec, uint32_t len, MessageView *v) {
     In in = {rec, rec + len, 0};
     uint8_t version = (uint8_t)get(&in, 1), flags = (uint8_t)get(&in, 1);
-    int64_t time = (int64_t)get(&in, 8);
-    uint32_t no, npub, ntopic, nlabel, nprops, npay;
-    const uint8_t *origin = getBin(&in, &no);
-    uint64_t seq = get(&in, 8);
-    const uint8_t *pub = getBin(&in, &npub), *topic = getBin(&in, &ntopic),
-                  *label = getBin(&in, &nlabel);
-    const uint8_t *props = getBin(&in, &nprops), *payload = getBin(&in, &npay);
-    if (in.bad || version != 1 || in.p != in.end) {
+    v->time = (int64_t)get(&in, 8);
+    v->origin = (const char *)getBin(&in, &v->originLen);
+    v->originSeq = get(&in, 8);
+    v->publisher = (const char *)getBin(&in, &v->publisherLen);
+    v->topic = (const char *)getBin(&in, &v->topicLen);
+    v->label = (const char *)getBin(&in, &v->labelLen);
+    v->props = getBin(&in, &v->propsLen);
+    v->payload = getBin(&in, &v->payloadLen);
+    v->qos = flags >> 1 & 3;
+    v->retain = flags & 1;
+    return in.bad || version != 1 || in.p != in.end ? -1 : 0;
+}
+
+Message *messageDecode(const uint8_t *rec, uint32_t len, uint64_t offset, const Spif *policy,
+                       pnError *err) {
+    MessageView v;
+    if (messageView(rec, len, &v) != 0) {
         pnErrorSet(err, PN_EINVAL, "log record %llu is not a message", (unsigned long long)offset);
         return NULL;
     }
-    char *o = dupN(origin, no), *p = dupN(pub, npub), *l = dupN(label, nlabel);
+    char *o = dupN((const uint8_t *)v.origin, v.originLen),
+         *p = dupN((const uint8_t *)v.publisher, v.publisherLen),
+         *l = dupN((const uint8_t *)v.label, v.labelLen);
     Label lab;
     labelInit(&lab, policy);
     Message *m = NULL;
     if (o && p && l && labelParseMarking(&lab, l, err) == PN_OK) {
         DecideLabel dl;
         decideLabelCompile(&lab, &dl);
-        m = messageNew(o, seq, p, (const char *)topic, ntopic, l, &dl, props, nprops, payload, npay,
-                       flags >> 1 & 3, flags & 1, time);
+        m = messageNew(o, v.originSeq, p, v.topic, v.topicLen, l, &dl, v.props, v.propsLen,
+                       v.payload, v.payloadLen, v.qos, v.retain, v.time);
         if (m) m->offset = offset;
     }
     labelFree(&lab);

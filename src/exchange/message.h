@@ -56,6 +56,22 @@ void messageUnref(Message *m); /* frees at zero; NULL is ignored */
 /* Append the log encoding of m to out. */
 void messageEncode(const Message *m, pnBuf *out);
 
+/* A log record decoded in place: every pointer points into the record
+ * (strings are not NUL-terminated), valid as long as the record is. */
+typedef struct MessageView {
+    int64_t time;
+    uint8_t qos, retain;
+    const char *origin, *publisher, *topic, *label;
+    uint32_t originLen, publisherLen, topicLen, labelLen;
+    uint64_t originSeq;
+    const uint8_t *props, *payload;
+    uint32_t propsLen, payloadLen;
+} MessageView;
+
+/* Decode a log record without copying.  Returns 0, or -1 when rec is not
+ * a version 1 message record. */
+int messageView(const uint8_t *rec, uint32_t len, MessageView *v);
+
 /* Decode a log record; the label is re-parsed against policy.  Returns a
  * new message (refs = 1) with offset set, or NULL with PN_EINVAL in err. */
 Message *messageDecode(const uint8_t *rec, uint32_t len, uint64_t offset, const Spif *policy,

@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "../core/file.h"
 #include "../core/str.h"
 
 /* Parameters of new hashes. */
@@ -224,9 +225,38 @@ static int getList(json_t *o, const char *key, char *list, size_t width, int roo
     return PN_OK;
 }
 
+static const char *const roleNames[] = {"node", "operator"};
+
+unsigned principalRoleParse(const char *name) {
+    for (unsigned i = 0; i < sizeof(roleNames) / sizeof(roleNames[0]); i++)
+        if (strcmp(name, roleNames[i]) == 0) return 1u << i;
+    return 0;
+}
+
+static int getRoles(json_t *o, unsigned *roles, pnError *err) {
+    char names[8][16];
+    int n;
+    int rc = getList(o, "roles", &names[0][0], sizeof(names[0]), 8, &n, err);
+    for (int i = 0; rc == PN_OK && i < n; i++) {
+        unsigned r = principalRoleParse(names[i]);
+        if (!r)
+            return pnErrorSet(err, PN_EINVAL, "unknown role \"%s\" (use node or operator)",
+                              names[i]);
+        *roles |= r;
+    }
+    return rc;
+}
+
+static json_t *rolesJson(unsigned roles) {
+    json_t *a = json_array();
+    for (unsigned i = 0; a && i < sizeof(roleNames) / sizeof(roleNames[0]); i++)
+        if (roles & (1u << i)) json_array_append_new(a, json_string(roleNames[i]));
+    return a;
+}
+
 static int loadEntry(json_t *o, PrincipalEntry *e, pnError *err) {
     static const char *const keys[] = {"name",    "nation",   "clearance", "cois",
-                                       "caveats", "password", "cert_cn"};
+                                       "caveats", "password", "cert_cn",   "roles"};
     const char *k;
     json_t *v;
     memset(e, 0, sizeof(*e));
@@ -247,7 +277,8 @@ static int loadEntry(json_t *o, PrincipalEntry *e, pnError *err) {
         (rc = getList(o, "cois", &e->cois[0][0], sizeof(e->cois[0]), PRINCIPAL_MAX_COIS, &e->ncois,
                       err)) ||
         (rc = getList(o, "caveats", &e->caveats[0][0], sizeof(e->caveats[0]), PRINCIPAL_MAX_CAVEATS,
-                      &e->ncaveats, err)))
+                      &e->ncaveats, err)) ||
+        (rc = getRoles(o, &e->roles, err)))
         return rc;
     return principalEntryValidate(e, err);
 }
@@ -319,7 +350,8 @@ static json_t *entryJson(const PrincipalEntry *e) {
               json_object_set(o, "cois", cois) || json_object_set(o, "caveats", caveats) ||
               (e->passwordHash[0] &&
                json_object_set_new(o, "password", json_string(e->passwordHash))) ||
-              (e->certCn[0] && json_object_set_new(o, "cert_cn", json_string(e->certCn)));
+              (e->certCn[0] && json_object_set_new(o, "cert_cn", json_string(e->certCn))) ||
+              (e->roles && json_object_set_new(o, "roles", rolesJson(e->roles)));
     json_decref(cois);
     json_decref(caveats);
     if (bad) {
@@ -343,58 +375,14 @@ static char *encode(const Principals *ps) {
     return text;
 }
 
-static int writeAll(int fd, const char *p, size_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* fsync the directory holding path, so a rename into it stays done. */
-static int syncParent(const char *path) {
-    char copy[PATH_MAX];
-    if (strCopy(copy, sizeof(copy), path) != 0) return -1;
-    int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return -1;
-    int rc = fsync(dfd);
-    close(dfd);
-    return rc;
-}
-
 int principalsSave(const Principals *ps, const char *path, pnError *err) {
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-        return pnErrorSet(err, PN_EIO, "%s: path too long", path);
     char *text = encode(ps);
     if (!text) return pnErrorSet(err, PN_ENOMEM, "out of memory");
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(text);
-        return pnErrorSet(err, PN_EIO, "%s: cannot create a temporary file: %s", path, strerror(e));
-    }
-    const char *what = NULL;
-    if (fchmod(fd, 0600) != 0)
-        what = "chmod";
-    else if (writeAll(fd, text, strlen(text)) != 0 || writeAll(fd, "\n", 1) != 0)
-        what = "write";
-    else if (fsync(fd) != 0)
-        what = "fsync";
-    int e = errno;
+    size_t n = strlen(text);
+    text[n] = '\n'; /* the terminator becomes the final newline */
+    int rc = fileWriteAtomic(path, text, n + 1, 0600, err);
     free(text);
-    if (close(fd) != 0 && !what) what = "close", e = errno;
-    if (!what && rename(tmp, path) != 0) what = "rename", e = errno;
-    if (what) {
-        unlink(tmp);
-        return pnErrorSet(err, PN_EIO, "%s: %s failed: %s", path, what, strerror(e));
-    }
-    if (syncParent(path) != 0)
-        return pnErrorSet(err, PN_EIO, "%s: cannot fsync its directory: %s", path, strerror(errno));
-    return PN_OK;
+    return rc;
 }
 
 /* ---- passwords --------------------------------------------------------- */

@@ -36,7 +36,14 @@
 
 #define PRINCIPAL_MAX_COIS 16
 #define PRINCIPAL_MAX_CAVEATS 16
+/* Roles: "node" -- a peer node's federation link (every release to it and
+ * every refusal is audited); "operator" -- may query the audit trail. */
+#define PRINCIPAL_ROLE_NODE 1u
+#define PRINCIPAL_ROLE_OPERATOR 2u
 #define PRINCIPALS_MAX_FILE (16u << 20) /* a principals file larger than this is a mistake */
+
+/* Parse a role name ("node", "operator"); 0 when unknown. */
+unsigned principalRoleParse(const char *name);
 
 /* One principal as stored.  Every string is NUL-terminated; "" = absent. */
 typedef struct PrincipalEntry {
@@ -49,6 +56,7 @@ typedef struct PrincipalEntry {
     int ncaveats;
     char passwordHash[256]; /* "$scrypt$..." or "" (no password login) */
     char certCn[128];       /* client certificate common name or "" */
+    unsigned roles;         /* PRINCIPAL_ROLE_* bits ("roles" in the file) */
 } PrincipalEntry;
 
 typedef struct Principals {

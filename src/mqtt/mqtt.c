@@ -342,9 +342,13 @@ static int flagsValid(int type, uint8_t flags) {
     return flags == 0;
 }
 
-int mqttDecode(const uint8_t *buf, size_t len, int version, uint32_t maxSize, MqttPacket *pkt,
-               uint8_t *reason) {
+/* The fixed header: 1 with pkt->type/flags/length and *body set, 0 when
+ * more bytes are needed (pkt->type already set, or 0 when not yet known),
+ * -1 with *reason. */
+static int frame(const uint8_t *buf, size_t len, uint32_t maxSize, MqttPacket *pkt, Reader *body,
+                 uint8_t *reason) {
     *reason = RC_MALFORMED;
+    pkt->type = 0;
     if (len < 2) return 0;
     /* Remaining length: read as many bytes as are present. */
     uint32_t rem = 0;
@@ -363,6 +367,18 @@ int mqttDecode(const uint8_t *buf, size_t len, int version, uint32_t maxSize, Mq
     pkt->type = buf[0] >> 4;
     pkt->flags = buf[0] & 15;
     if (pkt->type == 0 || !flagsValid(pkt->type, pkt->flags)) return -1;
+    if (len < total) return 0;
+    pkt->length = (uint32_t)total;
+    *body = (Reader){buf + i + 1, buf + total, 0};
+    return 1;
+}
+
+int mqttDecode(const uint8_t *buf, size_t len, int version, uint32_t maxSize, MqttPacket *pkt,
+               uint8_t *reason) {
+    Reader r;
+    int rc = frame(buf, len, maxSize, pkt, &r, reason);
+    if (rc < 0 || pkt->type == 0) return rc;
+    /* A wrong first packet is refused before its body has arrived. */
     if (version == 0 && pkt->type != MQTT_CONNECT) {
         *reason = RC_PROTOCOL_ERROR;
         return -1;
@@ -371,10 +387,7 @@ int mqttDecode(const uint8_t *buf, size_t len, int version, uint32_t maxSize, Mq
         *reason = RC_PROTOCOL_ERROR; /* §3.1: a second CONNECT */
         return -1;
     }
-    if (len < total) return 0;
-    pkt->length = (uint32_t)total;
-    Reader r = {buf + i + 1, buf + total, 0};
-    int rc;
+    if (rc == 0) return 0;
     switch (pkt->type) {
     case MQTT_CONNECT:
         rc = decodeConnect(&r, &pkt->u.connect, reason);
@@ -397,11 +410,71 @@ int mqttDecode(const uint8_t *buf, size_t len, int version, uint32_t maxSize, Mq
         rc = decodeSubscribe(&r, 0, version, &pkt->u.sub);
         break;
     case MQTT_PINGREQ:
-        rc = rem == 0 ? 1 : -1;
+        rc = r.p == r.end ? 1 : -1;
         break;
     default:
         rc = -1;
         *reason = RC_PROTOCOL_ERROR; /* server-bound only */
+    }
+    if (rc < 0 && *reason == RC_SUCCESS) *reason = RC_MALFORMED;
+    return rc;
+}
+
+/* CONNACK (§3.2): the session-present flag goes to ack.packetId. */
+static int decodeConnack(Reader *r, MqttAck *a) {
+    uint8_t flags = getByte(r);
+    a->packetId = flags & 1;
+    a->reason = getByte(r);
+    memset(&a->props, 0, sizeof(a->props));
+    getProps(r, &a->props, MQTT_V5);
+    if (r->bad || r->p != r->end || (flags & 0xFE)) return -1;
+    return 1;
+}
+
+/* SUBACK/UNSUBACK (§3.9): ack.reason is the worst reason code. */
+static int decodeSuback(Reader *r, MqttAck *a) {
+    a->packetId = getU16(r);
+    memset(&a->props, 0, sizeof(a->props));
+    getProps(r, &a->props, MQTT_V5);
+    a->reason = 0;
+    if (r->bad || r->p == r->end || a->packetId == 0) return -1;
+    while (r->p < r->end) {
+        uint8_t rc = getByte(r);
+        if (rc > a->reason) a->reason = rc;
+    }
+    return 1;
+}
+
+int mqttDecodeClient(const uint8_t *buf, size_t len, uint32_t maxSize, MqttPacket *pkt,
+                     uint8_t *reason) {
+    Reader r;
+    int rc = frame(buf, len, maxSize, pkt, &r, reason);
+    if (rc <= 0) return rc;
+    switch (pkt->type) {
+    case MQTT_CONNACK:
+        rc = decodeConnack(&r, &pkt->u.ack);
+        break;
+    case MQTT_PUBLISH:
+        rc = decodePublish(&r, pkt->flags, MQTT_V5, &pkt->u.publish);
+        break;
+    case MQTT_PUBACK:
+    case MQTT_PUBREC:
+    case MQTT_PUBREL:
+    case MQTT_PUBCOMP:
+    case MQTT_DISCONNECT:
+    case MQTT_AUTH:
+        rc = decodeAck(&r, pkt->type, MQTT_V5, &pkt->u.ack);
+        break;
+    case MQTT_SUBACK:
+    case MQTT_UNSUBACK:
+        rc = decodeSuback(&r, &pkt->u.ack);
+        break;
+    case MQTT_PINGRESP:
+        rc = r.p == r.end ? 1 : -1;
+        break;
+    default:
+        rc = -1;
+        *reason = RC_PROTOCOL_ERROR; /* client-bound only */
     }
     if (rc < 0 && *reason == RC_SUCCESS) *reason = RC_MALFORMED;
     return rc;
@@ -596,5 +669,48 @@ void mqttEncodeDisconnect(pnBuf *out, int version, uint8_t reason, const char *r
 
 void mqttEncodePingresp(pnBuf *out) {
     uint8_t p[2] = {MQTT_PINGRESP << 4, 0};
+    bufAppend(out, p, 2);
+}
+
+void mqttEncodeConnect(pnBuf *out, const char *clientId, int cleanStart, uint16_t keepAlive,
+                       uint32_t sessionExpiry, uint16_t receiveMax, const char *user,
+                       const char *password) {
+    pnBuf b;
+    bufInit(&b);
+    putStr(&b, "MQTT", 4);
+    uint8_t v = MQTT_V5;
+    bufAppend(&b, &v, 1);
+    uint8_t flags = (uint8_t)((cleanStart ? 2 : 0) | (password ? 0x40 : 0) | (user ? 0x80 : 0));
+    bufAppend(&b, &flags, 1);
+    putU16(&b, keepAlive);
+    MqttPropOut p;
+    mqttPropInit(&p);
+    if (sessionExpiry) mqttPropU32(&p, PROP_SESSION_EXPIRY, sessionExpiry);
+    if (receiveMax) mqttPropU16(&p, PROP_RECEIVE_MAX, receiveMax);
+    putProps(&b, MQTT_V5, &p);
+    mqttPropFree(&p);
+    putStr(&b, clientId, strlen(clientId));
+    if (user) putStr(&b, user, strlen(user));
+    if (password) putStr(&b, password, strlen(password));
+    putPacket(out, MQTT_CONNECT << 4, &b);
+    bufFree(&b);
+}
+
+void mqttEncodeSubscribe(pnBuf *out, uint16_t packetId, const char *const *filters, int n,
+                         uint8_t options) {
+    pnBuf b;
+    bufInit(&b);
+    putU16(&b, packetId);
+    putProps(&b, MQTT_V5, NULL);
+    for (int i = 0; i < n; i++) {
+        putStr(&b, filters[i], strlen(filters[i]));
+        bufAppend(&b, &options, 1);
+    }
+    putPacket(out, MQTT_SUBSCRIBE << 4 | 2, &b);
+    bufFree(&b);
+}
+
+void mqttEncodePingreq(pnBuf *out) {
+    uint8_t p[2] = {MQTT_PINGREQ << 4, 0};
     bufAppend(out, p, 2);
 }

@@ -187,6 +187,17 @@ typedef struct MqttPacket {
 int mqttDecode(const uint8_t *buf, size_t len, int version, uint32_t maxSize, MqttPacket *pkt,
                uint8_t *reason);
 
+/*
+ * Decode one packet a client receives from an MQTT 5 server (CONNACK,
+ * PUBLISH, PUBACK..PUBCOMP, SUBACK, UNSUBACK, PINGRESP, DISCONNECT, AUTH):
+ * the federation link's side.  Results as mqttDecode.  CONNACK and
+ * SUBACK/UNSUBACK land in pkt->u.ack: for CONNACK packetId holds the
+ * session-present flag; for SUBACK reason is the highest reason code of
+ * the list (>= 0x80: at least one filter refused).
+ */
+int mqttDecodeClient(const uint8_t *buf, size_t len, uint32_t maxSize, MqttPacket *pkt,
+                     uint8_t *reason);
+
 /* Walk SUBSCRIBE/UNSUBSCRIBE entries: *pos starts at 0.  Returns 1 with the
  * topic filter (and, for SUBSCRIBE, the options byte), 0 at the end. */
 int mqttNextTopic(const MqttSubscribe *s, int isSubscribe, uint32_t *pos, MqttStr *filter,
@@ -227,6 +238,16 @@ void mqttEncodeSuback(pnBuf *out, int version, int type, uint16_t packetId, cons
                       int n);
 void mqttEncodeDisconnect(pnBuf *out, int version, uint8_t reason, const char *reasonString);
 void mqttEncodePingresp(pnBuf *out);
+
+/* Client-side packets (MQTT 5 only), for federation links.  user and
+ * password may be NULL; sessionExpiry/receiveMax 0 leave them out. */
+void mqttEncodeConnect(pnBuf *out, const char *clientId, int cleanStart, uint16_t keepAlive,
+                       uint32_t sessionExpiry, uint16_t receiveMax, const char *user,
+                       const char *password);
+/* One SUBSCRIBE with n filters, all with the same options byte. */
+void mqttEncodeSubscribe(pnBuf *out, uint16_t packetId, const char *const *filters, int n,
+                         uint8_t options);
+void mqttEncodePingreq(pnBuf *out);
 
 /* Length in bytes of the variable byte integer encoding of v. */
 int mqttVarintSize(uint32_t v);

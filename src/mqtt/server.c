@@ -9,6 +9,7 @@
  */
 #include "server.h"
 
+#include <assert.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -22,13 +23,15 @@
 #include "../core/str.h"
 #include "../exchange/principals.h"
 #include "../exchange/topic.h"
+#include "../node/stream.h"
+#include "../node/tls.h"
 #include "mqtt.h"
 
 #define TOPIC_ALIAS_MAX 64
 #define SERVER_RECEIVE_MAX 1024
 #define QOS2_AWAIT_MAX SERVER_RECEIVE_MAX
 
-typedef struct Server Server;
+typedef struct MqttServer Server;
 
 typedef struct Conn {
     uv_tcp_t tcp; /* first: the handle's address is the Conn's */
@@ -61,61 +64,29 @@ typedef struct Conn {
     uint32_t willPayloadLen, willPropsLen;
 } Conn;
 
-struct Server {
+struct MqttServer {
+    Node *node;
     uv_loop_t *loop;
+    Exchange *x;
     uv_tcp_t plain, tls;
     int plainOn, tlsOn;
-    uv_check_t commit;
-    uv_timer_t tick;
-    uv_signal_t sigterm, sigint, sighup;
     SSL_CTX *ctx;
-    const ServerOptions *opt;
-    const Registry *reg;
-    const Spif *spif;
-    Principals principals;
-    Exchange *x;
+    MqttServerOptions opt;
     Conn *conns;
     int stopping;
+    uint64_t autoIds;  /* assigned client ids */
     MqttPropOut props; /* scratch for outgoing PUBLISH properties */
 };
 
 /* ---- output --------------------------------------------------------------- */
 
-typedef struct WriteReq {
-    uv_write_t req;
-    Conn *c;
-    size_t len;
-    char data[];
-} WriteReq;
-
-static void onWritten(uv_write_t *req, int status) {
-    WriteReq *w = (WriteReq *)req;
-    w->c->writing -= w->len;
-    (void)status; /* a failed write shows up as a read error/EOF */
-    free(w);
-}
-
 static void rawWrite(Conn *c, const void *p, size_t n) {
-    if (!n || c->closing) return;
-    WriteReq *w = malloc(sizeof(*w) + n);
-    if (!w) return;
-    memcpy(w->data, p, n);
-    w->c = c;
-    w->len = n;
-    uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
-    c->writing += n;
-    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, onWritten) != 0) {
-        c->writing -= n;
-        free(w);
-    }
+    if (!c->closing) streamWrite((uv_stream_t *)&c->tcp, &c->writing, p, n);
 }
 
 /* Move TLS records produced by OpenSSL to the socket. */
 static void tlsPump(Conn *c) {
-    char buf[16384];
-    int n;
-    while ((n = BIO_read(c->wbio, buf, sizeof(buf))) > 0)
-        rawWrite(c, buf, (size_t)n);
+    streamTlsPump(c->wbio, (uv_stream_t *)&c->tcp, &c->writing);
 }
 
 static void flushConn(Conn *c) {
@@ -189,23 +160,33 @@ static void connFail(Conn *c, uint8_t reason, const char *why) {
 
 static int qos2Take(Conn *c, uint16_t id, int remove);
 
-static int skipForward(uint8_t id, const MqttStr *key) {
+/* What the node sets on every delivery itself (label, id, time) is never
+ * taken from the publisher's properties. */
+int mqttNodeProperty(uint8_t id, const MqttStr *key) {
     if (id == PROP_TOPIC_ALIAS || id == PROP_SUBSCRIPTION_ID) return 1;
-    return key && key->len == 5 && memcmp(key->p, "label", 5) == 0;
+    if (!key) return 0;
+    return (key->len == 5 && memcmp(key->p, "label", 5) == 0) ||
+           (key->len == 2 && memcmp(key->p, "id", 2) == 0) ||
+           (key->len == 4 && memcmp(key->p, "time", 4) == 0);
 }
 
 static int hookSend(void *conn, Session *s, Outgoing *o) {
     Conn *c = conn;
     (void)s;
     if (c->closing) return -1;
-    if (c->out.len + c->writing > c->srv->opt->maxOutputBytes) return -1;
+    if (c->out.len + c->writing > c->srv->opt.maxOutputBytes) return -1;
     Message *m = o->m;
     /* Every delivery builds properties: reuse one buffer, not a malloc each. */
     MqttPropOut *p = &c->srv->props;
     p->b.len = 0;
     if (c->version == MQTT_V5) {
-        mqttPropCopy(p, m->props, m->propsLen, skipForward);
+        mqttPropCopy(p, m->props, m->propsLen, mqttNodeProperty);
         mqttPropUser(p, "label", 5, m->label, strlen(m->label));
+        char id[96], when[24];
+        int n = snprintf(id, sizeof(id), "%s:%llu", m->origin, (unsigned long long)m->originSeq);
+        mqttPropUser(p, "id", 2, id, (size_t)n);
+        n = snprintf(when, sizeof(when), "%lld", (long long)m->time);
+        mqttPropUser(p, "time", 4, when, (size_t)n);
         for (int i = 0; i < o->nsub; i++)
             mqttPropVarint(p, PROP_SUBSCRIPTION_ID, o->subIds[i]);
     }
@@ -232,6 +213,14 @@ static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, 
     mqttEncodeAck(&c->out, c->version, qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, packetId, reason, why);
 }
 
+/* Closed by reloaded(), after the sessions have been walked. */
+static void hookRevoke(void *conn) {
+    ((Conn *)conn)->revoked = 1;
+}
+
+static const ExchangeHooks mqttHooks = {
+    .send = hookSend, .release = hookRelease, .ack = hookAck, .revoke = hookRevoke};
+
 /* ---- packets ------------------------------------------------------------------ */
 
 static void copyOut(char **dst, const MqttStr *s) {
@@ -246,27 +235,8 @@ static void copyOut(char **dst, const MqttStr *s) {
 /* Identity from the TLS client certificate: CN selects the principal, and
  * the certificate's country must be its nation. */
 static const PrincipalEntry *certPrincipal(Conn *c, char *why, size_t cap) {
-    X509 *cert = SSL_get1_peer_certificate(c->ssl);
-    if (!cert) return NULL;
-    char cn[128] = "", country[8] = "";
-    X509_NAME *subj = X509_get_subject_name(cert);
-    X509_NAME_get_text_by_NID(subj, NID_commonName, cn, sizeof(cn));
-    X509_NAME_get_text_by_NID(subj, NID_countryName, country, sizeof(country));
-    X509_free(cert);
-    const PrincipalEntry *e = principalsFindCert(&c->srv->principals, cn);
-    if (!e) {
-        snprintf(why, cap, "certificate CN '%s' maps to no principal", cn);
-        return NULL;
-    }
-    /* ISO alpha-2 in certificates, alpha-3 in the registry: compare the
-     * registry's nation against the certificate through its first two
-     * letters only when no exact match exists would be a guess -- so the
-     * certificate must carry the alpha-3 code or the principal is refused. */
-    if (!strEqualNoCase(country, e->nation)) {
-        snprintf(why, cap, "certificate country '%s' is not the principal's nation %s", country,
-                 e->nation);
-        return NULL;
-    }
+    const PrincipalEntry *e = tlsPeerPrincipal(c->ssl, nodePrincipals(c->srv->node), why, cap);
+    if (!e && !why[0]) snprintf(why, cap, "no credentials");
     return e;
 }
 
@@ -276,7 +246,7 @@ static void sendConnack(Conn *c, int present, uint8_t reason, const char *assign
     if (c->version == MQTT_V5 && reason == RC_SUCCESS) {
         mqttPropU16(&p, PROP_RECEIVE_MAX, SERVER_RECEIVE_MAX);
         mqttPropU16(&p, PROP_TOPIC_ALIAS_MAX, TOPIC_ALIAS_MAX);
-        mqttPropU32(&p, PROP_MAX_PACKET_SIZE, c->srv->opt->maxPacketSize);
+        mqttPropU32(&p, PROP_MAX_PACKET_SIZE, c->srv->opt.maxPacketSize);
         mqttPropByte(&p, PROP_SHARED_AVAILABLE, 0);
         if (assigned) mqttPropStr(&p, PROP_ASSIGNED_CLIENT_ID, assigned, strlen(assigned));
     }
@@ -304,7 +274,7 @@ static void keepWill(Conn *c, const MqttConnect *k) {
     c->willPayloadLen = k->willPayload.len;
     MqttPropOut p;
     mqttPropInit(&p);
-    mqttPropCopy(&p, k->willProps.raw, k->willProps.rawLen, skipForward);
+    mqttPropCopy(&p, k->willProps.raw, k->willProps.rawLen, mqttNodeProperty);
     c->willPropsLen = (uint32_t)p.b.len;
     c->willProps = (uint8_t *)bufDetach(&p.b);
     if (!c->willProps) c->willProps = calloc(1, 1);
@@ -382,7 +352,7 @@ static void startPasswordCheck(Conn *c, const uint8_t *packet, size_t len, MqttC
     memcpy(user, k->username.p ? (const char *)k->username.p : "", k->username.len);
     user[k->username.len] = '\0';
     memcpy(w->pass, k->password.p ? (const char *)k->password.p : "", k->password.len);
-    const PrincipalEntry *e = principalsFind(&c->srv->principals, user);
+    const PrincipalEntry *e = principalsFind(nodePrincipals(c->srv->node), user);
     if (e) w->entry = *e, w->found = 1;
     w->req.data = w;
     c->authPending = 1;
@@ -411,18 +381,22 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     char id[128];
     Principal p;
     pnError err = {0};
-    if (principalEntryCompile(e, &p, srv->reg, srv->spif, &err) != PN_OK)
+    if (principalEntryCompile(e, &p, nodeRegistry(srv->node), nodeSpif(srv->node), &err) != PN_OK)
         return refuseConnect(c, RC_NOT_AUTHORIZED, e->name, err.msg);
     strCopy(c->principal, sizeof(c->principal), e->name);
     memcpy(id, k->clientId.p ? (const char *)k->clientId.p : "", k->clientId.len);
     id[k->clientId.len] = '\0';
     const char *assigned = NULL;
+    /* Client ids starting with '$' name sessions of other front-ends (HTTP
+     * feeds, federation links): an MQTT client may not take them over. */
+    if (id[0] == '$')
+        return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name,
+                             "client ids starting with '$' are reserved for the node");
     if (!id[0]) {
         if (k->version != MQTT_V5 && !k->cleanStart)
             return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name, "empty client id");
-        static uint64_t counter; /* loop-thread only */
         snprintf(id, sizeof(id), "auto-%llx-%llu", (unsigned long long)uv_hrtime(),
-                 (unsigned long long)++counter);
+                 (unsigned long long)++srv->autoIds);
         assigned = id;
     }
     uint32_t expiry =
@@ -435,9 +409,10 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
      * is in a settled state when the new one attaches. */
     if (taken) connFail(taken, RC_SESSION_TAKEN_OVER, "another connection took over the session");
     c->session = exchangeAttach(srv->x, id, e->name, &p, k->cleanStart, expiry, k->props.receiveMax,
-                                c, &present, &taken);
+                                &mqttHooks, c, &present, &taken);
     if (taken) connFail(taken, RC_SESSION_TAKEN_OVER, "another connection took over the session");
     if (!c->session) return refuseConnect(c, RC_SERVER_BUSY, e->name, "out of memory");
+    c->session->auditAll = (e->roles & PRINCIPAL_ROLE_NODE) != 0;
     if (k->willFlag) keepWill(c, k);
     sendConnack(c, present, RC_SUCCESS, assigned);
     exchangeDrain(srv->x, c->session);
@@ -477,7 +452,7 @@ static void onPublish(Conn *c, MqttPublish *p) {
     int hasLabel = mqttUserProp(&p->props, "label", &lab);
     MqttPropOut fwd;
     mqttPropInit(&fwd);
-    mqttPropCopy(&fwd, p->props.raw, p->props.rawLen, skipForward);
+    mqttPropCopy(&fwd, p->props.raw, p->props.rawLen, mqttNodeProperty);
     const char *why = NULL;
     int rc = exchangePublish(c->srv->x, c->session, (const char *)topic.p, topic.len,
                              hasLabel ? (const char *)lab.p : NULL, lab.len,
@@ -592,7 +567,7 @@ static void processInput(Conn *c) {
         MqttPacket pkt;
         uint8_t reason;
         int rc = mqttDecode((const uint8_t *)c->in.data + used, c->in.len - used, c->version,
-                            c->srv->opt->maxPacketSize, &pkt, &reason);
+                            c->srv->opt.maxPacketSize, &pkt, &reason);
         if (rc == 0) break;
         if (rc < 0) {
             if (!c->version && reason == RC_UNSUPPORTED_VERSION) {
@@ -620,29 +595,11 @@ static void processInput(Conn *c) {
 
 /* ---- libuv callbacks -------------------------------------------------------- */
 
-static void onAlloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-    (void)h;
-    buf->base = malloc(suggested);
-    buf->len = buf->base ? suggested : 0;
-}
-
 static int tlsInput(Conn *c, const char *p, size_t n) {
-    BIO_write(c->rbio, p, (int)n);
-    if (!SSL_is_init_finished(c->ssl)) {
-        int r = SSL_do_handshake(c->ssl);
-        tlsPump(c);
-        if (r <= 0) {
-            int e = SSL_get_error(c->ssl, r);
-            return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
-        }
-    }
-    char buf[16384];
-    int got;
-    while ((got = SSL_read(c->ssl, buf, sizeof(buf))) > 0)
-        bufAppend(&c->in, buf, (size_t)got);
-    int e = SSL_get_error(c->ssl, got);
-    tlsPump(c);
-    return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+    return streamTlsInput(c->ssl, c->rbio, c->wbio, (uv_stream_t *)&c->tcp, &c->writing, p, n,
+                          &c->in) < 0
+               ? -1
+               : 0;
 }
 
 static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
@@ -684,208 +641,104 @@ static void onConnection(uv_stream_t *listener, int status) {
     }
     c->next = srv->conns;
     srv->conns = c;
-    uv_read_start((uv_stream_t *)&c->tcp, onAlloc, onRead);
+    uv_read_start((uv_stream_t *)&c->tcp, streamAlloc, onRead);
 }
 
-/* Once per loop turn: group commit, then one write per connection. */
-static void onCheck(uv_check_t *h) {
-    Server *srv = h->data;
-    exchangeCommit(srv->x, NULL);
+/* Once per loop turn, after the node's group commit: one write per
+ * connection. */
+static void feTurn(void *ctx) {
+    Server *srv = ctx;
     for (Conn *c = srv->conns; c; c = c->next) {
-        if (c->session && c->out.len + c->writing < srv->opt->maxOutputBytes / 2)
+        if (c->session && c->out.len + c->writing < srv->opt.maxOutputBytes / 2)
             exchangeDrain(srv->x, c->session);
         flushConn(c);
     }
 }
 
-static void onTick(uv_timer_t *t) {
-    Server *srv = t->data;
-    uint64_t now = uv_now(srv->loop);
+static void feTick(void *ctx, int64_t now) {
+    Server *srv = ctx;
+    (void)now;
+    uint64_t ms = uv_now(srv->loop);
     for (Conn *c = srv->conns, *next; c; c = next) {
         next = c->next;
         /* §3.1.2.10: one and a half keep-alive periods of silence. */
-        if (c->keepAlive && now - c->lastSeen > (uint64_t)c->keepAlive * 1500)
+        if (c->keepAlive && ms - c->lastSeen > (uint64_t)c->keepAlive * 1500)
             connFail(c, RC_KEEPALIVE_TIMEOUT, "keep alive timeout");
-        else if (!c->version && now - c->lastSeen > 10000)
+        else if (!c->version && ms - c->lastSeen > 10000)
             connClose(c); /* no CONNECT within 10 s */
     }
-    exchangeExpire(srv->x, timeNow());
 }
 
-static void stopAll(Server *srv) {
+static void feStop(void *ctx) {
+    Server *srv = ctx;
     if (srv->stopping) return;
     srv->stopping = 1;
     while (srv->conns)
         connFail(srv->conns, RC_SERVER_SHUTTING_DOWN, "node shutting down");
     if (srv->plainOn) uv_close((uv_handle_t *)&srv->plain, NULL);
     if (srv->tlsOn) uv_close((uv_handle_t *)&srv->tls, NULL);
-    uv_close((uv_handle_t *)&srv->commit, NULL);
-    uv_close((uv_handle_t *)&srv->tick, NULL);
-    uv_close((uv_handle_t *)&srv->sigterm, NULL);
-    uv_close((uv_handle_t *)&srv->sigint, NULL);
-    uv_close((uv_handle_t *)&srv->sighup, NULL);
+    srv->plainOn = srv->tlsOn = 0;
 }
 
-/* Sessions of connected clients hold compiled principals: compile them
- * again against the reloaded registry, or end the connection when the
- * principal is gone or no longer valid. */
-static void recompileSession(Session *s, void *ctx) {
+static void feReloaded(void *ctx) {
     Server *srv = ctx;
-    Conn *c = s->conn;
-    if (!c) return;
-    PrincipalEntry *e = principalsFind(&srv->principals, s->principalName);
-    pnError err = {0};
-    /* Not closed here: closing may free sessions while they are walked. */
-    if (!e || principalEntryCompile(e, &s->principal, srv->reg, srv->spif, &err) != PN_OK)
-        c->revoked = 1;
-}
-
-static void closeRevoked(Server *srv) {
     for (Conn *c = srv->conns, *next; c; c = next) {
         next = c->next;
         if (c->revoked) connFail(c, RC_NOT_AUTHORIZED, "principal removed or no longer valid");
     }
 }
 
-static void reloadRegistry(Server *srv) {
-    pnError err = {0};
-    const Registry *reg = srv->reg;
-    const Spif *spif = srv->spif;
-    if (!srv->opt->reload) return;
-    if (srv->opt->reload(srv->opt->reloadCtx, &reg, &spif, &err) != PN_OK) {
-        fprintf(stderr, "partnernet: registry not reloaded: %s\n", err.msg);
-        return;
-    }
-    srv->reg = reg;
-    srv->spif = spif;
-    exchangeRebind(srv->x, reg, spif);
-    fprintf(stderr, "partnernet: registry and policy reloaded (%zu nations, %zu groups)\n",
-            reg->nnations, reg->ngroups);
-}
-
-static void onSignal(uv_signal_t *h, int sig) {
-    Server *srv = h->data;
-    if (sig == SIGHUP) {
-        reloadRegistry(srv);
-        Principals fresh;
-        pnError err = {0};
-        principalsInit(&fresh);
-        if (principalsLoad(&fresh, srv->opt->principalsFile, &err) == PN_OK) {
-            principalsFree(&srv->principals);
-            srv->principals = fresh;
-            fprintf(stderr, "partnernet: principals reloaded (%zu)\n", fresh.n);
-        } else {
-            principalsFree(&fresh);
-            fprintf(stderr, "partnernet: principals not reloaded: %s\n", err.msg);
-        }
-        exchangeForEachSession(srv->x, recompileSession, srv);
-        closeRevoked(srv);
-        return;
-    }
-    stopAll(srv);
+static void feDescribe(void *ctx, char *out, size_t cap) {
+    Server *srv = ctx;
+    snprintf(out, cap, "mqtt %s, mqtts %s", srv->plainOn ? srv->opt.mqttAddr : "off",
+             srv->tlsOn ? srv->opt.mqttsAddr : "off");
 }
 
 /* ---- setup ----------------------------------------------------------------- */
 
-static int listenOn(Server *srv, uv_tcp_t *t, const char *addr, pnError *err) {
-    char host[256];
-    const char *colon = strrchr(addr, ':');
-    if (!colon || (size_t)(colon - addr) >= sizeof(host))
-        return pnErrorSet(err, PN_EINVAL, "address '%s' is not HOST:PORT", addr);
-    memcpy(host, addr, (size_t)(colon - addr));
-    host[colon - addr] = '\0';
-    int port = atoi(colon + 1);
-    struct sockaddr_storage sa;
-    if (uv_ip4_addr(host, port, (struct sockaddr_in *)&sa) != 0 &&
-        uv_ip6_addr(host, port, (struct sockaddr_in6 *)&sa) != 0)
-        return pnErrorSet(err, PN_EINVAL, "address '%s' is not an IP address and port", addr);
-    uv_tcp_init(srv->loop, t);
-    t->data = srv;
-    int r = uv_tcp_bind(t, (const struct sockaddr *)&sa, 0);
-    if (r == 0) r = uv_listen((uv_stream_t *)t, 512, onConnection);
-    if (r != 0) return pnErrorSet(err, PN_EIO, "cannot listen on %s: %s", addr, uv_strerror(r));
-    return PN_OK;
-}
-
 static int tlsSetup(Server *srv, pnError *err) {
-    const ServerOptions *o = srv->opt;
-    if (!o->certFile || !o->keyFile)
-        return pnErrorSet(err, PN_EINVAL,
-                          "TLS listener needs tls_cert and tls_key (--cert, --key)");
-    srv->ctx = SSL_CTX_new(TLS_server_method());
-    if (!srv->ctx) return pnErrorSet(err, PN_ENOMEM, "cannot create a TLS context");
-    SSL_CTX_set_min_proto_version(srv->ctx, TLS1_2_VERSION);
-    if (SSL_CTX_use_certificate_chain_file(srv->ctx, o->certFile) != 1 ||
-        SSL_CTX_use_PrivateKey_file(srv->ctx, o->keyFile, SSL_FILETYPE_PEM) != 1)
-        return pnErrorSet(err, PN_EINVAL, "cannot load TLS certificate '%s' or key '%s'",
-                          o->certFile, o->keyFile);
-    if (o->caFile) {
-        if (SSL_CTX_load_verify_locations(srv->ctx, o->caFile, NULL) != 1)
-            return pnErrorSet(err, PN_EINVAL, "cannot load CA file '%s'", o->caFile);
-        int mode = SSL_VERIFY_PEER | (o->requireClientCert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
-        SSL_CTX_set_verify(srv->ctx, mode, NULL);
-    } else if (o->requireClientCert) {
-        return pnErrorSet(err, PN_EINVAL,
-                          "client certificates are required but no tls_ca was given");
-    }
-    return PN_OK;
+    const MqttServerOptions *o = &srv->opt;
+    return tlsServerContext(&srv->ctx, o->certFile, o->keyFile, o->caFile, o->requireClientCert,
+                            err);
 }
 
-int serverRun(const ServerOptions *opt, const Registry *reg, const Spif *spif, pnError *err) {
+int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, pnError *err) {
+    *out = NULL;
     Server *srv = calloc(1, sizeof(*srv));
     if (!srv) return pnErrorSet(err, PN_ENOMEM, "out of memory");
-    srv->loop = uv_default_loop();
-    srv->opt = opt;
-    srv->reg = reg;
-    srv->spif = spif;
-    principalsInit(&srv->principals);
-    ExchangeOptions xo = {.node = opt->node, .maxQueued = opt->maxQueued, .log = opt->log};
-    ExchangeHooks hooks = {.send = hookSend, .release = hookRelease, .ack = hookAck};
-    LogRecovery rep;
-    int rc = principalsLoad(&srv->principals, opt->principalsFile, err);
-    if (rc == PN_OK) rc = exchangeOpen(&srv->x, opt->dataDir, &xo, reg, spif, &hooks, &rep, err);
-    for (int i = 0; rc == PN_OK && i < opt->ntopics; i++)
-        rc = exchangeTopicLabel(srv->x, opt->topicFilter[i], opt->topicLabel[i], err);
-    if (rc == PN_OK && rep.detail[0]) fprintf(stderr, "partnernet: log recovery: %s\n", rep.detail);
-    if (rc == PN_OK && opt->mqttAddr && opt->mqttAddr[0]) {
-        rc = listenOn(srv, &srv->plain, opt->mqttAddr, err);
+    srv->node = node;
+    srv->loop = nodeLoop(node);
+    srv->x = nodeExchange(node);
+    srv->opt = *opt;
+    if (!srv->opt.maxPacketSize) srv->opt.maxPacketSize = 1u << 20;
+    if (!srv->opt.maxOutputBytes) srv->opt.maxOutputBytes = 4u << 20;
+    *out = srv; /* from here on freed by mqttServerFree, also on error */
+    int rc = PN_OK;
+    if (opt->mqttAddr && opt->mqttAddr[0]) {
+        rc = nodeListen(node, &srv->plain, opt->mqttAddr, onConnection, srv, err);
         srv->plainOn = rc == PN_OK;
     }
     if (rc == PN_OK && opt->mqttsAddr && opt->mqttsAddr[0]) {
         rc = tlsSetup(srv, err);
-        if (rc == PN_OK) rc = listenOn(srv, &srv->tls, opt->mqttsAddr, err);
+        if (rc == PN_OK) rc = nodeListen(node, &srv->tls, opt->mqttsAddr, onConnection, srv, err);
         srv->tlsOn = rc == PN_OK;
     }
-    if (rc == PN_OK) {
-        uv_check_init(srv->loop, &srv->commit);
-        srv->commit.data = srv;
-        uv_check_start(&srv->commit, onCheck);
-        uv_timer_init(srv->loop, &srv->tick);
-        srv->tick.data = srv;
-        uv_timer_start(&srv->tick, onTick, 1000, 1000);
-        uv_signal_t *sigs[3] = {&srv->sigterm, &srv->sigint, &srv->sighup};
-        int nums[3] = {SIGTERM, SIGINT, SIGHUP};
-        for (int i = 0; i < 3; i++) {
-            uv_signal_init(srv->loop, sigs[i]);
-            sigs[i]->data = srv;
-            uv_signal_start(sigs[i], onSignal, nums[i]);
-        }
-        signal(SIGPIPE, SIG_IGN);
-        printf("partnernet: node %s ready: mqtt %s, mqtts %s, data %s, log %llu messages\n",
-               opt->node, srv->plainOn ? opt->mqttAddr : "off", srv->tlsOn ? opt->mqttsAddr : "off",
-               opt->dataDir, (unsigned long long)rep.records);
-        fflush(stdout);
-        uv_run(srv->loop, UV_RUN_DEFAULT);
-    } else {
-        if (srv->plainOn) uv_close((uv_handle_t *)&srv->plain, NULL);
-        if (srv->tlsOn) uv_close((uv_handle_t *)&srv->tls, NULL);
-        uv_run(srv->loop, UV_RUN_NOWAIT);
-    }
-    exchangeClose(srv->x);
-    principalsFree(&srv->principals);
+    NodeFrontend fe = {.name = "mqtt",
+                       .ctx = srv,
+                       .turn = feTurn,
+                       .tick = feTick,
+                       .reloaded = feReloaded,
+                       .stop = feStop,
+                       .describe = feDescribe};
+    if (rc == PN_OK) rc = nodeAdd(node, &fe, err);
+    if (rc != PN_OK) feStop(srv);
+    return rc;
+}
+
+void mqttServerFree(MqttServer *srv) {
+    if (!srv) return;
+    assert(!srv->conns);
     mqttPropFree(&srv->props);
     if (srv->ctx) SSL_CTX_free(srv->ctx);
-    uv_loop_close(srv->loop);
     free(srv);
-    return rc;
 }

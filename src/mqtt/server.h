@@ -7,7 +7,8 @@
  * principal's nation) or from username/password checked against the
  * stored hash -- never from anything else the client says.  Every PUBLISH
  * goes to the exchange, which labels, logs and decides; this file only
- * speaks the protocol.
+ * speaks the protocol.  The loop, signals and group commit belong to the
+ * node (src/node); this is one front-end attached to it.
  */
 #ifndef PN_MQTT_SERVER_H
 #define PN_MQTT_SERVER_H
@@ -16,38 +17,39 @@
 
 #include "../core/err.h"
 #include "../exchange/exchange.h"
+#include "../node/node.h"
+#include "mqtt.h"
 
-#define SERVER_MAX_TOPIC_LABELS 64
-
-typedef struct ServerOptions {
-    const char *node;      /* node name */
-    const char *dataDir;   /* log, sessions, audit */
-    const char *mqttAddr;  /* "127.0.0.1:1883"; NULL or "" = off */
-    const char *mqttsAddr; /* "127.0.0.1:8883"; NULL or "" = off */
-    const char *principalsFile;
+typedef struct MqttServerOptions {
+    const char *mqttAddr;                    /* "127.0.0.1:1883"; NULL or "" = off */
+    const char *mqttsAddr;                   /* "127.0.0.1:8883"; NULL or "" = off */
     const char *certFile, *keyFile, *caFile; /* TLS */
     int requireClientCert;                   /* default 1 */
     uint32_t maxPacketSize;                  /* default 1 MiB */
-    uint32_t maxQueued;                      /* per session, default 10,000 */
     uint32_t maxOutputBytes;                 /* per connection before backpressure, default 4 MiB */
-    LogOptions log;
-    const char *topicFilter[SERVER_MAX_TOPIC_LABELS]; /* [topic FILTER] label = ... */
-    const char *topicLabel[SERVER_MAX_TOPIC_LABELS];
-    int ntopics;
-    /* SIGHUP: load the registry and policy again.  On success *reg and
-     * *spif point to the new ones and the old ones must stay valid until
-     * the next call (the server rebinds everything before returning). */
-    int (*reload)(void *ctx, const Registry **reg, const Spif **spif, pnError *err);
-    void *reloadCtx;
-} ServerOptions;
+} MqttServerOptions;
+
+typedef struct MqttServer MqttServer;
 
 /*
- * Run a node until SIGTERM or SIGINT (clean shutdown: flush, fsync,
- * close).  SIGHUP reloads the principals file and, through opt->reload,
- * the registry and policy.  Prints one line to stdout
- * when ready.  Returns PN_OK after a clean shutdown, or an error (bad
- * address, unreadable certificate, unusable data directory ...).
+ * Start the MQTT front-end on node: listen on the configured addresses and
+ * attach to the node (nodeAdd), which then runs it.  opt is copied; its
+ * strings must outlive the server.  *out is set even on error and must be
+ * freed with mqttServerFree after nodeClose.  Returns PN_OK, or an error
+ * (bad address, port in use, unreadable certificate).
  */
-int serverRun(const ServerOptions *opt, const Registry *reg, const Spif *spif, pnError *err);
+int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, pnError *err);
+
+/*
+ * Every delivery carries user properties the node sets itself: `label`
+ * (the canonical marking), `id` ("ORIGIN:SEQ", the message's global id)
+ * and `time` (seconds since 1970 when the origin node accepted it).  This
+ * says whether a property of a publish is one of those (or a topic alias or
+ * subscription id), which are never forwarded from the publisher.
+ */
+int mqttNodeProperty(uint8_t id, const MqttStr *key);
+
+/* Free the server after the node has stopped (nodeClose).  NULL is ignored. */
+void mqttServerFree(MqttServer *srv);
 
 #endif

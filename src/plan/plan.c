@@ -212,12 +212,13 @@ int planEnd(Plan *p, int ok, pnError *err) {
 
 /* ---- the outbox -------------------------------------------------------- */
 
-int planOutboxNext(Plan *p, PlanNotice *out, pnError *err) {
+int planOutboxNext(Plan *p, int64_t after, PlanNotice *out, pnError *err) {
     sqlite3_stmt *s = planPrepare(p,
                                   "SELECT id, topic, label, payload, created FROM outbox"
-                                  " WHERE done IS NULL ORDER BY id LIMIT 1",
+                                  " WHERE done IS NULL AND id > ?1 ORDER BY id LIMIT 1",
                                   err);
     if (!s) return PN_EIO;
+    sqlite3_bind_int64(s, 1, after);
     int rc = sqlite3_step(s);
     int ret = 0;
     if (rc == SQLITE_ROW) {

@@ -318,12 +318,13 @@ typedef struct PlanNotice {
 } PlanNotice;
 
 /*
- * The oldest notice not yet marked done.  Returns 1 with *out filled, 0
- * when there is none, or a negative PN_E* code.  Does not change anything:
+ * The oldest notice not yet marked done whose id is greater than after (0:
+ * from the start).  Returns 1 with *out filled, 0 when there is none, or a
+ * negative PN_E* code.  Does not change anything:
  * a notice stays pending until planOutboxDone(), so a node that dies
  * between publishing and marking publishes it again (at least once).
  */
-int planOutboxNext(Plan *p, PlanNotice *out, pnError *err);
+int planOutboxNext(Plan *p, int64_t after, PlanNotice *out, pnError *err);
 
 /* Mark notice id as published.  PN_OK (also when it already was), PN_ENOENT
  * for an unknown id, PN_EIO. */

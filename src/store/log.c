@@ -42,6 +42,8 @@ struct pnLog {
     uint64_t written; /* records below this are in the file (maybe not synced) */
     pnBuf pend;       /* appended records not yet written: one write per turn */
     int broken;       /* a write failed part-way; no more appends */
+    int rfd;          /* the segment logRead read last (history reads stay in one), or -1 */
+    uint64_t rbase;   /* its base offset */
 };
 
 #define LOG_PEND_MAX (1u << 20) /* write out earlier than the next flush past this */
@@ -132,7 +134,7 @@ static int segPush(Segment *s, uint32_t pos) {
 static int segScan(pnLog *log, Segment *s, int last, LogRecovery *rep, pnError *err) {
     char path[4200];
     segPath(log, s->base, path, sizeof(path));
-    int fd = open(path, O_RDWR);
+    int fd = open(path, log->opt.readOnly ? O_RDONLY : O_RDWR);
     if (fd < 0) return pnErrorSet(err, PN_EIO, "%s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || st.st_size > (off_t)UINT32_MAX) {
@@ -179,7 +181,9 @@ static int segScan(pnLog *log, Segment *s, int last, LogRecovery *rep, pnError *
             snprintf(rep->detail, sizeof(rep->detail), "%s: %s at byte %zu (%zu bytes)", path,
                      last ? "torn tail truncated" : "unreadable remainder skipped", pos,
                      size - pos);
-        if (last) {
+        if (last && log->opt.readOnly) { /* perhaps a record being written: stop before it */
+            size = pos;
+        } else if (last) {
             if (ftruncate(fd, (off_t)pos) != 0 || fsync(fd) != 0)
                 rc = pnErrorSet(err, PN_EIO, "%s: cannot truncate the torn tail: %s", path,
                                 strerror(errno));
@@ -274,6 +278,7 @@ int logOpen(pnLog **out, const char *dir, const LogOptions *opt, LogRecovery *re
     pnLog *log = calloc(1, sizeof(*log));
     if (!log) return pnErrorSet(err, PN_ENOMEM, "out of memory");
     log->fd = -1;
+    log->rfd = -1;
     if (opt) log->opt = *opt;
     if (!log->opt.segmentBytes) log->opt.segmentBytes = 64u << 20;
     int rc = PN_OK;
@@ -284,7 +289,10 @@ int logOpen(pnLog **out, const char *dir, const LogOptions *opt, LogRecovery *re
         rc = pnErrorSet(err, PN_EINVAL, "log directory path too long");
     else
         snprintf(log->dir, sizeof(log->dir), "%s", dir);
-    if (rc == PN_OK && mkdir(dir, 0750) == 0) {
+    if (rc == PN_OK && log->opt.readOnly) {
+        struct stat st;
+        if (stat(dir, &st) != 0) rc = pnErrorSet(err, PN_ENOENT, "%s: %s", dir, strerror(errno));
+    } else if (rc == PN_OK && mkdir(dir, 0750) == 0) {
         char parent[4200];
         snprintf(parent, sizeof(parent), "%s/..", dir);
         if (syncDir(parent) != 0) rc = pnErrorSet(err, PN_EIO, "%s: cannot fsync its parent", dir);
@@ -300,7 +308,7 @@ int logOpen(pnLog **out, const char *dir, const LogOptions *opt, LogRecovery *re
         rc = segScan(log, s, i + 1 == log->nseg, rep, err);
         log->next = s->base + s->count;
     }
-    if (rc == PN_OK) rc = log->nseg ? openLast(log, err) : segStart(log, err);
+    if (rc == PN_OK && !log->opt.readOnly) rc = log->nseg ? openLast(log, err) : segStart(log, err);
     if (rc != PN_OK) {
         logClose(log);
         return rc;
@@ -318,6 +326,7 @@ void logClose(pnLog *log) {
         fsync(log->fd);
         close(log->fd);
     }
+    if (log->rfd >= 0) close(log->rfd);
     for (size_t i = 0; i < log->nseg; i++)
         free(log->seg[i].pos);
     free(log->seg);
@@ -327,6 +336,7 @@ void logClose(pnLog *log) {
 int logAppend(pnLog *log, const void *data, uint32_t len, int64_t time, uint64_t *offset,
               pnError *err) {
     if (log->broken) return pnErrorSet(err, PN_EIO, "the log refused appends after a failed write");
+    if (log->opt.readOnly) return pnErrorSet(err, PN_EINVAL, "the log was opened read-only");
     if (len > LOG_MAX_RECORD)
         return pnErrorSet(err, PN_ELIMIT, "record of %u bytes exceeds %u", len, LOG_MAX_RECORD);
     Segment *s = &log->seg[log->nseg - 1];
@@ -426,19 +436,31 @@ int logRead(pnLog *log, uint64_t offset, LogRecord *rec, pnBuf *scratch, pnError
         return pnErrorSet(err, PN_ENOENT, "record %" PRIu64 " was corrupt and is skipped", offset);
     char path[4200];
     segPath(log, s->base, path, sizeof(path));
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return pnErrorSet(err, PN_EIO, "%s: %s", path, strerror(errno));
-    uint8_t h[LOG_HEADER];
+    if (log->rfd < 0 || log->rbase != s->base) { /* one open per segment, not per record */
+        if (log->rfd >= 0) close(log->rfd);
+        log->rfd = open(path, O_RDONLY | O_CLOEXEC);
+        log->rbase = s->base;
+        if (log->rfd < 0) return pnErrorSet(err, PN_EIO, "%s: %s", path, strerror(errno));
+    }
+    int fd = log->rfd;
+    /* Header and (most often) the whole record in one read. */
+    uint8_t first[LOG_HEADER + 4096];
+    ssize_t got = pread(fd, first, sizeof(first), pos);
     int rc = PN_OK;
-    if (pread(fd, h, LOG_HEADER, pos) != LOG_HEADER)
-        rc = pnErrorSet(err, PN_EIO, "%s: short read", path);
+    if (got < LOG_HEADER) rc = pnErrorSet(err, PN_EIO, "%s: short read", path);
+    const uint8_t *h = first;
     uint32_t len = rc == PN_OK ? get32(h) : 0;
     if (rc == PN_OK && len > LOG_MAX_RECORD)
         rc = pnErrorSet(err, PN_EIO, "%s: record %" PRIu64 " changed on disk", path, offset);
     if (rc == PN_OK) {
+        size_t have = (size_t)got - LOG_HEADER;
+        if (have > len) have = len;
         scratch->len = 0;
         if (bufGrow(scratch, len) != 0) rc = pnErrorSet(err, PN_ENOMEM, "out of memory");
-        if (rc == PN_OK && pread(fd, scratch->data, len, (off_t)pos + LOG_HEADER) != (ssize_t)len)
+        if (rc == PN_OK) memcpy(scratch->data, first + LOG_HEADER, have);
+        if (rc == PN_OK && have < len &&
+            pread(fd, scratch->data + have, len - have, (off_t)(pos + LOG_HEADER + have)) !=
+                (ssize_t)(len - have))
             rc = pnErrorSet(err, PN_EIO, "%s: short read", path);
         if (rc == PN_OK &&
             (get64(h + 8) != offset || get32(h + 4) != recordCrc(h, scratch->data, len)))
@@ -452,7 +474,6 @@ int logRead(pnLog *log, uint64_t offset, LogRecord *rec, pnBuf *scratch, pnError
             rec->data = (const uint8_t *)scratch->data;
         }
     }
-    close(fd);
     return rc;
 }
 
@@ -466,6 +487,7 @@ uint64_t logRetain(pnLog *log, int64_t now) {
         char path[4200];
         segPath(log, s->base, path, sizeof(path));
         if (unlink(path) != 0) break;
+        if (log->rfd >= 0 && log->rbase == s->base) close(log->rfd), log->rfd = -1;
         total -= s->bytes;
         dropped += s->count;
         free(s->pos);

@@ -37,6 +37,9 @@ typedef struct LogOptions {
     uint64_t segmentBytes; /* start a new segment past this size (default 64 MiB) */
     uint64_t retainBytes;  /* logRetain() drops old segments past this total (0: no limit) */
     int64_t retainSeconds; /* ... or whose newest record is older than this (0: no limit) */
+    int readOnly;          /* inspect a log a node may be writing: nothing is created,
+                              truncated or appended; a partial record at the end is
+                              left alone (logAppend answers PN_EINVAL) */
 } LogOptions;
 
 typedef struct LogRecovery {

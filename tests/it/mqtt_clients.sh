@@ -15,14 +15,9 @@
 # Every node must stop cleanly on SIGTERM (exit 0) with no sanitizer report.
 . "$(dirname "$0")/../lib.sh"
 . tests/it/lib/server.sh
+. tests/it/lib/certs.sh
 
-for tool in mosquitto_pub mosquitto_sub openssl node npm; do
-    if ! command -v "$tool" >/dev/null; then
-        _report 1 "$tool is installed (scripts/deps.sh check)"
-        done_testing
-        exit
-    fi
-done
+it_need mosquitto_pub mosquitto_sub openssl node npm || exit
 
 it_tmp
 T=$IT_TMP
@@ -74,26 +69,6 @@ qoss() { msgs "$1" | cut -d'|' -f2 | paste -sd' '; }
 sorted() { "$@" | tr ' ' '\n' | sort | paste -sd' '; }
 labelset() { msgs "$1" | grep -o 'label:[^|]*' | cut -d: -f2 | sort | paste -sd'/'; }
 
-# Turn the PASS/FAIL lines of the Node.js scripts into TAP.
-node_tap() {
-    local out rc line what
-    out=$(NODE_PATH=$PWD/build/it-node/node_modules timeout 120 node "$@" 2>&1)
-    rc=$?
-    while IFS= read -r line; do
-        case $line in
-        "PASS "*) _report 0 "${line#PASS }" ;;
-        "FAIL "*)
-            what=${line#FAIL }
-            _report 1 "${what%% -- *}" "${what#* -- }"
-            ;;
-        "# "*) echo "$line" ;;
-        esac
-    done <<<"$out"
-    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' <<<"$out"; then
-        _report 1 "node $1 exited $rc" "$(tail -n 30 <<<"$out")"
-    fi
-}
-
 # The node stops on SIGTERM with exit 0, no sanitizer report in its logs.
 node_done() {
     local what=$1 rc
@@ -143,6 +118,10 @@ expect_out "SWE NS (v5) receives the SECRET, the CONFIDENTIAL and the UNCLASSIFI
 expect_out "the label travels as user property 'label', in canonical form" \
     "$L_S/$L_C/$L_U" labels "$T/1a5"
 ok "exactly one label property per message" bash -c "[ \$(grep -o 'label:' '$T/1a5' | wc -l) -eq 3 ]"
+expect_out "every delivery carries the message id ORIGIN:SEQ, distinct" "3 3" bash -c \
+    "ids=\$(grep -oE ' id:[^ |]+' '$T/1a5' | cut -d: -f2-); echo \$(printf '%s\n' \$ids | grep -cE '^it-a:[0-9]+\$') \$(printf '%s\n' \$ids | sort -u | wc -l)"
+ok "and the time it was accepted (seconds since 1970, within a minute of now)" bash -c \
+    "t=\$(grep -oE ' time:[0-9]+' '$T/1a5' | head -1 | cut -d: -f2); [ \$(( \$(date +%s) - t )) -lt 60 ]"
 ok "other user properties are forwarded" grep -q '^MSG ops/air|1|0|source:radar-7 .*|secret-1$' "$T/1a5"
 expect_out "delivered QoS is min(publish, subscription)" "1 1 0" qoss "$T/1a5"
 expect_out "UKR NS (v5) does not get NATO SECRET REL TO NATO; first message is the CONFIDENTIAL REL TO UKR one" \
@@ -335,33 +314,7 @@ fi
 ###########################################################################
 echo "# 5. TLS with client certificates (openssl), mosquitto clients"
 C=$T/certs
-mkdir -p "$C"
-# Certificates carry the alpha-3 nation in C, which the default string
-# table limits to two letters: widen it for this run of openssl only.
-cat >"$C/openssl.cnf" <<'EOF'
-openssl_conf = init
-[init]
-stbl_section = stbl
-[stbl]
-countryName = min:2,max:3,mask:PRINTABLESTRING
-[req]
-distinguished_name = dn
-[dn]
-EOF
-ossl() { OPENSSL_CONF=$C/openssl.cnf openssl "$@"; }
-mkca() { # NAME
-    ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$C/$1.key" &&
-        ossl req -x509 -new -key "$C/$1.key" -out "$C/$1.pem" -days 2 -subj "/CN=partnernet test $1" \
-            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-}
-mkcert() { # NAME SUBJECT EXTENSIONS [CA]
-    local ca=${4:-ca}
-    printf '%s\n' "$3" >"$C/$1.ext"
-    ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$C/$1.key" &&
-        ossl req -new -key "$C/$1.key" -subj "$2" -out "$C/$1.csr" &&
-        ossl x509 -req -in "$C/$1.csr" -CA "$C/$ca.pem" -CAkey "$C/$ca.key" -CAcreateserial -days 2 \
-            -extfile "$C/$1.ext" -out "$C/$1.pem"
-}
+certs_init "$C"
 CLIENT_EXT='extendedKeyUsage = clientAuth'
 {
     mkca ca && mkca rogue-ca &&
@@ -414,13 +367,7 @@ ok "audit: the unknown CN is recorded" bash -c "'$PN' audit --data '$N' --since 
 
 ###########################################################################
 echo "# 6. MQTT.js (npm mqtt) over TCP and TLS"
-NODE_DIR=build/it-node
-if ! cmp -s tests/it/node/package.json "$NODE_DIR/package.json" || [ ! -f "$NODE_DIR/node_modules/mqtt/package.json" ]; then
-    mkdir -p "$NODE_DIR"
-    cp tests/it/node/package.json "$NODE_DIR/package.json"
-    timeout 300 npm install --no-audit --no-fund --no-package-lock --prefix "$NODE_DIR" >"$T/npm.log" 2>&1 ||
-        rm -f "$NODE_DIR/package.json"
-fi
+it_npm
 ok "MQTT.js installed into $NODE_DIR (npm install)" test -f "$NODE_DIR/node_modules/mqtt/package.json"
 PORT=$PORT TLSPORT=$TLSPORT CA=$C/ca.pem CERT_DIR=$C node_tap tests/it/node/mqttjs.js
 ok "audit: MQTT.js refusals recorded" bash -c "'$PN' audit --data '$N' --since 1h | grep -cE 'publish_refused +alice .* js/t ' | grep -qx 4"

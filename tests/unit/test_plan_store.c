@@ -379,12 +379,12 @@ static void testOutbox(void **state) {
     Plan *p = ((Env *)*state)->p;
     PlanNotice n;
     pnError err = {0};
-    assert_int_equal(planOutboxNext(p, &n, &err), 0);
+    assert_int_equal(planOutboxNext(p, 0, &n, &err), 0);
     importOk(p, "ex.csv", exercisesCsv);
     importOk(p, "c.csv",
              "exercise,nation,troops,tanks,acv,artillery,sorties\n"
              "EX-A,NOR,6000,0,0,0,0\nEX-A,SWE,4000,0,0,0,0\nEX-B,SWE,100,0,0,0,0\n");
-    assert_int_equal(planOutboxNext(p, &n, &err), 1);
+    assert_int_equal(planOutboxNext(p, 0, &n, &err), 1);
     assert_string_equal(n.topic, "csbm/notifications");
     assert_string_equal(n.label, "NATO UNCLASSIFIED REL TO EAPC");
     assert_non_null(strstr(n.payload, "\"exercise\":\"EX-A\""));
@@ -397,7 +397,7 @@ static void testOutbox(void **state) {
     assert_int_equal(planOutboxPending(p), 1);
     assert_int_equal(planOutboxDone(p, n.id, &err), PN_OK);
     assert_int_equal(planOutboxDone(p, n.id, &err), PN_OK);
-    assert_int_equal(planOutboxNext(p, &n, &err), 0);
+    assert_int_equal(planOutboxNext(p, 0, &n, &err), 0);
     assert_int_equal(planOutboxDone(p, 999, &err), PN_ENOENT);
     /* changed figures: a new notice */
     importOk(p, "c.csv",

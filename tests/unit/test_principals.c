@@ -382,6 +382,33 @@ static void test_compile(void **state) {
     assert_int_equal(principalEntryCompile(&bad, &p, &f->reg, &f->spif, &err), PN_EINVAL);
 }
 
+static void test_roles(void **state) {
+    (void)state;
+    Principals ps;
+    pnError err = {0};
+    principalsInit(&ps);
+    PrincipalEntry e = entry("op", "SWE", "NS");
+    e.roles = PRINCIPAL_ROLE_OPERATOR;
+    assert_int_equal(principalsUpsert(&ps, &e, NULL, &err), PN_OK);
+    e = entry("user", "SWE", "NS");
+    assert_int_equal(principalsUpsert(&ps, &e, NULL, &err), PN_OK);
+    assert_int_equal(principalsSave(&ps, path, &err), PN_OK);
+    principalsFree(&ps);
+    assert_int_equal(principalsLoad(&ps, path, &err), PN_OK);
+    assert_int_equal(principalsFind(&ps, "op")->roles, PRINCIPAL_ROLE_OPERATOR);
+    assert_int_equal(principalsFind(&ps, "user")->roles, 0);
+    principalsFree(&ps);
+    assert_int_equal(principalRoleParse("operator"), PRINCIPAL_ROLE_OPERATOR);
+    assert_int_equal(principalRoleParse("admin"), 0);
+    writeText("{\"principals\": [{\"name\": \"x\", \"nation\": \"SWE\", \"clearance\": "
+              "\"NS\", \"roles\": [\"admin\"]}]}");
+    assert_int_equal(principalsLoad(&ps, path, &err), PN_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown role"));
+    writeText("{\"principals\": [{\"name\": \"x\", \"nation\": \"SWE\", \"clearance\": "
+              "\"NS\", \"roles\": \"operator\"}]}");
+    assert_int_equal(principalsLoad(&ps, path, &err), PN_EINVAL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_verify),
@@ -396,6 +423,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_bad_json, tmpSetup, tmpTeardown),
         cmocka_unit_test_setup_teardown(test_bad_entries, tmpSetup, tmpTeardown),
         cmocka_unit_test(test_compile),
+        cmocka_unit_test_setup_teardown(test_roles, tmpSetup, tmpTeardown),
     };
     return cmocka_run_group_tests(tests, fixtureSetup, fixtureTeardown);
 }

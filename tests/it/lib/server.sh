@@ -4,11 +4,14 @@
 # $PN is the binary under test).  It lives in a subdirectory so tests/run.sh
 # does not take it for a test.
 #
+#   it_need TOOL...              each TOOL is installed; else one failure,
+#                                the plan, and status 1 (call: it_need ... || exit)
 #   it_tmp                       make $IT_TMP (removed, with every node still
 #                                running, by the EXIT trap it installs)
 #   srv_start DATA ARG...        start `$PN serve --data DATA ARG...`; the
-#                                words @PORT@ and @TLSPORT@ in ARG become
-#                                free ports ($PORT, $TLSPORT); waits (10 s at
+#                                words @PORT@, @TLSPORT@, @HTTPPORT@ and
+#                                @HTTPSPORT@ in ARG become free ports ($PORT,
+#                                $TLSPORT, $HTTPPORT, $HTTPSPORT); waits (10 s at
 #                                most) for the ready line.  Sets SRV_PID and
 #                                SRV_LOG.  A port taken meanwhile is retried.
 #   srv_restart                  start the same node again (same ports, data)
@@ -23,6 +26,10 @@
 #                                SUBACK came (SUB_PID is its pid)
 #   msgs OUT                     the message lines of OUT: the subscriber's
 #                                format (-F) must start them with "MSG "
+#   it_npm                       npm install tests/it/node/package.json into
+#                                build/it-node (once per change of the file)
+#   node_tap SCRIPT ARG...       run a Node.js script and turn its PASS/FAIL
+#                                lines into TAP (tap_run CMD ARG...: any command)
 #
 # SRV_ENV="NAME=VALUE ..." is put in the node's environment when set (e.g.
 # ASAN_OPTIONS); sanitizer reports land in the node's log.
@@ -30,6 +37,17 @@
 IT_PIDS=()
 _srv_n=0
 SUB_PID=
+
+it_need() {
+    local tool
+    for tool in "$@"; do
+        if ! command -v "$tool" >/dev/null; then
+            _report 1 "$tool is installed (scripts/deps.sh check)"
+            done_testing
+            return 1
+        fi
+    done
+}
 
 it_tmp() {
     IT_TMP=$(mktemp -d)
@@ -77,6 +95,8 @@ _srv_launch() {
     for a in "${SRV_ARGS[@]}"; do
         a=${a//@PORT@/$PORT}
         a=${a//@TLSPORT@/$TLSPORT}
+        a=${a//@HTTPPORT@/$HTTPPORT}
+        a=${a//@HTTPSPORT@/$HTTPSPORT}
         args+=("$a")
     done
     _srv_n=$((_srv_n + 1))
@@ -108,6 +128,8 @@ srv_start() {
     for _ in 1 2 3 4 5; do
         PORT=$(it_port)
         TLSPORT=$(it_port)
+        HTTPPORT=$(it_port)
+        HTTPSPORT=$(it_port)
         _srv_launch && return 0
         grep -q 'cannot listen' "$SRV_LOG" || return 1
     done
@@ -156,4 +178,39 @@ sub_bg() {
     fi
 }
 
-msgs() { sed -n 's/^MSG //p' "$1"; }
+# The node's own user properties (id, time) are left out.
+msgs() { sed -n -E 's/ id:[^ |]+ time:[0-9]+//; s/^MSG //p' "$1"; }
+
+NODE_DIR=build/it-node
+it_npm() {
+    if ! cmp -s tests/it/node/package.json "$NODE_DIR/package.json" ||
+        [ ! -f "$NODE_DIR/node_modules/mqtt/package.json" ] ||
+        [ ! -f "$NODE_DIR/node_modules/ws/package.json" ]; then
+        mkdir -p "$NODE_DIR"
+        cp tests/it/node/package.json "$NODE_DIR/package.json"
+        timeout 300 npm install --no-audit --no-fund --no-package-lock --prefix "$NODE_DIR" >"$IT_TMP/npm.log" 2>&1 ||
+            rm -f "$NODE_DIR/package.json"
+    fi
+}
+
+# Run a Node.js script (node_tap) or any command (tap_run) and turn its
+# PASS/FAIL lines into TAP; a non-zero exit without a FAIL is one failure.
+node_tap() { NODE_PATH=$PWD/$NODE_DIR/node_modules tap_run node "$@"; }
+tap_run() {
+    local out rc line what
+    out=$(timeout 120 "$@" 2>&1)
+    rc=$?
+    while IFS= read -r line; do
+        case $line in
+        "PASS "*) _report 0 "${line#PASS }" ;;
+        "FAIL "*)
+            what=${line#FAIL }
+            _report 1 "${what%% -- *}" "${what#* -- }"
+            ;;
+        "# "*) echo "$line" ;;
+        esac
+    done <<<"$out"
+    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' <<<"$out"; then
+        _report 1 "$* exited $rc" "$(tail -n 30 <<<"$out")"
+    fi
+}

@@ -11,6 +11,7 @@
 // the label user property.  Prints "PASS what" / "FAIL what: detail" per
 // check; exits 1 when one failed.
 'use strict';
+const {check, finish} = require('./tap');
 const fs = require('fs');
 const path = require('path');
 const mqtt = require('mqtt');
@@ -20,15 +21,6 @@ const PORT = Number(env.PORT), TLSPORT = Number(env.TLSPORT);
 const L_S = 'NATO SECRET REL TO NATO';
 const L_C = 'NATO CONFIDENTIAL REL TO NATO, UKR';
 const L_U = 'NATO UNCLASSIFIED REL TO PFP';
-let failed = 0;
-
-function check(what, cond, detail) {
-    if (cond) console.log(`PASS ${what}`);
-    else {
-        failed++;
-        console.log(`FAIL ${what} -- ${detail === undefined ? '' : detail}`);
-    }
-}
 
 function connect(name, opts) {
     return new Promise((resolve) => {
@@ -148,5 +140,5 @@ const within = (p, ms) => Promise.race([p, new Promise((r) => setTimeout(r, ms))
     }
     for (const r2 of [...Object.values(subs), pub, pub4, pubTls]) if (r2.c) r2.c.end(true);
     clearTimeout(watchdog);
-    process.exit(failed ? 1 : 0);
+    finish();
 })();

@@ -1,0 +1,129 @@
+/*
+ * cmd_token.c -- `partnernet token create|revoke|list`: bearer tokens for
+ * the HTTP API, kept hashed in DATA/tokens.json (see src/http/token.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../core/date.h"
+#include "../exchange/principals.h"
+#include "../http/token.h"
+#include "cli.h"
+
+#define CMD "token"
+
+typedef struct TokenArgs {
+    const char *sub, *arg, *principal, *data, *principals;
+} TokenArgs;
+
+static int parse(TokenArgs *a, int argc, char **argv) {
+    memset(a, 0, sizeof(*a));
+    for (int i = 1; i < argc; i++) {
+        int r = 0;
+        if ((r = cliOpt(CMD, argc, argv, &i, "--principal", &a->principal)) ||
+            (r = cliOpt(CMD, argc, argv, &i, "--data", &a->data)) ||
+            (r = cliOpt(CMD, argc, argv, &i, "--principals", &a->principals))) {
+            if (r < 0) return CLI_USAGE;
+            continue;
+        }
+        if (argv[i][0] == '-' && argv[i][1]) return cliFail(CMD, "unknown option '%s'", argv[i]);
+        if (!a->sub)
+            a->sub = argv[i];
+        else if (!a->arg)
+            a->arg = argv[i];
+        else
+            return cliFail(CMD, "unexpected argument '%s'", argv[i]);
+    }
+    if (!a->sub) return cliFail(CMD, "missing subcommand: create, revoke or list");
+    if (!a->data) a->data = "var";
+    return CLI_OK;
+}
+
+static int openStore(const TokenArgs *a, TokenStore *ts) {
+    char path[4200];
+    pnError err = {0};
+    snprintf(path, sizeof(path), "%s/tokens.json", a->data);
+    if (tokenStoreInit(ts, path, &err) != PN_OK || tokenStoreLoad(ts, &err) != PN_OK) {
+        tokenStoreFree(ts);
+        return cliFail(CMD, "%s", err.msg);
+    }
+    return CLI_OK;
+}
+
+static int save(TokenStore *ts, const char *dir) {
+    pnError err = {0};
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return cliFail(CMD, "cannot create %s/: %s", dir, strerror(errno));
+    if (tokenStoreSave(ts, &err) != PN_OK) return cliFail(CMD, "%s", err.msg);
+    return CLI_OK;
+}
+
+static int create(const TokenArgs *a, TokenStore *ts) {
+    if (!a->principal) return cliFail(CMD, "create needs --principal NAME");
+    if (a->arg) return cliFail(CMD, "unexpected argument '%s'", a->arg);
+    char file[4200];
+    if (!a->principals) snprintf(file, sizeof(file), "%s/principals.json", a->data);
+    const char *pfile = a->principals ? a->principals : file;
+    Principals ps;
+    pnError err = {0};
+    principalsInit(&ps);
+    int rc = principalsLoad(&ps, pfile, &err) == PN_OK ? CLI_OK : cliFail(CMD, "%s", err.msg);
+    if (rc == CLI_OK && !principalsFind(&ps, a->principal))
+        rc = cliFail(CMD, "no principal named '%s' in %s", a->principal, pfile);
+    principalsFree(&ps);
+    char text[TOKEN_TEXT_LEN + 1];
+    const TokenEntry *e = NULL;
+    if (rc == CLI_OK && tokenCreate(ts, a->principal, timeNow(), text, sizeof(text), &e, &err))
+        rc = cliFail(CMD, "%s", err.msg);
+    char id[TOKEN_ID_LEN + 1] = "";
+    if (rc == CLI_OK) memcpy(id, e->id, sizeof(id)); /* saving reloads the entries */
+    if (rc == CLI_OK) rc = save(ts, a->data);
+    if (rc != CLI_OK) return rc;
+    printf("%s\n", text);
+    fprintf(stderr, "partnernet token: token %s for %s; it is shown only this once\n", id,
+            a->principal);
+    return CLI_OK;
+}
+
+static int revoke(const TokenArgs *a, TokenStore *ts) {
+    if (!a->arg) return cliFail(CMD, "revoke needs a TOKEN or its ID");
+    const TokenEntry *e = NULL;
+    pnError err = {0};
+    if (tokenRevoke(ts, a->arg, timeNow(), &e, &err) != PN_OK) return cliFail(CMD, "%s", err.msg);
+    char id[TOKEN_ID_LEN + 1], who[64];
+    memcpy(id, e->id, sizeof(id));
+    memcpy(who, e->principal, sizeof(who));
+    int rc = save(ts, a->data);
+    if (rc == CLI_OK) printf("revoked token %s of %s\n", id, who);
+    return rc;
+}
+
+static int list(const TokenArgs *a, const TokenStore *ts) {
+    if (a->arg) return cliFail(CMD, "unexpected argument '%s'", a->arg);
+    for (size_t i = 0; i < ts->n; i++) {
+        const TokenEntry *e = &ts->e[i];
+        char created[21], revoked[21] = "-";
+        timeFormat(e->created, created);
+        if (e->revoked) timeFormat(e->revoked, revoked);
+        printf("%s %s created=%s revoked=%s\n", e->id, e->principal, created, revoked);
+    }
+    return CLI_OK;
+}
+
+int cmdToken(Cli *cli, int argc, char **argv) {
+    (void)cli;
+    TokenArgs a;
+    TokenStore ts;
+    if (parse(&a, argc, argv) != CLI_OK) return CLI_USAGE;
+    int isCreate = strcmp(a.sub, "create") == 0, isRevoke = strcmp(a.sub, "revoke") == 0;
+    if (!isCreate && !isRevoke && strcmp(a.sub, "list") != 0)
+        return cliFail(CMD, "unknown subcommand '%s' (create, revoke or list)", a.sub);
+    if (!isCreate && (a.principal || a.principals))
+        return cliFail(CMD, "--principal and --principals apply only to 'create'");
+    if (openStore(&a, &ts) != CLI_OK) return CLI_USAGE;
+    int rc = isCreate ? create(&a, &ts) : isRevoke ? revoke(&a, &ts) : list(&a, &ts);
+    tokenStoreFree(&ts);
+    return rc;
+}

@@ -1,0 +1,501 @@
+/*
+ * link.c -- a federation link (see link.h): an MQTT 5 client on the
+ * node's loop that stores what the peer releases to this node.
+ *
+ * One connection at a time.  States: down (a retry timer runs) ->
+ * connecting (TCP, then TLS) -> CONNECT sent -> subscribing (CONNACK
+ * accepted, SUBSCRIBE sent) -> up (SUBACK).  Any failure closes the
+ * connection, records the reason and retries with a doubling delay.
+ * Messages are stored through exchangeImport(); their PUBACK is written
+ * by the exchange's ack hook after the group commit made them durable.
+ */
+#include "link.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/buf.h"
+#include "../core/date.h"
+#include "../core/str.h"
+#include "../exchange/principals.h"
+#include "../exchange/topic.h"
+#include "../mqtt/mqtt.h"
+#include "../mqtt/server.h"
+#include "../node/stream.h"
+
+#define LINK_KEEPALIVE 30     /* seconds, in CONNECT */
+#define LINK_PING_EVERY 10000 /* ms of silence from us before a PINGREQ */
+#define LINK_SILENT_MAX 45000 /* ms without a byte from the peer: reconnect */
+#define LINK_RECEIVE_MAX 1000 /* unacknowledged QoS 1 messages the peer may send */
+#define LINK_MAX_PACKET (16u << 20)
+#define BACKOFF_MIN 100
+#define BACKOFF_MAX 2000
+
+enum { DOWN, CONNECTING, SUBSCRIBING, UP };
+static const char *const stateNames[] = {"down", "connecting", "subscribing", "up"};
+
+typedef struct LinkConn {
+    uv_tcp_t tcp; /* first: the handle's address is the connection's */
+    uv_connect_t req;
+    struct Link *l;
+    SSL *ssl;
+    BIO *rbio, *wbio;
+    pnBuf in, out;
+    int closing;
+    Session *session;
+    uint64_t lastSent, lastSeen; /* uv_now, ms */
+} LinkConn;
+
+struct Link {
+    Node *node;
+    uv_loop_t *loop;
+    Exchange *x;
+    LinkOptions opt;
+    char password[256];
+    char clientId[128], sessionId[128], publisher[80];
+    SSL_CTX *ctx;
+    LinkConn *c; /* NULL when down */
+    uv_timer_t retry;
+    uint64_t backoff; /* ms before the next attempt */
+    int state, stopping;
+    LinkStatus st;
+};
+
+/* ---- output ---------------------------------------------------------------- */
+
+static void rawWrite(LinkConn *c, const void *p, size_t n) {
+    if (!c->closing) streamWrite((uv_stream_t *)&c->tcp, NULL, p, n);
+}
+
+static void tlsPump(LinkConn *c) {
+    streamTlsPump(c->wbio, (uv_stream_t *)&c->tcp, NULL);
+}
+
+static void flush(LinkConn *c) {
+    if (!c->out.len || c->closing) return;
+    c->lastSent = uv_now(c->l->loop);
+    if (!c->ssl) {
+        rawWrite(c, c->out.data, c->out.len);
+        c->out.len = 0;
+        return;
+    }
+    if (SSL_is_init_finished(c->ssl)) { /* before that, output waits */
+        SSL_write(c->ssl, c->out.data, (int)c->out.len);
+        c->out.len = 0;
+    }
+    tlsPump(c);
+}
+
+/* ---- connection life ------------------------------------------------------- */
+
+static void onRetry(uv_timer_t *t);
+
+static void onClosed(uv_handle_t *h) {
+    LinkConn *c = (LinkConn *)h;
+    bufFree(&c->in);
+    bufFree(&c->out);
+    if (c->ssl) SSL_free(c->ssl);
+    free(c);
+}
+
+static void connClose(LinkConn *c) {
+    Link *l = c->l;
+    if (c->closing) return;
+    flush(c);
+    c->closing = 1;
+    if (c->session) exchangeDetach(l->x, c->session);
+    c->session = NULL;
+    uv_close((uv_handle_t *)&c->tcp, onClosed);
+    l->c = NULL;
+    l->state = DOWN;
+    if (l->stopping) return;
+    uv_timer_start(&l->retry, onRetry, l->backoff, 0);
+    l->backoff = l->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : l->backoff * 2;
+}
+
+/* Record why the link went down, and close it. */
+static void fail(LinkConn *c, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->l->st.lastError, sizeof(c->l->st.lastError), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "partnernet: peer %s: %s\n", c->l->opt.name, c->l->st.lastError);
+    connClose(c);
+}
+
+/* ---- exchange hooks (the link's session at this node) ------------------------ */
+
+static int hookSend(void *conn, Session *s, Outgoing *o) {
+    (void)conn, (void)s, (void)o;
+    return 1; /* the link subscribes to nothing here */
+}
+
+static void hookRelease(void *conn, uint16_t packetId) {
+    (void)conn, (void)packetId;
+}
+
+/* The message is durable here (or could not be stored): answer the peer. */
+static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, const char *why) {
+    LinkConn *c = conn;
+    if (c->closing || qos == 0) return;
+    mqttEncodeAck(&c->out, MQTT_V5, MQTT_PUBACK, packetId, reason, why);
+}
+
+static void hookRevoke(void *conn) {
+    (void)conn;
+}
+
+static const ExchangeHooks linkHooks = {
+    .send = hookSend, .release = hookRelease, .ack = hookAck, .revoke = hookRevoke};
+
+/* ---- packets ------------------------------------------------------------------ */
+
+/* "ORIGIN:SEQ" -> origin (NUL-terminated) and seq.  0 on success. */
+static int parseId(const MqttStr *id, char *origin, size_t cap, uint64_t *seq) {
+    size_t colon = id->len;
+    while (colon > 0 && id->p[colon - 1] != ':')
+        colon--;
+    if (colon < 2 || colon - 1 >= cap || colon == id->len || id->len - colon > 20) return -1;
+    memcpy(origin, id->p, colon - 1);
+    origin[colon - 1] = '\0';
+    uint64_t v = 0;
+    for (size_t i = colon; i < id->len; i++) {
+        if (id->p[i] < '0' || id->p[i] > '9') return -1;
+        v = v * 10 + (uint64_t)(id->p[i] - '0');
+    }
+    *seq = v;
+    return 0;
+}
+
+static int64_t parseTime(const MqttProps *props) {
+    MqttStr t;
+    if (!mqttUserProp(props, "time", &t) || t.len == 0 || t.len > 19) return timeNow();
+    int64_t v = 0;
+    for (size_t i = 0; i < t.len; i++) {
+        if (t.p[i] < '0' || t.p[i] > '9') return timeNow();
+        v = v * 10 + (t.p[i] - '0');
+    }
+    return v;
+}
+
+static void refusePublish(LinkConn *c, const MqttPublish *p, uint8_t reason, const char *why) {
+    Link *l = c->l;
+    l->st.refused++;
+    snprintf(l->st.lastError, sizeof(l->st.lastError), "message refused: %s", why);
+    if (p->qos) mqttEncodeAck(&c->out, MQTT_V5, MQTT_PUBACK, p->packetId, reason, why);
+}
+
+static void onPublish(LinkConn *c, const MqttPublish *p) {
+    Link *l = c->l;
+    l->st.received++;
+    l->st.lastReceived = timeNow();
+    if (p->qos == 2) return fail(c, "peer sent QoS 2 on a QoS 1 subscription");
+    MqttStr label = {NULL, 0}, id = {NULL, 0};
+    char origin[64];
+    uint64_t seq = 0;
+    if (!mqttUserProp(&p->props, "label", &label) || !mqttUserProp(&p->props, "id", &id) ||
+        parseId(&id, origin, sizeof(origin), &seq) != 0)
+        return refusePublish(c, p, RC_PAYLOAD_FORMAT_INVALID,
+                             "a relayed message needs 'label' and 'id' user properties");
+    int64_t when = parseTime(&p->props);
+    l->st.lastOrigin = when;
+    MqttPropOut fwd;
+    mqttPropInit(&fwd);
+    mqttPropCopy(&fwd, p->props.raw, p->props.rawLen, mqttNodeProperty);
+    const char *why = NULL;
+    int rc = exchangeImport(l->x, c->session, origin, seq, when, (const char *)p->topic.p,
+                            p->topic.len, (const char *)label.p, label.len,
+                            (const uint8_t *)bufStr(&fwd.b), (uint32_t)fwd.b.len, p->payload,
+                            p->payloadLen, p->qos, p->retain, p->packetId, &why);
+    mqttPropFree(&fwd);
+    if (rc == XR_ALREADY_HELD) {
+        l->st.duplicates++;
+        if (p->qos) mqttEncodeAck(&c->out, MQTT_V5, MQTT_PUBACK, p->packetId, 0, NULL);
+    } else if (rc == 0) {
+        l->st.stored++;
+    } else {
+        refusePublish(c, p, (uint8_t)rc, why ? why : "refused");
+    }
+}
+
+static void onConnack(LinkConn *c, const MqttAck *a) {
+    Link *l = c->l;
+    if (a->reason != 0) {
+        char why[128] = "";
+        if (a->props.reasonString.len)
+            snprintf(why, sizeof(why), ": %.*s", (int)a->props.reasonString.len,
+                     (const char *)a->props.reasonString.p);
+        return fail(c, "peer refused the login as %s (reason 0x%02x%s)", l->opt.principal,
+                    a->reason, why);
+    }
+    Principal none;
+    memset(&none, 0, sizeof(none));
+    int present;
+    void *taken = NULL;
+    c->session = exchangeAttach(l->x, l->sessionId, l->publisher, &none, 1, 0, 0, &linkHooks, c,
+                                &present, &taken);
+    if (!c->session) return fail(c, "out of memory");
+    /* Subscribing again is harmless on a resumed session, and repairs one
+     * the peer lost.  QoS 1, retain as published, retained messages only
+     * for a new subscription. */
+    uint8_t options = 1 | 1 << 3 | 1 << 4;
+    mqttEncodeSubscribe(&c->out, 1, l->opt.topics, l->opt.ntopics, options);
+    l->state = SUBSCRIBING;
+}
+
+static void onSuback(LinkConn *c, const MqttAck *a) {
+    Link *l = c->l;
+    if (a->reason >= 0x80)
+        return fail(c, "peer refused the subscription (reason 0x%02x)", a->reason);
+    l->state = UP;
+    l->st.connects++;
+    l->st.lastError[0] = '\0';
+    l->backoff = BACKOFF_MIN;
+    fprintf(stderr, "partnernet: peer %s: link up (%s as %s)\n", l->opt.name, l->opt.address,
+            l->opt.principal);
+}
+
+static void onPacket(LinkConn *c, MqttPacket *pkt) {
+    switch (pkt->type) {
+    case MQTT_CONNACK:
+        return c->session ? fail(c, "second CONNACK") : onConnack(c, &pkt->u.ack);
+    case MQTT_SUBACK:
+        return onSuback(c, &pkt->u.ack);
+    case MQTT_PUBLISH: /* a resumed session's backlog may come before the SUBACK */
+        if (!c->session) return fail(c, "PUBLISH before CONNACK");
+        return onPublish(c, &pkt->u.publish);
+    case MQTT_DISCONNECT:
+        return fail(c, "peer disconnected (reason 0x%02x)", pkt->u.ack.reason);
+    case MQTT_PINGRESP:
+        return;
+    default:
+        return fail(c, "unexpected packet type %d", pkt->type);
+    }
+}
+
+static void processInput(LinkConn *c) {
+    size_t used = 0;
+    while (!c->closing && used < c->in.len) {
+        MqttPacket pkt;
+        uint8_t reason;
+        int rc = mqttDecodeClient((const uint8_t *)c->in.data + used, c->in.len - used,
+                                  LINK_MAX_PACKET, &pkt, &reason);
+        if (rc == 0) break;
+        if (rc < 0) return fail(c, "malformed packet from the peer (reason 0x%02x)", reason);
+        used += pkt.length;
+        onPacket(c, &pkt);
+    }
+    if (c->closing) return;
+    memmove(c->in.data, c->in.data + used, c->in.len - used);
+    c->in.len -= used;
+}
+
+/* ---- I/O ------------------------------------------------------------------------ */
+
+static int tlsInput(LinkConn *c, const char *p, size_t n) {
+    int rc = streamTlsInput(c->ssl, c->rbio, c->wbio, (uv_stream_t *)&c->tcp, NULL, p, n, &c->in);
+    if (rc == 1) flush(c); /* the CONNECT waited for the handshake */
+    return rc < 0 ? -1 : 0;
+}
+
+static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+    LinkConn *c = (LinkConn *)s;
+    if (n > 0 && !c->closing) {
+        c->lastSeen = uv_now(c->l->loop);
+        if (c->ssl && tlsInput(c, buf->base, (size_t)n) != 0) {
+            char e[160];
+            ERR_error_string_n(ERR_get_error(), e, sizeof(e));
+            fail(c, "TLS with the peer failed: %s", e);
+        } else {
+            if (!c->ssl) bufAppend(&c->in, buf->base, (size_t)n);
+            processInput(c);
+        }
+    } else if (n < 0 && !c->closing) {
+        fail(c, "connection lost: %s", uv_strerror((int)n));
+    }
+    free(buf->base);
+}
+
+static void onConnected(uv_connect_t *req, int status) {
+    LinkConn *c = req->data;
+    Link *l = c->l;
+    if (c->closing) return;
+    if (status < 0) return fail(c, "cannot connect to %s: %s", l->opt.address, uv_strerror(status));
+    uv_tcp_nodelay(&c->tcp, 1);
+    c->lastSeen = c->lastSent = uv_now(l->loop);
+    uv_read_start((uv_stream_t *)&c->tcp, streamAlloc, onRead);
+    mqttEncodeConnect(&c->out, l->clientId, 0, LINK_KEEPALIVE, UINT32_MAX, LINK_RECEIVE_MAX,
+                      l->opt.principal, l->password[0] ? l->password : NULL);
+    if (l->ctx) {
+        c->ssl = SSL_new(l->ctx);
+        c->rbio = BIO_new(BIO_s_mem());
+        c->wbio = BIO_new(BIO_s_mem());
+        if (!c->ssl || !c->rbio || !c->wbio) return fail(c, "out of memory");
+        SSL_set_bio(c->ssl, c->rbio, c->wbio);
+        SSL_set_connect_state(c->ssl);
+        SSL_do_handshake(c->ssl);
+        tlsPump(c);
+        return;
+    }
+    flush(c);
+}
+
+static void onRetry(uv_timer_t *t) {
+    Link *l = t->data;
+    if (l->stopping || l->c) return;
+    struct sockaddr_storage sa;
+    pnError err = {0};
+    if (nodeParseAddr(l->opt.address, &sa, &err) != PN_OK) return; /* checked at start */
+    LinkConn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        uv_timer_start(&l->retry, onRetry, BACKOFF_MAX, 0);
+        return;
+    }
+    c->l = l;
+    c->req.data = c;
+    bufInit(&c->in);
+    bufInit(&c->out);
+    uv_tcp_init(l->loop, &c->tcp);
+    l->c = c;
+    l->state = CONNECTING;
+    int r = uv_tcp_connect(&c->req, &c->tcp, (const struct sockaddr *)&sa, onConnected);
+    if (r != 0) fail(c, "cannot connect to %s: %s", l->opt.address, uv_strerror(r));
+}
+
+/* ---- the node's calls ------------------------------------------------------------ */
+
+static void feTurn(void *ctx) {
+    Link *l = ctx;
+    if (l->c) flush(l->c);
+}
+
+static void feTick(void *ctx, int64_t now) {
+    Link *l = ctx;
+    LinkConn *c = l->c;
+    (void)now;
+    if (!c || c->closing || !c->lastSeen) return; /* TCP connect times out by itself */
+    uint64_t ms = uv_now(l->loop);
+    if (ms - c->lastSeen > LINK_SILENT_MAX) return fail(c, "peer silent for 45 s");
+    if (l->state >= SUBSCRIBING && ms - c->lastSent > LINK_PING_EVERY) mqttEncodePingreq(&c->out);
+}
+
+static void feStop(void *ctx) {
+    Link *l = ctx;
+    if (l->stopping) return;
+    l->stopping = 1;
+    if (l->c) {
+        mqttEncodeDisconnect(&l->c->out, MQTT_V5, 0, NULL);
+        connClose(l->c);
+    }
+    uv_close((uv_handle_t *)&l->retry, NULL);
+}
+
+static void feDescribe(void *ctx, char *out, size_t cap) {
+    Link *l = ctx;
+    snprintf(out, cap, "peer %s %s", l->opt.name, l->opt.address);
+}
+
+void linkStatus(const Link *l, LinkStatus *st) {
+    *st = l->st;
+    st->state = stateNames[l->state];
+}
+
+/* ---- setup ------------------------------------------------------------------------- */
+
+static int readPassword(Link *l, pnError *err) {
+    char *text = NULL;
+    size_t len = 0;
+    if (fileRead(l->opt.passwordFile, sizeof(l->password), &text, &len) != 0)
+        return pnErrorSet(err, PN_EIO, "peer %s: cannot read password_file '%s'", l->opt.name,
+                          l->opt.passwordFile);
+    size_t n = strcspn(text, "\r\n");
+    int rc = n == 0 || n >= sizeof(l->password)
+                 ? pnErrorSet(err, PN_EINVAL, "peer %s: password_file '%s' has no password",
+                              l->opt.name, l->opt.passwordFile)
+                 : PN_OK;
+    if (rc == PN_OK) memcpy(l->password, text, n);
+    OPENSSL_cleanse(text, len);
+    free(text);
+    return rc;
+}
+
+static int tlsSetup(Link *l, pnError *err) {
+    const LinkOptions *o = &l->opt;
+    if (!o->certFile || !o->keyFile || !o->caFile)
+        return pnErrorSet(err, PN_EINVAL, "peer %s: TLS needs cert, key and ca together", o->name);
+    l->ctx = SSL_CTX_new(TLS_client_method());
+    if (!l->ctx) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    SSL_CTX_set_min_proto_version(l->ctx, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(l->ctx, o->certFile) != 1 ||
+        SSL_CTX_use_PrivateKey_file(l->ctx, o->keyFile, SSL_FILETYPE_PEM) != 1)
+        return pnErrorSet(err, PN_EINVAL, "peer %s: cannot load certificate '%s' or key '%s'",
+                          o->name, o->certFile, o->keyFile);
+    if (SSL_CTX_load_verify_locations(l->ctx, o->caFile, NULL) != 1)
+        return pnErrorSet(err, PN_EINVAL, "peer %s: cannot load ca '%s'", o->name, o->caFile);
+    SSL_CTX_set_verify(l->ctx, SSL_VERIFY_PEER, NULL);
+    return PN_OK;
+}
+
+static int checkOptions(Link *l, pnError *err) {
+    const LinkOptions *o = &l->opt;
+    struct sockaddr_storage sa;
+    if (!o->address) return pnErrorSet(err, PN_EINVAL, "peer %s: missing address", o->name);
+    if (nodeParseAddr(o->address, &sa, err) != PN_OK)
+        return pnErrorPrefix(err, "peer %s: ", o->name);
+    if (!o->principal || !principalNameValid(o->principal))
+        return pnErrorSet(err, PN_EINVAL, "peer %s: missing or invalid principal", o->name);
+    if (o->ntopics == 0) return pnErrorSet(err, PN_EINVAL, "peer %s: no topics", o->name);
+    for (int i = 0; i < o->ntopics; i++)
+        if (!topicFilterValid(o->topics[i], strlen(o->topics[i])))
+            return pnErrorSet(err, PN_EINVAL, "peer %s: invalid topic filter '%s'", o->name,
+                              o->topics[i]);
+    if (!o->passwordFile && !o->certFile)
+        return pnErrorSet(err, PN_EINVAL, "peer %s: needs password_file or cert/key/ca", o->name);
+    return PN_OK;
+}
+
+int linkStart(Link **out, Node *node, const LinkOptions *opt, pnError *err) {
+    *out = NULL;
+    Link *l = calloc(1, sizeof(*l));
+    if (!l) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    *out = l;
+    l->node = node;
+    l->loop = nodeLoop(node);
+    l->x = nodeExchange(node);
+    l->opt = *opt;
+    l->backoff = BACKOFF_MIN;
+    strCopy(l->st.name, sizeof(l->st.name), opt->name);
+    strCopy(l->st.address, sizeof(l->st.address), opt->address ? opt->address : "");
+    /* At the peer: one persistent session per (this node, peer). */
+    snprintf(l->clientId, sizeof(l->clientId), "link-%s", nodeName(node));
+    snprintf(l->sessionId, sizeof(l->sessionId), "$peer/%s", opt->name);
+    snprintf(l->publisher, sizeof(l->publisher), "peer:%s", opt->name);
+    uv_timer_init(l->loop, &l->retry);
+    l->retry.data = l;
+    int rc = checkOptions(l, err);
+    if (rc == PN_OK && opt->passwordFile) rc = readPassword(l, err);
+    if (rc == PN_OK && opt->certFile) rc = tlsSetup(l, err);
+    NodeFrontend fe = {.name = "peer",
+                       .ctx = l,
+                       .turn = feTurn,
+                       .tick = feTick,
+                       .stop = feStop,
+                       .describe = feDescribe};
+    if (rc == PN_OK) rc = nodeAdd(node, &fe, err);
+    if (rc == PN_OK)
+        uv_timer_start(&l->retry, onRetry, 0, 0);
+    else
+        feStop(l);
+    return rc;
+}
+
+void linkFree(Link *l) {
+    if (!l) return;
+    if (l->ctx) SSL_CTX_free(l->ctx);
+    OPENSSL_cleanse(l->password, sizeof(l->password));
+    free(l);
+}

@@ -1,0 +1,69 @@
+/*
+ * link.h -- one federation link: this node pulls from a peer node.
+ *
+ * A link is an MQTT 5 client on the node's loop.  It logs in at the peer
+ * as an ordinary principal of this node's nation (password, or TLS client
+ * certificate), with a persistent session, and subscribes to the
+ * configured filters at QoS 1.  So the peer's own decide() is the guard:
+ * this node receives only what its nation may hold, and the peer keeps
+ * everything not yet acknowledged in that session while the link is down.
+ *
+ * Every message received is stored with the id it got where it was first
+ * published (exchangeImport): a message this node already holds -- from
+ * another link, or sent again after a drop -- is acknowledged and not
+ * stored twice, so loops (A->B->C->A) cause neither storms nor duplicates.
+ * A PUBACK goes back to the peer only once the message is on disk here,
+ * so an outage, a peer restart or kill -9 of either side loses nothing.
+ */
+#ifndef PN_LINK_H
+#define PN_LINK_H
+
+#include <stdint.h>
+
+#include "../core/err.h"
+#include "../node/node.h"
+
+#define LINK_MAX_TOPICS 32
+
+typedef struct LinkOptions {
+    const char *name;                        /* the peer, as in [peer NAME] */
+    const char *address;                     /* HOST:PORT of the peer's MQTT (or MQTTS) listener */
+    const char *principal;                   /* the name this node logs in as at the peer */
+    const char *passwordFile;                /* first line: the password (or NULL) */
+    const char *certFile, *keyFile, *caFile; /* TLS: all three, or none */
+    const char *topics[LINK_MAX_TOPICS];     /* filters to subscribe to at the peer */
+    int ntopics;
+} LinkOptions;
+
+typedef struct LinkStatus {
+    char name[64];
+    char address[128];
+    const char *state;    /* "down", "connecting", "subscribing", "up" */
+    uint64_t received;    /* PUBLISH packets received */
+    uint64_t stored;      /* new messages stored */
+    uint64_t duplicates;  /* already held: acknowledged, not stored */
+    uint64_t refused;     /* refused by this node (bad label ...): acknowledged with the reason */
+    uint64_t connects;    /* successful logins at the peer */
+    int64_t lastReceived; /* time of the last PUBLISH (seconds), 0 never */
+    int64_t lastOrigin;   /* origin time of that message */
+    char lastError[256];  /* "" when none */
+} LinkStatus;
+
+typedef struct Link Link;
+
+/*
+ * Check the options, read the password file, and attach the link to node
+ * (nodeAdd); it connects once the node runs, and reconnects after any
+ * failure with a growing delay (0.1 s to 2 s).  opt is copied; its strings
+ * must outlive the link.  *out is set even on error; free it with linkFree
+ * after nodeClose.  Returns PN_OK or PN_EINVAL/PN_EIO with the reason.
+ */
+int linkStart(Link **out, Node *node, const LinkOptions *opt, pnError *err);
+
+/* The link's state and counters now. */
+void linkStatus(const Link *l, LinkStatus *st);
+
+/* Free a link after its node was closed.  NULL is ignored. */
+void linkFree(Link *l);
+
+#endif

@@ -1,0 +1,578 @@
+/*
+ * http.c -- the HTTP front-end's transport: listeners, connections, TLS
+ * through OpenSSL memory BIOs, request parsing with http-parser, limits,
+ * authentication and responses (see http.h).  The endpoints are in
+ * routes.c, messages.c, ws.c and metrics.c.
+ *
+ * Requests on a connection are handled one at a time, in order: a POST
+ * that waits for its group commit holds back the requests pipelined
+ * behind it.  Output is queued in the connection and written once per
+ * loop turn (NodeFrontend.turn), after the commit.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../core/str.h"
+#include "../node/stream.h"
+#include "../node/tls.h"
+#include "conn.h"
+
+#define HTTP_IDLE_MS 60000   /* a keep-alive connection with no request */
+#define HTTP_LINGER_MS 2000  /* reading what a client still sends after our last response */
+#define HTTP_MAX_CONNS 10000 /* beyond this, new connections are closed at once */
+
+/* ---- output --------------------------------------------------------------- */
+
+static void sockWrite(HttpConn *c, const void *p, size_t n) {
+    if (!c->closing) streamWrite((uv_stream_t *)&c->tcp, &c->writing, p, n);
+}
+
+static void tlsPump(HttpConn *c) {
+    streamTlsPump(c->wbio, (uv_stream_t *)&c->tcp, &c->writing);
+}
+
+void httpFlush(HttpConn *c) {
+    if (!c->out.len || c->closing) return;
+    if (c->ssl) {
+        if (!SSL_is_init_finished(c->ssl)) return;
+        SSL_write(c->ssl, c->out.data, (int)c->out.len);
+        tlsPump(c);
+    } else {
+        sockWrite(c, c->out.data, c->out.len);
+    }
+    c->out.len = 0;
+}
+
+size_t httpPending(const HttpConn *c) {
+    return c->out.len + c->writing;
+}
+
+void httpWriteRaw(HttpConn *c, const void *p, size_t n) {
+    bufAppend(&c->out, p, n);
+}
+
+/* ---- closing ---------------------------------------------------------------- */
+
+static void connFree(HttpConn *c) {
+    bufFree(&c->in);
+    bufFree(&c->out);
+    bufFree(&c->req.url);
+    bufFree(&c->req.body);
+    wsFree(c);
+    if (c->ssl) SSL_free(c->ssl); /* frees the BIOs too */
+    free(c);
+}
+
+static void onClosed(uv_handle_t *h) {
+    connFree((HttpConn *)h);
+}
+
+void httpClose(HttpConn *c) {
+    if (c->closing) return;
+    httpFlush(c);
+    apiDetach(c);
+    c->closing = 1;
+    for (HttpConn **pp = &c->srv->conns; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    c->srv->nconns--;
+    uv_close((uv_handle_t *)&c->tcp, onClosed);
+}
+
+static void onShutdown(uv_shutdown_t *req, int status) {
+    (void)status;
+    free(req);
+}
+
+/* After the last response: send FIN, then read and drop what the client
+ * still sends until it closes (or HTTP_LINGER_MS), so it reads our
+ * answer instead of a reset. */
+static void linger(HttpConn *c) {
+    httpFlush(c);
+    if (c->ssl) {
+        SSL_shutdown(c->ssl);
+        tlsPump(c);
+    }
+    c->lingering = 1;
+    c->lastSeen = uv_now(c->srv->loop);
+    uv_shutdown_t *req = malloc(sizeof(*req));
+    if (!req || uv_shutdown(req, (uv_stream_t *)&c->tcp, onShutdown) != 0) {
+        free(req);
+        httpClose(c);
+    }
+}
+
+/* ---- responses ---------------------------------------------------------------- */
+
+static const char *reasonPhrase(int status) {
+    switch (status) {
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Content Too Large";
+    case 426:
+        return "Upgrade Required";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
+    }
+}
+
+void httpRespond(HttpConn *c, int status, const char *extra, const char *type, const char *body,
+                 size_t len) {
+    if (status >= 0 && status < HTTP_STATUS_MAX) c->srv->st.status[status]++;
+    if (!c->req.keepAlive || c->srv->stopping || status >= 500 || status == 413 || status == 431)
+        c->closeAfter = 1;
+    bufPrintf(&c->out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
+              status, reasonPhrase(status), type, len, extra ? extra : "",
+              c->closeAfter ? "Connection: close\r\n" : "");
+    bufAppend(&c->out, body, len);
+}
+
+void jsonString(pnBuf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    bufGrow(b, n + 2);
+    bufAppend(b, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
+        bufAppend(b, s + run, i - run);
+        run = i + 1;
+        char esc[7] = {'\\', (char)ch, 0};
+        if (ch == '\n')
+            esc[1] = 'n';
+        else if (ch == '\r')
+            esc[1] = 'r';
+        else if (ch == '\t')
+            esc[1] = 't';
+        else if (ch < 0x20)
+            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[ch >> 4], esc[5] = hex[ch & 15];
+        bufPuts(b, esc);
+    }
+    bufAppend(b, s + run, n - run);
+    bufAppend(b, "\"", 1);
+}
+
+void httpError(HttpConn *c, int status, const char *code, const char *fmt, ...) {
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    pnBuf b;
+    bufInit(&b);
+    bufPuts(&b, "{\"error\": {\"code\": ");
+    jsonString(&b, code, strlen(code));
+    bufPuts(&b, ", \"message\": ");
+    jsonString(&b, msg, strlen(msg));
+    bufPuts(&b, "}}\n");
+    const char *extra = status == 401 ? "WWW-Authenticate: Bearer realm=\"partnernet\"\r\n" : NULL;
+    httpRespond(c, status, extra, "application/json", bufStr(&b), b.len);
+    bufFree(&b);
+}
+
+void httpJson(HttpConn *c, int status, json_t *doc) {
+    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(doc);
+    if (!text) return httpError(c, 500, "internal", "out of memory");
+    size_t n = strlen(text);
+    text[n] = '\n'; /* the terminator becomes the final newline */
+    httpRespond(c, status, NULL, "application/json", text, n + 1);
+    free(text);
+}
+
+/* ---- authentication ------------------------------------------------------------ */
+
+int httpAuth(HttpConn *c) {
+    HttpServer *srv = c->srv;
+    int changed = 0;
+    tokenStoreRefresh(&srv->tokens, &changed, NULL); /* a bad file: the old tokens stay */
+    if (changed) srv->authGen++;
+    if (c->authed && c->authGen == srv->authGen && strcmp(c->authKey, c->req.auth) == 0) return 1;
+    c->authed = 0;
+    Principals *ps = nodePrincipals(srv->node);
+    const PrincipalEntry *e = NULL;
+    char why[300] = "", who[64] = "";
+    if (c->ssl) e = tlsPeerPrincipal(c->ssl, ps, why, sizeof(why));
+    if (!e && !why[0] && c->req.auth[0]) {
+        const char *a = c->req.auth;
+        if (strncasecmp(a, "Bearer ", 7) != 0) {
+            snprintf(why, sizeof(why), "the Authorization header is not a Bearer token");
+        } else {
+            const TokenEntry *t = tokenLookup(&srv->tokens, a + 7, strlen(a + 7));
+            if (!t)
+                snprintf(why, sizeof(why), "unknown or revoked token");
+            else if (!(e = principalsFind(ps, t->principal)))
+                snprintf(why, sizeof(why), "token %s names principal '%s', which does not exist",
+                         t->id, t->principal);
+            if (t) strCopy(who, sizeof(who), t->principal);
+        }
+    }
+    pnError err = {0};
+    if (e && principalEntryCompile(e, &c->p, nodeRegistry(srv->node), nodeSpif(srv->node), &err) !=
+                 PN_OK) {
+        strCopy(who, sizeof(who), e->name);
+        snprintf(why, sizeof(why), "principal '%s' is not valid: %s", e->name, err.msg);
+        e = NULL;
+    }
+    if (!e) {
+        srv->st.authFailed++;
+        if (why[0]) {
+            exchangeAudit(srv->x, "login_refused", who, "", "", "login", why);
+            httpError(c, 401, "unauthorized", "%s", why);
+        } else {
+            httpError(c, 401, "unauthorized",
+                      "authentication required: a client certificate or Authorization: Bearer "
+                      "TOKEN");
+        }
+        return 0;
+    }
+    strCopy(c->principal, sizeof(c->principal), e->name);
+    c->roles = e->roles;
+    c->authed = 1;
+    c->authGen = srv->authGen;
+    strCopy(c->authKey, sizeof(c->authKey), c->req.auth);
+    return 1;
+}
+
+/* ---- parsing ---------------------------------------------------------------------- */
+
+static int countHeader(HttpConn *c, size_t n) {
+    c->req.headerBytes += n;
+    if (c->req.headerBytes <= HTTP_MAX_HEADER) return 0;
+    c->req.fail = 431;
+    return -1;
+}
+
+static int onMessageBegin(http_parser *p) {
+    HttpConn *c = p->data;
+    HttpRequest *r = &c->req;
+    r->url.len = r->body.len = 0;
+    r->field[0] = r->auth[0] = r->wsKey[0] = r->wsVersion[0] = '\0';
+    r->fieldDone = r->upgradeWs = r->fail = r->complete = r->keepAlive = 0;
+    r->headerBytes = 0;
+    r->path = r->query = NULL;
+    return 0;
+}
+
+static int onUrl(http_parser *p, const char *at, size_t n) {
+    HttpConn *c = p->data;
+    if (countHeader(c, n)) return -1;
+    bufAppend(&c->req.url, at, n);
+    return 0;
+}
+
+static int onHeaderField(http_parser *p, const char *at, size_t n) {
+    HttpConn *c = p->data;
+    HttpRequest *r = &c->req;
+    if (countHeader(c, n)) return -1;
+    if (r->fieldDone) r->field[0] = '\0', r->fieldDone = 0;
+    size_t have = strlen(r->field);
+    for (size_t i = 0; i < n && have + 1 < sizeof(r->field); i++)
+        r->field[have++] = (char)tolower((unsigned char)at[i]);
+    r->field[have] = '\0';
+    return 0;
+}
+
+static void appendValue(char *dst, size_t cap, const char *at, size_t n) {
+    size_t have = strlen(dst);
+    if (have + n >= cap) n = cap - 1 - have; /* too long to be valid: cut, it will not match */
+    memcpy(dst + have, at, n);
+    dst[have + n] = '\0';
+}
+
+static int onHeaderValue(http_parser *p, const char *at, size_t n) {
+    HttpConn *c = p->data;
+    HttpRequest *r = &c->req;
+    if (countHeader(c, n)) return -1;
+    r->fieldDone = 1;
+    if (strcmp(r->field, "authorization") == 0)
+        appendValue(r->auth, sizeof(r->auth), at, n);
+    else if (strcmp(r->field, "sec-websocket-key") == 0)
+        appendValue(r->wsKey, sizeof(r->wsKey), at, n);
+    else if (strcmp(r->field, "sec-websocket-version") == 0)
+        appendValue(r->wsVersion, sizeof(r->wsVersion), at, n);
+    else if (strcmp(r->field, "upgrade") == 0 && n >= 9 && strncasecmp(at, "websocket", 9) == 0)
+        r->upgradeWs = 1;
+    else if (strcmp(r->field, "expect") == 0 && n >= 12 && strncasecmp(at, "100-continue", 12) == 0)
+        r->fieldDone = 2; /* answered in onHeadersComplete */
+    return 0;
+}
+
+static int onHeadersComplete(http_parser *p) {
+    HttpConn *c = p->data;
+    HttpRequest *r = &c->req;
+    strCopy(r->method, sizeof(r->method), http_method_str((enum http_method)p->method));
+    if (p->content_length != ULLONG_MAX && p->content_length > HTTP_MAX_BODY) {
+        r->fail = 413;
+        return -1;
+    }
+    if (r->fieldDone == 2 && p->content_length != ULLONG_MAX) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        httpWriteRaw(c, cont, sizeof(cont) - 1);
+        httpFlush(c);
+    }
+    return 0;
+}
+
+static int onBody(http_parser *p, const char *at, size_t n) {
+    HttpConn *c = p->data;
+    if (c->req.body.len + n > HTTP_MAX_BODY) {
+        c->req.fail = 413;
+        return -1;
+    }
+    bufAppend(&c->req.body, at, n);
+    return 0;
+}
+
+static int onMessageComplete(http_parser *p) {
+    HttpConn *c = p->data;
+    c->req.complete = 1;
+    c->req.keepAlive = http_should_keep_alive(p);
+    http_parser_pause(p, 1); /* one request at a time */
+    return 0;
+}
+
+static void badRequest(HttpConn *c, enum http_errno e) {
+    c->req.keepAlive = 0;
+    if (c->req.fail == 431 || e == HPE_HEADER_OVERFLOW)
+        httpError(c, 431, "header_too_large", "request line and headers exceed %u bytes",
+                  HTTP_MAX_HEADER);
+    else if (c->req.fail == 413)
+        httpError(c, 413, "body_too_large", "request body exceeds %u bytes", HTTP_MAX_BODY);
+    else
+        httpError(c, 400, "bad_request", "malformed HTTP request: %s", http_errno_description(e));
+}
+
+static void requestComplete(HttpConn *c) {
+    HttpRequest *r = &c->req;
+    char *url = r->url.data ? r->url.data : "";
+    if (!r->url.data) bufAppend(&r->url, "", 0), url = r->url.data ? r->url.data : "";
+    char *q = strchr(url, '?');
+    if (q) *q++ = '\0';
+    r->path = url;
+    r->query = q ? q : "";
+    c->srv->st.requests++;
+    if (url[0] != '/') return httpError(c, 400, "bad_request", "the request target must be a path");
+    httpDispatch(c);
+    if (c->parser.upgrade && !c->wsMode) c->closeAfter = 1; /* upgraded to nothing: done */
+}
+
+/* Parse and handle the requests in c->in, one at a time. */
+static void process(HttpConn *c) {
+    while (!c->closing && !c->closeAfter && !c->waiting && !c->wsMode && c->inPos < c->in.len) {
+        size_t n = http_parser_execute(&c->parser, &c->srv->settings, c->in.data + c->inPos,
+                                       c->in.len - c->inPos);
+        c->inPos += n;
+        enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+        if (c->req.complete) {
+            if (e == HPE_PAUSED) http_parser_pause(&c->parser, 0);
+            c->req.complete = 0;
+            requestComplete(c);
+            continue;
+        }
+        if (e != HPE_OK) {
+            badRequest(c, e);
+            break;
+        }
+        if (n == 0) break;
+    }
+    if (c->wsMode && c->inPos < c->in.len) wsInput(c);
+    if (c->inPos == c->in.len) {
+        c->in.len = c->inPos = 0;
+    } else if (c->inPos > 65536) {
+        memmove(c->in.data, c->in.data + c->inPos, c->in.len - c->inPos);
+        c->in.len -= c->inPos;
+        c->inPos = 0;
+    }
+}
+
+/* ---- libuv callbacks -------------------------------------------------------------- */
+
+static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+    HttpConn *c = (HttpConn *)s;
+    if (n > 0 && !c->closing && !c->lingering) {
+        c->lastSeen = uv_now(c->srv->loop);
+        if (c->ssl) {
+            if (streamTlsInput(c->ssl, c->rbio, c->wbio, (uv_stream_t *)&c->tcp, &c->writing,
+                               buf->base, (size_t)n, &c->in) < 0)
+                httpClose(c);
+        } else {
+            bufAppend(&c->in, buf->base, (size_t)n);
+        }
+        if (!c->closing) process(c);
+    } else if (n < 0) {
+        httpClose(c);
+    }
+    free(buf->base);
+}
+
+static void onConnection(uv_stream_t *listener, int status) {
+    HttpServer *srv = listener->data;
+    if (status < 0) return;
+    HttpConn *c = calloc(1, sizeof(*c));
+    if (!c) return;
+    c->srv = srv;
+    c->id = ++srv->nextId;
+    uv_tcp_init(srv->loop, &c->tcp);
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || srv->stopping ||
+        srv->nconns >= HTTP_MAX_CONNS) {
+        uv_close((uv_handle_t *)&c->tcp, onClosed);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    c->lastSeen = uv_now(srv->loop);
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    if (listener == (uv_stream_t *)&srv->tls) {
+        c->ssl = SSL_new(srv->ctx);
+        c->rbio = BIO_new(BIO_s_mem());
+        c->wbio = BIO_new(BIO_s_mem());
+        SSL_set_bio(c->ssl, c->rbio, c->wbio);
+        SSL_set_accept_state(c->ssl);
+    }
+    c->next = srv->conns;
+    srv->conns = c;
+    srv->nconns++;
+    srv->st.accepted++;
+    uv_read_start((uv_stream_t *)&c->tcp, streamAlloc, onRead);
+}
+
+/* ---- the node's front-end callbacks ------------------------------------------------- */
+
+static void feTurn(void *ctx) {
+    HttpServer *srv = ctx;
+    for (HttpConn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->wsMode)
+            wsTurn(c);
+        else if (!c->waiting && c->inPos < c->in.len)
+            process(c); /* requests pipelined behind a POST that has been answered */
+        if (c->closing) continue;
+        httpFlush(c);
+        if (c->closeAfter && !c->waiting && !c->lingering) linger(c);
+    }
+}
+
+static void feTick(void *ctx, int64_t now) {
+    HttpServer *srv = ctx;
+    (void)now;
+    uint64_t ms = uv_now(srv->loop);
+    for (HttpConn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->lingering ? ms - c->lastSeen > HTTP_LINGER_MS
+                         : !c->wsMode && !c->waiting && ms - c->lastSeen > HTTP_IDLE_MS)
+            httpClose(c);
+        else if (c->wsMode && !c->lingering)
+            wsTick(c, ms);
+    }
+}
+
+static void feReloaded(void *ctx) {
+    HttpServer *srv = ctx;
+    srv->authGen++; /* principals, registry or policy changed: authenticate again */
+    for (HttpConn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->wsMode) wsTurn(c); /* a revoked principal's feed closes with 1008 */
+    }
+}
+
+static void feStop(void *ctx) {
+    HttpServer *srv = ctx;
+    if (srv->stopping) return;
+    srv->stopping = 1;
+    while (srv->conns) {
+        if (srv->conns->wsMode) wsGoingAway(srv->conns);
+        httpClose(srv->conns);
+    }
+    if (srv->plainOn) uv_close((uv_handle_t *)&srv->plain, NULL);
+    if (srv->tlsOn) uv_close((uv_handle_t *)&srv->tls, NULL);
+    srv->plainOn = srv->tlsOn = 0;
+}
+
+static void feDescribe(void *ctx, char *out, size_t cap) {
+    HttpServer *srv = ctx;
+    snprintf(out, cap, "http %s, https %s", srv->plainOn ? srv->opt.httpAddr : "off",
+             srv->tlsOn ? srv->opt.httpsAddr : "off");
+}
+
+int httpServerStart(HttpServer **out, Node *node, const HttpOptions *opt, pnError *err) {
+    *out = NULL;
+    HttpServer *srv = calloc(1, sizeof(*srv));
+    if (!srv) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    srv->node = node;
+    srv->loop = nodeLoop(node);
+    srv->x = nodeExchange(node);
+    srv->opt = *opt;
+    *out = srv; /* from here on freed by httpServerFree, also on error */
+    srv->settings.on_message_begin = onMessageBegin;
+    srv->settings.on_url = onUrl;
+    srv->settings.on_header_field = onHeaderField;
+    srv->settings.on_header_value = onHeaderValue;
+    srv->settings.on_headers_complete = onHeadersComplete;
+    srv->settings.on_body = onBody;
+    srv->settings.on_message_complete = onMessageComplete;
+    if (opt->tokenFile && opt->tokenFile[0])
+        snprintf(srv->tokenPath, sizeof(srv->tokenPath), "%s", opt->tokenFile);
+    else
+        snprintf(srv->tokenPath, sizeof(srv->tokenPath), "%s/tokens.json", nodeDataDir(node));
+    int rc = tokenStoreInit(&srv->tokens, srv->tokenPath, err);
+    if (rc == PN_OK) rc = tokenStoreLoad(&srv->tokens, err);
+    if (rc == PN_OK && opt->httpAddr && opt->httpAddr[0]) {
+        rc = nodeListen(node, &srv->plain, opt->httpAddr, onConnection, srv, err);
+        srv->plainOn = rc == PN_OK;
+    }
+    if (rc == PN_OK && opt->httpsAddr && opt->httpsAddr[0]) {
+        rc = tlsServerContext(&srv->ctx, opt->certFile, opt->keyFile, opt->caFile,
+                              opt->requireClientCert, err);
+        if (rc == PN_OK) rc = nodeListen(node, &srv->tls, opt->httpsAddr, onConnection, srv, err);
+        srv->tlsOn = rc == PN_OK;
+    }
+    NodeFrontend fe = {.name = "http",
+                       .ctx = srv,
+                       .turn = feTurn,
+                       .tick = feTick,
+                       .reloaded = feReloaded,
+                       .stop = feStop,
+                       .describe = feDescribe};
+    if (rc == PN_OK) rc = nodeAdd(node, &fe, err);
+    if (rc != PN_OK) feStop(srv);
+    return rc;
+}
+
+void httpServerFree(HttpServer *srv) {
+    if (!srv) return;
+    tokenStoreFree(&srv->tokens);
+    bufFree(&srv->scratch);
+    bufFree(&srv->frame);
+    if (srv->ctx) SSL_CTX_free(srv->ctx);
+    free(srv);
+}

@@ -1,0 +1,313 @@
+/*
+ * messages.c -- POST /v1/messages (publish through the exchange, answered
+ * once durable) and GET /v1/messages (history from the log, decided per
+ * message for the caller).
+ *
+ * A connection that publishes gets a non-persistent exchange session
+ * "$http-N" for its principal; each POST is a QoS 1 publish whose
+ * acknowledgement comes from the exchange at the next group commit,
+ * after the fsync, and only then is 201 sent with the message id
+ * "ORIGIN:SEQ".
+ *
+ * A JSON payload ("payload") is stored as its compact JSON text with the
+ * MQTT 5 properties payload format 1 and content type application/json,
+ * so MQTT subscribers see what it is; "payload_base64" is stored as the
+ * decoded bytes.  History gives back "payload" for messages whose content
+ * type is application/json and whose payload parses, else
+ * "payload_base64".
+ */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/date.h"
+#include "../exchange/topic.h"
+#include "conn.h"
+#include "jsoncheck.h"
+
+#define HISTORY_LIMIT_DEFAULT 100
+#define HISTORY_LIMIT_MAX 1000
+#define HISTORY_SCAN_MAX 100000 /* records examined per request, allowed or not */
+
+/* Payload format indicator 1 (UTF-8) and content type application/json. */
+static const char jsonProps[] = "\x01\x01\x03\x00\x10"
+                                "application/json";
+#define JSON_PROPS_LEN (sizeof(jsonProps) - 1)
+
+/* ---- the publishing session ------------------------------------------------ */
+
+static int hookSend(void *conn, Session *s, Outgoing *o) {
+    (void)conn, (void)s, (void)o;
+    return 1; /* a publishing session subscribes to nothing */
+}
+
+static void hookRelease(void *conn, uint16_t packetId) {
+    (void)conn, (void)packetId;
+}
+
+static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, const char *why) {
+    HttpConn *c = conn;
+    (void)qos;
+    if (!c->waiting || packetId != c->packetId) return;
+    c->waiting = 0;
+    if (reason) {
+        httpError(c, 503, "unavailable", "%s", why ? why : "the node cannot store the message");
+        return;
+    }
+    char body[200], loc[240];
+    const char *node = nodeName(c->srv->node);
+    int n = snprintf(body, sizeof(body), "{\"id\": \"%s:%llu\"}\n", node,
+                     (unsigned long long)c->pendingSeq);
+    snprintf(loc, sizeof(loc), "Location: /v1/messages?since=%s:%llu\r\n", node,
+             (unsigned long long)(c->pendingSeq ? c->pendingSeq - 1 : 0));
+    httpRespond(c, 201, loc, "application/json", body, (size_t)n);
+}
+
+static void hookRevoke(void *conn) {
+    HttpConn *c = conn;
+    c->authed = 0; /* authenticated again by the next request */
+}
+
+static const ExchangeHooks publishHooks = {
+    .send = hookSend, .release = hookRelease, .ack = hookAck, .revoke = hookRevoke};
+
+void apiDetach(HttpConn *c) {
+    if (!c->session) return;
+    if (c->session->conn == c) exchangeDetach(c->srv->x, c->session);
+    c->session = NULL;
+}
+
+/* The connection's session for its current principal, attached when needed. */
+static Session *publishSession(HttpConn *c) {
+    if (c->session && strcmp(c->session->principalName, c->principal) != 0) apiDetach(c);
+    if (!c->session) {
+        char id[64];
+        int present;
+        void *taken;
+        snprintf(id, sizeof(id), "$http-%llu", (unsigned long long)c->id);
+        c->session = exchangeAttach(c->srv->x, id, c->principal, &c->p, 1, 0, 0, &publishHooks, c,
+                                    &present, &taken);
+    }
+    if (c->session) c->session->principal = c->p; /* compiled again after a reload */
+    return c->session;
+}
+
+/* ---- POST /v1/messages --------------------------------------------------------- */
+
+static int refusalStatus(int rc) {
+    return rc == XR_NOT_AUTHORIZED ? 403 : rc == XR_SERVER_BUSY ? 503 : 400;
+}
+
+static const char *refusalCode(int rc, const char *why) {
+    if (rc == XR_PAYLOAD_FORMAT_INVALID) return "invalid_label";
+    if (rc == XR_TOPIC_NAME_INVALID) return "bad_topic";
+    if (rc == XR_SERVER_BUSY) return "unavailable";
+    return strncmp(why, "no label", 8) == 0 ? "no_label" : "forbidden";
+}
+
+void apiPublish(HttpConn *c) {
+    json_error_t je;
+    json_t *doc = json_loadb(bufStr(&c->req.body), c->req.body.len, JSON_REJECT_DUPLICATES, &je);
+    if (!doc || !json_is_object(doc)) {
+        json_decref(doc);
+        return httpError(c, 400, "bad_json", "request body must be a JSON object: %s",
+                         doc ? "not an object" : je.text);
+    }
+    json_t *topic = json_object_get(doc, "topic"), *label = json_object_get(doc, "label");
+    json_t *payload = json_object_get(doc, "payload"),
+           *b64 = json_object_get(doc, "payload_base64");
+    char *text = NULL;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    const char *bad = NULL;
+    if (!json_is_string(topic))
+        bad = "'topic' (a string) is required";
+    else if (!json_is_string(label))
+        bad = "'label' (a display marking or STANAG 4774 XML) is required";
+    else if (!payload == !b64)
+        bad = "exactly one of 'payload' (any JSON) and 'payload_base64' is required";
+    else if (b64 && !json_is_string(b64))
+        bad = "'payload_base64' must be a string";
+    if (!bad && payload) {
+        text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+        len = text ? strlen(text) : 0;
+        if (!text) bad = "payload cannot be encoded";
+    } else if (!bad) {
+        size_t n = json_string_length(b64);
+        bytes = malloc(n / 4 * 3 + 3);
+        int got =
+            bytes && n % 4 == 0
+                ? EVP_DecodeBlock(bytes, (const unsigned char *)json_string_value(b64), (int)n)
+                : -1;
+        const char *s = json_string_value(b64);
+        if (got < 0) {
+            bad = "'payload_base64' is not base64";
+        } else {
+            len = (size_t)got - (n && s[n - 1] == '=') - (n > 1 && s[n - 2] == '=');
+        }
+    }
+    Session *s = bad ? NULL : publishSession(c);
+    if (bad || !s) {
+        httpError(c, bad ? 400 : 503, bad ? "bad_request" : "unavailable", "%s",
+                  bad ? bad : "out of memory");
+    } else {
+        const char *why = "";
+        if (++c->packetId == 0) c->packetId = 1;
+        uint64_t seq = exchangeNextOffset(c->srv->x);
+        int rc = exchangePublish(
+            c->srv->x, s, json_string_value(topic), json_string_length(topic),
+            json_string_value(label), json_string_length(label),
+            text ? (const uint8_t *)jsonProps : NULL, text ? (uint32_t)JSON_PROPS_LEN : 0,
+            text ? (const uint8_t *)text : bytes, (uint32_t)len, 1, 0, c->packetId, &why);
+        if (rc == 0) {
+            c->waiting = 1; /* answered by hookAck at the commit */
+            c->pendingSeq = seq;
+        } else {
+            httpError(c, refusalStatus(rc), refusalCode(rc, why), "%s", why);
+        }
+    }
+    free(text);
+    free(bytes);
+    json_decref(doc);
+}
+
+/* ---- GET /v1/messages ------------------------------------------------------------ */
+
+/* Where to start for since: an id "ORIGIN:SEQ" of this node (after it) or
+ * a time (the first record at or after it).  -1 after a 400. */
+static int startOffset(HttpConn *c, const char *since, uint64_t *start) {
+    Exchange *x = c->srv->x;
+    uint64_t lo = exchangeFirstOffset(x), hi = exchangeVisibleOffset(x);
+    int64_t t;
+    *start = lo;
+    if (!since[0]) return 0;
+    if (timeParse(since, &t) == 0) {
+        while (lo < hi) { /* record times never go down */
+            uint64_t mid = lo + (hi - lo) / 2;
+            MessageView v;
+            DecideLabel dl;
+            if (exchangeRead(x, mid, &v, &dl, &c->srv->scratch) != PN_OK || v.time < t)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        *start = lo;
+        return 0;
+    }
+    const char *colon = strrchr(since, ':');
+    const char *node = nodeName(c->srv->node);
+    char *end = NULL;
+    unsigned long long seq = colon ? strtoull(colon + 1, &end, 10) : 0;
+    if (!colon || !end || *end || end == colon + 1) {
+        httpError(c, 400, "bad_since", "'since' must be a message id (ORIGIN:SEQ) or a time");
+        return -1;
+    }
+    if ((size_t)(colon - since) != strlen(node) || strncmp(since, node, strlen(node)) != 0) {
+        httpError(c, 400, "unknown_origin", "'since' names messages of another node (%.*s)",
+                  (int)(colon - since), since);
+        return -1;
+    }
+    if (seq + 1 > *start) *start = seq + 1;
+    return 0;
+}
+
+static int jsonPayload(const MessageView *v) {
+    return v->propsLen && memmem(v->props, v->propsLen, jsonProps + 2, JSON_PROPS_LEN - 2) &&
+           jsonCheck((const char *)v->payload, v->payloadLen);
+}
+
+/* ":N" for n into out (room for 22 bytes); returns the length. */
+static int u64Text(uint64_t n, char *out) {
+    char tmp[21];
+    int k = 0;
+    do
+        tmp[k++] = (char)('0' + n % 10);
+    while (n /= 10);
+    out[0] = ':';
+    for (int i = 0; i < k; i++)
+        out[1 + i] = tmp[k - 1 - i];
+    return k + 1;
+}
+
+void messageJson(pnBuf *b, const MessageView *v) {
+    char when[21], seq[24];
+    timeFormat(v->time, when);
+    bufPuts(b, "{\"id\": ");
+    jsonString(b, v->origin, v->originLen); /* "ORIGIN" then ":SEQ" inside the quotes */
+    b->len--;
+    bufAppend(b, seq, (size_t)u64Text(v->originSeq, seq));
+    bufPuts(b, "\", \"topic\": ");
+    jsonString(b, v->topic, v->topicLen);
+    bufPuts(b, ", \"label\": ");
+    jsonString(b, v->label, v->labelLen);
+    bufPuts(b, ", \"time\": \"");
+    bufPuts(b, when);
+    bufPuts(b, "\", \"origin\": ");
+    jsonString(b, v->origin, v->originLen);
+    if (jsonPayload(v)) {
+        bufPuts(b, ", \"payload\": ");
+        bufAppend(b, v->payload, v->payloadLen);
+    } else {
+        bufPuts(b, ", \"payload_base64\": \"");
+        size_t at = b->len, need = (v->payloadLen + 2) / 3 * 4;
+        if (bufGrow(b, need + 1) == 0) {
+            EVP_EncodeBlock((unsigned char *)b->data + at, v->payload, (int)v->payloadLen);
+            b->len += need;
+        }
+        bufPuts(b, "\"");
+    }
+    bufPuts(b, "}");
+}
+
+void apiHistory(HttpConn *c) {
+    char filter[1024] = "#", since[160], limitText[16];
+    const char *q = c->req.query;
+    int hasTopic = queryGet(q, "topic", filter, sizeof(filter));
+    int hasLimit = queryGet(q, "limit", limitText, sizeof(limitText));
+    if (hasTopic == 0) strcpy(filter, "#");
+    if (hasTopic < 0 || !topicFilterValid(filter, strlen(filter)) ||
+        topicFilterIsShared(filter, strlen(filter)))
+        return httpError(c, 400, "bad_topic", "'topic' must be a valid topic filter");
+    char *end = NULL;
+    long limit = hasLimit > 0 ? strtol(limitText, &end, 10) : HISTORY_LIMIT_DEFAULT;
+    if (hasLimit < 0 || (end && *end) || limit < 1 || limit > HISTORY_LIMIT_MAX)
+        return httpError(c, 400, "bad_limit", "'limit' must be 1 to %d", HISTORY_LIMIT_MAX);
+    if (queryGet(q, "since", since, sizeof(since)) < 0)
+        return httpError(c, 400, "bad_since", "'since' is malformed");
+    uint64_t off;
+    if (startOffset(c, since, &off) != 0) return;
+    Exchange *x = c->srv->x;
+    uint64_t visible = exchangeVisibleOffset(x);
+    const char *node = nodeName(c->srv->node);
+    int64_t now = timeNow();
+    pnBuf b;
+    bufInit(&b);
+    bufPuts(&b, "{\"messages\": [");
+    long n = 0;
+    char topic[1024];
+    for (uint64_t scanned = 0; off < visible && n < limit && scanned < HISTORY_SCAN_MAX;
+         off++, scanned++) {
+        MessageView v;
+        DecideLabel dl;
+        if (exchangeRead(x, off, &v, &dl, &c->srv->scratch) != PN_OK || v.topicLen >= sizeof(topic))
+            continue;
+        memcpy(topic, v.topic, v.topicLen);
+        topic[v.topicLen] = '\0';
+        if (!topicMatch(filter, topic)) continue;
+        if (decide(&c->p, &dl, now).reason != DECIDE_ALLOW) continue; /* the one decision */
+        if (n++) bufPuts(&b, ", ");
+        messageJson(&b, &v);
+    }
+    /* next: the cursor after the last record examined (allowed or not) */
+    if (off > 0)
+        bufPrintf(&b, "], \"next\": \"%s:%llu\", \"more\": %s}\n", node,
+                  (unsigned long long)(off - 1), off < visible ? "true" : "false");
+    else
+        bufPuts(&b, "], \"next\": null, \"more\": false}\n");
+    if (bufFailed(&b))
+        httpError(c, 503, "unavailable", "out of memory");
+    else
+        httpRespond(c, 200, NULL, "application/json", bufStr(&b), b.len);
+    bufFree(&b);
+}

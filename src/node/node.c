@@ -1,0 +1,262 @@
+/*
+ * node.c -- the running node (see node.h): loop, signals, group commit,
+ * reloads, and the front-ends attached to them.
+ *
+ * Order within one loop turn (a uv_check handle, after I/O callbacks):
+ * exchangeCommit() makes every publish accepted in this turn durable with
+ * one fsync and fans it out; then each front-end's turn() drains queues
+ * and writes its output.  So deliveries of a burst leave in one write per
+ * connection, and nothing leaves before it is on disk.
+ */
+#include "node.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/date.h"
+
+struct Node {
+    uv_loop_t *loop;
+    uv_check_t commit;
+    uv_timer_t tick;
+    uv_signal_t sigterm, sigint, sighup;
+    int handlesOn;
+    const NodeOptions *opt;
+    const Registry *reg;
+    const Spif *spif;
+    Principals principals;
+    Exchange *x;
+    uint64_t records; /* in the log at start-up */
+    NodeFrontend fe[NODE_MAX_FRONTENDS];
+    int nfe;
+    int stopping;
+};
+
+uv_loop_t *nodeLoop(Node *n) {
+    return n->loop;
+}
+Exchange *nodeExchange(Node *n) {
+    return n->x;
+}
+const char *nodeName(const Node *n) {
+    return n->opt->name;
+}
+const char *nodeDataDir(const Node *n) {
+    return n->opt->dataDir;
+}
+Principals *nodePrincipals(Node *n) {
+    return &n->principals;
+}
+const Registry *nodeRegistry(const Node *n) {
+    return n->reg;
+}
+const Spif *nodeSpif(const Node *n) {
+    return n->spif;
+}
+int nodeStopping(const Node *n) {
+    return n->stopping;
+}
+
+int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif *spif,
+             pnError *err) {
+    *out = NULL;
+    Node *n = calloc(1, sizeof(*n));
+    if (!n) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    n->loop = uv_default_loop();
+    n->opt = opt;
+    n->reg = reg;
+    n->spif = spif;
+    principalsInit(&n->principals);
+    ExchangeOptions xo = {.node = opt->name, .maxQueued = opt->maxQueued, .log = opt->log};
+    LogRecovery rep;
+    memset(&rep, 0, sizeof(rep));
+    int rc = principalsLoad(&n->principals, opt->principalsFile, err);
+    if (rc == PN_OK) rc = exchangeOpen(&n->x, opt->dataDir, &xo, reg, spif, &rep, err);
+    for (int i = 0; rc == PN_OK && i < opt->ntopics; i++)
+        rc = exchangeTopicLabel(n->x, opt->topicFilter[i], opt->topicLabel[i], err);
+    if (rc != PN_OK) {
+        nodeClose(n);
+        return rc;
+    }
+    if (rep.detail[0]) fprintf(stderr, "partnernet: log recovery: %s\n", rep.detail);
+    n->records = rep.records;
+    *out = n;
+    return PN_OK;
+}
+
+int nodeAdd(Node *n, const NodeFrontend *fe, pnError *err) {
+    if (n->nfe >= NODE_MAX_FRONTENDS)
+        return pnErrorSet(err, PN_ELIMIT, "more than %d front-ends", NODE_MAX_FRONTENDS);
+    n->fe[n->nfe++] = *fe;
+    return PN_OK;
+}
+
+static void onCheck(uv_check_t *h) {
+    Node *n = h->data;
+    exchangeCommit(n->x, NULL);
+    for (int i = 0; i < n->nfe; i++)
+        if (n->fe[i].turn) n->fe[i].turn(n->fe[i].ctx);
+}
+
+static void onTick(uv_timer_t *t) {
+    Node *n = t->data;
+    int64_t now = timeNow();
+    for (int i = 0; i < n->nfe; i++)
+        if (n->fe[i].tick) n->fe[i].tick(n->fe[i].ctx, now);
+    exchangeExpire(n->x, now);
+}
+
+void nodeStop(Node *n) {
+    if (n->stopping) return;
+    n->stopping = 1;
+    for (int i = 0; i < n->nfe; i++)
+        if (n->fe[i].stop) n->fe[i].stop(n->fe[i].ctx);
+    if (!n->handlesOn) return;
+    uv_close((uv_handle_t *)&n->tick, NULL);
+    uv_close((uv_handle_t *)&n->sigterm, NULL);
+    uv_close((uv_handle_t *)&n->sigint, NULL);
+    uv_close((uv_handle_t *)&n->sighup, NULL);
+    /* The commit handle goes last, after the front-ends' final output was
+     * queued: closing handles still runs one more loop iteration. */
+    uv_close((uv_handle_t *)&n->commit, NULL);
+}
+
+/* Sessions of connected clients hold compiled principals: compile them
+ * again against the reloaded data, or have their front-end close them. */
+static void recompileSession(Session *s, void *ctx) {
+    Node *n = ctx;
+    if (!s->conn) return;
+    PrincipalEntry *e = principalsFind(&n->principals, s->principalName);
+    pnError err = {0};
+    if (!e || principalEntryCompile(e, &s->principal, n->reg, n->spif, &err) != PN_OK)
+        if (s->hooks->revoke) s->hooks->revoke(s->conn);
+}
+
+static void reloadRegistry(Node *n) {
+    pnError err = {0};
+    const Registry *reg = n->reg;
+    const Spif *spif = n->spif;
+    if (!n->opt->reload) return;
+    if (n->opt->reload(n->opt->reloadCtx, &reg, &spif, &err) != PN_OK) {
+        fprintf(stderr, "partnernet: registry not reloaded: %s\n", err.msg);
+        return;
+    }
+    n->reg = reg;
+    n->spif = spif;
+    exchangeRebind(n->x, reg, spif);
+    fprintf(stderr, "partnernet: registry and policy reloaded (%zu nations, %zu groups)\n",
+            reg->nnations, reg->ngroups);
+}
+
+static void reloadPrincipals(Node *n) {
+    Principals fresh;
+    pnError err = {0};
+    principalsInit(&fresh);
+    if (principalsLoad(&fresh, n->opt->principalsFile, &err) == PN_OK) {
+        principalsFree(&n->principals);
+        n->principals = fresh;
+        fprintf(stderr, "partnernet: principals reloaded (%zu)\n", fresh.n);
+    } else {
+        principalsFree(&fresh);
+        fprintf(stderr, "partnernet: principals not reloaded: %s\n", err.msg);
+    }
+}
+
+static void onSignal(uv_signal_t *h, int sig) {
+    Node *n = h->data;
+    if (sig != SIGHUP) {
+        nodeStop(n);
+        return;
+    }
+    reloadRegistry(n);
+    reloadPrincipals(n);
+    exchangeForEachSession(n->x, recompileSession, n);
+    for (int i = 0; i < n->nfe; i++)
+        if (n->fe[i].reloaded) n->fe[i].reloaded(n->fe[i].ctx);
+}
+
+static void startHandles(Node *n) {
+    uv_check_init(n->loop, &n->commit);
+    n->commit.data = n;
+    uv_check_start(&n->commit, onCheck);
+    uv_timer_init(n->loop, &n->tick);
+    n->tick.data = n;
+    uv_timer_start(&n->tick, onTick, 1000, 1000);
+    uv_signal_t *sigs[3] = {&n->sigterm, &n->sigint, &n->sighup};
+    int nums[3] = {SIGTERM, SIGINT, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        uv_signal_init(n->loop, sigs[i]);
+        sigs[i]->data = n;
+        uv_signal_start(sigs[i], onSignal, nums[i]);
+    }
+    n->handlesOn = 1;
+}
+
+int nodeRun(Node *n, pnError *err) {
+    (void)err;
+    signal(SIGPIPE, SIG_IGN);
+    startHandles(n);
+    char line[1024], part[256];
+    size_t len = 0;
+    line[0] = '\0';
+    for (int i = 0; i < n->nfe; i++) {
+        if (!n->fe[i].describe) continue;
+        part[0] = '\0';
+        n->fe[i].describe(n->fe[i].ctx, part, sizeof(part));
+        if (!part[0]) continue;
+        int w = snprintf(line + len, sizeof(line) - len, "%s, ", part);
+        if (w > 0 && (size_t)w < sizeof(line) - len) len += (size_t)w;
+    }
+    printf("partnernet: node %s ready: %sdata %s, log %llu messages\n", n->opt->name, line,
+           n->opt->dataDir, (unsigned long long)n->records);
+    fflush(stdout);
+    uv_run(n->loop, UV_RUN_DEFAULT);
+    exchangeCommit(n->x, NULL);
+    return PN_OK;
+}
+
+void nodeClose(Node *n) {
+    if (!n) return;
+    if (!n->stopping) nodeStop(n);
+    uv_run(n->loop, UV_RUN_NOWAIT);
+    exchangeClose(n->x);
+    principalsFree(&n->principals);
+    uv_loop_close(n->loop);
+    free(n);
+}
+
+int nodeParseAddr(const char *addr, struct sockaddr_storage *sa, pnError *err) {
+    char host[256];
+    const char *colon = strrchr(addr, ':');
+    if (!colon || (size_t)(colon - addr) >= sizeof(host))
+        return pnErrorSet(err, PN_EINVAL, "address '%s' is not HOST:PORT", addr);
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535)
+        return pnErrorSet(err, PN_EINVAL, "address '%s' has no valid port", addr);
+    memset(sa, 0, sizeof(*sa));
+    if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)sa) != 0 &&
+        uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)sa) != 0)
+        return pnErrorSet(err, PN_EINVAL, "address '%s' is not an IP address and port", addr);
+    return PN_OK;
+}
+
+int nodeListen(Node *n, uv_tcp_t *t, const char *addr, uv_connection_cb cb, void *data,
+               pnError *err) {
+    struct sockaddr_storage sa;
+    int rc = nodeParseAddr(addr, &sa, err);
+    if (rc != PN_OK) return rc;
+    uv_tcp_init(n->loop, t);
+    t->data = data;
+    int r = uv_tcp_bind(t, (const struct sockaddr *)&sa, 0);
+    if (r == 0) r = uv_listen((uv_stream_t *)t, 512, cb);
+    if (r != 0) {
+        uv_close((uv_handle_t *)t, NULL);
+        return pnErrorSet(err, PN_EIO, "cannot listen on %s: %s", addr, uv_strerror(r));
+    }
+    return PN_OK;
+}

@@ -1,0 +1,115 @@
+/*
+ * node.h -- the running node: one libuv loop, the exchange, the principals,
+ * the registry and policy in force, and the front-ends attached to them.
+ *
+ * A node hosts several front-ends (MQTT, HTTP, federation links ...).  Each
+ * one registers a NodeFrontend: the node calls it once per loop turn after
+ * the group commit (to drain session queues and flush output), once a
+ * second, after a SIGHUP reload (to recompile or close what the reload
+ * invalidated) and at shutdown (to close its handles).  The node owns the
+ * signals, the commit and the one-second tick; a front-end never calls
+ * exchangeCommit() itself.
+ *
+ * Single-threaded: every call from the loop's thread.
+ */
+#ifndef PN_NODE_H
+#define PN_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "../core/err.h"
+#include "../exchange/exchange.h"
+#include "../exchange/principals.h"
+
+#define NODE_MAX_TOPIC_LABELS 64
+#define NODE_MAX_FRONTENDS 16
+
+typedef struct NodeOptions {
+    const char *name;           /* node name: origin of message ids */
+    const char *dataDir;        /* log, sessions, audit */
+    const char *principalsFile; /* principals.json */
+    uint32_t maxQueued;         /* per session, default 10,000 */
+    LogOptions log;
+    const char *topicFilter[NODE_MAX_TOPIC_LABELS]; /* [topic FILTER] label = ... */
+    const char *topicLabel[NODE_MAX_TOPIC_LABELS];
+    int ntopics;
+    /* SIGHUP: load the registry and policy again.  On success *reg and
+     * *spif point to the new ones and the old ones must stay valid until
+     * the next call (the node rebinds everything before returning). */
+    int (*reload)(void *ctx, const Registry **reg, const Spif **spif, pnError *err);
+    void *reloadCtx;
+} NodeOptions;
+
+typedef struct NodeFrontend {
+    const char *name; /* "mqtt", "http", "peer hq" ... */
+    void *ctx;
+    /* Once per loop turn, after exchangeCommit(): drain queues, flush. */
+    void (*turn)(void *ctx);
+    /* Once a second (timeouts, reconnects, keep-alives). */
+    void (*tick)(void *ctx, int64_t now);
+    /* The principals file, registry or policy were reloaded: recompile the
+     * principals of connected clients, or close those no longer valid. */
+    void (*reloaded)(void *ctx);
+    /* Shutdown: close every handle so the loop can end.  Called once. */
+    void (*stop)(void *ctx);
+    /* Append a short description for the ready line ("mqtt 127.0.0.1:1883"). */
+    void (*describe)(void *ctx, char *out, size_t cap);
+} NodeFrontend;
+
+typedef struct Node Node;
+
+/*
+ * Open a node: load the principals file, open the exchange in
+ * opt->dataDir (recovering the log, retained messages and sessions), apply
+ * the topic default labels.  reg and spif must outlive the node (or be
+ * replaced through opt->reload).  opt and the strings in it must outlive
+ * the node.  Returns PN_OK with *out set, or an error with err filled and
+ * *out NULL.
+ */
+int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif *spif,
+             pnError *err);
+
+/* Attach a front-end (copied).  Returns PN_OK, or PN_ELIMIT past
+ * NODE_MAX_FRONTENDS. */
+int nodeAdd(Node *n, const NodeFrontend *fe, pnError *err);
+
+/*
+ * Run until SIGTERM or SIGINT (or nodeStop): prints one ready line to
+ * stdout ("partnernet: node NAME ready: <front-ends>, data DIR, log N
+ * messages"), then runs the loop.  On the way out every front-end's stop
+ * runs, the exchange is committed and the loop drained.  Returns PN_OK.
+ */
+int nodeRun(Node *n, pnError *err);
+
+/* Ask the node to stop at the end of this loop turn. */
+void nodeStop(Node *n);
+
+/* Close the exchange and free the node (after nodeRun returned, or
+ * instead of it).  NULL is ignored. */
+void nodeClose(Node *n);
+
+uv_loop_t *nodeLoop(Node *n);
+Exchange *nodeExchange(Node *n);
+const char *nodeName(const Node *n);
+const char *nodeDataDir(const Node *n);
+/* The principals, registry and policy in force.  The pointers change at a
+ * reload: read them again after NodeFrontend.reloaded, never keep them. */
+Principals *nodePrincipals(Node *n);
+const Registry *nodeRegistry(const Node *n);
+const Spif *nodeSpif(const Node *n);
+/* Whether the node is shutting down (front-ends refuse new work). */
+int nodeStopping(const Node *n);
+
+/* "HOST:PORT" to a socket address.  Returns PN_OK or PN_EINVAL. */
+int nodeParseAddr(const char *addr, struct sockaddr_storage *sa, pnError *err);
+
+/* Bind and listen a TCP handle on addr with cb for new connections;
+ * t->data = data.  Returns PN_OK, or PN_EIO/PN_EINVAL with the reason (then
+ * t, if it was initialised, is being closed: keep its memory until the
+ * loop has run once more, e.g. until nodeClose). */
+int nodeListen(Node *n, uv_tcp_t *t, const char *addr, uv_connection_cb cb, void *data,
+               pnError *err);
+
+#endif
