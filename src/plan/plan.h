@@ -294,19 +294,10 @@ int planExercises(Plan *p, int32_t from,
 /* ---- the outbox ------------------------------------------------------ *
  *
  * Notifications wait in the outbox table of plan.db until the node has
- * published them.  A node drains it on a timer (the CLI that records an
- * exercise is another process), for example once a second:
- *
- *     PlanNotice n;
- *     while (planOutboxNext(plan, &n, &err) == 1) {
- *         if (publish(n.topic, n.label, n.payload) != 0) break;  // retry later
- *         if (planOutboxDone(plan, n.id, &err) != PN_OK) break;
- *     }
- *
- * where publish() hands a labelled message to the exchange as if a local
- * publisher had sent it (so decide() applies to every subscriber).  Open the
- * Plan with the node's data directory: planOpen(&plan, dataDir, NULL, &err) (the
- * outbox functions do not use the registry).
+ * published them; the CLI that records an exercise is another process.
+ * The running node drains it once a second (src/plan/notify.c): it
+ * publishes the pending notices after the last one it sent, and marks them
+ * done on the next turn, once the group commit has made them durable.
  */
 
 typedef struct PlanNotice {
