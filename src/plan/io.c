@@ -648,8 +648,10 @@ static int importJson(Plan *p, const char *path, const char *text, int *rows, pn
     json_t *val;
     json_object_foreach(root, member, val) {
         if (strcmp(member, "sources") && strcmp(member, "note") && !findKind(member)) {
+            /* the message first: member belongs to root */
+            pnErrorSet(err, PN_EINVAL, "%s: unknown member '%s' (not a kind)", path, member);
             json_decref(root);
-            return pnErrorSet(err, PN_EINVAL, "%s: unknown member '%s' (not a kind)", path, member);
+            return PN_EINVAL;
         }
     }
     JsonLines jl;
