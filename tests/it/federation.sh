@@ -61,19 +61,13 @@ principal() {
 }
 
 node_start() {
-    local name=$1 i
+    local name=$1
     NRUN=$((NRUN + 1))
     NLOG[$name]=$T/$name.$NRUN.log
     "$PN" serve --config "$T/$name.conf" >"${NLOG[$name]}" 2>&1 &
     NPID[$name]=$!
     IT_PIDS+=("${NPID[$name]}")
-    for ((i = 0; i < 200; i++)); do
-        grep -q ' ready: ' "${NLOG[$name]}" 2>/dev/null && return 0
-        _alive "${NPID[$name]}" || break
-        sleep 0.05
-    done
-    sed 's/^/#   /' "${NLOG[$name]}" >&2
-    return 1
+    wait_ready "${NPID[$name]}" "${NLOG[$name]}"
 }
 
 node_stop() {
