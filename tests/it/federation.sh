@@ -8,9 +8,9 @@
 #
 #   1. releasability across links: what reaches SWE and UKR from HQ
 #   2. link failure: 50,000 messages published at HQ while the SWE link is
-#      cut and restored several times (through a socat proxy that is killed)
-#      and the SWE node is killed with -9 once: SWE ends with exactly the
-#      releasable messages, none lost, none twice
+#      cut and restored several times (through a socat proxy that is killed),
+#      the SWE node is killed with -9 once and so is HQ: SWE ends with
+#      exactly the releasable messages, none lost, none twice, in order
 #   3. triangle: all three nodes linked both ways; every message is stored
 #      once per node, however many paths it takes
 #   4. TLS: the link logs in with its node certificate; a certificate from
@@ -166,7 +166,7 @@ ok "'partnernet peers' on HQ shows both inbound links" bash -c \
     "out=\$($PN peers --data $T/hq); echo \"\$out\" | grep -q '^swe-node .*link-swe .*yes' && echo \"\$out\" | grep -q '^ukr-node .*link-ukr .*yes'"
 
 # ---------------------------------------------------------------------------
-echo "# 2. link failure: 50,000 messages, link cut and restored, SWE killed with -9"
+echo "# 2. link failure: 50,000 messages, link cut and restored, SWE and HQ killed with -9"
 # Five chunks of 10,000 (three labels each); swe-node (NC) may hold two of them.
 gen() { # CHUNK LABELTAG COUNT
     seq -f "$1-$2-%g" 1 "$3"
@@ -210,6 +210,8 @@ sleep 0.3
 cut_link
 restore_link
 wait $CH4; _report $? "chunk 4 published while the link was cut and restored twice"
+node_kill9 hq
+node_start hq; _report $? "HQ (the sender) killed with -9 and restarted on the same data"
 ok "chunk 5 published" publish_chunk 5
 for c in 1 2 3 4 5; do
     gen $c C 3333 | sed "s/^/|$L_C|/"
