@@ -54,12 +54,14 @@ static int peerKey(Conf *cf, const char *name, const char *key, char *val, int l
         l = &cf->peers[cf->npeers++];
         l->name = name;
     }
-    if (strcmp(key, "topics") == 0) {
+    if (strcmp(key, "topics") == 0 || strcmp(key, "origins") == 0) {
+        int topics = key[0] == 't', *n = topics ? &l->ntopics : &l->norigins;
+        const char **list = topics ? l->topics : l->origins;
         char *save = NULL;
         for (char *t = strtok_r(val, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            if (l->ntopics >= LINK_MAX_TOPICS)
-                return cliFail("serve", "%s:%d: more than %d topics", path, line, LINK_MAX_TOPICS);
-            l->topics[l->ntopics++] = trim(t);
+            if (*n >= LINK_MAX_TOPICS)
+                return cliFail("serve", "%s:%d: more than %d %s", path, line, LINK_MAX_TOPICS, key);
+            list[(*n)++] = trim(t);
         }
         return CLI_OK;
     }

@@ -25,9 +25,10 @@
 #define STATE_DONE 3
 
 typedef struct Pending {
-    Message *m;
+    Message *m;    /* NULL: a relayed message already held, acknowledged only */
     Session *from; /* NULL once the publisher's session is gone */
     uint16_t packetId;
+    uint8_t qos; /* of the acknowledgement */
 } Pending;
 
 /* Publishers send the same few labels over and over: remember the last
@@ -406,10 +407,11 @@ static int saveSessions(Exchange *x) {
                                             "rh", b->retainHandling, "id", (json_int_t)b->subId));
         }
         json_array_append_new(
-            arr, json_pack("{s:s,s:s,s:I,s:I,s:I,s:o}", "client", s->clientId, "principal",
+            arr, json_pack("{s:s,s:s,s:I,s:I,s:I,s:b,s:I,s:o}", "client", s->clientId, "principal",
                            s->principalName, "expiry", (json_int_t)s->expiry, "disconnected",
                            (json_int_t)(s->conn ? 0 : s->disconnectedAt), "resume",
-                           (json_int_t)sessionFloor(x, s), "subs", subs));
+                           (json_int_t)sessionFloor(x, s), "node", s->auditAll, "lost",
+                           (json_int_t)s->lostToRetention, "subs", subs));
     }
     char path[4200], tmp[4300];
     snprintf(path, sizeof(path), "%s/sessions.json", x->dir);
@@ -496,6 +498,8 @@ static int loadSessions(Exchange *x, pnError *err) {
         s->disconnectedAt = json_integer_value(json_object_get(js, "disconnected"));
         if (!s->disconnectedAt) s->disconnectedAt = timeNow();
         s->resumeFrom = (uint64_t)json_integer_value(json_object_get(js, "resume"));
+        s->auditAll = json_is_true(json_object_get(js, "node"));
+        s->lostToRetention = (uint64_t)json_integer_value(json_object_get(js, "lost"));
         s->restored = 1;
         size_t k;
         json_t *jb;
@@ -516,8 +520,24 @@ static int loadSessions(Exchange *x, pnError *err) {
 
 /* One pass over the log: rebuild retained messages and re-queue, for each
  * restored session, what it had not acknowledged. */
+/* A session saved before a restart resumes at an offset retention may
+ * have removed meanwhile: that loss is reported, never passed over. */
+static void reportResumeLoss(Exchange *x, Session *s, uint64_t first) {
+    if (!s->restored || s->resumeFrom >= first) return;
+    uint64_t lost = first - s->resumeFrom;
+    s->lostToRetention += lost;
+    s->resumeFrom = first;
+    char d[160];
+    snprintf(d, sizeof(d), "up to %llu messages removed by log retention before delivery to %s",
+             (unsigned long long)lost, s->clientId);
+    auditSession(x, "retention_loss", s, "", "", "retention", d);
+    x->sessionsDirty = 1;
+}
+
 static int recoverLog(Exchange *x, pnError *err) {
     uint64_t from = logFirst(x->log), end = logNext(x->log);
+    for (Session *s = x->sessions; s; s = s->nextAll)
+        reportResumeLoss(x, s, from);
     int rc = PN_OK;
     pnBuf scratch;
     bufInit(&scratch);
@@ -629,6 +649,11 @@ const char *exchangeDefaultLabel(Exchange *x, const char *topic) {
 void *exchangeSessionConn(Exchange *x, const char *clientId) {
     Session *s = findSession(x, clientId);
     return s ? s->conn : NULL;
+}
+
+const char *exchangeSessionPrincipal(Exchange *x, const char *clientId) {
+    Session *s = findSession(x, clientId);
+    return s ? s->principalName : NULL;
 }
 
 /* A connection ended with o in flight: send it again on the next one, as
@@ -843,7 +868,7 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
         return XR_SERVER_BUSY;
     }
     m->offset = off;
-    x->pending[x->npending++] = (Pending){m, from, packetId};
+    x->pending[x->npending++] = (Pending){m, from, packetId, qos};
     x->st.published++;
     return 0;
 }
@@ -882,8 +907,20 @@ int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t orig
         *why = "a relayed message needs its origin id and label";
         return XR_PAYLOAD_FORMAT_INVALID;
     }
-    /* Originated here, or already held: the sender may forget it. */
+    if (logBroken(x->log)) { /* nothing is stored, so nothing may be called held */
+        *why = "the node cannot store messages (its log refused a write)";
+        return XR_SERVER_BUSY;
+    }
+    /* Originated here, or already held: the sender may forget it -- but
+     * only once what holds it is durable, so the acknowledgement waits for
+     * the same commit as the messages accepted in this turn. */
     if (strcmp(origin, x->node) == 0 || seenHas(&x->seen, origin, originSeq)) {
+        if (qos && arrayGrow((void **)&x->pending, &x->cappending, x->npending + 1,
+                             sizeof(Pending)) != 0) {
+            *why = "out of memory";
+            return XR_SERVER_BUSY;
+        }
+        if (qos) x->pending[x->npending++] = (Pending){NULL, from, packetId, qos};
         x->st.duplicates++;
         return XR_ALREADY_HELD;
     }
@@ -903,7 +940,7 @@ int exchangeCommit(Exchange *x, pnError *err) {
     if (x->npending) {
         int durable = 0;
         for (size_t i = 0; i < x->npending && !durable; i++)
-            durable = x->pending[i].m->qos > 0;
+            durable = x->pending[i].qos > 0;
         /* QoS 0 needs no fsync, but is written before it is delivered. */
         if (durable) {
             struct timespec t0, t1;
@@ -918,12 +955,12 @@ int exchangeCommit(Exchange *x, pnError *err) {
         /* Nothing fans out or is acknowledged unless it is on disk. */
         for (size_t i = 0; i < x->npending; i++) {
             Pending *p = &x->pending[i];
-            if (rc == PN_OK) {
+            if (rc == PN_OK && p->m) {
                 if (p->m->retain) retainStore(x, p->m);
                 fanOut(x, p->m, p->from);
             }
-            if (p->from && p->from->conn && p->m->qos)
-                p->from->hooks->ack(p->from->conn, p->packetId, p->m->qos,
+            if (p->from && p->from->conn && p->qos)
+                p->from->hooks->ack(p->from->conn, p->packetId, p->qos,
                                     rc == PN_OK ? 0 : XR_SERVER_BUSY,
                                     rc == PN_OK ? NULL : "the node cannot store the message");
             messageUnref(p->m);
@@ -1053,7 +1090,7 @@ void exchangeRebind(Exchange *x, const Registry *reg, const Spif *spif) {
     for (size_t i = 0; i < x->nretained; i++)
         recompile(x, x->retained[i]);
     for (size_t i = 0; i < x->npending; i++)
-        recompile(x, x->pending[i].m);
+        if (x->pending[i].m) recompile(x, x->pending[i].m);
     for (Session *s = x->sessions; s; s = s->nextAll)
         for (uint32_t i = 0; i < s->qlen; i++)
             if (qAt(s, i)->m) recompile(x, qAt(s, i)->m);

@@ -144,6 +144,11 @@ const char *exchangeDefaultLabel(Exchange *x, const char *topic);
  * closes it (session taken over) before attaching the new one. */
 void *exchangeSessionConn(Exchange *x, const char *clientId);
 
+/* The principal whose session clientId is (connected or not), or NULL.
+ * A front-end refuses another principal that names the same client id:
+ * it could otherwise end that session and what is queued in it. */
+const char *exchangeSessionPrincipal(Exchange *x, const char *clientId);
+
 /* Attach a connection to the session clientId (creating it).  clean: start
  * afresh.  *present: an existing session was resumed.  A session that was
  * attached elsewhere is first detached (the caller closes that connection
@@ -181,9 +186,12 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
  * present; the publisher's clearance is not checked -- the sending node's
  * decide() released it to this node).  A message this node already holds
  * -- originated here, or imported before, by any link -- is not stored
- * again: returns XR_ALREADY_HELD, and the caller acknowledges it at once.
- * Otherwise 0 (acknowledged through from's ack hook at the commit) or a
- * reason code >= 0x80 with *why.
+ * again: returns XR_ALREADY_HELD.  Either way (0 or XR_ALREADY_HELD) a QoS 1
+ * message is acknowledged through from's ack hook at the next commit, once
+ * everything that holds it is durable (reason 0x89 there: the commit
+ * failed, nothing is held -- the caller must not let the sender forget
+ * it).  Otherwise a reason code >= 0x80 with *why: XR_SERVER_BUSY when the
+ * node cannot store (retry later), others when the message is refused.
  */
 int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t originSeq, int64_t time,
                    const char *topic, size_t topicLen, const char *label, size_t labelLen,

@@ -49,6 +49,8 @@ typedef struct LinkConn {
     int closing;
     Session *session;
     uint64_t lastSent, lastSeen; /* uv_now, ms */
+    int storeFailed;             /* a commit failed: close without acknowledging */
+    int sessionLost;             /* CONNACK said the peer had no session for us */
 } LinkConn;
 
 struct Link {
@@ -142,8 +144,15 @@ static void hookRelease(void *conn, uint16_t packetId) {
 /* The message is durable here (or could not be stored): answer the peer. */
 static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, const char *why) {
     LinkConn *c = conn;
+    (void)why;
     if (c->closing || qos == 0) return;
-    mqttEncodeAck(&c->out, MQTT_V5, MQTT_PUBACK, packetId, reason, why);
+    /* Not stored here: the peer must keep it.  Closed from feTurn, not
+     * while the exchange walks its pending messages. */
+    if (reason >= 0x80) {
+        c->storeFailed = 1;
+        return;
+    }
+    mqttEncodeAck(&c->out, MQTT_V5, MQTT_PUBACK, packetId, 0, NULL);
 }
 
 static void hookRevoke(void *conn) {
@@ -166,7 +175,9 @@ static int parseId(const MqttStr *id, char *origin, size_t cap, uint64_t *seq) {
     uint64_t v = 0;
     for (size_t i = colon; i < id->len; i++) {
         if (id->p[i] < '0' || id->p[i] > '9') return -1;
-        v = v * 10 + (uint64_t)(id->p[i] - '0');
+        uint64_t d = (uint64_t)(id->p[i] - '0');
+        if (v > (UINT64_MAX - d) / 10) return -1; /* does not fit: not an id we gave */
+        v = v * 10 + d;
     }
     *seq = v;
     return 0;
@@ -183,11 +194,24 @@ static int64_t parseTime(const MqttProps *props) {
     return v;
 }
 
+/* A message this node will never accept (no id, a refused label, an
+ * origin not allowed from this peer): acknowledged with the reason so it
+ * does not block the link, and audited here. */
 static void refusePublish(LinkConn *c, const MqttPublish *p, uint8_t reason, const char *why) {
     Link *l = c->l;
     l->st.refused++;
     snprintf(l->st.lastError, sizeof(l->st.lastError), "message refused: %s", why);
+    char topic[256];
+    snprintf(topic, sizeof(topic), "%.*s", (int)p->topic.len, (const char *)p->topic.p);
+    exchangeAudit(l->x, "import_refused", l->publisher, topic, "", "import", why);
     if (p->qos) mqttEncodeAck(&c->out, MQTT_V5, MQTT_PUBACK, p->packetId, reason, why);
+}
+
+static int originAllowed(const Link *l, const char *origin) {
+    if (l->opt.norigins == 0) return 1;
+    for (int i = 0; i < l->opt.norigins; i++)
+        if (strcmp(l->opt.origins[i], origin) == 0) return 1;
+    return 0;
 }
 
 static void onPublish(LinkConn *c, const MqttPublish *p) {
@@ -202,6 +226,12 @@ static void onPublish(LinkConn *c, const MqttPublish *p) {
         parseId(&id, origin, sizeof(origin), &seq) != 0)
         return refusePublish(c, p, RC_PAYLOAD_FORMAT_INVALID,
                              "a relayed message needs 'label' and 'id' user properties");
+    if (!originAllowed(l, origin)) {
+        char why[160];
+        snprintf(why, sizeof(why), "origin '%s' is not accepted from peer %s (origins =)", origin,
+                 l->opt.name);
+        return refusePublish(c, p, RC_NOT_AUTHORIZED, why);
+    }
     int64_t when = parseTime(&p->props);
     l->st.lastOrigin = when;
     MqttPropOut fwd;
@@ -213,14 +243,16 @@ static void onPublish(LinkConn *c, const MqttPublish *p) {
                             (const uint8_t *)bufStr(&fwd.b), (uint32_t)fwd.b.len, p->payload,
                             p->payloadLen, p->qos, p->retain, p->packetId, &why);
     mqttPropFree(&fwd);
-    if (rc == XR_ALREADY_HELD) {
+    /* Stored or already held: acknowledged by hookAck after the commit. */
+    if (rc == XR_ALREADY_HELD)
         l->st.duplicates++;
-        if (p->qos) mqttEncodeAck(&c->out, MQTT_V5, MQTT_PUBACK, p->packetId, 0, NULL);
-    } else if (rc == 0) {
+    else if (rc == 0)
         l->st.stored++;
-    } else {
+    else if (rc == XR_SERVER_BUSY) /* not stored: the peer must keep it */
+        fail(c, "cannot store relayed messages (%s): link closed, the peer keeps them",
+             why ? why : "busy");
+    else
         refusePublish(c, p, (uint8_t)rc, why ? why : "refused");
-    }
 }
 
 static void onConnack(LinkConn *c, const MqttAck *a) {
@@ -232,6 +264,17 @@ static void onConnack(LinkConn *c, const MqttAck *a) {
                      (const char *)a->props.reasonString.p);
         return fail(c, "peer refused the login as %s (reason 0x%02x%s)", l->opt.principal,
                     a->reason, why);
+    }
+    /* The peer kept our session since the last login, or it lost it (and
+     * with it what was queued for us): never pass over that in silence. */
+    if (l->st.connects > 0 && a->packetId == 0) {
+        l->st.sessionsLost++;
+        c->sessionLost = 1;
+        snprintf(l->st.lastError, sizeof(l->st.lastError),
+                 "the peer had no session for this link any more: messages queued there while "
+                 "the link was down may be lost");
+        fprintf(stderr, "partnernet: peer %s: %s\n", l->opt.name, l->st.lastError);
+        exchangeAudit(l->x, "session_lost", l->publisher, "", "", "session_lost", l->st.lastError);
     }
     Principal none;
     memset(&none, 0, sizeof(none));
@@ -254,7 +297,7 @@ static void onSuback(LinkConn *c, const MqttAck *a) {
         return fail(c, "peer refused the subscription (reason 0x%02x)", a->reason);
     l->state = UP;
     l->st.connects++;
-    l->st.lastError[0] = '\0';
+    if (!c->sessionLost) l->st.lastError[0] = '\0'; /* a lost session stays reported */
     l->backoff = BACKOFF_MIN;
     fprintf(stderr, "partnernet: peer %s: link up (%s as %s)\n", l->opt.name, l->opt.address,
             l->opt.principal);
@@ -395,7 +438,12 @@ static void onRetry(uv_timer_t *t) {
 
 static void feTurn(void *ctx) {
     Link *l = ctx;
-    if (l->c) flush(l->c);
+    if (!l->c) return;
+    if (l->c->storeFailed)
+        fail(l->c, "this node could not make relayed messages durable: link closed, the peer "
+                   "keeps them");
+    else
+        flush(l->c);
 }
 
 static void feTick(void *ctx, int64_t now) {
@@ -448,20 +496,27 @@ static int readPassword(Link *l, pnError *err) {
     return rc;
 }
 
+/* TLS when a ca is given: the peer's certificate must chain to it (and
+ * name the peer, see checkServerName); cert and key, when given, are this
+ * node's certificate for the login, else the password goes inside TLS. */
 static int tlsSetup(Link *l, pnError *err) {
     const LinkOptions *o = &l->opt;
-    if (!o->certFile || !o->keyFile || !o->caFile)
-        return pnErrorSet(err, PN_EINVAL, "peer %s: TLS needs cert, key and ca together", o->name);
+    if (!o->caFile)
+        return pnErrorSet(err, PN_EINVAL,
+                          "peer %s: TLS needs ca (the CA of the peer's certificate)", o->name);
+    if (!o->certFile != !o->keyFile)
+        return pnErrorSet(err, PN_EINVAL, "peer %s: cert and key go together", o->name);
     l->ctx = SSL_CTX_new(TLS_client_method());
     if (!l->ctx) return pnErrorSet(err, PN_ENOMEM, "out of memory");
     SSL_CTX_set_min_proto_version(l->ctx, TLS1_2_VERSION);
-    if (SSL_CTX_use_certificate_chain_file(l->ctx, o->certFile) != 1 ||
-        SSL_CTX_use_PrivateKey_file(l->ctx, o->keyFile, SSL_FILETYPE_PEM) != 1)
+    if (o->certFile && (SSL_CTX_use_certificate_chain_file(l->ctx, o->certFile) != 1 ||
+                        SSL_CTX_use_PrivateKey_file(l->ctx, o->keyFile, SSL_FILETYPE_PEM) != 1))
         return pnErrorSet(err, PN_EINVAL, "peer %s: cannot load certificate '%s' or key '%s'",
                           o->name, o->certFile, o->keyFile);
     if (SSL_CTX_load_verify_locations(l->ctx, o->caFile, NULL) != 1)
         return pnErrorSet(err, PN_EINVAL, "peer %s: cannot load ca '%s'", o->name, o->caFile);
     SSL_CTX_set_verify(l->ctx, SSL_VERIFY_PEER, NULL);
+    ERR_clear_error(); /* loading may leave notes in the thread's queue */
     return PN_OK;
 }
 
@@ -503,7 +558,7 @@ int linkStart(Link **out, Node *node, const LinkOptions *opt, pnError *err) {
     l->retry.data = l;
     int rc = checkOptions(l, err);
     if (rc == PN_OK && opt->passwordFile) rc = readPassword(l, err);
-    if (rc == PN_OK && opt->certFile) rc = tlsSetup(l, err);
+    if (rc == PN_OK && (opt->certFile || opt->keyFile || opt->caFile)) rc = tlsSetup(l, err);
     NodeFrontend fe = {.name = "peer",
                        .ctx = l,
                        .turn = feTurn,

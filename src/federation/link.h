@@ -26,29 +26,34 @@
 #define LINK_MAX_TOPICS 32
 
 typedef struct LinkOptions {
-    const char *name;                        /* the peer, as in [peer NAME] */
-    const char *address;                     /* HOST:PORT of the peer's MQTT (or MQTTS) listener */
-    const char *principal;                   /* the name this node logs in as at the peer */
-    const char *passwordFile;                /* first line: the password (or NULL) */
-    const char *certFile, *keyFile, *caFile; /* TLS: all three, or none */
-    const char *serverName; /* TLS: the name the peer's certificate must carry;
-                               NULL: its IP address (subjectAltName IP) */
-    const char *topics[LINK_MAX_TOPICS];     /* filters to subscribe to at the peer */
+    const char *name;                    /* the peer, as in [peer NAME] */
+    const char *address;                 /* HOST:PORT of the peer's MQTT (or MQTTS) listener */
+    const char *principal;               /* the name this node logs in as at the peer */
+    const char *passwordFile;            /* first line: the password (or NULL) */
+    const char *certFile, *keyFile;      /* TLS login with this node's certificate (optional) */
+    const char *caFile;                  /* TLS: the CA the peer's certificate must chain to;
+                                            NULL (and no cert): plain TCP */
+    const char *serverName;              /* TLS: the name the peer's certificate must carry;
+                                            NULL: its IP address (subjectAltName IP) */
+    const char *topics[LINK_MAX_TOPICS]; /* filters to subscribe to at the peer */
     int ntopics;
+    const char *origins[LINK_MAX_TOPICS]; /* nodes whose messages this peer may relay; */
+    int norigins;                         /* 0: any */
 } LinkOptions;
 
 typedef struct LinkStatus {
     char name[64];
     char address[128];
-    const char *state;    /* "down", "connecting", "subscribing", "up" */
-    uint64_t received;    /* PUBLISH packets received */
-    uint64_t stored;      /* new messages stored */
-    uint64_t duplicates;  /* already held: acknowledged, not stored */
-    uint64_t refused;     /* refused by this node (bad label ...): acknowledged with the reason */
-    uint64_t connects;    /* successful logins at the peer */
-    int64_t lastReceived; /* time of the last PUBLISH (seconds), 0 never */
-    int64_t lastOrigin;   /* origin time of that message */
-    char lastError[256];  /* "" when none */
+    const char *state;     /* "down", "connecting", "subscribing", "up" */
+    uint64_t received;     /* PUBLISH packets received */
+    uint64_t stored;       /* new messages stored */
+    uint64_t duplicates;   /* already held: acknowledged, not stored */
+    uint64_t refused;      /* refused by this node (bad label ...): acknowledged with the reason */
+    uint64_t connects;     /* successful logins at the peer */
+    uint64_t sessionsLost; /* logins after which the peer had no session for us */
+    int64_t lastReceived;  /* time of the last PUBLISH (seconds), 0 never */
+    int64_t lastOrigin;    /* origin time of that message */
+    char lastError[256];   /* "" when none */
 } LinkStatus;
 
 typedef struct Link Link;

@@ -227,6 +227,26 @@ int mqttUserProp(const MqttProps *p, const char *key, MqttStr *val) {
             *val = p->userVal[i];
             return 1;
         }
+    if (p->nuser < MQTT_MAX_USER_PROPS) return 0;
+    /* More user properties than the decoder keeps: walk the rest in the raw
+     * block (already validated by getProps), so none is ever missed. */
+    Reader r = {p->raw, p->raw + p->rawLen, 0};
+    MqttProps scratch;
+    memset(&scratch, 0, sizeof(scratch));
+    while (r.p < r.end && !r.bad) {
+        uint32_t id = getVarint(&r);
+        if (id != PROP_USER) {
+            if (id >= 64) return 0;
+            scratch.nuser = 0;
+            getProp(&r, &scratch, (uint8_t)id);
+            continue;
+        }
+        MqttStr k = getStr(&r), v = getStr(&r);
+        if (!r.bad && k.len == kl && memcmp(k.p, key, kl) == 0) {
+            *val = v;
+            return 1;
+        }
+    }
     return 0;
 }
 

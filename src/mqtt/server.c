@@ -403,6 +403,10 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
         k->version == MQTT_V5 ? k->props.sessionExpiry : (k->cleanStart ? 0 : UINT32_MAX);
     c->keepAlive = k->keepAlive;
     c->clientMaxPacket = k->props.maxPacketSize ? k->props.maxPacketSize : UINT32_MAX;
+    const char *owner = exchangeSessionPrincipal(srv->x, id);
+    if (owner && strcmp(owner, e->name) != 0)
+        return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name,
+                             "this client id names another principal's session");
     int present;
     void *taken = exchangeSessionConn(srv->x, id);
     /* The old connection goes first (its will, its detach), so the session

@@ -404,6 +404,10 @@ uint64_t logDurable(const pnLog *log) {
     return log->durable;
 }
 
+int logBroken(const pnLog *log) {
+    return log->broken;
+}
+
 uint64_t logBytes(const pnLog *log) {
     uint64_t b = 0;
     for (size_t i = 0; i < log->nseg; i++)

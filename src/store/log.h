@@ -86,6 +86,7 @@ uint64_t logFirst(const pnLog *log);   /* oldest offset still held */
 uint64_t logNext(const pnLog *log);    /* offset the next append gets */
 uint64_t logDurable(const pnLog *log); /* offsets below this are on disk */
 uint64_t logBytes(const pnLog *log);   /* total size of all segments */
+int logBroken(const pnLog *log);       /* a write failed: appends are refused */
 
 /*
  * Read the record at offset into scratch (which owns the bytes rec->data

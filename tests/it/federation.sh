@@ -245,6 +245,8 @@ done
 node_conf hq "swe=127.0.0.1:${NPORT[swe]}:hq-node" "ukr=127.0.0.1:${NPORT[ukr]}:hq-node"
 node_conf swe "hq=127.0.0.1:${NPORT[hq]}:swe-node" "ukr=127.0.0.1:${NPORT[ukr]}:swe-node"
 node_conf ukr "hq=127.0.0.1:${NPORT[hq]}:ukr-node" "swe=127.0.0.1:${NPORT[swe]}:ukr-node"
+# HQ takes from UKR only what UKR originated (the [peer ukr] section is last).
+echo "origins = ukr" >>"$T/hq.conf"
 for n in hq swe ukr; do node_start $n; _report $? "$n starts with two links"; done
 for n in hq swe ukr; do
     for p in hq swe ukr; do
@@ -267,6 +269,8 @@ done
 ok "a message keeps the id of its origin everywhere" bash -c \
     "ids=\$(for n in hq swe ukr; do $PN log list --data $T/\$n --topic tri/hq | awk -F'\t' '\$6==\"hq-1\"{print \$2}'; done | paste -sd' '); \
      echo \"\$ids\" | grep -qE '^(hq:[0-9]+) \\1 \\1\$'"
+ok "HQ refuses, and audits, what UKR relays from other origins (origins = ukr)" bash -c \
+    "$PN audit --data $T/hq --kind import_refused --json | grep -q \"origin 'swe' is not accepted from peer ukr\""
 ok "messages coming back around the triangle are recognised, not stored" wait_until 5 bash -c \
     "$PN peers --data $T/hq --json | tr -d ' \n' | grep -qE '\"duplicates\":[1-9]'"
 for n in hq swe ukr; do node_stop $n; _report $? "$n stops cleanly"; done
@@ -333,6 +337,43 @@ ok "SWE receives what the log still held, up to the last message" wait_until 20 
     "$PN log list --data $T/swe --topic load/r | grep -q 'r-4000-'"
 ok "fewer than 4,000: the rest was reported lost, not delivered twice or invented" bash -c \
     "n=\$($PN log list --data $T/swe --topic load/r | wc -l); [ \$n -lt 4000 ] && [ \$($PN log list --data $T/swe --topic load/r | cut -f2 | sort -u | wc -l) -eq \$n ]"
+node_stop swe; _report $? "SWE goes away again"
+node_stop hq; _report $? "HQ stops"
+sed -i 's/^max_queued = 100$/max_queued = 100000/' "$T/hq.conf"
+node_start hq; _report $? "HQ restarts keeping whole backlogs in memory (max_queued 100000)"
+seq -f "q-%g-$(printf '%0150d' 0)" 1 4000 | pub_lines hq pub "$L_U" load/q
+_report $? "HQ takes 4,000 more while SWE is away (its old segments retire, the queue holds them)"
+ok "HQ's retention removes the segments that backlog is in (it stays queued in memory)" wait_until 5 bash -c \
+    "first=\$(ls $T/hq/log | head -1); first=\${first%.log}; [ \$((10#\$first)) -gt 4000 ]"
+node_stop hq; _report $? "HQ stops with that backlog"
+node_start hq; _report $? "HQ restarts: the saved session resumes below the log's first record"
+ok "the loss is reported after the restart too (audit)" wait_until 5 bash -c \
+    "[ \$($PN audit --data $T/hq --kind retention_loss | grep -c swe-node) -ge 2 ]"
+ok "and in peers.json, kept across the restart (LOST above the first outage's)" wait_until 5 bash -c \
+    "$PN peers --data $T/hq --json | tr -d ' \n' | grep -qE '\"principal\":\"swe-node\",[^}]*\"lost_to_retention\":[1-9]'"
+node_start swe; _report $? "SWE comes back"
+ok "SWE receives the rest up to the last message" wait_until 20 bash -c \
+    "$PN log list --data $T/swe --topic load/q | cut -f2 | grep -qx 'hq:7999'"
+for n in hq swe; do node_stop $n; _report $? "$n stops cleanly"; done
+
+# ---------------------------------------------------------------------------
+echo "# 6. a session belongs to its principal: a client cannot take over a link's client id"
+rm -rf "$T/hq" "$T/swe" "$T"/*.principals.json
+principal hq pub NATO CTS
+principal hq swe-node SWE NS --role node
+principal hq mallory SWE NU
+node_conf hq
+node_conf swe "hq=127.0.0.1:${NPORT[hq]}:swe-node"
+node_start hq; _report $? "HQ starts"
+node_start swe; _report $? "SWE starts"
+ok "the link comes up" wait_until 10 link_up swe hq
+node_stop swe; _report $? "SWE goes away"
+ok "HQ queues a message for it" pub hq pub "$L_U" intel/m kept
+ok "another principal naming the link's client id is refused" bash -c \
+    "! mosquitto_sub -h 127.0.0.1 -p ${NPORT[hq]} -u mallory -P pw-mallory -V mqttv5 -i link-swe -t 'intel/#' -C 1 -W 2 2>&1 | tee $T/mallory.out | grep -q kept"
+ok "with a reason (client identifier not valid)" grep -qi "identifier not valid\|0x85\|refused" "$T/mallory.out"
+node_start swe; _report $? "SWE comes back"
+ok "the queued message still reaches SWE" wait_until 10 count_is swe intel/m 1
 for n in hq swe; do node_stop $n; _report $? "$n stops cleanly"; done
 ok "no sanitizer report in any node's log" no_sanitizer
 done_testing

@@ -509,6 +509,31 @@ static void test_multibyte_property_id(void **state) {
     assert_int_equal(mqttDecodeClient(puback257, sizeof(puback257), 1024, &pkt, &reason), -1);
 }
 
+/* The decoder keeps 32 user properties; one past them is still found. */
+static void test_user_prop_past_limit(void **state) {
+    (void)state;
+    MqttPropOut props;
+    mqttPropInit(&props);
+    for (int i = 0; i < 40; i++)
+        mqttPropUser(&props, "k", 1, "v", 1);
+    mqttPropUser(&props, "label", 5, "NATO UNCLASSIFIED", 17);
+    pnBuf out;
+    bufInit(&out);
+    mqttEncodePublish(&out, MQTT_V5, 1, 0, 0, "t", 1, 7, &props, "x", 1);
+    MqttPacket pkt;
+    uint8_t reason;
+    assert_int_equal(
+        mqttDecode((const uint8_t *)out.data, out.len, MQTT_V5, 1 << 20, &pkt, &reason), 1);
+    assert_int_equal(pkt.u.publish.props.nuser, MQTT_MAX_USER_PROPS);
+    MqttStr v;
+    assert_int_equal(mqttUserProp(&pkt.u.publish.props, "label", &v), 1);
+    assert_int_equal(v.len, 17);
+    assert_memory_equal(v.p, "NATO UNCLASSIFIED", 17);
+    assert_int_equal(mqttUserProp(&pkt.u.publish.props, "absent", &v), 0);
+    bufFree(&out);
+    mqttPropFree(&props);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connect_v5),
@@ -526,6 +551,7 @@ int main(void) {
         cmocka_unit_test(test_client_other_packets),
         cmocka_unit_test(test_client_refuses_server_bound),
         cmocka_unit_test(test_multibyte_property_id),
+        cmocka_unit_test(test_user_prop_past_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
