@@ -32,6 +32,7 @@ principal aus AUS NC
 principal aut AUT NU
 principal deu DEU CTS --caveat ATOMAL
 principal alice SWE NS --cert-cn alice.swe
+principal gone NOR NS
 TPUB=$(token pub)
 TSWE=$(token swe)
 TUKR=$(token ukr)
@@ -39,6 +40,7 @@ TFIN=$(token fin)
 TAUS=$(token aus)
 TAUT=$(token aut)
 TDEU=$(token deu)
+TGONE=$(token gone)
 ok "token create prints one pn_ token" bash -c "[[ '$TPUB' =~ ^pn_[A-Za-z0-9_-]{43}$ ]]"
 expect_err "token create for an unknown principal fails" 2 "no principal named 'nobody'" \
     "$PN" token create --principal nobody --data "$D"
@@ -238,7 +240,8 @@ it_npm
 ok "ws installed into $NODE_DIR (npm install)" test -f "$NODE_DIR/node_modules/ws/package.json"
 PRINC='{"pub": "nation=USA,clearance=CTS,caveat=ATOMAL", "swe": "nation=SWE,clearance=NS", "ukr": "nation=UKR,clearance=NC,coi=EX-NORDIC-RESPONSE", "aus": "nation=AUS,clearance=NC", "deu": "nation=DEU,clearance=CTS,caveat=ATOMAL"}'
 TOK="{\"pub\": \"$TPUB\", \"swe\": \"$TSWE\", \"ukr\": \"$TUKR\", \"aus\": \"$TAUS\", \"deu\": \"$TDEU\"}"
-PN=$PN HTTPPORT=$HTTPPORT PRINCIPALS=$PRINC TOKENS=$TOK PUBLISHER=pub node_tap tests/it/node/httpws.js
+PN=$PN HTTPPORT=$HTTPPORT PRINCIPALS=$PRINC TOKENS=$TOK PUBLISHER=pub GONE_TOKEN=$TGONE \
+    GONE_REMOVE="$PN principal remove gone --principals $P" SRV_PID=$SRV_PID node_tap tests/it/node/httpws.js
 
 echo "# durability and shutdown"
 expect_http "one more POST: 201" 201 -- -H "$(A "$TPUB")" --data-binary "{\"topic\": \"api/k\", \"label\": \"$L_U\", \"payload\": \"durable\"}" "$U/v1/messages"
