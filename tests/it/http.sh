@@ -187,7 +187,7 @@ expect_http "audit: a bad since: 400" 400 "$ERR'bad_since'" -- -H "$(A "$TPUB")"
 
 echo "# metrics"
 expect_http "metrics: Prometheus text with messages, refusals, log and fsync histogram" 200 \
-    "all(s in d for s in ['partnernet_messages_in_total 3', 'partnernet_publish_refusals_total{reason=\"clearance\"} 1', 'partnernet_publish_refusals_total{reason=\"invalid_label\"} 2', 'partnernet_delivery_refusals_total{reason=\"clearance\"}', 'partnernet_fsync_seconds_bucket{le=\"+Inf\"}', 'partnernet_fsync_seconds_count', '# TYPE partnernet_peer_lag_messages gauge', 'partnernet_http_responses_total{code=\"201\"} 3', 'partnernet_log_bytes']) and 'text/plain; version=0.0.4' in h" \
+    "all(s in d for s in ['partnernet_messages_in_total 3', 'partnernet_publish_refusals_total{reason=\"clearance\"} 1', 'partnernet_publish_refusals_total{reason=\"invalid_label\"} 2', 'partnernet_delivery_refusals_total{reason=\"clearance\"}', 'partnernet_fsync_seconds_bucket{le=\"+Inf\"}', 'partnernet_fsync_seconds_count', '# TYPE partnernet_peer_lag_seconds gauge', '# TYPE partnernet_peer_backlog_messages gauge', 'partnernet_http_responses_total{code=\"201\"} 3', 'partnernet_log_bytes']) and 'text/plain; version=0.0.4' in h" \
     -- -H "$(A "$TUKR")" "$U/metrics"
 
 echo "# connections"
