@@ -60,7 +60,7 @@ mkdir -p "$T/web/js"
 echo '<h1>partnernet</h1>' >"$T/web/index.html"
 echo 'console.log(1);' >"$T/web/js/app.js"
 printf '[node]\nweb = %s\n' "$T/web" >"$T/h.conf"
-srv_start "$D" --config "$T/h.conf" --mqtt 127.0.0.1:@PORT@ --http 127.0.0.1:@HTTPPORT@ \
+srv_start "$D" --config "$T/h.conf" --mqtt 127.0.0.1:@PORT@ --mqtts 127.0.0.1:@TLSPORT@ --http 127.0.0.1:@HTTPPORT@ \
     --https 127.0.0.1:@HTTPSPORT@ --cert "$C/server.pem" --key "$C/server.key" --ca "$C/ca.pem" --node it-h
 _report $? "node starts with HTTP and HTTPS" "$(cat "$SRV_LOG")"
 ok "ready line names both listeners" grep -q "http 127.0.0.1:$HTTPPORT, https 127.0.0.1:$HTTPSPORT" "$SRV_LOG"
