@@ -30,7 +30,7 @@ CFLAGS ?= -O2 -g
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRC := $(wildcard src/core/*.c src/registry/*.c src/label/*.c src/policy/*.c src/store/*.c \
-	src/exchange/*.c src/node/*.c src/mqtt/*.c src/federation/*.c src/http/*.c)
+	src/exchange/*.c src/node/*.c src/mqtt/*.c src/federation/*.c src/http/*.c src/plan/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
@@ -92,6 +92,7 @@ demo: all
 	@scripts/deps.sh demo
 	@./partnernet demo
 	@scripts/demo-node.sh
+	@scripts/demo-plan.sh
 
 # Benchmark load generators are plain clients (libmosquitto), not linked
 # with partnernet's code.

@@ -15,7 +15,10 @@
  *   loadgen --port P [--host H] [--user U --password PW] [--label TEXT]
  *           [--subs N] [--qos 0|1] [--messages M] [--size BYTES] [--rate R]
  *           [--window W] [--topic T]
+ *           [--sub-port P2 [--sub-user U2 --sub-password PW2]]
  *
+ * --sub-port puts the subscribers on another node (federation: published
+ * at one node, measured where a link delivered it). *
  * --label adds the MQTT 5 user property label=TEXT to every publish.
  * Prints one line of key=value pairs:
  *   msgs subs qos size elapsed_s rate (messages/s: every subscriber's
@@ -54,6 +57,8 @@ static uint64_t nmsg = 100000;
 static double rate = 0;
 static const char *host = "127.0.0.1", *user = NULL, *password = NULL, *label = NULL, *topic = "bench/t";
 static int port = 0;
+static int subPort = 0; /* subscribers on another node (federation lag); 0: same as port */
+static const char *subUser = NULL, *subPassword = NULL;
 
 static struct mosquitto *pub;
 static int pubConnected, failed;
@@ -128,7 +133,8 @@ static void onPublish(struct mosquitto *m, void *obj, int mid, int reason, const
     }
 }
 
-static struct mosquitto *client(const char *id, void *obj) {
+static struct mosquitto *client(const char *id, void *obj, int toPort, const char *u,
+                                const char *pw) {
     struct mosquitto *m = mosquitto_new(id, true, obj);
     if (!m) {
         fprintf(stderr, "loadgen: mosquitto_new failed\n");
@@ -137,13 +143,13 @@ static struct mosquitto *client(const char *id, void *obj) {
     mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
     mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
     mosquitto_int_option(m, MOSQ_OPT_RECEIVE_MAXIMUM, window);
-    if (user) mosquitto_username_pw_set(m, user, password);
+    if (u) mosquitto_username_pw_set(m, u, pw);
     mosquitto_connect_v5_callback_set(m, onConnect);
     mosquitto_subscribe_v5_callback_set(m, onSubscribe);
     mosquitto_message_v5_callback_set(m, onMessage);
     mosquitto_publish_v5_callback_set(m, onPublish);
-    if (mosquitto_connect(m, host, port, 60) != MOSQ_ERR_SUCCESS) {
-        fprintf(stderr, "loadgen: cannot connect to %s:%d\n", host, port);
+    if (mosquitto_connect(m, host, toPort, 60) != MOSQ_ERR_SUCCESS) {
+        fprintf(stderr, "loadgen: cannot connect to %s:%d\n", host, toPort);
         exit(1);
     }
     return m;
@@ -235,7 +241,8 @@ int main(int argc, char **argv) {
                                    {"password", 1, 0, 'P'}, {"label", 1, 0, 'l'}, {"subs", 1, 0, 'n'},
                                    {"qos", 1, 0, 'q'},   {"messages", 1, 0, 'm'}, {"size", 1, 0, 's'},
                                    {"rate", 1, 0, 'r'},  {"window", 1, 0, 'w'},   {"topic", 1, 0, 't'},
-                                   {0, 0, 0, 0}};
+                                   {"sub-port", 1, 0, 'S'}, {"sub-user", 1, 0, 'U'},
+                                   {"sub-password", 1, 0, 'W'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -251,6 +258,9 @@ int main(int argc, char **argv) {
         case 'r': rate = atof(optarg); break;
         case 'w': window = atoi(optarg); break;
         case 't': topic = optarg; break;
+        case 'S': subPort = atoi(optarg); break;
+        case 'U': subUser = optarg; break;
+        case 'W': subPassword = optarg; break;
         default: fprintf(stderr, "usage: see bench/loadgen.c\n"); return 2;
         }
     }
@@ -272,10 +282,12 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nsubs; i++) {
         snprintf(id, sizeof(id), "lg-%d-sub-%d", (int)getpid(), i);
         subs[i].lastSeq = -1;
-        subs[i].m = client(id, &subs[i]);
+        subs[i].m = subPort ? client(id, &subs[i], subPort, subUser ? subUser : user,
+                                     subUser ? subPassword : password)
+                            : client(id, &subs[i], port, user, password);
     }
     snprintf(id, sizeof(id), "lg-%d-pub", (int)getpid());
-    pub = client(id, &pubTag);
+    pub = client(id, &pubTag, port, user, password);
     waitUntil(allConnected, "CONNACKs");
     for (int i = 0; i < nsubs; i++) mosquitto_subscribe_v5(subs[i].m, NULL, topic, qos, 0, NULL);
     waitUntil(allSubscribed, "SUBACKs");

@@ -204,4 +204,10 @@ echo "is sent to both). Goals (issue 3): QoS 0 throughput and fan-out >= 1.0x mo
 echo "p99 latency at 10,000 msg/s under 2 ms."
 
 echo
+bash bench/federation.sh
+
+echo
+bench/plan.sh
+
+echo
 bench/http.sh

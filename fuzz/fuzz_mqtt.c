@@ -1,9 +1,11 @@
 /*
- * fuzz_mqtt.c -- libFuzzer target for the MQTT packet decoder.
+ * fuzz_mqtt.c -- libFuzzer target for the MQTT packet decoders.
  *
- * The input is one buffer as it would arrive on a socket; the property is
- * in fuzz_mqtt_check.h.  A broken property aborts so libFuzzer keeps the
- * input.
+ * The input is one buffer as it would arrive on a socket, fed to the
+ * server-side decoder (mqttDecode, in every protocol state) and to the
+ * client-side one a federation link uses (mqttDecodeClient); the property
+ * is in fuzz_mqtt_check.h, shared with the replay in make check.  A broken
+ * property aborts so libFuzzer keeps the input.
  */
 #include <stdio.h>
 #include <stdlib.h>

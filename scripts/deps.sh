@@ -9,9 +9,9 @@ set -euo pipefail
 
 build=(gcc make pkg-config libjansson-dev libxml2-dev libuv1-dev libssl-dev libsqlite3-dev
     libhttp-parser-dev libwslay-dev)
-check=("${build[@]}" libcmocka-dev mosquitto-clients libmosquitto-dev openssl curl)
+check=("${build[@]}" libcmocka-dev mosquitto-clients libmosquitto-dev openssl socat curl python3)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
-bench=("${build[@]}" mosquitto libmosquitto-dev wrk)
+bench=("${build[@]}" mosquitto libmosquitto-dev mosquitto-clients socat wrk)
 demo=("${build[@]}" mosquitto-clients)
 
 case "${1:-build}" in

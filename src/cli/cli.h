@@ -66,6 +66,7 @@ int cmdAudit(Cli *cli, int argc, char **argv);
 int cmdPeers(Cli *cli, int argc, char **argv);
 int cmdLog(Cli *cli, int argc, char **argv);
 int cmdServe(Cli *cli, int argc, char **argv);
+int cmdPlan(Cli *cli, int argc, char **argv);
 int cmdToken(Cli *cli, int argc, char **argv);
 
 #endif

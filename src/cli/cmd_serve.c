@@ -16,6 +16,7 @@
 #include "../federation/link.h"
 #include "../federation/peers.h"
 #include "../mqtt/server.h"
+#include "../plan/notify.h"
 #include "cli.h"
 
 #define CONF_MAX 256
@@ -231,12 +232,14 @@ static int runNode(Conf *cf, Cli *cli) {
     HttpServer *http = NULL;
     Link *links[PEERS_MAX] = {0};
     Peers *peers = NULL;
+    PlanNotifier *notifier = NULL;
     int rc = nodeOpen(&node, &cf->o, &cli->reg, &cli->spif, &err);
     if (rc == PN_OK) rc = mqttServerStart(&mqtt, node, &cf->mo, &err);
     if (rc == PN_OK) rc = startHttp(cf, node, &http, &err);
     for (int i = 0; rc == PN_OK && i < cf->npeers; i++)
         rc = linkStart(&links[i], node, &cf->peers[i], &err);
     if (rc == PN_OK) rc = peersStart(&peers, node, links, cf->npeers, &err);
+    if (rc == PN_OK) rc = planNotifierStart(&notifier, node, &err);
     if (rc == PN_OK) rc = nodeRun(node, &err);
     nodeClose(node);
     mqttServerFree(mqtt);
@@ -244,6 +247,7 @@ static int runNode(Conf *cf, Cli *cli) {
     for (int i = 0; i < cf->npeers; i++)
         linkFree(links[i]);
     peersFree(peers);
+    planNotifierFree(notifier);
     return rc == PN_OK ? CLI_OK : cliFail("serve", "%s", err.msg);
 }
 

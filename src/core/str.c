@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int strEqualNoCase(const char *a, const char *b) {
     for (; *a && *b; a++, b++)
@@ -69,4 +70,33 @@ int fileRead(const char *path, size_t max, char **out, size_t *len) {
     *out = buf;
     if (len) *len = n;
     return 0;
+}
+
+void strCopyUtf8(char *dst, size_t cap, const char *src, size_t len) {
+    if (len >= cap) {
+        len = cap - 1;
+        while (len > 0 && ((unsigned char)src[len] & 0xC0) == 0x80)
+            len--;
+    }
+    if (len) memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+int dirMake(const char *dir, pnError *err) {
+    char p[4096];
+    if (strCopy(p, sizeof(p), dir) != 0)
+        return pnErrorSet(err, PN_EINVAL, "directory path too long");
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0') continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0750) != 0 && errno != EEXIST)
+            return pnErrorSet(err, PN_EIO, "%s: %s", p, strerror(errno));
+        *s = c;
+        if (c == '\0') break;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return pnErrorSet(err, PN_EIO, "%s: not a directory", dir);
+    return PN_OK;
 }

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "err.h"
+
 /* ASCII case-insensitive equality (identifiers here are ASCII). */
 int strEqualNoCase(const char *a, const char *b);
 
@@ -21,5 +23,15 @@ void strUpper(char *s);
  * Refuses files larger than max bytes.  Returns 0, -1 (cannot read; errno
  * set) or -2 (too large). */
 int fileRead(const char *path, size_t max, char **out, size_t *len);
+
+/* Copy len bytes of src (need not be terminated) into dst, cutting at a
+ * UTF-8 character boundary when they do not fit in cap-1 bytes; dst is
+ * always terminated.  Used to copy database columns into fixed fields. */
+void strCopyUtf8(char *dst, size_t cap, const char *src, size_t len);
+
+/* mkdir -p dir, creating missing directories with mode 0750.  Returns
+ * PN_OK when dir is (now) a directory, else PN_EIO (or PN_EINVAL for a
+ * path over 4095 bytes) with "path: reason" in err. */
+int dirMake(const char *dir, pnError *err);
 
 #endif

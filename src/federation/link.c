@@ -33,7 +33,7 @@
 #define LINK_RECEIVE_MAX 1000 /* unacknowledged QoS 1 messages the peer may send */
 #define LINK_MAX_PACKET (16u << 20)
 #define BACKOFF_MIN 100
-#define BACKOFF_MAX 5000
+#define BACKOFF_MAX 2000
 
 enum { DOWN, CONNECTING, SUBSCRIBING, UP };
 static const char *const stateNames[] = {"down", "connecting", "subscribing", "up"};
@@ -265,8 +265,8 @@ static void onPacket(LinkConn *c, MqttPacket *pkt) {
         return c->session ? fail(c, "second CONNACK") : onConnack(c, &pkt->u.ack);
     case MQTT_SUBACK:
         return onSuback(c, &pkt->u.ack);
-    case MQTT_PUBLISH:
-        if (c->l->state != UP) return fail(c, "PUBLISH before SUBACK");
+    case MQTT_PUBLISH: /* a resumed session's backlog may come before the SUBACK */
+        if (!c->session) return fail(c, "PUBLISH before CONNACK");
         return onPublish(c, &pkt->u.publish);
     case MQTT_DISCONNECT:
         return fail(c, "peer disconnected (reason 0x%02x)", pkt->u.ack.reason);

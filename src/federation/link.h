@@ -54,7 +54,7 @@ typedef struct Link Link;
 /*
  * Check the options, read the password file, and attach the link to node
  * (nodeAdd); it connects once the node runs, and reconnects after any
- * failure with a growing delay (0.1 s to 5 s).  opt is copied; its strings
+ * failure with a growing delay (0.1 s to 2 s).  opt is copied; its strings
  * must outlive the link.  *out is set even on error; free it with linkFree
  * after nodeClose.  Returns PN_OK or PN_EINVAL/PN_EIO with the reason.
  */

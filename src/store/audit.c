@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "../core/date.h"
+#include "../core/str.h"
 
 /* How long a write waits for another writer's lock, in milliseconds. */
 #define AUDIT_BUSY_MS 1000
@@ -67,42 +68,15 @@ static int prepare(pnAudit *a, const char *sql, sqlite3_stmt **out, pnError *err
     return PN_OK;
 }
 
-/* mkdir -p with mode 0750 for the directories it creates. */
-static int makeDirs(const char *dir, pnError *err) {
-    char p[4096];
-    snprintf(p, sizeof(p), "%s", dir);
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0') continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0750) != 0 && errno != EEXIST)
-            return pnErrorSet(err, PN_EIO, "%s: %s", p, strerror(errno));
-        *s = c;
-        if (c == '\0') break;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return pnErrorSet(err, PN_EIO, "%s: not a directory", dir);
-    return PN_OK;
-}
-
 /* Bind a fixed-size string field, which may lack its terminator. */
 static void bindField(sqlite3_stmt *s, int idx, const char *text, size_t cap) {
     sqlite3_bind_text(s, idx, text, (int)strnlen(text, cap), SQLITE_STATIC);
 }
 
-/* Copy a text column into a fixed-size field, cutting at a UTF-8
- * character boundary when it does not fit. */
+/* Copy a text column into a fixed-size field (cut at a UTF-8 boundary). */
 static void copyColumn(sqlite3_stmt *s, int col, char *dst, size_t cap) {
-    const unsigned char *t = sqlite3_column_text(s, col);
-    size_t len = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
-    if (len >= cap) {
-        len = cap - 1;
-        while (len > 0 && (t[len] & 0xC0) == 0x80)
-            len--;
-    }
-    if (len) memcpy(dst, t, len);
-    dst[len] = '\0';
+    const char *t = (const char *)sqlite3_column_text(s, col);
+    strCopyUtf8(dst, cap, t ? t : "", t ? (size_t)sqlite3_column_bytes(s, col) : 0);
 }
 
 static void rowToEvent(sqlite3_stmt *s, AuditEvent *ev) {
@@ -155,7 +129,7 @@ int auditOpen(pnAudit **out, const char *dir, pnError *err) {
         rc = pnErrorSet(err, PN_EINVAL, "audit directory path too long");
     else
         snprintf(a->path, sizeof(a->path), "%s/audit.db", dir);
-    if (rc == PN_OK) rc = makeDirs(dir, err);
+    if (rc == PN_OK) rc = dirMake(dir, err);
     if (rc == PN_OK) rc = createFile(a->path, err);
     if (rc == PN_OK) rc = openDb(a, err);
     if (rc != PN_OK) {

@@ -19,6 +19,7 @@ static int decode(const void *bytes, size_t n, int version, MqttPacket *p, uint8
 
 /* CONNECT v5: client id "c1", user "alice", password "pw", session expiry
  * 60, a will with a label user property. */
+/* clang-format off */
 static const uint8_t connectV5[] = {
     0x10, 52,                                           /* CONNECT, remaining length */
     0, 4, 'M', 'Q', 'T', 'T', 5, 0xC6, 0, 30,           /* proto, v5, flags: user pw will(q0) clean */
@@ -27,6 +28,7 @@ static const uint8_t connectV5[] = {
     14, 0x26, 0, 5, 'l', 'a', 'b', 'e', 'l', 0, 4, 'N', 'A', 'T', 'O', /* will props: label */
     0, 1, 'w', 0, 1, 'x',                               /* will topic, payload */
     0, 5, 'a', 'l', 'i', 'c', 'e', 0, 2, 'p', 'w'};     /* user, password */
+/* clang-format on */
 
 static void test_connect_v5(void **state) {
     (void)state;
@@ -48,7 +50,8 @@ static void test_connect_v5(void **state) {
     assert_memory_equal(c->username.p, "alice", 5);
     assert_memory_equal(c->password.p, "pw", 2);
     /* Every strict prefix needs more bytes, never misreads. */
-    for (size_t n = 0; n < sizeof(connectV5); n++) assert_int_equal(decode(connectV5, n, 0, &p, &reason), 0);
+    for (size_t n = 0; n < sizeof(connectV5); n++)
+        assert_int_equal(decode(connectV5, n, 0, &p, &reason), 0);
 }
 
 static void test_connect_errors(void **state) {
@@ -135,7 +138,8 @@ static void test_publish_errors(void **state) {
 
 static void test_subscribe(void **state) {
     (void)state;
-    const uint8_t sub[] = {0x82, 17, 0, 7, 2, 0x0B, 5, 0, 3, 'a', '/', '#', 0x01, 0, 3, 'b', '/', '+', 0x2E};
+    const uint8_t sub[] = {0x82, 17,  0,    7, 2, 0x0B, 5,   0,   3,   'a',
+                           '/',  '#', 0x01, 0, 3, 'b',  '/', '+', 0x2E};
     MqttPacket p;
     uint8_t reason;
     assert_int_equal(decode(sub, sizeof(sub), 5, &p, &reason), 1);
@@ -195,12 +199,318 @@ static void test_utf8(void **state) {
     assert_false(mqttUtf8Valid((const uint8_t *)"\xc3", 1));         /* truncated */
 }
 
+/* ---- client side (federation links) -------------------------------------- */
+
+static int decodeClient(const pnBuf *b, MqttPacket *p, uint8_t *reason) {
+    return mqttDecodeClient((const uint8_t *)b->data, b->len, 1 << 20, p, reason);
+}
+
+/* Every strict prefix of a complete packet asks for more bytes. */
+static void assertPrefixesIncomplete(const pnBuf *b, int client, int version) {
+    MqttPacket p;
+    uint8_t reason;
+    for (size_t n = 0; n < b->len; n++) {
+        int rc = client ? mqttDecodeClient((const uint8_t *)b->data, n, 1 << 20, &p, &reason)
+                        : mqttDecode((const uint8_t *)b->data, n, version, 1 << 20, &p, &reason);
+        if (rc != 0) fail_msg("prefix of %zu of %zu bytes: decode returned %d", n, b->len, rc);
+    }
+}
+
+static void test_client_connect_round_trip(void **state) {
+    (void)state;
+    pnBuf b;
+    bufInit(&b);
+    mqttEncodeConnect(&b, "$link-HQ", 1, 45, 3600, 200, "hq-node", "s3cret");
+    MqttPacket p;
+    uint8_t reason;
+    /* A CONNECT is the first packet: decoded at version 0. */
+    assert_int_equal(decode(b.data, b.len, 0, &p, &reason), 1);
+    assert_int_equal(p.type, MQTT_CONNECT);
+    assert_int_equal(p.length, b.len);
+    MqttConnect *c = &p.u.connect;
+    assert_int_equal(c->version, MQTT_V5);
+    assert_int_equal(c->cleanStart, 1);
+    assert_int_equal(c->keepAlive, 45);
+    assert_int_equal(c->willFlag, 0);
+    assert_true(c->props.seen >> PROP_SESSION_EXPIRY & 1);
+    assert_true(c->props.seen >> PROP_RECEIVE_MAX & 1);
+    assert_int_equal(c->props.sessionExpiry, 3600);
+    assert_int_equal(c->props.receiveMax, 200);
+    assert_int_equal(c->clientId.len, 8);
+    assert_memory_equal(c->clientId.p, "$link-HQ", 8);
+    assert_true(c->hasUser && c->hasPassword);
+    assert_int_equal(c->username.len, 7);
+    assert_memory_equal(c->username.p, "hq-node", 7);
+    assert_int_equal(c->password.len, 6);
+    assert_memory_equal(c->password.p, "s3cret", 6);
+    assertPrefixesIncomplete(&b, 0, 0);
+    bufFree(&b);
+
+    /* No credentials, no session expiry, no receive maximum, no clean start. */
+    mqttEncodeConnect(&b, "c", 0, 0, 0, 0, NULL, NULL);
+    assert_int_equal(decode(b.data, b.len, 0, &p, &reason), 1);
+    assert_int_equal(c->cleanStart, 0);
+    assert_int_equal(c->keepAlive, 0);
+    assert_int_equal(c->props.seen, 0);
+    assert_int_equal(c->props.rawLen, 0);
+    assert_false(c->hasUser || c->hasPassword);
+    assert_int_equal(c->username.len, 0);
+    assert_int_equal(c->password.len, 0);
+    assert_memory_equal(c->clientId.p, "c", 1);
+    /* A user without a password, and the largest values. */
+    bufFree(&b);
+    mqttEncodeConnect(&b, "", 1, 65535, UINT32_MAX, 65535, "u", NULL);
+    assert_int_equal(decode(b.data, b.len, 0, &p, &reason), 1);
+    assert_int_equal(c->clientId.len, 0);
+    assert_int_equal(c->keepAlive, 65535);
+    assert_int_equal(c->props.sessionExpiry, UINT32_MAX);
+    assert_int_equal(c->props.receiveMax, 65535);
+    assert_true(c->hasUser);
+    assert_false(c->hasPassword);
+    assert_memory_equal(c->username.p, "u", 1);
+    bufFree(&b);
+}
+
+static void test_client_subscribe_round_trip(void **state) {
+    (void)state;
+    const char *const filters[] = {"intel/#", "ops/+/status"};
+    const uint8_t options = 0x25; /* QoS 1, no local, retain handling 2 */
+    pnBuf b;
+    bufInit(&b);
+    mqttEncodeSubscribe(&b, 77, filters, 2, options);
+    MqttPacket p;
+    uint8_t reason;
+    assert_int_equal(decode(b.data, b.len, MQTT_V5, &p, &reason), 1);
+    assert_int_equal(p.type, MQTT_SUBSCRIBE);
+    assert_int_equal(p.length, b.len);
+    assert_int_equal(p.u.sub.packetId, 77);
+    assert_int_equal(p.u.sub.count, 2);
+    assert_int_equal(p.u.sub.props.rawLen, 0);
+    uint32_t pos = 0;
+    MqttStr f;
+    uint8_t opt = 0;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(mqttNextTopic(&p.u.sub, 1, &pos, &f, &opt), 1);
+        assert_int_equal(f.len, strlen(filters[i]));
+        assert_memory_equal(f.p, filters[i], f.len);
+        assert_int_equal(opt, options);
+    }
+    assert_int_equal(mqttNextTopic(&p.u.sub, 1, &pos, &f, &opt), 0);
+    assertPrefixesIncomplete(&b, 0, MQTT_V5);
+    bufFree(&b);
+}
+
+static void test_client_connack(void **state) {
+    (void)state;
+    pnBuf b;
+    bufInit(&b);
+    MqttPacket p;
+    uint8_t reason;
+    mqttEncodeConnack(&b, MQTT_V5, 1, RC_SUCCESS, NULL);
+    assert_int_equal(decodeClient(&b, &p, &reason), 1);
+    assert_int_equal(p.type, MQTT_CONNACK);
+    assert_int_equal(p.length, b.len);
+    assert_int_equal(p.u.ack.packetId, 1); /* session present */
+    assert_int_equal(p.u.ack.reason, RC_SUCCESS);
+    assertPrefixesIncomplete(&b, 1, 0);
+    bufFree(&b);
+
+    /* Refused: bad user name or password, no session. */
+    mqttEncodeConnack(&b, MQTT_V5, 0, RC_BAD_USER_OR_PASSWORD, NULL);
+    assert_int_equal(decodeClient(&b, &p, &reason), 1);
+    assert_int_equal(p.type, MQTT_CONNACK);
+    assert_int_equal(p.u.ack.packetId, 0);
+    assert_int_equal(p.u.ack.reason, RC_BAD_USER_OR_PASSWORD);
+    bufFree(&b);
+
+    /* Properties the server announces reach the client. */
+    MqttPropOut props;
+    mqttPropInit(&props);
+    mqttPropU16(&props, PROP_RECEIVE_MAX, 50);
+    mqttPropU32(&props, PROP_MAX_PACKET_SIZE, 1 << 20);
+    mqttPropStr(&props, PROP_ASSIGNED_CLIENT_ID, "x1", 2);
+    mqttEncodeConnack(&b, MQTT_V5, 0, RC_SUCCESS, &props);
+    mqttPropFree(&props);
+    assert_int_equal(decodeClient(&b, &p, &reason), 1);
+    assert_int_equal(p.u.ack.props.receiveMax, 50);
+    assert_int_equal(p.u.ack.props.maxPacketSize, 1 << 20);
+    assertPrefixesIncomplete(&b, 1, 0);
+    bufFree(&b);
+
+    /* A 3.1.1 CONNACK (no property length) and reserved flag bits are
+     * malformed to an MQTT 5 client. */
+    mqttEncodeConnack(&b, MQTT_V311, 0, RC_SUCCESS, NULL);
+    assert_int_equal(decodeClient(&b, &p, &reason), -1);
+    assert_int_equal(reason, RC_MALFORMED);
+    bufFree(&b);
+    const uint8_t badFlags[] = {0x20, 3, 0x02, 0, 0};
+    assert_int_equal(mqttDecodeClient(badFlags, sizeof(badFlags), 1 << 20, &p, &reason), -1);
+    assert_int_equal(reason, RC_MALFORMED);
+}
+
+static void test_client_suback(void **state) {
+    (void)state;
+    pnBuf b;
+    bufInit(&b);
+    MqttPacket p;
+    uint8_t reason;
+    const uint8_t reasons[] = {RC_GRANTED_QOS1, RC_NOT_AUTHORIZED};
+    mqttEncodeSuback(&b, MQTT_V5, MQTT_SUBACK, 77, reasons, 2);
+    assert_int_equal(decodeClient(&b, &p, &reason), 1);
+    assert_int_equal(p.type, MQTT_SUBACK);
+    assert_int_equal(p.length, b.len);
+    assert_int_equal(p.u.ack.packetId, 77);
+    assert_int_equal(p.u.ack.reason, RC_NOT_AUTHORIZED); /* the worst */
+    assertPrefixesIncomplete(&b, 1, 0);
+    bufFree(&b);
+
+    const uint8_t granted[] = {RC_GRANTED_QOS2, RC_SUCCESS, RC_GRANTED_QOS1};
+    mqttEncodeSuback(&b, MQTT_V5, MQTT_SUBACK, 78, granted, 3);
+    assert_int_equal(decodeClient(&b, &p, &reason), 1);
+    assert_int_equal(p.u.ack.reason, RC_GRANTED_QOS2);
+    bufFree(&b);
+
+    const uint8_t unsub[] = {RC_SUCCESS, RC_NO_SUBSCRIPTION};
+    mqttEncodeSuback(&b, MQTT_V5, MQTT_UNSUBACK, 79, unsub, 2);
+    assert_int_equal(decodeClient(&b, &p, &reason), 1);
+    assert_int_equal(p.type, MQTT_UNSUBACK);
+    assert_int_equal(p.u.ack.packetId, 79);
+    assert_int_equal(p.u.ack.reason, RC_NO_SUBSCRIPTION);
+    bufFree(&b);
+
+    /* No reason codes at all is malformed (§3.9.3). */
+    mqttEncodeSuback(&b, MQTT_V5, MQTT_SUBACK, 80, reasons, 0);
+    assert_int_equal(decodeClient(&b, &p, &reason), -1);
+    assert_int_equal(reason, RC_MALFORMED);
+    bufFree(&b);
+}
+
+static void test_client_publish(void **state) {
+    (void)state;
+    MqttPropOut props;
+    mqttPropInit(&props);
+    mqttPropUser(&props, "id", 2, "HQ:1234", 7);
+    mqttPropUser(&props, "label", 5, "NATO SECRET", 11);
+    pnBuf b;
+    bufInit(&b);
+    mqttEncodePublish(&b, MQTT_V5, 1, 0, 0, "intel/reports", 13, 4242, &props, "payload!", 8);
+    mqttPropFree(&props);
+    MqttPacket p;
+    uint8_t reason;
+    assert_int_equal(decodeClient(&b, &p, &reason), 1);
+    assert_int_equal(p.type, MQTT_PUBLISH);
+    assert_int_equal(p.length, b.len);
+    MqttPublish *pub = &p.u.publish;
+    assert_int_equal(pub->qos, 1);
+    assert_int_equal(pub->retain, 0);
+    assert_int_equal(pub->dup, 0);
+    assert_int_equal(pub->packetId, 4242);
+    assert_int_equal(pub->topic.len, 13);
+    assert_memory_equal(pub->topic.p, "intel/reports", 13);
+    assert_int_equal(pub->payloadLen, 8);
+    assert_memory_equal(pub->payload, "payload!", 8);
+    assert_int_equal(pub->props.nuser, 2);
+    MqttStr v;
+    assert_int_equal(mqttUserProp(&pub->props, "id", &v), 1);
+    assert_int_equal(v.len, 7);
+    assert_memory_equal(v.p, "HQ:1234", 7);
+    assert_int_equal(mqttUserProp(&pub->props, "label", &v), 1);
+    assert_memory_equal(v.p, "NATO SECRET", 11);
+    assert_int_equal(mqttUserProp(&pub->props, "time", &v), 0);
+    assertPrefixesIncomplete(&b, 1, 0);
+    bufFree(&b);
+
+    /* QoS 0, retained, empty payload, no properties. */
+    mqttEncodePublish(&b, MQTT_V5, 0, 1, 0, "a", 1, 0, NULL, NULL, 0);
+    assert_int_equal(decodeClient(&b, &p, &reason), 1);
+    assert_int_equal(pub->qos, 0);
+    assert_int_equal(pub->retain, 1);
+    assert_int_equal(pub->packetId, 0);
+    assert_int_equal(pub->payloadLen, 0);
+    assert_int_equal(pub->props.nuser, 0);
+    bufFree(&b);
+}
+
+static void test_client_other_packets(void **state) {
+    (void)state;
+    pnBuf b;
+    bufInit(&b);
+    MqttPacket p;
+    uint8_t reason;
+    mqttEncodePingresp(&b);
+    assert_int_equal(decodeClient(&b, &p, &reason), 1);
+    assert_int_equal(p.type, MQTT_PINGRESP);
+    assert_int_equal(p.length, 2);
+    assertPrefixesIncomplete(&b, 1, 0);
+    bufFree(&b);
+    const uint8_t pingBody[] = {0xD0, 1, 0};
+    assert_int_equal(mqttDecodeClient(pingBody, sizeof(pingBody), 1 << 20, &p, &reason), -1);
+
+    mqttEncodeAck(&b, MQTT_V5, MQTT_PUBACK, 4242, RC_NOT_AUTHORIZED, "no");
+    assert_int_equal(decodeClient(&b, &p, &reason), 1);
+    assert_int_equal(p.type, MQTT_PUBACK);
+    assert_int_equal(p.u.ack.packetId, 4242);
+    assert_int_equal(p.u.ack.reason, RC_NOT_AUTHORIZED);
+    assert_memory_equal(p.u.ack.props.reasonString.p, "no", 2);
+    assertPrefixesIncomplete(&b, 1, 0);
+    bufFree(&b);
+
+    mqttEncodeDisconnect(&b, MQTT_V5, RC_SERVER_SHUTTING_DOWN, "bye");
+    assert_int_equal(decodeClient(&b, &p, &reason), 1);
+    assert_int_equal(p.type, MQTT_DISCONNECT);
+    assert_int_equal(p.u.ack.reason, RC_SERVER_SHUTTING_DOWN);
+    assert_memory_equal(p.u.ack.props.reasonString.p, "bye", 3);
+    assertPrefixesIncomplete(&b, 1, 0);
+    bufFree(&b);
+}
+
+static void test_client_refuses_server_bound(void **state) {
+    (void)state;
+    pnBuf b;
+    bufInit(&b);
+    MqttPacket p;
+    uint8_t reason;
+    mqttEncodeConnect(&b, "c", 1, 30, 0, 0, NULL, NULL);
+    assert_int_equal(decodeClient(&b, &p, &reason), -1);
+    assert_int_equal(reason, RC_PROTOCOL_ERROR);
+    bufFree(&b);
+    const char *const filters[] = {"a/b"};
+    mqttEncodeSubscribe(&b, 1, filters, 1, 0);
+    assert_int_equal(decodeClient(&b, &p, &reason), -1);
+    assert_int_equal(reason, RC_PROTOCOL_ERROR);
+    bufFree(&b);
+    mqttEncodePingreq(&b);
+    assert_int_equal(decodeClient(&b, &p, &reason), -1);
+    assert_int_equal(reason, RC_PROTOCOL_ERROR);
+    bufFree(&b);
+    const uint8_t unsub[] = {0xA2, 6, 0, 1, 0, 0, 1, 'a'};
+    assert_int_equal(mqttDecodeClient(unsub, sizeof(unsub), 1 << 20, &p, &reason), -1);
+    assert_int_equal(reason, RC_PROTOCOL_ERROR);
+    /* Reserved type 0. */
+    const uint8_t type0[] = {0x00, 0};
+    assert_int_equal(mqttDecodeClient(type0, sizeof(type0), 1 << 20, &p, &reason), -1);
+    /* Too large for the client's maximum. */
+    const uint8_t big[] = {0x30, 0x80, 0x80, 0x40};
+    assert_int_equal(mqttDecodeClient(big, sizeof(big), 1000, &p, &reason), -1);
+    assert_int_equal(reason, RC_PACKET_TOO_LARGE);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_connect_v5),   cmocka_unit_test(test_connect_errors),
-        cmocka_unit_test(test_publish_round_trip), cmocka_unit_test(test_publish_errors),
-        cmocka_unit_test(test_subscribe),    cmocka_unit_test(test_acks_and_connack),
+        cmocka_unit_test(test_connect_v5),
+        cmocka_unit_test(test_connect_errors),
+        cmocka_unit_test(test_publish_round_trip),
+        cmocka_unit_test(test_publish_errors),
+        cmocka_unit_test(test_subscribe),
+        cmocka_unit_test(test_acks_and_connack),
         cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_client_connect_round_trip),
+        cmocka_unit_test(test_client_subscribe_round_trip),
+        cmocka_unit_test(test_client_connack),
+        cmocka_unit_test(test_client_suback),
+        cmocka_unit_test(test_client_publish),
+        cmocka_unit_test(test_client_other_packets),
+        cmocka_unit_test(test_client_refuses_server_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -178,7 +178,7 @@ sub_bg() {
     fi
 }
 
-# The node's own user properties (id, time: checked by node_ids) are left out.
+# The node's own user properties (id, time) are left out.
 msgs() { sed -n -E 's/ id:[^ |]+ time:[0-9]+//; s/^MSG //p' "$1"; }
 
 NODE_DIR=build/it-node

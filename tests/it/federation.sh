@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# federation.sh -- guarded, lossless store-and-forward between nodes.
+#
+# Three real nodes on 127.0.0.1: an alliance HQ node, a Swedish node (SWE)
+# and a Ukrainian node (UKR).  Each link is configured in the pulling
+# node's [peer NAME] section and logs in at the peer as a principal of its
+# own nation with the "node" role, so the peer's decide() is the guard.
+#
+#   1. releasability across links: what reaches SWE and UKR from HQ
+#   2. link failure: 50,000 messages published at HQ while the SWE link is
+#      cut and restored several times (through a socat proxy that is killed)
+#      and the SWE node is killed with -9 once: SWE ends with exactly the
+#      releasable messages, none lost, none twice
+#   3. triangle: all three nodes linked both ways; every message is stored
+#      once per node, however many paths it takes
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+. tests/it/lib/server.sh
+
+command -v socat >/dev/null || { echo "not ok 1 - socat is installed (scripts/deps.sh check)"; exit 1; }
+it_tmp
+T=$IT_TMP
+TODAY=$(date -u +%F)
+L_S="NATO SECRET REL TO NATO"
+L_C="NATO CONFIDENTIAL REL TO NATO, UKR"
+L_U="NATO UNCLASSIFIED REL TO NATO, UKR"
+
+declare -A NPID NPORT NLOG
+NRUN=0
+
+# node_start runs in this shell (not under ok, whose subshell would lose NPID).
+# node_conf NAME [PEER=ADDRESS:PRINCIPAL ...] -- write $T/NAME.conf
+node_conf() {
+    local name=$1 spec peer addr who
+    shift
+    mkdir -p "$T/$name"
+    {
+        printf '[node]\nname = %s\ndata = %s/%s\nmqtt = 127.0.0.1:%s\nprincipals = %s/%s.principals.json\n' \
+            "$name" "$T" "$name" "${NPORT[$name]}" "$T" "$name"
+        for spec in "$@"; do
+            peer=${spec%%=*}
+            addr=${spec#*=}
+            who=${addr##*:}
+            addr=${addr%:*}
+            printf '\n[peer %s]\naddress = %s\nprincipal = %s\npassword_file = %s/%s.pass\ntopics = intel/#, load/#, tri/#\n' \
+                "$peer" "$addr" "$who" "$T" "$who"
+        done
+    } >"$T/$name.conf"
+}
+
+# principal NODE NAME NATION CLEARANCE [--role node]: a principal at NODE
+principal() {
+    local node=$1 name=$2 nation=$3 cl=$4
+    shift 4
+    echo "pw-$name" >"$T/$name.pass"
+    echo "pw-$name" | $PN principal add "$name" --nation "$nation" --clearance "$cl" "$@" \
+        --password-stdin --principals "$T/$node.principals.json" >/dev/null
+}
+
+node_start() {
+    local name=$1 i
+    NRUN=$((NRUN + 1))
+    NLOG[$name]=$T/$name.$NRUN.log
+    "$PN" serve --config "$T/$name.conf" >"${NLOG[$name]}" 2>&1 &
+    NPID[$name]=$!
+    IT_PIDS+=("${NPID[$name]}")
+    for ((i = 0; i < 200; i++)); do
+        grep -q ' ready: ' "${NLOG[$name]}" 2>/dev/null && return 0
+        _alive "${NPID[$name]}" || break
+        sleep 0.05
+    done
+    sed 's/^/#   /' "${NLOG[$name]}" >&2
+    return 1
+}
+
+node_stop() {
+    kill -TERM "${NPID[$1]}" 2>/dev/null
+    wait "${NPID[$1]}"
+}
+
+node_kill9() {
+    kill -9 "${NPID[$1]}" 2>/dev/null
+    wait "${NPID[$1]}" 2>/dev/null
+    return 0
+}
+
+# The state of NODE's outbound link to PEER, from `partnernet peers --json`.
+link_state() {
+    $PN peers --data "$T/$1" --json 2>/dev/null |
+        tr -d ' \n' | grep -o "\"peer\":\"$2\",[^}]*" | grep -o '"state":"[a-z]*"' | cut -d'"' -f4
+}
+link_up() { [ "$(link_state "$1" "$2")" = up ]; }
+
+# Messages NODE stores under FILTER: "id|label|payload" lines, sorted.
+stored() { $PN log list --data "$T/$1" --topic "$2" | awk -F'\t' '{print $2 "|" $5 "|" $6}' | sort; }
+stored_count() { $PN log list --data "$T/$1" --topic "$2" | wc -l; }
+count_is() { [ "$(stored_count "$1" "$2")" -eq "$3" ]; }
+
+pub() { # NODE USER LABEL TOPIC PAYLOAD
+    mosquitto_pub -h 127.0.0.1 -p "${NPORT[$1]}" -u "$2" -P "pw-$2" -V mqttv5 -q 1 \
+        -t "$4" -m "$5" -D publish user-property label "$3"
+}
+
+# pub_lines NODE USER LABEL TOPIC < lines: one QoS 1 message per line
+pub_lines() {
+    mosquitto_pub -h 127.0.0.1 -p "${NPORT[$1]}" -u "$2" -P "pw-$2" -V mqttv5 -q 1 \
+        -t "$4" -l -D publish user-property label "$3"
+}
+
+no_sanitizer() { ! grep -l 'Sanitizer\|runtime error' "$T"/*.log; }
+
+for n in hq swe ukr proxy; do NPORT[$n]=$(it_port); done
+# Ports must differ from one another too.
+while [ "$(printf '%s\n' "${NPORT[@]}" | sort -u | wc -l)" -lt 4 ]; do NPORT[proxy]=$(it_port); done
+
+# ---------------------------------------------------------------------------
+echo "# 1. releasability across links (HQ -> SWE, HQ -> UKR)"
+principal hq pub NATO CTS
+principal hq swe-node SWE NC --role node
+principal hq ukr-node UKR NS --role node
+principal swe reader-swe SWE CTS
+principal ukr reader-ukr UKR CTS
+node_conf hq
+node_conf swe "hq=127.0.0.1:${NPORT[proxy]}:swe-node"
+node_conf ukr "hq=127.0.0.1:${NPORT[hq]}:ukr-node"
+socat TCP-LISTEN:"${NPORT[proxy]}",bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:"${NPORT[hq]}" 2>>"$T/socat.err" &
+PROXY=$!
+IT_PIDS+=("$PROXY")
+node_start hq; _report $? "HQ node starts"
+node_start swe; _report $? "SWE node starts with a [peer hq] link"
+node_start ukr; _report $? "UKR node starts with a [peer hq] link"
+ok "SWE link to HQ comes up" wait_until 10 link_up swe hq
+ok "UKR link to HQ comes up" wait_until 10 link_up ukr hq
+ok "a UKR reader subscribes at the UKR node" sub_bg "$T/ukr.sub" -h 127.0.0.1 -p "${NPORT[ukr]}" \
+    -u reader-ukr -P pw-reader-ukr -V mqttv5 -q 1 -t 'intel/#' -F 'MSG %t|%P|%p'
+ok "HQ publishes $L_S" pub hq pub "$L_S" intel/a "s-$TODAY"
+ok "HQ publishes NATO CONFIDENTIAL REL TO NATO, UKR" pub hq pub "$L_C" intel/b "c-$TODAY"
+ok "HQ publishes for the exercise community UKR is in" \
+    pub hq pub "NATO CONFIDENTIAL REL TO EX-NORDIC-RESPONSE" intel/c nordic
+ok "HQ publishes for an exercise community UKR is not in" \
+    pub hq pub "NATO CONFIDENTIAL REL TO EX-BALTIC-SENTRY" intel/d baltic
+ok "HQ publishes a NATO SECRET REL TO NATO, UKR (above the SWE link's clearance, NC)" \
+    pub hq pub "NATO SECRET REL TO NATO, UKR" intel/e above
+# Messages from one origin arrive in order: once the last one (releasable
+# to both) is there, every decision about the earlier ones has been made.
+ok "HQ publishes a last message releasable to both" pub hq pub "$L_C" intel/z last
+ok "it arrives at SWE" wait_until 10 count_is swe intel/z 1
+ok "and at UKR" wait_until 10 count_is ukr intel/z 1
+expect_out "SWE holds the CONFIDENTIAL ones (SWE is in both communities), no SECRET (its link is cleared NC)" \
+    "intel/b intel/c intel/d intel/z" bash -c "$PN log list --data $T/swe --topic 'intel/#' | cut -f4 | sort | paste -sd' '"
+expect_out "UKR gets REL TO NATO, UKR (also SECRET: ukr-node is cleared NS) and the community it is in" \
+    "intel/b intel/c intel/e intel/z" bash -c "$PN log list --data $T/ukr --topic 'intel/#' | cut -f4 | sort | paste -sd' '"
+expect_out "UKR never gets NATO SECRET REL TO NATO" 0 \
+    bash -c "$PN log list --data $T/ukr --topic 'intel/#' | grep -c 'REL TO NATO\$'"
+expect_out "a relayed message keeps its id, origin and label" "hq:1|$L_C|c-$TODAY" \
+    bash -c "$PN log list --data $T/ukr --topic intel/b | awk -F'\t' '{print \$2 \"|\" \$5 \"|\" \$6}'"
+ok "the UKR reader at the UKR node receives it, with the id given at HQ" \
+    wait_until 5 grep -q "^MSG intel/b|label:$L_C id:hq:1 time:[0-9]*|c-$TODAY\$" "$T/ukr.sub"
+ok "the UKR reader gets the last message too" wait_until 5 grep -q '^MSG intel/z|' "$T/ukr.sub"
+expect_out "the UKR reader got exactly what UKR may hold" "intel/b intel/c intel/e intel/z" \
+    bash -c "grep '^MSG ' '$T/ukr.sub' | cut -d'|' -f1 | cut -c5- | paste -sd' '"
+ok "releases to UKR are audited at HQ (who, nation, label)" bash -c \
+    "$PN audit --data $T/hq --kind released | grep -q 'ukr-node .*UKR .*intel/b .*$L_C'"
+ok "refusals to the UKR link are audited at HQ" bash -c \
+    "$PN audit --data $T/hq --kind delivery_refused | grep -q 'ukr-node .*UKR .*intel/a'"
+ok "'partnernet peers' on SWE shows the link up with its counters" wait_until 5 bash -c \
+    "$PN peers --data $T/swe | grep -E '^hq +127.0.0.1:${NPORT[proxy]} +up +[0-9]+ +4 '"
+ok "'partnernet peers' on HQ shows both inbound links" bash -c \
+    "out=\$($PN peers --data $T/hq); echo \"\$out\" | grep -q '^swe-node .*link-swe .*yes' && echo \"\$out\" | grep -q '^ukr-node .*link-ukr .*yes'"
+
+# ---------------------------------------------------------------------------
+echo "# 2. link failure: 50,000 messages, link cut and restored, SWE killed with -9"
+# Five chunks of 10,000 (three labels each); swe-node (NC) may hold two of them.
+gen() { # CHUNK LABELTAG COUNT
+    seq -f "$1-$2-%g" 1 "$3"
+}
+publish_chunk() { # CHUNK
+    gen "$1" S 3334 | pub_lines hq pub "$L_S" load/s &
+    local a=$!
+    gen "$1" C 3333 | pub_lines hq pub "$L_C" load/c &
+    local b=$!
+    gen "$1" U 3333 | pub_lines hq pub "$L_U" load/u
+    local rc=$?
+    wait $a || rc=1
+    wait $b || rc=1
+    return $rc
+}
+cut_link() { kill "$PROXY" 2>/dev/null; wait "$PROXY" 2>/dev/null; pkill -f "TCP-LISTEN:${NPORT[proxy]}," 2>/dev/null; true; }
+restore_link() {
+    socat TCP-LISTEN:"${NPORT[proxy]}",bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:"${NPORT[hq]}" 2>>"$T/socat.err" &
+    PROXY=$!
+    IT_PIDS+=("$PROXY")
+}
+ok "chunk 1 published with the link up" publish_chunk 1
+cut_link
+ok "chunk 2 published with the link cut" publish_chunk 2
+ok "HQ holds a backlog for swe-node while the link is cut" wait_until 5 bash -c \
+    "$PN peers --data $T/hq --json | tr -d ' \n' | grep -qE '\"principal\":\"swe-node\",[^}]*\"backlog\":[1-9]'"
+restore_link
+publish_chunk 3 &
+CH3=$!
+sleep 0.3
+node_kill9 swe
+wait $CH3; _report $? "chunk 3 published while the SWE node was killed with -9"
+node_start swe; _report $? "SWE node restarts on the same data"
+publish_chunk 4 &
+CH4=$!
+sleep 0.3
+cut_link
+sleep 0.5
+restore_link
+sleep 0.3
+cut_link
+restore_link
+wait $CH4; _report $? "chunk 4 published while the link was cut and restored twice"
+ok "chunk 5 published" publish_chunk 5
+for c in 1 2 3 4 5; do
+    gen $c C 3333 | sed "s/^/|$L_C|/"
+    gen $c U 3333 | sed "s/^/|$L_U|/"
+done | sort >"$T/expect"
+ok "SWE catches up: 33,330 messages stored" wait_until 120 count_is swe 'load/#' 33330
+stored swe 'load/#' >"$T/got"
+expect_out "no message stored twice at SWE (distinct ids)" 0 bash -c "cut -d'|' -f1 '$T/got' | sort | uniq -d | wc -l"
+expect_out "exactly the releasable messages: none lost, none extra" "" \
+    bash -c "cut -d'|' -f2- '$T/got' | sed 's/^/|/' | sort | diff - '$T/expect' | head -5"
+expect_out "every id names HQ as the origin" 33330 bash -c "grep -c '^hq:' '$T/got'"
+ok "nothing NATO SECRET reached SWE" bash -c "! grep -q SECRET '$T/got'"
+ok "HQ's backlog for swe-node drains to 0" wait_until 20 bash -c \
+    "$PN peers --data $T/hq --json | tr -d ' \n' | grep -qE '\"principal\":\"swe-node\",[^}]*\"backlog\":0'"
+for n in hq swe ukr; do node_stop $n; _report $? "$n stops cleanly (exit 0)"; done
+expect_out "the SWE node, stopped, says so in its status" yes bash -c \
+    "$PN peers --data $T/swe | grep -q 'node was stopped' && echo yes"
+cut_link
+
+# ---------------------------------------------------------------------------
+echo "# 3. triangle: HQ, SWE and UKR each pull from the two others"
+rm -rf "$T/hq" "$T/swe" "$T/ukr" "$T"/*.principals.json
+for n in hq swe ukr; do
+    principal $n pub-$n NATO CTS
+    principal $n hq-node NATO CTS --role node
+    principal $n swe-node SWE NS --role node
+    principal $n ukr-node UKR NS --role node
+done
+node_conf hq "swe=127.0.0.1:${NPORT[swe]}:hq-node" "ukr=127.0.0.1:${NPORT[ukr]}:hq-node"
+node_conf swe "hq=127.0.0.1:${NPORT[hq]}:swe-node" "ukr=127.0.0.1:${NPORT[ukr]}:swe-node"
+node_conf ukr "hq=127.0.0.1:${NPORT[hq]}:ukr-node" "swe=127.0.0.1:${NPORT[swe]}:ukr-node"
+for n in hq swe ukr; do node_start $n; _report $? "$n starts with two links"; done
+for n in hq swe ukr; do
+    for p in hq swe ukr; do
+        [ $n = $p ] || ok "$n -> $p link up" wait_until 10 link_up $n $p
+    done
+done
+PUBS=()
+for n in hq swe ukr; do
+    seq -f "$n-%g" 1 1000 | pub_lines $n pub-$n "$L_U" tri/$n &
+    PUBS+=($!)
+done
+wait "${PUBS[@]}"; _report $? "1,000 messages published at each node"
+for n in hq swe ukr; do
+    ok "$n ends with all 3,000 messages" wait_until 60 count_is $n 'tri/#' 3000
+done
+for n in hq swe ukr; do
+    expect_out "$n stores every message once (3,000 distinct ids, no duplicates)" "3000 0" bash -c \
+        "ids=\$($PN log list --data $T/$n --topic 'tri/#' | cut -f2); echo \$(printf '%s\n' \$ids | sort -u | wc -l) \$(printf '%s\n' \$ids | sort | uniq -d | wc -l)"
+done
+ok "a message keeps the id of its origin everywhere" bash -c \
+    "ids=\$(for n in hq swe ukr; do $PN log list --data $T/\$n --topic tri/hq | awk -F'\t' '\$6==\"hq-1\"{print \$2}'; done | paste -sd' '); \
+     echo \"\$ids\" | grep -qE '^(hq:[0-9]+) \\1 \\1\$'"
+ok "messages coming back around the triangle are recognised, not stored" wait_until 5 bash -c \
+    "$PN peers --data $T/hq --json | tr -d ' \n' | grep -qE '\"duplicates\":[1-9]'"
+for n in hq swe ukr; do node_stop $n; _report $? "$n stops cleanly"; done
+ok "no sanitizer report in any node's log" no_sanitizer
+done_testing

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# plan_notify.sh -- end to end (issue 6): a node started with --data DIR, a
+# partner's subscriber (UKR, NATO UNCLASSIFIED clearance) on csbm/#, then
+# `partnernet plan exercise add --data DIR` with 10,000 troops: the node
+# drains DIR/plan.db's outbox and publishes the Vienna Document notification
+# on csbm/notifications labelled NATO UNCLASSIFIED REL TO EAPC, and the
+# partner receives it; the outbox is then empty.
+#
+# The node's side is src/plan/notify.c (once a second).
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
+
+
+D=$(mktemp -d)
+SRV=
+SUB=
+cleanup() {
+    [ -n "$SUB" ] && kill "$SUB" 2>/dev/null
+    [ -n "$SRV" ] && kill -9 "$SRV" 2>/dev/null
+    rm -rf "$D"
+}
+trap cleanup EXIT
+echo pw-ukr | $PN principal add olena --nation UKR --clearance NU --password-stdin \
+    --principals "$D/principals.json" >/dev/null
+
+PORT=
+start_node "$D/var" serve
+_report $? "node starts with --data" "$(cat "$D/serve.err")"
+
+stdbuf -oL mosquitto_sub -V 5 -h 127.0.0.1 -p "$PORT" -u olena -P pw-ukr -i partner-ukr -q 1 -t 'csbm/#' \
+    -C 1 -W 20 -d -F 'GOT %t [%P] %p' >"$D/sub.out" 2>"$D/sub.err" &
+SUB=$!
+# wait for the subscription to be acknowledged (an event, bounded at 10 s)
+for _ in $(seq 100); do grep -q SUBACK "$D/sub.out" && break; sleep 0.1; done
+ok "the partner's subscription is acknowledged" grep -q SUBACK "$D/sub.out"
+
+ok "plan exercise add with 10,000 troops" "$PN" plan exercise add --data "$D/var" --code EX-IT-1 \
+    --name 'Integration exercise' --start 2026-09-01 --end 2026-09-05 --host POL --troops 10000
+wait "$SUB"
+ok "the partner's subscriber exited after one message" test $? -eq 0
+SUB=
+got=$(grep '^GOT ' "$D/sub.out")
+ok "it arrived on csbm/notifications" grep -q '^GOT csbm/notifications ' <<<"$got"
+ok "labelled NATO UNCLASSIFIED REL TO EAPC" grep -qF '[label:NATO UNCLASSIFIED REL TO EAPC' <<<"$got"
+ok "the payload names the exercise and its troops" bash -c "grep -qF '\"exercise\":\"EX-IT-1\"' <<<'$got' && grep -qF '\"troops\":10000' <<<'$got'"
+for _ in $(seq 100); do "$PN" plan outbox --data "$D/var" | grep -qx '0 pending' && break; sleep 0.1; done
+expect_out "the node marked it done" "0 pending" bash -c "'$PN' plan outbox --data '$D/var' | tail -1"
+done_testing
