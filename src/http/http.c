@@ -377,16 +377,18 @@ static void badRequest(HttpConn *c, enum http_errno e) {
 
 static void requestComplete(HttpConn *c) {
     HttpRequest *r = &c->req;
-    char *url = r->url.data ? r->url.data : "";
-    if (!r->url.data) bufAppend(&r->url, "", 0), url = r->url.data ? r->url.data : "";
+    static char none[1]; /* http-parser always reports a URL; this is never written */
+    char *url = r->url.data ? r->url.data : none;
     char *q = strchr(url, '?');
     if (q) *q++ = '\0';
     r->path = url;
     r->query = q ? q : "";
     c->srv->st.requests++;
+    /* After an Upgrade request http-parser reads nothing more: unless it
+     * becomes a WebSocket, the connection ends with this answer. */
+    if (c->parser.upgrade) r->keepAlive = 0;
     if (url[0] != '/') return httpError(c, 400, "bad_request", "the request target must be a path");
     httpDispatch(c);
-    if (c->parser.upgrade && !c->wsMode) c->closeAfter = 1; /* upgraded to nothing: done */
 }
 
 /* Parse and handle the requests in c->in, one at a time. */
