@@ -33,6 +33,7 @@ principal aut AUT NU
 principal deu DEU CTS --caveat ATOMAL
 principal alice SWE NS --cert-cn alice.swe
 principal gone NOR NS
+principal peer UKR NC --role node
 TPUB=$(token pub)
 TSWE=$(token swe)
 TUKR=$(token ukr)
@@ -41,6 +42,7 @@ TAUS=$(token aus)
 TAUT=$(token aut)
 TDEU=$(token deu)
 TGONE=$(token gone)
+TPEER=$(token peer)
 ok "token create prints one pn_ token" bash -c "[[ '$TPUB' =~ ^pn_[A-Za-z0-9_-]{43}$ ]]"
 expect_err "token create for an unknown principal fails" 2 "no principal named 'nobody'" \
     "$PN" token create --principal nobody --data "$D"
@@ -169,6 +171,8 @@ expect_http "since=garbage: 400 bad_since" 400 "$ERR'bad_since'" -- -H "$(A "$TP
 expect_http "limit=0: 400 bad_limit" 400 "$ERR'bad_limit'" -- -H "$(A "$TPUB")" "$U/v1/messages?limit=0"
 expect_http "an invalid filter: 400 bad_topic" 400 "$ERR'bad_topic'" -- -H "$(A "$TPUB")" "$U/v1/messages?topic=a/%23/b"
 
+expect_http "a peer node (UKR, node role) reads history like UKR" 200 "$(ids) == ['it-h:1', 'it-h:2']" -- -H "$(A "$TPEER")" "$U/v1/messages?topic=api/%23"
+
 echo "# decide, labels, audit (operators)"
 dec() { hc -H "$(A "$1")" --data-binary "$2" "$U/v1/decide"; }
 expect_http "decide: SWE NS, NATO SECRET REL TO NATO in 2023: deny not_yet_member" 200 "d['decision'] == 'deny' and d['reason'] == 'not_yet_member' and '2024-03-07' in d['explanation']" -- -H "$(A "$TPUB")" --data-binary '{"principal": "nation=SWE,clearance=NS", "label": "NATO SECRET REL TO NATO", "at": "2023-06-01"}' "$U/v1/decide"
@@ -182,6 +186,7 @@ expect_http "labels/convert: a bad label: 400 invalid_label" 400 "$ERR'invalid_l
 expect_http "audit: the refused publish, with its reason" 200 "[e for e in d['events'] if e['kind'] == 'publish_refused' and e['principal'] == 'ukr' and e['reason'] == 'clearance']" -- -H "$(A "$TPUB")" "$U/v1/audit?since=1h"
 expect_http "audit ?reason=invalid_label filters" 200 "len(d['events']) == 2 and all(e['reason'] == 'invalid_label' for e in d['events'])" -- -H "$(A "$TPUB")" "$U/v1/audit?since=1h&reason=invalid_label"
 expect_http "audit: the refused logins are there too" 200 "[e for e in d['events'] if e['kind'] == 'login_refused' and 'unknown or revoked token' in e['detail']]" -- -H "$(A "$TPUB")" "$U/v1/audit?kind=login_refused"
+expect_http "audit: a peer node's history reads are audited, releases and refusals" 200 "sorted((e['kind'], e['topic']) for e in d['events'] if e['principal'] == 'peer') == [('delivery_refused', 'api/a'), ('released', 'api/b'), ('released', 'api/c')] and all('HTTP history' in e['detail'] for e in d['events'] if e['principal'] == 'peer' and e['kind'] == 'released')" -- -H "$(A "$TPUB")" "$U/v1/audit"
 expect_http "audit by a non-operator: 403" 403 "$ERR'forbidden'" -- -H "$(A "$TUKR")" "$U/v1/audit"
 expect_http "audit: a bad since: 400" 400 "$ERR'bad_since'" -- -H "$(A "$TPUB")" "$U/v1/audit?since=soon"
 
