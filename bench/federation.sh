@@ -61,6 +61,7 @@ cat >"$T/hq.conf" <<EOF
 name = hq
 data = $T/hq
 mqtt = 127.0.0.1:$PH
+http = off
 principals = $T/hq.json
 EOF
 cat >"$T/swe.conf" <<EOF
@@ -68,6 +69,7 @@ cat >"$T/swe.conf" <<EOF
 name = swe
 data = $T/swe
 mqtt = 127.0.0.1:$PS
+http = off
 principals = $T/swe.json
 [peer hq]
 address = 127.0.0.1:$PX

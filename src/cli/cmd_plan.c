@@ -475,8 +475,11 @@ static int printProgramme(const PlanProgrammeRow *r, void *ctx) {
 
 static int cmdProgramme(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan programme", {0}, 0};
-    const char *dir = "var", *cycle = NULL;
-    const PlanOpt opts[] = {{"--cycle", &cycle, NULL}, {NULL}};
+    const char *dir = "var", *cycle = NULL, *objective = NULL, *add = NULL;
+    const PlanOpt opts[] = {{"--cycle", &cycle, NULL},
+                            {"--objective", &objective, NULL},
+                            {"--add", &add, NULL},
+                            {NULL}};
     if (planParse(&a, argc, argv, 2, opts, &dir) != CLI_OK) return CLI_USAGE;
     if (a.npos != 1) return cliFail(a.cmd, "name one partner NATION");
     int64_t cy = 0;
@@ -490,6 +493,16 @@ static int cmdProgramme(Cli *cli, int argc, char **argv) {
         return cliFail(a.cmd, "unknown nation '%s'", a.pos[0]);
     }
     const char *code = cli->reg.nations[n].code;
+    if (objective || add) {
+        pnError e = {0};
+        int rc = objective ? planObjectiveAdd(p, code, (int)cy, objective, &e) : PN_OK;
+        if (rc == PN_OK && add) rc = planProgrammeAdd(p, code, (int)cy, add, &e);
+        planClose(p);
+        if (rc != PN_OK) return cliFail(a.cmd, "%s", e.msg);
+        if (objective) printf("objective added to %s's %lld programme\n", code, (long long)cy);
+        if (add) printf("%s added to %s's %lld programme\n", add, code, (long long)cy);
+        return CLI_OK;
+    }
     printf("individual partnership programme: %s (%s), cycle %lld\n", code,
            cli->reg.nations[n].name, (long long)cy);
     ProgCtx c = {0};

@@ -69,6 +69,7 @@ static int peerKey(Conf *cf, const char *name, const char *key, char *val, int l
                      : strcmp(key, "cert") == 0          ? &l->certFile
                      : strcmp(key, "key") == 0           ? &l->keyFile
                      : strcmp(key, "ca") == 0            ? &l->caFile
+                     : strcmp(key, "server_name") == 0   ? &l->serverName
                                                          : NULL;
     if (!s) return cliFail("serve", "%s:%d: unknown [peer] setting '%s'", path, line, key);
     *s = val;
@@ -212,14 +213,16 @@ static void httpDefaults(Conf *cf, int implicit[2]) {
     }
 }
 
-static int startHttp(Conf *cf, Node *node, HttpServer **http, pnError *err) {
+/* *failed: a server whose default listener was busy; its closing handle
+ * belongs to the loop, so it is freed only after nodeClose. */
+static int startHttp(Conf *cf, Node *node, HttpServer **http, HttpServer **failed, pnError *err) {
     int implicit[2];
     httpDefaults(cf, implicit);
     int rc = httpServerStart(http, node, &cf->ho, err);
     if (rc == PN_OK || !(implicit[0] && implicit[1]) || !strstr(err->msg, "cannot listen"))
         return rc;
     fprintf(stderr, "partnernet: %s; HTTP off (set --http to insist)\n", err->msg);
-    httpServerFree(*http);
+    *failed = *http;
     cf->ho.httpAddr = cf->ho.httpsAddr = "";
     return httpServerStart(http, node, &cf->ho, err);
 }
@@ -229,13 +232,13 @@ static int runNode(Conf *cf, Cli *cli) {
     pnError err = {0};
     Node *node = NULL;
     MqttServer *mqtt = NULL;
-    HttpServer *http = NULL;
+    HttpServer *http = NULL, *httpFailed = NULL;
     Link *links[PEERS_MAX] = {0};
     Peers *peers = NULL;
     PlanNotifier *notifier = NULL;
     int rc = nodeOpen(&node, &cf->o, &cli->reg, &cli->spif, &err);
     if (rc == PN_OK) rc = mqttServerStart(&mqtt, node, &cf->mo, &err);
-    if (rc == PN_OK) rc = startHttp(cf, node, &http, &err);
+    if (rc == PN_OK) rc = startHttp(cf, node, &http, &httpFailed, &err);
     for (int i = 0; rc == PN_OK && i < cf->npeers; i++)
         rc = linkStart(&links[i], node, &cf->peers[i], &err);
     if (rc == PN_OK) rc = peersStart(&peers, node, links, cf->npeers, &err);
@@ -243,6 +246,7 @@ static int runNode(Conf *cf, Cli *cli) {
     if (rc == PN_OK) rc = nodeRun(node, &err);
     nodeClose(node);
     mqttServerFree(mqtt);
+    httpServerFree(httpFailed);
     httpServerFree(http);
     for (int i = 0; i < cf->npeers; i++)
         linkFree(links[i]);

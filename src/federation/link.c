@@ -13,6 +13,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,7 +290,7 @@ static void processInput(LinkConn *c) {
         used += pkt.length;
         onPacket(c, &pkt);
     }
-    if (c->closing) return;
+    if (c->closing || used == 0) return; /* before any plaintext, in.data is NULL */
     memmove(c->in.data, c->in.data + used, c->in.len - used);
     c->in.len -= used;
 }
@@ -308,8 +309,14 @@ static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
         c->lastSeen = uv_now(c->l->loop);
         if (c->ssl && tlsInput(c, buf->base, (size_t)n) != 0) {
             char e[160];
-            ERR_error_string_n(ERR_get_error(), e, sizeof(e));
-            fail(c, "TLS with the peer failed: %s", e);
+            ERR_error_string_n(ERR_peek_last_error(), e, sizeof(e));
+            ERR_clear_error(); /* the queue is per thread: leave nothing for the next one */
+            long v = SSL_get_verify_result(c->ssl);
+            if (v != X509_V_OK)
+                fail(c, "TLS with the peer failed: certificate verify failed (%s)",
+                     X509_verify_cert_error_string(v));
+            else
+                fail(c, "TLS with the peer failed: %s", e);
         } else {
             if (!c->ssl) bufAppend(&c->in, buf->base, (size_t)n);
             processInput(c);
@@ -318,6 +325,23 @@ static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
         fail(c, "connection lost: %s", uv_strerror((int)n));
     }
     free(buf->base);
+}
+
+/* The peer's certificate must name what we asked for: server_name when
+ * given (also sent as SNI), otherwise the IP address we connected to. */
+static int checkServerName(Link *l, SSL *ssl) {
+    if (l->opt.serverName)
+        return SSL_set_tlsext_host_name(ssl, l->opt.serverName) == 1 &&
+                       SSL_set1_host(ssl, l->opt.serverName) == 1
+                   ? 0
+                   : -1;
+    char host[128];
+    const char *colon = strrchr(l->opt.address, ':');
+    size_t n = colon ? (size_t)(colon - l->opt.address) : 0;
+    if (n == 0 || n >= sizeof(host)) return -1;
+    memcpy(host, l->opt.address, n);
+    host[n] = '\0';
+    return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 ? 0 : -1;
 }
 
 static void onConnected(uv_connect_t *req, int status) {
@@ -336,6 +360,7 @@ static void onConnected(uv_connect_t *req, int status) {
         c->wbio = BIO_new(BIO_s_mem());
         if (!c->ssl || !c->rbio || !c->wbio) return fail(c, "out of memory");
         SSL_set_bio(c->ssl, c->rbio, c->wbio);
+        if (checkServerName(l, c->ssl) != 0) return fail(c, "cannot set the name to verify");
         SSL_set_connect_state(c->ssl);
         SSL_do_handshake(c->ssl);
         tlsPump(c);

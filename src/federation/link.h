@@ -31,6 +31,8 @@ typedef struct LinkOptions {
     const char *principal;                   /* the name this node logs in as at the peer */
     const char *passwordFile;                /* first line: the password (or NULL) */
     const char *certFile, *keyFile, *caFile; /* TLS: all three, or none */
+    const char *serverName; /* TLS: the name the peer's certificate must carry;
+                               NULL: its IP address (subjectAltName IP) */
     const char *topics[LINK_MAX_TOPICS];     /* filters to subscribe to at the peer */
     int ntopics;
 } LinkOptions;

@@ -207,11 +207,12 @@ static void getProps(Reader *r, MqttProps *p, int version) {
     p->rawLen = len;
     r->p += len;
     while (pr.p < pr.end && !pr.bad) {
-        uint8_t id = (uint8_t)getVarint(&pr);
-        if (pr.bad || id >= 64) {
+        uint32_t wide = getVarint(&pr); /* range-checked before narrowing: 257 is not 1 */
+        if (pr.bad || wide >= 64) {
             pr.bad = 1;
             break;
         }
+        uint8_t id = (uint8_t)wide;
         if ((p->seen >> id & 1) && !repeatable(id)) pr.bad = 1; /* §2.2.2.2: protocol error */
         p->seen |= 1ULL << id;
         getProp(&pr, p, id);
@@ -373,6 +374,24 @@ static int frame(const uint8_t *buf, size_t len, uint32_t maxSize, MqttPacket *p
     return 1;
 }
 
+/* The packets both sides send: PUBLISH, PUBACK..PUBCOMP, DISCONNECT,
+ * AUTH.  Returns 1/-1, or 0 when type is not one of them. */
+static int decodeEitherWay(Reader *r, MqttPacket *pkt, int version) {
+    switch (pkt->type) {
+    case MQTT_PUBLISH:
+        return decodePublish(r, pkt->flags, version, &pkt->u.publish);
+    case MQTT_PUBACK:
+    case MQTT_PUBREC:
+    case MQTT_PUBREL:
+    case MQTT_PUBCOMP:
+    case MQTT_DISCONNECT:
+    case MQTT_AUTH:
+        return decodeAck(r, pkt->type, version, &pkt->u.ack);
+    default:
+        return 0;
+    }
+}
+
 int mqttDecode(const uint8_t *buf, size_t len, int version, uint32_t maxSize, MqttPacket *pkt,
                uint8_t *reason) {
     Reader r;
@@ -392,17 +411,6 @@ int mqttDecode(const uint8_t *buf, size_t len, int version, uint32_t maxSize, Mq
     case MQTT_CONNECT:
         rc = decodeConnect(&r, &pkt->u.connect, reason);
         break;
-    case MQTT_PUBLISH:
-        rc = decodePublish(&r, pkt->flags, version, &pkt->u.publish);
-        break;
-    case MQTT_PUBACK:
-    case MQTT_PUBREC:
-    case MQTT_PUBREL:
-    case MQTT_PUBCOMP:
-    case MQTT_DISCONNECT:
-    case MQTT_AUTH:
-        rc = decodeAck(&r, pkt->type, version, &pkt->u.ack);
-        break;
     case MQTT_SUBSCRIBE:
         rc = decodeSubscribe(&r, 1, version, &pkt->u.sub);
         break;
@@ -413,8 +421,8 @@ int mqttDecode(const uint8_t *buf, size_t len, int version, uint32_t maxSize, Mq
         rc = r.p == r.end ? 1 : -1;
         break;
     default:
-        rc = -1;
-        *reason = RC_PROTOCOL_ERROR; /* server-bound only */
+        rc = decodeEitherWay(&r, pkt, version);
+        if (rc == 0) rc = -1, *reason = RC_PROTOCOL_ERROR; /* server-bound only */
     }
     if (rc < 0 && *reason == RC_SUCCESS) *reason = RC_MALFORMED;
     return rc;
@@ -454,17 +462,6 @@ int mqttDecodeClient(const uint8_t *buf, size_t len, uint32_t maxSize, MqttPacke
     case MQTT_CONNACK:
         rc = decodeConnack(&r, &pkt->u.ack);
         break;
-    case MQTT_PUBLISH:
-        rc = decodePublish(&r, pkt->flags, MQTT_V5, &pkt->u.publish);
-        break;
-    case MQTT_PUBACK:
-    case MQTT_PUBREC:
-    case MQTT_PUBREL:
-    case MQTT_PUBCOMP:
-    case MQTT_DISCONNECT:
-    case MQTT_AUTH:
-        rc = decodeAck(&r, pkt->type, MQTT_V5, &pkt->u.ack);
-        break;
     case MQTT_SUBACK:
     case MQTT_UNSUBACK:
         rc = decodeSuback(&r, &pkt->u.ack);
@@ -473,8 +470,8 @@ int mqttDecodeClient(const uint8_t *buf, size_t len, uint32_t maxSize, MqttPacke
         rc = r.p == r.end ? 1 : -1;
         break;
     default:
-        rc = -1;
-        *reason = RC_PROTOCOL_ERROR; /* client-bound only */
+        rc = decodeEitherWay(&r, pkt, MQTT_V5);
+        if (rc == 0) rc = -1, *reason = RC_PROTOCOL_ERROR; /* client-bound only */
     }
     if (rc < 0 && *reason == RC_SUCCESS) *reason = RC_MALFORMED;
     return rc;
@@ -554,7 +551,9 @@ void mqttPropCopy(MqttPropOut *p, const uint8_t *raw, uint32_t len,
     memset(&scratch, 0, sizeof(scratch));
     while (r.p < r.end && !r.bad) {
         const uint8_t *start = r.p;
-        uint8_t id = (uint8_t)getVarint(&r);
+        uint32_t wide = getVarint(&r);
+        if (wide >= 64) break; /* only ever copies what getProps accepted */
+        uint8_t id = (uint8_t)wide;
         MqttStr key = {NULL, 0};
         if (id == PROP_USER) {
             const uint8_t *save = r.p;

@@ -3,7 +3,7 @@
  * instances, the workflow (propose -> approve -> invite -> register ->
  * attend -> feedback, each step recorded with who and when), eligibility
  * against the registry at the instance's dates, capacity with a waiting
- * list, and individual partnership programmes (see plan.h).
+ * list (see plan.h).  Programmes are in programme.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,17 +359,32 @@ int planRegistrationCheck(Plan *p, const char *instance, const char *nation, cha
     return PN_OK;
 }
 
-int planRegister(Plan *p, const char *instance, const char *nation, const char *participant,
-                 const char *by, int64_t at, int *outcome, char *reason, size_t cap, pnError *err) {
-    *outcome = PLAN_REG_REFUSED;
-    if (!participant || !participant[0])
-        return pnErrorSet(err, PN_EINVAL, "field 'participant': missing");
+/* The registration itself, inside the caller's transaction, so the
+ * capacity counted is the capacity written against. */
+static int registerLocked(Plan *p, const char *instance, const char *nation,
+                          const char *participant, const char *by, int64_t at, int *outcome,
+                          char *reason, size_t cap, pnError *err) {
     PlanListing l;
     int rc = loadInstance(p, instance, &l, err);
     if (rc != PN_OK) return rc;
     if (strcmp(l.i.status, "invited") != 0) {
         snprintf(reason, cap, "'%s' is not open for registration (it is %s; invitations not sent)",
                  instance, l.i.status);
+        return PN_OK;
+    }
+    sqlite3_stmt *s = planPrepare(p,
+                                  "SELECT status FROM registrations WHERE instance = ?"
+                                  " AND nation = ? AND participant = ?",
+                                  err);
+    if (!s) return PN_EIO;
+    planBindText(s, 1, instance, 0);
+    planBindText(s, 2, nation, 0);
+    planBindText(s, 3, participant, 0);
+    char was[16] = "";
+    if (sqlite3_step(s) == SQLITE_ROW) planColText(s, 0, was, sizeof(was));
+    sqlite3_finalize(s);
+    if (was[0]) {
+        snprintf(reason, cap, "%s (%s) is already %s for '%s'", participant, nation, was, instance);
         return PN_OK;
     }
     int full = 0;
@@ -387,11 +402,22 @@ int planRegister(Plan *p, const char *instance, const char *nation, const char *
     else
         snprintf(reason, cap, "%s (%s) registered for '%s' (%d of %d places)", participant, nation,
                  instance, l.registered + 1, l.i.capacity);
-    if ((rc = planBegin(p, err)) != PN_OK) return rc;
     rc = putRegistration(p, instance, nation, participant, status, err);
     if (rc == PN_OK) rc = planEvent(p, instance, status, nation, by, at, participant, err);
-    int end = planEnd(p, rc == PN_OK, err);
-    if (rc == PN_OK && end == PN_OK) *outcome = full ? PLAN_REG_WAITLISTED : PLAN_REG_REGISTERED;
+    if (rc == PN_OK) *outcome = full ? PLAN_REG_WAITLISTED : PLAN_REG_REGISTERED;
+    return rc;
+}
+
+int planRegister(Plan *p, const char *instance, const char *nation, const char *participant,
+                 const char *by, int64_t at, int *outcome, char *reason, size_t cap, pnError *err) {
+    *outcome = PLAN_REG_REFUSED;
+    if (!participant || !participant[0])
+        return pnErrorSet(err, PN_EINVAL, "field 'participant': missing");
+    int rc = planBegin(p, err);
+    if (rc != PN_OK) return rc;
+    rc = registerLocked(p, instance, nation, participant, by, at, outcome, reason, cap, err);
+    int end = planEnd(p, rc == PN_OK && *outcome != PLAN_REG_REFUSED, err);
+    if (rc == PN_OK && end != PN_OK) *outcome = PLAN_REG_REFUSED;
     return rc != PN_OK ? rc : end;
 }
 
@@ -550,62 +576,6 @@ int planFeedbackFor(Plan *p, const char *instance, const char *nation,
         }
     }
     int out = rc == SQLITE_DONE ? PN_OK : planDbFail(p, err, "cannot read feedback");
-    sqlite3_finalize(s);
-    return out;
-}
-
-int planProgramme(Plan *p, const char *nation, int cycle,
-                  int (*cb)(const PlanProgrammeRow *row, void *ctx), void *ctx, pnError *err) {
-    PlanProgrammeRow r;
-    sqlite3_stmt *s = planPrepare(
-        p, "SELECT objective FROM objectives WHERE nation = ? AND cycle = ? ORDER BY objective",
-        err);
-    if (!s) return PN_EIO;
-    planBindText(s, 1, nation, 0);
-    sqlite3_bind_int(s, 2, cycle);
-    int rc, stop = 0;
-    while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        memset(&r, 0, sizeof(r));
-        r.isObjective = 1;
-        planColText(s, 0, r.text, sizeof(r.text));
-        stop = cb(&r, ctx);
-    }
-    sqlite3_finalize(s);
-    if (stop) return PN_OK;
-    s = planPrepare(p,
-                    "SELECT i.code, i.activity, i.start, i.\"end\", coalesce(i.place, ''),"
-                    " i.status, a.title,"
-                    " EXISTS(SELECT 1 FROM registrations r WHERE r.instance = i.code"
-                    "  AND r.nation = ?1 AND r.status IN ('registered', 'attended')),"
-                    " EXISTS(SELECT 1 FROM registrations r WHERE r.instance = i.code"
-                    "  AND r.nation = ?1 AND r.status = 'attended'),"
-                    " EXISTS(SELECT 1 FROM feedback f WHERE f.instance = i.code"
-                    "  AND f.nation = ?1)"
-                    " FROM programme g JOIN instances i ON i.code = g.instance"
-                    " JOIN activities a ON a.code = i.activity"
-                    " WHERE g.nation = ?1 AND g.cycle = ?2 ORDER BY i.start, i.code",
-                    err);
-    if (!s) return PN_EIO;
-    planBindText(s, 1, nation, 0);
-    sqlite3_bind_int(s, 2, cycle);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        memset(&r, 0, sizeof(r));
-        planColText(s, 0, r.i.code, sizeof(r.i.code));
-        planColText(s, 1, r.i.activity, sizeof(r.i.activity));
-        planColText(s, 2, r.i.start, sizeof(r.i.start));
-        planColText(s, 3, r.i.end, sizeof(r.i.end));
-        planColText(s, 4, r.i.place, sizeof(r.i.place));
-        planColText(s, 5, r.i.status, sizeof(r.i.status));
-        planColText(s, 6, r.title, sizeof(r.title));
-        r.registered = sqlite3_column_int(s, 7);
-        r.attended = sqlite3_column_int(s, 8);
-        r.feedback = sqlite3_column_int(s, 9);
-        if (cb(&r, ctx) != 0) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    int out = rc == SQLITE_DONE ? PN_OK : planDbFail(p, err, "cannot read the programme");
     sqlite3_finalize(s);
     return out;
 }

@@ -36,7 +36,7 @@ static int meets(const CsbmForces *f, int observe, char *why, size_t cap) {
     if ((f->airborne || f->amphibious) && f->troops >= air) {
         snprintf(why, cap, "%s troops %lld >= %lld (para. %s)",
                  f->airborne ? "airborne" : "amphibious", (long long)f->troops, (long long)air,
-                 observe ? "47.5" : "40.1.2");
+                 observe ? "47.5" : "40.2.1");
         return 1;
     }
     why[0] = '\0';

@@ -7,27 +7,34 @@
  * Measures, FSC.DOC/1/11, 30 November 2011.
  *
  *   Chapter V, Prior notification of certain military activities:
- *     (38) notification in writing 42 days or more in advance of the start;
- *     (40.1.1) land forces: at least 9,000 troops, or 250 battle tanks, or
- *              500 armoured combat vehicles (ACVs), or 250 self-propelled
- *              and towed artillery pieces, mortars and multiple rocket
- *              launchers (100 mm calibre and above);
- *     (40.1.2) amphibious landing or parachute assault by airborne forces:
- *              at least 3,000 troops.
+ *     (38)     notification in writing 42 days or more in advance of the start;
+ *     (40.1.1) land forces in one exercise under a single operational
+ *              command: at least 9,000 troops, or 250 battle tanks, or 500
+ *              armoured combat vehicles (ACVs), or 250 self-propelled and
+ *              towed artillery pieces, mortars and multiple rocket launchers
+ *              (100 mm calibre and above), when organised into a divisional
+ *              structure or at least two brigades/regiments;
+ *     (40.1.2) air forces are included in the notification when 200 or more
+ *              sorties are foreseen -- part of what is notified, not a
+ *              trigger of its own, so sorties are carried but not tested;
+ *     (40.2.1) an amphibious landing or a parachute assault by airborne
+ *              forces: at least 3,000 troops.
  *   Chapter VI, Observation of certain military activities:
  *     (47.4) at least 13,000 troops, or 300 battle tanks, or 500 ACVs, or
  *            250 artillery pieces (100 mm and above);
- *     (47.5) amphibious landing or parachute assault: at least 3,500 troops.
+ *     (47.5) an amphibious landing or parachute assault: at least 3,500
+ *            troops.
  *
  * Each figure is an "at least" threshold: a value equal to it triggers the
- * measure.  The figures here are those of the issue and the brief, checked
- * against the chapter structure of FSC.DOC/1/11 as found in public copies
- * (fdocuments.net/document/osce-vienna-document-2011.html and
- * scribd.com/doc/225249621); the paragraph text itself was not available to
- * the search used, so the paragraph numbers above are cited from the
- * document's numbering, not quoted.  Sorties by combat aircraft are carried
- * in the figures but are not a threshold of their own (under para. 40.1.1
- * air force participation is part of the notified activity, not a trigger).
+ * measure.  The figures are those of the issue and the brief.  The public
+ * copies of FSC.DOC/1/11 found with the project's search
+ * (fdocuments.net/document/osce-vienna-document-2011.html,
+ * scribd.com/doc/225249621) returned only the title pages and table of
+ * contents, not the paragraphs, so the figures and the paragraph numbers
+ * (the numbering VD 2011 keeps from VD 1999) could not be checked against
+ * the text here; check them before relying on them.  The divisional-
+ * structure condition of 40.1.1 is not modelled: every exercise is
+ * evaluated on the sum of its national contributions.
  *
  * Pure functions: no I/O, no allocation.
  */
@@ -41,7 +48,7 @@
 #define CSBM_NOTIFY_TANKS 250      /* para. 40.1.1 */
 #define CSBM_NOTIFY_ACV 500        /* para. 40.1.1 */
 #define CSBM_NOTIFY_ARTILLERY 250  /* para. 40.1.1 */
-#define CSBM_NOTIFY_AIRBORNE 3000  /* para. 40.1.2 */
+#define CSBM_NOTIFY_AIRBORNE 3000  /* para. 40.2.1 */
 #define CSBM_OBSERVE_TROOPS 13000  /* para. 47.4 */
 #define CSBM_OBSERVE_TANKS 300     /* para. 47.4 */
 #define CSBM_OBSERVE_ACV 500       /* para. 47.4 */

@@ -148,11 +148,18 @@ static int putRegistration(Plan *p, const Kind *k, const char *const *v, pnError
     return rc == PN_OK ? planRecount(p, v[0], err) : rc;
 }
 
-/* Records that refer to an instance: feedback, programme. */
-static int putInstanceRef(Plan *p, const Kind *k, const char *const *v, pnError *err) {
-    int at = strcmp(k->name, "feedback") == 0 ? 0 : 2;
-    int rc = mustExist(p, "instance", "instances", "activity instance", v[at], err);
+/* Feedback refers to an instance. */
+static int putFeedback(Plan *p, const Kind *k, const char *const *v, pnError *err) {
+    int rc = mustExist(p, "instance", "instances", "activity instance", v[0], err);
     return rc != PN_OK ? rc : putGeneric(p, k, v, err);
+}
+
+static int putObjective(Plan *p, const Kind *k, const char *const *v, pnError *err) {
+    return planObjectiveAdd(p, v[0], intField(v[1]), v[2], err);
+}
+
+static int putProgramme(Plan *p, const Kind *k, const char *const *v, pnError *err) {
+    return planProgrammeAdd(p, v[0], intField(v[1]), v[2], err);
 }
 
 /* Records that refer to a capability area: targets, holdings. */
@@ -238,19 +245,19 @@ static const Kind kindList[] = {
      "instance,nation,text",
      {T("instance"), N("nation"), T("text")},
      3,
-     putInstanceRef,
+     putFeedback,
      "instance, nation"},
     {"objectives",
      "nation,cycle,objective",
      {N("nation"), I("cycle"), T("objective")},
      3,
-     putGeneric,
+     putObjective,
      "nation, cycle, objective"},
     {"programme",
      "nation,cycle,instance",
      {N("nation"), I("cycle"), T("instance")},
      3,
-     putInstanceRef,
+     putProgramme,
      "nation, cycle, instance"},
     {"exercises",
      "code,name,start,end,place,host,airborne,amphibious,notified",
@@ -641,8 +648,10 @@ static int importJson(Plan *p, const char *path, const char *text, int *rows, pn
     json_t *val;
     json_object_foreach(root, member, val) {
         if (strcmp(member, "sources") && strcmp(member, "note") && !findKind(member)) {
+            /* the message first: member belongs to root */
+            pnErrorSet(err, PN_EINVAL, "%s: unknown member '%s' (not a kind)", path, member);
             json_decref(root);
-            return pnErrorSet(err, PN_EINVAL, "%s: unknown member '%s' (not a kind)", path, member);
+            return PN_EINVAL;
         }
     }
     JsonLines jl;

@@ -151,9 +151,11 @@ enum { PLAN_REG_REGISTERED = 0, PLAN_REG_WAITLISTED = 1, PLAN_REG_REFUSED = 2 };
 /*
  * Register participant of nation on instance.  Refused (PN_OK, *outcome
  * PLAN_REG_REFUSED, reason set) when the instance is not open for
- * registration (not "invited"), or the nation is not eligible on the
- * instance's first day (see planEligible).  Otherwise registered while
- * places remain, else waitlisted.  reason (cap bytes) says why.
+ * registration (not "invited"), the participant is already registered or
+ * waitlisted there, or the nation is not eligible on the instance's first
+ * day (see planEligible).  Otherwise registered while places remain, else
+ * waitlisted.  The check and the write are one transaction, so concurrent
+ * registrations cannot overfill an instance.  reason (cap bytes) says why.
  */
 int planRegister(Plan *p, const char *instance, const char *nation, const char *participant,
                  const char *by, int64_t at, int *outcome, char *reason, size_t cap, pnError *err);
@@ -230,6 +232,14 @@ typedef struct PlanProgrammeRow {
     int registered, attended, feedback; /* the nation's progress on it */
 } PlanProgrammeRow;
 
+/* Add an objective to nation's programme for cycle (kept once). */
+int planObjectiveAdd(Plan *p, const char *nation, int cycle, const char *objective, pnError *err);
+
+/* Choose instance for nation's programme for cycle.  PN_EINVAL "field
+ * 'instance': ..." for an unknown instance, and "field 'nation': ..." when
+ * the nation is not eligible for it on its first day. */
+int planProgrammeAdd(Plan *p, const char *nation, int cycle, const char *instance, pnError *err);
+
 /* The programme of nation for cycle: objectives first, then the chosen
  * instances by start.  PN_OK/PN_EIO. */
 int planProgramme(Plan *p, const char *nation, int cycle,
@@ -281,7 +291,14 @@ int planExercises(Plan *p, int32_t from,
                             void *ctx),
                   void *ctx, pnError *err);
 
-/* ---- the outbox ------------------------------------------------------ */
+/* ---- the outbox ------------------------------------------------------ *
+ *
+ * Notifications wait in the outbox table of plan.db until the node has
+ * published them; the CLI that records an exercise is another process.
+ * The running node drains it once a second (src/plan/notify.c): it
+ * publishes the pending notices after the last one it sent, and marks them
+ * done on the next turn, once the group commit has made them durable.
+ */
 
 typedef struct PlanNotice {
     int64_t id;

@@ -59,6 +59,10 @@ expect_err "propose with an invalid label" 2 "invalid label" plan activity propo
     --open-to NATO --capacity 5 --start 2026-11-02 --end 2026-11-03 --label 'NATO SECRET REL TO PFP' --by bert --nation BEL
 ok "programme GEO 2026 progress" bash -c "'$PN' plan programme GEO --cycle 2026 --data '$d' | grep -qx 'progress: 3 of 4 activities registered, 2 attended, 1 with feedback'"
 expect_err "programme needs a cycle" 2 "--cycle YEAR is needed" plan programme GEO
+expect_out "programme: add an objective" "objective added to MDA's 2026 programme" plan programme MDA --cycle 2026 --objective 'Demining capacity'
+expect_out "programme: choose an activity" "PFP-CAP-0501/2026-1 added to MDA's 2026 programme" plan programme mda --cycle 2026 --add PFP-CAP-0501/2026-1
+expect_err "programme: an activity the partner may not join" 2 "field 'nation': MDA is not eligible on 2026-10-06: open to NATO,MD only" plan programme MDA --cycle 2026 --add MD-SEM-0701/2026-1
+ok "programme MDA shows both" bash -c "'$PN' plan programme MDA --cycle 2026 --data '$d' | grep -qx 'progress: 1 of 1 activities registered, 0 attended, 0 with feedback'"
 
 # ---- the workflow ------------------------------------------------------------
 ok "propose" plan activity propose --code T-1 --title 'Test course' --kind course --organiser SWE \

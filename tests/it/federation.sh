@@ -8,13 +8,17 @@
 #
 #   1. releasability across links: what reaches SWE and UKR from HQ
 #   2. link failure: 50,000 messages published at HQ while the SWE link is
-#      cut and restored several times (through a socat proxy that is killed)
-#      and the SWE node is killed with -9 once: SWE ends with exactly the
-#      releasable messages, none lost, none twice
+#      cut and restored several times (through a socat proxy that is killed),
+#      the SWE node is killed with -9 once and so is HQ: SWE ends with
+#      exactly the releasable messages, none lost, none twice, in order
 #   3. triangle: all three nodes linked both ways; every message is stored
 #      once per node, however many paths it takes
+#   4. TLS: the link logs in with its node certificate; a certificate from
+#      another CA, or a peer whose certificate names another host, is refused
+#   5. a peer away past the log's retention is reported, not cut silently
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 . tests/it/lib/server.sh
+. tests/it/lib/certs.sh
 
 command -v socat >/dev/null || { echo "not ok 1 - socat is installed (scripts/deps.sh check)"; exit 1; }
 it_tmp
@@ -34,7 +38,7 @@ node_conf() {
     shift
     mkdir -p "$T/$name"
     {
-        printf '[node]\nname = %s\ndata = %s/%s\nmqtt = 127.0.0.1:%s\nprincipals = %s/%s.principals.json\n' \
+        printf '[node]\nname = %s\ndata = %s/%s\nmqtt = 127.0.0.1:%s\nhttp = off\nprincipals = %s/%s.principals.json\n' \
             "$name" "$T" "$name" "${NPORT[$name]}" "$T" "$name"
         for spec in "$@"; do
             peer=${spec%%=*}
@@ -57,19 +61,13 @@ principal() {
 }
 
 node_start() {
-    local name=$1 i
+    local name=$1
     NRUN=$((NRUN + 1))
     NLOG[$name]=$T/$name.$NRUN.log
     "$PN" serve --config "$T/$name.conf" >"${NLOG[$name]}" 2>&1 &
     NPID[$name]=$!
     IT_PIDS+=("${NPID[$name]}")
-    for ((i = 0; i < 200; i++)); do
-        grep -q ' ready: ' "${NLOG[$name]}" 2>/dev/null && return 0
-        _alive "${NPID[$name]}" || break
-        sleep 0.05
-    done
-    sed 's/^/#   /' "${NLOG[$name]}" >&2
-    return 1
+    wait_ready "${NPID[$name]}" "${NLOG[$name]}"
 }
 
 node_stop() {
@@ -168,7 +166,7 @@ ok "'partnernet peers' on HQ shows both inbound links" bash -c \
     "out=\$($PN peers --data $T/hq); echo \"\$out\" | grep -q '^swe-node .*link-swe .*yes' && echo \"\$out\" | grep -q '^ukr-node .*link-ukr .*yes'"
 
 # ---------------------------------------------------------------------------
-echo "# 2. link failure: 50,000 messages, link cut and restored, SWE killed with -9"
+echo "# 2. link failure: 50,000 messages, link cut and restored, SWE and HQ killed with -9"
 # Five chunks of 10,000 (three labels each); swe-node (NC) may hold two of them.
 gen() { # CHUNK LABELTAG COUNT
     seq -f "$1-$2-%g" 1 "$3"
@@ -212,6 +210,8 @@ sleep 0.3
 cut_link
 restore_link
 wait $CH4; _report $? "chunk 4 published while the link was cut and restored twice"
+node_kill9 hq
+node_start hq; _report $? "HQ (the sender) killed with -9 and restarted on the same data"
 ok "chunk 5 published" publish_chunk 5
 for c in 1 2 3 4 5; do
     gen $c C 3333 | sed "s/^/|$L_C|/"
@@ -222,6 +222,8 @@ stored swe 'load/#' >"$T/got"
 expect_out "no message stored twice at SWE (distinct ids)" 0 bash -c "cut -d'|' -f1 '$T/got' | sort | uniq -d | wc -l"
 expect_out "exactly the releasable messages: none lost, none extra" "" \
     bash -c "cut -d'|' -f2- '$T/got' | sed 's/^/|/' | sort | diff - '$T/expect' | head -5"
+ok "the backlog arrived in order: sequence numbers increase along SWE's log" bash -c \
+    "$PN log list --data $T/swe --topic 'load/#' | cut -f2 | cut -d: -f2 | sort -c -n"
 expect_out "every id names HQ as the origin" 33330 bash -c "grep -c '^hq:' '$T/got'"
 ok "nothing NATO SECRET reached SWE" bash -c "! grep -q SECRET '$T/got'"
 ok "HQ's backlog for swe-node drains to 0" wait_until 20 bash -c \
@@ -268,5 +270,69 @@ ok "a message keeps the id of its origin everywhere" bash -c \
 ok "messages coming back around the triangle are recognised, not stored" wait_until 5 bash -c \
     "$PN peers --data $T/hq --json | tr -d ' \n' | grep -qE '\"duplicates\":[1-9]'"
 for n in hq swe ukr; do node_stop $n; _report $? "$n stops cleanly"; done
+
+# ---------------------------------------------------------------------------
+echo "# 4. TLS: SWE pulls from HQ with its node certificate"
+rm -rf "$T/hq" "$T/swe" "$T"/*.principals.json
+certs_init "$T/certs"
+CLIENT_EXT='extendedKeyUsage = clientAuth'
+{ mkca ca && mkca rogue-ca &&
+    mkcert server /CN=hq.example $'subjectAltName = IP:127.0.0.1, DNS:hq.example\nextendedKeyUsage = serverAuth' &&
+    mkcert swe-node /C=SWE/CN=swe-node.swe "$CLIENT_EXT" && mkcert rogue /C=SWE/CN=swe-node.swe "$CLIENT_EXT" rogue-ca; } >"$T/certs.log" 2>&1
+_report $? "test certificates (openssl)" "$(tail -5 "$T/certs.log")"
+NPORT[tls]=$(it_port)
+principal hq pub NATO CTS
+echo '{"principals": []}' >"$T/swe.principals.json"
+$PN principal add swe-node --nation SWE --clearance NS --role node --cert-cn swe-node.swe \
+    --principals "$T/hq.principals.json" >/dev/null
+printf '[node]\nname = hq\ndata = %s/hq\nhttp = off\nhttps = off\nmqtt = 127.0.0.1:%s\nmqtts = 127.0.0.1:%s\nprincipals = %s/hq.principals.json\ntls_cert = %s/server.pem\ntls_key = %s/server.key\ntls_ca = %s/ca.pem\n' \
+    "$T" "${NPORT[hq]}" "${NPORT[tls]}" "$T" "$T/certs" "$T/certs" "$T/certs" >"$T/hq.conf"
+tls_conf() { # CERTNAME [server_name]
+    printf '[node]\nname = swe\ndata = %s/swe\nhttp = off\nmqtt = 127.0.0.1:%s\nprincipals = %s/swe.principals.json\n\n[peer hq]\naddress = 127.0.0.1:%s\nprincipal = swe-node\ncert = %s/%s.pem\nkey = %s/%s.key\nca = %s/ca.pem\ntopics = intel/#\n' \
+        "$T" "${NPORT[swe]}" "$T" "${NPORT[tls]}" "$T/certs" "$1" "$T/certs" "$1" "$T/certs" >"$T/swe.conf"
+    [ -z "${2:-}" ] || printf 'server_name = %s\n' "$2" >>"$T/swe.conf"
+}
+last_error_has() { $PN peers --data "$T/swe" --json | tr -d '\n' | grep -o '"last_error": *"[^"]*"' | grep -qiE "$1"; }
+node_start hq; _report $? "HQ starts with an MQTTS listener requiring client certificates"
+tls_conf swe-node
+node_start swe; _report $? "SWE starts with a TLS link (cert, key, ca)"
+ok "the TLS link comes up (the peer's certificate matches 127.0.0.1)" wait_until 10 link_up swe hq
+ok "HQ publishes over plain MQTT" pub hq pub "$L_C" intel/tls over-tls
+ok "it reaches SWE over the TLS link" wait_until 10 count_is swe intel/tls 1
+node_stop swe; _report $? "SWE stops"
+tls_conf swe-node wrong.example
+node_start swe; _report $? "SWE starts expecting the peer to be wrong.example"
+ok "the link refuses a peer certificate for another name" wait_until 10 last_error_has 'certificate verify failed'
+ok "and never comes up" bash -c "[ \"\$($PN peers --data $T/swe --json | tr -d ' \n' | grep -o '\"connects\":[0-9]*')\" = '\"connects\":0' ]"
+node_stop swe; _report $? "SWE stops"
+tls_conf rogue
+node_start swe; _report $? "SWE starts with a certificate from another CA"
+ok "HQ refuses it: the link stays down with the TLS error" wait_until 10 last_error_has 'TLS|alert|connection lost'
+ok "nothing more reached SWE" count_is swe 'intel/#' 1
+for n in hq swe; do node_stop $n; _report $? "$n stops cleanly"; done
+
+# ---------------------------------------------------------------------------
+echo "# 5. a peer away past the retention of the log is reported"
+rm -rf "$T/hq" "$T/swe" "$T"/*.principals.json
+principal hq pub NATO CTS
+principal hq swe-node SWE NS --role node
+node_conf hq
+printf 'max_queued = 100\nsegment_bytes = 65536\nretain_bytes = 200000\n' >>"$T/hq.conf"
+node_conf swe "hq=127.0.0.1:${NPORT[hq]}:swe-node"
+node_start hq; _report $? "HQ starts with 64 KiB segments and 200 KB retention"
+node_start swe; _report $? "SWE starts"
+ok "the link comes up" wait_until 10 link_up swe hq
+node_stop swe; _report $? "SWE goes away"
+seq -f "r-%g-$(printf '%0150d' 0)" 1 4000 | pub_lines hq pub "$L_U" load/r
+_report $? "HQ takes 4,000 messages of 160 bytes meanwhile"
+ok "HQ reports messages lost to retention for swe-node (peers LOST)" wait_until 10 bash -c \
+    "$PN peers --data $T/hq | grep -E '^swe-node +link-swe +no +[0-9]+ +[1-9]'"
+ok "and audits it (retention_loss, swe-node)" bash -c "$PN audit --data $T/hq --kind retention_loss | grep -q 'swe-node'"
+node_start swe; _report $? "SWE comes back"
+ok "SWE receives what the log still held, up to the last message" wait_until 20 bash -c \
+    "$PN log list --data $T/swe --topic load/r | grep -q 'r-4000-'"
+ok "fewer than 4,000: the rest was reported lost, not delivered twice or invented" bash -c \
+    "n=\$($PN log list --data $T/swe --topic load/r | wc -l); [ \$n -lt 4000 ] && [ \$($PN log list --data $T/swe --topic load/r | cut -f2 | sort -u | wc -l) -eq \$n ]"
+for n in hq swe; do node_stop $n; _report $? "$n stops cleanly"; done
 ok "no sanitizer report in any node's log" no_sanitizer
 done_testing

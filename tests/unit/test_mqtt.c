@@ -495,6 +495,20 @@ static void test_client_refuses_server_bound(void **state) {
     assert_int_equal(reason, RC_PACKET_TOO_LARGE);
 }
 
+/* A property id is a variable byte integer: 257 (81 02) must not pass as
+ * id 1 (payload format), nor 294 (A6 02) as a user property (0x26). */
+static void test_multibyte_property_id(void **state) {
+    (void)state;
+    static const uint8_t puback257[] = {0x40, 0x07, 0x00, 0x01, 0x00, 0x03, 0x81, 0x02, 0x00};
+    static const uint8_t puback294[] = {0x40, 0x07, 0x00, 0x01, 0x00, 0x03, 0xA6, 0x02, 0x00};
+    MqttPacket pkt;
+    uint8_t reason;
+    assert_int_equal(mqttDecode(puback257, sizeof(puback257), MQTT_V5, 1024, &pkt, &reason), -1);
+    assert_int_equal(reason, RC_MALFORMED);
+    assert_int_equal(mqttDecode(puback294, sizeof(puback294), MQTT_V5, 1024, &pkt, &reason), -1);
+    assert_int_equal(mqttDecodeClient(puback257, sizeof(puback257), 1024, &pkt, &reason), -1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connect_v5),
@@ -511,6 +525,7 @@ int main(void) {
         cmocka_unit_test(test_client_publish),
         cmocka_unit_test(test_client_other_packets),
         cmocka_unit_test(test_client_refuses_server_bound),
+        cmocka_unit_test(test_multibyte_property_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

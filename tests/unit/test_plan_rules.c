@@ -58,6 +58,9 @@ static void testCsbmDeadline(void **state) {
     (void)state;
     CsbmForces f = {.troops = 10000};
     CsbmResult r;
+    CsbmForces air = {.troops = 3000, .airborne = 1};
+    csbmEvaluate(&air, PN_DAY_NONE, PN_DAY_NONE, &r);
+    assert_string_equal(r.notifyWhy, "airborne troops 3000 >= 3000 (para. 40.2.1)");
     /* 42 days before 2026-05-01 is 2026-03-20 */
     csbmEvaluate(&f, day("2026-05-01"), day("2026-03-20"), &r);
     assert_int_equal(r.deadline, day("2026-03-20"));

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "../../src/core/str.h"
 #include "../../src/plan/plan.h"
 
 static char dir[256];
@@ -192,6 +193,12 @@ static void testRegistrationRules(void **state) {
         PN_OK);
     assert_int_equal(outcome, PLAN_REG_WAITLISTED);
     assert_non_null(strstr(reason, "waiting list"));
+    /* registering again is refused, and does not move a registered participant */
+    assert_int_equal(
+        planRegister(p, "A1/2", "NOR", "nor-1", "clerk", t, &outcome, reason, sizeof(reason), &err),
+        PN_OK);
+    assert_int_equal(outcome, PLAN_REG_REFUSED);
+    assert_string_equal(reason, "nor-1 (NOR) is already registered for 'A1/2'");
     assert_int_equal(
         planRegister(p, "A1/9", "DEU", "x", "clerk", t, &outcome, reason, sizeof(reason), &err),
         PN_ENOENT);
@@ -481,6 +488,58 @@ static void testInteropTrend(void **state) {
     free(rows);
 }
 
+/* Mutated copies of the sample files (bytes replaced, inserted, cut):
+ * every import either succeeds or fails with "NAME:" and a sentence, never
+ * crashes (ASan/UBSan), and a failed one leaves the store as it was. */
+static void testImportMutations(void **state) {
+    Plan *p = ((Env *)*state)->p;
+    static const char *const files[] = {"data/sample/cooperation.json",
+                                        "data/sample/exercises.json", "data/sample/expenditure.csv",
+                                        "data/sample/interop.csv"};
+    static const char noise[] = ",\"\n{}[]:#0123456789-.aZ \\";
+    srand(11);
+    for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+        char *text = NULL;
+        size_t len = 0;
+        assert_int_equal(fileRead(files[f], 1 << 20, &text, &len), 0);
+        char *m = malloc(len + 64);
+        assert_non_null(m);
+        for (int round = 0; round < 300; round++) {
+            memcpy(m, text, len + 1);
+            size_t n = len;
+            for (int k = 0, edits = 1 + rand() % 4; k < edits && n > 1; k++) {
+                size_t at = (size_t)rand() % n;
+                int op = rand() % 3;
+                if (op == 0) {
+                    m[at] = noise[rand() % (sizeof(noise) - 1)];
+                } else if (op == 1 && n + 1 < len + 64) {
+                    memmove(m + at + 1, m + at, n - at + 1);
+                    m[at] = noise[rand() % (sizeof(noise) - 1)];
+                    n++;
+                } else {
+                    n = at; /* truncate */
+                    m[n] = '\0';
+                }
+            }
+            int64_t before = count(p, "exercises") + count(p, "expenditure") +
+                             count(p, "activities") + count(p, "evaluations");
+            pnError err = {0};
+            int rc = planImportText(p, files[f], m, NULL, &err);
+            int64_t after = count(p, "exercises") + count(p, "expenditure") +
+                            count(p, "activities") + count(p, "evaluations");
+            if (rc != PN_OK) {
+                if (strncmp(err.msg, files[f], strlen(files[f])) != 0)
+                    fail_msg("error without the file name: %s", err.msg);
+                assert_int_equal(after, before);
+            } else {
+                assert_true(after >= before);
+            }
+        }
+        free(m);
+        free(text);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(testImportErrors, open1, close1),
@@ -491,6 +550,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(testOutbox, open1, close1),
         cmocka_unit_test_setup_teardown(testRoundTrip, open1, close1),
         cmocka_unit_test_setup_teardown(testInteropTrend, open1, close1),
+        cmocka_unit_test_setup_teardown(testImportMutations, open1, close1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -20,6 +20,7 @@
 #   srv_kill9                    kill -9 and reap
 #   srv_alive                    the node is running (not a zombie)
 #   srv_clean_log                no sanitizer report in any log of this node
+#   wait_ready PID LOG           the node PID printed its ready line to LOG (10 s)
 #   wait_until SECS CMD...       poll CMD every 50 ms until it succeeds
 #   sub_bg OUT ARG...            mosquitto_sub -d ARG... >OUT in the
 #                                background, line-buffered; returns once its
@@ -105,17 +106,23 @@ _srv_launch() {
     ${SRV_ENV:+env $SRV_ENV} "$PN" serve --data "$SRV_DATA" "${args[@]}" >"$SRV_LOG" 2>&1 &
     SRV_PID=$!
     IT_PIDS+=("$SRV_PID")
-    local i
+    wait_ready "$SRV_PID" "$SRV_LOG"
+}
+
+# wait_ready PID LOG: the node printed its ready line (10 s at most); if it
+# did not, its log is shown, it is killed and the status is 1.
+wait_ready() {
+    local pid=$1 log=$2 i
     for ((i = 0; i < 200; i++)); do
-        grep -q ' ready: ' "$SRV_LOG" 2>/dev/null && return 0
-        _alive "$SRV_PID" || break
+        grep -q ' ready: ' "$log" 2>/dev/null && return 0
+        _alive "$pid" || break
         sleep 0.05
     done
-    grep -q ' ready: ' "$SRV_LOG" 2>/dev/null && return 0
+    grep -q ' ready: ' "$log" 2>/dev/null && return 0
     echo "# node did not become ready; its log:" >&2
-    sed 's/^/#   /' "$SRV_LOG" | head -40 >&2
-    kill -9 "$SRV_PID" 2>/dev/null
-    wait "$SRV_PID" 2>/dev/null
+    sed 's/^/#   /' "$log" | head -40 >&2
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
     return 1
 }
 
