@@ -55,13 +55,10 @@ static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, 
         httpError(c, 503, "unavailable", "%s", why ? why : "the node cannot store the message");
         return;
     }
-    char body[200], loc[240];
-    const char *node = nodeName(c->srv->node);
-    int n = snprintf(body, sizeof(body), "{\"id\": \"%s:%llu\"}\n", node,
+    char body[200];
+    int n = snprintf(body, sizeof(body), "{\"id\": \"%s:%llu\"}\n", nodeName(c->srv->node),
                      (unsigned long long)c->pendingSeq);
-    snprintf(loc, sizeof(loc), "Location: /v1/messages?since=%s:%llu\r\n", node,
-             (unsigned long long)(c->pendingSeq ? c->pendingSeq - 1 : 0));
-    httpRespond(c, 201, loc, "application/json", body, (size_t)n);
+    httpRespond(c, 201, NULL, "application/json", body, (size_t)n);
 }
 
 static void hookRevoke(void *conn) {
