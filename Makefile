@@ -92,6 +92,7 @@ demo: all
 	@scripts/deps.sh demo
 	@./partnernet demo
 	@scripts/demo-node.sh
+	@scripts/demo-federation.sh
 	@scripts/demo-plan.sh
 
 # Benchmark load generators are plain clients (libmosquitto), not linked
