@@ -81,6 +81,7 @@ struct HttpConn {
     HttpRequest req;
     int closing, lingering, closeAfter;
     uint64_t lastSeen; /* uv_now, ms */
+    uint64_t reqStart; /* uv_now when the request being read began; 0 between requests */
     /* the identity of the last authenticated request, reused while the
      * same Authorization header comes and authGen is unchanged */
     int authed;

@@ -21,9 +21,10 @@
 #include "../node/tls.h"
 #include "conn.h"
 
-#define HTTP_IDLE_MS 60000   /* a keep-alive connection with no request */
-#define HTTP_LINGER_MS 2000  /* reading what a client still sends after our last response */
-#define HTTP_MAX_CONNS 10000 /* beyond this, new connections are closed at once */
+#define HTTP_IDLE_MS 60000    /* a keep-alive connection with no request */
+#define HTTP_REQUEST_MS 30000 /* a request must arrive whole within this (slow senders) */
+#define HTTP_LINGER_MS 2000   /* reading what a client still sends after our last response */
+#define HTTP_MAX_CONNS 10000  /* beyond this, new connections are closed at once */
 
 /* ---- output --------------------------------------------------------------- */
 
@@ -279,6 +280,7 @@ static int onMessageBegin(http_parser *p) {
     r->field[0] = r->auth[0] = r->wsKey[0] = r->wsVersion[0] = '\0';
     r->fieldDone = r->upgradeWs = r->fail = r->complete = r->keepAlive = 0;
     r->headerBytes = 0;
+    c->reqStart = uv_now(c->srv->loop);
     r->path = r->query = NULL;
     return 0;
 }
@@ -356,6 +358,7 @@ static int onBody(http_parser *p, const char *at, size_t n) {
 static int onMessageComplete(http_parser *p) {
     HttpConn *c = p->data;
     c->req.complete = 1;
+    c->reqStart = 0;
     c->req.keepAlive = http_should_keep_alive(p);
     http_parser_pause(p, 1); /* one request at a time */
     return 0;
@@ -374,16 +377,18 @@ static void badRequest(HttpConn *c, enum http_errno e) {
 
 static void requestComplete(HttpConn *c) {
     HttpRequest *r = &c->req;
-    char *url = r->url.data ? r->url.data : "";
-    if (!r->url.data) bufAppend(&r->url, "", 0), url = r->url.data ? r->url.data : "";
+    static char none[1]; /* http-parser always reports a URL; this is never written */
+    char *url = r->url.data ? r->url.data : none;
     char *q = strchr(url, '?');
     if (q) *q++ = '\0';
     r->path = url;
     r->query = q ? q : "";
     c->srv->st.requests++;
+    /* After an Upgrade request http-parser reads nothing more: unless it
+     * becomes a WebSocket, the connection ends with this answer. */
+    if (c->parser.upgrade) r->keepAlive = 0;
     if (url[0] != '/') return httpError(c, 400, "bad_request", "the request target must be a path");
     httpDispatch(c);
-    if (c->parser.upgrade && !c->wsMode) c->closeAfter = 1; /* upgraded to nothing: done */
 }
 
 /* Parse and handle the requests in c->in, one at a time. */
@@ -489,9 +494,15 @@ static void feTick(void *ctx, int64_t now) {
     for (HttpConn *c = srv->conns, *next; c; c = next) {
         next = c->next;
         if (c->lingering ? ms - c->lastSeen > HTTP_LINGER_MS
-                         : !c->wsMode && !c->waiting && ms - c->lastSeen > HTTP_IDLE_MS)
+                         : !c->wsMode && !c->waiting && ms - c->lastSeen > HTTP_IDLE_MS) {
             httpClose(c);
-        else if (c->wsMode && !c->lingering)
+        } else if (!c->wsMode && !c->lingering && c->reqStart &&
+                   ms - c->reqStart > HTTP_REQUEST_MS) {
+            c->req.keepAlive = 0;
+            httpError(c, 408, "request_timeout", "the request did not arrive within %d s",
+                      HTTP_REQUEST_MS / 1000);
+            c->reqStart = 0;
+        } else if (c->wsMode && !c->lingering)
             wsTick(c, ms);
     }
 }

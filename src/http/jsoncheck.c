@@ -46,7 +46,7 @@ static int number(Scan *s) {
 /* One UTF-8 sequence (shortest form, no surrogates, <= U+10FFFF). */
 static int utf8(Scan *s) {
     unsigned c = *s->p;
-    int n = c >= 0xF0 && c <= 0xF4 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 && c < 0xE0 ? 1 : -1;
+    int n = c > 0xF4 ? -1 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : -1;
     if (n < 0 || s->end - s->p <= n) return 0;
     unsigned cp = c & (0x3F >> n);
     for (int i = 1; i <= n; i++) {

@@ -55,13 +55,10 @@ static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, 
         httpError(c, 503, "unavailable", "%s", why ? why : "the node cannot store the message");
         return;
     }
-    char body[200], loc[240];
-    const char *node = nodeName(c->srv->node);
-    int n = snprintf(body, sizeof(body), "{\"id\": \"%s:%llu\"}\n", node,
+    char body[200];
+    int n = snprintf(body, sizeof(body), "{\"id\": \"%s:%llu\"}\n", nodeName(c->srv->node),
                      (unsigned long long)c->pendingSeq);
-    snprintf(loc, sizeof(loc), "Location: /v1/messages?since=%s:%llu\r\n", node,
-             (unsigned long long)(c->pendingSeq ? c->pendingSeq - 1 : 0));
-    httpRespond(c, 201, loc, "application/json", body, (size_t)n);
+    httpRespond(c, 201, NULL, "application/json", body, (size_t)n);
 }
 
 static void hookRevoke(void *conn) {
@@ -260,6 +257,22 @@ void messageJson(pnBuf *b, const MessageView *v) {
     bufPuts(b, "}");
 }
 
+/* A peer node's reads are audited like its MQTT deliveries (auditAll):
+ * every release and every refusal. */
+static void auditNode(HttpConn *c, const MessageView *v, const char *topic, const Decision *d) {
+    char label[600], detail[300];
+    snprintf(label, sizeof(label), "%.*s", (int)v->labelLen, v->label);
+    if (d->reason == DECIDE_ALLOW) {
+        snprintf(detail, sizeof(detail), "id %.*s:%llu (HTTP history)", (int)v->originLen,
+                 v->origin, (unsigned long long)v->originSeq);
+        exchangeAudit(c->srv->x, "released", c->principal, topic, label, "", detail);
+    } else {
+        decideExplain(d, &c->p, nodeSpif(c->srv->node), detail, sizeof(detail));
+        exchangeAudit(c->srv->x, "delivery_refused", c->principal, topic, label,
+                      decideReasonCode(d->reason), detail);
+    }
+}
+
 void apiHistory(HttpConn *c) {
     char filter[1024] = "#", since[160], limitText[16];
     const char *q = c->req.query;
@@ -295,7 +308,9 @@ void apiHistory(HttpConn *c) {
         memcpy(topic, v.topic, v.topicLen);
         topic[v.topicLen] = '\0';
         if (!topicMatch(filter, topic)) continue;
-        if (decide(&c->p, &dl, now).reason != DECIDE_ALLOW) continue; /* the one decision */
+        Decision d = decide(&c->p, &dl, now); /* the one decision */
+        if (c->roles & PRINCIPAL_ROLE_NODE) auditNode(c, &v, topic, &d);
+        if (d.reason != DECIDE_ALLOW) continue;
         if (n++) bufPuts(&b, ", ");
         messageJson(&b, &v);
     }

@@ -4,8 +4,8 @@
  *
  * Families: HTTP connections and responses, WebSocket feeds, exchange
  * sessions, messages in and out, refusals by reason, the log's size and
- * offsets, the group-commit fsync latency histogram, and per-peer
- * replication lag (no samples until federation links exist).
+ * offsets, the group-commit fsync latency histogram, and per peer node the
+ * backlog waiting for it here and the replication lag of what it sent.
  */
 #include <stdio.h>
 
@@ -18,6 +18,43 @@ static void family(pnBuf *b, const char *name, const char *type, const char *hel
 static void metric(pnBuf *b, const char *name, const char *type, const char *help, uint64_t v) {
     family(b, name, type, help);
     bufPrintf(b, "%s %llu\n", name, (unsigned long long)v);
+}
+
+typedef struct PeerOut {
+    pnBuf *b;
+    Exchange *x;
+} PeerOut;
+
+/* A label value: names here are plain, but never let one break the format. */
+static void labelValue(pnBuf *b, const char *v) {
+    for (; *v; v++)
+        if (*v != '"' && *v != '\\' && *v != '\n') bufAppend(b, v, 1);
+}
+
+static void peerBacklog(Session *s, void *ctx) {
+    PeerOut *o = ctx;
+    if (!s->auditAll) return; /* the sessions of principals with the node role */
+    bufPuts(o->b, "partnernet_peer_backlog_messages{peer=\"");
+    labelValue(o->b, s->principalName);
+    bufPrintf(o->b, "\"} %llu\n", (unsigned long long)exchangeBacklog(o->x, s));
+}
+
+/* The links' lag from DIR/peers.json, which the node rewrites every second
+ * (src/federation/peers.c); no file, no samples. */
+static void linkLag(pnBuf *b, const char *dir) {
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/peers.json", dir);
+    json_t *doc = json_load_file(path, 0, NULL), *l;
+    size_t i;
+    json_array_foreach(json_object_get(doc, "links"), i, l) {
+        const char *peer = json_string_value(json_object_get(l, "peer"));
+        json_t *lag = json_object_get(l, "lag_seconds");
+        if (!peer || !json_is_integer(lag)) continue;
+        bufPuts(b, "partnernet_peer_lag_seconds{peer=\"");
+        labelValue(b, peer);
+        bufPrintf(b, "\"} %lld\n", (long long)json_integer_value(lag));
+    }
+    json_decref(doc);
 }
 
 void apiMetrics(HttpConn *c) {
@@ -77,8 +114,13 @@ void apiMetrics(HttpConn *c) {
               (unsigned long long)st.fsyncs);
     bufPrintf(&b, "partnernet_fsync_seconds_sum %.6f\npartnernet_fsync_seconds_count %llu\n",
               st.fsyncMicros / 1e6, (unsigned long long)st.fsyncs);
-    family(&b, "partnernet_peer_lag_messages", "gauge",
-           "Messages a federation peer has not acknowledged (one sample per peer).");
+    PeerOut po = {&b, srv->x};
+    family(&b, "partnernet_peer_backlog_messages", "gauge",
+           "Messages waiting here for a peer node that pulls from this node (inbound links).");
+    exchangeForEachSession(srv->x, peerBacklog, &po);
+    family(&b, "partnernet_peer_lag_seconds", "gauge",
+           "Replication lag of the last message received from each peer (outbound links).");
+    linkLag(&b, nodeDataDir(srv->node));
     if (bufFailed(&b))
         httpError(c, 503, "unavailable", "out of memory");
     else

@@ -147,6 +147,7 @@ void wsOpen(HttpConn *c) {
         return httpError(c, 503, "unavailable", "out of memory");
     }
     wslay_event_config_set_max_recv_msg_length(c->ws, WS_MAX_RECV);
+    c->session->auditAll = (c->roles & PRINCIPAL_ROLE_NODE) != 0; /* as for MQTT peers */
     /* Sec-WebSocket-Accept: base64(SHA-1(key + GUID)) */
     char keyGuid[128], accept[64];
     unsigned char sha[EVP_MAX_MD_SIZE];

@@ -32,6 +32,8 @@ principal aus AUS NC
 principal aut AUT NU
 principal deu DEU CTS --caveat ATOMAL
 principal alice SWE NS --cert-cn alice.swe
+principal gone NOR NS
+principal peer UKR NC --role node
 TPUB=$(token pub)
 TSWE=$(token swe)
 TUKR=$(token ukr)
@@ -39,6 +41,8 @@ TFIN=$(token fin)
 TAUS=$(token aus)
 TAUT=$(token aut)
 TDEU=$(token deu)
+TGONE=$(token gone)
+TPEER=$(token peer)
 ok "token create prints one pn_ token" bash -c "[[ '$TPUB' =~ ^pn_[A-Za-z0-9_-]{43}$ ]]"
 expect_err "token create for an unknown principal fails" 2 "no principal named 'nobody'" \
     "$PN" token create --principal nobody --data "$D"
@@ -58,7 +62,7 @@ mkdir -p "$T/web/js"
 echo '<h1>partnernet</h1>' >"$T/web/index.html"
 echo 'console.log(1);' >"$T/web/js/app.js"
 printf '[node]\nweb = %s\n' "$T/web" >"$T/h.conf"
-srv_start "$D" --config "$T/h.conf" --mqtt 127.0.0.1:@PORT@ --http 127.0.0.1:@HTTPPORT@ \
+srv_start "$D" --config "$T/h.conf" --mqtt 127.0.0.1:@PORT@ --mqtts 127.0.0.1:@TLSPORT@ --http 127.0.0.1:@HTTPPORT@ \
     --https 127.0.0.1:@HTTPSPORT@ --cert "$C/server.pem" --key "$C/server.key" --ca "$C/ca.pem" --node it-h
 _report $? "node starts with HTTP and HTTPS" "$(cat "$SRV_LOG")"
 ok "ready line names both listeners" grep -q "http 127.0.0.1:$HTTPPORT, https 127.0.0.1:$HTTPSPORT" "$SRV_LOG"
@@ -127,7 +131,7 @@ L_U='NATO UNCLASSIFIED REL TO PFP'
 sub_bg "$T/mqtt.out" -h 127.0.0.1 -p "$PORT" -u ukr -P pw-ukr -V mqttv5 -q 1 -t 'api/#' -C 2 -W 10 -F 'MSG %t|%P|%p'
 _report $? "an MQTT subscriber (UKR) for the HTTP publishes"
 MQTT_SUB=$SUB_PID
-expect_http "POST a NATO SECRET message: 201 with its id" 201 'd == {"id": "it-h:0"} and "location: " in h' -- \
+expect_http "POST a NATO SECRET message: 201 with its id" 201 'd == {"id": "it-h:0"}' -- \
     -H "$(A "$TPUB")" --data-binary "{\"topic\": \"api/a\", \"label\": \"$L_S\", \"payload\": {\"n\": 1}}" "$U/v1/messages"
 expect_http "POST a CONFIDENTIAL REL TO UKR message (base64 payload): 201" 201 'd == {"id": "it-h:1"}' -- \
     -H "$(A "$TPUB")" --data-binary "{\"topic\": \"api/b\", \"label\": \"$L_C\", \"payload_base64\": \"aGVsbG8=\"}" "$U/v1/messages"
@@ -167,6 +171,8 @@ expect_http "since=garbage: 400 bad_since" 400 "$ERR'bad_since'" -- -H "$(A "$TP
 expect_http "limit=0: 400 bad_limit" 400 "$ERR'bad_limit'" -- -H "$(A "$TPUB")" "$U/v1/messages?limit=0"
 expect_http "an invalid filter: 400 bad_topic" 400 "$ERR'bad_topic'" -- -H "$(A "$TPUB")" "$U/v1/messages?topic=a/%23/b"
 
+expect_http "a peer node (UKR, node role) reads history like UKR" 200 "$(ids) == ['it-h:1', 'it-h:2']" -- -H "$(A "$TPEER")" "$U/v1/messages?topic=api/%23"
+
 echo "# decide, labels, audit (operators)"
 dec() { hc -H "$(A "$1")" --data-binary "$2" "$U/v1/decide"; }
 expect_http "decide: SWE NS, NATO SECRET REL TO NATO in 2023: deny not_yet_member" 200 "d['decision'] == 'deny' and d['reason'] == 'not_yet_member' and '2024-03-07' in d['explanation']" -- -H "$(A "$TPUB")" --data-binary '{"principal": "nation=SWE,clearance=NS", "label": "NATO SECRET REL TO NATO", "at": "2023-06-01"}' "$U/v1/decide"
@@ -180,12 +186,13 @@ expect_http "labels/convert: a bad label: 400 invalid_label" 400 "$ERR'invalid_l
 expect_http "audit: the refused publish, with its reason" 200 "[e for e in d['events'] if e['kind'] == 'publish_refused' and e['principal'] == 'ukr' and e['reason'] == 'clearance']" -- -H "$(A "$TPUB")" "$U/v1/audit?since=1h"
 expect_http "audit ?reason=invalid_label filters" 200 "len(d['events']) == 2 and all(e['reason'] == 'invalid_label' for e in d['events'])" -- -H "$(A "$TPUB")" "$U/v1/audit?since=1h&reason=invalid_label"
 expect_http "audit: the refused logins are there too" 200 "[e for e in d['events'] if e['kind'] == 'login_refused' and 'unknown or revoked token' in e['detail']]" -- -H "$(A "$TPUB")" "$U/v1/audit?kind=login_refused"
+expect_http "audit: a peer node's history reads are audited, releases and refusals" 200 "sorted((e['kind'], e['topic']) for e in d['events'] if e['principal'] == 'peer') == [('delivery_refused', 'api/a'), ('released', 'api/b'), ('released', 'api/c')] and all('HTTP history' in e['detail'] for e in d['events'] if e['principal'] == 'peer' and e['kind'] == 'released')" -- -H "$(A "$TPUB")" "$U/v1/audit"
 expect_http "audit by a non-operator: 403" 403 "$ERR'forbidden'" -- -H "$(A "$TUKR")" "$U/v1/audit"
 expect_http "audit: a bad since: 400" 400 "$ERR'bad_since'" -- -H "$(A "$TPUB")" "$U/v1/audit?since=soon"
 
 echo "# metrics"
 expect_http "metrics: Prometheus text with messages, refusals, log and fsync histogram" 200 \
-    "all(s in d for s in ['partnernet_messages_in_total 3', 'partnernet_publish_refusals_total{reason=\"clearance\"} 1', 'partnernet_publish_refusals_total{reason=\"invalid_label\"} 2', 'partnernet_delivery_refusals_total{reason=\"clearance\"}', 'partnernet_fsync_seconds_bucket{le=\"+Inf\"}', 'partnernet_fsync_seconds_count', '# TYPE partnernet_peer_lag_messages gauge', 'partnernet_http_responses_total{code=\"201\"} 3', 'partnernet_log_bytes']) and 'text/plain; version=0.0.4' in h" \
+    "all(s in d for s in ['partnernet_messages_in_total 3', 'partnernet_publish_refusals_total{reason=\"clearance\"} 1', 'partnernet_publish_refusals_total{reason=\"invalid_label\"} 2', 'partnernet_delivery_refusals_total{reason=\"clearance\"}', 'partnernet_fsync_seconds_bucket{le=\"+Inf\"}', 'partnernet_fsync_seconds_count', '# TYPE partnernet_peer_lag_seconds gauge', '# TYPE partnernet_peer_backlog_messages gauge', 'partnernet_http_responses_total{code=\"201\"} 3', 'partnernet_log_bytes']) and 'text/plain; version=0.0.4' in h" \
     -- -H "$(A "$TUKR")" "$U/metrics"
 
 echo "# connections"
@@ -238,7 +245,8 @@ it_npm
 ok "ws installed into $NODE_DIR (npm install)" test -f "$NODE_DIR/node_modules/ws/package.json"
 PRINC='{"pub": "nation=USA,clearance=CTS,caveat=ATOMAL", "swe": "nation=SWE,clearance=NS", "ukr": "nation=UKR,clearance=NC,coi=EX-NORDIC-RESPONSE", "aus": "nation=AUS,clearance=NC", "deu": "nation=DEU,clearance=CTS,caveat=ATOMAL"}'
 TOK="{\"pub\": \"$TPUB\", \"swe\": \"$TSWE\", \"ukr\": \"$TUKR\", \"aus\": \"$TAUS\", \"deu\": \"$TDEU\"}"
-PN=$PN HTTPPORT=$HTTPPORT PRINCIPALS=$PRINC TOKENS=$TOK PUBLISHER=pub node_tap tests/it/node/httpws.js
+PN=$PN HTTPPORT=$HTTPPORT PRINCIPALS=$PRINC TOKENS=$TOK PUBLISHER=pub GONE_TOKEN=$TGONE \
+    GONE_REMOVE="$PN principal remove gone --principals $P" SRV_PID=$SRV_PID node_tap tests/it/node/httpws.js
 
 echo "# durability and shutdown"
 expect_http "one more POST: 201" 201 -- -H "$(A "$TPUB")" --data-binary "{\"topic\": \"api/k\", \"label\": \"$L_U\", \"payload\": \"durable\"}" "$U/v1/messages"

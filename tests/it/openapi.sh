@@ -4,6 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 . tests/it/lib/server.sh
 
+it_need python3 || exit
 it_tmp
 D=$IT_TMP/n
 mkdir -p "$D"

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "../../fuzz/fuzz_http_check.h"
 #include "../../fuzz/fuzz_mqtt_check.h"
 
 #include <dirent.h>
@@ -118,6 +119,9 @@ static void test_spif(void **state) {
 static void test_mqtt(void **state) {
     replayTarget("mqtt", fuzzCheckMqtt);
 }
+static void test_http(void **state) {
+    replayTarget("http", fuzzCheckHttp);
+}
 
 static int setupEnv(void **state) {
     char why[1024];
@@ -139,6 +143,7 @@ int main(void) {
         cmocka_unit_test(test_xml),
         cmocka_unit_test(test_spif),
         cmocka_unit_test(test_mqtt),
+        cmocka_unit_test(test_http),
     };
     return cmocka_run_group_tests_name("fuzz_regress", tests, setupEnv, teardownEnv);
 }

@@ -123,6 +123,8 @@ static void test_json_check(void **state) {
                                       "\"\xed\xa0\x80\"",
                                       "\"\xc0\xaf\"",
                                       "\"\xf4\x90\x80\x80\"",
+                                      "\"\xfe\xa3\xb4\"", /* found by fuzz_http */
+                                      "\"\xf5\x80\x80\x80\"",
                                       "{\"a\" 1}",
                                       "[",
                                       "]"};

@@ -12,6 +12,8 @@
 //    its label.
 // 3. A feed whose client stops reading is closed by the node (1008) once
 //    its output stays over the bound, and the node keeps serving.
+// 4. A feed whose principal is removed (GONE_TOKEN's; GONE_REMOVE removes
+//    it, then SIGHUP to SRV_PID) is closed with 1008.
 // Prints "PASS what" / "FAIL what -- detail"; exits 1 when one failed.
 'use strict';
 const {check, finish} = require('./tap');
@@ -212,11 +214,26 @@ async function slow() {
     check('the node still answers after dropping the slow feed', h.status === 200, h.text);
 }
 
+async function revoked() {
+    const f = await openFeed(env.GONE_TOKEN, '#');
+    check('a feed for the principal about to be removed opens', f.ws, f.status || f.err);
+    if (!f.ws) return;
+    let code = null, reason = '';
+    f.ws.on('close', (c, r) => { code = c; reason = String(r); });
+    execFileSync('sh', ['-c', env.GONE_REMOVE]);
+    process.kill(Number(env.SRV_PID), 'SIGHUP');
+    await until(() => code !== null, 10000);
+    check('after the reload its feed is closed with 1008', code === 1008, `${code} ${reason}`);
+    const again = await openFeed(env.GONE_TOKEN, '#');
+    check('and its token opens no new feed (401)', again.status === 401, again.status || again.err);
+}
+
 (async () => {
     try {
         await refusals();
         await leak();
         await slow();
+        await revoked();
     } catch (e) {
         check('no exception', false, e.stack);
     }
