@@ -55,7 +55,8 @@ static Sub subs[MAXSUBS];
 static int nsubs = 1, qos = 0, window = 1000, size = 512;
 static uint64_t nmsg = 100000;
 static double rate = 0;
-static const char *host = "127.0.0.1", *user = NULL, *password = NULL, *label = NULL, *topic = "bench/t";
+static const char *host = "127.0.0.1", *user = NULL, *password = NULL, *label = NULL,
+                  *topic = "bench/t";
 static int port = 0;
 static int subPort = 0; /* subscribers on another node (federation lag); 0: same as port */
 static const char *subUser = NULL, *subPassword = NULL;
@@ -74,7 +75,8 @@ static int64_t nowNs(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void onConnect(struct mosquitto *m, void *obj, int rc, int flags, const mosquitto_property *props) {
+static void onConnect(struct mosquitto *m, void *obj, int rc, int flags,
+                      const mosquitto_property *props) {
     (void)m, (void)flags;
     if (rc != 0) {
         fprintf(stderr, "loadgen: connect refused: %s\n", mosquitto_reason_string(rc));
@@ -84,8 +86,11 @@ static void onConnect(struct mosquitto *m, void *obj, int rc, int flags, const m
     if (obj == &pubTag) {
         pubConnected = 1;
         uint16_t rm = 0; /* the broker's receive maximum bounds the publisher's QoS 1 window */
-        if (mosquitto_property_read_int16(props, MQTT_PROP_RECEIVE_MAXIMUM, &rm, false) && rm < window)
-            fprintf(stderr, "loadgen: note: the broker's receive maximum %u is below the window %d\n", rm, window);
+        if (mosquitto_property_read_int16(props, MQTT_PROP_RECEIVE_MAXIMUM, &rm, false) &&
+            rm < window)
+            fprintf(stderr,
+                    "loadgen: note: the broker's receive maximum %u is below the window %d\n", rm,
+                    window);
     } else {
         ((Sub *)obj)->connected = 1;
     }
@@ -95,7 +100,8 @@ static void onSubscribe(struct mosquitto *m, void *obj, int mid, int n, const in
                         const mosquitto_property *props) {
     (void)m, (void)mid, (void)props;
     if (n != 1 || granted[0] != qos) {
-        fprintf(stderr, "loadgen: subscription granted QoS %d, asked %d\n", n ? granted[0] : -1, qos);
+        fprintf(stderr, "loadgen: subscription granted QoS %d, asked %d\n", n ? granted[0] : -1,
+                qos);
         failed = 1;
     }
     ((Sub *)obj)->subscribed = 1;
@@ -124,7 +130,8 @@ static void onMessage(struct mosquitto *m, void *obj, const struct mosquitto_mes
     }
 }
 
-static void onPublish(struct mosquitto *m, void *obj, int mid, int reason, const mosquitto_property *props) {
+static void onPublish(struct mosquitto *m, void *obj, int mid, int reason,
+                      const mosquitto_property *props) {
     (void)m, (void)obj, (void)mid, (void)props;
     acked++;
     if (reason >= 0x80) {
@@ -182,7 +189,8 @@ static void pump(int64_t timeoutNs) {
                 if (errno == EAGAIN || errno == EWOULDBLOCK) break;
             }
         }
-        if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(ms[i])) rc = mosquitto_loop_write(ms[i], 1);
+        if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(ms[i]))
+            rc = mosquitto_loop_write(ms[i], 1);
         if (rc != MOSQ_ERR_SUCCESS && !failed) {
             fprintf(stderr, "loadgen: connection lost: %s\n", mosquitto_strerror(rc));
             failed = 1;
@@ -237,34 +245,69 @@ static int allConnected(void) {
 }
 
 int main(int argc, char **argv) {
-    static struct option opts[] = {{"host", 1, 0, 'h'},  {"port", 1, 0, 'p'},     {"user", 1, 0, 'u'},
-                                   {"password", 1, 0, 'P'}, {"label", 1, 0, 'l'}, {"subs", 1, 0, 'n'},
-                                   {"qos", 1, 0, 'q'},   {"messages", 1, 0, 'm'}, {"size", 1, 0, 's'},
-                                   {"rate", 1, 0, 'r'},  {"window", 1, 0, 'w'},   {"topic", 1, 0, 't'},
-                                   {"sub-port", 1, 0, 'S'}, {"sub-user", 1, 0, 'U'},
+    static struct option opts[] = {{"host", 1, 0, 'h'},         {"port", 1, 0, 'p'},
+                                   {"user", 1, 0, 'u'},         {"password", 1, 0, 'P'},
+                                   {"label", 1, 0, 'l'},        {"subs", 1, 0, 'n'},
+                                   {"qos", 1, 0, 'q'},          {"messages", 1, 0, 'm'},
+                                   {"size", 1, 0, 's'},         {"rate", 1, 0, 'r'},
+                                   {"window", 1, 0, 'w'},       {"topic", 1, 0, 't'},
+                                   {"sub-port", 1, 0, 'S'},     {"sub-user", 1, 0, 'U'},
                                    {"sub-password", 1, 0, 'W'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'h': host = optarg; break;
-        case 'p': port = atoi(optarg); break;
-        case 'u': user = optarg; break;
-        case 'P': password = optarg; break;
-        case 'l': label = optarg; break;
-        case 'n': nsubs = atoi(optarg); break;
-        case 'q': qos = atoi(optarg); break;
-        case 'm': nmsg = strtoull(optarg, NULL, 10); break;
-        case 's': size = atoi(optarg); break;
-        case 'r': rate = atof(optarg); break;
-        case 'w': window = atoi(optarg); break;
-        case 't': topic = optarg; break;
-        case 'S': subPort = atoi(optarg); break;
-        case 'U': subUser = optarg; break;
-        case 'W': subPassword = optarg; break;
-        default: fprintf(stderr, "usage: see bench/loadgen.c\n"); return 2;
+        case 'h':
+            host = optarg;
+            break;
+        case 'p':
+            port = atoi(optarg);
+            break;
+        case 'u':
+            user = optarg;
+            break;
+        case 'P':
+            password = optarg;
+            break;
+        case 'l':
+            label = optarg;
+            break;
+        case 'n':
+            nsubs = atoi(optarg);
+            break;
+        case 'q':
+            qos = atoi(optarg);
+            break;
+        case 'm':
+            nmsg = strtoull(optarg, NULL, 10);
+            break;
+        case 's':
+            size = atoi(optarg);
+            break;
+        case 'r':
+            rate = atof(optarg);
+            break;
+        case 'w':
+            window = atoi(optarg);
+            break;
+        case 't':
+            topic = optarg;
+            break;
+        case 'S':
+            subPort = atoi(optarg);
+            break;
+        case 'U':
+            subUser = optarg;
+            break;
+        case 'W':
+            subPassword = optarg;
+            break;
+        default:
+            fprintf(stderr, "usage: see bench/loadgen.c\n");
+            return 2;
         }
     }
-    if (!port || nsubs < 1 || nsubs > MAXSUBS || qos < 0 || qos > 1 || size < 16 || !nmsg || window < 1) {
+    if (!port || nsubs < 1 || nsubs > MAXSUBS || qos < 0 || qos > 1 || size < 16 || !nmsg ||
+        window < 1) {
         fprintf(stderr, "loadgen: bad arguments (see bench/loadgen.c)\n");
         return 2;
     }
@@ -289,7 +332,8 @@ int main(int argc, char **argv) {
     snprintf(id, sizeof(id), "lg-%d-pub", (int)getpid());
     pub = client(id, &pubTag, port, user, password);
     waitUntil(allConnected, "CONNACKs");
-    for (int i = 0; i < nsubs; i++) mosquitto_subscribe_v5(subs[i].m, NULL, topic, qos, 0, NULL);
+    for (int i = 0; i < nsubs; i++)
+        mosquitto_subscribe_v5(subs[i].m, NULL, topic, qos, 0, NULL);
     waitUntil(allSubscribed, "SUBACKs");
 
     int64_t t0 = nowNs(), lastProgress = t0, interval = rate > 0 ? (int64_t)(1e9 / rate) : 0;
@@ -319,11 +363,14 @@ int main(int argc, char **argv) {
             }
         }
         int64_t wait = 2000000; /* 2 ms when only waiting for deliveries or the window */
-        if (interval && published < nmsg && windowOpen()) wait = t0 + (int64_t)published * interval - nowNs();
-        else if (!interval && published < nmsg && windowOpen()) wait = 0;
+        if (interval && published < nmsg && windowOpen())
+            wait = t0 + (int64_t)published * interval - nowNs();
+        else if (!interval && published < nmsg && windowOpen())
+            wait = 0;
         pump(wait);
         uint64_t progress = acked + published;
-        for (int i = 0; i < nsubs; i++) progress += subs[i].received;
+        for (int i = 0; i < nsubs; i++)
+            progress += subs[i].received;
         t = nowNs();
         if (progress != seenProgress) seenProgress = progress, lastProgress = t;
         if (t - lastProgress > 3000000000LL) break; /* nothing for 3 s: what is missing is lost */
@@ -331,15 +378,19 @@ int main(int argc, char **argv) {
     int64_t tEnd = lastDelivery > t0 ? lastDelivery : nowNs();
     double elapsed = (double)(tEnd - t0) / 1e9;
     uint64_t deliveries = 0, dups = 0;
-    for (int i = 0; i < nsubs; i++) deliveries += subs[i].received, dups += subs[i].dups;
+    for (int i = 0; i < nsubs; i++)
+        deliveries += subs[i].received, dups += subs[i].dups;
     uint64_t expected = nmsg * (uint64_t)nsubs, lost = expected - deliveries;
     qsort(lat, nlat, sizeof(*lat), cmpU32);
-    double p50 = nlat ? lat[nlat / 2] / 1e3 : 0, p99 = nlat ? lat[(uint64_t)((double)nlat * 0.99)] / 1e3 : 0,
+    double p50 = nlat ? lat[nlat / 2] / 1e3 : 0,
+           p99 = nlat ? lat[(uint64_t)((double)nlat * 0.99)] / 1e3 : 0,
            mx = nlat ? lat[nlat - 1] / 1e3 : 0;
-    printf("msgs=%llu subs=%d qos=%d size=%d elapsed_s=%.3f rate=%.0f drate=%.0f deliveries=%llu lost=%llu "
+    printf("msgs=%llu subs=%d qos=%d size=%d elapsed_s=%.3f rate=%.0f drate=%.0f deliveries=%llu "
+           "lost=%llu "
            "loss_pct=%.3f dups=%llu p50_us=%.1f p99_us=%.1f max_us=%.1f late=%llu refused=%llu\n",
-           (unsigned long long)nmsg, nsubs, qos, size, elapsed, (double)deliveries / nsubs / elapsed,
-           (double)deliveries / elapsed, (unsigned long long)deliveries, (unsigned long long)lost,
+           (unsigned long long)nmsg, nsubs, qos, size, elapsed,
+           (double)deliveries / nsubs / elapsed, (double)deliveries / elapsed,
+           (unsigned long long)deliveries, (unsigned long long)lost,
            100.0 * (double)lost / (double)expected, (unsigned long long)dups, p50, p99, mx,
            (unsigned long long)late, (unsigned long long)refused);
     for (int i = 0; i < nsubs; i++) {

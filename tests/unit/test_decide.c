@@ -147,13 +147,17 @@ static void test_principal_errors(void **state) {
         PN_EINVAL);
     assert_int_equal(principalParse(&p, "SWE", &F->reg, &F->spif, &err), PN_EINVAL);
     /* A repeated identity attribute is refused, not overridden. */
-    assert_int_equal(principalParse(&p, "nation=SWE,clearance=NU,clearance=CTS", &F->reg, &F->spif, &err), PN_EINVAL);
+    assert_int_equal(
+        principalParse(&p, "nation=SWE,clearance=NU,clearance=CTS", &F->reg, &F->spif, &err),
+        PN_EINVAL);
     assert_non_null(strstr(err.msg, "given twice"));
     /* Lists past the limit across repeated keys are refused, not overflowed. */
     char many[1024] = "nation=SWE,clearance=NS,coi=";
-    for (int i = 0; i < 60; i++) strcat(many, i ? "+A" : "A");
+    for (int i = 0; i < 60; i++)
+        strcat(many, i ? "+A" : "A");
     strcat(many, ",coi=");
-    for (int i = 0; i < 30; i++) strcat(many, i ? "+B" : "B");
+    for (int i = 0; i < 30; i++)
+        strcat(many, i ? "+B" : "B");
     assert_int_equal(principalParse(&p, many, &F->reg, &F->spif, &err), PN_ELIMIT);
 }
 

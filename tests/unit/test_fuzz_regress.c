@@ -139,11 +139,8 @@ static int teardownEnv(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_marking),
-        cmocka_unit_test(test_xml),
-        cmocka_unit_test(test_spif),
-        cmocka_unit_test(test_mqtt),
-        cmocka_unit_test(test_http),
+        cmocka_unit_test(test_marking), cmocka_unit_test(test_xml),  cmocka_unit_test(test_spif),
+        cmocka_unit_test(test_mqtt),    cmocka_unit_test(test_http),
     };
     return cmocka_run_group_tests_name("fuzz_regress", tests, setupEnv, teardownEnv);
 }

@@ -298,14 +298,18 @@ static void test_xml_errors(void **state) {
                            "missing Classification"));
     /* Structure is strict: what a guard reads is what decide() gets. */
     assert_true(xmlRefused(variant(">UKR<", ">U<x>K</x>R<"), "plain text"));
-    assert_true(xmlRefused(variant("<Classification>", "stray<Classification>"), "unexpected text"));
-    assert_true(xmlRefused(variant("<Classification>", "<PolicyIdentifier URI=\"urn:oid:1.3.26.1.3.1\">NATO"
-                                                       "</PolicyIdentifier><Classification>"),
-                           "more than one PolicyIdentifier"));
-    assert_true(xmlRefused(variant("</ConfidentialityLabel>", "<CreationDateTime>2026-01-01T00:00:00Z"
-                                                              "</CreationDateTime></ConfidentialityLabel>"),
-                           "more than one CreationDateTime"));
-    assert_true(xmlRefused(variant("Type=\"PERMISSIVE\"", "Type=\"PERMISSIVE\" URI=\"urn:other\""), "has URI"));
+    assert_true(
+        xmlRefused(variant("<Classification>", "stray<Classification>"), "unexpected text"));
+    assert_true(
+        xmlRefused(variant("<Classification>", "<PolicyIdentifier URI=\"urn:oid:1.3.26.1.3.1\">NATO"
+                                               "</PolicyIdentifier><Classification>"),
+                   "more than one PolicyIdentifier"));
+    assert_true(
+        xmlRefused(variant("</ConfidentialityLabel>", "<CreationDateTime>2026-01-01T00:00:00Z"
+                                                      "</CreationDateTime></ConfidentialityLabel>"),
+                   "more than one CreationDateTime"));
+    assert_true(xmlRefused(variant("Type=\"PERMISSIVE\"", "Type=\"PERMISSIVE\" URI=\"urn:other\""),
+                           "has URI"));
     /* Entities and DTDs are refused before anything is expanded. */
     assert_true(xmlRefused(
         "<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;\">]>"
@@ -441,7 +445,8 @@ static void test_spif_errors(void **state) {
         {"<!DOCTYPE SPIF [<!ENTITY x \"y\">]><SPIF/>", "DOCTYPE"},
         {"<SPIF xmlns=\"http://www.xmlspif.org/spif\"><securityPolicyId name=\"P\" id=\"1\"/>"
          "<securityClassifications><securityClassification name=\"A\" lacv=\"1\" hierarchy=\"1\"/>"
-         "</securityClassifications><securityClassifications><securityClassification name=\"B\" lacv=\"2\" "
+         "</securityClassifications><securityClassifications><securityClassification name=\"B\" "
+         "lacv=\"2\" "
          "hierarchy=\"2\"/></securityClassifications></SPIF>",
          "more than one securityClassifications"},
     };

@@ -43,7 +43,8 @@ static pnLog *openLog(const LogOptions *opt, LogRecovery *rep) {
 static void append(pnLog *log, const char *text, uint64_t want) {
     uint64_t off;
     pnError err = {0};
-    assert_int_equal(logAppend(log, text, (uint32_t)strlen(text), 1000 + (int64_t)want, &off, &err), PN_OK);
+    assert_int_equal(logAppend(log, text, (uint32_t)strlen(text), 1000 + (int64_t)want, &off, &err),
+                     PN_OK);
     assert_int_equal(off, want);
 }
 
@@ -52,7 +53,8 @@ static void expectRecord(pnLog *log, uint64_t off, const char *text) {
     pnBuf b;
     pnError err = {0};
     bufInit(&b);
-    if (logRead(log, off, &r, &b, &err) != PN_OK) fail_msg("read %llu: %s", (unsigned long long)off, err.msg);
+    if (logRead(log, off, &r, &b, &err) != PN_OK)
+        fail_msg("read %llu: %s", (unsigned long long)off, err.msg);
     assert_int_equal(r.offset, off);
     assert_int_equal(r.len, strlen(text));
     assert_memory_equal(r.data, text, r.len);
@@ -70,8 +72,10 @@ static void test_crc32c(void **state) {
     assert_int_equal(crc32c(0, "123456789", 9), 0xe3069283u);
     assert_int_equal(crc32cSoft(0, "123456789", 9), 0xe3069283u);
     char buf[1000];
-    for (int i = 0; i < 1000; i++) buf[i] = (char)(i * 7);
-    for (int n = 0; n < 1000; n += 37) assert_int_equal(crc32c(5, buf, (size_t)n), crc32cSoft(5, buf, (size_t)n));
+    for (int i = 0; i < 1000; i++)
+        buf[i] = (char)(i * 7);
+    for (int n = 0; n < 1000; n += 37)
+        assert_int_equal(crc32c(5, buf, (size_t)n), crc32cSoft(5, buf, (size_t)n));
 }
 
 static void test_append_read_reopen(void **state) {
@@ -107,7 +111,8 @@ static void test_append_read_reopen(void **state) {
 static void test_torn_tail(void **state) {
     (void)state;
     pnLog *log = openLog(NULL, NULL);
-    for (int i = 0; i < 10; i++) append(log, "record", (uint64_t)i);
+    for (int i = 0; i < 10; i++)
+        append(log, "record", (uint64_t)i);
     logClose(log);
     char path[512];
     segFile(0, path, sizeof(path));
@@ -133,7 +138,8 @@ static void test_torn_tail(void **state) {
 static void test_corrupt_middle(void **state) {
     (void)state;
     pnLog *log = openLog(NULL, NULL);
-    for (int i = 0; i < 5; i++) append(log, "payload", (uint64_t)i);
+    for (int i = 0; i < 5; i++)
+        append(log, "payload", (uint64_t)i);
     logClose(log);
     char path[512];
     segFile(0, path, sizeof(path));
@@ -167,7 +173,8 @@ static void test_corrupt_middle(void **state) {
 static void test_corrupt_length(void **state) {
     (void)state;
     pnLog *log = openLog(NULL, NULL);
-    for (int i = 0; i < 5; i++) append(log, "payload", (uint64_t)i);
+    for (int i = 0; i < 5; i++)
+        append(log, "payload", (uint64_t)i);
     logClose(log);
     char path[512];
     segFile(0, path, sizeof(path));

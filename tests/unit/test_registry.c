@@ -161,12 +161,24 @@ static void test_loader_errors(void **state) {
     /* A group may not take a nation's code: REL TO AAA would be ambiguous. */
     assert_int_equal(loadBad("{\"id\":\"AAA\",\"name\":\"x\",\"members\":[]}", &err), PN_EINVAL);
     assert_non_null(strstr(err.msg, "nation code"));
-    assert_int_equal(loadBad("{\"id\":\"X\",\"name\":\"x\",\"established\":\"2000-01-01\",\"closed\":\"2000-01-01\","
-                             "\"members\":[]}", &err), PN_EINVAL);
-    assert_int_equal(loadBad("{\"agreements\":[{\"id\":\"A\",\"parties\":[\"AAA\",\"BBB\"],\"from\":\"2000-01-01\","
-                             "\"to\":\"1999-01-01\"}]}", &err), PN_EINVAL);
-    assert_int_equal(loadBad("{\"agreements\":[{\"id\":\"A\",\"parties\":[\"AAA\",\"BBB\"],\"from\":\"2000-01-01\"},"
-                             "{\"id\":\"A\",\"parties\":[\"AAA\",\"BBB\"],\"from\":\"2001-01-01\"}]}", &err), PN_EINVAL);
+    assert_int_equal(
+        loadBad(
+            "{\"id\":\"X\",\"name\":\"x\",\"established\":\"2000-01-01\",\"closed\":\"2000-01-01\","
+            "\"members\":[]}",
+            &err),
+        PN_EINVAL);
+    assert_int_equal(
+        loadBad(
+            "{\"agreements\":[{\"id\":\"A\",\"parties\":[\"AAA\",\"BBB\"],\"from\":\"2000-01-01\","
+            "\"to\":\"1999-01-01\"}]}",
+            &err),
+        PN_EINVAL);
+    assert_int_equal(
+        loadBad(
+            "{\"agreements\":[{\"id\":\"A\",\"parties\":[\"AAA\",\"BBB\"],\"from\":\"2000-01-01\"},"
+            "{\"id\":\"A\",\"parties\":[\"AAA\",\"BBB\"],\"from\":\"2001-01-01\"}]}",
+            &err),
+        PN_EINVAL);
     assert_non_null(strstr(err.msg, "duplicate agreement id"));
 }
 
