@@ -518,15 +518,13 @@ static int loadSessions(Exchange *x, pnError *err) {
     return PN_OK;
 }
 
-/* One pass over the log: rebuild retained messages and re-queue, for each
- * restored session, what it had not acknowledged. */
-/* A session saved before a restart resumes at an offset retention may
- * have removed meanwhile: that loss is reported, never passed over. */
-static void reportResumeLoss(Exchange *x, Session *s, uint64_t first) {
-    if (!s->restored || s->resumeFrom >= first) return;
-    uint64_t lost = first - s->resumeFrom;
+/* Retention removed the records of s from *from up to first before they
+ * reached it: count them, move *from to first and audit it -- a loss is
+ * reported per session, never passed over in silence. */
+static void noteRetentionLoss(Exchange *x, Session *s, uint64_t *from, uint64_t first) {
+    uint64_t lost = first - *from;
     s->lostToRetention += lost;
-    s->resumeFrom = first;
+    *from = first;
     char d[160];
     snprintf(d, sizeof(d), "up to %llu messages removed by log retention before delivery to %s",
              (unsigned long long)lost, s->clientId);
@@ -534,10 +532,13 @@ static void reportResumeLoss(Exchange *x, Session *s, uint64_t first) {
     x->sessionsDirty = 1;
 }
 
+/* One pass over the log: rebuild retained messages and re-queue, for each
+ * restored session, what it had not acknowledged (a session saved before
+ * a restart may resume below what retention has left meanwhile). */
 static int recoverLog(Exchange *x, pnError *err) {
     uint64_t from = logFirst(x->log), end = logNext(x->log);
     for (Session *s = x->sessions; s; s = s->nextAll)
-        reportResumeLoss(x, s, from);
+        if (s->restored && s->resumeFrom < from) noteRetentionLoss(x, s, &s->resumeFrom, from);
     int rc = PN_OK;
     pnBuf scratch;
     bufInit(&scratch);
@@ -981,19 +982,12 @@ int exchangeCommit(Exchange *x, pnError *err) {
 }
 
 /* A session whose queue overflowed into the log loses what retention
- * removed before it was queued: say so, per session, never silently. */
+ * removed before it was queued. */
 static void reportRetentionLoss(Exchange *x) {
     uint64_t first = logFirst(x->log);
-    for (Session *s = x->sessions; s; s = s->nextAll) {
-        if (!s->overflow || s->overflowFrom >= first) continue;
-        uint64_t lost = first - s->overflowFrom;
-        s->lostToRetention += lost;
-        s->overflowFrom = first;
-        char d[160];
-        snprintf(d, sizeof(d), "up to %llu messages removed by log retention before delivery to %s",
-                 (unsigned long long)lost, s->clientId);
-        auditSession(x, "retention_loss", s, "", "", "retention", d);
-    }
+    for (Session *s = x->sessions; s; s = s->nextAll)
+        if (s->overflow && s->overflowFrom < first)
+            noteRetentionLoss(x, s, &s->overflowFrom, first);
 }
 
 uint64_t exchangeBacklog(const Exchange *x, const Session *s) {
