@@ -3,7 +3,11 @@
  * the HTTP API, kept hashed in DATA/tokens.json (see src/http/token.h).
  */
 #include <errno.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -87,7 +91,7 @@ static int create(const TokenArgs *a, TokenStore *ts) {
     return CLI_OK;
 }
 
-static int revoke(const TokenArgs *a, TokenStore *ts) {
+static int revokeToken(const TokenArgs *a, TokenStore *ts) {
     if (!a->arg) return cliFail(CMD, "revoke needs a TOKEN or its ID");
     const TokenEntry *e = NULL;
     pnError err = {0};
@@ -122,8 +126,25 @@ int cmdToken(Cli *cli, int argc, char **argv) {
         return cliFail(CMD, "unknown subcommand '%s' (create, revoke or list)", a.sub);
     if (!isCreate && (a.principal || a.principals))
         return cliFail(CMD, "--principal and --principals apply only to 'create'");
-    if (openStore(&a, &ts) != CLI_OK) return CLI_USAGE;
-    int rc = isCreate ? create(&a, &ts) : isRevoke ? revoke(&a, &ts) : list(&a, &ts);
-    tokenStoreFree(&ts);
+    /* Read, change, write under one lock: a revoke and a create at the same
+     * time must not undo each other. */
+    int lock = -1;
+    if (isCreate || isRevoke) {
+        char path[4300];
+        snprintf(path, sizeof(path), "%s/tokens.json.lock", a.data);
+        if (mkdir(a.data, 0700) != 0 && errno != EEXIST)
+            return cliFail(CMD, "cannot create %s/: %s", a.data, strerror(errno));
+        lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lock < 0 || flock(lock, LOCK_EX) != 0) {
+            if (lock >= 0) close(lock);
+            return cliFail(CMD, "cannot lock %s: %s", path, strerror(errno));
+        }
+    }
+    int rc = openStore(&a, &ts); /* frees ts itself when it fails */
+    if (rc == CLI_OK) {
+        rc = isCreate ? create(&a, &ts) : isRevoke ? revokeToken(&a, &ts) : list(&a, &ts);
+        tokenStoreFree(&ts);
+    }
+    if (lock >= 0) close(lock); /* releases the lock */
     return rc;
 }

@@ -967,7 +967,9 @@ int exchangeCommit(Exchange *x, pnError *err) {
             messageUnref(p->m);
         }
         x->npending = 0;
-        x->fanned = logNext(x->log);
+        /* What failed to become durable never becomes visible (history,
+         * refill): its publisher was told it was not stored. */
+        if (rc == PN_OK) x->fanned = logNext(x->log);
     }
     int64_t now = timeNow();
     if (x->sessionsDirty || now - x->lastSave >= 1) {

@@ -54,10 +54,12 @@ struct HttpServer {
 typedef struct HttpRequest {
     pnBuf url, body;
     char method[8];
-    char field[32]; /* the header name being read (lower case), truncated */
-    int fieldDone;  /* the name is complete: bytes now belong to the value */
-    char auth[256]; /* Authorization */
-    char wsKey[64]; /* Sec-WebSocket-Key */
+    char field[32];   /* the header name being read (lower case), truncated */
+    int fieldDone;    /* the name is complete: bytes now belong to the value */
+    char auth[256];   /* Authorization */
+    char origin[128]; /* Origin (browsers): checked for certificate callers */
+    char host[128];   /* Host */
+    char wsKey[64];   /* Sec-WebSocket-Key */
     char wsVersion[8];
     int upgradeWs; /* Upgrade: websocket */
     size_t headerBytes;
@@ -80,8 +82,10 @@ struct HttpConn {
     http_parser parser;
     HttpRequest req;
     int closing, lingering, closeAfter;
-    uint64_t lastSeen; /* uv_now, ms */
-    uint64_t reqStart; /* uv_now when the request being read began; 0 between requests */
+    uint64_t lastSeen;  /* uv_now, ms: last bytes read */
+    uint64_t idleSince; /* accept or the last request: the idle timeout counts from here */
+    int readStopped;    /* input piled up behind unread answers: reading paused */
+    uint64_t reqStart;  /* uv_now when the request being read began; 0 between requests */
     /* the identity of the last authenticated request, reused while the
      * same Authorization header comes and authGen is unchanged */
     int authed;

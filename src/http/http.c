@@ -24,7 +24,12 @@
 #define HTTP_IDLE_MS 60000    /* a keep-alive connection with no request */
 #define HTTP_REQUEST_MS 30000 /* a request must arrive whole within this (slow senders) */
 #define HTTP_LINGER_MS 2000   /* reading what a client still sends after our last response */
-#define HTTP_MAX_CONNS 10000  /* beyond this, new connections are closed at once */
+/* Pipelined requests are answered only while less than this waits to be
+ * written, and reading stops while that much input waits to be parsed: a
+ * client that sends and never reads costs bounded memory. */
+#define HTTP_OUTPUT_BOUND (4u << 20)
+#define HTTP_INPUT_BOUND (1u << 20)
+#define HTTP_MAX_CONNS 10000 /* beyond this, new connections are closed at once */
 
 /* ---- output --------------------------------------------------------------- */
 
@@ -212,17 +217,26 @@ void httpJson(HttpConn *c, int status, json_t *doc) {
 
 /* ---- authentication ------------------------------------------------------------ */
 
+/* Origin "https://host[:port]" names the same host[:port] as Host. */
+static int sameOrigin(const char *origin, const char *host) {
+    const char *p = strstr(origin, "://");
+    return p && host[0] && strcasecmp(p + 3, host) == 0;
+}
+
 int httpAuth(HttpConn *c) {
     HttpServer *srv = c->srv;
     int changed = 0;
     tokenStoreRefresh(&srv->tokens, &changed, NULL); /* a bad file: the old tokens stay */
     if (changed) srv->authGen++;
-    if (c->authed && c->authGen == srv->authGen && strcmp(c->authKey, c->req.auth) == 0) return 1;
+    if (c->authed && c->authGen == srv->authGen && strcmp(c->authKey, c->req.auth) == 0 &&
+        !c->req.origin[0])
+        return 1;
     c->authed = 0;
     Principals *ps = nodePrincipals(srv->node);
     const PrincipalEntry *e = NULL;
     char why[300] = "", who[64] = "";
     if (c->ssl) e = tlsPeerPrincipal(c->ssl, ps, why, sizeof(why));
+    int byCert = e != NULL;
     if (!e && !why[0] && c->req.auth[0]) {
         const char *a = c->req.auth;
         if (strncasecmp(a, "Bearer ", 7) != 0) {
@@ -256,6 +270,17 @@ int httpAuth(HttpConn *c) {
         }
         return 0;
     }
+    /* A browser presents its client certificate to any page that asks:
+     * a request another site's page made (its Origin is not this host) is
+     * refused, or that page could publish and read as the user.  Bearer
+     * tokens are never sent by a browser on its own. */
+    if (byCert && c->req.origin[0] && !sameOrigin(c->req.origin, c->req.host)) {
+        srv->st.authFailed++;
+        httpError(c, 403, "cross_origin",
+                  "a request from another origin (%s) cannot use this client certificate",
+                  c->req.origin);
+        return 0;
+    }
     strCopy(c->principal, sizeof(c->principal), e->name);
     c->roles = e->roles;
     c->authed = 1;
@@ -277,7 +302,7 @@ static int onMessageBegin(http_parser *p) {
     HttpConn *c = p->data;
     HttpRequest *r = &c->req;
     r->url.len = r->body.len = 0;
-    r->field[0] = r->auth[0] = r->wsKey[0] = r->wsVersion[0] = '\0';
+    r->field[0] = r->auth[0] = r->wsKey[0] = r->wsVersion[0] = r->origin[0] = r->host[0] = '\0';
     r->fieldDone = r->upgradeWs = r->fail = r->complete = r->keepAlive = 0;
     r->headerBytes = 0;
     c->reqStart = uv_now(c->srv->loop);
@@ -318,6 +343,10 @@ static int onHeaderValue(http_parser *p, const char *at, size_t n) {
     r->fieldDone = 1;
     if (strcmp(r->field, "authorization") == 0)
         appendValue(r->auth, sizeof(r->auth), at, n);
+    else if (strcmp(r->field, "origin") == 0)
+        appendValue(r->origin, sizeof(r->origin), at, n);
+    else if (strcmp(r->field, "host") == 0)
+        appendValue(r->host, sizeof(r->host), at, n);
     else if (strcmp(r->field, "sec-websocket-key") == 0)
         appendValue(r->wsKey, sizeof(r->wsKey), at, n);
     else if (strcmp(r->field, "sec-websocket-version") == 0)
@@ -384,6 +413,7 @@ static void requestComplete(HttpConn *c) {
     r->path = url;
     r->query = q ? q : "";
     c->srv->st.requests++;
+    c->idleSince = uv_now(c->srv->loop); /* the idle clock runs from the last request */
     /* After an Upgrade request http-parser reads nothing more: unless it
      * becomes a WebSocket, the connection ends with this answer. */
     if (c->parser.upgrade) r->keepAlive = 0;
@@ -393,7 +423,8 @@ static void requestComplete(HttpConn *c) {
 
 /* Parse and handle the requests in c->in, one at a time. */
 static void process(HttpConn *c) {
-    while (!c->closing && !c->closeAfter && !c->waiting && !c->wsMode && c->inPos < c->in.len) {
+    while (!c->closing && !c->closeAfter && !c->waiting && !c->wsMode && c->inPos < c->in.len &&
+           httpPending(c) < HTTP_OUTPUT_BOUND) {
         size_t n = http_parser_execute(&c->parser, &c->srv->settings, c->in.data + c->inPos,
                                        c->in.len - c->inPos);
         c->inPos += n;
@@ -434,6 +465,10 @@ static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
             bufAppend(&c->in, buf->base, (size_t)n);
         }
         if (!c->closing) process(c);
+        if (!c->closing && !c->wsMode && c->in.len - c->inPos > HTTP_INPUT_BOUND) {
+            uv_read_stop((uv_stream_t *)&c->tcp); /* resumed by feTurn once answers drain */
+            c->readStopped = 1;
+        }
     } else if (n < 0) {
         httpClose(c);
     }
@@ -454,7 +489,7 @@ static void onConnection(uv_stream_t *listener, int status) {
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
-    c->lastSeen = uv_now(srv->loop);
+    c->lastSeen = c->idleSince = uv_now(srv->loop);
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
     if (listener == (uv_stream_t *)&srv->tls) {
@@ -480,21 +515,45 @@ static void feTurn(void *ctx) {
         if (c->wsMode)
             wsTurn(c);
         else if (!c->waiting && c->inPos < c->in.len)
-            process(c); /* requests pipelined behind a POST that has been answered */
+            process(c); /* pipelined behind a POST that was answered, or a full output */
         if (c->closing) continue;
         httpFlush(c);
+        if (c->readStopped && !c->wsMode && c->in.len - c->inPos <= HTTP_INPUT_BOUND &&
+            httpPending(c) < HTTP_OUTPUT_BOUND / 2) {
+            c->readStopped = 0;
+            uv_read_start((uv_stream_t *)&c->tcp, streamAlloc, onRead);
+        }
         if (c->closeAfter && !c->waiting && !c->lingering) linger(c);
     }
+}
+
+/* A feed authenticated by a bearer token ends when the token is revoked:
+ * the token file is checked once a second, not only on requests (a
+ * WebSocket sends none). */
+static void revokeFeeds(HttpServer *srv) {
+    int changed = 0;
+    tokenStoreRefresh(&srv->tokens, &changed, NULL);
+    if (!changed) return;
+    srv->authGen++;
+    for (HttpConn *c = srv->conns; c; c = c->next)
+        if (c->wsMode && strncasecmp(c->authKey, "Bearer ", 7) == 0 &&
+            !tokenLookup(&srv->tokens, c->authKey + 7, strlen(c->authKey + 7)))
+            c->revoked = 1; /* wsTurn closes it with 1008 */
 }
 
 static void feTick(void *ctx, int64_t now) {
     HttpServer *srv = ctx;
     (void)now;
+    revokeFeeds(srv);
     uint64_t ms = uv_now(srv->loop);
     for (HttpConn *c = srv->conns, *next; c; c = next) {
         next = c->next;
-        if (c->lingering ? ms - c->lastSeen > HTTP_LINGER_MS
-                         : !c->wsMode && !c->waiting && ms - c->lastSeen > HTTP_IDLE_MS) {
+        /* Idle time counts from accept or the last request, not the last
+         * byte: blank lines between requests or a TLS handshake dragged out
+         * do not keep a connection. */
+        if (c->lingering
+                ? ms - c->lastSeen > HTTP_LINGER_MS
+                : !c->wsMode && !c->waiting && !c->reqStart && ms - c->idleSince > HTTP_IDLE_MS) {
             httpClose(c);
         } else if (!c->wsMode && !c->lingering && c->reqStart &&
                    ms - c->reqStart > HTTP_REQUEST_MS) {

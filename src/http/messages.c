@@ -28,7 +28,8 @@
 
 #define HISTORY_LIMIT_DEFAULT 100
 #define HISTORY_LIMIT_MAX 1000
-#define HISTORY_SCAN_MAX 100000 /* records examined per request, allowed or not */
+#define HISTORY_SCAN_MAX 100000       /* records examined per request, allowed or not */
+#define HISTORY_PAGE_BYTES (8u << 20) /* a page ends once its body passes this */
 
 /* Payload format indicator 1 (UTF-8) and content type application/json. */
 static const char jsonProps[] = "\x01\x01\x03\x00\x10"
@@ -299,7 +300,10 @@ void apiHistory(HttpConn *c) {
     bufPuts(&b, "{\"messages\": [");
     long n = 0;
     char topic[1024];
-    for (uint64_t scanned = 0; off < visible && n < limit && scanned < HISTORY_SCAN_MAX;
+    /* A page also ends past HISTORY_PAGE_BYTES (then "more": true), so one
+     * request cannot make the node build a response of a gigabyte. */
+    for (uint64_t scanned = 0;
+         off < visible && n < limit && scanned < HISTORY_SCAN_MAX && b.len < HISTORY_PAGE_BYTES;
          off++, scanned++) {
         MessageView v;
         DecideLabel dl;

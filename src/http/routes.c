@@ -384,8 +384,8 @@ void httpDispatch(HttpConn *c) {
     if (m.id == ROUTE_STATIC) return serveStatic(c);
     if (!httpAuth(c)) return;
     switch (m.id) {
-    case ROUTE_METRICS:
-        return apiMetrics(c);
+    case ROUTE_METRICS: /* node-wide counts are traffic analysis: operators only */
+        return requireOperator(c) ? apiMetrics(c) : (void)0;
     case ROUTE_MESSAGES_POST:
         return apiPublish(c);
     case ROUTE_MESSAGES_GET:

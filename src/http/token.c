@@ -142,6 +142,12 @@ int tokenStoreRefresh(TokenStore *ts, int *changed, pnError *err) {
         return PN_OK;
     int rc = tokenStoreLoad(ts, err);
     if (rc == PN_OK && changed) *changed = 1;
+    if (rc != PN_OK) { /* keep the tokens in force; parse this bad file once, not per request */
+        ts->seen = exists;
+        ts->mtimeNs = exists ? (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec : 0;
+        ts->ino = exists ? (uint64_t)st.st_ino : 0;
+        ts->size = exists ? (uint64_t)st.st_size : 0;
+    }
     return rc;
 }
 

@@ -188,12 +188,17 @@ void wsInput(HttpConn *c) {
 
 void wsTurn(HttpConn *c) {
     if (!c->ws || c->closing) return;
-    if (c->revoked) return closeWith(c, WS_CLOSE_POLICY, "principal removed or no longer valid");
+    if (c->revoked)
+        return closeWith(c, WS_CLOSE_POLICY,
+                         "credentials revoked: token or principal no longer valid");
     if (c->closeAfter) return;
     if (c->session && queued(c) < WS_OUTPUT_BOUND) {
-        c->nsent = 0;
+        /* What the send hook framed -- in this drain, or during the commit's
+         * fan-out before it -- is acknowledged here: a WebSocket has no
+         * acknowledgements, and an unacknowledged window would stall the
+         * feed after 1,000 messages. */
         exchangeDrain(c->srv->x, c->session);
-        for (int i = 0; i < c->nsent; i++) /* no acknowledgements on a WebSocket */
+        for (int i = 0; i < c->nsent; i++)
             exchangeAcked(c->srv->x, c->session, c->sent[i], 4 /* PUBACK */);
         c->nsent = 0;
     }

@@ -42,6 +42,7 @@ TAUS=$(token aus)
 TAUT=$(token aut)
 TDEU=$(token deu)
 TGONE=$(token gone)
+TREV=$(token swe) # revoked while its WebSocket feed is open
 TPEER=$(token peer)
 ok "token create prints one pn_ token" bash -c "[[ '$TPUB' =~ ^pn_[A-Za-z0-9_-]{43}$ ]]"
 expect_err "token create for an unknown principal fails" 2 "no principal named 'nobody'" \
@@ -193,6 +194,8 @@ expect_http "audit: a bad since: 400" 400 "$ERR'bad_since'" -- -H "$(A "$TPUB")"
 echo "# metrics"
 expect_http "metrics: Prometheus text with messages, refusals, log and fsync histogram" 200 \
     "all(s in d for s in ['partnernet_messages_in_total 3', 'partnernet_publish_refusals_total{reason=\"clearance\"} 1', 'partnernet_publish_refusals_total{reason=\"invalid_label\"} 2', 'partnernet_delivery_refusals_total{reason=\"clearance\"}', 'partnernet_fsync_seconds_bucket{le=\"+Inf\"}', 'partnernet_fsync_seconds_count', '# TYPE partnernet_peer_lag_seconds gauge', '# TYPE partnernet_peer_backlog_messages gauge', 'partnernet_http_responses_total{code=\"201\"} 3', 'partnernet_log_bytes']) and 'text/plain; version=0.0.4' in h" \
+    -- -H "$(A "$TPUB")" "$U/metrics"
+expect_http "metrics by a non-operator: 403 (node-wide counts are traffic analysis)" 403 "$ERR'forbidden'" \
     -- -H "$(A "$TUKR")" "$U/metrics"
 
 echo "# connections"
@@ -239,6 +242,10 @@ expect_http "HTTPS with a client certificate (alice, SWE NS): her history" 200 "
 expect_http "HTTPS with a bearer token and no certificate" 200 "$(ids) == ['it-h:1', 'it-h:2']" -- --cacert "$C/ca.pem" -H "$(A "$TUKR")" "$S/v1/messages?topic=api/%2B"
 expect_http "HTTPS with a certificate whose country is not the nation: 401" 401 "'country' in d['error']['message']" -- --cacert "$C/ca.pem" --cert "$C/liar.pem" --key "$C/liar.key" "$S/v1/messages"
 expect_http "HTTPS without credentials: 401" 401 -- --cacert "$C/ca.pem" "$S/v1/messages"
+expect_http "a client certificate used from another site's page (Origin elsewhere): 403" 403 "$ERR'cross_origin'" \
+    -- --cacert "$C/ca.pem" --cert "$C/alice.pem" --key "$C/alice.key" -H "Origin: https://evil.example" "$S/v1/messages?topic=api/%2B"
+expect_http "the same certificate from the node's own origin: 200" 200 \
+    -- --cacert "$C/ca.pem" --cert "$C/alice.pem" --key "$C/alice.key" -H "Origin: https://127.0.0.1:$HTTPSPORT" "$S/v1/messages?topic=api/%2B"
 
 echo "# WebSocket feed and the leak test (npm ws)"
 it_npm
@@ -246,7 +253,8 @@ ok "ws installed into $NODE_DIR (npm install)" test -f "$NODE_DIR/node_modules/w
 PRINC='{"pub": "nation=USA,clearance=CTS,caveat=ATOMAL", "swe": "nation=SWE,clearance=NS", "ukr": "nation=UKR,clearance=NC,coi=EX-NORDIC-RESPONSE", "aus": "nation=AUS,clearance=NC", "deu": "nation=DEU,clearance=CTS,caveat=ATOMAL"}'
 TOK="{\"pub\": \"$TPUB\", \"swe\": \"$TSWE\", \"ukr\": \"$TUKR\", \"aus\": \"$TAUS\", \"deu\": \"$TDEU\"}"
 PN=$PN HTTPPORT=$HTTPPORT PRINCIPALS=$PRINC TOKENS=$TOK PUBLISHER=pub GONE_TOKEN=$TGONE \
-    GONE_REMOVE="$PN principal remove gone --principals $P" SRV_PID=$SRV_PID node_tap tests/it/node/httpws.js
+    GONE_REMOVE="$PN principal remove gone --principals $P" SRV_PID=$SRV_PID \
+    REVOKE_TOKEN=$TREV REVOKE_CMD="$PN token revoke $TREV --data $D" node_tap tests/it/node/httpws.js
 
 echo "# durability and shutdown"
 expect_http "one more POST: 201" 201 -- -H "$(A "$TPUB")" --data-binary "{\"topic\": \"api/k\", \"label\": \"$L_U\", \"payload\": \"durable\"}" "$U/v1/messages"

@@ -214,6 +214,36 @@ async function slow() {
     check('the node still answers after dropping the slow feed', h.status === 200, h.text);
 }
 
+// More messages than the session's in-flight window (1,000): a feed has no
+// acknowledgements, so the node must release the window itself.
+async function longFeed() {
+    const M = 1500;
+    const f = await openFeed(TOKENS[PUBLISHER], 'long/#');
+    check('a feed for a long run opens', f.ws, f.status || f.err);
+    if (!f.ws) return;
+    for (let i = 0; i < M; i++) {
+        const r = await request('POST', '/v1/messages', TOKENS[PUBLISHER],
+            {topic: 'long/x', label: 'NATO UNCLASSIFIED', payload: i});
+        if (r.status !== 201) return check('long run: every POST answered 201', false, r.text);
+    }
+    await until(() => f.got.length >= M, 20000);
+    check(`a feed keeps delivering past its window: ${M} messages, in order`,
+        f.got.length === M && f.got.every((m, i) => m.payload === i), `got ${f.got.length}`);
+    f.ws.close();
+}
+
+// Revoking the token a feed was opened with ends the feed (no restart).
+async function revokedToken() {
+    const f = await openFeed(env.REVOKE_TOKEN, '#');
+    check('a feed opens with a token about to be revoked', f.ws, f.status || f.err);
+    if (!f.ws) return;
+    let code = null;
+    f.ws.on('close', (c) => { code = c; });
+    execFileSync('sh', ['-c', env.REVOKE_CMD]);
+    await until(() => code !== null, 10000);
+    check('revoking its token closes the feed with 1008', code === 1008, String(code));
+}
+
 async function revoked() {
     const f = await openFeed(env.GONE_TOKEN, '#');
     check('a feed for the principal about to be removed opens', f.ws, f.status || f.err);
@@ -233,6 +263,8 @@ async function revoked() {
         await refusals();
         await leak();
         await slow();
+        await longFeed();
+        await revokedToken();
         await revoked();
     } catch (e) {
         check('no exception', false, e.stack);
