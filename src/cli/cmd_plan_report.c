@@ -123,7 +123,6 @@ int planCmdExercise(Cli *cli, int argc, char **argv) {
     strUpper(c.nation);
     e.airborne = x.airborne;
     e.amphibious = x.amphibious;
-    snprintf(c.exercise, sizeof(c.exercise), "%s", e.code);
     c.troops = f.troops;
     c.tanks = f.tanks;
     c.acv = f.acv;
@@ -134,14 +133,9 @@ int planCmdExercise(Cli *cli, int argc, char **argv) {
     pnError err = {0};
     int queued = 0;
     CsbmResult r;
-    int rc = planBegin(p, &err);
-    if (rc == PN_OK) rc = planExercisePut(p, &e, &err);
-    if (rc == PN_OK) rc = planContributionPut(p, &c, &err);
-    if (rc == PN_OK) rc = planExerciseNotify(p, e.code, &queued, &err);
-    if (rc == PN_OK) rc = planExerciseEvaluate(p, e.code, &f, &r, &err);
-    int endRc = planEnd(p, rc == PN_OK, &err);
+    int rc = planExerciseRecord(p, &e, &c, &f, &r, &queued, &err);
     planClose(p);
-    if (rc != PN_OK || endRc != PN_OK) return cliFail(a.cmd, "%s", err.msg);
+    if (rc != PN_OK) return cliFail(a.cmd, "%s", err.msg);
     printf("recorded %s: %s, %s .. %s, %s contributes %lld troops (total %lld)\n", e.code, e.name,
            e.start, e.end, c.nation, (long long)c.troops, (long long)f.troops);
     printCsbm(&r, start, notified);

@@ -285,6 +285,17 @@ int planExerciseEvaluate(Plan *p, const char *code, CsbmForces *f, CsbmResult *r
  */
 int planExerciseNotify(Plan *p, const char *code, int *queued, pnError *err);
 
+/*
+ * Record exercise e with one contribution c (c->exercise is set to e's
+ * code), queue its notification when one is required (planExerciseNotify)
+ * and evaluate it (planExerciseEvaluate), all in one transaction: on any
+ * error nothing is kept.  *f, *r get the evaluation, *queued (may be NULL)
+ * is 1 when a notification was queued.  Used by `plan exercise add` and
+ * POST /v1/plan/exercises.
+ */
+int planExerciseRecord(Plan *p, const PlanExercise *e, PlanContribution *c, CsbmForces *f,
+                       CsbmResult *r, int *queued, pnError *err);
+
 /* Exercises starting on or after from, by start. */
 int planExercises(Plan *p, int32_t from,
                   int (*cb)(const PlanExercise *e, const CsbmForces *f, const CsbmResult *r,
