@@ -11,6 +11,7 @@
 
 #include "../core/date.h"
 #include "../core/str.h"
+#include "../plan/plan_json.h"
 #include "plan_cli.h"
 
 /* ---- CSBM -------------------------------------------------------------- */
@@ -240,14 +241,7 @@ static int printGap(const PlanGap *g, void *ctx) {
         else
             printf(",\n");
     } else {
-        json_t *o = json_pack("{s:i, s:s, s:s, s:i, s:I, s:I, s:I, s:I}", "rank", c->rows, "nation",
-                              g->nation, "area", g->area, "cycle", g->cycle, "target",
-                              (json_int_t)g->target, "held", (json_int_t)g->held, "ready",
-                              (json_int_t)g->ready, "gap", (json_int_t)g->gap);
-        if (o && g->hasPrev) {
-            json_object_set_new(o, "previous_cycle", json_integer(g->prevCycle));
-            json_object_set_new(o, "previous_gap", json_integer(g->prevGap));
-        }
+        json_t *o = planGapJson(g, c->rows);
         if (!o || json_array_append_new(c->arr, o) != 0) return 1;
     }
     return 0;
