@@ -188,8 +188,8 @@ int planEligible(const Registry *reg, const char *openTo, const char *nation, in
  * a->label when set, else "NATO UNCLASSIFIED REL TO " followed by the codes
  * of openTo, so the details reach exactly the nations that may take part.
  * The label is not checked here (the planning store does not hold the
- * policy); the CLI parses it and asks decide() for each nation, refusing
- * (fail closed) a label that does not parse.
+ * policy); view.h parses it and asks decide() for a viewer, refusing (fail
+ * closed) a label that does not parse.
  */
 void planActivityLabel(const PlanActivity *a, char *out, size_t cap);
 

@@ -18,13 +18,6 @@ D=$T/h
 mkdir -p "$D"
 P=$D/principals.json
 
-principal() { # NAME NATION CLEARANCE [ARG...]: password pw-NAME
-    local n=$1 nat=$2 cl=$3
-    shift 3
-    echo "pw-$n" | "$PN" principal add "$n" --nation "$nat" --clearance "$cl" --password-stdin --principals "$P" "$@" >/dev/null
-}
-token() { "$PN" token create --principal "$1" --data "$D" 2>/dev/null; }
-
 principal pub USA CTS --caveat ATOMAL --role operator
 principal swe SWE NS
 principal ukr UKR NC --coi EX-NORDIC-RESPONSE

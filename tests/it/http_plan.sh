@@ -18,13 +18,6 @@ D=$T/p
 mkdir -p "$D"
 P=$D/principals.json
 
-principal() { # NAME NATION CLEARANCE [ARG...]: password pw-NAME
-    local n=$1 nat=$2 cl=$3
-    shift 3
-    echo "pw-$n" | "$PN" principal add "$n" --nation "$nat" --clearance "$cl" --password-stdin --principals "$P" "$@" >/dev/null
-}
-token() { "$PN" token create --principal "$1" --data "$D" 2>/dev/null; }
-
 principal op USA CTS --role operator
 principal ukr UKR NC
 principal aus AUS NC

@@ -1,8 +1,12 @@
 # shellcheck shell=bash
-# http.sh -- curl helpers for the HTTP API tests (tests/it/http.sh,
-# tests/it/http_plan.sh).  Sourced after tests/lib.sh; $T must name a
-# scratch directory.
+# http.sh -- principals, tokens and curl helpers for the HTTP API tests
+# (tests/it/http.sh, tests/it/http_plan.sh).  Sourced after tests/lib.sh;
+# $T must name a scratch directory, $D the node's data directory and $P its
+# principals file.
 #
+#   principal NAME NATION CLEARANCE [ARG...]
+#                                `principal add` to $P, password pw-NAME
+#   token NAME                   a new bearer token of NAME in $D
 #   hc ARG...                    curl, body to $T/body, headers to $T/head;
 #                                prints the status
 #   expect_http WHAT STATUS [EXPR] -- CURL-ARG...
@@ -10,6 +14,13 @@
 #                                true of the JSON body `d` (and headers `h`)
 #   A TOKEN                      the Authorization header line
 #   $ERR                         'd["error"]["code"] == ' for EXPR
+
+principal() { # NAME NATION CLEARANCE [ARG...]: password pw-NAME
+    local n=$1 nat=$2 cl=$3
+    shift 3
+    echo "pw-$n" | "$PN" principal add "$n" --nation "$nat" --clearance "$cl" --password-stdin --principals "$P" "$@" >/dev/null
+}
+token() { "$PN" token create --principal "$1" --data "$D" 2>/dev/null; }
 
 # hc ARG...: curl, body to $T/body, headers to $T/head; prints the status.
 hc() { curl -s -o "$T/body" -D "$T/head" -w '%{http_code}' "$@"; }
