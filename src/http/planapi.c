@@ -119,8 +119,8 @@ static int activityRow(const PlanListing *l, void *ctx) {
         return 0;
     }
     if ((long)json_array_size(o->rows) >= o->limit) {
-        o->truncated = 1;
-        return 1;
+        o->truncated = 1; /* go on: withheld counts every instance */
+        return 0;
     }
     json_array_append_new(o->rows, planListingJson(l, label));
     return 0;

@@ -54,7 +54,7 @@ expect_http "decided for the caller, not open_to: AUS (PAG) sees only what is op
 expect_http "kind=course: only courses" 200 \
     'd["instances"] and all(i["kind"] == "course" for i in d["instances"])' \
     -- -H "$(A "$TUKR")" "$ACT&kind=course"
-expect_http "limit=1: one instance, truncated" 200 'd["count"] == 1 and d["truncated"]' \
+expect_http "limit=1: one instance, truncated, withheld still counted in full" 200 'd["count"] == 1 and d["truncated"] and d["withheld"] == 1' \
     -- -H "$(A "$TUKR")" "$ACT&limit=1"
 expect_http "open_to is required: 400" 400 "$ERR'bad_request'" -- -H "$(A "$TUKR")" "$U/v1/plan/activities"
 expect_http "open_to=XYZ: 400 unknown_nation" 400 "$ERR'unknown_nation'" -- -H "$(A "$TUKR")" "$U/v1/plan/activities?open_to=XYZ"
