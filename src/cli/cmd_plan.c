@@ -15,6 +15,7 @@
 
 #include "../core/date.h"
 #include "../core/str.h"
+#include "../plan/view.h"
 #include "plan_cli.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -129,62 +130,23 @@ static int cmdExport(Cli *cli, int argc, char **argv) {
 
 /* ---- activities -------------------------------------------------------- */
 
-/* Which activity labels a nation may see: decide() for the viewer, with
- * the answers for the few distinct labels remembered. */
-#define SEEN_LABELS 32
-typedef struct Viewer {
-    Cli *cli;
-    Principal p;
-    int64_t at;
-    int n;
-    char label[SEEN_LABELS][256];
-    int allow[SEEN_LABELS];
-} Viewer;
-
-/* 1 when the viewer may see details labelled text (a marking); a label
- * that does not parse is refused (fail closed).  why (may be NULL) gets the
- * reason of a refusal. */
-static int viewerMay(Viewer *v, const char *text, char *why, size_t cap) {
-    for (int k = 0; !why && k < v->n; k++)
-        if (strcmp(v->label[k], text) == 0) return v->allow[k];
-    Label l;
-    pnError err = {0};
-    labelInit(&l, &v->cli->spif);
-    int allow = 0;
-    if (labelParse(&l, text, strlen(text), &err) != PN_OK) {
-        if (why) snprintf(why, cap, "invalid label '%s': %s", text, err.msg);
-    } else {
-        DecideLabel dl;
-        decideLabelCompile(&l, &dl);
-        Decision d = decide(&v->p, &dl, v->at);
-        allow = d.reason == DECIDE_ALLOW;
-        if (!allow && why) decideExplain(&d, &v->p, &v->cli->spif, why, cap);
-    }
-    labelFree(&l);
-    if (v->n < SEEN_LABELS) {
-        snprintf(v->label[v->n], sizeof(v->label[0]), "%s", text);
-        v->allow[v->n++] = allow;
-    }
-    return allow;
-}
-
-/* Set up a viewer of nation with clearance (NU ...); prints on error. */
-static int viewerInit(Viewer *v, Cli *cli, const char *cmd, const char *nation,
+/* Set up a viewer (src/plan/view.h) of nation with clearance (NU ...);
+ * prints on error. */
+static int viewerInit(PlanViewer *v, Cli *cli, const char *cmd, const char *nation,
                       const char *clearance) {
     char text[96];
     pnError err = {0};
-    memset(v, 0, sizeof(*v));
-    v->cli = cli;
-    v->at = timeNow();
+    Principal p;
     snprintf(text, sizeof(text), "nation=%s,clearance=%s", nation, clearance);
-    if (principalParse(&v->p, text, &cli->reg, &cli->spif, &err) != PN_OK)
+    if (principalParse(&p, text, &cli->reg, &cli->spif, &err) != PN_OK)
         return cliFail(cmd, "%s", err.msg);
+    planViewerInit(v, &p, &cli->spif, timeNow());
     return CLI_OK;
 }
 
 typedef struct ListCtx {
     int64_t limit, shown, hidden;
-    Viewer *viewer; /* NULL: no --open-to, show everything */
+    PlanViewer *viewer; /* NULL: no --open-to, show everything */
 } ListCtx;
 
 #define ACT_ROW "%-10s  %-10s  %-24s  %-9s  %-9s  %-9s  %-20s  %s\n"
@@ -194,7 +156,7 @@ static int printListing(const PlanListing *l, void *ctx) {
     if (c->limit && c->shown >= c->limit) return 1;
     char label[256];
     planActivityLabel(&l->a, label, sizeof(label));
-    if (c->viewer && !viewerMay(c->viewer, label, NULL, 0)) {
+    if (c->viewer && !planViewerMay(c->viewer, label, NULL, 0)) {
         c->hidden++;
         return 0;
     }
@@ -230,7 +192,7 @@ static int cmdActivities(Cli *cli, int argc, char **argv) {
         }
         snprintf(nation, sizeof(nation), "%s", cli->reg.nations[n].code);
     }
-    Viewer *viewer = NULL;
+    PlanViewer *viewer = NULL;
     if (openTo) {
         viewer = malloc(sizeof(*viewer));
         if (!viewer || viewerInit(viewer, cli, a.cmd, nation, clearance) != CLI_OK) {
@@ -277,10 +239,10 @@ static int activityShow(Cli *cli, Plan *p, const PlanArgs *a, const char *nation
     if (planInstanceGet(p, a->pos[1], &l, &err) != PN_OK) return cliFail(a->cmd, "%s", err.msg);
     planActivityLabel(&l.a, label, sizeof(label));
     if (nation) {
-        Viewer *v = malloc(sizeof(*v));
+        PlanViewer *v = malloc(sizeof(*v));
         if (!v) return cliFail(a->cmd, "out of memory");
         int rc = viewerInit(v, cli, a->cmd, nation, clearance);
-        int may = rc == CLI_OK && viewerMay(v, label, why, sizeof(why));
+        int may = rc == CLI_OK && planViewerMay(v, label, why, sizeof(why));
         free(v);
         if (rc != CLI_OK) return rc;
         if (!may) {

@@ -11,6 +11,7 @@
 
 #include "../core/date.h"
 #include "../core/str.h"
+#include "../plan/plan_json.h"
 #include "plan_cli.h"
 
 /* ---- CSBM -------------------------------------------------------------- */
@@ -123,7 +124,6 @@ int planCmdExercise(Cli *cli, int argc, char **argv) {
     strUpper(c.nation);
     e.airborne = x.airborne;
     e.amphibious = x.amphibious;
-    snprintf(c.exercise, sizeof(c.exercise), "%s", e.code);
     c.troops = f.troops;
     c.tanks = f.tanks;
     c.acv = f.acv;
@@ -134,14 +134,9 @@ int planCmdExercise(Cli *cli, int argc, char **argv) {
     pnError err = {0};
     int queued = 0;
     CsbmResult r;
-    int rc = planBegin(p, &err);
-    if (rc == PN_OK) rc = planExercisePut(p, &e, &err);
-    if (rc == PN_OK) rc = planContributionPut(p, &c, &err);
-    if (rc == PN_OK) rc = planExerciseNotify(p, e.code, &queued, &err);
-    if (rc == PN_OK) rc = planExerciseEvaluate(p, e.code, &f, &r, &err);
-    int endRc = planEnd(p, rc == PN_OK, &err);
+    int rc = planExerciseRecord(p, &e, &c, &f, &r, &queued, &err);
     planClose(p);
-    if (rc != PN_OK || endRc != PN_OK) return cliFail(a.cmd, "%s", err.msg);
+    if (rc != PN_OK) return cliFail(a.cmd, "%s", err.msg);
     printf("recorded %s: %s, %s .. %s, %s contributes %lld troops (total %lld)\n", e.code, e.name,
            e.start, e.end, c.nation, (long long)c.troops, (long long)f.troops);
     printCsbm(&r, start, notified);
@@ -246,14 +241,7 @@ static int printGap(const PlanGap *g, void *ctx) {
         else
             printf(",\n");
     } else {
-        json_t *o = json_pack("{s:i, s:s, s:s, s:i, s:I, s:I, s:I, s:I}", "rank", c->rows, "nation",
-                              g->nation, "area", g->area, "cycle", g->cycle, "target",
-                              (json_int_t)g->target, "held", (json_int_t)g->held, "ready",
-                              (json_int_t)g->ready, "gap", (json_int_t)g->gap);
-        if (o && g->hasPrev) {
-            json_object_set_new(o, "previous_cycle", json_integer(g->prevCycle));
-            json_object_set_new(o, "previous_gap", json_integer(g->prevGap));
-        }
+        json_t *o = planGapJson(g, c->rows);
         if (!o || json_array_append_new(c->arr, o) != 0) return 1;
     }
     return 0;

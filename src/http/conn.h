@@ -1,7 +1,7 @@
 /*
  * conn.h -- inside the HTTP front-end: the server and connection state
  * shared by http.c (transport, parsing, authentication, responses),
- * routes.c (the JSON endpoints), messages.c (publish and history), ws.c
+ * routes.c (the JSON endpoints), planapi.c (/v1/plan/...), messages.c (publish and history), ws.c
  * (the WebSocket feed) and metrics.c.  Not a public header.
  */
 #ifndef PN_HTTP_CONN_H
@@ -17,6 +17,7 @@
 #include "../core/buf.h"
 #include "../exchange/exchange.h"
 #include "../node/node.h"
+#include "../plan/plan.h"
 #include "http.h"
 #include "route.h"
 #include "token.h"
@@ -47,6 +48,7 @@ struct HttpServer {
     pnBuf scratch; /* log records read for history */
     pnBuf frame;   /* one WebSocket message being built */
     HttpStats st;
+    Plan *plan; /* DIR/plan.db, opened by the first planning request; closed at a reload */
 };
 
 /* The request being read.  Header values we act on are kept; the rest
@@ -147,6 +149,23 @@ void jsonString(pnBuf *b, const char *s, size_t n);
 
 /* Handle the complete request c->req (authentication included). */
 void httpDispatch(HttpConn *c);
+
+/* The request body as a JSON object (new reference), or NULL after a 400. */
+json_t *httpBodyObject(HttpConn *c);
+
+/* 1 when the caller has the operator role; otherwise a 403 was sent and 0
+ * is returned. */
+int httpRequireOperator(HttpConn *c);
+
+/* ---- planapi.c ---- */
+
+/* The /v1/plan/... endpoints (id one of ROUTE_PLAN_*, param the path's
+ * {nation}); the caller is authenticated already. */
+void apiPlan(HttpConn *c, RouteId id, const char *param);
+
+/* Close the planning store (reload, shutdown); the next request opens it
+ * again. */
+void apiPlanClose(HttpServer *srv);
 
 /* ---- messages.c ---- */
 

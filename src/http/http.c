@@ -568,7 +568,8 @@ static void feTick(void *ctx, int64_t now) {
 
 static void feReloaded(void *ctx) {
     HttpServer *srv = ctx;
-    srv->authGen++; /* principals, registry or policy changed: authenticate again */
+    srv->authGen++;    /* principals, registry or policy changed: authenticate again */
+    apiPlanClose(srv); /* it borrows the registry the reload replaced */
     for (HttpConn *c = srv->conns, *next; c; c = next) {
         next = c->next;
         if (c->wsMode) wsTurn(c); /* a revoked principal's feed closes with 1008 */
@@ -641,6 +642,7 @@ int httpServerStart(HttpServer **out, Node *node, const HttpOptions *opt, pnErro
 void httpServerFree(HttpServer *srv) {
     if (!srv) return;
     tokenStoreFree(&srv->tokens);
+    apiPlanClose(srv);
     bufFree(&srv->scratch);
     bufFree(&srv->frame);
     if (srv->ctx) SSL_CTX_free(srv->ctx);

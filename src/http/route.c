@@ -25,6 +25,14 @@ static const Route routes[] = {
     {"POST", "/v1/decide", ROUTE_DECIDE},
     {"POST", "/v1/labels/convert", ROUTE_LABEL_CONVERT},
     {"GET", "/v1/audit", ROUTE_AUDIT},
+    {"GET", "/v1/plan/activities", ROUTE_PLAN_ACTIVITIES},
+    {"GET", "/v1/plan/programme/{}", ROUTE_PLAN_PROGRAMME},
+    {"GET", "/v1/plan/exercises", ROUTE_PLAN_EXERCISES_GET},
+    {"POST", "/v1/plan/exercises", ROUTE_PLAN_EXERCISES_POST},
+    {"POST", "/v1/plan/csbm", ROUTE_PLAN_CSBM},
+    {"GET", "/v1/plan/gaps", ROUTE_PLAN_GAPS},
+    {"GET", "/v1/plan/expenditure", ROUTE_PLAN_EXPENDITURE},
+    {"GET", "/v1/plan/interop", ROUTE_PLAN_INTEROP},
 };
 
 int urlDecode(const char *s, size_t n, int plus, char *out, size_t cap) {
@@ -72,7 +80,7 @@ RouteId routeMatch(const char *method, const char *path, RouteMatch *m) {
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         if (!matchPattern(routes[i].pattern, path, param, sizeof(param))) continue;
         if (strcmp(routes[i].method, method) != 0) {
-            /* Paths with two methods (/v1/messages) list both. */
+            /* Paths with two methods (/v1/messages, /v1/plan/exercises) list both. */
             m->allow = m->allow ? "GET, POST" : routes[i].method;
             continue;
         }

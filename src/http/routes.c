@@ -2,7 +2,7 @@
  * routes.c -- request dispatch and the JSON endpoints that read the
  * registry and policy: health, registry, decide, label conversion, audit
  * queries and static files.  Publishing and history are in messages.c,
- * the live feed in ws.c, metrics in metrics.c.
+ * the live feed in ws.c, metrics in metrics.c, planning in planapi.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,8 +19,7 @@
 #define AUDIT_LIMIT_MAX 10000
 #define STATIC_MAX_FILE (16u << 20)
 
-/* The request body as a JSON object, or NULL after a 400. */
-static json_t *bodyObject(HttpConn *c) {
+json_t *httpBodyObject(HttpConn *c) {
     json_error_t je;
     json_t *doc = json_loadb(bufStr(&c->req.body), c->req.body.len, JSON_REJECT_DUPLICATES, &je);
     if (!doc) {
@@ -49,7 +48,7 @@ static int queryAt(HttpConn *c, int64_t *at) {
     return 0;
 }
 
-static int requireOperator(HttpConn *c) {
+int httpRequireOperator(HttpConn *c) {
     if (c->roles & PRINCIPAL_ROLE_OPERATOR) return 1;
     httpError(c, 403, "forbidden", "principal '%s' is not an operator", c->principal);
     return 0;
@@ -212,8 +211,8 @@ static int bodyLabel(HttpConn *c, json_t *doc, Label *l) {
 }
 
 static void decideFor(HttpConn *c) {
-    if (!requireOperator(c)) return;
-    json_t *doc = bodyObject(c);
+    if (!httpRequireOperator(c)) return;
+    json_t *doc = httpBodyObject(c);
     if (!doc) return;
     const Registry *r = nodeRegistry(c->srv->node);
     const Spif *s = nodeSpif(c->srv->node);
@@ -252,7 +251,7 @@ static void decideFor(HttpConn *c) {
 }
 
 static void labelConvert(HttpConn *c) {
-    json_t *doc = bodyObject(c);
+    json_t *doc = httpBodyObject(c);
     if (!doc) return;
     Label l;
     labelInit(&l, nodeSpif(c->srv->node));
@@ -291,7 +290,7 @@ static int auditRow(const AuditEvent *ev, void *ctx) {
 }
 
 static void audit(HttpConn *c) {
-    if (!requireOperator(c)) return;
+    if (!httpRequireOperator(c)) return;
     char since[40] = "1h", reason[64], kind[24], limit[16];
     int64_t from;
     int hasReason = queryGet(c->req.query, "reason", reason, sizeof(reason));
@@ -385,7 +384,7 @@ void httpDispatch(HttpConn *c) {
     if (!httpAuth(c)) return;
     switch (m.id) {
     case ROUTE_METRICS: /* node-wide counts are traffic analysis: operators only */
-        return requireOperator(c) ? apiMetrics(c) : (void)0;
+        return httpRequireOperator(c) ? apiMetrics(c) : (void)0;
     case ROUTE_MESSAGES_POST:
         return apiPublish(c);
     case ROUTE_MESSAGES_GET:
@@ -406,6 +405,15 @@ void httpDispatch(HttpConn *c) {
         return labelConvert(c);
     case ROUTE_AUDIT:
         return audit(c);
+    case ROUTE_PLAN_ACTIVITIES:
+    case ROUTE_PLAN_PROGRAMME:
+    case ROUTE_PLAN_EXERCISES_GET:
+    case ROUTE_PLAN_EXERCISES_POST:
+    case ROUTE_PLAN_CSBM:
+    case ROUTE_PLAN_GAPS:
+    case ROUTE_PLAN_EXPENDITURE:
+    case ROUTE_PLAN_INTEROP:
+        return apiPlan(c, m.id, m.param);
     default:
         return httpError(c, 404, "not_found", "no such path: %s", c->req.path);
     }

@@ -203,3 +203,23 @@ int planExercises(Plan *p, int32_t from,
     sqlite3_finalize(s);
     return out;
 }
+
+int planExerciseRecord(Plan *p, const PlanExercise *e, PlanContribution *c, CsbmForces *f,
+                       CsbmResult *r, int *queued, pnError *err) {
+    int q = 0;
+    snprintf(c->exercise, sizeof(c->exercise), "%s", e->code);
+    int rc = planBegin(p, err);
+    if (rc != PN_OK) return rc;
+    rc = planExercisePut(p, e, err);
+    if (rc == PN_OK) rc = planContributionPut(p, c, err);
+    if (rc == PN_OK) rc = planExerciseNotify(p, e->code, &q, err);
+    if (rc == PN_OK) rc = planExerciseEvaluate(p, e->code, f, r, err);
+    pnError endErr = {0};
+    int endRc = planEnd(p, rc == PN_OK, &endErr);
+    if (rc == PN_OK && endRc != PN_OK) {
+        *err = endErr;
+        rc = endRc;
+    }
+    if (queued) *queued = rc == PN_OK && q;
+    return rc;
+}

@@ -188,8 +188,8 @@ int planEligible(const Registry *reg, const char *openTo, const char *nation, in
  * a->label when set, else "NATO UNCLASSIFIED REL TO " followed by the codes
  * of openTo, so the details reach exactly the nations that may take part.
  * The label is not checked here (the planning store does not hold the
- * policy); the CLI parses it and asks decide() for each nation, refusing
- * (fail closed) a label that does not parse.
+ * policy); view.h parses it and asks decide() for a viewer, refusing (fail
+ * closed) a label that does not parse.
  */
 void planActivityLabel(const PlanActivity *a, char *out, size_t cap);
 
@@ -284,6 +284,17 @@ int planExerciseEvaluate(Plan *p, const char *code, CsbmForces *f, CsbmResult *r
  * `plan exercise add`.
  */
 int planExerciseNotify(Plan *p, const char *code, int *queued, pnError *err);
+
+/*
+ * Record exercise e with one contribution c (c->exercise is set to e's
+ * code), queue its notification when one is required (planExerciseNotify)
+ * and evaluate it (planExerciseEvaluate), all in one transaction: on any
+ * error nothing is kept.  *f, *r get the evaluation, *queued (may be NULL)
+ * is 1 when a notification was queued.  Used by `plan exercise add` and
+ * POST /v1/plan/exercises.
+ */
+int planExerciseRecord(Plan *p, const PlanExercise *e, PlanContribution *c, CsbmForces *f,
+                       CsbmResult *r, int *queued, pnError *err);
 
 /* Exercises starting on or after from, by start. */
 int planExercises(Plan *p, int32_t from,

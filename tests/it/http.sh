@@ -8,6 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 . tests/it/lib/server.sh
 . tests/it/lib/certs.sh
+. tests/it/lib/http.sh
 
 it_need curl openssl python3 node npm mosquitto_sub || exit
 
@@ -16,13 +17,6 @@ T=$IT_TMP
 D=$T/h
 mkdir -p "$D"
 P=$D/principals.json
-
-principal() { # NAME NATION CLEARANCE [ARG...]: password pw-NAME
-    local n=$1 nat=$2 cl=$3
-    shift 3
-    echo "pw-$n" | "$PN" principal add "$n" --nation "$nat" --clearance "$cl" --password-stdin --principals "$P" "$@" >/dev/null
-}
-token() { "$PN" token create --principal "$1" --data "$D" 2>/dev/null; }
 
 principal pub USA CTS --caveat ATOMAL --role operator
 principal swe SWE NS
@@ -68,35 +62,6 @@ srv_start "$D" --config "$T/h.conf" --mqtt 127.0.0.1:@PORT@ --mqtts 127.0.0.1:@T
 _report $? "node starts with HTTP and HTTPS" "$(cat "$SRV_LOG")"
 ok "ready line names both listeners" grep -q "http 127.0.0.1:$HTTPPORT, https 127.0.0.1:$HTTPSPORT" "$SRV_LOG"
 U=http://127.0.0.1:$HTTPPORT
-
-# hc ARG...: curl, body to $T/body, headers to $T/head; prints the status.
-hc() { curl -s -o "$T/body" -D "$T/head" -w '%{http_code}' "$@"; }
-# expect_http WHAT STATUS [EXPR] -- CURL-ARG...: the status, and the Python
-# expression EXPR true of the JSON body `d` (and headers `h`).
-expect_http() {
-    local what=$1 want=$2 expr=True got
-    shift 2
-    if [ "$1" != -- ]; then expr=$1; shift; fi
-    shift
-    got=$(hc "$@")
-    if [ "$got" != "$want" ]; then
-        _report 1 "$what" "status $got, want $want: $(head -c 400 "$T/body")"
-        return
-    fi
-    python3 - "$T/body" "$T/head" "$expr" <<'EOF'
-import json, sys
-raw = open(sys.argv[1], 'rb').read()
-h = open(sys.argv[2]).read().lower()
-try:
-    d = json.loads(raw)
-except ValueError:
-    d = raw.decode('utf-8', 'replace')
-sys.exit(0 if eval(sys.argv[3]) else 1)
-EOF
-    _report $? "$what" "$(head -c 600 "$T/body")"
-}
-A() { echo "Authorization: Bearer $1"; }
-ERR='d["error"]["code"] == '
 
 echo "# health, authentication"
 expect_http "GET /healthz needs no credentials" 200 'd["status"] == "ok" and d["node"] == "it-h"' -- "$U/healthz"

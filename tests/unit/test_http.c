@@ -41,6 +41,15 @@ static void test_routes(void **state) {
     assert_int_equal(routeMatch("POST", "/v1/labels/convert", &m), ROUTE_LABEL_CONVERT);
     assert_int_equal(routeMatch("GET", "/v1/audit", &m), ROUTE_AUDIT);
     assert_int_equal(routeMatch("GET", "/metrics", &m), ROUTE_METRICS);
+    assert_int_equal(routeMatch("GET", "/v1/plan/activities", &m), ROUTE_PLAN_ACTIVITIES);
+    assert_int_equal(routeMatch("GET", "/v1/plan/programme/GEO", &m), ROUTE_PLAN_PROGRAMME);
+    assert_string_equal(m.param, "GEO");
+    assert_int_equal(routeMatch("GET", "/v1/plan/exercises", &m), ROUTE_PLAN_EXERCISES_GET);
+    assert_int_equal(routeMatch("POST", "/v1/plan/exercises", &m), ROUTE_PLAN_EXERCISES_POST);
+    assert_int_equal(routeMatch("POST", "/v1/plan/csbm", &m), ROUTE_PLAN_CSBM);
+    assert_int_equal(routeMatch("GET", "/v1/plan/gaps", &m), ROUTE_PLAN_GAPS);
+    assert_int_equal(routeMatch("GET", "/v1/plan/expenditure", &m), ROUTE_PLAN_EXPENDITURE);
+    assert_int_equal(routeMatch("GET", "/v1/plan/interop", &m), ROUTE_PLAN_INTEROP);
 }
 
 static void test_route_errors(void **state) {
@@ -53,6 +62,11 @@ static void test_route_errors(void **state) {
     assert_string_equal(m.allow, "POST");
     assert_int_equal(routeMatch("POST", "/healthz", &m), ROUTE_NONE);
     assert_string_equal(m.allow, "GET");
+    assert_int_equal(routeMatch("PUT", "/v1/plan/exercises", &m), ROUTE_NONE);
+    assert_string_equal(m.allow, "GET, POST");
+    assert_int_equal(routeMatch("GET", "/v1/plan/csbm", &m), ROUTE_NONE);
+    assert_string_equal(m.allow, "POST");
+    assert_int_equal(routeMatch("GET", "/v1/plan/programme/", &m), ROUTE_NONE);
     /* unknown paths under /v1: 404 */
     assert_int_equal(routeMatch("GET", "/v1/nope", &m), ROUTE_NONE);
     assert_null(m.allow);
