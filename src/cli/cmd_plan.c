@@ -414,6 +414,7 @@ static int cmdActivity(Cli *cli, int argc, char **argv) {
 
 typedef struct ProgCtx {
     int objectives, activities, registered, attended, feedback;
+    PlanViewer *viewer; /* the partner: an activity's title only where it may see it */
 } ProgCtx;
 
 static int printProgramme(const PlanProgrammeRow *r, void *ctx) {
@@ -431,14 +432,15 @@ static int printProgramme(const PlanProgrammeRow *r, void *ctx) {
     c->feedback += r->feedback;
     printf("  %-10s  %-24s  %-10s  %-10s  %-8s  %s\n", r->i.start, r->i.code,
            r->registered ? "yes" : "no", r->attended ? "yes" : "no", r->feedback ? "yes" : "no",
-           r->title);
+           planViewerMay(c->viewer, r->label, NULL, 0) ? r->title : "(details withheld)");
     return 0;
 }
 
 static int cmdProgramme(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan programme", {0}, 0};
-    const char *dir = "var", *cycle = NULL, *objective = NULL, *add = NULL;
+    const char *dir = "var", *cycle = NULL, *objective = NULL, *add = NULL, *clearance = "NU";
     const PlanOpt opts[] = {{"--cycle", &cycle, NULL},
+                            {"--clearance", &clearance, NULL},
                             {"--objective", &objective, NULL},
                             {"--add", &add, NULL},
                             {NULL}};
@@ -468,8 +470,15 @@ static int cmdProgramme(Cli *cli, int argc, char **argv) {
     printf("individual partnership programme: %s (%s), cycle %lld\n", code,
            cli->reg.nations[n].name, (long long)cy);
     ProgCtx c = {0};
+    c.viewer = malloc(sizeof(*c.viewer));
+    if (!c.viewer || viewerInit(c.viewer, cli, a.cmd, code, clearance) != CLI_OK) {
+        free(c.viewer);
+        planClose(p);
+        return CLI_USAGE;
+    }
     pnError err = {0};
     int rc = planProgramme(p, code, (int)cy, printProgramme, &c, &err);
+    free(c.viewer);
     planClose(p);
     if (rc != PN_OK) return cliFail(a.cmd, "%s", err.msg);
     if (!c.objectives && !c.activities) printf("(no programme recorded)\n");

@@ -117,7 +117,7 @@ static const CliCommand commands[] = {
      "  activity feedback INSTANCE --nation N --text TEXT --by NAME\n"
      "  activity show INSTANCE [--nation N [--clearance C]]  details if releasable to N,\n"
      "                                      workflow, feedback visible to N\n"
-     "  programme NATION --cycle YEAR [--objective TEXT] [--add INSTANCE]\n"
+     "  programme NATION --cycle YEAR [--clearance NU] [--objective TEXT] [--add INSTANCE]\n"
      "                                      objectives, chosen activities, progress\n"
      "  csbm --troops N [--tanks N] [--acv N] [--artillery N] [--airborne|--amphibious]\n"
      "       [--start DATE] [--notified DATE]   Vienna Document 2011 thresholds\n"

@@ -165,8 +165,9 @@ static void activities(HttpConn *c) {
 /* ---- programmes ------------------------------------------------------------------ */
 
 typedef struct ProgOut {
+    PlanViewer *viewer; /* the caller */
     json_t *objectives, *rows;
-    int registered, attended, feedback;
+    int registered, attended, feedback, withheld;
 } ProgOut;
 
 static int programmeRow(const PlanProgrammeRow *r, void *ctx) {
@@ -175,6 +176,17 @@ static int programmeRow(const PlanProgrammeRow *r, void *ctx) {
     o->registered += r->registered != 0;
     o->attended += r->attended != 0;
     o->feedback += r->feedback != 0;
+    /* The activity's details (its title) only where decide() allows its
+     * label for the caller; the row and its progress stay (they are about
+     * the partner the caller asked for). */
+    if (!planViewerMay(o->viewer, r->label, NULL, 0)) {
+        o->withheld++;
+        return json_array_append_new(o->rows, json_pack("{s:s, s:s, s:s, s:n, s:b, s:b, s:b, s:b}",
+                                                        "instance", r->i.code, "start", r->i.start,
+                                                        "end", r->i.end, "title", "withheld", 1,
+                                                        "registered", r->registered, "attended",
+                                                        r->attended, "feedback", r->feedback)) != 0;
+    }
     return json_array_append_new(o->rows,
                                  json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b}", "instance",
                                            r->i.code, "start", r->i.start, "end", r->i.end, "title",
@@ -192,9 +204,16 @@ static void programme(HttpConn *c, const char *code) {
     if (q == 0) return httpError(c, 400, "bad_request", "'cycle' (a year) is required");
     Plan *p = store(c);
     if (!p) return;
-    ProgOut o = {json_array(), json_array(), 0, 0, 0};
+    ProgOut o = {malloc(sizeof(PlanViewer)), json_array(), json_array(), 0, 0, 0, 0};
+    if (!o.viewer) {
+        json_decref(o.objectives);
+        json_decref(o.rows);
+        return httpError(c, 500, "out_of_memory", "out of memory");
+    }
+    planViewerInit(o.viewer, &c->p, nodeSpif(c->srv->node), timeNow());
     pnError err = {0};
     int rc = planProgramme(p, r->nations[n].code, (int)cycle, programmeRow, &o, &err);
+    free(o.viewer);
     if (rc != PN_OK) {
         json_decref(o.objectives);
         json_decref(o.rows);
@@ -202,11 +221,11 @@ static void programme(HttpConn *c, const char *code) {
     }
     int total = (int)json_array_size(o.rows);
     httpJson(c, 200,
-             json_pack("{s:s, s:s, s:i, s:o, s:o, s:{s:i, s:i, s:i, s:i}}", "nation",
+             json_pack("{s:s, s:s, s:i, s:o, s:o, s:i, s:{s:i, s:i, s:i, s:i}}", "nation",
                        r->nations[n].code, "name", r->nations[n].name, "cycle", (int)cycle,
-                       "objectives", o.objectives, "activities", o.rows, "progress", "activities",
-                       total, "registered", o.registered, "attended", o.attended, "feedback",
-                       o.feedback));
+                       "objectives", o.objectives, "activities", o.rows, "withheld", o.withheld,
+                       "progress", "activities", total, "registered", o.registered, "attended",
+                       o.attended, "feedback", o.feedback));
 }
 
 /* ---- exercises and CSBM ------------------------------------------------------------ */

@@ -229,6 +229,7 @@ typedef struct PlanProgrammeRow {
     char text[256];  /* the objective */
     PlanInstance i;  /* the chosen instance */
     char title[160];
+    char label[256];                    /* who may see the activity's details (planActivityLabel) */
     int registered, attended, feedback; /* the nation's progress on it */
 } PlanProgrammeRow;
 

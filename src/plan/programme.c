@@ -59,7 +59,7 @@ int planProgramme(Plan *p, const char *nation, int cycle,
     if (stop) return PN_OK;
     s = planPrepare(p,
                     "SELECT i.code, i.activity, i.start, i.\"end\", coalesce(i.place, ''),"
-                    " i.status, a.title,"
+                    " i.status, a.title, coalesce(a.label, ''), coalesce(a.open_to, ''),"
                     " EXISTS(SELECT 1 FROM registrations r WHERE r.instance = i.code"
                     "  AND r.nation = ?1 AND r.status IN ('registered', 'attended')),"
                     " EXISTS(SELECT 1 FROM registrations r WHERE r.instance = i.code"
@@ -82,9 +82,14 @@ int planProgramme(Plan *p, const char *nation, int cycle,
         planColText(s, 4, r.i.place, sizeof(r.i.place));
         planColText(s, 5, r.i.status, sizeof(r.i.status));
         planColText(s, 6, r.title, sizeof(r.title));
-        r.registered = sqlite3_column_int(s, 7);
-        r.attended = sqlite3_column_int(s, 8);
-        r.feedback = sqlite3_column_int(s, 9);
+        PlanActivity a; /* only what planActivityLabel reads */
+        memset(&a, 0, sizeof(a));
+        planColText(s, 7, a.label, sizeof(a.label));
+        planColText(s, 8, a.openTo, sizeof(a.openTo));
+        planActivityLabel(&a, r.label, sizeof(r.label));
+        r.registered = sqlite3_column_int(s, 9);
+        r.attended = sqlite3_column_int(s, 10);
+        r.feedback = sqlite3_column_int(s, 11);
         if (cb(&r, ctx) != 0) {
             rc = SQLITE_DONE;
             break;

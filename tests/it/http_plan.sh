@@ -32,6 +32,9 @@ ok "an activity open to NATO and PfP whose details are for allies only" "$PN" pl
     --data "$D" --code PFP-CRS-9001 --title 'Allies-only course' --kind course --organiser DEU \
     --open-to NATO,PFP --capacity 10 --start 2026-06-01 --end 2026-06-05 --by it --nation DEU \
     --label 'NATO UNCLASSIFIED REL TO NATO'
+ok "it is chosen for GEO's 2026 programme" "$PN" plan programme GEO --cycle 2026 --add PFP-CRS-9001 --data "$D"
+ok "the CLI shows GEO's programme as GEO may see it: that title withheld" bash -c \
+    "'$PN' plan programme GEO --cycle 2026 --data '$D' | grep 'PFP-CRS-9001' | grep -q '(details withheld)'"
 
 srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http 127.0.0.1:@HTTPPORT@ --node it-plan
 _report $? "node starts" "$(cat "$SRV_LOG")"
@@ -67,6 +70,12 @@ echo "# programme"
 expect_http "programme GEO 2026: objectives, activities, progress" 200 \
     'd["nation"] == "GEO" and d["cycle"] == 2026 and d["objectives"] and d["activities"] and d["progress"]["activities"] == len(d["activities"]) and d["progress"]["registered"] == sum(a["registered"] for a in d["activities"])' \
     -- -H "$(A "$TUKR")" "$U/v1/plan/programme/GEO?cycle=2026"
+expect_http "programme: an activity the caller (UKR) may not see is listed without its details" 200 \
+    '[(a["title"], a["withheld"]) for a in d["activities"] if a["instance"] == "PFP-CRS-9001"] == [(None, True)] and d["withheld"] == 1 and "Allies-only course" not in json.dumps(d)' \
+    -- -H "$(A "$TUKR")" "$U/v1/plan/programme/GEO?cycle=2026"
+expect_http "programme: an ally (USA) sees its title" 200 \
+    '[a["title"] for a in d["activities"] if a["instance"] == "PFP-CRS-9001"] == ["Allies-only course"] and d["withheld"] == 0' \
+    -- -H "$(A "$TOP")" "$U/v1/plan/programme/GEO?cycle=2026"
 expect_http "programme geo (lower case) is GEO's" 200 'd["nation"] == "GEO"' -- -H "$(A "$TUKR")" "$U/v1/plan/programme/geo?cycle=2026"
 expect_http "a cycle without a programme: empty" 200 'd["objectives"] == [] and d["activities"] == []' \
     -- -H "$(A "$TUKR")" "$U/v1/plan/programme/GEO?cycle=2019"
