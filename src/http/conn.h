@@ -63,7 +63,8 @@ typedef struct HttpRequest {
     char host[128];   /* Host */
     char wsKey[64];   /* Sec-WebSocket-Key */
     char wsVersion[8];
-    int upgradeWs; /* Upgrade: websocket */
+    int upgradeWs;      /* Upgrade: websocket */
+    int expectContinue; /* Expect: 100-continue */
     size_t headerBytes;
     int fail; /* 413 or 431 found while parsing */
     int complete;

@@ -303,7 +303,7 @@ static int onMessageBegin(http_parser *p) {
     HttpRequest *r = &c->req;
     r->url.len = r->body.len = 0;
     r->field[0] = r->auth[0] = r->wsKey[0] = r->wsVersion[0] = r->origin[0] = r->host[0] = '\0';
-    r->fieldDone = r->upgradeWs = r->fail = r->complete = r->keepAlive = 0;
+    r->fieldDone = r->upgradeWs = r->fail = r->complete = r->keepAlive = r->expectContinue = 0;
     r->headerBytes = 0;
     c->reqStart = uv_now(c->srv->loop);
     r->path = r->query = NULL;
@@ -354,7 +354,7 @@ static int onHeaderValue(http_parser *p, const char *at, size_t n) {
     else if (strcmp(r->field, "upgrade") == 0 && n >= 9 && strncasecmp(at, "websocket", 9) == 0)
         r->upgradeWs = 1;
     else if (strcmp(r->field, "expect") == 0 && n >= 12 && strncasecmp(at, "100-continue", 12) == 0)
-        r->fieldDone = 2; /* answered in onHeadersComplete */
+        r->expectContinue = 1; /* answered in onHeadersComplete */
     return 0;
 }
 
@@ -366,7 +366,7 @@ static int onHeadersComplete(http_parser *p) {
         r->fail = 413;
         return -1;
     }
-    if (r->fieldDone == 2 && p->content_length != ULLONG_MAX) {
+    if (r->expectContinue && (p->content_length != ULLONG_MAX || (p->flags & F_CHUNKED))) {
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
         httpWriteRaw(c, cont, sizeof(cont) - 1);
         httpFlush(c);

@@ -34,6 +34,11 @@ int tlsServerContext(SSL_CTX **out, const char *certFile, const char *keyFile, c
     if (caFile)
         SSL_CTX_set_verify(
             ctx, SSL_VERIFY_PEER | (requireClientCert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
+    /* With client certificates OpenSSL refuses to resume a TLS 1.2 session
+     * unless sessions are tied to a context: without this, a client that
+     * resumes cannot reconnect. */
+    static const unsigned char sid[] = "partnernet";
+    SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
     *out = ctx;
     return PN_OK;
 }
