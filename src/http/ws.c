@@ -38,6 +38,8 @@ static size_t queued(const HttpConn *c) {
     return httpPending(c) + (c->ws ? wslay_event_get_queued_msg_length(c->ws) : 0);
 }
 
+static void closeWith(HttpConn *c, uint16_t code, const char *why);
+
 /* ---- exchange hooks ---------------------------------------------------------- */
 
 static int hookSend(void *conn, Session *s, Outgoing *o) {
@@ -164,11 +166,7 @@ void wsOpen(HttpConn *c) {
     c->wsMode = 1;
     /* After the 101, so retained messages follow it. */
     int rc = exchangeSubscribe(srv->x, c->session, filter, 1, 0);
-    if (rc >= 0x80) {
-        wslay_event_queue_close(c->ws, WS_CLOSE_POLICY, (const uint8_t *)"subscription refused",
-                                20);
-        c->closeAfter = 1;
-    }
+    if (rc >= 0x80) closeWith(c, WS_CLOSE_POLICY, "subscription refused"); /* frame sent now */
 }
 
 /* ---- running ------------------------------------------------------------------------ */
