@@ -37,9 +37,8 @@ struct HttpServer {
     Exchange *x;
     HttpOptions opt;
     char tokenPath[4200];
-    uv_tcp_t plain, tls;
-    int plainOn, tlsOn, stopping;
-    SSL_CTX *ctx;
+    NodeListeners lis;
+    int stopping;
     HttpConn *conns;
     uint64_t nconns, nextId;
     uint64_t authGen; /* bumped when tokens or principals change: cached identities expire */

@@ -492,8 +492,8 @@ static void onConnection(uv_stream_t *listener, int status) {
     c->lastSeen = c->idleSince = uv_now(srv->loop);
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
-    if (listener == (uv_stream_t *)&srv->tls) {
-        c->ssl = SSL_new(srv->ctx);
+    if (nodeListenerTls(&srv->lis, listener)) {
+        c->ssl = SSL_new(srv->lis.ctx);
         c->rbio = BIO_new(BIO_s_mem());
         c->wbio = BIO_new(BIO_s_mem());
         SSL_set_bio(c->ssl, c->rbio, c->wbio);
@@ -584,15 +584,13 @@ static void feStop(void *ctx) {
         if (srv->conns->wsMode) wsGoingAway(srv->conns);
         httpClose(srv->conns);
     }
-    if (srv->plainOn) uv_close((uv_handle_t *)&srv->plain, NULL);
-    if (srv->tlsOn) uv_close((uv_handle_t *)&srv->tls, NULL);
-    srv->plainOn = srv->tlsOn = 0;
+    nodeListenersClose(&srv->lis);
 }
 
 static void feDescribe(void *ctx, char *out, size_t cap) {
     HttpServer *srv = ctx;
-    snprintf(out, cap, "http %s, https %s", srv->plainOn ? srv->opt.httpAddr : "off",
-             srv->tlsOn ? srv->opt.httpsAddr : "off");
+    snprintf(out, cap, "http %s, https %s", srv->lis.plainOn ? srv->opt.httpAddr : "off",
+             srv->lis.tlsOn ? srv->opt.httpsAddr : "off");
 }
 
 int httpServerStart(HttpServer **out, Node *node, const HttpOptions *opt, pnError *err) {
@@ -617,16 +615,10 @@ int httpServerStart(HttpServer **out, Node *node, const HttpOptions *opt, pnErro
         snprintf(srv->tokenPath, sizeof(srv->tokenPath), "%s/tokens.json", nodeDataDir(node));
     int rc = tokenStoreInit(&srv->tokens, srv->tokenPath, err);
     if (rc == PN_OK) rc = tokenStoreLoad(&srv->tokens, err);
-    if (rc == PN_OK && opt->httpAddr && opt->httpAddr[0]) {
-        rc = nodeListen(node, &srv->plain, opt->httpAddr, onConnection, srv, err);
-        srv->plainOn = rc == PN_OK;
-    }
-    if (rc == PN_OK && opt->httpsAddr && opt->httpsAddr[0]) {
-        rc = tlsServerContext(&srv->ctx, opt->certFile, opt->keyFile, opt->caFile,
-                              opt->requireClientCert, err);
-        if (rc == PN_OK) rc = nodeListen(node, &srv->tls, opt->httpsAddr, onConnection, srv, err);
-        srv->tlsOn = rc == PN_OK;
-    }
+    if (rc == PN_OK)
+        rc = nodeListenersStart(node, &srv->lis, opt->httpAddr, opt->httpsAddr, opt->certFile,
+                                opt->keyFile, opt->caFile, opt->requireClientCert, onConnection,
+                                srv, err);
     NodeFrontend fe = {.name = "http",
                        .ctx = srv,
                        .turn = feTurn,
@@ -645,6 +637,6 @@ void httpServerFree(HttpServer *srv) {
     apiPlanClose(srv);
     bufFree(&srv->scratch);
     bufFree(&srv->frame);
-    if (srv->ctx) SSL_CTX_free(srv->ctx);
+    nodeListenersFree(&srv->lis);
     free(srv);
 }

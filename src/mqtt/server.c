@@ -68,9 +68,7 @@ struct MqttServer {
     Node *node;
     uv_loop_t *loop;
     Exchange *x;
-    uv_tcp_t plain, tls;
-    int plainOn, tlsOn;
-    SSL_CTX *ctx;
+    NodeListeners lis;
     MqttServerOptions opt;
     Conn *conns;
     int stopping;
@@ -636,8 +634,8 @@ static void onConnection(uv_stream_t *listener, int status) {
     }
     uv_tcp_nodelay(&c->tcp, 1);
     c->lastSeen = uv_now(srv->loop);
-    if (listener == (uv_stream_t *)&srv->tls) {
-        c->ssl = SSL_new(srv->ctx);
+    if (nodeListenerTls(&srv->lis, listener)) {
+        c->ssl = SSL_new(srv->lis.ctx);
         c->rbio = BIO_new(BIO_s_mem());
         c->wbio = BIO_new(BIO_s_mem());
         SSL_set_bio(c->ssl, c->rbio, c->wbio);
@@ -679,9 +677,7 @@ static void feStop(void *ctx) {
     srv->stopping = 1;
     while (srv->conns)
         connFail(srv->conns, RC_SERVER_SHUTTING_DOWN, "node shutting down");
-    if (srv->plainOn) uv_close((uv_handle_t *)&srv->plain, NULL);
-    if (srv->tlsOn) uv_close((uv_handle_t *)&srv->tls, NULL);
-    srv->plainOn = srv->tlsOn = 0;
+    nodeListenersClose(&srv->lis);
 }
 
 static void feReloaded(void *ctx) {
@@ -694,17 +690,11 @@ static void feReloaded(void *ctx) {
 
 static void feDescribe(void *ctx, char *out, size_t cap) {
     Server *srv = ctx;
-    snprintf(out, cap, "mqtt %s, mqtts %s", srv->plainOn ? srv->opt.mqttAddr : "off",
-             srv->tlsOn ? srv->opt.mqttsAddr : "off");
+    snprintf(out, cap, "mqtt %s, mqtts %s", srv->lis.plainOn ? srv->opt.mqttAddr : "off",
+             srv->lis.tlsOn ? srv->opt.mqttsAddr : "off");
 }
 
 /* ---- setup ----------------------------------------------------------------- */
-
-static int tlsSetup(Server *srv, pnError *err) {
-    const MqttServerOptions *o = &srv->opt;
-    return tlsServerContext(&srv->ctx, o->certFile, o->keyFile, o->caFile, o->requireClientCert,
-                            err);
-}
 
 int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, pnError *err) {
     *out = NULL;
@@ -717,16 +707,9 @@ int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, 
     if (!srv->opt.maxPacketSize) srv->opt.maxPacketSize = 1u << 20;
     if (!srv->opt.maxOutputBytes) srv->opt.maxOutputBytes = 4u << 20;
     *out = srv; /* from here on freed by mqttServerFree, also on error */
-    int rc = PN_OK;
-    if (opt->mqttAddr && opt->mqttAddr[0]) {
-        rc = nodeListen(node, &srv->plain, opt->mqttAddr, onConnection, srv, err);
-        srv->plainOn = rc == PN_OK;
-    }
-    if (rc == PN_OK && opt->mqttsAddr && opt->mqttsAddr[0]) {
-        rc = tlsSetup(srv, err);
-        if (rc == PN_OK) rc = nodeListen(node, &srv->tls, opt->mqttsAddr, onConnection, srv, err);
-        srv->tlsOn = rc == PN_OK;
-    }
+    int rc = nodeListenersStart(node, &srv->lis, opt->mqttAddr, opt->mqttsAddr, opt->certFile,
+                                opt->keyFile, opt->caFile, opt->requireClientCert, onConnection,
+                                srv, err);
     NodeFrontend fe = {.name = "mqtt",
                        .ctx = srv,
                        .turn = feTurn,
@@ -743,6 +726,6 @@ void mqttServerFree(MqttServer *srv) {
     if (!srv) return;
     assert(!srv->conns);
     mqttPropFree(&srv->props);
-    if (srv->ctx) SSL_CTX_free(srv->ctx);
+    nodeListenersFree(&srv->lis);
     free(srv);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../core/date.h"
+#include "tls.h"
 
 struct Node {
     uv_loop_t *loop;
@@ -259,4 +260,36 @@ int nodeListen(Node *n, uv_tcp_t *t, const char *addr, uv_connection_cb cb, void
         return pnErrorSet(err, PN_EIO, "cannot listen on %s: %s", addr, uv_strerror(r));
     }
     return PN_OK;
+}
+
+int nodeListenersStart(Node *n, NodeListeners *l, const char *plainAddr, const char *tlsAddr,
+                       const char *certFile, const char *keyFile, const char *caFile,
+                       int requireClientCert, uv_connection_cb cb, void *data, pnError *err) {
+    int rc = PN_OK;
+    if (plainAddr && plainAddr[0]) {
+        rc = nodeListen(n, &l->plain, plainAddr, cb, data, err);
+        l->plainOn = rc == PN_OK;
+    }
+    if (rc == PN_OK && tlsAddr && tlsAddr[0]) {
+        rc = tlsServerContext(&l->ctx, certFile, keyFile, caFile, requireClientCert, err);
+        if (rc == PN_OK) rc = nodeListen(n, &l->tls, tlsAddr, cb, data, err);
+        l->tlsOn = rc == PN_OK;
+    }
+    if (rc != PN_OK) nodeListenersClose(l);
+    return rc;
+}
+
+int nodeListenerTls(const NodeListeners *l, const uv_stream_t *listener) {
+    return listener == (const uv_stream_t *)&l->tls;
+}
+
+void nodeListenersClose(NodeListeners *l) {
+    if (l->plainOn) uv_close((uv_handle_t *)&l->plain, NULL);
+    if (l->tlsOn) uv_close((uv_handle_t *)&l->tls, NULL);
+    l->plainOn = l->tlsOn = 0;
+}
+
+void nodeListenersFree(NodeListeners *l) {
+    if (l->ctx) SSL_CTX_free(l->ctx);
+    l->ctx = NULL;
 }

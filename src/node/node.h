@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <openssl/ssl.h>
 #include <uv.h>
 
 #include "../core/err.h"
@@ -111,5 +112,32 @@ int nodeParseAddr(const char *addr, struct sockaddr_storage *sa, pnError *err);
  * loop has run once more, e.g. until nodeClose). */
 int nodeListen(Node *n, uv_tcp_t *t, const char *addr, uv_connection_cb cb, void *data,
                pnError *err);
+
+/* A front-end's listeners: plain TCP and TLS, with the TLS context. */
+typedef struct NodeListeners {
+    uv_tcp_t plain, tls;
+    int plainOn, tlsOn;
+    SSL_CTX *ctx; /* for connections accepted on tls */
+} NodeListeners;
+
+/*
+ * Listen on plainAddr and, with a server context made from cert/key/ca
+ * (tlsServerContext), on tlsAddr; NULL or "" leaves one off.  cb gets new
+ * connections, with data as the listener's data; nodeListenerTls tells
+ * which one accepted.  On error the listeners already open are closed
+ * again.  Returns PN_OK or the error (address, port in use, certificate).
+ */
+int nodeListenersStart(Node *n, NodeListeners *l, const char *plainAddr, const char *tlsAddr,
+                       const char *certFile, const char *keyFile, const char *caFile,
+                       int requireClientCert, uv_connection_cb cb, void *data, pnError *err);
+
+/* 1 when listener is l's TLS listener. */
+int nodeListenerTls(const NodeListeners *l, const uv_stream_t *listener);
+
+/* Stop accepting (closes the handles; idempotent). */
+void nodeListenersClose(NodeListeners *l);
+
+/* Free the TLS context, after the loop has ended. */
+void nodeListenersFree(NodeListeners *l);
 
 #endif
