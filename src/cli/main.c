@@ -46,7 +46,8 @@ static const CliCommand commands[] = {
     {"demo", cmdDemo, "a guided tour: registry summary, labels and decisions",
      "usage: partnernet demo\n\nPrints the registry summary, converts a few labels and shows\n"
      "decisions with their reasons.\n"},
-    {"serve", cmdServe, "run a node: label-enforcing MQTT 5 / 3.1.1 server with a durable log",
+    {"serve", cmdServe,
+     "run a node: label-enforcing MQTT 5 / 3.1.1 and HTTP server, durable log, federation",
      "usage: partnernet serve [--config FILE] [--data DIR] [--mqtt HOST:PORT] [--mqtts HOST:PORT]\n"
      "                        [--principals FILE] [--node NAME] [--cert PEM --key PEM [--ca PEM]]\n"
      "                        [--http HOST:PORT|off] [--https HOST:PORT|off]\n"
@@ -56,7 +57,10 @@ static const CliCommand commands[] = {
      "(client certificates required unless require_client_cert = no), principals in\n"
      "DATA/principals.json, the HTTP API on 127.0.0.1:8080 (HTTPS on 127.0.0.1:8443 when a\n"
      "certificate is given; bearer tokens from 'partnernet token create').  Prints one line\n"
-     "when ready.  SIGTERM/SIGINT shut down cleanly; SIGHUP reloads the principals.\n"},
+     "when ready.  SIGTERM/SIGINT shut down cleanly; SIGHUP reloads the principals,\n"
+     "registry and policy.  [peer NAME] sections in the config file pull from other nodes\n"
+     "(federation: see 'partnernet help peers' and the README); the node also publishes\n"
+     "the planning outbox's CSBM notifications (DATA/plan.db) once a second.\n"},
     {"principal", cmdPrincipal, "who may connect: principals with nation, clearance, communities",
      "usage: partnernet principal add NAME --nation CODE --clearance NU|NR|NC|NS|CTS\n"
      "                 [--coi A,B] [--caveat X,Y] [--password-stdin] [--cert-cn CN]\n"
