@@ -17,6 +17,7 @@
  * nation may join: a caller must not read, by naming another nation,
  * what its own principal may not see.
  */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,9 @@ static Plan *store(HttpConn *c) {
         httpError(c, 503, "plan_unavailable", "the planning store cannot be opened: %s", err.msg);
         return NULL;
     }
+    /* On the event loop: a `partnernet plan` writer holding the lock makes
+     * a request fail at once (503), not stall every client for seconds. */
+    sqlite3_busy_timeout(planDb(srv->plan), 100);
     return srv->plan;
 }
 
@@ -246,8 +250,20 @@ static void exercises(HttpConn *c) {
         json_decref(rows);
         return planFail(c, rc, &err);
     }
+    /* Exercise details are released as their notifications are
+     * (PLAN_CSBM_LABEL): decide() for the caller, all or nothing. */
+    PlanViewer *v = malloc(sizeof(*v));
+    int may = 0;
+    if (v) {
+        planViewerInit(v, &c->p, nodeSpif(c->srv->node), timeNow());
+        may = planViewerMay(v, PLAN_CSBM_LABEL, NULL, 0);
+        free(v);
+    }
+    size_t withheld = may ? 0 : json_array_size(rows);
+    if (!may) json_array_clear(rows);
     httpJson(c, 200,
-             json_pack("{s:o, s:s}", "exercises", rows, "thresholds",
+             json_pack("{s:o, s:I, s:s, s:s}", "exercises", rows, "withheld", (json_int_t)withheld,
+                       "label", PLAN_CSBM_LABEL, "thresholds",
                        "Vienna Document 2011, paras. 38, 40, 47"));
 }
 

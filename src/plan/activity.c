@@ -122,24 +122,32 @@ static void listingRow(sqlite3_stmt *s, PlanListing *l) {
 typedef struct LabelText {
     char *out;
     size_t cap, len, start;
+    int cut; /* a code did not fit */
 } LabelText;
 
 static int appendCode(const char *code, void *ctx) {
     LabelText *t = ctx;
     int n = snprintf(t->out + t->len, t->cap - t->len, "%s%s", t->len > t->start ? ", " : "", code);
-    if (n > 0) t->len = t->len + (size_t)n < t->cap ? t->len + (size_t)n : t->cap - 1;
+    if (n < 0 || t->len + (size_t)n >= t->cap) {
+        t->cut = 1;
+        return 1;
+    }
+    t->len += (size_t)n;
     return 0;
 }
 
 void planActivityLabel(const PlanActivity *a, char *out, size_t cap) {
     if (a->label[0]) {
-        snprintf(out, cap, "%s", a->label);
+        if ((size_t)snprintf(out, cap, "%s", a->label) >= cap) out[0] = '\0';
         return;
     }
     int n = snprintf(out, cap, "NATO UNCLASSIFIED REL TO ");
     size_t start = n > 0 && (size_t)n < cap ? (size_t)n : 0;
-    LabelText t = {out, cap, start, start};
+    LabelText t = {out, cap, start, start, 0};
     eachCode(a->openTo, appendCode, &t);
+    /* A cut list could name another code ("MDA" cut to "MD", a framework):
+     * no label at all instead, which decide() refuses to everyone. */
+    if (t.cut) out[0] = '\0';
 }
 
 /* One instance with its activity and counts; PN_ENOENT when unknown. */
@@ -196,6 +204,12 @@ static int checkActivity(Plan *p, const PlanActivity *a, pnError *err) {
         return pnErrorSet(err, PN_EINVAL, "field 'open_to': unknown nation or framework '%s'",
                           c.bad);
     if (a->capacity <= 0) return pnErrorSet(err, PN_EINVAL, "field 'capacity': must be > 0");
+    char label[256];
+    planActivityLabel(a, label, sizeof(label));
+    if (!a->label[0] && !label[0])
+        return pnErrorSet(err, PN_EINVAL,
+                          "field 'open_to': too many codes for the default label "
+                          "'NATO UNCLASSIFIED REL TO ...'; give a label");
     return PN_OK;
 }
 

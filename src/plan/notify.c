@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "plan.h"
 
 #define NOTIFY_BATCH 64 /* notices published per second at most */
@@ -30,9 +32,16 @@ static void report(PlanNotifier *pn, const pnError *err) {
  * commits at the end of every loop turn. */
 static void markDone(PlanNotifier *pn) {
     pnError err = {0};
+    int kept = 0;
+    /* One that cannot be marked now (the CLI holds the write lock) stays in
+     * sent[] and is tried again next second: publishing resumes after it,
+     * so it is not published twice. */
     for (int i = 0; i < pn->nsent; i++)
-        if (planOutboxDone(pn->plan, pn->sent[i], &err) != PN_OK) report(pn, &err);
-    pn->nsent = 0;
+        if (planOutboxDone(pn->plan, pn->sent[i], &err) != PN_OK) {
+            report(pn, &err);
+            pn->sent[kept++] = pn->sent[i];
+        }
+    pn->nsent = kept;
 }
 
 static void publishPending(PlanNotifier *pn) {
@@ -65,6 +74,9 @@ static void feTick(void *ctx, int64_t now) {
         pnError err = {0};
         if (planOpen(&pn->plan, nodeDataDir(pn->node), NULL, &err) != PN_OK)
             return report(pn, &err);
+        /* On the event loop: never wait for a `partnernet plan` writer --
+         * busy now means try again next second. */
+        sqlite3_busy_timeout(planDb(pn->plan), 0);
     }
     markDone(pn);
     publishPending(pn);

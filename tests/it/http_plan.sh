@@ -32,6 +32,11 @@ ok "an activity open to NATO and PfP whose details are for allies only" "$PN" pl
     --data "$D" --code PFP-CRS-9001 --title 'Allies-only course' --kind course --organiser DEU \
     --open-to NATO,PFP --capacity 10 --start 2026-06-01 --end 2026-06-05 --by it --nation DEU \
     --label 'NATO UNCLASSIFIED REL TO NATO'
+LONG=$(printf '%s,' ALB AUT BEL BGR CAN HRV CZE DNK EST FIN FRA DEU GRC HUN ISL ITA LVA LTU LUX MNE NLD MKD NOR POL PRT ROU SVK SVN ESP SWE TUR GBR USA ARM AZE GEO IRL KAZ KGZ MLT SRB CHE TJK TKM UKR)MDA
+expect_err "a default label that would not fit is refused, never cut (MDA cut to MD would name a framework)" 2 \
+    "too many codes for the default label" "$PN" plan activity propose --data "$D" --code PFP-CRS-9002 \
+    --title 'Long list' --kind course --organiser DEU --open-to "$LONG" --capacity 10 --start 2026-06-01 \
+    --end 2026-06-05 --by it --nation DEU
 ok "it is chosen for GEO's 2026 programme" "$PN" plan programme GEO --cycle 2026 --add PFP-CRS-9001 --data "$D"
 ok "the CLI shows GEO's programme as GEO may see it: that title withheld" bash -c \
     "'$PN' plan programme GEO --cycle 2026 --data '$D' | grep 'PFP-CRS-9001' | grep -q '(details withheld)'"
@@ -101,6 +106,9 @@ csbm "not JSON: 400 bad_json" 400 "$ERR'bad_json'" '{'
 expect_http "csbm: 401 without credentials" 401 -- -d '{"troops": 1}' "$U/v1/plan/csbm"
 
 echo "# exercises"
+expect_http "exercises are released as their notifications are (REL TO EAPC): AUS (PAG) gets none, counted" 200 \
+    'd["exercises"] == [] and d["withheld"] > 0 and d["label"] == "NATO UNCLASSIFIED REL TO EAPC"' \
+    -- -H "$(A "$TAUS")" "$U/v1/plan/exercises"
 expect_http "exercises: the sample with their evaluation" 200 \
     '[e["evaluation"]["notification"] for e in d["exercises"] if e["code"] == "EX-NORTHERN-SHIELD-26"] == ["required"] and all("status" in e["evaluation"] for e in d["exercises"] if e["evaluation"]["notification"] == "required")' \
     -- -H "$(A "$TUKR")" "$U/v1/plan/exercises"
