@@ -52,6 +52,26 @@ void apiPlanClose(HttpServer *srv) {
     srv->plan = NULL;
 }
 
+/* Whether the caller may receive data labelled text (decide(), fail
+ * closed).  Planning records without a label of their own are released
+ * as: a partner's programme and evaluations "NATO UNCLASSIFIED REL TO
+ * <that nation>" (allies and the partner), the alliance's capability
+ * targets and gaps "NATO UNCLASSIFIED" (allies only). */
+static int callerMay(HttpConn *c, const char *label) {
+    PlanViewer *v = malloc(sizeof(*v));
+    if (!v) return 0;
+    planViewerInit(v, &c->p, nodeSpif(c->srv->node), timeNow());
+    int may = planViewerMay(v, label, NULL, 0);
+    free(v);
+    return may;
+}
+
+static int nationMay(HttpConn *c, const char *nation) {
+    char label[64];
+    snprintf(label, sizeof(label), "NATO UNCLASSIFIED REL TO %s", nation);
+    return callerMay(c, label);
+}
+
 /* A PN_E* failure of a planning call as an HTTP error. */
 static void planFail(HttpConn *c, int rc, const pnError *err) {
     if (rc == PN_EINVAL) return httpError(c, 400, "invalid_field", "%s", err->msg);
@@ -206,6 +226,10 @@ static void programme(HttpConn *c, const char *code) {
     int q = queryInt(c, "cycle", 1900, 2999, &cycle);
     if (q < 0) return;
     if (q == 0) return httpError(c, 400, "bad_request", "'cycle' (a year) is required");
+    if (!nationMay(c, r->nations[n].code))
+        return httpError(c, 403, "forbidden",
+                         "the programme of %s is releasable to allies and %s only",
+                         r->nations[n].code, r->nations[n].code);
     Plan *p = store(c);
     if (!p) return;
     ProgOut o = {malloc(sizeof(PlanViewer)), json_array(), json_array(), 0, 0, 0, 0};
@@ -252,13 +276,7 @@ static void exercises(HttpConn *c) {
     }
     /* Exercise details are released as their notifications are
      * (PLAN_CSBM_LABEL): decide() for the caller, all or nothing. */
-    PlanViewer *v = malloc(sizeof(*v));
-    int may = 0;
-    if (v) {
-        planViewerInit(v, &c->p, nodeSpif(c->srv->node), timeNow());
-        may = planViewerMay(v, PLAN_CSBM_LABEL, NULL, 0);
-        free(v);
-    }
+    int may = callerMay(c, PLAN_CSBM_LABEL);
     size_t withheld = may ? 0 : json_array_size(rows);
     if (!may) json_array_clear(rows);
     httpJson(c, 200,
@@ -442,6 +460,9 @@ static void gaps(HttpConn *c) {
     if (q == 0) return httpError(c, 400, "bad_request", "'cycle' (a year) is required");
     int hasNation = queryNation(c, "nation", nation);
     if (hasNation < 0) return;
+    if (!callerMay(c, "NATO UNCLASSIFIED"))
+        return httpError(c, 403, "forbidden",
+                         "capability targets and gaps are releasable to allies only");
     Plan *p = store(c);
     if (!p) return;
     GapOut o = {json_array(), 0};
@@ -479,8 +500,17 @@ static void expenditure(HttpConn *c) {
                        "hague_2025_related_pct", PLAN_HAGUE_REL_PCT));
 }
 
+typedef struct InteropOut {
+    HttpConn *c;
+    json_t *units;
+    int withheld;
+} InteropOut;
+
+/* A unit's evaluation goes to allies and the unit's own nation. */
 static int interopRow(const PlanInterop *e, void *ctx) {
-    return json_array_append_new(ctx, planInteropJson(e)) != 0;
+    InteropOut *o = ctx;
+    if (!nationMay(o->c, e->nation)) return o->withheld++, 0;
+    return json_array_append_new(o->units, planInteropJson(e)) != 0;
 }
 
 static void interop(HttpConn *c) {
@@ -490,13 +520,14 @@ static void interop(HttpConn *c) {
     Plan *p = store(c);
     if (!p) return;
     json_t *units = json_array(), *nations = json_array();
+    InteropOut o = {c, units, 0};
     PlanNationIndex *rows = NULL;
     int n = 0;
     pnError err = {0};
-    int rc = planInterop(p, hasNation ? nation : NULL, NULL, interopRow, units, &err);
+    int rc = planInterop(p, hasNation ? nation : NULL, NULL, interopRow, &o, &err);
     if (rc == PN_OK) rc = planInteropNations(p, &rows, &n, &err);
     for (int k = 0; rc == PN_OK && k < n; k++)
-        if (!hasNation || strcmp(rows[k].nation, nation) == 0)
+        if ((!hasNation || strcmp(rows[k].nation, nation) == 0) && nationMay(c, rows[k].nation))
             json_array_append_new(nations, planNationIndexJson(&rows[k]));
     free(rows);
     if (rc != PN_OK) {
@@ -505,7 +536,8 @@ static void interop(HttpConn *c) {
         return planFail(c, rc, &err);
     }
     httpJson(c, 200,
-             json_pack("{s:o, s:o, s:s}", "units", units, "nations", nations, "index",
+             json_pack("{s:o, s:o, s:i, s:s}", "units", units, "nations", nations, "withheld",
+                       o.withheld, "index",
                        "100 x mean over checklist areas of the area's mean item score; met 1, "
                        "partly 0.5, not met 0"));
 }

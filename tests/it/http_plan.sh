@@ -22,7 +22,9 @@ principal op USA CTS --role operator
 principal ukr UKR NC
 principal aus AUS NC
 principal pol POL NS
+principal geo GEO NU
 TOP=$(token op)
+TGEO=$(token geo)
 TUKR=$(token ukr)
 TAUS=$(token aus)
 TPOL=$(token pol)
@@ -72,20 +74,22 @@ expect_http "no credentials: 401" 401 "$ERR'unauthorized'" -- "$ACT"
 expect_http "unknown token: 401" 401 "$ERR'unauthorized'" -- -H "$(A pn_nope)" "$ACT"
 
 echo "# programme"
-expect_http "programme GEO 2026: objectives, activities, progress" 200 \
+expect_http "programme GEO 2026 (GEO itself): objectives, activities, progress" 200 \
     'd["nation"] == "GEO" and d["cycle"] == 2026 and d["objectives"] and d["activities"] and d["progress"]["activities"] == len(d["activities"]) and d["progress"]["registered"] == sum(a["registered"] for a in d["activities"])' \
-    -- -H "$(A "$TUKR")" "$U/v1/plan/programme/GEO?cycle=2026"
-expect_http "programme: an activity the caller (UKR) may not see is listed without its details" 200 \
+    -- -H "$(A "$TGEO")" "$U/v1/plan/programme/GEO?cycle=2026"
+expect_http "programme: an activity the caller (GEO, NU) may not see is listed without its details" 200 \
     '[(a["title"], a["withheld"]) for a in d["activities"] if a["instance"] == "PFP-CRS-9001"] == [(None, True)] and d["withheld"] == 1 and "Allies-only course" not in json.dumps(d)' \
-    -- -H "$(A "$TUKR")" "$U/v1/plan/programme/GEO?cycle=2026"
+    -- -H "$(A "$TGEO")" "$U/v1/plan/programme/GEO?cycle=2026"
 expect_http "programme: an ally (USA) sees its title" 200 \
     '[a["title"] for a in d["activities"] if a["instance"] == "PFP-CRS-9001"] == ["Allies-only course"] and d["withheld"] == 0' \
     -- -H "$(A "$TOP")" "$U/v1/plan/programme/GEO?cycle=2026"
-expect_http "programme geo (lower case) is GEO's" 200 'd["nation"] == "GEO"' -- -H "$(A "$TUKR")" "$U/v1/plan/programme/geo?cycle=2026"
+expect_http "programme geo (lower case) is GEO's" 200 'd["nation"] == "GEO"' -- -H "$(A "$TGEO")" "$U/v1/plan/programme/geo?cycle=2026"
 expect_http "a cycle without a programme: empty" 200 'd["objectives"] == [] and d["activities"] == []' \
-    -- -H "$(A "$TUKR")" "$U/v1/plan/programme/GEO?cycle=2019"
+    -- -H "$(A "$TGEO")" "$U/v1/plan/programme/GEO?cycle=2019"
+expect_http "another partner (UKR) may not read GEO's programme: 403" 403 "$ERR'forbidden'" \
+    -- -H "$(A "$TUKR")" "$U/v1/plan/programme/GEO?cycle=2026"
 expect_http "programme XYZ: 404 unknown_nation" 404 "$ERR'unknown_nation'" -- -H "$(A "$TUKR")" "$U/v1/plan/programme/XYZ?cycle=2026"
-expect_http "programme without cycle: 400" 400 "$ERR'bad_request'" -- -H "$(A "$TUKR")" "$U/v1/plan/programme/GEO"
+expect_http "programme without cycle: 400" 400 "$ERR'bad_request'" -- -H "$(A "$TGEO")" "$U/v1/plan/programme/GEO"
 expect_http "programme: 401 without credentials" 401 -- "$U/v1/plan/programme/GEO?cycle=2026"
 
 echo "# CSBM"
@@ -154,9 +158,11 @@ exadd "the same exercise again: 201, no second notification" 201 'not d["notific
 echo "# gaps, expenditure, interoperability"
 expect_http "gaps 2025 POL: POL's rows, ranked by gap" 200 \
     'd["gaps"] and all(g["nation"] == "POL" and g["cycle"] == 2025 for g in d["gaps"]) and [g["rank"] for g in d["gaps"]] == list(range(1, len(d["gaps"]) + 1)) and [g["gap"] for g in d["gaps"]] == sorted([g["gap"] for g in d["gaps"]], reverse=True)' \
-    -- -H "$(A "$TUKR")" "$U/v1/plan/gaps?cycle=2025&nation=POL"
+    -- -H "$(A "$TPOL")" "$U/v1/plan/gaps?cycle=2025&nation=POL"
 expect_http "gaps 2025: alliance rows (ALL) and a trend against 2023" 200 \
     '"ALL" in [g["nation"] for g in d["gaps"]] and any(g.get("previous_cycle") == 2023 for g in d["gaps"])' \
+    -- -H "$(A "$TPOL")" "$U/v1/plan/gaps?cycle=2025"
+expect_http "capability targets and gaps are for allies: a partner (UKR) gets 403" 403 "$ERR'forbidden'" \
     -- -H "$(A "$TUKR")" "$U/v1/plan/gaps?cycle=2025"
 expect_http "gaps without cycle: 400" 400 "$ERR'bad_request'" -- -H "$(A "$TUKR")" "$U/v1/plan/gaps"
 expect_http "gaps nation=XYZ: 400 unknown_nation" 400 "$ERR'unknown_nation'" -- -H "$(A "$TUKR")" "$U/v1/plan/gaps?cycle=2025&nation=XYZ"
@@ -167,7 +173,10 @@ expect_http "expenditure POL: every year of one nation" 200 \
     'len(d["expenditure"]) > 1 and all(s["nation"] == "POL" for s in d["expenditure"])' \
     -- -H "$(A "$TUKR")" "$U/v1/plan/expenditure?nation=POL"
 expect_http "expenditure year=20x4: 400" 400 "$ERR'bad_request'" -- -H "$(A "$TUKR")" "$U/v1/plan/expenditure?year=20x4"
-expect_http "interop: units and nations" 200 'd["units"] and d["nations"] and all(0 <= u["index"] <= 100 for u in d["units"])' \
+expect_http "interop (an ally): units and nations" 200 'd["units"] and d["nations"] and all(0 <= u["index"] <= 100 for u in d["units"]) and d["withheld"] == 0' \
+    -- -H "$(A "$TPOL")" "$U/v1/plan/interop"
+expect_http "interop (UKR): only UKR's own evaluations, the others withheld" 200 \
+    'd["units"] and all(u["nation"] == "UKR" for u in d["units"]) and [n["nation"] for n in d["nations"]] == ["UKR"] and d["withheld"] > 0' \
     -- -H "$(A "$TUKR")" "$U/v1/plan/interop"
 expect_http "interop nation=UKR: UKR's units and index only" 200 \
     'd["units"] and all(u["nation"] == "UKR" for u in d["units"]) and [n["nation"] for n in d["nations"]] == ["UKR"]' \
