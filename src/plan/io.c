@@ -105,29 +105,40 @@ static int mustExist(Plan *p, const char *field, const char *table, const char *
     return found ? PN_OK : pnErrorSet(err, PN_EINVAL, "field '%s': no %s '%s'", field, what, value);
 }
 
+/* Copy field i of v into dst (cap bytes).  A value that does not fit is
+ * refused, never cut: a cut code could name, and replace, another record. */
+static int take(char *dst, size_t cap, const Kind *k, const char *const *v, int i, pnError *err) {
+    size_t n = strlen(v[i]);
+    if (n >= cap)
+        return pnErrorSet(err, PN_EINVAL, "field '%s': longer than %zu bytes", k->f[i].name,
+                          cap - 1);
+    memcpy(dst, v[i], n + 1);
+    return 0;
+}
+
 static int putActivity(Plan *p, const Kind *k, const char *const *v, pnError *err) {
     PlanActivity a;
     memset(&a, 0, sizeof(a));
-    snprintf(a.code, sizeof(a.code), "%s", v[0]);
-    snprintf(a.title, sizeof(a.title), "%s", v[1]);
-    snprintf(a.kind, sizeof(a.kind), "%s", v[2]);
-    snprintf(a.organiser, sizeof(a.organiser), "%s", v[3]);
-    snprintf(a.openTo, sizeof(a.openTo), "%s", v[4]);
+    if (take(a.code, sizeof(a.code), k, v, 0, err)) return PN_EINVAL;
+    if (take(a.title, sizeof(a.title), k, v, 1, err)) return PN_EINVAL;
+    if (take(a.kind, sizeof(a.kind), k, v, 2, err)) return PN_EINVAL;
+    if (take(a.organiser, sizeof(a.organiser), k, v, 3, err)) return PN_EINVAL;
+    if (take(a.openTo, sizeof(a.openTo), k, v, 4, err)) return PN_EINVAL;
     a.capacity = intField(v[5]);
-    snprintf(a.label, sizeof(a.label), "%s", v[6]);
+    if (take(a.label, sizeof(a.label), k, v, 6, err)) return PN_EINVAL;
     return planActivityPutRow(p, &a, err);
 }
 
 static int putInstance(Plan *p, const Kind *k, const char *const *v, pnError *err) {
     PlanInstance i;
     memset(&i, 0, sizeof(i));
-    snprintf(i.code, sizeof(i.code), "%s", v[0]);
-    snprintf(i.activity, sizeof(i.activity), "%s", v[1]);
-    snprintf(i.start, sizeof(i.start), "%s", v[2]);
-    snprintf(i.end, sizeof(i.end), "%s", v[3]);
-    snprintf(i.place, sizeof(i.place), "%s", v[4]);
+    if (take(i.code, sizeof(i.code), k, v, 0, err)) return PN_EINVAL;
+    if (take(i.activity, sizeof(i.activity), k, v, 1, err)) return PN_EINVAL;
+    if (take(i.start, sizeof(i.start), k, v, 2, err)) return PN_EINVAL;
+    if (take(i.end, sizeof(i.end), k, v, 3, err)) return PN_EINVAL;
+    if (take(i.place, sizeof(i.place), k, v, 4, err)) return PN_EINVAL;
     i.capacity = intField(v[5]);
-    snprintf(i.status, sizeof(i.status), "%s", v[6]);
+    if (take(i.status, sizeof(i.status), k, v, 6, err)) return PN_EINVAL;
     return planInstancePutRow(p, &i, err);
 }
 
@@ -182,23 +193,23 @@ static int putExpenditure(Plan *p, const Kind *k, const char *const *v, pnError 
 static int putExercise(Plan *p, const Kind *k, const char *const *v, pnError *err) {
     PlanExercise e;
     memset(&e, 0, sizeof(e));
-    snprintf(e.code, sizeof(e.code), "%s", v[0]);
-    snprintf(e.name, sizeof(e.name), "%s", v[1]);
-    snprintf(e.start, sizeof(e.start), "%s", v[2]);
-    snprintf(e.end, sizeof(e.end), "%s", v[3]);
-    snprintf(e.place, sizeof(e.place), "%s", v[4]);
-    snprintf(e.host, sizeof(e.host), "%s", v[5]);
+    if (take(e.code, sizeof(e.code), k, v, 0, err)) return PN_EINVAL;
+    if (take(e.name, sizeof(e.name), k, v, 1, err)) return PN_EINVAL;
+    if (take(e.start, sizeof(e.start), k, v, 2, err)) return PN_EINVAL;
+    if (take(e.end, sizeof(e.end), k, v, 3, err)) return PN_EINVAL;
+    if (take(e.place, sizeof(e.place), k, v, 4, err)) return PN_EINVAL;
+    if (take(e.host, sizeof(e.host), k, v, 5, err)) return PN_EINVAL;
     e.airborne = v[6][0] == '1';
     e.amphibious = v[7][0] == '1';
-    snprintf(e.notified, sizeof(e.notified), "%s", v[8]);
+    if (take(e.notified, sizeof(e.notified), k, v, 8, err)) return PN_EINVAL;
     return planExercisePut(p, &e, err);
 }
 
 static int putContribution(Plan *p, const Kind *k, const char *const *v, pnError *err) {
     PlanContribution c;
     memset(&c, 0, sizeof(c));
-    snprintf(c.exercise, sizeof(c.exercise), "%s", v[0]);
-    snprintf(c.nation, sizeof(c.nation), "%s", v[1]);
+    if (take(c.exercise, sizeof(c.exercise), k, v, 0, err)) return PN_EINVAL;
+    if (take(c.nation, sizeof(c.nation), k, v, 1, err)) return PN_EINVAL;
     c.troops = strtoll(v[2], NULL, 10);
     c.tanks = strtoll(v[3], NULL, 10);
     c.acv = strtoll(v[4], NULL, 10);

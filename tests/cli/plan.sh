@@ -40,6 +40,9 @@ expect_err "import error: file, line, field" 2 "partnernet plan import: $tmp/x.c
 ok "nothing of the bad file kept" bash -c "! '$PN' plan export --format csv --kind contributions --data '$d' | grep -q '^EX-STAFF-CPX-26,SWE'"
 printf '{\n "gdp": [\n  {"nation": "SWE", "year": 2024, "gdp_musd": 1},\n  {"nation": "XYZ", "year": 2024, "gdp_musd": 1}\n ]\n}\n' >"$tmp/g.json"
 expect_err "json import error: line of the object" 2 "$tmp/g.json:4: field 'nation': unknown nation 'XYZ'" plan import "$tmp/g.json"
+printf 'code,title,kind,organiser,open_to,capacity,label\nPFP-CRS-%s,Long code,course,DEU,NATO,10,\n' "$(printf 'X%.0s' $(seq 40))" >"$tmp/long.csv"
+expect_err "a code longer than its field is refused, never cut (a cut code could replace another record)" 2 \
+    "$tmp/long.csv:2: field 'code': longer than 31 bytes" plan import "$tmp/long.csv"
 expect_err "import a missing file" 2 "partnernet plan import: $tmp/none.csv: No such file or directory" plan import "$tmp/none.csv"
 expect_err "import without files" 2 "name at least one FILE" plan import
 
