@@ -216,7 +216,12 @@ static int cmdActivities(Cli *cli, int argc, char **argv) {
     return CLI_OK;
 }
 
+/* ctx: the viewing nation (NULL: everything).  A nation sees the steps
+ * about itself and those about no nation, not other nations' invitations,
+ * registrations (participants' names) or feedback. */
 static int printEvent(const PlanEvent *ev, void *ctx) {
+    const char *viewer = ctx;
+    if (viewer && ev->nation[0] && strcmp(ev->nation, viewer) != 0) return 0;
     char when[21];
     timeFormat(ev->at, when);
     printf("  %s  %-10s  %-4s  %-20s  %s\n", when, ev->step, ev->nation[0] ? ev->nation : "-",
@@ -256,7 +261,7 @@ static int activityShow(Cli *cli, Plan *p, const PlanArgs *a, const char *nation
            l.i.code, l.a.title, l.a.kind, l.i.start, l.i.end, l.i.place[0] ? l.i.place : "-",
            l.a.organiser, l.a.openTo, l.i.status, l.registered, l.i.capacity, l.waitlisted, label);
     printf("workflow:\n");
-    if (planEvents(p, a->pos[1], printEvent, NULL, &err) != PN_OK)
+    if (planEvents(p, a->pos[1], printEvent, (void *)nation, &err) != PN_OK)
         return cliFail(a->cmd, "%s", err.msg);
     if (!nation) return CLI_OK;
     printf("feedback visible to %s:\n", nation);

@@ -80,6 +80,8 @@ expect_rc "a partner is refused with exit 1" 1 plan activity register T-1/1 --na
 expect_out "the refusal says why" "refused: GEO is not eligible on 2024-03-07: open to NATO only" plan activity register T-1/1 --nation GEO --participant 'Lt C' --by clerk
 expect_err "feedback before attendance" 2 "had no participant" plan activity feedback T-1/1 --nation GEO --text x --by y
 ok "workflow shows who and when" bash -c "'$PN' plan activity show T-1/1 --data '$d' | grep -qE '^  [0-9T:-]+Z  approved +-  +hq'"
+ok "shown to SWE: its own registration, not NOR's (participants are other nations' business)" bash -c \
+    "out=\$('$PN' plan activity show T-1/1 --nation SWE --clearance NR --data '$d'); grep -q 'Lt A' <<<\"\$out\" && ! grep -q 'Lt B' <<<\"\$out\" && grep -qE 'approved +-' <<<\"\$out\""
 
 # ---- exercises and the outbox ------------------------------------------------
 ok "exercise add 10,000 troops queues a notification" bash -c "'$PN' plan exercise add --code EX-T --name Test --start 2026-06-01 --end 2026-06-05 --host POL --troops 10000 --data '$d' | grep -qx 'notification queued for csbm/notifications (NATO UNCLASSIFIED REL TO EAPC)'"
