@@ -10,16 +10,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
 
-
-D=$(mktemp -d)
-SRV=
-SUB=
-cleanup() {
-    [ -n "$SUB" ] && kill "$SUB" 2>/dev/null
-    [ -n "$SRV" ] && kill -9 "$SRV" 2>/dev/null
-    rm -rf "$D"
-}
-trap cleanup EXIT
+node_tmp
 echo pw-ukr | $PN principal add olena --nation UKR --clearance NU --password-stdin \
     --principals "$D/principals.json" >/dev/null
 

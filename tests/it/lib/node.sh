@@ -3,6 +3,20 @@
 # tests.  Sourced after tests/lib.sh; needs $D (the test's temp dir, holding
 # principals.json) and $PN.  Sets SRV (the node's pid) and PORT.
 
+# node_tmp: make the test's temp dir $D; on exit the node ($SRV) and a
+# subscriber ($SUB), when set, are killed and $D removed.
+node_tmp() {
+    D=$(mktemp -d)
+    SRV=
+    SUB=
+    trap _node_cleanup EXIT
+}
+_node_cleanup() {
+    [ -n "${SUB:-}" ] && kill "$SUB" 2>/dev/null
+    [ -n "${SRV:-}" ] && kill -9 "$SRV" 2>/dev/null
+    rm -rf "$D"
+}
+
 # start_node DATA LOG: serve DATA on $PORT (a free one is chosen when PORT is
 # empty; a taken port is retried up to five times).  The node's stdout and
 # stderr go to $D/LOG.out and $D/LOG.err; returns 0 once it printed "ready".
