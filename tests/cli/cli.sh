@@ -5,9 +5,9 @@
 
 # version and help
 expect_out "--version" "partnernet 0.1.0" "$PN" --version
-ok "--help lists the commands" bash -c "'$PN' --help | grep -q 'registry'"
-ok "help decide prints its usage" bash -c "'$PN' help decide | grep -q -- '--principal'"
-ok "decide --help prints its usage" bash -c "'$PN' decide --help | grep -q -- '--principal'"
+ok "--help lists the commands" bash -c "set -o pipefail; '$PN' --help | grep 'registry'"
+ok "help decide prints its usage" bash -c "set -o pipefail; '$PN' help decide | grep -- '--principal'"
+ok "decide --help prints its usage" bash -c "set -o pipefail; '$PN' decide --help | grep -- '--principal'"
 expect_err "unknown command exits 2" 2 "unknown command 'frobnicate'" "$PN" frobnicate
 expect_err "no command exits 2" 2 "usage:" "$PN"
 expect_err "help for unknown command" 2 "unknown command 'nope'" "$PN" help nope
@@ -16,11 +16,12 @@ expect_err "help for unknown command" 2 "unknown command 'nope'" "$PN" help nope
 expect_out "NATO members on 2022-06-01" "30" "$PN" registry members NATO --at 2022-06-01 --count
 expect_out "NATO members on 2024-04-01" "32" "$PN" registry members nato --at 2024-04-01 --count
 ok "members are sorted codes, one per line" bash -c \
-    "out=\$('$PN' registry members NATO --at 2024-04-01); [ \"\$out\" = \"\$(printf '%s\n' \"\$out\" | sort)\" ] && [ \$(printf '%s\n' \"\$out\" | wc -l) -eq 32 ] && printf '%s\n' \"\$out\" | grep -qx SWE"
-ok "FIN absent before accession" bash -c "! '$PN' registry members NATO --at 2023-04-03 | grep -qx FIN"
-ok "show SWE lists NATO with its date" bash -c "'$PN' registry show SWE | grep -E '^  NATO +member since 2024-03-07'"
-ok "show SWE records leaving PfP" bash -c "'$PN' registry show swe | grep -E '^  PFP +1994-05-09 .. 2024-03-07'"
-ok "frameworks lists NATO with 32" bash -c "'$PN' registry frameworks --at 2026-11-23 | grep -E '^NATO +32 '"
+    "set -o pipefail; out=\$('$PN' registry members NATO --at 2024-04-01); [ \"\$out\" = \"\$(printf '%s\n' \"\$out\" | sort)\" ] && [ \$(printf '%s\n' \"\$out\" | wc -l) -eq 32 ] && printf '%s\n' \"\$out\" | grep -x SWE"
+expect_no "FIN absent before accession" '^FIN$' "$PN" registry members NATO --at 2023-04-03
+expect_has "FIN present on its accession day" '^FIN$' "$PN" registry members NATO --at 2023-04-04
+ok "show SWE lists NATO with its date" bash -c "set -o pipefail; '$PN' registry show SWE | grep -E '^  NATO +member since 2024-03-07'"
+ok "show SWE records leaving PfP" bash -c "set -o pipefail; '$PN' registry show swe | grep -E '^  PFP +1994-05-09 .. 2024-03-07'"
+ok "frameworks lists NATO with 32" bash -c "set -o pipefail; '$PN' registry frameworks --at 2026-11-23 | grep -E '^NATO +32 '"
 expect_err "unknown code exits 2" 2 "unknown nation or framework 'XYZ'" "$PN" registry show XYZ
 expect_err "unknown framework exits 2" 2 "unknown nation or framework 'XYZ'" "$PN" registry members XYZ
 expect_err "bad date exits 2" 2 "is not a date" "$PN" registry members NATO --at 2023-02-30
@@ -46,22 +47,22 @@ expect_err "missing principal exits 2" 2 "missing --principal" "$PN" decide --la
 expect_out "marking canonical form" "NATO SECRET REL TO SWE, FIN" \
     "$PN" label convert --to marking --label 'nato secret releasable to swe/fin'
 ok "marking -> xml -> marking" bash -c \
-    "'$PN' label convert --to xml --label 'NATO CONFIDENTIAL REL TO USA, GBR, UKR' | '$PN' label convert --to marking | grep -qx 'NATO CONFIDENTIAL REL TO USA, GBR, UKR'"
+    "set -o pipefail; '$PN' label convert --to xml --label 'NATO CONFIDENTIAL REL TO USA, GBR, UKR' | '$PN' label convert --to marking | grep -x 'NATO CONFIDENTIAL REL TO USA, GBR, UKR'"
 ok "xml output carries the 4774 namespace" bash -c \
-    "'$PN' label convert --to xml --label 'NATO SECRET' | grep -q 'urn:nato:stanag:4774:confidentialitymetadatalabel:1:0'"
+    "set -o pipefail; '$PN' label convert --to xml --label 'NATO SECRET' | grep 'urn:nato:stanag:4774:confidentialitymetadatalabel:1:0'"
 expect_out "validate ok" "valid: NATO SECRET REL TO NATO, SWE" "$PN" label validate --label 'NATO SECRET REL TO NATO, SWE'
 expect_err "validate refuses excluded value" 2 "value 'PFP' of category 'Releasable To' is not allowed at NATO SECRET" \
     "$PN" label validate --label 'NATO SECRET REL TO PFP'
-expect_err "validate reads stdin" 2 "unknown classification" bash -c "echo 'TOP DOG' | '$PN' label validate"
+expect_err "validate reads stdin" 2 "unknown classification" bash -c "set -o pipefail; echo 'TOP DOG' | '$PN' label validate"
 expect_err "convert needs --to" 2 "convert needs --to xml or --to marking" "$PN" label convert --label 'NATO SECRET'
 ok "explain counts allies plus named partner" bash -c \
-    "'$PN' label explain --at 2026-11-23 --label 'NATO CONFIDENTIAL REL TO NATO, UKR' | grep -q 'releasable on 2026-11-23 to 34 nations and organisations'"
+    "set -o pipefail; '$PN' label explain --at 2026-11-23 --label 'NATO CONFIDENTIAL REL TO NATO, UKR' | grep 'releasable on 2026-11-23 to 34 nations and organisations'"
 ok "explain says why UKR" bash -c \
-    "'$PN' label explain --at 2026-11-23 --label 'NATO CONFIDENTIAL REL TO NATO, UKR' | grep -E '^  UKR +Ukraine +named'"
+    "set -o pipefail; '$PN' label explain --at 2026-11-23 --label 'NATO CONFIDENTIAL REL TO NATO, UKR' | grep -E '^  UKR +Ukraine +named'"
 ok "explain lists refused partners with the reason" bash -c \
-    "'$PN' label explain --at 2026-11-23 --label 'NATO UNCLASSIFIED REL TO PFP' | grep -E '^  RUS .*no longer valid'"
+    "set -o pipefail; '$PN' label explain --at 2026-11-23 --label 'NATO UNCLASSIFIED REL TO PFP' | grep -E '^  RUS .*no longer valid'"
 
 # demo
-ok "demo runs and shows decisions" bash -c "'$PN' demo | grep -q 'deny: framework membership not yet valid'"
+ok "demo runs and shows decisions" bash -c "set -o pipefail; '$PN' demo | grep 'deny: framework membership not yet valid'"
 
 done_testing

@@ -31,7 +31,7 @@ ok "no temporary file left beside it" bash -c "[ \$(ls -A '$dir' | wc -l) -eq 1 
 expect_out "update an existing principal" "updated principal alice" \
     "$PN" principal add alice --nation SWE --clearance NC "${P[@]}"
 expect_out "update shows in list, password kept" "alice SWE NC cois=- caveats=- auth=password" \
-    bash -c "'$PN' principal list --principals '$f' | grep '^alice '"
+    bash -c "set -o pipefail; '$PN' principal list --principals '$f' | grep '^alice '"
 expect_out "file mode still 600 after update" "600" stat -c %a "$f"
 ok "a new password replaces the hash" bash -c \
     "old=\$(grep password '$f'); printf 'other\n' | '$PN' principal add alice --nation SWE --clearance NC \
@@ -77,6 +77,6 @@ expect_err "bad JSON names file and line" 2 "$dir/bad.json:2:" \
 expect_err "add refuses to overwrite a bad file" 2 "$dir/bad.json:2:" \
     "$PN" principal add carol --nation SWE --clearance NS --principals "$dir/bad.json"
 
-ok "help principal prints its usage" bash -c "'$PN' help principal | grep -q -- '--password-stdin'"
+ok "help principal prints its usage" bash -c "set -o pipefail; '$PN' help principal | grep -- '--password-stdin'"
 
 done_testing

@@ -123,15 +123,15 @@ node_conf ukr "hq=127.0.0.1:${NPORT[hq]}:ukr-node"
 socat TCP-LISTEN:"${NPORT[proxy]}",bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:"${NPORT[hq]}" 2>>"$T/socat.err" &
 PROXY=$!
 IT_PIDS+=("$PROXY")
-node_start hq; _report $? "HQ node starts"
-node_start swe; _report $? "SWE node starts with a [peer hq] link"
-node_start ukr; _report $? "UKR node starts with a [peer hq] link"
+node_start hq; _report $? "setup: HQ node starts"
+node_start swe; _report $? "setup: SWE node starts with a [peer hq] link"
+node_start ukr; _report $? "setup: UKR node starts with a [peer hq] link"
 ok "SWE link to HQ comes up" wait_until 10 link_up swe hq
 ok "UKR link to HQ comes up" wait_until 10 link_up ukr hq
 ok "a UKR reader subscribes at the UKR node" sub_bg "$T/ukr.sub" -h 127.0.0.1 -p "${NPORT[ukr]}" \
     -u reader-ukr -P pw-reader-ukr -V mqttv5 -q 1 -t 'intel/#' -F 'MSG %t|%P|%p'
-ok "HQ publishes $L_S" pub hq pub "$L_S" intel/a "s-$TODAY"
-ok "HQ publishes NATO CONFIDENTIAL REL TO NATO, UKR" pub hq pub "$L_C" intel/b "c-$TODAY"
+expect_out "HQ publishes $L_S" "" pub hq pub "$L_S" intel/a "s-$TODAY"
+expect_out "HQ publishes NATO CONFIDENTIAL REL TO NATO, UKR" "" pub hq pub "$L_C" intel/b "c-$TODAY"
 ok "HQ publishes for the exercise community UKR is in" \
     pub hq pub "NATO CONFIDENTIAL REL TO EX-NORDIC-RESPONSE" intel/c nordic
 ok "HQ publishes for an exercise community UKR is not in" \
@@ -140,30 +140,30 @@ ok "HQ publishes a NATO SECRET REL TO NATO, UKR (above the SWE link's clearance,
     pub hq pub "NATO SECRET REL TO NATO, UKR" intel/e above
 # Messages from one origin arrive in order: once the last one (releasable
 # to both) is there, every decision about the earlier ones has been made.
-ok "HQ publishes a last message releasable to both" pub hq pub "$L_C" intel/z last
+expect_out "HQ publishes a last message releasable to both" "" pub hq pub "$L_C" intel/z last
 ok "it arrives at SWE" wait_until 10 count_is swe intel/z 1
 ok "and at UKR" wait_until 10 count_is ukr intel/z 1
 expect_out "SWE holds the CONFIDENTIAL ones (SWE is in both communities), no SECRET (its link is cleared NC)" \
-    "intel/b intel/c intel/d intel/z" bash -c "$PN log list --data $T/swe --topic 'intel/#' | cut -f4 | sort | paste -sd' '"
+    "intel/b intel/c intel/d intel/z" bash -c "set -o pipefail; $PN log list --data $T/swe --topic 'intel/#' | cut -f4 | sort | paste -sd' '"
 expect_out "UKR gets REL TO NATO, UKR (also SECRET: ukr-node is cleared NS) and the community it is in" \
-    "intel/b intel/c intel/e intel/z" bash -c "$PN log list --data $T/ukr --topic 'intel/#' | cut -f4 | sort | paste -sd' '"
+    "intel/b intel/c intel/e intel/z" bash -c "set -o pipefail; $PN log list --data $T/ukr --topic 'intel/#' | cut -f4 | sort | paste -sd' '"
 expect_out "UKR never gets NATO SECRET REL TO NATO" 0 \
-    bash -c "$PN log list --data $T/ukr --topic 'intel/#' | grep -c 'REL TO NATO\$'"
+    bash -c "set -o pipefail; $PN log list --data $T/ukr --topic 'intel/#' | grep -c 'REL TO NATO\$'"
 expect_out "a relayed message keeps its id, origin and label" "hq:1|$L_C|c-$TODAY" \
-    bash -c "$PN log list --data $T/ukr --topic intel/b | awk -F'\t' '{print \$2 \"|\" \$5 \"|\" \$6}'"
+    bash -c "set -o pipefail; $PN log list --data $T/ukr --topic intel/b | awk -F'\t' '{print \$2 \"|\" \$5 \"|\" \$6}'"
 ok "the UKR reader at the UKR node receives it, with the id given at HQ" \
     wait_until 5 grep -q "^MSG intel/b|label:$L_C id:hq:1 time:[0-9]*|c-$TODAY\$" "$T/ukr.sub"
 ok "the UKR reader gets the last message too" wait_until 5 grep -q '^MSG intel/z|' "$T/ukr.sub"
 expect_out "the UKR reader got exactly what UKR may hold" "intel/b intel/c intel/e intel/z" \
-    bash -c "grep '^MSG ' '$T/ukr.sub' | cut -d'|' -f1 | cut -c5- | paste -sd' '"
+    bash -c "set -o pipefail; grep '^MSG ' '$T/ukr.sub' | cut -d'|' -f1 | cut -c5- | paste -sd' '"
 ok "releases to UKR are audited at HQ (who, nation, label)" bash -c \
-    "$PN audit --data $T/hq --kind released | grep -q 'ukr-node .*UKR .*intel/b .*$L_C'"
+    "set -o pipefail; $PN audit --data $T/hq --kind released | grep 'ukr-node .*UKR .*intel/b .*$L_C'"
 ok "refusals to the UKR link are audited at HQ" bash -c \
-    "$PN audit --data $T/hq --kind delivery_refused | grep -q 'ukr-node .*UKR .*intel/a'"
+    "set -o pipefail; $PN audit --data $T/hq --kind delivery_refused | grep 'ukr-node .*UKR .*intel/a'"
 ok "'partnernet peers' on SWE shows the link up with its counters" wait_until 5 bash -c \
-    "$PN peers --data $T/swe | grep -E '^hq +127.0.0.1:${NPORT[proxy]} +up +[0-9]+ +4 '"
+    "set -o pipefail; $PN peers --data $T/swe | grep -E '^hq +127.0.0.1:${NPORT[proxy]} +up +[0-9]+ +4 '"
 ok "'partnernet peers' on HQ shows both inbound links" bash -c \
-    "out=\$($PN peers --data $T/hq); echo \"\$out\" | grep -q '^swe-node .*link-swe .*yes' && echo \"\$out\" | grep -q '^ukr-node .*link-ukr .*yes'"
+    "set -o pipefail; out=\$($PN peers --data $T/hq); echo \"\$out\" | grep '^swe-node .*link-swe .*yes' && echo \"\$out\" | grep '^ukr-node .*link-ukr .*yes'"
 
 # ---------------------------------------------------------------------------
 echo "# 2. link failure: 50,000 messages, link cut and restored, SWE and HQ killed with -9"
@@ -183,8 +183,8 @@ publish_chunk() { # CHUNK
     return $rc
 }
 cut_link() { kill "$PROXY" 2>/dev/null; wait "$PROXY" 2>/dev/null; pkill -f "TCP-LISTEN:${NPORT[proxy]}," 2>/dev/null; true; }
-restore_link() {
-    socat TCP-LISTEN:"${NPORT[proxy]}",bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:"${NPORT[hq]}" 2>>"$T/socat.err" &
+restore_link() { # (the proxy must not hold chunk_open's FIFOs open)
+    socat TCP-LISTEN:"${NPORT[proxy]}",bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:"${NPORT[hq]}" 2>>"$T/socat.err" 7>&- 8>&- 9>&- &
     PROXY=$!
     IT_PIDS+=("$PROXY")
 }
@@ -192,26 +192,62 @@ ok "chunk 1 published with the link up" publish_chunk 1
 cut_link
 ok "chunk 2 published with the link cut" publish_chunk 2
 ok "HQ holds a backlog for swe-node while the link is cut" wait_until 5 bash -c \
-    "$PN peers --data $T/hq --json | tr -d ' \n' | grep -qE '\"principal\":\"swe-node\",[^}]*\"backlog\":[1-9]'"
+    "set -o pipefail; $PN peers --data $T/hq --json | tr -d ' \n' | grep -E '\"principal\":\"swe-node\",[^}]*\"backlog\":[1-9]'"
+# A fault must hit traffic in flight, not an idle link: chunks 3 and 4 are
+# fed to their publishers in thirds through FIFOs, so the publishers are
+# still running (holding the rest) when the fault comes, and each fault
+# waits until SWE has stored part of the third just written.
+stored_over() { [ "$(stored_count "$1" 'load/#')" -gt "$2" ]; }
+chunk_open() { # CHUNK: start the three publishers reading FIFOs 7, 8, 9
+    rm -f "$T"/fifo.*
+    mkfifo "$T/fifo.S" "$T/fifo.C" "$T/fifo.U"
+    pub_lines hq pub "$L_S" load/s <"$T/fifo.S" &
+    CPIDS=($!)
+    pub_lines hq pub "$L_C" load/c <"$T/fifo.C" &
+    CPIDS+=($!)
+    pub_lines hq pub "$L_U" load/u <"$T/fifo.U" &
+    CPIDS+=($!)
+    exec 7>"$T/fifo.S" 8>"$T/fifo.C" 9>"$T/fifo.U"
+    CHUNK=$1
+}
+chunk_third() { # PART (1..3): write that third of the chunk's lines
+    local from=$((($1 - 1) * 1112 + 1)) to=$(($1 * 1112))
+    [ "$1" = 3 ] && to=9999
+    gen "$CHUNK" S 3334 | sed -n "${from},${to}p" >&7
+    gen "$CHUNK" C 3333 | sed -n "${from},${to}p" >&8
+    gen "$CHUNK" U 3333 | sed -n "${from},${to}p" >&9
+}
+chunk_close() { # -> 0 when every publisher exited 0
+    exec 7>&- 8>&- 9>&-
+    local p rc=0
+    for p in "${CPIDS[@]}"; do wait "$p" || rc=1; done
+    return $rc
+}
 restore_link
-publish_chunk 3 &
-CH3=$!
-sleep 0.3
+ok "SWE receives the backlog after the link is restored" wait_until 30 count_is swe 'load/#' 13332
+chunk_open 3
+chunk_third 1
+ok "chunk 3 is flowing to SWE (publishers still running) when SWE is killed" wait_until 20 stored_over swe 13332
 node_kill9 swe
-wait $CH3; _report $? "chunk 3 published while the SWE node was killed with -9"
-node_start swe; _report $? "SWE node restarts on the same data"
-publish_chunk 4 &
-CH4=$!
-sleep 0.3
+chunk_third 2
+chunk_third 3
+chunk_close; _report $? "chunk 3 published while the SWE node was killed with -9"
+node_start swe; _report $? "setup: SWE node restarts on the same data"
+base=$(stored_count swe 'load/#')
+chunk_open 4
+chunk_third 1
+ok "chunk 4 is flowing to SWE when the link is cut" wait_until 20 stored_over swe "$base"
 cut_link
-sleep 0.5
+chunk_third 2
+base=$(stored_count swe 'load/#')
 restore_link
-sleep 0.3
+ok "chunk 4 flows again after the link is restored, and is cut again" wait_until 20 stored_over swe "$base"
 cut_link
 restore_link
-wait $CH4; _report $? "chunk 4 published while the link was cut and restored twice"
+chunk_third 3
+chunk_close; _report $? "chunk 4 published while the link was cut and restored twice"
 node_kill9 hq
-node_start hq; _report $? "HQ (the sender) killed with -9 and restarted on the same data"
+node_start hq; _report $? "setup: HQ (the sender) killed with -9 and restarted on the same data"
 ok "chunk 5 published" publish_chunk 5
 for c in 1 2 3 4 5; do
     gen $c C 3333 | sed "s/^/|$L_C|/"
@@ -219,18 +255,18 @@ for c in 1 2 3 4 5; do
 done | sort >"$T/expect"
 ok "SWE catches up: 33,330 messages stored" wait_until 120 count_is swe 'load/#' 33330
 stored swe 'load/#' >"$T/got"
-expect_out "no message stored twice at SWE (distinct ids)" 0 bash -c "cut -d'|' -f1 '$T/got' | sort | uniq -d | wc -l"
+expect_out "no message stored twice at SWE (distinct ids)" 0 bash -c "set -o pipefail; cut -d'|' -f1 '$T/got' | sort | uniq -d | wc -l"
 expect_out "exactly the releasable messages: none lost, none extra" "" \
-    bash -c "cut -d'|' -f2- '$T/got' | sed 's/^/|/' | sort | diff - '$T/expect' | head -5"
+    bash -c "set -o pipefail; cut -d'|' -f2- '$T/got' | sed 's/^/|/' | sort | diff - '$T/expect' | head -5"
 ok "the backlog arrived in order: sequence numbers increase along SWE's log" bash -c \
-    "$PN log list --data $T/swe --topic 'load/#' | cut -f2 | cut -d: -f2 | sort -c -n"
+    "set -o pipefail; $PN log list --data $T/swe --topic 'load/#' | cut -f2 | cut -d: -f2 | sort -c -n"
 expect_out "every id names HQ as the origin" 33330 bash -c "grep -c '^hq:' '$T/got'"
 ok "nothing NATO SECRET reached SWE" bash -c "! grep -q SECRET '$T/got'"
 ok "HQ's backlog for swe-node drains to 0" wait_until 20 bash -c \
-    "$PN peers --data $T/hq --json | tr -d ' \n' | grep -qE '\"principal\":\"swe-node\",[^}]*\"backlog\":0'"
-for n in hq swe ukr; do node_stop $n; _report $? "$n stops cleanly (exit 0)"; done
+    "set -o pipefail; $PN peers --data $T/hq --json | tr -d ' \n' | grep -E '\"principal\":\"swe-node\",[^}]*\"backlog\":0'"
+for n in hq swe ukr; do node_stop $n; _report $? "setup: $n stops cleanly (exit 0)"; done
 expect_out "the SWE node, stopped, says so in its status" yes bash -c \
-    "$PN peers --data $T/swe | grep -q 'node was stopped' && echo yes"
+    "set -o pipefail; $PN peers --data $T/swe | grep -q 'node was stopped' && echo yes"
 cut_link
 
 # ---------------------------------------------------------------------------
@@ -247,7 +283,7 @@ node_conf swe "hq=127.0.0.1:${NPORT[hq]}:swe-node" "ukr=127.0.0.1:${NPORT[ukr]}:
 node_conf ukr "hq=127.0.0.1:${NPORT[hq]}:ukr-node" "swe=127.0.0.1:${NPORT[swe]}:ukr-node"
 # HQ takes from UKR only what UKR originated (the [peer ukr] section is last).
 echo "origins = ukr" >>"$T/hq.conf"
-for n in hq swe ukr; do node_start $n; _report $? "$n starts with two links"; done
+for n in hq swe ukr; do node_start $n; _report $? "setup: $n starts with two links"; done
 for n in hq swe ukr; do
     for p in hq swe ukr; do
         [ $n = $p ] || ok "$n -> $p link up" wait_until 10 link_up $n $p
@@ -264,16 +300,16 @@ for n in hq swe ukr; do
 done
 for n in hq swe ukr; do
     expect_out "$n stores every message once (3,000 distinct ids, no duplicates)" "3000 0" bash -c \
-        "ids=\$($PN log list --data $T/$n --topic 'tri/#' | cut -f2); echo \$(printf '%s\n' \$ids | sort -u | wc -l) \$(printf '%s\n' \$ids | sort | uniq -d | wc -l)"
+        "set -o pipefail; ids=\$($PN log list --data $T/$n --topic 'tri/#' | cut -f2); echo \$(printf '%s\n' \$ids | sort -u | wc -l) \$(printf '%s\n' \$ids | sort | uniq -d | wc -l)"
 done
 ok "a message keeps the id of its origin everywhere" bash -c \
-    "ids=\$(for n in hq swe ukr; do $PN log list --data $T/\$n --topic tri/hq | awk -F'\t' '\$6==\"hq-1\"{print \$2}'; done | paste -sd' '); \
+    "set -o pipefail; ids=\$(for n in hq swe ukr; do $PN log list --data $T/\$n --topic tri/hq | awk -F'\t' '\$6==\"hq-1\"{print \$2}'; done | paste -sd' '); \
      echo \"\$ids\" | grep -qE '^(hq:[0-9]+) \\1 \\1\$'"
 ok "HQ refuses, and audits, what UKR relays from other origins (origins = ukr)" bash -c \
-    "$PN audit --data $T/hq --kind import_refused --json | grep -q \"origin 'swe' is not accepted from peer ukr\""
+    "set -o pipefail; $PN audit --data $T/hq --kind import_refused --json | grep \"origin 'swe' is not accepted from peer ukr\""
 ok "messages coming back around the triangle are recognised, not stored" wait_until 5 bash -c \
-    "$PN peers --data $T/hq --json | tr -d ' \n' | grep -qE '\"duplicates\":[1-9]'"
-for n in hq swe ukr; do node_stop $n; _report $? "$n stops cleanly"; done
+    "set -o pipefail; $PN peers --data $T/hq --json | tr -d ' \n' | grep -E '\"duplicates\":[1-9]'"
+for n in hq swe ukr; do node_stop $n; _report $? "setup: $n stops cleanly"; done
 
 # ---------------------------------------------------------------------------
 echo "# 4. TLS: SWE pulls from HQ with its node certificate"
@@ -283,7 +319,7 @@ CLIENT_EXT='extendedKeyUsage = clientAuth'
 { mkca ca && mkca rogue-ca &&
     mkcert server /CN=hq.example $'subjectAltName = IP:127.0.0.1, DNS:hq.example\nextendedKeyUsage = serverAuth' &&
     mkcert swe-node /C=SWE/CN=swe-node.swe "$CLIENT_EXT" && mkcert rogue /C=SWE/CN=swe-node.swe "$CLIENT_EXT" rogue-ca; } >"$T/certs.log" 2>&1
-_report $? "test certificates (openssl)" "$(tail -5 "$T/certs.log")"
+_report $? "setup: test certificates (openssl)" "$(tail -5 "$T/certs.log")"
 NPORT[tls]=$(it_port)
 principal hq pub NATO CTS
 echo '{"principals": []}' >"$T/swe.principals.json"
@@ -297,23 +333,23 @@ tls_conf() { # CERTNAME [server_name]
     [ -z "${2:-}" ] || printf 'server_name = %s\n' "$2" >>"$T/swe.conf"
 }
 last_error_has() { $PN peers --data "$T/swe" --json | tr -d '\n' | grep -o '"last_error": *"[^"]*"' | grep -qiE "$1"; }
-node_start hq; _report $? "HQ starts with an MQTTS listener requiring client certificates"
+node_start hq; _report $? "setup: HQ starts with an MQTTS listener requiring client certificates"
 tls_conf swe-node
-node_start swe; _report $? "SWE starts with a TLS link (cert, key, ca)"
+node_start swe; _report $? "setup: SWE starts with a TLS link (cert, key, ca)"
 ok "the TLS link comes up (the peer's certificate matches 127.0.0.1)" wait_until 10 link_up swe hq
-ok "HQ publishes over plain MQTT" pub hq pub "$L_C" intel/tls over-tls
+expect_out "HQ publishes over plain MQTT" "" pub hq pub "$L_C" intel/tls over-tls
 ok "it reaches SWE over the TLS link" wait_until 10 count_is swe intel/tls 1
-node_stop swe; _report $? "SWE stops"
+node_stop swe; _report $? "setup: SWE stops"
 tls_conf swe-node wrong.example
-node_start swe; _report $? "SWE starts expecting the peer to be wrong.example"
+node_start swe; _report $? "setup: SWE starts expecting the peer to be wrong.example"
 ok "the link refuses a peer certificate for another name" wait_until 10 last_error_has 'certificate verify failed'
 ok "and never comes up" bash -c "[ \"\$($PN peers --data $T/swe --json | tr -d ' \n' | grep -o '\"connects\":[0-9]*')\" = '\"connects\":0' ]"
-node_stop swe; _report $? "SWE stops"
+node_stop swe; _report $? "setup: SWE stops"
 tls_conf rogue
-node_start swe; _report $? "SWE starts with a certificate from another CA"
+node_start swe; _report $? "setup: SWE starts with a certificate from another CA"
 ok "HQ refuses it: the link stays down with the TLS error" wait_until 10 last_error_has 'TLS|alert|connection lost'
 ok "nothing more reached SWE" count_is swe 'intel/#' 1
-for n in hq swe; do node_stop $n; _report $? "$n stops cleanly"; done
+for n in hq swe; do node_stop $n; _report $? "setup: $n stops cleanly"; done
 
 # ---------------------------------------------------------------------------
 echo "# 5. a peer away past the retention of the log is reported"
@@ -323,38 +359,38 @@ principal hq swe-node SWE NS --role node
 node_conf hq
 printf 'max_queued = 100\nsegment_bytes = 65536\nretain_bytes = 200000\n' >>"$T/hq.conf"
 node_conf swe "hq=127.0.0.1:${NPORT[hq]}:swe-node"
-node_start hq; _report $? "HQ starts with 64 KiB segments and 200 KB retention"
-node_start swe; _report $? "SWE starts"
+node_start hq; _report $? "setup: HQ starts with 64 KiB segments and 200 KB retention"
+node_start swe; _report $? "setup: SWE starts"
 ok "the link comes up" wait_until 10 link_up swe hq
-node_stop swe; _report $? "SWE goes away"
+node_stop swe; _report $? "setup: SWE goes away"
 seq -f "r-%g-$(printf '%0150d' 0)" 1 4000 | pub_lines hq pub "$L_U" load/r
 _report $? "HQ takes 4,000 messages of 160 bytes meanwhile"
 ok "HQ reports messages lost to retention for swe-node (peers LOST)" wait_until 10 bash -c \
-    "$PN peers --data $T/hq | grep -E '^swe-node +link-swe +no +[0-9]+ +[1-9]'"
-ok "and audits it (retention_loss, swe-node)" bash -c "$PN audit --data $T/hq --kind retention_loss | grep -q 'swe-node'"
-node_start swe; _report $? "SWE comes back"
+    "set -o pipefail; $PN peers --data $T/hq | grep -E '^swe-node +link-swe +no +[0-9]+ +[1-9]'"
+ok "and audits it (retention_loss, swe-node)" bash -c "set -o pipefail; $PN audit --data $T/hq --kind retention_loss | grep 'swe-node'"
+node_start swe; _report $? "setup: SWE comes back"
 ok "SWE receives what the log still held, up to the last message" wait_until 20 bash -c \
-    "$PN log list --data $T/swe --topic load/r | grep -q 'r-4000-'"
+    "set -o pipefail; $PN log list --data $T/swe --topic load/r | grep 'r-4000-'"
 ok "fewer than 4,000: the rest was reported lost, not delivered twice or invented" bash -c \
-    "n=\$($PN log list --data $T/swe --topic load/r | wc -l); [ \$n -lt 4000 ] && [ \$($PN log list --data $T/swe --topic load/r | cut -f2 | sort -u | wc -l) -eq \$n ]"
-node_stop swe; _report $? "SWE goes away again"
-node_stop hq; _report $? "HQ stops"
+    "set -o pipefail; n=\$($PN log list --data $T/swe --topic load/r | wc -l); [ \$n -lt 4000 ] && [ \$($PN log list --data $T/swe --topic load/r | cut -f2 | sort -u | wc -l) -eq \$n ]"
+node_stop swe; _report $? "setup: SWE goes away again"
+node_stop hq; _report $? "setup: HQ stops"
 sed -i 's/^max_queued = 100$/max_queued = 100000/' "$T/hq.conf"
-node_start hq; _report $? "HQ restarts keeping whole backlogs in memory (max_queued 100000)"
+node_start hq; _report $? "setup: HQ restarts keeping whole backlogs in memory (max_queued 100000)"
 seq -f "q-%g-$(printf '%0150d' 0)" 1 4000 | pub_lines hq pub "$L_U" load/q
 _report $? "HQ takes 4,000 more while SWE is away (its old segments retire, the queue holds them)"
 ok "HQ's retention removes the segments that backlog is in (it stays queued in memory)" wait_until 5 bash -c \
     "first=\$(ls $T/hq/log | head -1); first=\${first%.log}; [ \$((10#\$first)) -gt 4000 ]"
-node_stop hq; _report $? "HQ stops with that backlog"
-node_start hq; _report $? "HQ restarts: the saved session resumes below the log's first record"
+node_stop hq; _report $? "setup: HQ stops with that backlog"
+node_start hq; _report $? "setup: HQ restarts: the saved session resumes below the log's first record"
 ok "the loss is reported after the restart too (audit)" wait_until 5 bash -c \
-    "[ \$($PN audit --data $T/hq --kind retention_loss | grep -c swe-node) -ge 2 ]"
+    "set -o pipefail; [ \$($PN audit --data $T/hq --kind retention_loss | grep -c swe-node) -ge 2 ]"
 ok "and in peers.json, kept across the restart (LOST above the first outage's)" wait_until 5 bash -c \
-    "$PN peers --data $T/hq --json | tr -d ' \n' | grep -qE '\"principal\":\"swe-node\",[^}]*\"lost_to_retention\":[1-9]'"
-node_start swe; _report $? "SWE comes back"
+    "set -o pipefail; $PN peers --data $T/hq --json | tr -d ' \n' | grep -E '\"principal\":\"swe-node\",[^}]*\"lost_to_retention\":[1-9]'"
+node_start swe; _report $? "setup: SWE comes back"
 ok "SWE receives the rest up to the last message" wait_until 20 bash -c \
-    "$PN log list --data $T/swe --topic load/q | cut -f2 | grep -qx 'hq:7999'"
-for n in hq swe; do node_stop $n; _report $? "$n stops cleanly"; done
+    "set -o pipefail; $PN log list --data $T/swe --topic load/q | cut -f2 | grep -x 'hq:7999'"
+for n in hq swe; do node_stop $n; _report $? "setup: $n stops cleanly"; done
 
 # ---------------------------------------------------------------------------
 echo "# 6. a session belongs to its principal: a client cannot take over a link's client id"
@@ -364,16 +400,16 @@ principal hq swe-node SWE NS --role node
 principal hq mallory SWE NU
 node_conf hq
 node_conf swe "hq=127.0.0.1:${NPORT[hq]}:swe-node"
-node_start hq; _report $? "HQ starts"
-node_start swe; _report $? "SWE starts"
+node_start hq; _report $? "setup: HQ starts"
+node_start swe; _report $? "setup: SWE starts"
 ok "the link comes up" wait_until 10 link_up swe hq
-node_stop swe; _report $? "SWE goes away"
-ok "HQ queues a message for it" pub hq pub "$L_U" intel/m kept
+node_stop swe; _report $? "setup: SWE goes away"
+expect_out "HQ queues a message for it" "" pub hq pub "$L_U" intel/m kept
 ok "another principal naming the link's client id is refused" bash -c \
     "! mosquitto_sub -h 127.0.0.1 -p ${NPORT[hq]} -u mallory -P pw-mallory -V mqttv5 -i link-swe -t 'intel/#' -C 1 -W 2 2>&1 | tee $T/mallory.out | grep -q kept"
 ok "with a reason (client identifier not valid)" grep -qi "identifier not valid\|0x85\|refused" "$T/mallory.out"
-node_start swe; _report $? "SWE comes back"
+node_start swe; _report $? "setup: SWE comes back"
 ok "the queued message still reaches SWE" wait_until 10 count_is swe intel/m 1
-for n in hq swe; do node_stop $n; _report $? "$n stops cleanly"; done
+for n in hq swe; do node_stop $n; _report $? "setup: $n stops cleanly"; done
 ok "no sanitizer report in any node's log" no_sanitizer
 done_testing

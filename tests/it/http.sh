@@ -41,7 +41,7 @@ TPEER=$(token peer)
 ok "token create prints one pn_ token" bash -c "[[ '$TPUB' =~ ^pn_[A-Za-z0-9_-]{43}$ ]]"
 expect_err "token create for an unknown principal fails" 2 "no principal named 'nobody'" \
     "$PN" token create --principal nobody --data "$D"
-ok "token list shows ids, never the tokens" bash -c "'$PN' token list --data '$D' | grep -c ' pub created=' | grep -qx 1 && ! grep -q '$TPUB' '$D/tokens.json'"
+ok "token list shows ids, never the tokens" bash -c "set -o pipefail; '$PN' token list --data '$D' | grep -c ' pub created=' | grep -x 1 && ! grep '$TPUB' '$D/tokens.json'"
 
 certs_init "$T/certs"
 CLIENT_EXT='extendedKeyUsage = clientAuth'
@@ -51,7 +51,7 @@ CLIENT_EXT='extendedKeyUsage = clientAuth'
         mkcert alice /C=SWE/CN=alice.swe "$CLIENT_EXT" &&
         mkcert liar /C=GBR/CN=alice.swe "$CLIENT_EXT"
 } >"$T/openssl.log" 2>&1
-_report $? "openssl makes a CA, a server and client certificates" "$(tail -n 20 "$T/openssl.log")"
+_report $? "setup: openssl makes a CA, a server and client certificates" "$(tail -n 20 "$T/openssl.log")"
 
 mkdir -p "$T/web/js"
 echo '<h1>partnernet</h1>' >"$T/web/index.html"
@@ -226,11 +226,11 @@ expect_http "one more POST: 201" 201 -- -H "$(A "$TPUB")" --data-binary "{\"topi
 KID=$(python3 -c "import json; print(json.load(open('$T/body'))['id'])")
 srv_kill9
 srv_restart
-_report $? "the node restarts after kill -9" "$(cat "$SRV_LOG")"
+_report $? "setup: the node restarts after kill -9" "$(cat "$SRV_LOG")"
 expect_http "the acknowledged message is in the history after kill -9" 200 "[m for m in d['messages'] if m['id'] == '$KID' and m['payload'] == 'durable']" -- -H "$(A "$TPUB")" "$U/v1/messages?topic=api/k"
 expect_err "an explicit --http on a busy port fails" 2 "cannot listen" \
     "$PN" serve --data "$T/other" --mqtt "127.0.0.1:$(it_port)" --http "127.0.0.1:$HTTPPORT"
 srv_stop
-_report $? "SIGTERM: the node stops cleanly (exit 0)"
+_report $? "setup: SIGTERM: the node stops cleanly (exit 0)"
 ok "no sanitizer report in the node's logs" srv_clean_log
 done_testing

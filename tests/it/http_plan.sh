@@ -44,7 +44,7 @@ ok "the CLI shows GEO's programme as GEO may see it: that title withheld" bash -
     "'$PN' plan programme GEO --cycle 2026 --data '$D' | grep 'PFP-CRS-9001' | grep -q '(details withheld)'"
 
 srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http 127.0.0.1:@HTTPPORT@ --node it-plan
-_report $? "node starts" "$(cat "$SRV_LOG")"
+_report $? "setup: node starts" "$(cat "$SRV_LOG")"
 U=http://127.0.0.1:$HTTPPORT
 
 echo "# activities"
@@ -189,6 +189,6 @@ kill -HUP "$SRV_PID"
 wait_until 10 grep -q 'reload' "$SRV_LOG"
 expect_http "after a SIGHUP reload the store is opened again" 200 'd["count"] > 0' -- -H "$(A "$TUKR")" "$ACT"
 srv_stop
-_report $? "SIGTERM: the node stops cleanly (exit 0)"
+_report $? "setup: SIGTERM: the node stops cleanly (exit 0)"
 ok "no sanitizer report in the node's logs" srv_clean_log
 done_testing

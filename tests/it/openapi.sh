@@ -17,9 +17,9 @@ _report $? "the sample planning data is imported into the node's data directory"
 R=$("$PN" token create --principal reader --data "$D" 2>/dev/null)
 O=$("$PN" token create --principal op --data "$D" 2>/dev/null)
 srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http 127.0.0.1:@HTTPPORT@ --node doc
-_report $? "node starts" "$(cat "$SRV_LOG")"
+_report $? "setup: node starts" "$(cat "$SRV_LOG")"
 tap_run python3 tests/it/lib/openapi_check.py docs/openapi.yaml "$HTTPPORT" "$R" "$O"
 srv_stop
-_report $? "SIGTERM: the node stops cleanly (exit 0)"
+_report $? "setup: SIGTERM: the node stops cleanly (exit 0)"
 ok "no sanitizer report in the node's logs" srv_clean_log
 done_testing

@@ -16,7 +16,7 @@ echo pw-ukr | $PN principal add olena --nation UKR --clearance NU --password-std
 
 PORT=
 start_node "$D/var" serve
-_report $? "node starts with --data" "$(cat "$D/serve.err")"
+_report $? "setup: node starts with --data" "$(cat "$D/serve.err")"
 
 stdbuf -oL mosquitto_sub -V 5 -h 127.0.0.1 -p "$PORT" -u olena -P pw-ukr -i partner-ukr -q 1 -t 'csbm/#' \
     -C 1 -W 20 -d -F 'GOT %t [%P] %p' >"$D/sub.out" 2>"$D/sub.err" &
@@ -35,5 +35,5 @@ ok "it arrived on csbm/notifications" grep -q '^GOT csbm/notifications ' <<<"$go
 ok "labelled NATO UNCLASSIFIED REL TO EAPC" grep -qF '[label:NATO UNCLASSIFIED REL TO EAPC' <<<"$got"
 ok "the payload names the exercise and its troops" bash -c "grep -qF '\"exercise\":\"EX-IT-1\"' <<<'$got' && grep -qF '\"troops\":10000' <<<'$got'"
 for _ in $(seq 100); do "$PN" plan outbox --data "$D/var" | grep -qx '0 pending' && break; sleep 0.1; done
-expect_out "the node marked it done" "0 pending" bash -c "'$PN' plan outbox --data '$D/var' | tail -1"
+expect_out "the node marked it done" "0 pending" bash -c "set -o pipefail; '$PN' plan outbox --data '$D/var' | tail -1"
 done_testing

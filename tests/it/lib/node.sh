@@ -18,12 +18,15 @@ _node_cleanup() {
 }
 
 # start_node DATA LOG: serve DATA on $PORT (a free one is chosen when PORT is
-# empty; a taken port is retried up to five times).  The node's stdout and
-# stderr go to $D/LOG.out and $D/LOG.err; returns 0 once it printed "ready".
+# empty).  The node's stdout and stderr go to $D/LOG.out and $D/LOG.err;
+# returns 0 once it printed "ready".  Only a port taken by someone else
+# (the node says "cannot listen") is retried, on another free port, up to
+# five times; the logs of a failed attempt are kept as $D/LOG.N.out/.err, so
+# a start-up crash and its sanitizer report are never overwritten.
 start_node() {
-    local data=$1 log=$2 tries=5
+    local data=$1 log=$2 tries=5 try
     [ -n "${PORT:-}" ] && tries=1
-    for _ in $(seq $tries); do
+    for try in $(seq $tries); do
         [ $tries -gt 1 ] && PORT=$((20000 + RANDOM % 30000))
         $PN serve --data "$data" --mqtt "127.0.0.1:$PORT" --principals "$D/principals.json" \
             >"$D/$log.out" 2>"$D/$log.err" &
@@ -36,6 +39,9 @@ start_node() {
         kill -9 "$SRV" 2>/dev/null
         wait "$SRV" 2>/dev/null
         SRV=
+        cp "$D/$log.out" "$D/$log.$try.out" 2>/dev/null
+        cp "$D/$log.err" "$D/$log.$try.err" 2>/dev/null
+        grep -q 'cannot listen.*address already in use' "$D/$log.err" "$D/$log.out" 2>/dev/null || break
     done
     return 1
 }

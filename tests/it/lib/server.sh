@@ -20,6 +20,7 @@
 #   srv_kill9                    kill -9 and reap
 #   srv_alive                    the node is running (not a zombie)
 #   srv_clean_log                no sanitizer report in any log of this node
+#                                nor from any process of the script
 #   wait_ready PID LOG           the node PID printed its ready line to LOG (10 s)
 #   wait_until SECS CMD...       poll CMD every 50 ms until it succeeds
 #   sub_bg OUT ARG...            mosquitto_sub -d ARG... >OUT in the
@@ -33,7 +34,8 @@
 #                                lines into TAP (tap_run CMD ARG...: any command)
 #
 # SRV_ENV="NAME=VALUE ..." is put in the node's environment when set (e.g.
-# ASAN_OPTIONS); sanitizer reports land in the node's log.
+# ASAN_OPTIONS); sanitizer reports land in $PN_SAN_DIR (tests/run.sh) or,
+# when the script runs alone, in the node's log.
 
 IT_PIDS=()
 _srv_n=0
@@ -138,7 +140,7 @@ srv_start() {
         HTTPPORT=$(it_port)
         HTTPSPORT=$(it_port)
         _srv_launch && return 0
-        grep -q 'cannot listen' "$SRV_LOG" || return 1
+        grep -q 'cannot listen.*address already in use' "$SRV_LOG" || return 1
     done
     return 1
 }
@@ -168,9 +170,7 @@ srv_kill9() {
     return 0
 }
 
-srv_clean_log() {
-    ! grep -hE -A30 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "${SRV_LOGS[@]}"
-}
+srv_clean_log() { no_sanitizer_report "${SRV_LOGS[@]}"; }
 
 sub_bg() {
     local out=$1
