@@ -3,6 +3,7 @@
 # "N passed, N failed, N skipped".
 #
 #   tests/run.sh PARTNERNET_BINARY UNIT_TEST_BINARY...
+#   PN_TESTS="tests/it/x.sh ..." tests/run.sh PARTNERNET_BINARY   (only those)
 #
 # Unit tests are cmocka programs run with TAP output; integration tests are
 # the scripts tests/cli/*.sh and tests/it/*.sh, which print TAP too
@@ -45,7 +46,7 @@ sanitizer_reports() {
         [ -f "$f" ] || continue
         n=$((n + 1))
         echo "# sanitizer report $(basename "$f"):"
-        head -n 40 "$f" | sed 's/^/#   /'
+        sed -n '1,/SUMMARY/p' "$f" | head -n 40 | sed 's/^/#   /'
     done
     return "$n"
 }
@@ -111,7 +112,8 @@ run_one() {
 }
 
 for t in "$@"; do run_one "$t" "$t"; done
-for t in tests/cli/*.sh tests/it/*.sh; do
+# PN_TESTS="tests/it/a.sh ..." runs only those scripts (for development).
+for t in ${PN_TESTS:-tests/cli/*.sh tests/it/*.sh}; do
     [ -f "$t" ] || continue
     run_one "$t" bash "$t"
 done
