@@ -194,7 +194,48 @@ static void getProp(Reader *r, MqttProps *p, uint8_t id) {
         r->bad = 1;
 }
 
-static void getProps(Reader *r, MqttProps *p, int version) {
+/* Which properties each packet may carry (§2.2.2.2, the table of property
+ * identifiers).  A property outside its packet's set is a Malformed Packet:
+ * accepting it would also mean forwarding it where it is invalid (a Will
+ * Delay Interval copied into a PUBLISH makes clients drop the packet). */
+#define B(id) (1ULL << (id))
+#define WILL_PROPS_ 0x100 /* pseudo packet type: the will properties of CONNECT */
+static uint64_t propsAllowed(int type) {
+    const uint64_t message = B(PROP_PAYLOAD_FORMAT) | B(PROP_MESSAGE_EXPIRY) |
+                             B(PROP_CONTENT_TYPE) | B(PROP_RESPONSE_TOPIC) |
+                             B(PROP_CORRELATION_DATA);
+    const uint64_t auth = B(PROP_AUTH_METHOD) | B(PROP_AUTH_DATA);
+    uint64_t m = B(PROP_USER);
+    switch (type) {
+    case WILL_PROPS_:
+        return m | message | B(PROP_WILL_DELAY);
+    case MQTT_CONNECT:
+        return m | auth | B(PROP_SESSION_EXPIRY) | B(PROP_REQUEST_PROBLEM_INFO) |
+               B(PROP_REQUEST_RESPONSE_INFO) | B(PROP_RECEIVE_MAX) | B(PROP_TOPIC_ALIAS_MAX) |
+               B(PROP_MAX_PACKET_SIZE);
+    case MQTT_CONNACK:
+        return m | auth | B(PROP_SESSION_EXPIRY) | B(PROP_ASSIGNED_CLIENT_ID) |
+               B(PROP_SERVER_KEEPALIVE) | B(PROP_RESPONSE_INFO) | B(PROP_SERVER_REFERENCE) |
+               B(PROP_REASON_STRING) | B(PROP_RECEIVE_MAX) | B(PROP_TOPIC_ALIAS_MAX) |
+               B(PROP_MAX_QOS) | B(PROP_RETAIN_AVAILABLE) | B(PROP_MAX_PACKET_SIZE) |
+               B(PROP_WILDCARD_AVAILABLE) | B(PROP_SUB_ID_AVAILABLE) | B(PROP_SHARED_AVAILABLE);
+    case MQTT_PUBLISH:
+        return m | message | B(PROP_SUBSCRIPTION_ID) | B(PROP_TOPIC_ALIAS);
+    case MQTT_SUBSCRIBE:
+        return m | B(PROP_SUBSCRIPTION_ID);
+    case MQTT_UNSUBSCRIBE:
+        return m;
+    case MQTT_DISCONNECT:
+        return m | B(PROP_SESSION_EXPIRY) | B(PROP_SERVER_REFERENCE) | B(PROP_REASON_STRING);
+    case MQTT_AUTH:
+        return m | auth | B(PROP_REASON_STRING);
+    default: /* PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK */
+        return m | B(PROP_REASON_STRING);
+    }
+}
+#undef B
+
+static void getProps(Reader *r, MqttProps *p, int version, int type) {
     memset(p, 0, sizeof(*p));
     if (version != MQTT_V5) return;
     uint32_t len = getVarint(r);
@@ -203,6 +244,7 @@ static void getProps(Reader *r, MqttProps *p, int version) {
         return;
     }
     Reader pr = {r->p, r->p + len, 0};
+    uint64_t allowed = propsAllowed(type);
     p->raw = r->p;
     p->rawLen = len;
     r->p += len;
@@ -214,6 +256,7 @@ static void getProps(Reader *r, MqttProps *p, int version) {
         }
         uint8_t id = (uint8_t)wide;
         if ((p->seen >> id & 1) && !repeatable(id)) pr.bad = 1; /* §2.2.2.2: protocol error */
+        if (!(allowed >> id & 1)) pr.bad = 1; /* not a property of this packet */
         p->seen |= 1ULL << id;
         getProp(&pr, p, id);
     }
@@ -272,10 +315,10 @@ static int decodeConnect(Reader *r, MqttConnect *c, uint8_t *reason) {
     c->hasUser = flags >> 7 & 1;
     if (c->willQos == 3 || (!c->willFlag && (c->willQos || c->willRetain))) return -1;
     c->keepAlive = getU16(r);
-    getProps(r, &c->props, c->version);
+    getProps(r, &c->props, c->version, MQTT_CONNECT);
     c->clientId = getStr(r);
     if (c->willFlag) {
-        getProps(r, &c->willProps, c->version);
+        getProps(r, &c->willProps, c->version, WILL_PROPS_);
         c->willTopic = getStr(r);
         c->willPayload = getBin(r);
     }
@@ -296,7 +339,7 @@ static int decodePublish(Reader *r, uint8_t flags, int version, MqttPublish *p) 
         p->packetId = getU16(r);
         if (p->packetId == 0) return -1;
     }
-    getProps(r, &p->props, version);
+    getProps(r, &p->props, version, MQTT_PUBLISH);
     if (r->bad) return -1;
     p->payload = r->p;
     p->payloadLen = (uint32_t)(r->end - r->p);
@@ -314,7 +357,7 @@ static int decodeAck(Reader *r, int type, int version, MqttAck *a) {
     memset(&a->props, 0, sizeof(a->props));
     if (version == MQTT_V5 && r->p < r->end) {
         a->reason = getByte(r);
-        if (r->p < r->end) getProps(r, &a->props, version);
+        if (r->p < r->end) getProps(r, &a->props, version, type);
     }
     if (r->bad || r->p != r->end) return -1;
     return 1;
@@ -323,7 +366,7 @@ static int decodeAck(Reader *r, int type, int version, MqttAck *a) {
 static int decodeSubscribe(Reader *r, int isSub, int version, MqttSubscribe *s) {
     s->packetId = getU16(r);
     if (s->packetId == 0) return -1;
-    getProps(r, &s->props, version);
+    getProps(r, &s->props, version, isSub ? MQTT_SUBSCRIBE : MQTT_UNSUBSCRIBE);
     if (r->bad) return -1;
     s->list = r->p;
     s->listLen = (uint32_t)(r->end - r->p);
@@ -454,7 +497,7 @@ static int decodeConnack(Reader *r, MqttAck *a) {
     a->packetId = flags & 1;
     a->reason = getByte(r);
     memset(&a->props, 0, sizeof(a->props));
-    getProps(r, &a->props, MQTT_V5);
+    getProps(r, &a->props, MQTT_V5, MQTT_CONNACK);
     if (r->bad || r->p != r->end || (flags & 0xFE)) return -1;
     return 1;
 }
@@ -463,7 +506,7 @@ static int decodeConnack(Reader *r, MqttAck *a) {
 static int decodeSuback(Reader *r, MqttAck *a) {
     a->packetId = getU16(r);
     memset(&a->props, 0, sizeof(a->props));
-    getProps(r, &a->props, MQTT_V5);
+    getProps(r, &a->props, MQTT_V5, MQTT_SUBACK);
     a->reason = 0;
     if (r->bad || r->p == r->end || a->packetId == 0) return -1;
     while (r->p < r->end) {

@@ -258,6 +258,13 @@ static void refuseConnect(Conn *c, uint8_t reason, const char *who, const char *
     connClose(c);
 }
 
+/* Will properties that do not go into the will's PUBLISH: the node's own
+ * (label, id, time, alias) and the Will Delay Interval, which is a will
+ * property only (§3.1.3.2) — forwarded, it makes the PUBLISH malformed. */
+static int willSkipProperty(uint8_t id, const MqttStr *key) {
+    return id == PROP_WILL_DELAY || mqttNodeProperty(id, key);
+}
+
 static void keepWill(Conn *c, const MqttConnect *k) {
     c->hasWill = 1;
     c->willQos = k->willQos;
@@ -272,7 +279,7 @@ static void keepWill(Conn *c, const MqttConnect *k) {
     c->willPayloadLen = k->willPayload.len;
     MqttPropOut p;
     mqttPropInit(&p);
-    mqttPropCopy(&p, k->willProps.raw, k->willProps.rawLen, mqttNodeProperty);
+    mqttPropCopy(&p, k->willProps.raw, k->willProps.rawLen, willSkipProperty);
     c->willPropsLen = (uint32_t)p.b.len;
     c->willProps = (uint8_t *)bufDetach(&p.b);
     if (!c->willProps) c->willProps = calloc(1, 1);
@@ -562,6 +569,16 @@ static void onPacket(Conn *c, MqttPacket *pkt) {
     }
 }
 
+/* A complete packet that starts like an MQTT 5 CONNECT (protocol name
+ * "MQTT", level 5): its refusal can be a CONNACK the client understands. */
+static int connectIsV5(const char *b, size_t len) {
+    size_t i = 1;
+    while (i < len && i < 5 && (b[i] & 0x80)) i++; /* remaining length */
+    i++;
+    return len > i + 6 && (b[0] & 0xF0) == 0x10 && memcmp(b + i, "\0\4MQTT", 6) == 0 &&
+           b[i + 6] == MQTT_V5;
+}
+
 /* Decode and handle every complete packet in c->in. */
 static void processInput(Conn *c) {
     size_t used = 0;
@@ -574,6 +591,13 @@ static void processInput(Conn *c) {
         if (rc < 0) {
             if (!c->version && reason == RC_UNSUPPORTED_VERSION) {
                 c->version = MQTT_V311; /* answer in the form any client reads */
+                sendConnack(c, 0, reason, NULL);
+                connClose(c);
+            } else if (!c->version && connectIsV5(c->in.data + used, c->in.len - used) &&
+                       reason == RC_MALFORMED) {
+                /* A malformed v5 CONNECT gets CONNACK 0x81 (§4.13.1), so the
+                 * client learns why before the close. */
+                c->version = MQTT_V5;
                 sendConnack(c, 0, reason, NULL);
                 connClose(c);
             } else {

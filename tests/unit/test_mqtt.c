@@ -54,6 +54,44 @@ static void test_connect_v5(void **state) {
         assert_int_equal(decode(connectV5, n, 0, &p, &reason), 0);
 }
 
+/* §2.2.2.2: a property outside its packet's set is a Malformed Packet.
+ * Swap the CONNECT's session expiry (0x11) for other 4-byte properties,
+ * and the will's user property for a Will Delay Interval. */
+static void test_property_per_packet(void **state) {
+    (void)state;
+    MqttPacket p;
+    uint8_t reason, b[sizeof(connectV5)];
+    memcpy(b, connectV5, sizeof(b));
+    b[13] = 0x18; /* Will Delay Interval in CONNECT's own properties */
+    reason = 0;
+    assert_int_equal(decode(b, sizeof(b), 0, &p, &reason), -1);
+    assert_int_equal(reason, RC_MALFORMED);
+    b[13] = 0x02; /* Message Expiry Interval: a PUBLISH / will property */
+    reason = 0;
+    assert_int_equal(decode(b, sizeof(b), 0, &p, &reason), -1);
+    assert_int_equal(reason, RC_MALFORMED);
+    b[13] = 0x27; /* Maximum Packet Size: allowed in CONNECT */
+    assert_int_equal(decode(b, sizeof(b), 0, &p, &reason), 1);
+    /* PUBLISH "t" QoS 0 with one 4-byte property. */
+    uint8_t pub[] = {0x30, 10, 0, 1, 't', 5, 0x11, 0, 0, 0, 9, 'x'};
+    reason = 0;
+    assert_int_equal(decode(pub, sizeof(pub), 5, &p, &reason), -1); /* Session Expiry */
+    assert_int_equal(reason, RC_MALFORMED);
+    pub[6] = 0x18; /* Will Delay Interval */
+    assert_int_equal(decode(pub, sizeof(pub), 5, &p, &reason), -1);
+    pub[6] = 0x02; /* Message Expiry Interval: a PUBLISH property */
+    assert_int_equal(decode(pub, sizeof(pub), 5, &p, &reason), 1);
+    assert_int_equal(p.u.publish.props.messageExpiry, 9);
+    /* PUBACK id 1, reason 0, a Content Type: only Reason String and user
+     * properties belong in an acknowledgement. */
+    const uint8_t ack[] = {0x40, 7, 0, 1, 0, 3, 0x03, 0, 0};
+    reason = 0;
+    assert_int_equal(decode(ack, sizeof(ack), 5, &p, &reason), -1);
+    assert_int_equal(reason, RC_MALFORMED);
+    const uint8_t ackOk[] = {0x40, 7, 0, 1, 0, 3, 0x1F, 0, 0};
+    assert_int_equal(decode(ackOk, sizeof(ackOk), 5, &p, &reason), 1);
+}
+
 static void test_connect_errors(void **state) {
     (void)state;
     MqttPacket p;
@@ -538,6 +576,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connect_v5),
         cmocka_unit_test(test_connect_errors),
+        cmocka_unit_test(test_property_per_packet),
         cmocka_unit_test(test_publish_round_trip),
         cmocka_unit_test(test_publish_errors),
         cmocka_unit_test(test_subscribe),

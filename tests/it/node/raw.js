@@ -115,6 +115,12 @@ async function pub(c, topic, payload, opts) {
 }
 
 const payloads = (got) => got.map((p) => p.payload.toString());
+// Publish 'prop-end' on TOPIC from a fresh client (the marker a subscriber waits for).
+async function pub2end(_sub, topic) {
+    const p = await m.open(port, login({clientId: 'prop-end-pub'}));
+    await pub(p, topic, 'prop-end', {qos: 1});
+    p.destroy();
+}
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 async function will() {
@@ -125,6 +131,16 @@ async function will() {
     check('will with a label: published when the connection drops', same(payloads(got), ['gone-a']), JSON.stringify(payloads(got)));
     check('the will carries its label', got[0] && got[0].props && got[0].props.user.label === LABEL,
         JSON.stringify(got[0] && got[0].props));
+    // A will with a Will Delay Interval of 0 and a Content Type: the will's
+    // PUBLISH carries the content type but never the Will Delay Interval,
+    // which is not a PUBLISH property (§3.1.3.2).
+    const w6 = await m.open(port, login({clientId: 'w6', will: {topic: 'will/f', payload: 'gone-f', qos: 1,
+        props: [Buffer.from([0x18, 0, 0, 0, 0]), Buffer.concat([Buffer.from([0x03]), m.str('text/plain')]), ...labelled()]}}));
+    w6.destroy();
+    got = await receive(s.c, 'gone-f', 5000);
+    const wp = got.length && got[got.length - 1].props;
+    check('will with Will Delay 0: published, with its content type and without the Will Delay Interval',
+        same(payloads(got), ['gone-f']) && wp && wp[0x03] === 'text/plain' && !(0x18 in wp), JSON.stringify(wp));
     const w2 = await m.open(port, login({clientId: 'w2', will: {topic: 'will/b', payload: 'gone-b', qos: 1}}));
     w2.destroy();
     const w3 = await m.open(port, login({clientId: 'w3', will: {topic: 'will/c', payload: 'gone-c', qos: 1, props: labelled()}}));
@@ -359,6 +375,31 @@ async function malformed() {
         m.publish({topic: 'raw/t', qos: 0, rawProps: Buffer.from([0x10, 0x26]), payload: ''}), 0x81);
     await expectDisconnect('SUBSCRIBE with property id 0x7f: DISCONNECT 0x81',
         m.packet(0x82, Buffer.concat([m.u16(1), m.props([Buffer.from([0x7f, 0x00])]), m.str('a/b'), Buffer.from([0])])), 0x81);
+    // Properties that exist but not in that packet (§2.2.2.2): malformed,
+    // never acknowledged, never forwarded.
+    const watch = await subscriber('prop-watch', [['raw/t', 1]]);
+    await expectDisconnect('PUBLISH carrying Session Expiry Interval (0x11): DISCONNECT 0x81',
+        pub([m.prop.sessionExpiry(10), m.prop.user('label', LABEL)]), 0x81);
+    await expectDisconnect('PUBLISH carrying Will Delay Interval (0x18): DISCONNECT 0x81',
+        pub([Buffer.from([0x18, 0, 0, 0, 1]), m.prop.user('label', LABEL)]), 0x81);
+    await expectDisconnect('SUBSCRIBE carrying Topic Alias (0x23): DISCONNECT 0x81',
+        m.packet(0x82, Buffer.concat([m.u16(1), m.props([m.prop.topicAlias(1)]), m.str('a/b'), Buffer.from([0])])), 0x81);
+    await expectDisconnect('UNSUBSCRIBE carrying Subscription Identifier (0x0B): DISCONNECT 0x81',
+        m.packet(0xa2, Buffer.concat([m.u16(1), m.props([m.prop.subId(3)]), m.str('a/b')])), 0x81);
+    await expectDisconnect('PUBACK carrying Content Type (0x03): DISCONNECT 0x81',
+        m.packet(0x40, Buffer.concat([m.u16(1), Buffer.from([0]), m.props([Buffer.concat([Buffer.from([0x03]), m.str('text/plain')])])])), 0x81);
+    {
+        const c = new m.Conn(port);
+        await c.connected;
+        c.send(m.connect(login({clientId: 'prop-topic-alias', props: [m.prop.topicAlias(1)]})));
+        const p = await c.next(5000);
+        check('CONNECT carrying Topic Alias (0x23): CONNACK 0x81, no session', p && p.name === 'CONNACK' && p.reason === 0x81, show(p));
+        c.destroy();
+    }
+    await pub2end(watch.c, 'raw/t');
+    const gotBad = await receive(watch.c, 'prop-end', 5000);
+    check('none of the malformed PUBLISHes reached a subscriber', same(payloads(gotBad), ['prop-end']), JSON.stringify(payloads(gotBad)));
+    watch.c.destroy();
 
     // Bad UTF-8 in topics.
     const badTopic = (t, version) => m.publish({version, topic: t, qos: 0, props: [m.prop.user('label', LABEL)], payload: 'x'});
