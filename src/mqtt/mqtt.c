@@ -256,7 +256,7 @@ static void getProps(Reader *r, MqttProps *p, int version, int type) {
         }
         uint8_t id = (uint8_t)wide;
         if ((p->seen >> id & 1) && !repeatable(id)) pr.bad = 1; /* §2.2.2.2: protocol error */
-        if (!(allowed >> id & 1)) pr.bad = 1; /* not a property of this packet */
+        if (!(allowed >> id & 1)) pr.bad = 1;                   /* not a property of this packet */
         p->seen |= 1ULL << id;
         getProp(&pr, p, id);
     }

@@ -573,7 +573,8 @@ static void onPacket(Conn *c, MqttPacket *pkt) {
  * "MQTT", level 5): its refusal can be a CONNACK the client understands. */
 static int connectIsV5(const char *b, size_t len) {
     size_t i = 1;
-    while (i < len && i < 5 && (b[i] & 0x80)) i++; /* remaining length */
+    while (i < len && i < 5 && (b[i] & 0x80))
+        i++; /* remaining length */
     i++;
     return len > i + 6 && (b[0] & 0xF0) == 0x10 && memcmp(b + i, "\0\4MQTT", 6) == 0 &&
            b[i + 6] == MQTT_V5;
