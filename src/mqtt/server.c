@@ -457,6 +457,19 @@ static void onPublish(Conn *c, MqttPublish *p) {
         topic.p = (const uint8_t *)c->aliases[a];
         topic.len = (uint16_t)strlen(c->aliases[a]);
     }
+    if (p->props.payloadFormat == 1 && !mqttUtf8Valid(p->payload, p->payloadLen)) {
+        /* §3.3.2.3.2: a payload declared UTF-8 that is not is refused, never
+         * handed to subscribers who would trust the declaration. */
+        if (p->qos) {
+            c->unacked--;
+            mqttEncodeAck(&c->out, c->version, p->qos == 1 ? MQTT_PUBACK : MQTT_PUBREC,
+                          p->packetId, RC_PAYLOAD_FORMAT_INVALID,
+                          "payload format indicator 1 but the payload is not UTF-8");
+        }
+        exchangeAudit(c->srv->x, "publish_refused", c->principal, "",
+                      "", "payload_format", "payload is not valid UTF-8");
+        return;
+    }
     MqttStr lab = {NULL, 0};
     int hasLabel = mqttUserProp(&p->props, "label", &lab);
     MqttPropOut fwd;

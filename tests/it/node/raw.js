@@ -606,8 +606,41 @@ async function takeover() {
     await alive('node alive after session takeovers');
 }
 
+// Request/response and content properties go through as published; a
+// payload declared UTF-8 (Payload Format Indicator 1) that is not is refused
+// with 0x99 and reaches nobody.
+async function content() {
+    const s = await subscriber('content-sub', [['content/#', 1]]);
+    const p = await m.open(port, login({clientId: 'content-pub'}));
+    const strProp = (id, v) => Buffer.concat([Buffer.from([id]), m.str(v)]);
+    const corr = Buffer.from([0, 4, 0xde, 0xad, 0xbe, 0xef]);
+    const props = [Buffer.from([0x01, 1]), strProp(0x03, 'application/json'), strProp(0x08, 'content/reply'),
+        Buffer.concat([Buffer.from([0x09]), corr]), ...labelled()];
+    p.send(m.publish({topic: 'content/req', qos: 1, id: 41, props, payload: '{"q":"ça va"}'}));
+    const a1 = await p.next(5000, 'PUBACK');
+    check('payload format 1 with UTF-8 (French): accepted', a1 && a1.reason === 0, show(a1));
+    p.send(m.publish({topic: 'content/bad', qos: 1, id: 42, props: [Buffer.from([0x01, 1]), ...labelled()],
+        payload: Buffer.from([0x41, 0xff, 0xfe])}));
+    const a2 = await p.next(5000, 'PUBACK');
+    check('payload format 1 with bytes that are not UTF-8: PUBACK 0x99', a2 && a2.reason === 0x99, show(a2));
+    p.send(m.publish({topic: 'content/raw', qos: 1, id: 43, props: [Buffer.from([0x01, 0]), ...labelled()],
+        payload: Buffer.from([0x41, 0xff, 0xfe])}));
+    const a3 = await p.next(5000, 'PUBACK');
+    check('payload format 0 (bytes): the same payload accepted', a3 && a3.reason === 0, show(a3));
+    await pub(p, 'content/z', 'end', {qos: 1});
+    const got = await receive(s.c, 'end', 5000);
+    check('the subscriber gets the request and the bytes, never the invalid one',
+        same(got.map((g) => g.topic), ['content/req', 'content/raw', 'content/z']), JSON.stringify(got.map((g) => g.topic)));
+    const r = got[0] && got[0].props;
+    check('Payload Format Indicator, Content Type, Response Topic and Correlation Data forwarded as published',
+        r && r[0x01] === 1 && r[0x03] === 'application/json' && r[0x08] === 'content/reply' &&
+        r[0x09] && Buffer.from(r[0x09]).equals(Buffer.from([0xde, 0xad, 0xbe, 0xef])), JSON.stringify(r));
+    p.destroy();
+    s.c.destroy();
+}
+
 (async () => {
-    const all = {malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts};
+    const all = {malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts, content};
     for (const g of groups) {
         if (!all[g]) {
             console.log(`FAIL unknown group ${g}`);
