@@ -119,6 +119,12 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
         o->maxQueued = (uint32_t)n;
     else if (strcmp(key, "max_packet_size") == 0)
         mo->maxPacketSize = (uint32_t)n;
+    else if (strcmp(key, "max_keepalive") == 0 && n <= 65535)
+        mo->maxKeepAlive = (uint16_t)n;
+    else if (strcmp(key, "max_qos") == 0 && n <= 2)
+        mo->maxQosSet = 1, mo->maxQos = (int)n;
+    else if (strcmp(key, "retain_available") == 0 && n <= 1)
+        mo->noRetain = n == 0;
     else if (strcmp(key, "segment_bytes") == 0)
         o->log.segmentBytes = n;
     else if (strcmp(key, "retain_bytes") == 0)

@@ -50,7 +50,8 @@ typedef struct Conn {
     char principal[64];
     char peer[64];
     uint16_t keepAlive;
-    uint64_t lastSeen; /* uv_now, ms */
+    int serverKeepAlive; /* 1: the CONNACK tells the client to use keepAlive */
+    uint64_t lastSeen;   /* uv_now, ms */
     uint32_t clientMaxPacket;
     char *aliases[TOPIC_ALIAS_MAX + 1];
     uint16_t qos2[QOS2_AWAIT_MAX]; /* incoming QoS 2 ids awaiting PUBREL */
@@ -246,6 +247,9 @@ static void sendConnack(Conn *c, int present, uint8_t reason, const char *assign
         mqttPropU16(&p, PROP_TOPIC_ALIAS_MAX, TOPIC_ALIAS_MAX);
         mqttPropU32(&p, PROP_MAX_PACKET_SIZE, c->srv->opt.maxPacketSize);
         mqttPropByte(&p, PROP_SHARED_AVAILABLE, 0);
+        if (c->srv->opt.maxQos < 2) mqttPropByte(&p, PROP_MAX_QOS, (uint8_t)c->srv->opt.maxQos);
+        if (c->srv->opt.noRetain) mqttPropByte(&p, PROP_RETAIN_AVAILABLE, 0);
+        if (c->serverKeepAlive) mqttPropU16(&p, PROP_SERVER_KEEPALIVE, c->keepAlive);
         if (assigned) mqttPropStr(&p, PROP_ASSIGNED_CLIENT_ID, assigned, strlen(assigned));
     }
     mqttEncodeConnack(&c->out, c->version, present, reason, &p);
@@ -380,6 +384,33 @@ static void onConnect(Conn *c, MqttConnect *k, const uint8_t *packet, size_t len
     refuseConnect(c, c->ssl ? RC_NOT_AUTHORIZED : RC_BAD_USER_OR_PASSWORD, user, why);
 }
 
+/* The node's configured limits against what a CONNECT asks for: keep-alive
+ * (v5 clients are told the node's maximum in the CONNACK; 3.1.1 clients
+ * cannot be, so, as mosquitto does, they are refused with "identifier
+ * rejected"), and a will's QoS and retain flag.  Returns 0 after refusing. */
+static int connectWithinLimits(Conn *c, const MqttConnect *k, const char *who) {
+    const MqttServerOptions *o = &c->srv->opt;
+    c->keepAlive = k->keepAlive;
+    if (o->maxKeepAlive && (k->keepAlive == 0 || k->keepAlive > o->maxKeepAlive)) {
+        if (k->version != MQTT_V5) {
+            refuseConnect(c, RC_CLIENT_ID_INVALID, who,
+                          "keep-alive above the node's maximum (3.1.1 cannot be told)");
+            return 0;
+        }
+        c->keepAlive = o->maxKeepAlive;
+        c->serverKeepAlive = 1;
+    }
+    if (k->willFlag && k->willQos > o->maxQos) {
+        refuseConnect(c, RC_QOS_NOT_SUPPORTED, who, "will QoS above the node's maximum QoS");
+        return 0;
+    }
+    if (k->willFlag && k->willRetain && o->noRetain) {
+        refuseConnect(c, RC_RETAIN_NOT_SUPPORTED, who, "retained will but retain is not available");
+        return 0;
+    }
+    return 1;
+}
+
 /* The principal is established: compile it, attach the session, answer. */
 static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     Server *srv = c->srv;
@@ -406,7 +437,7 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     }
     uint32_t expiry =
         k->version == MQTT_V5 ? k->props.sessionExpiry : (k->cleanStart ? 0 : UINT32_MAX);
-    c->keepAlive = k->keepAlive;
+    if (!connectWithinLimits(c, k, e->name)) return;
     c->clientMaxPacket = k->props.maxPacketSize ? k->props.maxPacketSize : UINT32_MAX;
     const char *owner = exchangeSessionPrincipal(srv->x, id);
     if (owner && strcmp(owner, e->name) != 0)
@@ -437,6 +468,10 @@ static int qos2Take(Conn *c, uint16_t id, int remove) {
 }
 
 static void onPublish(Conn *c, MqttPublish *p) {
+    if (p->qos > c->srv->opt.maxQos)
+        return connFail(c, RC_QOS_NOT_SUPPORTED, "QoS above the node's maximum QoS");
+    if (p->retain && c->srv->opt.noRetain)
+        return connFail(c, RC_RETAIN_NOT_SUPPORTED, "retain is not available on this node");
     if (p->qos == 2 && qos2Take(c, p->packetId, 0)) {
         /* Retransmission of one we hold: acknowledge again, store nothing. */
         mqttEncodeAck(&c->out, c->version, MQTT_PUBREC, p->packetId, 0, NULL);
@@ -462,12 +497,12 @@ static void onPublish(Conn *c, MqttPublish *p) {
          * handed to subscribers who would trust the declaration. */
         if (p->qos) {
             c->unacked--;
-            mqttEncodeAck(&c->out, c->version, p->qos == 1 ? MQTT_PUBACK : MQTT_PUBREC,
-                          p->packetId, RC_PAYLOAD_FORMAT_INVALID,
+            mqttEncodeAck(&c->out, c->version, p->qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, p->packetId,
+                          RC_PAYLOAD_FORMAT_INVALID,
                           "payload format indicator 1 but the payload is not UTF-8");
         }
-        exchangeAudit(c->srv->x, "publish_refused", c->principal, "",
-                      "", "payload_format", "payload is not valid UTF-8");
+        exchangeAudit(c->srv->x, "publish_refused", c->principal, "", "", "payload_format",
+                      "payload is not valid UTF-8");
         return;
     }
     MqttStr lab = {NULL, 0};
@@ -510,6 +545,8 @@ static void onSubscribe(Conn *c, MqttSubscribe *s) {
         if (f.len < sizeof(filter)) {
             memcpy(filter, f.p, f.len);
             filter[f.len] = '\0';
+            int maxQos = c->srv->opt.maxQos; /* granted at most the node's maximum QoS */
+            if ((opt & 3) > maxQos) opt = (uint8_t)((opt & ~3) | maxQos);
             rc = (uint8_t)exchangeSubscribe(c->srv->x, c->session, filter, opt,
                                             s->props.subscriptionId);
         }
@@ -743,6 +780,7 @@ int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, 
     srv->x = nodeExchange(node);
     srv->opt = *opt;
     if (!srv->opt.maxPacketSize) srv->opt.maxPacketSize = 1u << 20;
+    if (!srv->opt.maxQosSet || srv->opt.maxQos > 2 || srv->opt.maxQos < 0) srv->opt.maxQos = 2;
     if (!srv->opt.maxOutputBytes) srv->opt.maxOutputBytes = 4u << 20;
     *out = srv; /* from here on freed by mqttServerFree, also on error */
     int rc = nodeListenersStart(node, &srv->lis, opt->mqttAddr, opt->mqttsAddr, opt->certFile,

@@ -27,6 +27,9 @@ typedef struct MqttServerOptions {
     int requireClientCert;                   /* default 1 */
     uint32_t maxPacketSize;                  /* default 1 MiB */
     uint32_t maxOutputBytes;                 /* per connection before backpressure, default 4 MiB */
+    uint16_t maxKeepAlive;                   /* seconds; 0 = the client's keep-alive stands */
+    int maxQosSet, maxQos;                   /* when maxQosSet: highest QoS accepted (0-2) */
+    int noRetain;                            /* 1: retained messages are not available */
 } MqttServerOptions;
 
 typedef struct MqttServer MqttServer;

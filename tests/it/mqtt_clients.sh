@@ -416,4 +416,16 @@ node_tap tests/it/node/raw.js "$PORT" "$SRV_PID" alice pw-alice takeover
 ok "node X still running" srv_alive
 node_done "node X"
 
+###########################################################################
+echo "# 9. limits from the configuration: server keep-alive, maximum QoS, retain available"
+L=$T/l
+mkdir -p "$L"
+principal "$L/principals.json" alice SWE NS
+printf '[node]\nname = it-l\nmax_keepalive = 2\nmax_qos = 1\nretain_available = 0\n' >"$T/l.conf"
+srv_start "$L" --config "$T/l.conf" --mqtt 127.0.0.1:@PORT@
+_report $? "setup: node L starts" "$(cat "$SRV_LOG")"
+node_tap tests/it/node/raw.js "$PORT" "$SRV_PID" alice pw-alice limits
+ok "node L still running" srv_alive
+node_done "node L"
+
 done_testing

@@ -639,8 +639,54 @@ async function content() {
     s.c.destroy();
 }
 
+// A node configured with max_keepalive 2, max_qos 1, retain_available 0.
+async function limits() {
+    const a = await m.open(port, login({clientId: 'lim-a', keepAlive: 60}));
+    const cp = a.connack && a.connack.props;
+    check('CONNACK tells a client asking 60 s: Server Keep Alive 2, Maximum QoS 1, Retain Available 0',
+        a.connack && a.connack.reason === 0 && cp && cp[0x13] === 2 && cp[0x24] === 1 && cp[0x25] === 0,
+        show(a.connack) + ' ' + JSON.stringify(cp));
+    const t0 = Date.now();
+    const d = await a.next(8000);
+    const dt = Date.now() - t0;
+    check('and holds it to 2 s: a silent client is disconnected with 0x8D within 2 to 6 s',
+        d && d.name === 'DISCONNECT' && d.reason === 0x8d && dt >= 2000 && dt < 6000, `${show(d)} after ${dt} ms`);
+    a.destroy();
+    const b = await m.open(port, login({clientId: 'lim-b', keepAlive: 0}));
+    check('keep-alive 0 (none) asked: Server Keep Alive 2', b.connack && b.connack.props && b.connack.props[0x13] === 2,
+        JSON.stringify(b.connack && b.connack.props));
+    b.destroy();
+    const c = await m.open(port, login({clientId: 'lim-c', keepAlive: 1}));
+    check('keep-alive 1 asked (below the maximum): kept, no Server Keep Alive',
+        c.connack && c.connack.reason === 0 && !(0x13 in c.connack.props), JSON.stringify(c.connack && c.connack.props));
+    c.destroy();
+    const v4 = await m.open(port, login({version: 4, clientId: 'lim-v4', keepAlive: 60}));
+    check('3.1.1 client asking 60 s (cannot be told): CONNACK 2, identifier rejected, as mosquitto does',
+        v4.connack && v4.connack.reason === 2 && (await v4.closedWithin(3000)), show(v4.connack));
+    v4.destroy();
+    const w2 = await m.open(port, login({clientId: 'lim-w2', keepAlive: 1, will: {topic: 'lim/w', payload: 'x', qos: 2, props: labelled()}}));
+    check('will at QoS 2 above the maximum: CONNACK 0x9B', w2.connack && w2.connack.reason === 0x9b, show(w2.connack));
+    w2.destroy();
+    const wr = await m.open(port, login({clientId: 'lim-wr', keepAlive: 1, will: {topic: 'lim/w', payload: 'x', qos: 0, retain: true, props: labelled()}}));
+    check('retained will without retain available: CONNACK 0x9A', wr.connack && wr.connack.reason === 0x9a, show(wr.connack));
+    wr.destroy();
+    const s = await m.open(port, login({clientId: 'lim-s', keepAlive: 1}));
+    s.send(m.subscribe({filters: [['lim/#', 2]]}));
+    const sa = await s.next(5000, 'SUBACK');
+    check('SUBSCRIBE at QoS 2: granted QoS 1', sa && sa.reasons && sa.reasons[0] === 1, show(sa));
+    s.destroy();
+    await expectDisconnect('PUBLISH at QoS 2 above the maximum: DISCONNECT 0x9B',
+        m.publish({topic: 'lim/x', qos: 2, id: 5, props: labelled(), payload: 'q2'}), 0x9b);
+    await expectDisconnect('retained PUBLISH without retain available: DISCONNECT 0x9A',
+        m.publish({topic: 'lim/x', qos: 1, id: 6, retain: true, props: labelled(), payload: 'r'}), 0x9a);
+    const p = await m.open(port, login({clientId: 'lim-p', keepAlive: 1}));
+    const ack = await pub(p, 'lim/x', 'fine', {qos: 1});
+    check('a QoS 1 publish within the limits: accepted', ack && ack.reason === 0, show(ack));
+    p.destroy();
+}
+
 (async () => {
-    const all = {malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts, content};
+    const all = {limits, malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts, content};
     for (const g of groups) {
         if (!all[g]) {
             console.log(`FAIL unknown group ${g}`);
