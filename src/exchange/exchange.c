@@ -178,7 +178,17 @@ static void qClear(Session *s) {
     s->inflight = 0;
 }
 
+/* A delayed will, in one allocation: the strings and bytes follow it. */
+typedef struct PendingWill {
+    int64_t due; /* seconds since 1970 */
+    char *topic, *label;
+    uint8_t *props, *payload;
+    uint32_t propsLen, payloadLen;
+    uint8_t qos, retain;
+} PendingWill;
+
 static void sessionFree(Session *s) {
+    free(s->will);
     qClear(s);
     free(s->q);
     for (int i = 0; i < s->nsubs; i++)
@@ -666,6 +676,42 @@ static void resendLater(Outgoing *o) {
         o->release = 1;
 }
 
+int exchangeDelayWill(Exchange *x, Session *s, const ExchangeWill *w) {
+    (void)x;
+    size_t tl = strlen(w->topic) + 1, ll = w->label ? strlen(w->label) + 1 : 0;
+    PendingWill *pw = malloc(sizeof(*pw) + tl + ll + w->propsLen + w->payloadLen);
+    if (!pw) return -1;
+    char *p = (char *)(pw + 1);
+    pw->topic = memcpy(p, w->topic, tl);
+    p += tl;
+    pw->label = ll ? memcpy(p, w->label, ll) : NULL;
+    p += ll;
+    pw->props = (uint8_t *)p;
+    if (w->propsLen) memcpy(p, w->props, w->propsLen);
+    p += w->propsLen;
+    pw->payload = (uint8_t *)p;
+    if (w->payloadLen) memcpy(p, w->payload, w->payloadLen);
+    pw->propsLen = w->propsLen;
+    pw->payloadLen = w->payloadLen;
+    pw->qos = w->qos;
+    pw->retain = w->retain;
+    pw->due = timeNow() + (int64_t)w->delay;
+    free(s->will);
+    s->will = pw;
+    return 0;
+}
+
+/* The session's delayed will is due (or the session ends): publish it. */
+static void publishWill(Exchange *x, Session *s) {
+    PendingWill *w = s->will;
+    if (!w) return;
+    s->will = NULL;
+    const char *why;
+    exchangePublish(x, s, w->topic, strlen(w->topic), w->label, w->label ? strlen(w->label) : 0,
+                    w->props, w->propsLen, w->payload, w->payloadLen, w->qos, w->retain, 0, &why);
+    free(w);
+}
+
 Session *exchangeAttach(Exchange *x, const char *clientId, const char *principalName,
                         const Principal *p, int clean, uint32_t expiry, uint16_t receiveMax,
                         const ExchangeHooks *hooks, void *conn, int *present, void **taken) {
@@ -680,8 +726,13 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
         s->conn = NULL;
     }
     if (s && clean) {
+        publishWill(x, s); /* the session ends here: its delayed will is due */
         sessionUnlink(x, s);
         s = NULL;
+    }
+    if (s) {
+        free(s->will); /* resumed before the will delay passed: never sent */
+        s->will = NULL;
     }
     if (!s) {
         s = sessionNew(x, clientId);
@@ -1011,8 +1062,10 @@ void exchangeExpire(Exchange *x, int64_t now) {
     }
     for (Session *s = x->sessions, *next; s; s = next) {
         next = s->nextAll;
-        if (!s->conn && s->persistent && s->expiry != UINT32_MAX &&
-            now - s->disconnectedAt >= (int64_t)s->expiry) {
+        int ends = !s->conn && s->persistent && s->expiry != UINT32_MAX &&
+                   now - s->disconnectedAt >= (int64_t)s->expiry;
+        if (!s->conn && s->will && (ends || now >= s->will->due)) publishWill(x, s);
+        if (ends) {
             sessionUnlink(x, s);
             x->sessionsDirty = 1;
         }

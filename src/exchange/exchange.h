@@ -73,6 +73,18 @@ typedef struct Outgoing {
 
 typedef struct Session Session;
 
+/* A will message (MQTT 5 §3.1.3.2): what a front-end asks the exchange to
+ * publish for a session after its connection ended.  Pointers are borrowed
+ * for the call; exchangeDelayWill copies them. */
+typedef struct ExchangeWill {
+    const char *topic;
+    const char *label; /* NULL: the topic default */
+    const uint8_t *props, *payload;
+    uint32_t propsLen, payloadLen;
+    uint8_t qos, retain;
+    uint32_t delay; /* seconds */
+} ExchangeWill;
+
 /* What a front-end provides, per session (exchangeAttach): the exchange
  * calls these with the session's conn.  hooks must outlive the session's
  * attachment. */
@@ -115,6 +127,7 @@ struct Session {
     uint64_t dropped;         /* messages dropped because the queue was full */
     int auditAll;             /* a peer node: audit every release and refusal to it */
     uint64_t lostToRetention; /* at most this many removed by retention before delivery */
+    struct PendingWill *will; /* a delayed will not yet published (exchangeDelayWill) */
     struct Session *nextAll;
 };
 
@@ -162,6 +175,18 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
 /* The connection went away.  Non-persistent sessions are dropped; a
  * persistent one keeps queuing. */
 void exchangeDetach(Exchange *x, Session *s);
+
+/*
+ * Publish w for the offline session s after w->delay seconds, or when the
+ * session ends if that comes first (it expires, or a clean start replaces
+ * it); a connection that resumes the session first cancels it (§3.1.3.2.2).
+ * The will is published as s's principal would publish it (label and
+ * clearance checked then, refusals audited).  A second call replaces the
+ * first.  Delayed wills are held in memory: a node that restarts in the
+ * meantime does not publish them.  Returns 0, or -1 out of memory (the
+ * caller then publishes the will at once).
+ */
+int exchangeDelayWill(Exchange *x, Session *s, const ExchangeWill *w);
 
 /* Subscribe; sends retained messages as retainHandling says.  Returns the
  * granted QoS or an MQTT reason code >= 0x80. */

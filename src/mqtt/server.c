@@ -60,6 +60,7 @@ typedef struct Conn {
     /* will message, kept until a normal DISCONNECT */
     int hasWill;
     uint8_t willQos, willRetain;
+    uint32_t willDelay; /* Will Delay Interval, seconds */
     char *willTopic, *willLabel;
     uint8_t *willPayload, *willProps;
     uint32_t willPayloadLen, willPropsLen;
@@ -136,7 +137,16 @@ static void connClose(Conn *c) {
     if (c->closing) return;
     flushConn(c);
     if (c->session) {
-        if (c->hasWill && !c->gotDisconnect) publishWill(c);
+        if (c->hasWill && !c->gotDisconnect) {
+            /* A delayed will waits in the session (a session that ends at
+             * once, expiry 0, ends the delay with it). */
+            ExchangeWill w = {c->willTopic,   c->willLabel,    c->willProps,
+                              c->willPayload, c->willPropsLen, c->willPayloadLen,
+                              c->willQos,     c->willRetain,   c->willDelay};
+            if (!c->willDelay || !c->session->persistent ||
+                exchangeDelayWill(c->srv->x, c->session, &w) != 0)
+                publishWill(c);
+        }
         if (c->session->conn == c) exchangeDetach(c->srv->x, c->session);
         c->session = NULL;
     }
@@ -273,6 +283,7 @@ static void keepWill(Conn *c, const MqttConnect *k) {
     c->hasWill = 1;
     c->willQos = k->willQos;
     c->willRetain = k->willRetain;
+    c->willDelay = k->willProps.willDelay;
     copyOut(&c->willTopic, &k->willTopic);
     MqttStr lab;
     if (mqttUserProp(&k->willProps, "label", &lab)) copyOut(&c->willLabel, &lab);

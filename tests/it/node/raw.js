@@ -685,8 +685,58 @@ async function limits() {
     p.destroy();
 }
 
+// Will Delay Interval (§3.1.3.2.2): the will waits for the delay or the end
+// of the session, whichever comes first; a resumed session never sends it;
+// a clean start ends the old session and sends it.
+async function willdelay() {
+    const s = await subscriber('wd-watch', [['wd/#', 1]]);
+    const delayed = (id, delay, expiry, payload) => m.open(port, login({clientId: id, clean: false,
+        props: [m.prop.sessionExpiry(expiry)],
+        will: {topic: 'wd/' + id, payload, qos: 1, props: [Buffer.from([0x18, 0, 0, 0, delay]), ...labelled()]}}));
+    const arrivals = {};
+    const t0 = Date.now();
+    const watch = (async () => {
+        for (;;) {
+            const p = await s.c.next(12000, 'PUBLISH');
+            if (!p) return;
+            s.c.send(m.ack(4, p.id));
+            arrivals[p.payload.toString()] = Date.now() - t0;
+            // A's will, were it sent, is due a second before B's: once B's
+            // (and the others) came, A's absence means it was never sent.
+            if (['b', 'c', 'd', 'e'].every((k) => k in arrivals)) return;
+        }
+    })();
+    const a = await delayed('wd-a', 2, 60, 'a'); // drops, resumes at once: never sent
+    const b = await delayed('wd-b', 3, 60, 'b'); // drops: sent after 3 s
+    const c = await delayed('wd-c', 60, 2, 'c'); // drops: the session ends after 2 s, the will with it
+    const d = await delayed('wd-d', 60, 60, 'd'); // a clean start replaces the session: sent then
+    const e = m.open(port, login({clientId: 'wd-e', props: [m.prop.sessionExpiry(0)],
+        will: {topic: 'wd/e', payload: 'e', qos: 1, props: [Buffer.from([0x18, 0, 0, 0, 30]), ...labelled()]}}));
+    const e1 = await e; // session expiry 0: the session ends with the connection, the will is sent
+    const td = Date.now() - t0;
+    for (const x of [a, b, c, d, e1]) x.destroy();
+    const a2 = await m.open(port, login({clientId: 'wd-a', clean: false, props: [m.prop.sessionExpiry(60)]}));
+    check('will delay 2 s: the session is resumed at once (session present)', a2.connack && a2.connack.present === 1, show(a2.connack));
+    const d2 = await m.open(port, login({clientId: 'wd-d', clean: true}));
+    check('clean start on a session with a pending will: accepted', d2.connack && d2.connack.reason === 0, show(d2.connack));
+    await watch;
+    check('session expiry 0: the will is sent when the connection ends, whatever its delay', 'e' in arrivals && arrivals.e < td + 2000,
+        JSON.stringify(arrivals));
+    check('clean start: the old session ends and its delayed will is sent then', 'd' in arrivals && arrivals.d < 3000 + td,
+        JSON.stringify(arrivals));
+    check('will delay 3 s: sent no earlier than 3 s and within 7 s', 'b' in arrivals && arrivals.b >= 3000 && arrivals.b < td + 7000,
+        JSON.stringify(arrivals));
+    check('will delay 60 s, session expiry 2 s: sent when the session ends (2 to 6 s)', 'c' in arrivals && arrivals.c >= 2000 && arrivals.c < td + 6000,
+        JSON.stringify(arrivals));
+    check('a session resumed within its will delay never sends the will (not by the time a later one came)', !('a' in arrivals),
+        JSON.stringify(arrivals));
+    a2.destroy();
+    d2.destroy();
+    s.c.destroy();
+}
+
 (async () => {
-    const all = {limits, malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts, content};
+    const all = {limits, willdelay, malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts, content};
     for (const g of groups) {
         if (!all[g]) {
             console.log(`FAIL unknown group ${g}`);
