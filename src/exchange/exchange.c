@@ -799,6 +799,27 @@ typedef struct Origin {
     int checkClearance; /* the publisher may not label above its clearance */
 } Origin;
 
+/* A publisher's label on a topic that has a default label must be that
+ * label: two label sources that disagree are ambiguous, and the node does
+ * not pick one (issue 10).  Compared by canonical marking, so the same
+ * label written as XML or with other spacing agrees.  1 (with the reason
+ * in msg) when they disagree; a default that no longer parses disagrees. */
+static int defaultDisagrees(Exchange *x, const char *topic, const LabelCacheEntry *lab, char *msg,
+                            size_t cap) {
+    const char *def = exchangeDefaultLabel(x, topic);
+    if (!def) return 0;
+    char *mine = strdup(lab->marking); /* the next lookup may reuse lab's cache slot */
+    const LabelCacheEntry *d = labelLookup(x, def, strlen(def), NULL);
+    int differ = !mine || !d || strcmp(mine, d->marking) != 0;
+    if (differ)
+        snprintf(msg, cap,
+                 "ambiguous label: '%.200s' disagrees with the default label '%.200s' of this "
+                 "topic",
+                 mine ? mine : "?", d ? d->marking : def);
+    free(mine);
+    return differ;
+}
+
 /* Validate, label, log and queue one message for the next commit. */
 static int accept(Exchange *x, Session *from, const Origin *og, const char *topic, size_t topicLen,
                   const char *label, size_t labelLen, const uint8_t *props, uint32_t propsLen,
@@ -836,6 +857,17 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
                  (int)(tlen < sizeof(shown) ? tlen : sizeof(shown) - 1), text);
         auditSession(x, "publish_refused", from, topicz, shown, "invalid_label", msg);
         return XR_PAYLOAD_FORMAT_INVALID;
+    }
+    if (label && !og->node) {
+        int differ = defaultDisagrees(x, topicz, lab, msg, sizeof(msg));
+        lab = labelLookup(x, text, tlen, &err); /* the check may have reused its cache slot */
+        if (differ || !lab) {
+            *why = lab ? msg : "out of memory";
+            x->st.refusedPublish++, x->st.refusedPublishBy[XP_INVALID_LABEL]++;
+            auditSession(x, "publish_refused", from, topicz, lab ? lab->marking : "",
+                         "ambiguous_label", *why);
+            return lab ? XR_PAYLOAD_FORMAT_INVALID : XR_SERVER_BUSY;
+        }
     }
     if (og->checkClearance && from && from->principal.clearance < lab->cls) {
         snprintf(msg, sizeof(msg), "label %s is above the publisher's clearance",
