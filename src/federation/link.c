@@ -50,7 +50,7 @@ typedef struct LinkConn {
     Session *session;
     uint64_t lastSent, lastSeen; /* uv_now, ms */
     int storeFailed;             /* a commit failed: close without acknowledging */
-    int revoked;                 /* the peer's principal was removed or changed: close */
+    int revoked;                 /* the peer's principal was removed: close */
     int sessionLost;             /* CONNACK said the peer had no session for us */
 } LinkConn;
 
@@ -66,6 +66,7 @@ struct Link {
     uv_timer_t retry;
     uint64_t backoff; /* ms before the next attempt */
     int state, stopping;
+    int warned; /* a refusal was reported on stderr (once per link) */
     LinkStatus st;
 };
 
@@ -214,6 +215,15 @@ static void refusePublish(LinkConn *c, const MqttPublish *p, uint8_t reason, con
     char topic[256];
     snprintf(topic, sizeof(topic), "%.*s", (int)p->topic.len, (const char *)p->topic.p);
     if (!audited) exchangeAudit(l->x, "import_refused", l->publisher, topic, "", "import", why);
+    /* Once, loudly: a misnamed [peer] section or a missing origins = entry
+     * refuses everything the peer relays, and the audit alone is quiet. */
+    if (!l->warned) {
+        l->warned = 1;
+        fprintf(stderr,
+                "partnernet: peer %s: refused a relayed message: %s (audited as import_refused; "
+                "further refusals only there)\n",
+                l->opt.name, why);
+    }
     if (p->qos) mqttEncodeAck(&c->out, MQTT_V5, MQTT_PUBACK, p->packetId, reason, why);
 }
 
@@ -483,8 +493,8 @@ static void feTurn(void *ctx) {
                    "keeps them");
     else if (l->c->revoked)
         fail(l->c,
-             "principal '%s' (the peer's, guarding imports) was removed or changed: link "
-             "closed",
+             "principal '%s' (the peer's, guarding imports) was removed or no longer "
+             "compiles: link closed",
              l->publisher);
     else
         flush(l->c);

@@ -99,7 +99,8 @@ ok "audit: the label above the peer's principal refused, with the label and id" 
     "'$PN' audit --data '$T/hq' --kind import_refused --json | tr -d '\n' | grep -q 'intel/high.*$L_TOP.*ukr:1'"
 ok "audit: 4 import refusals in all" bash -c \
     "[ \$('$PN' audit --data '$T/hq' --kind import_refused --json | grep -c '\"kind\": *\"import_refused\"') -eq 4 ]"
-link_json() { "$PN" peers --data "$T/hq" --json | tr -d ' \n' | grep -o "\"peer\":\"$1\",[^}]*"; }
+expect_out "HQ says so on stderr, once for the link" 1 bash -c \
+    "grep -c 'peer ukr: refused a relayed message: origin .swe. is not accepted' '$T/hq.log'"
 ok "the rogue link is still up, 4 refused, 2 stored" wait_until 5 bash -c \
     "'$PN' peers --data '$T/hq' --json | tr -d ' \n' | grep -o '\"peer\":\"ukr\",[^}]*' | grep -q '\"state\":\"up\".*\"stored\":2,\"duplicates\":1,\"refused\":4'"
 
