@@ -56,6 +56,7 @@ add() { # NODE NAME NATION CLEARANCE [ARGS]
 add hq pub NATO CTS
 add hq swe-node SWE NS --role node
 add swe reader SWE NS
+add swe hq NATO CTS # the peer's principal at SWE: decide() for it guards what HQ relays
 cat >"$T/hq.conf" <<EOF
 [node]
 name = hq

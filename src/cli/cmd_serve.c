@@ -41,7 +41,8 @@ static char *trim(char *s) {
     return s;
 }
 
-/* [peer NAME] address = / principal = / password_file = / cert, key, ca = / topics = */
+/* [peer NAME] address = / principal = / password_file = / cert, key, ca = / topics = /
+ * origins = / peer_principal = */
 static int peerKey(Conf *cf, const char *name, const char *key, char *val, int line,
                    const char *path) {
     LinkOptions *l = NULL;
@@ -65,14 +66,15 @@ static int peerKey(Conf *cf, const char *name, const char *key, char *val, int l
         }
         return CLI_OK;
     }
-    const char **s = strcmp(key, "address") == 0         ? &l->address
-                     : strcmp(key, "principal") == 0     ? &l->principal
-                     : strcmp(key, "password_file") == 0 ? &l->passwordFile
-                     : strcmp(key, "cert") == 0          ? &l->certFile
-                     : strcmp(key, "key") == 0           ? &l->keyFile
-                     : strcmp(key, "ca") == 0            ? &l->caFile
-                     : strcmp(key, "server_name") == 0   ? &l->serverName
-                                                         : NULL;
+    const char **s = strcmp(key, "address") == 0          ? &l->address
+                     : strcmp(key, "principal") == 0      ? &l->principal
+                     : strcmp(key, "password_file") == 0  ? &l->passwordFile
+                     : strcmp(key, "cert") == 0           ? &l->certFile
+                     : strcmp(key, "key") == 0            ? &l->keyFile
+                     : strcmp(key, "ca") == 0             ? &l->caFile
+                     : strcmp(key, "server_name") == 0    ? &l->serverName
+                     : strcmp(key, "peer_principal") == 0 ? &l->peerPrincipal
+                                                          : NULL;
     if (!s) return cliFail("serve", "%s:%d: unknown [peer] setting '%s'", path, line, key);
     *s = val;
     return CLI_OK;

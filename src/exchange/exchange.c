@@ -850,6 +850,50 @@ typedef struct Origin {
     int checkClearance; /* the publisher may not label above its clearance */
 } Origin;
 
+/* A publisher's label on a topic that has a default label must be that
+ * label: two label sources that disagree are ambiguous, and the node does
+ * not pick one (issue 10).  Compared by canonical marking, so the same
+ * label written as XML or with other spacing agrees.  1 (with the reason
+ * in msg) when they disagree; a default that no longer parses disagrees. */
+static int defaultDisagrees(Exchange *x, const char *topic, const LabelCacheEntry *lab, char *msg,
+                            size_t cap) {
+    const char *def = exchangeDefaultLabel(x, topic);
+    if (!def) return 0;
+    char *mine = strdup(lab->marking); /* the next lookup may reuse lab's cache slot */
+    const LabelCacheEntry *d = labelLookup(x, def, strlen(def), NULL);
+    int differ = !mine || !d || strcmp(mine, d->marking) != 0;
+    if (differ)
+        snprintf(msg, cap,
+                 "ambiguous label: '%.200s' disagrees with the default label '%.200s' of this "
+                 "topic",
+                 mine ? mine : "?", d ? d->marking : def);
+    free(mine);
+    return differ;
+}
+
+/* A peer relays only what its own principal here may hold: decide() for
+ * the link's session principal (the peer's, see link.h), as a direct
+ * publisher may not label above its clearance.  Until origins sign their
+ * messages this is what keeps a rogue peer from injecting labels above
+ * itself.  1 (audited, reason in msg) when refused. */
+static int importDenied(Exchange *x, Session *from, const Origin *og, const char *topic,
+                        const LabelCacheEntry *lab, char *msg, size_t cap) {
+    if (!from || !from->principal.reg) { /* no principal: nothing may come in */
+        snprintf(msg, cap, "id %s:%llu: no principal for the peer guards imports", og->node,
+                 (unsigned long long)og->seq);
+        auditSession(x, "import_refused", from, topic, lab->marking, "no_principal", msg);
+        return 1;
+    }
+    Decision d = decide(&from->principal, &lab->dl, timeNow());
+    if (d.reason == DECIDE_ALLOW) return 0;
+    char ex[256];
+    decideExplain(&d, &from->principal, x->spif, ex, sizeof(ex));
+    snprintf(msg, cap, "id %s:%llu: label %.200s may not be held by the peer's principal %s: %s",
+             og->node, (unsigned long long)og->seq, lab->marking, from->principalName, ex);
+    auditSession(x, "import_refused", from, topic, lab->marking, decideReasonCode(d.reason), msg);
+    return 1;
+}
+
 /* Validate, label, log and queue one message for the next commit. */
 static int accept(Exchange *x, Session *from, const Origin *og, const char *topic, size_t topicLen,
                   const char *label, size_t labelLen, const uint8_t *props, uint32_t propsLen,
@@ -870,10 +914,11 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
         tlen = text ? strlen(text) : 0;
     }
     const char *who = from ? from->principalName : "";
+    const char *kind = og->node ? "import_refused" : "publish_refused";
     if (!text) {
         *why = "no label: attach a 'label' user property (no default label for this topic)";
         x->st.refusedPublish++, x->st.refusedPublishBy[XP_NO_LABEL]++;
-        auditSession(x, "publish_refused", from, topicz, "", "no_label", *why);
+        auditSession(x, kind, from, topicz, "", "no_label", *why);
         return XR_NOT_AUTHORIZED;
     }
     pnError err = {0};
@@ -885,15 +930,30 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
         char shown[512];
         snprintf(shown, sizeof(shown), "%.*s",
                  (int)(tlen < sizeof(shown) ? tlen : sizeof(shown) - 1), text);
-        auditSession(x, "publish_refused", from, topicz, shown, "invalid_label", msg);
+        auditSession(x, kind, from, topicz, shown, "invalid_label", msg);
         return XR_PAYLOAD_FORMAT_INVALID;
+    }
+    if (label && !og->node) {
+        int differ = defaultDisagrees(x, topicz, lab, msg, sizeof(msg));
+        lab = labelLookup(x, text, tlen, &err); /* the check may have reused its cache slot */
+        if (differ || !lab) {
+            *why = lab ? msg : "out of memory";
+            x->st.refusedPublish++, x->st.refusedPublishBy[XP_INVALID_LABEL]++;
+            auditSession(x, kind, from, topicz, lab ? lab->marking : "", "ambiguous_label", *why);
+            return lab ? XR_PAYLOAD_FORMAT_INVALID : XR_SERVER_BUSY;
+        }
+    }
+    if (og->node && importDenied(x, from, og, topicz, lab, msg, sizeof(msg))) {
+        *why = msg;
+        x->st.refusedPublish++, x->st.refusedPublishBy[XP_OTHER]++;
+        return XR_NOT_AUTHORIZED;
     }
     if (og->checkClearance && from && from->principal.clearance < lab->cls) {
         snprintf(msg, sizeof(msg), "label %s is above the publisher's clearance",
                  x->spif->classes[lab->cls].phrase);
         *why = msg;
         x->st.refusedPublish++, x->st.refusedPublishBy[XP_CLEARANCE]++;
-        auditSession(x, "publish_refused", from, topicz, lab->marking, "clearance", msg);
+        auditSession(x, kind, from, topicz, lab->marking, "clearance", msg);
         return XR_NOT_AUTHORIZED;
     }
     Message *m =

@@ -208,8 +208,10 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
  * Accept a message relayed by a federation link: as exchangePublish, but
  * the message keeps the id it was given where it was first published
  * (origin node, originSeq), its time and its label (which must be
- * present; the publisher's clearance is not checked -- the sending node's
- * decide() released it to this node).  A message this node already holds
+ * present).  The label must be one decide() allows to from's principal
+ * (the peer's principal at this node): a peer may relay only what it may
+ * hold itself, else XR_NOT_AUTHORIZED, audited as import_refused (as is
+ * every refusal of an import here).  A message this node already holds
  * -- originated here, or imported before, by any link -- is not stored
  * again: returns XR_ALREADY_HELD.  Either way (0 or XR_ALREADY_HELD) a QoS 1
  * message is acknowledged through from's ack hook at the next commit, once

@@ -50,6 +50,7 @@ typedef struct LinkConn {
     Session *session;
     uint64_t lastSent, lastSeen; /* uv_now, ms */
     int storeFailed;             /* a commit failed: close without acknowledging */
+    int revoked;                 /* the peer's principal was removed: close */
     int sessionLost;             /* CONNACK said the peer had no session for us */
 } LinkConn;
 
@@ -65,6 +66,7 @@ struct Link {
     uv_timer_t retry;
     uint64_t backoff; /* ms before the next attempt */
     int state, stopping;
+    int warned; /* a refusal was reported on stderr (once per link) */
     LinkStatus st;
 };
 
@@ -155,8 +157,13 @@ static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, 
     mqttEncodeAck(&c->out, MQTT_V5, MQTT_PUBACK, packetId, 0, NULL);
 }
 
+/* A reload removed the peer's principal (or it no longer compiles): what
+ * guards the imports is gone, so the link closes (from feTurn: the
+ * exchange is walking its sessions now) and logs in again only once the
+ * principal is back. */
 static void hookRevoke(void *conn) {
-    (void)conn;
+    LinkConn *c = conn;
+    c->revoked = 1;
 }
 
 static const ExchangeHooks linkHooks = {
@@ -194,24 +201,56 @@ static int64_t parseTime(const MqttProps *props) {
     return v;
 }
 
-/* A message this node will never accept (no id, a refused label, an
- * origin not allowed from this peer): acknowledged with the reason so it
- * does not block the link, and audited here. */
-static void refusePublish(LinkConn *c, const MqttPublish *p, uint8_t reason, const char *why) {
+/* A message this node will never accept (no id, an ambiguous or refused
+ * label, an origin not allowed from this peer): acknowledged with the
+ * reason, and audited (here, unless the exchange already did).  The
+ * refusal is final -- the same message would be refused again -- so
+ * holding back the acknowledgement would only make the peer resend it
+ * forever and stall what follows it in the link's session. */
+static void refusePublish(LinkConn *c, const MqttPublish *p, uint8_t reason, const char *why,
+                          int audited) {
     Link *l = c->l;
     l->st.refused++;
     snprintf(l->st.lastError, sizeof(l->st.lastError), "message refused: %s", why);
     char topic[256];
     snprintf(topic, sizeof(topic), "%.*s", (int)p->topic.len, (const char *)p->topic.p);
-    exchangeAudit(l->x, "import_refused", l->publisher, topic, "", "import", why);
+    if (!audited) exchangeAudit(l->x, "import_refused", l->publisher, topic, "", "import", why);
+    /* Once, loudly: a misnamed [peer] section or a missing origins = entry
+     * refuses everything the peer relays, and the audit alone is quiet. */
+    if (!l->warned) {
+        l->warned = 1;
+        fprintf(stderr,
+                "partnernet: peer %s: refused a relayed message: %s (audited as import_refused; "
+                "further refusals only there)\n",
+                l->opt.name, why);
+    }
     if (p->qos) mqttEncodeAck(&c->out, MQTT_V5, MQTT_PUBACK, p->packetId, reason, why);
 }
 
+/* Origins this peer may relay: those configured (origins =), by default
+ * only the peer itself.  This node's own origin passes: exchangeImport
+ * treats it as already held and stores nothing. */
 static int originAllowed(const Link *l, const char *origin) {
-    if (l->opt.norigins == 0) return 1;
+    if (strcmp(origin, nodeName(l->node)) == 0) return 1;
+    if (l->opt.norigins == 0) return strcmp(origin, l->opt.name) == 0;
     for (int i = 0; i < l->opt.norigins; i++)
         if (strcmp(l->opt.origins[i], origin) == 0) return 1;
     return 0;
+}
+
+/* The principal of this node that stands for the peer, compiled against
+ * the registry and policy in force. */
+static int peerPrincipal(Link *l, Principal *out, pnError *err) {
+    const PrincipalEntry *e = principalsFind(nodePrincipals(l->node), l->publisher);
+    if (!e)
+        return pnErrorSet(err, PN_EINVAL,
+                          "peer %s: no principal '%s' at this node to stand for the peer (decide() "
+                          "for it guards what the peer relays): add it with `partnernet principal "
+                          "add`, or name another with peer_principal =",
+                          l->opt.name, l->publisher);
+    if (principalEntryCompile(e, out, nodeRegistry(l->node), nodeSpif(l->node), err) != PN_OK)
+        return pnErrorPrefix(err, "peer %s: principal '%s': ", l->opt.name, l->publisher);
+    return PN_OK;
 }
 
 static void onPublish(LinkConn *c, const MqttPublish *p) {
@@ -222,15 +261,23 @@ static void onPublish(LinkConn *c, const MqttPublish *p) {
     MqttStr label = {NULL, 0}, id = {NULL, 0};
     char origin[64];
     uint64_t seq = 0;
-    if (!mqttUserProp(&p->props, "label", &label) || !mqttUserProp(&p->props, "id", &id) ||
-        parseId(&id, origin, sizeof(origin), &seq) != 0)
+    MqttStr bad;
+    int nl = mqttUserPropOnly(&p->props, "label", &label, &bad);
+    int ni = mqttUserPropOnly(&p->props, "id", &id, &bad);
+    if (nl < 0 || ni < 0)
         return refusePublish(c, p, RC_PAYLOAD_FORMAT_INVALID,
-                             "a relayed message needs 'label' and 'id' user properties");
+                             nl < 0 ? "ambiguous label: more than one 'label' user property (or "
+                                      "a case variant of the key)"
+                                    : "ambiguous id: more than one 'id' user property",
+                             0);
+    if (!nl || !ni || parseId(&id, origin, sizeof(origin), &seq) != 0)
+        return refusePublish(c, p, RC_PAYLOAD_FORMAT_INVALID,
+                             "a relayed message needs 'label' and 'id' user properties", 0);
     if (!originAllowed(l, origin)) {
         char why[160];
         snprintf(why, sizeof(why), "origin '%s' is not accepted from peer %s (origins =)", origin,
                  l->opt.name);
-        return refusePublish(c, p, RC_NOT_AUTHORIZED, why);
+        return refusePublish(c, p, RC_NOT_AUTHORIZED, why, 0);
     }
     int64_t when = parseTime(&p->props);
     l->st.lastOrigin = when;
@@ -252,7 +299,7 @@ static void onPublish(LinkConn *c, const MqttPublish *p) {
         fail(c, "cannot store relayed messages (%s): link closed, the peer keeps them",
              why ? why : "busy");
     else
-        refusePublish(c, p, (uint8_t)rc, why ? why : "refused");
+        refusePublish(c, p, (uint8_t)rc, why ? why : "refused", 1); /* audited by the exchange */
 }
 
 static void onConnack(LinkConn *c, const MqttAck *a) {
@@ -276,11 +323,13 @@ static void onConnack(LinkConn *c, const MqttAck *a) {
         fprintf(stderr, "partnernet: peer %s: %s\n", l->opt.name, l->st.lastError);
         exchangeAudit(l->x, "session_lost", l->publisher, "", "", "session_lost", l->st.lastError);
     }
-    Principal none;
-    memset(&none, 0, sizeof(none));
+    /* The peer's principal as it is now (a reload may have changed it). */
+    Principal peer;
+    pnError err = {0};
+    if (peerPrincipal(l, &peer, &err) != PN_OK) return fail(c, "%s", err.msg);
     int present;
     void *taken = NULL;
-    c->session = exchangeAttach(l->x, l->sessionId, l->publisher, &none, 1, 0, 0, &linkHooks, c,
+    c->session = exchangeAttach(l->x, l->sessionId, l->publisher, &peer, 1, 0, 0, &linkHooks, c,
                                 &present, &taken);
     if (!c->session) return fail(c, "out of memory");
     /* Subscribing again is harmless on a resumed session, and repairs one
@@ -442,6 +491,11 @@ static void feTurn(void *ctx) {
     if (l->c->storeFailed)
         fail(l->c, "this node could not make relayed messages durable: link closed, the peer "
                    "keeps them");
+    else if (l->c->revoked)
+        fail(l->c,
+             "principal '%s' (the peer's, guarding imports) was removed or no longer "
+             "compiles: link closed",
+             l->publisher);
     else
         flush(l->c);
 }
@@ -553,10 +607,14 @@ int linkStart(Link **out, Node *node, const LinkOptions *opt, pnError *err) {
     /* At the peer: one persistent session per (this node, peer). */
     snprintf(l->clientId, sizeof(l->clientId), "link-%s", nodeName(node));
     snprintf(l->sessionId, sizeof(l->sessionId), "$peer/%s", opt->name);
-    snprintf(l->publisher, sizeof(l->publisher), "peer:%s", opt->name);
+    /* Imports are guarded by, and audited under, the peer's principal here. */
+    strCopy(l->publisher, sizeof(l->publisher),
+            opt->peerPrincipal ? opt->peerPrincipal : opt->name);
     uv_timer_init(l->loop, &l->retry);
     l->retry.data = l;
     int rc = checkOptions(l, err);
+    Principal peer;
+    if (rc == PN_OK) rc = peerPrincipal(l, &peer, err);
     if (rc == PN_OK && opt->passwordFile) rc = readPassword(l, err);
     if (rc == PN_OK && (opt->certFile || opt->keyFile || opt->caFile)) rc = tlsSetup(l, err);
     NodeFrontend fe = {.name = "peer",

@@ -8,6 +8,15 @@
  * this node receives only what its nation may hold, and the peer keeps
  * everything not yet acknowledged in that session while the link is down.
  *
+ * Until origins sign their messages, a peer is not trusted beyond what it
+ * may hold itself: a message is stored only if its origin is one this
+ * peer may relay (origins =; by default only the peer's own node name,
+ * taken to be the [peer NAME]) and decide() allows its label to the
+ * peer's principal at this node (peer_principal =; by default the
+ * principal named NAME), as for a direct publisher.  A refusal is
+ * audited (import_refused) and acknowledged with its reason code, so the
+ * peer does not resend it forever and what follows it still flows.
+ *
  * Every message received is stored with the id it got where it was first
  * published (exchangeImport): a message this node already holds -- from
  * another link, or sent again after a drop -- is acknowledged and not
@@ -38,7 +47,9 @@ typedef struct LinkOptions {
     const char *topics[LINK_MAX_TOPICS]; /* filters to subscribe to at the peer */
     int ntopics;
     const char *origins[LINK_MAX_TOPICS]; /* nodes whose messages this peer may relay; */
-    int norigins;                         /* 0: any */
+    int norigins;                         /* 0: only the peer itself (name) */
+    const char *peerPrincipal;            /* the principal of this node that stands for the peer:
+                                             decide() for it guards every import; NULL: name */
 } LinkOptions;
 
 typedef struct LinkStatus {
@@ -63,7 +74,10 @@ typedef struct Link Link;
  * (nodeAdd); it connects once the node runs, and reconnects after any
  * failure with a growing delay (0.1 s to 2 s).  opt is copied; its strings
  * must outlive the link.  *out is set even on error; free it with linkFree
- * after nodeClose.  Returns PN_OK or PN_EINVAL/PN_EIO with the reason.
+ * after nodeClose.  Returns PN_OK or PN_EINVAL/PN_EIO with the reason
+ * (PN_EINVAL also when the peer principal is not in the node's principals
+ * or does not compile: a link with nothing to guard its imports does not
+ * start).
  */
 int linkStart(Link **out, Node *node, const LinkOptions *opt, pnError *err);
 

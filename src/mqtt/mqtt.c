@@ -293,6 +293,46 @@ int mqttUserProp(const MqttProps *p, const char *key, MqttStr *val) {
     return 0;
 }
 
+/* Does k equal key (lower case) ignoring ASCII case?  *exact: byte for byte. */
+static int keyLike(const MqttStr *k, const char *key, size_t kl, int *exact) {
+    if (k->len != kl) return 0;
+    *exact = memcmp(k->p, key, kl) == 0;
+    for (size_t i = 0; i < kl; i++) {
+        uint8_t c = k->p[i];
+        if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != (uint8_t)key[i]) return 0;
+    }
+    return 1;
+}
+
+int mqttUserPropOnly(const MqttProps *p, const char *key, MqttStr *val, MqttStr *bad) {
+    size_t kl = strlen(key);
+    int found = 0;
+    /* The raw block was validated by getProps: walk all of it, so a second
+     * label past the kept user properties is not missed. */
+    Reader r = {p->raw, p->raw + p->rawLen, 0};
+    MqttProps scratch;
+    memset(&scratch, 0, sizeof(scratch));
+    while (r.p < r.end && !r.bad) {
+        uint32_t id = getVarint(&r);
+        if (id != PROP_USER) {
+            if (id >= 64) break;
+            scratch.nuser = 0;
+            getProp(&r, &scratch, (uint8_t)id);
+            continue;
+        }
+        MqttStr k = getStr(&r), v = getStr(&r);
+        int exact = 0;
+        if (r.bad || !keyLike(&k, key, kl, &exact)) continue;
+        if (!exact || found) {
+            *bad = k;
+            return -1;
+        }
+        *val = v;
+        found = 1;
+    }
+    return found;
+}
+
 /* ---- packets ------------------------------------------------------------- */
 
 static int decodeConnect(Reader *r, MqttConnect *c, uint8_t *reason) {

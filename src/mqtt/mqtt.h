@@ -207,6 +207,13 @@ int mqttNextTopic(const MqttSubscribe *s, int isSubscribe, uint32_t *pos, MqttSt
 /* Find a user property by key; returns 1 with *val set, 0 when absent. */
 int mqttUserProp(const MqttProps *p, const char *key, MqttStr *val);
 
+/* The one user property key (matched exactly, key in lower case): returns 1
+ * with *val set, 0 when absent, -1 when it is ambiguous -- the key appears
+ * more than once, or a key differing from it only in case ("Label") is
+ * present; *bad is then the offending key.  Every user property is looked
+ * at, also past the ones the decoder keeps. */
+int mqttUserPropOnly(const MqttProps *p, const char *key, MqttStr *val, MqttStr *bad);
+
 /* ---- encoding (all append to out; properties only for v5) ---------------- */
 
 /* A property list being built for an outgoing packet. */

@@ -266,6 +266,17 @@ static void sendConnack(Conn *c, int present, uint8_t reason, const char *assign
     mqttPropFree(&p);
 }
 
+/* Why a message with more than one label source is refused: the key is
+ * matched exactly, so a second 'label' or a case variant would leave
+ * receivers (or the node) to guess which label holds. */
+static void ambiguousLabel(char *why, size_t cap, const MqttStr *bad) {
+    if (bad->len == 5 && memcmp(bad->p, "label", 5) == 0)
+        snprintf(why, cap, "ambiguous label: more than one 'label' user property");
+    else
+        snprintf(why, cap, "ambiguous label: user property '%.*s' (the label key is 'label')",
+                 (int)(bad->len > 40 ? 40 : bad->len), (const char *)bad->p);
+}
+
 static void refuseConnect(Conn *c, uint8_t reason, const char *who, const char *why) {
     exchangeAudit(c->srv->x, "login_refused", who, "", "", "login", why);
     sendConnack(c, 0, reason, NULL);
@@ -450,6 +461,12 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
         k->version == MQTT_V5 ? k->props.sessionExpiry : (k->cleanStart ? 0 : UINT32_MAX);
     if (!connectWithinLimits(c, k, e->name)) return;
     c->clientMaxPacket = k->props.maxPacketSize ? k->props.maxPacketSize : UINT32_MAX;
+    MqttStr wl, bad;
+    if (k->willFlag && mqttUserPropOnly(&k->willProps, "label", &wl, &bad) < 0) {
+        char why[160];
+        ambiguousLabel(why, sizeof(why), &bad);
+        return refuseConnect(c, RC_PAYLOAD_FORMAT_INVALID, e->name, why);
+    }
     const char *owner = exchangeSessionPrincipal(srv->x, id);
     if (owner && strcmp(owner, e->name) != 0)
         return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name,
@@ -476,6 +493,22 @@ static int qos2Take(Conn *c, uint16_t id, int remove) {
             return 1;
         }
     return 0;
+}
+
+/* A publish with more than one label source: refused (0x99, audited),
+ * never delivered with a guess. */
+static void refuseAmbiguous(Conn *c, const MqttPublish *p, const MqttStr *topic,
+                            const MqttStr *bad) {
+    char why[160], t[256];
+    ambiguousLabel(why, sizeof(why), bad);
+    snprintf(t, sizeof(t), "%.*s", (int)(topic->len < sizeof(t) ? topic->len : sizeof(t) - 1),
+             (const char *)topic->p);
+    exchangeAudit(c->srv->x, "publish_refused", c->session->principalName, t, "", "ambiguous_label",
+                  why);
+    if (!p->qos) return;
+    c->unacked--;
+    mqttEncodeAck(&c->out, c->version, p->qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, p->packetId,
+                  RC_PAYLOAD_FORMAT_INVALID, why);
 }
 
 static void onPublish(Conn *c, MqttPublish *p) {
@@ -516,8 +549,9 @@ static void onPublish(Conn *c, MqttPublish *p) {
                       "payload is not valid UTF-8");
         return;
     }
-    MqttStr lab = {NULL, 0};
-    int hasLabel = mqttUserProp(&p->props, "label", &lab);
+    MqttStr lab = {NULL, 0}, bad;
+    int hasLabel = mqttUserPropOnly(&p->props, "label", &lab, &bad);
+    if (hasLabel < 0) return refuseAmbiguous(c, p, &topic, &bad);
     MqttPropOut fwd;
     mqttPropInit(&fwd);
     mqttPropCopy(&fwd, p->props.raw, p->props.rawLen, mqttNodeProperty);

@@ -32,7 +32,10 @@ declare -A NPID NPORT NLOG
 NRUN=0
 
 # node_start runs in this shell (not under ok, whose subshell would lose NPID).
-# node_conf NAME [PEER=ADDRESS:PRINCIPAL ...] -- write $T/NAME.conf
+# node_conf NAME [PEER=ADDRESS:PRINCIPAL ...] -- write $T/NAME.conf, and add
+# at NAME a principal named PEER (what that peer may hold: decide() for it
+# guards what the peer relays, the default peer_principal)
+declare -A PEER_AS=([hq]="NATO CTS" [swe]="SWE NS" [ukr]="UKR NS")
 node_conf() {
     local name=$1 spec peer addr who
     shift
@@ -49,6 +52,11 @@ node_conf() {
                 "$peer" "$addr" "$who" "$T" "$who"
         done
     } >"$T/$name.conf"
+    for spec in "$@"; do
+        peer=${spec%%=*}
+        # shellcheck disable=SC2086 # nation and clearance
+        principal "$name" "$peer" ${PEER_AS[$peer]}
+    done
 }
 
 # principal NODE NAME NATION CLEARANCE [--role node]: a principal at NODE
@@ -323,6 +331,7 @@ _report $? "setup: test certificates (openssl)" "$(tail -5 "$T/certs.log")"
 NPORT[tls]=$(it_port)
 principal hq pub NATO CTS
 echo '{"principals": []}' >"$T/swe.principals.json"
+principal swe hq NATO CTS # decide() for it guards what HQ relays
 $PN principal add swe-node --nation SWE --clearance NS --role node --cert-cn swe-node.swe \
     --principals "$T/hq.principals.json" >/dev/null
 printf '[node]\nname = hq\ndata = %s/hq\nhttp = off\nhttps = off\nmqtt = 127.0.0.1:%s\nmqtts = 127.0.0.1:%s\nprincipals = %s/hq.principals.json\ntls_cert = %s/server.pem\ntls_key = %s/server.key\ntls_ca = %s/ca.pem\n' \

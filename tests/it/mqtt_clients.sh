@@ -181,11 +181,14 @@ subbg "$T/2o" olena -V mqttv5 -q 1 -t 'legacy/#' -C 2 -W $W -F "$F5" && p1=$SUB_
 subbg "$T/2k" kim -V mqttv5 -q 1 -t 'legacy/#' -C 1 -W $W -F "$F5" && p2=$SUB_PID
 subbg "$T/2a" alice -V mqttv311 -q 1 -t 'legacy/#' -C 3 -W $W -F "$F3" && p3=$SUB_PID
 expect_out "3.1.1 publish without properties on legacy/a: accepted" "" pub alice -V mqttv311 -t legacy/a -m old-1 -q 1
-expect_out "v5 publish with its own label on legacy/b: the label wins" "" pub5 alice "$L_C" -t legacy/b -m new-1 -q 1
+out=$(pub5 alice "$L_C" -t legacy/b -m differs -q 1 2>&1)
+[[ $out == *"disagrees with the default label"* ]]
+_report $? "v5 publish with a label that differs from the default on legacy/b: refused (0x99, ambiguous)" "$out"
+expect_out "v5 publish with the default label itself on legacy/b: accepted" "" pub5 alice "$L_U" -t legacy/b -m new-1 -q 1
 expect_out "3.1.1 publish on legacy/pag/x (later section wins)" "" pub alice -V mqttv311 -t legacy/pag/x -m pag-1 -q 1
 for p in $p1 $p2 $p3; do wait "$p"; done
 expect_out "UKR (PfP) gets the default-labelled message and the one REL TO UKR" "legacy/a|old-1 legacy/b|new-1" tp "$T/2o"
-expect_out "the default label travels with the message" "$L_U/$L_C" labels "$T/2o"
+expect_out "the default label travels with the message" "$L_U/$L_U" labels "$T/2o"
 expect_out "AUS (PAG) gets only the message under the PAG default" "legacy/pag/x|pag-1" tp "$T/2k"
 expect_out "AUS sees the PAG default label" "$L_PAG" labels "$T/2k"
 expect_out "SWE (3.1.1) gets all three" "legacy/a|old-1 legacy/b|new-1 legacy/pag/x|pag-1" tp "$T/2a"

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -572,6 +573,63 @@ static void test_user_prop_past_limit(void **state) {
     mqttPropFree(&props);
 }
 
+/* The label user property: PUBLISH with the given keys (value "v<i>"),
+ * then mqttUserPropOnly; returns its result, with the offending key in bad
+ * and the value found in val. */
+static int labelOnly(const char *const *keys, int n, char *bad, char *val) {
+    MqttPropOut props;
+    mqttPropInit(&props);
+    for (int i = 0; i < n; i++) {
+        char v[16];
+        int vl = snprintf(v, sizeof(v), "v%d", i);
+        mqttPropUser(&props, keys[i], strlen(keys[i]), v, (size_t)vl);
+    }
+    mqttPropStr(&props, PROP_CONTENT_TYPE, "text/plain", 10); /* another kind between */
+    pnBuf out;
+    bufInit(&out);
+    mqttEncodePublish(&out, MQTT_V5, 1, 0, 0, "t", 1, 7, &props, "x", 1);
+    MqttPacket pkt;
+    uint8_t reason;
+    assert_int_equal(decode(out.data, out.len, MQTT_V5, &pkt, &reason), 1);
+    MqttStr v = {NULL, 0}, b = {NULL, 0};
+    int rc = mqttUserPropOnly(&pkt.u.publish.props, "label", &v, &b);
+    snprintf(bad, 16, "%.*s", (int)b.len, b.p ? (const char *)b.p : "");
+    snprintf(val, 16, "%.*s", (int)v.len, v.p ? (const char *)v.p : "");
+    bufFree(&out);
+    mqttPropFree(&props);
+    return rc;
+}
+
+/* Issue 10 item 4: the label key is matched exactly, and one more label
+ * source -- a second 'label', a case variant -- makes it ambiguous. */
+static void test_user_prop_only(void **state) {
+    (void)state;
+    char bad[16], val[16];
+    const char *none[] = {"labels", "lab", "x"};
+    assert_int_equal(labelOnly(none, 3, bad, val), 0);
+    const char *one[] = {"a", "label", "labels"};
+    assert_int_equal(labelOnly(one, 3, bad, val), 1);
+    assert_string_equal(val, "v1");
+    const char *two[] = {"label", "x", "label"};
+    assert_int_equal(labelOnly(two, 3, bad, val), -1);
+    assert_string_equal(bad, "label");
+    const char *upper[] = {"Label"};
+    assert_int_equal(labelOnly(upper, 1, bad, val), -1);
+    assert_string_equal(bad, "Label");
+    const char *both[] = {"label", "LABEL"};
+    assert_int_equal(labelOnly(both, 2, bad, val), -1);
+    assert_string_equal(bad, "LABEL");
+    /* Past the user properties the decoder keeps. */
+    const char *many[45];
+    for (int i = 0; i < 45; i++)
+        many[i] = "k";
+    many[0] = "label";
+    assert_int_equal(labelOnly(many, 44, bad, val), 1);
+    many[44] = "labeL";
+    assert_int_equal(labelOnly(many, 45, bad, val), -1);
+    assert_string_equal(bad, "labeL");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connect_v5),
@@ -591,6 +649,7 @@ int main(void) {
         cmocka_unit_test(test_client_refuses_server_bound),
         cmocka_unit_test(test_multibyte_property_id),
         cmocka_unit_test(test_user_prop_past_limit),
+        cmocka_unit_test(test_user_prop_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
