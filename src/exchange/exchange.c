@@ -1042,18 +1042,20 @@ int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t orig
     return rc;
 }
 
-/* The commit failed: nothing pending is held.  Imported ids are forgotten
- * (a resend must be stored, not dropped as held), the log is cut back to
- * what was made visible so it can be written again. */
-static void commitFailed(Exchange *x, const pnError *err) {
+/* The commit failed.  What is below kept is durable all the same (a
+ * segment change synced it part-way through the turn) and is committed;
+ * the rest is not held: refused, imported ids forgotten (a resend must be
+ * stored, not dropped as held), the log cut back to kept so it can be
+ * written again. */
+static void commitFailed(Exchange *x, const pnError *err, uint64_t kept) {
     storeFail(x, err);
     for (size_t i = 0; i < x->npending; i++) {
         Message *m = x->pending[i].m;
-        if (!m) continue;
+        if (!m || m->offset < kept) continue;
         storeRefuse(x, m->topic);
         if (strcmp(m->origin, x->node) != 0) seenRemove(&x->seen, m->origin, m->originSeq);
     }
-    logRewind(x->log, x->fanned, NULL); /* failing, it is tried again by storeRetry */
+    logRewind(x->log, kept, NULL); /* failing, it is tried again by storeRetry */
 }
 
 int exchangeCommit(Exchange *x, pnError *err) {
@@ -1075,29 +1077,34 @@ int exchangeCommit(Exchange *x, pnError *err) {
         } else {
             rc = logFlush(x->log, err);
         }
-        if (rc != PN_OK)
-            commitFailed(x, err);
-        else
+        /* Offsets below kept are stored: all of them, or (failed) what was
+         * made visible before plus what is durable anyway. */
+        uint64_t kept = logNext(x->log);
+        if (rc != PN_OK) {
+            kept = logDurable(x->log) > x->fanned ? logDurable(x->log) : x->fanned;
+            commitFailed(x, err, kept);
+        } else {
             storeOk(x);
+        }
         /* Nothing fans out or is acknowledged unless it is on disk. */
         for (size_t i = 0; i < x->npending; i++) {
             Pending *p = &x->pending[i];
-            if (rc == PN_OK && p->m) {
+            int stored = p->m ? p->m->offset < kept : rc == PN_OK;
+            if (stored && p->m) {
                 if (p->m->retain) retainStore(x, p->m);
                 fanOut(x, p->m, p->from);
             }
             if (p->from && p->from->conn && p->qos)
-                p->from->hooks->ack(p->from->conn, p->packetId, p->qos,
-                                    rc == PN_OK ? 0 : XR_SERVER_BUSY,
-                                    rc == PN_OK ? NULL : "the node cannot store the message");
-            if (p->done) p->done(p->doneCtx, p->doneTag, rc == PN_OK);
+                p->from->hooks->ack(p->from->conn, p->packetId, p->qos, stored ? 0 : XR_SERVER_BUSY,
+                                    stored ? NULL : "the node cannot store the message");
+            if (p->done) p->done(p->doneCtx, p->doneTag, stored);
             messageUnref(p->m);
         }
         x->npending = 0;
         /* What failed to become durable never becomes visible (history,
          * refill): its publisher was told it was not stored, and the log
-         * was cut back to x->fanned. */
-        if (rc == PN_OK) x->fanned = logNext(x->log);
+         * was cut back to kept. */
+        x->fanned = kept;
     }
     int64_t now = timeNow();
     if (x->sessionsDirty || now - x->lastSave >= 1) {
