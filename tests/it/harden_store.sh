@@ -13,6 +13,9 @@
 #       every acknowledged message is in `partnernet log list`, no refused one.
 #   8   a CSBM notice that the full log could not store stays pending in the
 #       outbox, and is published once space returns.
+#   13  over federation: a SWE node whose log is full refuses what its link
+#       pulls from HQ (HQ keeps it); once space returns every message
+#       arrives, once (an id refused by a failed commit is not "held").
 #
 # Items 8 and 13 mount a tmpfs (root, as in CI); without that they are skipped.
 . "$(dirname "$0")/../lib.sh"
@@ -178,4 +181,66 @@ ok "item 13: the restart finds no damaged record (the cut-short write was undone
 ok "item 13: publishes continue after the restart" pub_ok -t full/f -m later
 srv_stop
 ok "item 13: no sanitizer report" srv_clean_log
+umount "$MNT" && MNT=
+
+# ---- item 13 over federation: SWE's log full, HQ's link keeps the messages --
+H=$T/fhq
+S=$T/fswe
+mkdir -p "$H" "$S/log"
+mount -t tmpfs -o size=6m tmpfs "$S/log" && MNT=$S/log
+FILL=$MNT/filler
+HP=$(it_port)
+SP=$(it_port)
+while [ "$SP" = "$HP" ]; do SP=$(it_port); done
+echo pw-swe-node | "$PN" principal add swe-node --nation SWE --clearance NS --role node \
+    --password-stdin --principals "$H/principals.json" >/dev/null
+echo pw-pub | "$PN" principal add pub --nation USA --clearance CTS --password-stdin \
+    --principals "$H/principals.json" >/dev/null
+echo pw-reader | "$PN" principal add reader --nation SWE --clearance NS --password-stdin \
+    --principals "$S/principals.json" >/dev/null
+echo pw-swe-node >"$T/swe-node.pass"
+printf '[node]\nname = hq\ndata = %s\nmqtt = 127.0.0.1:%s\nhttp = off\nprincipals = %s/principals.json\n' \
+    "$H" "$HP" "$H" >"$T/fhq.conf"
+printf '[node]\nname = swe\ndata = %s\nmqtt = 127.0.0.1:%s\nhttp = off\nprincipals = %s/principals.json\n\n[peer hq]\naddress = 127.0.0.1:%s\nprincipal = swe-node\npassword_file = %s/swe-node.pass\ntopics = fed/#\n' \
+    "$S" "$SP" "$S" "$HP" "$T" >"$T/fswe.conf"
+fed_start() { # NAME: serve $T/NAME.conf, log $T/NAME.N.log; sets FPID[NAME]
+    local log=$T/$1.$RANDOM.log
+    SRV_LOGS+=("$log")
+    "$PN" serve --config "$T/$1.conf" >"$log" 2>&1 &
+    FPID[$1]=$!
+    IT_PIDS+=("${FPID[$1]}")
+    wait_ready "${FPID[$1]}" "$log"
+}
+declare -A FPID
+SRV_LOGS=()
+fed_start fhq
+_report $? "federation: HQ starts"
+fed_start fswe
+_report $? "federation: SWE starts, its log on a 6 MB tmpfs, pulling fed/# from HQ"
+fpub() { # PAYLOAD-FILE: a QoS 1 publish at HQ, acknowledged
+    mosquitto_pub -d -V 5 -h 127.0.0.1 -p "$HP" -u pub -P pw-pub -q 1 -t fed/x -f "$1" \
+        -D publish user-property label "NATO UNCLASSIFIED REL TO NATO, SWE" 2>&1 |
+        grep -q 'received PUBACK (Mid: 1, RC:0)'
+}
+held() { "$PN" log list --data "$S" --topic 'fed/#' | wc -l; }
+held_is() { [ "$(held)" -eq "$1" ]; }
+echo first >"$T/p0"
+ok "federation: HQ accepts a first message" fpub "$T/p0"
+ok "federation: it reaches SWE" wait_until 10 held_is 1
+fill 0
+for i in 1 2 3; do # 16 KiB each: a new page of the full tmpfs at SWE
+    { echo "msg-$i"; head -c 16384 /dev/zero | tr '\0' x; } >"$T/p$i"
+    ok "federation: HQ accepts message $i while SWE's disk is full" fpub "$T/p$i"
+done
+ok "federation: SWE refuses to store them (its store failed)" \
+    wait_until 10 grep -q 'store: cannot write the log' "${SRV_LOGS[1]}"
+expect_out "federation: SWE holds only the first" 1 held
+rm -f "$FILL"
+ok "federation: once space returns all four reach SWE" wait_until 20 held_is 4
+expect_out "federation: each once, with the ids given at HQ" "hq:0 hq:1 hq:2 hq:3" \
+    bash -c "'$PN' log list --data '$S' --topic 'fed/#' | cut -f2 | sort | xargs"
+ok "federation: both nodes still up" bash -c "kill -0 ${FPID[fhq]} && kill -0 ${FPID[fswe]}"
+kill -TERM "${FPID[fswe]}" "${FPID[fhq]}"
+wait "${FPID[fswe]}" "${FPID[fhq]}" 2>/dev/null
+ok "federation: no sanitizer report" srv_clean_log
 done_testing
