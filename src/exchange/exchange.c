@@ -605,6 +605,9 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
         rc = pnErrorSet(err, PN_EIO, "%s: %s", dir, strerror(errno));
     if (rc == PN_OK) rc = logOpen(&x->log, logDir, &x->opt.log, rep, err);
     if (rc == PN_OK) rc = auditOpen(&x->audit, dir, err);
+    /* Damage found by recovery stays on record, one event per place. */
+    for (int i = 0; rc == PN_OK && rep && i < rep->nproblems; i++)
+        auditEvent(x, "log_damaged", "", "", "", "", "log_damaged", rep->problem[i]);
     if (rc == PN_OK) rc = loadSessions(x, err);
     if (rc == PN_OK) rc = recoverLog(x, err);
     if (rc != PN_OK) {

@@ -4,7 +4,7 @@
 #
 #   7   a bit flipped in the newest log record: after a restart the next
 #       publish gets an id above every id given before, and the damaged
-#       record is reported on the node's stderr.
+#       record is reported on the node's stderr and in the audit.
 #   13  the log directory on a small tmpfs: filled, publishes are refused
 #       (MQTT 0x89, HTTP 503), the condition is logged once, /healthz says
 #       503 and /metrics partnernet_store_failed 1; a write cut short by the
@@ -68,6 +68,8 @@ srv_restart
 _report $? "item 7: node restarts on the damaged log"
 ok "item 7: the damaged record is reported on stderr (record 3)" \
     grep -E 'log recovery: .*record 3 .*damaged' "$SRV_LOG"
+ok "item 7: the damage is in the audit (log_damaged)" \
+    bash -c "'$PN' audit --data '$D' --kind log_damaged --json | grep -q 'record 3 .*damaged'"
 ok "item 7: a publish after the restart is acknowledged" pub_ok -t seq/m -m m5
 new=$(ids "$D" | awk '$3 == "m5" {print $1}')
 ok "item 7: its id is above every id given before (got '$new', hq:3 was given)" gt "${new#hq:}" 3
