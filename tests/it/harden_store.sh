@@ -27,8 +27,11 @@ it_need curl python3 mosquitto_pub mosquitto_sub || exit
 it_tmp
 T=$IT_TMP
 MNT=
-cleanup_mount() {
-    [ -n "$MNT" ] && umount "$MNT" 2>/dev/null
+cleanup_mount() { # the nodes first: a busy tmpfs cannot be unmounted
+    local p
+    for p in "${IT_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    [ -n "$MNT" ] && { umount "$MNT" 2>/dev/null || umount -l "$MNT"; }
     it_cleanup
 }
 trap cleanup_mount EXIT
