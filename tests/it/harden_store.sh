@@ -229,6 +229,12 @@ fpub() { # PAYLOAD-FILE: a QoS 1 publish at HQ, acknowledged
 }
 held() { "$PN" log list --data "$S" --topic 'fed/#' | wc -l; }
 held_is() { [ "$(held)" -eq "$1" ]; }
+# the link's session at HQ exists once the link is up: publish after that
+link_up() {
+    "$PN" peers --data "$S" --json 2>/dev/null | tr -d ' \n' |
+        grep -o '"peer":"hq",[^}]*' | grep -q '"state":"up"'
+}
+ok "federation: SWE's link to HQ comes up" wait_until 20 link_up
 echo first >"$T/p0"
 ok "federation: HQ accepts a first message" fpub "$T/p0"
 ok "federation: it reaches SWE" wait_until 10 held_is 1
