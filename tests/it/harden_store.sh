@@ -71,8 +71,8 @@ srv_restart
 _report $? "item 7: node restarts on the damaged log"
 ok "item 7: the damaged record is reported on stderr (record 3)" \
     grep -E 'log recovery: .*record 3 .*damaged' "$SRV_LOG"
-ok "item 7: the damage is in the audit (log_damaged)" \
-    bash -c "'$PN' audit --data '$D' --kind log_damaged --json | grep -q 'record 3 .*damaged'"
+ok "item 7: the damage is in the audit (log_damaged; flushed at the first commit)" \
+    wait_until 5 bash -c "'$PN' audit --data '$D' --kind log_damaged --json | grep -q 'record 3 .*damaged'"
 ok "item 7: a publish after the restart is acknowledged" pub_ok -t seq/m -m m5
 new=$(ids "$D" | awk '$3 == "m5" {print $1}')
 ok "item 7: its id is above every id given before (got '$new', hq:3 was given)" gt "${new#hq:}" 3
