@@ -28,8 +28,27 @@ typedef struct Pending {
     Message *m;    /* NULL: a relayed message already held, acknowledged only */
     Session *from; /* NULL once the publisher's session is gone */
     uint16_t packetId;
-    uint8_t qos; /* of the acknowledgement */
+    uint8_t qos;       /* of the acknowledgement */
+    ExchangeDone done; /* exchangePublishOwn: told whether the commit stored it */
+    void *doneCtx;
+    int64_t doneTag;
 } Pending;
+
+/* The log failed to store a commit (disk full, I/O error): publishes are
+ * refused until it can write again.  The node is told of each change once
+ * (exchangeStoreNews), not of every refusal. */
+typedef struct StoreState {
+    int failed;       /* publishes are being refused */
+    int noSpace;      /* ... because the disk is full: free space ends it */
+    int newsFail;     /* a failure began and the node was not told yet */
+    int newsOk;       /* it ended and the node was not told yet */
+    uint64_t refused; /* publishes refused in this failure */
+    char error[200];  /* what the log said */
+    char first[200];  /* topic of the first publish refused */
+} StoreState;
+
+/* Free space that ends a disk-full failure without waiting for a publish. */
+#define STORE_SPACE_MIN (1u << 20)
 
 /* Publishers send the same few labels over and over: remember the last
  * ones parsed, keyed by their exact text. */
@@ -70,6 +89,7 @@ struct Exchange {
     LabelCacheEntry cache[LABEL_CACHE];
     unsigned cacheNext;
     ExchangeStats st;
+    StoreState store;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -595,6 +615,9 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
         rc = pnErrorSet(err, PN_EIO, "%s: %s", dir, strerror(errno));
     if (rc == PN_OK) rc = logOpen(&x->log, logDir, &x->opt.log, rep, err);
     if (rc == PN_OK) rc = auditOpen(&x->audit, dir, err);
+    /* Damage found by recovery stays on record, one event per place. */
+    for (int i = 0; rc == PN_OK && rep && i < rep->nproblems; i++)
+        auditEvent(x, "log_damaged", "", "", "", "", "log_damaged", rep->problem[i]);
     if (rc == PN_OK) rc = loadSessions(x, err);
     if (rc == PN_OK) rc = recoverLog(x, err);
     if (rc != PN_OK) {
@@ -842,6 +865,71 @@ static const LabelCacheEntry *labelLookup(Exchange *x, const char *text, size_t 
     return e;
 }
 
+/* ---- the log failing to store ----------------------------------------------- */
+
+/* A write or fsync of the log failed (err says how). */
+static void storeFail(Exchange *x, const pnError *err) {
+    StoreState *st = &x->store;
+    int e = logError(x->log);
+    st->noSpace = e == ENOSPC || e == EDQUOT;
+    if (st->failed) return;
+    st->failed = 1;
+    st->newsFail = 1;
+    st->refused = 0;
+    st->first[0] = '\0';
+    snprintf(st->error, sizeof(st->error), "%s", err->msg[0] ? err->msg : "log write failed");
+}
+
+/* One publish refused because the store failed. */
+static void storeRefuse(Exchange *x, const char *topic) {
+    x->st.storeRefused++;
+    x->store.refused++;
+    if (!x->store.first[0]) snprintf(x->store.first, sizeof(x->store.first), "%s", topic);
+}
+
+/* The log stores again. */
+static void storeOk(Exchange *x) {
+    if (!x->store.failed) return;
+    x->store.failed = 0;
+    x->store.newsOk = 1;
+}
+
+/* A broken log is cut back to what was made visible (nothing after it was
+ * acknowledged) and may be written again.  Not while records of this turn
+ * are pending: their commit fails first (and rewinds).  Returns 1 when the
+ * log can be written. */
+static int storeRetry(Exchange *x) {
+    if (!logBroken(x->log)) return 1;
+    for (size_t i = 0; i < x->npending; i++)
+        if (x->pending[i].m) return 0;
+    return logRewind(x->log, x->fanned, NULL) == PN_OK;
+}
+
+int exchangeStoreNews(Exchange *x, char *msg, size_t cap) {
+    StoreState *st = &x->store;
+    if (st->newsFail) {
+        st->newsFail = 0;
+        snprintf(msg, cap,
+                 "cannot write the log (%s): refusing every publish (MQTT 0x89, HTTP 503) until "
+                 "it can; refused so far: %llu, the first on topic '%s'",
+                 st->error, (unsigned long long)st->refused, st->first);
+        return 1;
+    }
+    if (st->newsOk) {
+        st->newsOk = 0;
+        snprintf(msg, cap,
+                 "the log is written again; %llu publishes were refused while it could not be "
+                 "(the first on topic '%s')",
+                 (unsigned long long)st->refused, st->first);
+        return 1;
+    }
+    return 0;
+}
+
+const char *exchangeStoreError(const Exchange *x) {
+    return x->store.failed ? x->store.error : NULL;
+}
+
 /* What a publish or an import carries besides topic, label and body. */
 typedef struct Origin {
     const char *node; /* NULL: this node (the sequence is the log offset) */
@@ -967,6 +1055,7 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
     }
     pnBuf *rec = &x->rec; /* reused: one record is encoded per publish */
     rec->len = 0;
+    storeRetry(x); /* after a failed write: try again, the disk may have room now */
     if (!og->node) m->originSeq = logNext(x->log);
     messageEncode(m, rec);
     uint64_t off;
@@ -976,11 +1065,12 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
     if (bufFailed(rec)) bufFree(rec); /* clear the sticky failure for the next publish */
     if (rc != PN_OK) {
         messageUnref(m);
+        if (rc == PN_EIO) storeFail(x, &err), storeRefuse(x, topicz);
         *why = "the node cannot store the message";
         return XR_SERVER_BUSY;
     }
     m->offset = off;
-    x->pending[x->npending++] = (Pending){m, from, packetId, qos};
+    x->pending[x->npending++] = (Pending){.m = m, .from = from, .packetId = packetId, .qos = qos};
     x->st.published++;
     return 0;
 }
@@ -1010,6 +1100,20 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
                   payloadLen, qos, retain, packetId, why);
 }
 
+int exchangePublishOwn(Exchange *x, const char *topic, const char *label, const uint8_t *payload,
+                       uint32_t payloadLen, ExchangeDone done, void *ctx, int64_t tag,
+                       const char **why) {
+    int rc = exchangePublish(x, NULL, topic, strlen(topic), label, label ? strlen(label) : 0, NULL,
+                             0, payload, payloadLen, 1, 0, 0, why);
+    if (rc == 0) {
+        Pending *p = &x->pending[x->npending - 1];
+        p->done = done;
+        p->doneCtx = ctx;
+        p->doneTag = tag;
+    }
+    return rc;
+}
+
 int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t originSeq, int64_t time,
                    const char *topic, size_t topicLen, const char *label, size_t labelLen,
                    const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
@@ -1019,7 +1123,11 @@ int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t orig
         *why = "a relayed message needs its origin id and label";
         return XR_PAYLOAD_FORMAT_INVALID;
     }
-    if (logBroken(x->log)) { /* nothing is stored, so nothing may be called held */
+    if (!storeRetry(x)) { /* nothing is stored, so nothing may be called held */
+        char t[200];
+        snprintf(t, sizeof(t), "%.*s", (int)(topicLen < sizeof(t) ? topicLen : sizeof(t) - 1),
+                 topic);
+        storeRefuse(x, t);
         *why = "the node cannot store messages (its log refused a write)";
         return XR_SERVER_BUSY;
     }
@@ -1032,7 +1140,8 @@ int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t orig
             *why = "out of memory";
             return XR_SERVER_BUSY;
         }
-        if (qos) x->pending[x->npending++] = (Pending){NULL, from, packetId, qos};
+        if (qos)
+            x->pending[x->npending++] = (Pending){.from = from, .packetId = packetId, .qos = qos};
         x->st.duplicates++;
         return XR_ALREADY_HELD;
     }
@@ -1047,8 +1156,26 @@ int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t orig
     return rc;
 }
 
+/* The commit failed.  What is below kept is durable all the same (a
+ * segment change synced it part-way through the turn) and is committed;
+ * the rest is not held: refused, imported ids forgotten (a resend must be
+ * stored, not dropped as held), the log cut back to kept so it can be
+ * written again. */
+static void commitFailed(Exchange *x, const pnError *err, uint64_t kept) {
+    storeFail(x, err);
+    for (size_t i = 0; i < x->npending; i++) {
+        Message *m = x->pending[i].m;
+        if (!m || m->offset < kept) continue;
+        storeRefuse(x, m->topic);
+        if (strcmp(m->origin, x->node) != 0) seenRemove(&x->seen, m->origin, m->originSeq);
+    }
+    logRewind(x->log, kept, NULL); /* failing, it is tried again by storeRetry */
+}
+
 int exchangeCommit(Exchange *x, pnError *err) {
     int rc = PN_OK;
+    pnError own = {0};
+    if (!err) err = &own;
     if (x->npending) {
         int durable = 0;
         for (size_t i = 0; i < x->npending && !durable; i++)
@@ -1064,23 +1191,34 @@ int exchangeCommit(Exchange *x, pnError *err) {
         } else {
             rc = logFlush(x->log, err);
         }
+        /* Offsets below kept are stored: all of them, or (failed) what was
+         * made visible before plus what is durable anyway. */
+        uint64_t kept = logNext(x->log);
+        if (rc != PN_OK) {
+            kept = logDurable(x->log) > x->fanned ? logDurable(x->log) : x->fanned;
+            commitFailed(x, err, kept);
+        } else {
+            storeOk(x);
+        }
         /* Nothing fans out or is acknowledged unless it is on disk. */
         for (size_t i = 0; i < x->npending; i++) {
             Pending *p = &x->pending[i];
-            if (rc == PN_OK && p->m) {
+            int stored = p->m ? p->m->offset < kept : rc == PN_OK;
+            if (stored && p->m) {
                 if (p->m->retain) retainStore(x, p->m);
                 fanOut(x, p->m, p->from);
             }
             if (p->from && p->from->conn && p->qos)
-                p->from->hooks->ack(p->from->conn, p->packetId, p->qos,
-                                    rc == PN_OK ? 0 : XR_SERVER_BUSY,
-                                    rc == PN_OK ? NULL : "the node cannot store the message");
+                p->from->hooks->ack(p->from->conn, p->packetId, p->qos, stored ? 0 : XR_SERVER_BUSY,
+                                    stored ? NULL : "the node cannot store the message");
+            if (p->done) p->done(p->doneCtx, p->doneTag, stored);
             messageUnref(p->m);
         }
         x->npending = 0;
         /* What failed to become durable never becomes visible (history,
-         * refill): its publisher was told it was not stored. */
-        if (rc == PN_OK) x->fanned = logNext(x->log);
+         * refill): its publisher was told it was not stored, and the log
+         * was cut back to kept. */
+        x->fanned = kept;
     }
     int64_t now = timeNow();
     if (x->sessionsDirty || now - x->lastSave >= 1) {
@@ -1113,6 +1251,10 @@ void exchangeExpire(Exchange *x, int64_t now) {
     /* Retention drops whole old log segments; what sessions still hold is
      * in memory, so only a session offline across a restart can miss some,
      * and that is reported. */
+    /* A full disk ends when space comes back, even with nobody publishing
+     * (so /healthz says so); the next publish writes again. */
+    if (x->store.failed && x->store.noSpace && storeRetry(x) && logSpace(x->log) >= STORE_SPACE_MIN)
+        storeOk(x);
     uint64_t dropped = logRetain(x->log, now);
     if (dropped) {
         char d[96];
@@ -1138,6 +1280,7 @@ void exchangeStats(const Exchange *x, ExchangeStats *st) {
     st->logBytes = logBytes(x->log);
     st->logFirst = logFirst(x->log);
     st->logNext = logNext(x->log);
+    st->storeFailed = x->store.failed;
 }
 
 const char *exchangePublishReasonCode(int reason) {

@@ -204,6 +204,21 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
                     const uint8_t *payload, uint32_t payloadLen, uint8_t qos, uint8_t retain,
                     uint16_t packetId, const char **why);
 
+/* Told by the commit after exchangePublishOwn whether the message was
+ * stored (1: durable, fanned out) or not (0: the log failed; not held). */
+typedef void (*ExchangeDone)(void *ctx, int64_t tag, int stored);
+
+/*
+ * Publish one of the node's own messages (no session; QoS 1; label NULL:
+ * the topic default): as exchangePublish, and done(ctx, tag, stored) is
+ * called by the commit that stores it or fails to -- so a caller marks its
+ * source done only once the message is really held.  Returns as
+ * exchangePublish (done is then not called for a refusal).
+ */
+int exchangePublishOwn(Exchange *x, const char *topic, const char *label, const uint8_t *payload,
+                       uint32_t payloadLen, ExchangeDone done, void *ctx, int64_t tag,
+                       const char **why);
+
 /*
  * Accept a message relayed by a federation link: as exchangePublish, but
  * the message keeps the id it was given where it was first published
@@ -227,8 +242,23 @@ int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t orig
                    const char **why);
 
 /* Make pending publishes durable (one fsync), acknowledge them, fan them
- * out, save dirty sessions, flush the audit.  Call once per loop turn. */
+ * out, save dirty sessions, flush the audit.  Call once per loop turn.
+ * When the log cannot store them (disk full, I/O error) every pending
+ * publish is refused (0x89), the log is cut back to what was visible, and
+ * the store counts as failed -- publishes are tried again, and refused
+ * while it lasts, until one is stored or (disk full) free space returns
+ * (exchangeExpire checks); see exchangeStoreError/exchangeStoreNews. */
 int exchangeCommit(Exchange *x, pnError *err);
+
+/* NULL while the log stores; else what its last failure said (for
+ * /healthz). */
+const char *exchangeStoreError(const Exchange *x);
+
+/* The store failed, or recovered, since the last call: msg gets one
+ * sentence for the node's log (the failure with what it refused; the
+ * recovery with how many were refused meanwhile) and 1 is returned; else
+ * 0.  Call until 0 (a failure and its end may both be waiting). */
+int exchangeStoreNews(Exchange *x, char *msg, size_t cap);
 
 /* The client acknowledged packetId (PUBACK, or PUBREC then PUBCOMP). */
 void exchangeAcked(Exchange *x, Session *s, uint16_t packetId, int type);
@@ -270,6 +300,8 @@ typedef struct ExchangeStats {
     uint64_t fsyncBucket[XSTAT_FSYNC_BUCKETS + 1]; /* not cumulative; the last is +Inf */
     uint64_t logBytes, logFirst, logNext;          /* the log now */
     uint64_t imported, duplicates; /* relayed by federation links: stored, already held */
+    uint64_t storeRefused;         /* publishes refused because the log could not store */
+    int storeFailed;               /* the log cannot store now (exchangeStoreError) */
 } ExchangeStats;
 void exchangeStats(const Exchange *x, ExchangeStats *st);
 

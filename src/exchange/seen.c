@@ -80,3 +80,27 @@ int seenAdd(SeenSet *s, const char *origin, uint64_t seq) {
     }
     return 1;
 }
+
+int seenRemove(SeenSet *s, const char *origin, uint64_t seq) {
+    SeenOrigin *o = findOrigin(s, origin);
+    if (!o) return 0;
+    size_t i = lowerBound(o, seq);
+    if (i == o->n || o->r[i].lo > seq) return 0;
+    SeenRange *r = &o->r[i];
+    if (r->lo == seq && r->hi == seq) {
+        memmove(r, r + 1, (o->n - i - 1) * sizeof(SeenRange));
+        o->n--;
+    } else if (r->lo == seq) {
+        r->lo++;
+    } else if (r->hi == seq) {
+        r->hi--;
+    } else { /* split [lo, hi] into [lo, seq-1] and [seq+1, hi] */
+        if (arrayGrow((void **)&o->r, &o->cap, o->n + 1, sizeof(SeenRange)) != 0) return -1;
+        r = &o->r[i];
+        memmove(r + 2, r + 1, (o->n - i - 1) * sizeof(SeenRange));
+        r[1] = (SeenRange){seq + 1, r->hi};
+        r->hi = seq - 1;
+        o->n++;
+    }
+    return 1;
+}

@@ -41,6 +41,11 @@ int seenHas(const SeenSet *s, const char *origin, uint64_t seq);
  * -1 when out of memory (the set is unchanged). */
 int seenAdd(SeenSet *s, const char *origin, uint64_t seq);
 
+/* Remove (origin, seq): a message whose commit failed is not held after
+ * all, so a resend must be stored.  Returns 1 when removed, 0 when it was
+ * not there, -1 when out of memory (splitting an interval; unchanged). */
+int seenRemove(SeenSet *s, const char *origin, uint64_t seq);
+
 /* Number of intervals held for origin (for tests and status). */
 size_t seenRanges(const SeenSet *s, const char *origin);
 

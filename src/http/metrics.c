@@ -66,6 +66,11 @@ void apiMetrics(HttpConn *c) {
         feeds += k->wsMode != 0;
     pnBuf b;
     bufInit(&b);
+    metric(&b, "partnernet_store_failed", "gauge",
+           "1 while the log cannot store (disk full, I/O error) and publishes are refused.",
+           (uint64_t)st.storeFailed);
+    metric(&b, "partnernet_store_refused_total", "counter",
+           "Publishes refused because the log could not store them.", st.storeRefused);
     metric(&b, "partnernet_http_connections", "gauge", "Open HTTP connections.", srv->nconns);
     metric(&b, "partnernet_http_connections_accepted_total", "counter",
            "HTTP connections accepted.", srv->st.accepted);

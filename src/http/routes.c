@@ -322,10 +322,18 @@ static void audit(HttpConn *c) {
 
 /* ---- health and static files ---------------------------------------------------- */
 
+/* 503 while the log cannot store (disk full...): a load balancer or an
+ * operator sees that publishes are being refused. */
 static void healthz(HttpConn *c) {
+    const char *failed = exchangeStoreError(c->srv->x);
+    if (failed)
+        return httpJson(c, 503,
+                        json_pack("{s:s, s:s, s:s+}", "status", "failed", "node",
+                                  nodeName(c->srv->node), "store", "failed: ", failed));
     char body[160];
-    int n = snprintf(body, sizeof(body), "{\"status\": \"ok\", \"node\": \"%s\"}\n",
-                     nodeName(c->srv->node));
+    int n =
+        snprintf(body, sizeof(body), "{\"status\": \"ok\", \"node\": \"%s\", \"store\": \"ok\"}\n",
+                 nodeName(c->srv->node));
     httpRespond(c, 200, NULL, "application/json", body, (size_t)n);
 }
 

@@ -81,7 +81,12 @@ int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif
         nodeClose(n);
         return rc;
     }
-    if (rep.detail[0]) fprintf(stderr, "partnernet: log recovery: %s\n", rep.detail);
+    /* Every damaged place, not only the first. */
+    for (int i = 0; i < rep.nproblems; i++)
+        fprintf(stderr, "partnernet: log recovery: %s\n", rep.problem[i]);
+    if (rep.unlisted)
+        fprintf(stderr, "partnernet: log recovery: ... and %llu more damaged places\n",
+                (unsigned long long)rep.unlisted);
     n->records = rep.records;
     *out = n;
     return PN_OK;
@@ -94,9 +99,18 @@ int nodeAdd(Node *n, const NodeFrontend *fe, pnError *err) {
     return PN_OK;
 }
 
+/* The log failing to store (disk full...) and its end are said once each,
+ * loudly, on stderr: refusals are counted in /metrics, not logged one by one. */
+static void reportStore(Node *n) {
+    char msg[700];
+    while (exchangeStoreNews(n->x, msg, sizeof(msg)))
+        fprintf(stderr, "partnernet: store: %s\n", msg);
+}
+
 static void onCheck(uv_check_t *h) {
     Node *n = h->data;
     exchangeCommit(n->x, NULL);
+    reportStore(n);
     for (int i = 0; i < n->nfe; i++)
         if (n->fe[i].turn) n->fe[i].turn(n->fe[i].ctx);
 }
@@ -107,6 +121,7 @@ static void onTick(uv_timer_t *t) {
     for (int i = 0; i < n->nfe; i++)
         if (n->fe[i].tick) n->fe[i].tick(n->fe[i].ctx, now);
     exchangeExpire(n->x, now);
+    reportStore(n);
 }
 
 void nodeStop(Node *n) {

@@ -13,10 +13,18 @@
 
 #define NOTIFY_BATCH 64 /* notices published per second at most */
 
+/* A notice handed to the exchange: its commit says whether it was stored. */
+enum { SENT_WAITING, SENT_STORED, SENT_FAILED };
+
+typedef struct Sent {
+    int64_t id;
+    int state; /* SENT_* */
+} Sent;
+
 struct PlanNotifier {
     Node *node;
     Plan *plan;
-    int64_t sent[NOTIFY_BATCH]; /* published last second: mark done now */
+    Sent sent[NOTIFY_BATCH]; /* published, in id order: marked done once stored */
     int nsent;
     char lastError[256];
 };
@@ -28,42 +36,62 @@ static void report(PlanNotifier *pn, const pnError *err) {
     fprintf(stderr, "partnernet: plan outbox: %s\n", err->msg);
 }
 
-/* What was published on the previous tick is durable by now: the node
- * commits at the end of every loop turn. */
+/* The exchange's commit says whether notice id was stored (exchangePublishOwn). */
+static void onCommitted(void *ctx, int64_t id, int stored) {
+    PlanNotifier *pn = ctx;
+    for (int i = 0; i < pn->nsent; i++)
+        if (pn->sent[i].id == id) pn->sent[i].state = stored ? SENT_STORED : SENT_FAILED;
+}
+
+/* Mark done what a commit stored -- only that: a notice whose commit failed
+ * (disk full) is forgotten here and published again, since it is still
+ * pending in the outbox. */
 static void markDone(PlanNotifier *pn) {
     pnError err = {0};
-    int kept = 0;
+    int kept = 0, failed = 0;
     /* One that cannot be marked now (the CLI holds the write lock) stays in
      * sent[] and is tried again next second: publishing resumes after it,
      * so it is not published twice. */
-    for (int i = 0; i < pn->nsent; i++)
-        if (planOutboxDone(pn->plan, pn->sent[i], &err) != PN_OK) {
-            report(pn, &err);
-            pn->sent[kept++] = pn->sent[i];
+    for (int i = 0; i < pn->nsent; i++) {
+        Sent *s = &pn->sent[i];
+        if (s->state == SENT_FAILED) {
+            failed++;
+            continue;
         }
+        if (s->state == SENT_STORED && planOutboxDone(pn->plan, s->id, &err) == PN_OK) continue;
+        if (s->state == SENT_STORED) report(pn, &err);
+        pn->sent[kept++] = *s;
+    }
     pn->nsent = kept;
+    if (failed) {
+        pnError e = {0};
+        pnErrorSet(&e, PN_EIO, "%d notice(s) not stored (the log could not write); kept pending",
+                   failed);
+        report(pn, &e);
+    }
 }
 
 static void publishPending(PlanNotifier *pn) {
     Exchange *x = nodeExchange(pn->node);
     pnError err = {0};
     PlanNotice n;
-    int64_t after = pn->nsent ? pn->sent[pn->nsent - 1] : 0;
+    /* After the newest still in hand: those are stored or waiting (one
+     * commit stores a tick's notices, or fails them, together). */
+    int64_t after = pn->nsent ? pn->sent[pn->nsent - 1].id : 0;
     while (pn->nsent < NOTIFY_BATCH) {
         int rc = planOutboxNext(pn->plan, after, &n, &err);
         if (rc < 0) return report(pn, &err);
         if (rc == 0) return;
         after = n.id;
         const char *why = NULL;
-        int r =
-            exchangePublish(x, NULL, n.topic, strlen(n.topic), n.label, strlen(n.label), NULL, 0,
-                            (const uint8_t *)n.payload, (uint32_t)strlen(n.payload), 1, 0, 0, &why);
+        int r = exchangePublishOwn(x, n.topic, n.label, (const uint8_t *)n.payload,
+                                   (uint32_t)strlen(n.payload), onCommitted, pn, n.id, &why);
         if (r != 0) { /* stays pending: tried again next second, reported once */
             pnError e = {0};
             pnErrorSet(&e, PN_EINVAL, "notice %lld not published: %s", (long long)n.id, why);
             return report(pn, &e);
         }
-        pn->sent[pn->nsent++] = n.id;
+        pn->sent[pn->nsent++] = (Sent){n.id, SENT_WAITING};
     }
 }
 

@@ -12,10 +12,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -41,7 +43,8 @@ struct pnLog {
     uint64_t next, durable;
     uint64_t written; /* records below this are in the file (maybe not synced) */
     pnBuf pend;       /* appended records not yet written: one write per turn */
-    int broken;       /* a write failed part-way; no more appends */
+    int broken;       /* a write failed part-way; no more appends until logRewind */
+    int error;        /* errno of the failure that broke it */
     int rfd;          /* the segment logRead read last (history reads stay in one), or -1 */
     uint64_t rbase;   /* its base offset */
 };
@@ -112,6 +115,22 @@ static int syncDir(const char *dir) {
     return rc;
 }
 
+/* Add one damaged place to the recovery report: every one is listed (up to
+ * LOG_PROBLEMS, then counted), the first is also rep->detail. */
+static void note(LogRecovery *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(LogRecovery *rep, const char *fmt, ...) {
+    if (rep->nproblems >= LOG_PROBLEMS) {
+        rep->unlisted++;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rep->problem[rep->nproblems], sizeof(rep->problem[0]), fmt, ap);
+    va_end(ap);
+    if (rep->nproblems == 0) memcpy(rep->detail, rep->problem[0], sizeof(rep->detail));
+    rep->nproblems++;
+}
+
 /* ---- segments ---------------------------------------------------------- */
 
 static void segPath(const pnLog *log, uint64_t base, char *out, size_t cap) {
@@ -166,30 +185,39 @@ static int segScan(pnLog *log, Segment *s, int last, LogRecovery *rep, pnError *
         uint64_t found;
         size_t q = resync(buf, size, pos + 1, off, &found);
         if (q != SIZE_MAX) {
-            if (!rep->detail[0])
-                snprintf(rep->detail, sizeof(rep->detail),
-                         "%s: records %" PRIu64 "..%" PRIu64 " at byte %zu are corrupt; skipped",
-                         path, off, found - 1, pos);
+            note(rep, "%s: records %" PRIu64 "..%" PRIu64 " at byte %zu are corrupt; skipped", path,
+                 off, found - 1, pos);
             for (uint64_t k = off; k < found && rc == PN_OK; k++)
                 rc = segPush(s, LOG_HOLE);
             rep->corrupt += found - off;
             pos = q;
             continue;
         }
-        /* Otherwise the rest is a torn tail (newest segment) or lost. */
-        if (!rep->detail[0])
-            snprintf(rep->detail, sizeof(rep->detail), "%s: %s at byte %zu (%zu bytes)", path,
-                     last ? "torn tail truncated" : "unreadable remainder skipped", pos,
-                     size - pos);
+        /* Otherwise the rest is the end of the newest segment, or lost. */
         if (last && log->opt.readOnly) { /* perhaps a record being written: stop before it */
             size = pos;
+        } else if (last && size - pos >= LOG_HEADER) {
+            /* A whole header's worth: perhaps a complete record, acknowledged,
+             * with a flipped bit.  Its offset was perhaps given out: keep it
+             * consumed (a hole, found again by resync at the next open once
+             * a record follows), never hand it out again. */
+            note(rep,
+                 "%s: record %" PRIu64 " at byte %zu is damaged (%zu bytes); skipped, its id is "
+                 "not given out again",
+                 path, off, pos, size - pos);
+            rc = segPush(s, LOG_HOLE);
+            rep->corrupt++;
+            pos = size;
         } else if (last) {
+            note(rep, "%s: torn tail truncated at byte %zu (%zu bytes)", path, pos, size - pos);
             if (ftruncate(fd, (off_t)pos) != 0 || fsync(fd) != 0)
                 rc = pnErrorSet(err, PN_EIO, "%s: cannot truncate the torn tail: %s", path,
                                 strerror(errno));
             rep->truncatedBytes += size - pos;
             size = pos;
         } else {
+            note(rep, "%s: unreadable remainder skipped at byte %zu (%zu bytes)", path, pos,
+                 size - pos);
             rep->corrupt++;
         }
         break;
@@ -302,9 +330,8 @@ int logOpen(pnLog **out, const char *dir, const LogOptions *opt, LogRecovery *re
     if (rc == PN_OK) rc = segList(log, err);
     for (size_t i = 0; i < log->nseg && rc == PN_OK; i++) {
         Segment *s = &log->seg[i];
-        if (i > 0 && s->base != log->next && !rep->detail[0])
-            snprintf(rep->detail, sizeof(rep->detail),
-                     "records %" PRIu64 "..%" PRIu64 " are missing", log->next, s->base - 1);
+        if (i > 0 && s->base != log->next)
+            note(rep, "records %" PRIu64 "..%" PRIu64 " are missing", log->next, s->base - 1);
         rc = segScan(log, s, i + 1 == log->nseg, rep, err);
         log->next = s->base + s->count;
     }
@@ -365,13 +392,17 @@ int logAppend(pnLog *log, const void *data, uint32_t len, int64_t time, uint64_t
 }
 
 int logFlush(pnLog *log, pnError *err) {
+    /* After a failed write the file may end in part of a record: nothing
+     * more goes after it until logRewind() has cut it off. */
+    if (log->broken) return pnErrorSet(err, PN_EIO, "the log refused appends after a failed write");
     size_t done = 0;
     while (done < log->pend.len) {
         ssize_t w = write(log->fd, log->pend.data + done, log->pend.len - done);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
-            /* A partial record may be on disk; recovery will truncate it. */
+            /* A partial record may be on disk: logRewind (or recovery) cuts it. */
             log->broken = 1;
+            log->error = w < 0 ? errno : ENOSPC;
             return pnErrorSet(err, PN_EIO, "log write failed: %s",
                               w < 0 ? strerror(errno) : "short write");
         }
@@ -383,15 +414,51 @@ int logFlush(pnLog *log, pnError *err) {
 }
 
 int logSync(pnLog *log, pnError *err) {
+    /* Broken: a failed fsync is not retried (the kernel may have dropped
+     * the pages it could not write); logRewind() cuts back and syncs again. */
+    if (log->broken) return pnErrorSet(err, PN_EIO, "the log refused appends after a failed write");
     if (log->durable == log->next) return PN_OK;
     int rc = logFlush(log, err);
     if (rc != PN_OK) return rc;
     if (fdatasync(log->fd) != 0) {
         log->broken = 1;
+        log->error = errno;
         return pnErrorSet(err, PN_EIO, "log fsync failed: %s", strerror(errno));
     }
     log->durable = log->next;
     return PN_OK;
+}
+
+int logRewind(pnLog *log, uint64_t offset, pnError *err) {
+    if (log->opt.readOnly) return pnErrorSet(err, PN_EINVAL, "the log was opened read-only");
+    Segment *s = &log->seg[log->nseg - 1];
+    if (offset < log->durable || offset < s->base || offset > log->written)
+        return pnErrorSet(err, PN_EINVAL,
+                          "cannot rewind to %" PRIu64 ": durable up to %" PRIu64
+                          ", written up to %" PRIu64,
+                          offset, log->durable, log->written);
+    /* Records below written are whole in the file; where offset began is
+     * where the part that failed begins. */
+    uint64_t keep = offset - s->base < s->count ? s->pos[offset - s->base] : s->bytes;
+    if (ftruncate(log->fd, (off_t)keep) != 0 || fdatasync(log->fd) != 0) {
+        log->broken = 1;
+        log->error = errno;
+        return pnErrorSet(err, PN_EIO, "cannot cut the log back after a failed write: %s",
+                          strerror(errno));
+    }
+    s->count = offset - s->base;
+    s->bytes = keep;
+    log->pend.len = 0;
+    log->next = log->written = log->durable = offset;
+    log->broken = 0;
+    log->error = 0;
+    return PN_OK;
+}
+
+uint64_t logSpace(const pnLog *log) {
+    struct statvfs v;
+    if (statvfs(log->dir, &v) != 0) return UINT64_MAX;
+    return (uint64_t)v.f_bavail * v.f_frsize;
 }
 
 uint64_t logFirst(const pnLog *log) {
@@ -406,6 +473,10 @@ uint64_t logDurable(const pnLog *log) {
 
 int logBroken(const pnLog *log) {
     return log->broken;
+}
+
+int logError(const pnLog *log) {
+    return log->broken ? log->error : 0;
 }
 
 uint64_t logBytes(const pnLog *log) {

@@ -1,7 +1,10 @@
 /*
  * test_log.c -- the message log: append/read, group sync, recovery from a
- * torn tail and from corruption in the middle, segments and retention.
+ * torn tail and from corruption in the middle, segments and retention; a
+ * damaged newest record keeps its id; every damaged place is reported; a
+ * failed write is cut back by logRewind and appends resume.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -197,6 +202,162 @@ static void test_corrupt_length(void **state) {
     logClose(log);
 }
 
+/* Flip one bit of byte at (from the end when at < 0) in the segment file. */
+static void flipBit(uint64_t base, off_t at) {
+    char path[512];
+    segFile(base, path, sizeof(path));
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    if (at < 0) {
+        struct stat st;
+        assert_int_equal(fstat(fd, &st), 0);
+        at += st.st_size;
+    }
+    unsigned char c;
+    assert_int_equal(pread(fd, &c, 1, at), 1);
+    c ^= 0x10;
+    assert_int_equal(pwrite(fd, &c, 1, at), 1);
+    close(fd);
+}
+
+/* Issue 10 item 7: a bit flip in the newest record (perhaps acknowledged,
+ * its id given out) must not make its offset be given to the next append. */
+static void test_damaged_last_record(void **state) {
+    (void)state;
+    pnLog *log = openLog(NULL, NULL);
+    for (int i = 0; i < 4; i++)
+        append(log, "payload", (uint64_t)i);
+    logClose(log);
+    flipBit(0, -1); /* the last byte of record 3's data */
+    LogRecovery rep;
+    log = openLog(NULL, &rep);
+    assert_int_equal(rep.records, 3);
+    assert_int_equal(rep.corrupt, 1);
+    assert_int_equal(rep.truncatedBytes, 0);
+    assert_int_equal(rep.nproblems, 1);
+    assert_non_null(strstr(rep.problem[0], "record 3 "));
+    assert_non_null(strstr(rep.problem[0], "damaged"));
+    assert_int_equal(logNext(log), 4); /* offset 3 stays consumed */
+    LogRecord r;
+    pnBuf b;
+    bufInit(&b);
+    assert_int_equal(logRead(log, 3, &r, &b, NULL), PN_ENOENT); /* never served */
+    logClose(log);
+    /* Opened again with nothing appended: the same answer. */
+    log = openLog(NULL, &rep);
+    assert_int_equal(logNext(log), 4);
+    append(log, "after", 4);
+    assert_int_equal(logSync(log, NULL), PN_OK);
+    logClose(log);
+    /* Now the damage is in the middle; still reported, the ids still unique. */
+    log = openLog(NULL, &rep);
+    assert_int_equal(rep.records, 4);
+    assert_int_equal(rep.corrupt, 1);
+    assert_non_null(strstr(rep.detail, "records 3..3"));
+    assert_int_equal(logNext(log), 5);
+    expectRecord(log, 2, "payload");
+    expectRecord(log, 4, "after");
+    assert_int_equal(logRead(log, 3, &r, &b, NULL), PN_ENOENT);
+    bufFree(&b);
+    logClose(log);
+}
+
+/* Issue 10 item 17: recovery reports every damaged place, not the first. */
+static void test_every_damage_reported(void **state) {
+    (void)state;
+    LogOptions opt = {.segmentBytes = 200};
+    pnLog *log = openLog(&opt, NULL);
+    char text[64];
+    for (int i = 0; i < 20; i++) { /* records of 34 bytes: 5 per segment */
+        snprintf(text, sizeof(text), "message %02d", i);
+        append(log, text, (uint64_t)i);
+    }
+    assert_int_equal(logSync(log, NULL), PN_OK);
+    logClose(log);
+    /* Record 1 in segment 0, record 7 in segment 5, record 18 in segment 15. */
+    flipBit(0, 1 * 34 + LOG_HEADER + 2);
+    flipBit(5, 2 * 34 + LOG_HEADER + 2);
+    flipBit(15, 3 * 34 + LOG_HEADER + 2);
+    LogRecovery rep;
+    log = openLog(&opt, &rep);
+    assert_int_equal(rep.corrupt, 3);
+    assert_int_equal(rep.records, 17);
+    assert_int_equal(rep.nproblems, 3);
+    assert_int_equal(rep.unlisted, 0);
+    assert_non_null(strstr(rep.problem[0], "00000000000000000000.log: records 1..1"));
+    assert_non_null(strstr(rep.problem[1], "00000000000000000005.log: records 7..7"));
+    assert_non_null(strstr(rep.problem[2], "00000000000000000015.log: records 18..18"));
+    assert_string_equal(rep.detail, rep.problem[0]);
+    assert_int_equal(logNext(log), 20);
+    expectRecord(log, 8, "message 08");
+    logClose(log);
+}
+
+/* More damaged places than the report lists: the rest are counted. */
+static void test_damage_list_bounded(void **state) {
+    (void)state;
+    pnLog *log = openLog(NULL, NULL);
+    int n = 2 * LOG_PROBLEMS + 4;
+    for (int i = 0; i < 2 * n; i++)
+        append(log, "payload", (uint64_t)i);
+    logClose(log);
+    for (int i = 0; i < n; i++) /* every other record: n separate places */
+        flipBit(0, (off_t)(2 * i) * (LOG_HEADER + 7) + LOG_HEADER + 1);
+    LogRecovery rep;
+    log = openLog(NULL, &rep);
+    assert_int_equal(rep.corrupt, n);
+    assert_int_equal(rep.nproblems, LOG_PROBLEMS);
+    assert_int_equal(rep.unlisted, n - LOG_PROBLEMS);
+    logClose(log);
+}
+
+/* Issue 10 item 13: a write cut short (here by RLIMIT_FSIZE, as by a full
+ * disk) leaves part of a record in the file; logRewind cuts it off, and
+ * appends resume once the limit is lifted, without damage on reopen. */
+static void test_rewind_after_failed_write(void **state) {
+    (void)state;
+    pnLog *log = openLog(NULL, NULL);
+    append(log, "alpha", 0);
+    append(log, "bravo", 1);
+    append(log, "charlie", 2);
+    assert_int_equal(logSync(log, NULL), PN_OK);
+    /* 3 records: 87 bytes.  Two more (58 bytes) with room for 13. */
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 100;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    append(log, "delta", 3);
+    append(log, "echo!", 4);
+    pnError err = {0};
+    assert_int_equal(logSync(log, &err), PN_EIO);
+    assert_true(logBroken(log));
+    assert_int_equal(logError(log), EFBIG);
+    uint64_t off;
+    assert_int_equal(logAppend(log, "x", 1, 0, &off, &err), PN_EIO); /* refused while broken */
+    assert_int_equal(logSync(log, &err), PN_EIO);
+    assert_int_equal(logRewind(log, 2, &err), PN_EINVAL); /* 2 is durable: never dropped */
+    assert_int_equal(logRewind(log, 3, &err), PN_OK);
+    assert_false(logBroken(log));
+    assert_int_equal(logNext(log), 3);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+    append(log, "foxtrot", 3); /* the offsets not stored are given again: none was acknowledged */
+    assert_int_equal(logSync(log, NULL), PN_OK);
+    expectRecord(log, 2, "charlie");
+    expectRecord(log, 3, "foxtrot");
+    logClose(log);
+    LogRecovery rep;
+    log = openLog(NULL, &rep);
+    assert_int_equal(rep.nproblems, 0);
+    assert_int_equal(rep.corrupt, 0);
+    assert_int_equal(rep.truncatedBytes, 0);
+    assert_int_equal(logNext(log), 4);
+    expectRecord(log, 3, "foxtrot");
+    logClose(log);
+}
+
 static void test_segments_and_retention(void **state) {
     (void)state;
     LogOptions opt = {.segmentBytes = 200, .retainBytes = 400};
@@ -242,6 +403,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_middle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_length, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_last_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_damage_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damage_list_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rewind_after_failed_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segments_and_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
     };

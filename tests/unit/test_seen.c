@@ -392,12 +392,44 @@ static void test_random_against_bitmap(void **state) {
     seenFree(&s);
 }
 
+/* seenRemove: a commit that failed forgets the imported ids it held. */
+static void test_remove(void **state) {
+    (void)state;
+    SeenSet s;
+    seenInit(&s);
+    assert_int_equal(seenRemove(&s, "HQ", 1), 0); /* unknown origin */
+    for (uint64_t q = 1; q <= 10; q++)
+        assert_int_equal(seenAdd(&s, "HQ", q), 1);
+    assert_int_equal(seenRanges(&s, "HQ"), 1);
+    assert_int_equal(seenRemove(&s, "HQ", 5), 1); /* splits [1,10] */
+    assert_int_equal(seenRanges(&s, "HQ"), 2);
+    assert_int_equal(seenHas(&s, "HQ", 5), 0);
+    assert_int_equal(seenHas(&s, "HQ", 4), 1);
+    assert_int_equal(seenHas(&s, "HQ", 6), 1);
+    assert_int_equal(seenRemove(&s, "HQ", 5), 0);  /* not there any more */
+    assert_int_equal(seenRemove(&s, "HQ", 1), 1);  /* low end */
+    assert_int_equal(seenRemove(&s, "HQ", 10), 1); /* high end */
+    assert_int_equal(seenHas(&s, "HQ", 1), 0);
+    assert_int_equal(seenHas(&s, "HQ", 10), 0);
+    assert_int_equal(seenHas(&s, "HQ", 2), 1);
+    assert_int_equal(seenHas(&s, "HQ", 9), 1);
+    assert_int_equal(seenRemove(&s, "HQ", 4), 1);
+    assert_int_equal(seenRemove(&s, "HQ", 3), 1);
+    assert_int_equal(seenRemove(&s, "HQ", 2), 1); /* [2,4] gone: one range left */
+    assert_int_equal(seenRanges(&s, "HQ"), 1);
+    assert_int_equal(seenAdd(&s, "HQ", 5), 1); /* held again: joins [6,9] */
+    assert_int_equal(seenRanges(&s, "HQ"), 1);
+    assert_int_equal(seenHas(&s, "HQ", 5), 1);
+    seenFree(&s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty),        cmocka_unit_test(test_in_order),
         cmocka_unit_test(test_out_of_order), cmocka_unit_test(test_gap_fill),
         cmocka_unit_test(test_duplicates),   cmocka_unit_test(test_origins_independent),
         cmocka_unit_test(test_edges),        cmocka_unit_test(test_random_against_bitmap),
+        cmocka_unit_test(test_remove),
     };
     return cmocka_run_group_tests_name("seen", tests, NULL, NULL);
 }
