@@ -82,6 +82,7 @@ static int printJson(const AuditEvent *ev) {
     json_object_set_new(o, "label", jsonText(ev->label));
     json_object_set_new(o, "detail", jsonText(ev->detail));
     json_object_set_new(o, "peer", jsonText(ev->peer));
+    json_object_set_new(o, "count", json_integer(ev->count > 0 ? ev->count : 1));
     char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!line) return -1;

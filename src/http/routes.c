@@ -294,10 +294,11 @@ static int auditRow(const AuditEvent *ev, void *ctx) {
         return (long)json_array_size(o->events) >= o->limit;
     }
     json_array_append_new(o->events,
-                          json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "time", when,
-                                    "kind", ev->kind, "principal", ev->principal, "nation",
+                          json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "time",
+                                    when, "kind", ev->kind, "principal", ev->principal, "nation",
                                     ev->nation, "topic", ev->topic, "label", ev->label, "reason",
-                                    ev->reason, "detail", ev->detail, "peer", ev->peer));
+                                    ev->reason, "detail", ev->detail, "peer", ev->peer, "count",
+                                    (json_int_t)(ev->count > 0 ? ev->count : 1)));
     return (long)json_array_size(o->events) >= o->limit;
 }
 
