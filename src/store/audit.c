@@ -501,19 +501,20 @@ static int dropOld(pnAudit *a, int64_t now, pnError *err) {
     return dropRecord(a, now, "retention", n, d, err);
 }
 
-/* Delete the oldest tenth of the rows until the pages in use are under
- * 9/10 of the bound. */
+/* Delete the oldest tenth of the id range until the pages in use are
+ * under 9/10 of the bound.  Ids only grow, so the range is found from the
+ * rowid tree's ends, without counting rows. */
 static int dropOverSize(pnAudit *a, int64_t now, pnError *err) {
     int64_t dropped = 0, upTo = 0;
     while (auditUsedBytes(a) > a->lim.maxBytes / 10 * 9) {
-        int64_t rows = execInt(a, "SELECT count(*) FROM audit WHERE ?1", 1, err);
-        if (rows <= 0) break;
-        int64_t chunk = rows / 10 > 0 ? rows / 10 : rows;
-        int64_t cut =
-            execInt(a, "SELECT id FROM audit ORDER BY id LIMIT 1 OFFSET ?1", chunk - 1, err);
-        int64_t t = execInt(a, "SELECT time FROM audit WHERE id = ?1", cut, err);
-        int64_t n =
-            cut < 0 || t < 0 ? -1 : execInt(a, "DELETE FROM audit WHERE id <= ?1", cut, err);
+        int64_t lo = execInt(a, "SELECT ifnull(min(id), -1) FROM audit WHERE ?1", 1, err);
+        int64_t hi = execInt(a, "SELECT ifnull(max(id), -1) FROM audit WHERE ?1", 1, err);
+        if (lo < 0 || hi < 0) break;
+        int64_t cut = lo + ((hi - lo + 1) / 10 > 0 ? (hi - lo + 1) / 10 : hi - lo + 1);
+        int64_t t = execInt(
+            a, "SELECT ifnull((SELECT time FROM audit WHERE id < ?1 ORDER BY id DESC LIMIT 1), 0)",
+            cut, err);
+        int64_t n = t < 0 ? -1 : execInt(a, "DELETE FROM audit WHERE id < ?1", cut, err);
         if (n < 0) return PN_EIO;
         dropped += n;
         upTo = t;
