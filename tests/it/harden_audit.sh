@@ -23,9 +23,10 @@ _report $? "node starts with audit_burst = 50" "$(cat "$SRV_LOG")"
 U=http://127.0.0.1:$HTTPPORT
 
 N=20000
-# One connection, QoS 1, each line one publish labelled above SWE's clearance.
-seq $N | timeout 300 mosquitto_pub -h 127.0.0.1 -p "$PORT" -u swe -P pw-swe -V mqttv5 -q 1 \
-    -t ops/flood -D PUBLISH user-property label 'COSMIC TOP SECRET ATOMAL' -l >"$T/pub.out" 2>&1
+# One connection, QoS 1 (each publish waits for its refusing PUBACK), labelled
+# above SWE's clearance.
+timeout 300 mosquitto_pub -h 127.0.0.1 -p "$PORT" -u swe -P pw-swe -V mqttv5 -q 1 --repeat $N \
+    -t ops/flood -D PUBLISH user-property label 'COSMIC TOP SECRET ATOMAL' -m x >"$T/pub.out" 2>&1
 rows() { sqlite3 "$D/audit.db" "SELECT $1 FROM audit WHERE kind = 'publish_refused' AND principal = 'swe'"; }
 # The counts reach the store at the node's next flush (each loop turn).
 wait_until 10 bash -c "[ \"\$(sqlite3 '$D/audit.db' \"SELECT sum(count) FROM audit WHERE kind = 'publish_refused'\")\" = $N ]"

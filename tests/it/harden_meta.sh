@@ -120,6 +120,28 @@ expect_http "a new visible message after the cursor is found" 200 "[m['id'] for 
 expect_http "USA reads all thirteen in one page, next is the last" 200 "len(d['messages']) == 13 and d['next'] == 'it-m:12'" \
     -- -H "$(A "$TUSA")" "$U/v1/messages"
 
+echo "# the scan bound (100,000 records a request): a sealed cursor, then onwards"
+# 100,001 messages JPN may not see, then one it may (it-m:100014).  QoS 0:
+# mosquitto_pub -l disconnects before its QoS 1 queue is drained.
+seq 100001 | timeout 300 mosquitto_pub -h 127.0.0.1 -p "$PORT" -u opusa -P pw-opusa -V mqttv5 -q 0 \
+    -t hist/x -D PUBLISH user-property label "$L_TOP" -l >"$T/flood.out" 2>&1
+flooded() { [ "$("$PN" log list --data "$D" --topic hist/x | wc -l)" -eq 100010 ]; }
+wait_until 60 flooded
+ok "the node stored the 100,001" flooded
+post "$TUSA" hist/v4 "$L_JPN" >/dev/null
+ok "the visible one after them is it-m:100014" grep -q '"id": "it-m:100014"' "$T/body"
+expect_http "since=it-m:12: nothing in the first 100,000, a sealed cursor, more" 200 \
+    "d['messages'] == [] and d['more'] and d['next'].startswith('c_') and len(d['next']) == 50 and $onlyvis" \
+    -- -H "$(A "$TJ")" "$U/v1/messages?since=it-m:12"
+C1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["next"])' "$T/body")
+expect_http "the same request again: another sealed cursor (nothing to compare)" 200 \
+    "d['next'].startswith('c_') and d['next'] != '$C1'" -- -H "$(A "$TJ")" "$U/v1/messages?since=it-m:12"
+expect_http "since=the sealed cursor: the visible message after the flood" 200 \
+    "[m['id'] for m in d['messages']] == ['it-m:100014'] and d['next'] == 'it-m:100014' and not d['more']" \
+    -- -H "$(A "$TJ")" "$U/v1/messages?since=$C1"
+expect_http "a sealed cursor with one character changed: 400 bad_since" 400 "$ERR'bad_since'" \
+    -- -H "$(A "$TJ")" "$U/v1/messages?since=${C1:0:20}$([ "${C1:20:1}" = A ] && echo B || echo A)${C1:21}"
+
 ok "the node is still up" srv_alive
 expect_http "healthz after all of it" 200 'd["status"] == "ok"' -- "$U/healthz"
 ok "no sanitizer report in the node's log" srv_clean_log
