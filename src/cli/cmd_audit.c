@@ -47,13 +47,19 @@ static const char *cleanField(const char *s, char *out, size_t cap) {
     return out;
 }
 
+/* An aggregated row (count > 1) ends with " (xCOUNT)". */
 static void printRow(const AuditEvent *ev) {
-    char when[21], f[6][512];
+    char when[21], f[6][512], label[600];
     timeFormat(ev->time, when);
+    const char *l = cleanField(ev->label, f[5], sizeof(f[5]));
+    if (ev->count > 1) {
+        snprintf(label, sizeof(label), "%s (x%lld)", l, (long long)ev->count);
+        l = label;
+    }
     printf(ROW_FORMAT, when, cleanField(ev->kind, f[0], sizeof(f[0])),
            cleanField(ev->principal, f[1], sizeof(f[1])),
            cleanField(ev->nation, f[2], sizeof(f[2])), cleanField(ev->topic, f[3], sizeof(f[3])),
-           cleanField(ev->reason, f[4], sizeof(f[4])), cleanField(ev->label, f[5], sizeof(f[5])));
+           cleanField(ev->reason, f[4], sizeof(f[4])), l);
 }
 
 /* A JSON string for s; bytes that are not valid UTF-8 become '?'. */

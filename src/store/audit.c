@@ -326,7 +326,8 @@ static int aggAdd(pnAudit *a, const AuditEvent *ev, const char *who, pnError *er
     const char *key[5] = {who, kind, reason, topic, label};
     int bucket;
     AggRow *r = rowFind(a, key, &bucket);
-    if (!r && a->nkeyed >= AUDIT_AGG_KEYS) { /* past the keyed rows: no topic, no label */
+    int fallback = !r && a->nkeyed >= AUDIT_AGG_KEYS;
+    if (fallback) { /* past the keyed rows: no topic, no label */
         key[3] = key[4] = "";
         r = rowFind(a, key, &bucket);
     }
@@ -343,9 +344,12 @@ static int aggAdd(pnAudit *a, const AuditEvent *ev, const char *who, pnError *er
     }
     AuditEvent row = *ev;
     strCopy(row.principal, sizeof(row.principal), who);
-    if (!key[3][0] && !key[4][0]) { /* nothing derived from the messages is kept */
+    if (fallback) { /* nothing derived from the messages is kept */
         row.topic[0] = row.label[0] = '\0';
         strCopy(row.detail, sizeof(row.detail), "aggregated: topics and labels not kept");
+    } else {
+        snprintf(row.detail, sizeof(row.detail), "aggregated: %.*s",
+                 (int)strnlen(ev->detail, sizeof(ev->detail) - 13), ev->detail);
     }
     if (strcmp(who, "*") == 0) row.nation[0] = row.peer[0] = '\0';
     if (insertRow(a, &row, 1, err) != PN_OK) return PN_EIO;
@@ -360,7 +364,7 @@ static int aggAdd(pnAudit *a, const AuditEvent *ev, const char *who, pnError *er
     r->dirty = 0;
     r->next = a->rowBucket[bucket];
     a->rowBucket[bucket] = a->nrows++;
-    if (key[3] == topic) a->nkeyed++;
+    if (!fallback) a->nkeyed++;
     return PN_OK;
 }
 

@@ -41,6 +41,8 @@ TUSA=$(token opusa)
 expect_http "GET /v1/audit shows the count (USA CTS ATOMAL operator)" 200 \
     "sum(e['count'] for e in d['events'] if e['kind'] == 'publish_refused') == $N and max(e['count'] for e in d['events']) > 1" \
     -- -H "$(A "$TUSA")" "$U/v1/audit?limit=10000"
+ok "partnernet audit: the aggregated row ends with its count" bash -c \
+    "'$PN' audit --data '$D' | grep -E 'publish_refused +swe .*ops/flood +clearance +COSMIC TOP SECRET ATOMAL \\(x[0-9]+\\)\$'"
 ok "the node is still up" srv_alive
 
 echo "# retention and size, applied by the running node"

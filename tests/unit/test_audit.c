@@ -431,6 +431,7 @@ static void test_aggregate(void **state) {
     assert_int_equal(s.last.count, 500);
     assert_string_equal(s.last.label, "NATO SECRET REL TO NATO, SWE");
     assert_string_equal(s.last.reason, "clearance");
+    assert_string_equal(s.last.detail, "aggregated: detail for mallory");
     s = sums(a, "publish_refused", "mallory", "t/a");
     assert_int_equal(s.matchRows, 10 + 1 + 10 + 1);
     assert_int_equal(s.matchTotal, 1200);
@@ -484,6 +485,7 @@ static void test_aggregate_many_keys(void **state) {
     s = sums(a, "publish_refused", "mallory", "");
     assert_int_equal(s.matchRows, 1); /* the overflow row: no topic, no label */
     assert_string_equal(s.last.label, "");
+    assert_string_equal(s.last.detail, "aggregated: topics and labels not kept");
     auditClose(a);
 }
 
