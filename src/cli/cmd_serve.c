@@ -133,6 +133,19 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
         o->log.retainBytes = n;
     else if (strcmp(key, "retain_seconds") == 0)
         o->log.retainSeconds = (int64_t)n;
+    else if (strcmp(key, "audit_burst") == 0 && n > 0 && n <= 1000000)
+        o->audit.burst = (int)n;
+    else if (strcmp(key, "audit_max_mb") == 0 && n > 0 && n <= (1ull << 30))
+        o->audit.maxBytes = (int64_t)n << 20;
+    else if (strcmp(key, "audit_retention_days") == 0 && n > 0 && n <= 100000)
+        o->audit.retentionSecs = (int64_t)n * 86400;
+    else if (strncmp(key, "audit_", 6) == 0 &&
+             (strcmp(key + 6, "burst") == 0 || strcmp(key + 6, "max_mb") == 0 ||
+              strcmp(key + 6, "retention_days") == 0))
+        return cliFail("serve",
+                       "%s:%d: '%s' must be a positive number (burst up to 1000000, "
+                       "max_mb up to 2^30, retention_days up to 100000)",
+                       path, line, key);
     else
         return cliFail("serve", "%s:%d: unknown setting '%s'", path, line, key);
     return CLI_OK;

@@ -77,9 +77,13 @@ static const CliCommand commands[] = {
      "others over HTTP; it does not widen what the principal may receive.\n"},
     {"audit", cmdAudit, "the audit trail: refused publishes and deliveries, releases",
      "usage: partnernet audit [--since 1h|30m|2d|DATE] [--reason CODE] [--kind KIND] [--data DIR] "
-     "[--json]\n"
+     "[--json] [--as NAME [--principals FILE]]\n"
      "\n"
-     "Prints audit events recorded by the node in DIR/audit.db (default var/), oldest first.\n"},
+     "Prints audit events recorded by the node in DIR/audit.db (default var/), oldest first.\n"
+     "All of every record is shown: the command is for the local administrator, who can\n"
+     "read the file anyway.  --as NAME shows what principal NAME (from FILE, default\n"
+     "DIR/principals.json) would see through GET /v1/audit: a record whose label decide()\n"
+     "refuses NAME shows only its kind and time, marked withheld.\n"},
     {"token", cmdToken, "bearer tokens for the HTTP API: create, revoke, list",
      "usage: partnernet token create --principal NAME [--data DIR] [--principals FILE]\n"
      "       partnernet token revoke TOKEN|ID [--data DIR]\n"

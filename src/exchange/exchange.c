@@ -83,6 +83,7 @@ struct Exchange {
     size_t nlabels;
     int sessionsDirty;
     int64_t lastSave;
+    int64_t lastAuditCheck; /* retention and size of the audit store, every 10 s */
     uint64_t fanned; /* log offsets below this have been fanned out */
     pnBuf rec;       /* scratch for encoding log records */
     SeenSet seen;    /* ids of messages from other nodes held in the log */
@@ -603,6 +604,10 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
     strCopy(x->dir, sizeof(x->dir), dir);
     x->opt = *opt;
     if (!x->opt.maxQueued) x->opt.maxQueued = 10000;
+    AuditLimits *al = &x->opt.audit;
+    if (!al->burst) al->burst = 100;
+    if (!al->maxBytes) al->maxBytes = (int64_t)512 << 20;
+    if (!al->retentionSecs) al->retentionSecs = (int64_t)365 * 86400;
     strCopy(x->node, sizeof(x->node), opt->node && opt->node[0] ? opt->node : "node");
     x->opt.node = x->node;
     x->reg = reg;
@@ -615,6 +620,7 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
         rc = pnErrorSet(err, PN_EIO, "%s: %s", dir, strerror(errno));
     if (rc == PN_OK) rc = logOpen(&x->log, logDir, &x->opt.log, rep, err);
     if (rc == PN_OK) rc = auditOpen(&x->audit, dir, err);
+    if (rc == PN_OK) auditSetLimits(x->audit, &x->opt.audit);
     /* Damage found by recovery stays on record, one event per place. */
     for (int i = 0; rc == PN_OK && rep && i < rep->nproblems; i++)
         auditEvent(x, "log_damaged", "", "", "", "", "log_damaged", rep->problem[i]);
@@ -1228,7 +1234,12 @@ int exchangeCommit(Exchange *x, pnError *err) {
         if (any) saveSessions(x);
         x->lastSave = now;
     }
-    if (x->audit) auditFlush(x->audit, NULL);
+    if (x->audit && now - x->lastAuditCheck >= 10) {
+        auditMaintain(x->audit, now, NULL); /* flushes too */
+        x->lastAuditCheck = now;
+    } else if (x->audit) {
+        auditFlush(x->audit, NULL);
+    }
     return rc;
 }
 

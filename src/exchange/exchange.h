@@ -135,6 +135,9 @@ typedef struct ExchangeOptions {
     const char *node;   /* node name: origin of message ids */
     uint32_t maxQueued; /* per-session queue limit (default 10,000) */
     LogOptions log;
+    /* The audit store's bounds (audit.h); a 0 field takes its default:
+     * 100 refusals per principal and minute one by one, 512 MB, 365 days. */
+    AuditLimits audit;
 } ExchangeOptions;
 
 typedef struct Exchange Exchange;

@@ -48,6 +48,8 @@ struct HttpServer {
     pnBuf frame;   /* one WebSocket message being built */
     HttpStats st;
     Plan *plan; /* DIR/plan.db, opened by the first planning request; closed at a reload */
+    unsigned char cursorKey[32]; /* DATA/cursor.key, read by the first history request */
+    int cursorKeyLoaded;
 };
 
 /* The request being read.  Header values we act on are kept; the rest

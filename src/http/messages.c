@@ -24,6 +24,7 @@
 #include "../core/date.h"
 #include "../exchange/topic.h"
 #include "conn.h"
+#include "cursor.h"
 #include "jsoncheck.h"
 
 #define HISTORY_LIMIT_DEFAULT 100
@@ -172,14 +173,42 @@ void apiPublish(HttpConn *c) {
 
 /* ---- GET /v1/messages ------------------------------------------------------------ */
 
-/* Where to start for since: an id "ORIGIN:SEQ" of this node (after it) or
- * a time (the first record at or after it).  -1 after a 400. */
+/* The key sealing history cursors (cursor.h); NULL after a 503. */
+static const unsigned char *cursorKey(HttpConn *c) {
+    HttpServer *srv = c->srv;
+    if (!srv->cursorKeyLoaded) {
+        char path[4200];
+        pnError err = {0};
+        snprintf(path, sizeof(path), "%s/cursor.key", nodeDataDir(srv->node));
+        if (cursorKeyLoad(path, srv->cursorKey, &err) != PN_OK) {
+            httpError(c, 503, "unavailable", "history cursors unavailable: %s", err.msg);
+            return NULL;
+        }
+        srv->cursorKeyLoaded = 1;
+    }
+    return srv->cursorKey;
+}
+
+/* Where to start for since: a sealed cursor (its offset), an id
+ * "ORIGIN:SEQ" of this node (after it) or a time (the first record at or
+ * after it).  -1 after a 400 or 503. */
 static int startOffset(HttpConn *c, const char *since, uint64_t *start) {
     Exchange *x = c->srv->x;
     uint64_t lo = exchangeFirstOffset(x), hi = exchangeVisibleOffset(x);
     int64_t t;
     *start = lo;
     if (!since[0]) return 0;
+    if (cursorIs(since)) {
+        const unsigned char *key = cursorKey(c);
+        uint64_t off;
+        if (!key) return -1;
+        if (cursorOpen(key, since, &off) != 0) {
+            httpError(c, 400, "bad_since", "'since' is not a cursor this node gave out");
+            return -1;
+        }
+        if (off > *start) *start = off;
+        return 0;
+    }
     if (timeParse(since, &t) == 0) {
         while (lo < hi) { /* record times never go down */
             uint64_t mid = lo + (hi - lo) / 2;
@@ -274,6 +303,45 @@ static void auditNode(HttpConn *c, const MessageView *v, const char *topic, cons
     }
 }
 
+/*
+ * End the page with "next" and "more", revealing nothing about records the
+ * caller was not given: no offset of a record it may not see, and no sign
+ * of whether such records exist (issue 10, item 5).
+ *   - the scan stopped at its bound (cut): a sealed cursor for where it
+ *     stopped, "more": true (the one thing shown: HISTORY_SCAN_MAX records
+ *     were examined);
+ *   - else, messages returned: the last one's id when it is this node's
+ *     (the caller saw it), else a sealed cursor just past it; "more" is true
+ *     when the page is full (there may be more);
+ *   - else: the caller's own "since" back (null without one): nothing new.
+ */
+static void historyNext(HttpConn *c, pnBuf *b, const char *since, long n, uint64_t last,
+                        int lastLocal, uint64_t off, int cut, int full) {
+    char sealed[CURSOR_TEXT_MAX];
+    const unsigned char *key = NULL;
+    int seal = cut || (n > 0 && !lastLocal);
+    if (seal && (!(key = cursorKey(c)) || cursorSeal(key, cut ? off : last + 1, sealed) != 0)) {
+        bufFree(b);
+        if (key) httpError(c, 503, "unavailable", "cannot seal a history cursor");
+        return;
+    }
+    bufPuts(b, "], \"next\": ");
+    if (seal)
+        bufPrintf(b, "\"%s\"", sealed);
+    else if (n > 0)
+        bufPrintf(b, "\"%s:%llu\"", nodeName(c->srv->node), (unsigned long long)last);
+    else if (since[0])
+        jsonString(b, since, strlen(since));
+    else
+        bufPuts(b, "null");
+    bufPrintf(b, ", \"more\": %s}\n", cut || full ? "true" : "false");
+    if (bufFailed(b))
+        httpError(c, 503, "unavailable", "out of memory");
+    else
+        httpRespond(c, 200, NULL, "application/json", bufStr(b), b->len);
+    bufFree(b);
+}
+
 void apiHistory(HttpConn *c) {
     char filter[1024] = "#", since[160], limitText[16];
     const char *q = c->req.query;
@@ -302,8 +370,9 @@ void apiHistory(HttpConn *c) {
     char topic[1024];
     /* A page also ends past HISTORY_PAGE_BYTES (then "more": true), so one
      * request cannot make the node build a response of a gigabyte. */
-    for (uint64_t scanned = 0;
-         off < visible && n < limit && scanned < HISTORY_SCAN_MAX && b.len < HISTORY_PAGE_BYTES;
+    uint64_t scanned = 0, last = 0; /* last: the offset of the last message returned */
+    int lastLocal = 0;              /* ... and whether its id is this node's "NODE:offset" */
+    for (; off < visible && n < limit && scanned < HISTORY_SCAN_MAX && b.len < HISTORY_PAGE_BYTES;
          off++, scanned++) {
         MessageView v;
         DecideLabel dl;
@@ -317,16 +386,10 @@ void apiHistory(HttpConn *c) {
         if (d.reason != DECIDE_ALLOW) continue;
         if (n++) bufPuts(&b, ", ");
         messageJson(&b, &v);
+        last = off;
+        lastLocal = v.originLen == strlen(node) && memcmp(v.origin, node, v.originLen) == 0 &&
+                    v.originSeq == off;
     }
-    /* next: the cursor after the last record examined (allowed or not) */
-    if (off > 0)
-        bufPrintf(&b, "], \"next\": \"%s:%llu\", \"more\": %s}\n", node,
-                  (unsigned long long)(off - 1), off < visible ? "true" : "false");
-    else
-        bufPuts(&b, "], \"next\": null, \"more\": false}\n");
-    if (bufFailed(&b))
-        httpError(c, 503, "unavailable", "out of memory");
-    else
-        httpRespond(c, 200, NULL, "application/json", bufStr(&b), b.len);
-    bufFree(&b);
+    int full = n >= limit || b.len >= HISTORY_PAGE_BYTES;
+    historyNext(c, &b, since, n, last, lastLocal, off, !full && off < visible, full);
 }

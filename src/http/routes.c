@@ -12,6 +12,7 @@
 #include "../core/date.h"
 #include "../core/str.h"
 #include "../exchange/principals.h"
+#include "../exchange/auditview.h"
 #include "../store/audit.h"
 #include "conn.h"
 
@@ -275,17 +276,29 @@ static void labelConvert(HttpConn *c) {
 typedef struct AuditOut {
     json_t *events;
     long limit;
+    int byReason;   /* a reason filter was given */
+    AuditViewer *v; /* the caller: decide() per record's label */
 } AuditOut;
 
+/* A record whose label decide() refuses the caller shows kind and time
+ * only.  Under a reason filter it is left out: matching it on a field it
+ * does not show would disclose that field. */
 static int auditRow(const AuditEvent *ev, void *ctx) {
     AuditOut *o = ctx;
     char when[21];
     timeFormat(ev->time, when);
+    if (!auditViewerMay(o->v, ev)) {
+        if (o->byReason) return 0;
+        json_array_append_new(
+            o->events, json_pack("{s:s, s:s, s:b}", "time", when, "kind", ev->kind, "withheld", 1));
+        return (long)json_array_size(o->events) >= o->limit;
+    }
     json_array_append_new(o->events,
-                          json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "time", when,
-                                    "kind", ev->kind, "principal", ev->principal, "nation",
+                          json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "time",
+                                    when, "kind", ev->kind, "principal", ev->principal, "nation",
                                     ev->nation, "topic", ev->topic, "label", ev->label, "reason",
-                                    ev->reason, "detail", ev->detail, "peer", ev->peer));
+                                    ev->reason, "detail", ev->detail, "peer", ev->peer, "count",
+                                    (json_int_t)(ev->count > 0 ? ev->count : 1)));
     return (long)json_array_size(o->events) >= o->limit;
 }
 
@@ -308,11 +321,17 @@ static void audit(HttpConn *c) {
         n > AUDIT_LIMIT_MAX)
         return httpError(c, 400, "bad_request", "bad 'reason', 'kind' or 'limit' (limit: 1 to %d)",
                          AUDIT_LIMIT_MAX);
-    AuditOut o = {json_array(), n};
+    AuditViewer *v = malloc(sizeof(*v));
+    if (!v) return httpError(c, 503, "unavailable", "out of memory");
+    auditViewerInit(v, &c->p, nodeSpif(c->srv->node), timeNow());
+    AuditOut o = {json_array(), n, hasReason > 0, v};
     pnError err = {0};
     pnAudit *a = exchangeAuditStore(c->srv->x);
-    if (!a || auditQuery(a, from, hasReason > 0 ? reason : NULL, hasKind > 0 ? kind : NULL,
-                         auditRow, &o, &err) != PN_OK) {
+    int rc = a ? auditQuery(a, from, hasReason > 0 ? reason : NULL, hasKind > 0 ? kind : NULL,
+                            auditRow, &o, &err)
+               : PN_EIO;
+    free(v);
+    if (rc != PN_OK) {
         json_decref(o.events);
         return httpError(c, 503, "audit_unavailable", "the audit store cannot be read: %s",
                          err.msg);

@@ -33,6 +33,7 @@ typedef struct NodeOptions {
     const char *principalsFile; /* principals.json */
     uint32_t maxQueued;         /* per session, default 10,000 */
     LogOptions log;
+    AuditLimits audit;                              /* 0 fields: the exchange's defaults */
     const char *topicFilter[NODE_MAX_TOPIC_LABELS]; /* [topic FILTER] label = ... */
     const char *topicLabel[NODE_MAX_TOPIC_LABELS];
     int ntopics;

@@ -1,11 +1,10 @@
 /*
  * audit.c -- the audit trail in SQLite (see audit.h).
  *
- * Three statements are prepared once and kept: BEGIN IMMEDIATE, the
- * INSERT and COMMIT.  Whether a batch is open is asked of SQLite itself
- * (sqlite3_get_autocommit), so a batch that SQLite rolled back after an
- * error is never mistaken for one still pending.  Queries are rare and
- * prepare their statement per call.
+ * Four statements are prepared once and kept: BEGIN IMMEDIATE, the
+ * INSERT, the UPDATE of an aggregated row's count and COMMIT.  Whether a batch is open is asked of
+ * SQLite itself (sqlite3_get_autocommit), so a batch that SQLite rolled back after an error is
+ * never mistaken for one still pending.  Queries are rare and prepare their statement per call.
  */
 #include "audit.h"
 
@@ -25,25 +24,49 @@
 /* How long a write waits for another writer's lock, in milliseconds. */
 #define AUDIT_BUSY_MS 1000
 
+/* How many refusals one principal made this minute. */
+typedef struct AggWho {
+    char name[64];
+    int n, next; /* next: chain in the bucket, -1 at the end */
+} AggWho;
+
+/* One aggregated row of this minute: its key, row id and count. */
+typedef struct AggRow {
+    char principal[64], kind[24], reason[64], topic[256], label[512];
+    int64_t id, count;
+    int dirty, next;
+} AggRow;
+
+#define AGG_BUCKETS 4096 /* a power of two */
+
 struct pnAudit {
     sqlite3 *db;
-    sqlite3_stmt *begin, *insert, *commit;
+    sqlite3_stmt *begin, *insert, *update, *commit;
     int pending; /* rows in the open batch */
+    AuditLimits lim;
+    /* aggregation, for the minute aggMinute (see audit.h) */
+    int64_t aggMinute;
+    AggWho *who;
+    int nwho, capwho, others; /* others: refusals of principals past AUDIT_PRINCIPALS */
+    AggRow *rows;
+    int nrows, caprows, nkeyed; /* nkeyed: rows that keep topic and label */
+    int whoBucket[AGG_BUCKETS], rowBucket[AGG_BUCKETS];
     char path[4096];
 };
 
 static const char schemaSql[] =
     "PRAGMA synchronous=NORMAL;"
     "CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY, time INTEGER, kind TEXT,"
-    " principal TEXT, nation TEXT, topic TEXT, label TEXT, reason TEXT, detail TEXT, peer TEXT);"
+    " principal TEXT, nation TEXT, topic TEXT, label TEXT, reason TEXT, detail TEXT, peer TEXT,"
+    " count INTEGER NOT NULL DEFAULT 1);"
     "CREATE INDEX IF NOT EXISTS audit_time ON audit(time);";
 
 static const char insertSql[] =
-    "INSERT INTO audit(time, kind, principal, nation, topic, label, reason, detail, peer)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "INSERT INTO audit(time, kind, principal, nation, topic, label, reason, detail, peer, count)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 static const char querySql[] =
-    "SELECT time, kind, principal, nation, topic, label, reason, detail, peer FROM audit"
+    "SELECT time, kind, principal, nation, topic, label, reason, detail, peer, count FROM audit"
     " WHERE time >= ?1 AND (?2 IS NULL OR reason = ?2 COLLATE NOCASE)"
     " AND (?3 IS NULL OR kind = ?3 COLLATE NOCASE) ORDER BY time, id";
 
@@ -90,6 +113,61 @@ static void rowToEvent(sqlite3_stmt *s, AuditEvent *ev) {
     copyColumn(s, 6, ev->reason, sizeof(ev->reason));
     copyColumn(s, 7, ev->detail, sizeof(ev->detail));
     copyColumn(s, 8, ev->peer, sizeof(ev->peer));
+    ev->count = sqlite3_column_int64(s, 9);
+}
+
+/* ---- aggregation state ------------------------------------------------- */
+
+/* Forget this minute's counts (their rows are written already). */
+static void aggClear(pnAudit *a) {
+    a->nwho = a->nrows = a->nkeyed = a->others = 0;
+    memset(a->whoBucket, -1, sizeof(a->whoBucket));
+    memset(a->rowBucket, -1, sizeof(a->rowBucket));
+}
+
+/* FNV-1a over NUL-separated strings. */
+static uint64_t hashStrings(const char *const *s, int n) {
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < n; i++) {
+        for (const char *p = s[i]; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        h = (h ^ 0xff) * 1099511628211ull;
+    }
+    return h;
+}
+
+/* The count of refusals this minute for principal name, or NULL when
+ * AUDIT_PRINCIPALS are counted already (the caller uses a->others). */
+static int *whoCount(pnAudit *a, const char *name) {
+    uint64_t h = hashStrings(&name, 1) & (AGG_BUCKETS - 1);
+    for (int i = a->whoBucket[h]; i >= 0; i = a->who[i].next)
+        if (strcmp(a->who[i].name, name) == 0) return &a->who[i].n;
+    if (a->nwho >= AUDIT_PRINCIPALS) return NULL;
+    if (a->nwho == a->capwho) {
+        int cap = a->capwho ? a->capwho * 2 : 64;
+        AggWho *w = realloc(a->who, (size_t)cap * sizeof(*w));
+        if (!w) return NULL;
+        a->who = w, a->capwho = cap;
+    }
+    AggWho *w = &a->who[a->nwho];
+    strCopy(w->name, sizeof(w->name), name);
+    w->n = 0;
+    w->next = a->whoBucket[h];
+    a->whoBucket[h] = a->nwho++;
+    return &w->n;
+}
+
+/* The aggregated row with this key, or NULL. *hash gets the bucket. */
+static AggRow *rowFind(pnAudit *a, const char *const key[5], int *bucket) {
+    *bucket = (int)(hashStrings(key, 5) & (AGG_BUCKETS - 1));
+    for (int i = a->rowBucket[*bucket]; i >= 0; i = a->rows[i].next) {
+        AggRow *r = &a->rows[i];
+        if (strcmp(r->principal, key[0]) == 0 && strcmp(r->kind, key[1]) == 0 &&
+            strcmp(r->reason, key[2]) == 0 && strcmp(r->topic, key[3]) == 0 &&
+            strcmp(r->label, key[4]) == 0)
+            return r;
+    }
+    return NULL;
 }
 
 /* ---- open and close ---------------------------------------------------- */
@@ -100,6 +178,21 @@ static int createFile(const char *path, pnError *err) {
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) return pnErrorSet(err, PN_EIO, "%s: %s", path, strerror(errno));
     close(fd);
+    return PN_OK;
+}
+
+/* A store written before aggregation has no count column: add it. */
+static int addCountColumn(pnAudit *a, pnError *err) {
+    sqlite3_stmt *s = NULL;
+    int has = 0;
+    if (sqlite3_prepare_v2(a->db, "PRAGMA table_info(audit)", -1, &s, NULL) != SQLITE_OK)
+        return dbFail(a, err, "cannot read the audit table");
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (strcmp((const char *)sqlite3_column_text(s, 1), "count") == 0) has = 1;
+    sqlite3_finalize(s);
+    if (!has && sqlite3_exec(a->db, "ALTER TABLE audit ADD COLUMN count INTEGER NOT NULL DEFAULT 1",
+                             NULL, NULL, NULL) != SQLITE_OK)
+        return dbFail(a, err, "cannot add the count column");
     return PN_OK;
 }
 
@@ -114,8 +207,12 @@ static int openDb(pnAudit *a, pnError *err) {
         return dbFail(a, err, "cannot use WAL mode");
     if (sqlite3_exec(a->db, schemaSql, NULL, NULL, NULL) != SQLITE_OK)
         return dbFail(a, err, "cannot create the audit table");
+    if (addCountColumn(a, err) != PN_OK) return PN_EIO;
+    /* A checkpointed WAL is cut back to this size, so it cannot stay large. */
+    sqlite3_exec(a->db, "PRAGMA journal_size_limit=16777216", NULL, NULL, NULL);
     int rc = prepare(a, "BEGIN IMMEDIATE", &a->begin, err);
     if (rc == PN_OK) rc = prepare(a, insertSql, &a->insert, err);
+    if (rc == PN_OK) rc = prepare(a, "UPDATE audit SET count = ?1 WHERE id = ?2", &a->update, err);
     if (rc == PN_OK) rc = prepare(a, "COMMIT", &a->commit, err);
     return rc;
 }
@@ -132,6 +229,7 @@ int auditOpen(pnAudit **out, const char *dir, pnError *err) {
     if (rc == PN_OK) rc = dirMake(dir, err);
     if (rc == PN_OK) rc = createFile(a->path, err);
     if (rc == PN_OK) rc = openDb(a, err);
+    aggClear(a);
     if (rc != PN_OK) {
         auditClose(a);
         return rc;
@@ -145,7 +243,10 @@ void auditClose(pnAudit *a) {
     if (a->db) auditFlush(a, NULL);
     sqlite3_finalize(a->begin);
     sqlite3_finalize(a->insert);
+    sqlite3_finalize(a->update);
     sqlite3_finalize(a->commit);
+    free(a->who);
+    free(a->rows);
     sqlite3_close_v2(a->db); /* rolls back a batch that could not commit */
     free(a);
 }
@@ -162,11 +263,16 @@ static int noteRollback(pnAudit *a, pnError *err, int rc) {
     return rc;
 }
 
-int auditRecord(pnAudit *a, const AuditEvent *ev, pnError *err) {
-    if (sqlite3_get_autocommit(a->db)) {
-        a->pending = 0;
-        if (runOnce(a, a->begin, err, "cannot begin a batch") != PN_OK) return PN_EIO;
-    }
+/* Begin a batch unless one is open. */
+static int batchOpen(pnAudit *a, pnError *err) {
+    if (!sqlite3_get_autocommit(a->db)) return PN_OK;
+    a->pending = 0;
+    return runOnce(a, a->begin, err, "cannot begin a batch");
+}
+
+/* Insert ev as one row standing for count events (inside a batch). */
+static int insertRow(pnAudit *a, const AuditEvent *ev, int64_t count, pnError *err) {
+    if (batchOpen(a, err) != PN_OK) return PN_EIO;
     sqlite3_stmt *s = a->insert;
     sqlite3_bind_int64(s, 1, ev->time);
     bindField(s, 2, ev->kind, sizeof(ev->kind));
@@ -177,15 +283,126 @@ int auditRecord(pnAudit *a, const AuditEvent *ev, pnError *err) {
     bindField(s, 7, ev->reason, sizeof(ev->reason));
     bindField(s, 8, ev->detail, sizeof(ev->detail));
     bindField(s, 9, ev->peer, sizeof(ev->peer));
+    sqlite3_bind_int64(s, 10, count > 0 ? count : 1);
     int rc = runOnce(a, s, err, "cannot record an event");
     sqlite3_clear_bindings(s); /* the bound strings belong to the caller */
     if (rc != PN_OK) return noteRollback(a, err, rc);
     a->pending++;
+    return PN_OK;
+}
+
+/* Write the counts of aggregated rows that grew (inside the batch). */
+static int writeCounts(pnAudit *a, pnError *err) {
+    for (int i = 0; i < a->nrows; i++) {
+        AggRow *r = &a->rows[i];
+        if (!r->dirty) continue;
+        if (batchOpen(a, err) != PN_OK) return PN_EIO;
+        sqlite3_bind_int64(a->update, 1, r->count);
+        sqlite3_bind_int64(a->update, 2, r->id);
+        if (runOnce(a, a->update, err, "cannot update an aggregated count") != PN_OK)
+            return noteRollback(a, err, PN_EIO);
+        r->dirty = 0;
+    }
+    return PN_OK;
+}
+
+static int isRefusal(const char *kind) {
+    size_t n = strnlen(kind, 24);
+    return n > 8 && memcmp(kind + n - 8, "_refused", 8) == 0;
+}
+
+static int64_t minuteOf(int64_t t) {
+    return t >= 0 ? t / 60 : -((-t + 59) / 60);
+}
+
+/* One more refusal past the burst: counted in this minute's row for its
+ * key, a new row for a new key. */
+static int aggAdd(pnAudit *a, const AuditEvent *ev, const char *who, pnError *err) {
+    char kind[24], reason[64], topic[256], label[512];
+    strCopyUtf8(kind, sizeof(kind), ev->kind, strnlen(ev->kind, sizeof(ev->kind)));
+    strCopyUtf8(reason, sizeof(reason), ev->reason, strnlen(ev->reason, sizeof(ev->reason)));
+    strCopyUtf8(topic, sizeof(topic), ev->topic, strnlen(ev->topic, sizeof(ev->topic)));
+    strCopyUtf8(label, sizeof(label), ev->label, strnlen(ev->label, sizeof(ev->label)));
+    const char *key[5] = {who, kind, reason, topic, label};
+    int bucket;
+    AggRow *r = rowFind(a, key, &bucket);
+    int fallback = !r && a->nkeyed >= AUDIT_AGG_KEYS;
+    if (fallback) { /* past the keyed rows: no topic, no label */
+        key[3] = key[4] = "";
+        r = rowFind(a, key, &bucket);
+    }
+    if (r) {
+        r->count++;
+        r->dirty = 1;
+        return batchOpen(a, err);
+    }
+    if (a->nrows == a->caprows) {
+        int cap = a->caprows ? a->caprows * 2 : 64;
+        AggRow *rows = realloc(a->rows, (size_t)cap * sizeof(*rows));
+        if (!rows) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+        a->rows = rows, a->caprows = cap;
+    }
+    AuditEvent row = *ev;
+    strCopy(row.principal, sizeof(row.principal), who);
+    if (fallback) { /* nothing derived from the messages is kept */
+        row.topic[0] = row.label[0] = '\0';
+        strCopy(row.detail, sizeof(row.detail), "aggregated: topics and labels not kept");
+    } else {
+        snprintf(row.detail, sizeof(row.detail), "aggregated: %.*s",
+                 (int)strnlen(ev->detail, sizeof(ev->detail) - 13), ev->detail);
+    }
+    if (strcmp(who, "*") == 0) row.nation[0] = row.peer[0] = '\0';
+    if (insertRow(a, &row, 1, err) != PN_OK) return PN_EIO;
+    r = &a->rows[a->nrows];
+    strCopy(r->principal, sizeof(r->principal), key[0]);
+    strCopy(r->kind, sizeof(r->kind), key[1]);
+    strCopy(r->reason, sizeof(r->reason), key[2]);
+    strCopy(r->topic, sizeof(r->topic), key[3]);
+    strCopy(r->label, sizeof(r->label), key[4]);
+    r->id = sqlite3_last_insert_rowid(a->db);
+    r->count = 1;
+    r->dirty = 0;
+    r->next = a->rowBucket[bucket];
+    a->rowBucket[bucket] = a->nrows++;
+    if (!fallback) a->nkeyed++;
+    return PN_OK;
+}
+
+/* 1 when ev was taken by aggregation (rc set), 0 to record it as a row. */
+static int aggregate(pnAudit *a, const AuditEvent *ev, int *rc, pnError *err) {
+    if (a->lim.burst <= 0 || !isRefusal(ev->kind)) return 0;
+    int64_t minute = minuteOf(ev->time);
+    if (minute != a->aggMinute) {
+        if ((*rc = writeCounts(a, err)) != PN_OK) return 1;
+        aggClear(a);
+        a->aggMinute = minute;
+    }
+    char who[64];
+    strCopyUtf8(who, sizeof(who), ev->principal, strnlen(ev->principal, sizeof(ev->principal)));
+    int *n = whoCount(a, who);
+    if (!n) {
+        n = &a->others;
+        strcpy(who, "*");
+    }
+    if (++*n <= a->lim.burst) return 0;
+    *rc = aggAdd(a, ev, who, err);
+    return 1;
+}
+
+int auditRecord(pnAudit *a, const AuditEvent *ev, pnError *err) {
+    int rc = PN_OK;
+    if (!aggregate(a, ev, &rc, err)) rc = insertRow(a, ev, ev->count, err);
+    if (rc != PN_OK) return rc;
     if (a->pending >= AUDIT_BATCH_MAX) return auditFlush(a, err);
     return PN_OK;
 }
 
+void auditSetLimits(pnAudit *a, const AuditLimits *lim) {
+    a->lim = *lim;
+}
+
 int auditFlush(pnAudit *a, pnError *err) {
+    if (writeCounts(a, err) != PN_OK) return PN_EIO;
     if (sqlite3_get_autocommit(a->db)) {
         a->pending = 0;
         return PN_OK;
@@ -230,6 +447,99 @@ int64_t auditCount(pnAudit *a) {
         n = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
     return n;
+}
+
+/* ---- retention and size ------------------------------------------------ */
+
+static int64_t pragmaInt(pnAudit *a, const char *sql) {
+    sqlite3_stmt *s = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(a->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+int64_t auditUsedBytes(pnAudit *a) {
+    int64_t pages = pragmaInt(a, "PRAGMA page_count"), free = pragmaInt(a, "PRAGMA freelist_count"),
+            size = pragmaInt(a, "PRAGMA page_size");
+    return pages < 0 || free < 0 || size < 0 ? -1 : (pages - free) * size;
+}
+
+/* Run sql with ?1 bound to v (inside the batch); the rows it changed, or
+ * -1 after an error. */
+static int64_t execInt(pnAudit *a, const char *sql, int64_t v, pnError *err) {
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(a->db, sql, -1, &s, NULL) != SQLITE_OK) {
+        dbFail(a, err, "cannot prepare a statement");
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, v);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) dbFail(a, err, "cannot drop old events");
+    int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : sqlite3_changes(a->db);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? n : -1;
+}
+
+/* The row saying that n rows were dropped, and why. */
+static int dropRecord(pnAudit *a, int64_t now, const char *reason, int64_t n, const char *detail,
+                      pnError *err) {
+    AuditEvent ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.time = now;
+    strCopy(ev.kind, sizeof(ev.kind), "audit_dropped");
+    strCopy(ev.reason, sizeof(ev.reason), reason);
+    strCopy(ev.detail, sizeof(ev.detail), detail);
+    return insertRow(a, &ev, n, err);
+}
+
+static int dropOld(pnAudit *a, int64_t now, pnError *err) {
+    int64_t days = a->lim.retentionSecs / 86400;
+    int64_t n = execInt(a, "DELETE FROM audit WHERE time < ?1", now - a->lim.retentionSecs, err);
+    if (n <= 0) return n < 0 ? PN_EIO : PN_OK;
+    char d[200];
+    snprintf(d, sizeof(d), "%lld events older than %lld %s removed (audit_retention_days)",
+             (long long)n, (long long)(days ? days : a->lim.retentionSecs),
+             days ? "days" : "seconds");
+    return dropRecord(a, now, "retention", n, d, err);
+}
+
+/* Delete the oldest tenth of the id range until the pages in use are
+ * under 9/10 of the bound.  Ids only grow, so the range is found from the
+ * rowid tree's ends, without counting rows. */
+static int dropOverSize(pnAudit *a, int64_t now, pnError *err) {
+    int64_t dropped = 0, upTo = 0;
+    while (auditUsedBytes(a) > a->lim.maxBytes / 10 * 9) {
+        int64_t lo = execInt(a, "SELECT ifnull(min(id), -1) FROM audit WHERE ?1", 1, err);
+        int64_t hi = execInt(a, "SELECT ifnull(max(id), -1) FROM audit WHERE ?1", 1, err);
+        if (lo < 0 || hi < 0) break;
+        int64_t cut = lo + ((hi - lo + 1) / 10 > 0 ? (hi - lo + 1) / 10 : hi - lo + 1);
+        int64_t t = execInt(
+            a, "SELECT ifnull((SELECT time FROM audit WHERE id < ?1 ORDER BY id DESC LIMIT 1), 0)",
+            cut, err);
+        int64_t n = t < 0 ? -1 : execInt(a, "DELETE FROM audit WHERE id < ?1", cut, err);
+        if (n < 0) return PN_EIO;
+        dropped += n;
+        upTo = t;
+    }
+    if (!dropped) return PN_OK;
+    char when[21], d[200];
+    timeFormat(upTo, when);
+    snprintf(d, sizeof(d),
+             "%lld oldest events (up to %s) removed: the store passed %lld MB (audit_max_mb)",
+             (long long)dropped, when, (long long)(a->lim.maxBytes >> 20));
+    return dropRecord(a, now, "size", dropped, d, err);
+}
+
+int auditMaintain(pnAudit *a, int64_t now, pnError *err) {
+    if (auditFlush(a, err) != PN_OK) return PN_EIO;
+    int rc = PN_OK;
+    if (a->lim.retentionSecs > 0 && batchOpen(a, err) == PN_OK) rc = dropOld(a, now, err);
+    if (rc == PN_OK && a->lim.maxBytes > 0 && auditUsedBytes(a) > a->lim.maxBytes)
+        rc = batchOpen(a, err) == PN_OK ? dropOverSize(a, now, err) : PN_EIO;
+    if (rc != PN_OK) return noteRollback(a, err, rc);
+    return auditFlush(a, err);
 }
 
 /* ---- --since ----------------------------------------------------------- */

@@ -6,7 +6,30 @@
  *
  *     audit(id INTEGER PRIMARY KEY, time INTEGER, kind TEXT, principal TEXT,
  *           nation TEXT, topic TEXT, label TEXT, reason TEXT, detail TEXT,
- *           peer TEXT)
+ *           peer TEXT, count INTEGER)
+ *
+ * (a store written before `count` existed gets the column on open).
+ *
+ * Bounds (auditSetLimits), so that traffic cannot be amplified to disk:
+ *   - aggregation: refusals (kinds ending in "_refused") from one principal
+ *     are recorded one by one up to `burst` a minute; past that, the rest
+ *     of that minute go into one row per (principal, kind, reason, label,
+ *     topic) whose `count` says how many it stands for (its time is the
+ *     first one's, its detail the first one's).  At most AUDIT_AGG_KEYS such
+ *     rows a minute keep topic and label; past them a principal's refusals
+ *     share one row per kind and reason with topic and label left empty.
+ *     At most AUDIT_PRINCIPALS principals a minute are counted apart (login
+ *     refusals carry names a client chose); the rest share one count and
+ *     aggregate under the principal "*".  Counts are held in memory and
+ *     written at each auditFlush(), so the sum of `count` over the rows is
+ *     exactly the number of events recorded.
+ *   - retention and size (auditMaintain): rows older than `retentionSecs`
+ *     are deleted, and when the pages in use pass `maxBytes` the oldest
+ *     rows are deleted until they are under 9/10 of it; each drop adds one
+ *     row of kind "audit_dropped", reason "retention" or "size", whose
+ *     `count` is the number of rows deleted.  Freed pages are reused, so
+ *     the file stops growing near maxBytes (the WAL is capped by
+ *     journal_size_limit).
  *
  * with an index on time.  Recording sits on the node's event loop, so it is
  * cheap: auditRecord() runs one prepared INSERT inside a transaction that
@@ -32,6 +55,10 @@
 
 /* Pending rows past which auditRecord() commits on its own. */
 #define AUDIT_BATCH_MAX 1000
+/* Aggregated rows a minute that keep their topic and label. */
+#define AUDIT_AGG_KEYS 1024
+/* Principals a minute whose refusals are counted apart. */
+#define AUDIT_PRINCIPALS 1024
 
 /* One audit event.  kind is one of publish_refused, delivery_refused,
  * release, release_refused, login_refused.  Every string is NUL-terminated
@@ -46,7 +73,15 @@ typedef struct AuditEvent {
     char reason[64];    /* decideReasonCode() or a protocol reason */
     char detail[256];   /* a sentence with names ("missing caveat ATOMAL") */
     char peer[64];      /* remote address or peer node */
+    int64_t count;      /* events this row stands for: 1, more when aggregated (0 reads as 1) */
 } AuditEvent;
+
+/* What the store keeps (see the top of this file).  0 turns a bound off. */
+typedef struct AuditLimits {
+    int burst;             /* refusals per principal and minute recorded one by one */
+    int64_t maxBytes;      /* bytes of pages in use */
+    int64_t retentionSecs; /* age past which rows are deleted */
+} AuditLimits;
 
 typedef struct pnAudit pnAudit;
 
@@ -92,8 +127,22 @@ int auditFlush(pnAudit *a, pnError *err);
 int auditQuery(pnAudit *a, int64_t since, const char *reasonOrNull, const char *kindOrNull,
                int (*cb)(const AuditEvent *ev, void *ctx), void *ctx, pnError *err);
 
-/* The number of events held (pending ones included), or -1 on error. */
+/* The number of rows held (pending ones included), or -1 on error. */
 int64_t auditCount(pnAudit *a);
+
+/* Set the bounds; a store opened by auditOpen() has none (all 0). */
+void auditSetLimits(pnAudit *a, const AuditLimits *lim);
+
+/*
+ * Apply retention and the size bound at instant now: flush, delete what is
+ * too old or too much (oldest first) with one "audit_dropped" row per kind
+ * of drop, and commit.  Cheap when nothing is to be dropped: call it every
+ * few seconds.  Returns PN_OK or PN_EIO.
+ */
+int auditMaintain(pnAudit *a, int64_t now, pnError *err);
+
+/* Bytes of database pages in use (not free), or -1 on error. */
+int64_t auditUsedBytes(pnAudit *a);
 
 /*
  * Parse a --since value into an instant: a count of seconds, minutes,

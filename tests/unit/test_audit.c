@@ -1,6 +1,8 @@
 /*
  * test_audit.c -- the audit store: record, batch and flush, query with
- * filters, reopen, --since parsing, strings that look like SQL.
+ * filters, reopen, --since parsing, strings that look like SQL; refusals
+ * past a principal's burst aggregated with exact counts; retention and
+ * the size bound dropping the oldest rows with a record of the drop.
  *
  * With PN_AUDIT_FIXTURE_DIR set, the program instead writes a small store
  * into that directory and exits: tests/cli/audit.sh uses it to exercise
@@ -55,6 +57,7 @@ static AuditEvent event(int64_t time, const char *kind, const char *principal, c
     snprintf(ev.reason, sizeof(ev.reason), "%s", reason);
     snprintf(ev.detail, sizeof(ev.detail), "detail for %s", principal);
     snprintf(ev.peer, sizeof(ev.peer), "192.0.2.7:50123");
+    ev.count = 1;
     return ev;
 }
 
@@ -364,6 +367,178 @@ static int writeFixture(const char *where) {
     return rc == PN_OK ? 0 : 1;
 }
 
+/* ---- aggregation, retention, size ---------------------------------------- */
+
+/* Rows and the sum of their counts, per (kind, principal), plus totals. */
+typedef struct Sums {
+    int64_t rows, total;
+    int64_t maxCount;
+    const char *kind, *principal, *topic; /* NULL: any */
+    int64_t matchRows, matchTotal;
+    AuditEvent last; /* the last row matching */
+} Sums;
+
+static int sum(const AuditEvent *ev, void *ctx) {
+    Sums *s = ctx;
+    s->rows++;
+    s->total += ev->count;
+    if (ev->count > s->maxCount) s->maxCount = ev->count;
+    if ((!s->kind || strcmp(ev->kind, s->kind) == 0) &&
+        (!s->principal || strcmp(ev->principal, s->principal) == 0) &&
+        (!s->topic || strcmp(ev->topic, s->topic) == 0)) {
+        s->matchRows++;
+        s->matchTotal += ev->count;
+        s->last = *ev;
+    }
+    return 0;
+}
+
+static Sums sums(pnAudit *a, const char *kind, const char *principal, const char *topic) {
+    Sums s;
+    memset(&s, 0, sizeof(s));
+    s.kind = kind, s.principal = principal, s.topic = topic;
+    pnError err = {0};
+    if (auditQuery(a, INT64_MIN, NULL, NULL, sum, &s, &err) != PN_OK)
+        fail_msg("auditQuery: %s", err.msg);
+    return s;
+}
+
+static void refuse(pnAudit *a, int n, int64_t time, const char *kind, const char *who,
+                   const char *topic) {
+    AuditEvent ev = event(time, kind, who, "clearance");
+    snprintf(ev.topic, sizeof(ev.topic), "%s", topic);
+    for (int i = 0; i < n; i++)
+        record(a, ev);
+}
+
+static void test_aggregate(void **state) {
+    (void)state;
+    pnAudit *a = openAudit(dir);
+    AuditLimits lim = {.burst = 10};
+    auditSetLimits(a, &lim);
+    const int64_t t = 60 * 1000000 + 5; /* 5 s into a minute */
+    refuse(a, 1000, t, "publish_refused", "mallory", "t/a");
+    refuse(a, 500, t + 1, "publish_refused", "mallory", "t/b");
+    refuse(a, 300, t + 2, "delivery_refused", "bob", "t/a");
+    refuse(a, 50, t + 3, "released", "carol", "t/a"); /* not a refusal: every one kept */
+    flush(a);
+    refuse(a, 200, t + 60, "publish_refused", "mallory", "t/a"); /* the next minute */
+    flush(a);
+    /* mallory, minute 1: 10 one by one (t/a), then t/a x990 and t/b x500 */
+    Sums s = sums(a, "publish_refused", "mallory", "t/b");
+    assert_int_equal(s.matchRows, 1);
+    assert_int_equal(s.matchTotal, 500);
+    assert_int_equal(s.last.count, 500);
+    assert_string_equal(s.last.label, "NATO SECRET REL TO NATO, SWE");
+    assert_string_equal(s.last.reason, "clearance");
+    assert_string_equal(s.last.detail, "aggregated: detail for mallory");
+    s = sums(a, "publish_refused", "mallory", "t/a");
+    assert_int_equal(s.matchRows, 10 + 1 + 10 + 1);
+    assert_int_equal(s.matchTotal, 1200);
+    assert_int_equal(s.last.count, 190);
+    assert_int_equal(s.last.time, t + 60);
+    s = sums(a, "delivery_refused", "bob", NULL);
+    assert_int_equal(s.matchRows, 11);
+    assert_int_equal(s.matchTotal, 300);
+    s = sums(a, "released", NULL, NULL);
+    assert_int_equal(s.matchRows, 50);
+    assert_int_equal(s.maxCount, 990);
+    assert_int_equal(s.rows, 22 + 1 + 11 + 50);
+    assert_int_equal(s.total, 2050);
+    /* More after a flush goes on counting in the same row. */
+    refuse(a, 7, t + 61, "publish_refused", "mallory", "t/a");
+    flush(a);
+    s = sums(a, "publish_refused", "mallory", "t/a");
+    assert_int_equal(s.last.count, 197);
+    auditClose(a);
+    /* Counts are stored: a reader sees them after a reopen. */
+    a = openAudit(dir);
+    s = sums(a, NULL, NULL, NULL);
+    assert_int_equal(s.total, 2057);
+    auditClose(a);
+}
+
+/* A principal varying the topic of each refusal cannot make rows without
+ * bound: past AUDIT_AGG_KEYS keys a minute its refusals share one row per
+ * kind and reason, with no topic or label. */
+static void test_aggregate_many_keys(void **state) {
+    (void)state;
+    pnAudit *a = openAudit(dir);
+    AuditLimits lim = {.burst = 10};
+    auditSetLimits(a, &lim);
+    char topic[32];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(topic, sizeof(topic), "t/%d", i);
+        refuse(a, 1, 120, "publish_refused", "mallory", topic);
+        snprintf(topic, sizeof(topic), "u%d", i); /* and 20,000 claimed names */
+        refuse(a, 1, 120, "login_refused", topic, "");
+    }
+    flush(a);
+    Sums s = sums(a, "publish_refused", NULL, NULL);
+    assert_int_equal(s.matchTotal, 20000);
+    assert_true(s.matchRows <= 10 + AUDIT_AGG_KEYS + 1);
+    s = sums(a, "login_refused", NULL, NULL);
+    assert_int_equal(s.matchTotal, 20000);
+    s = sums(a, NULL, NULL, NULL);
+    assert_true(s.rows <= 2 * (AUDIT_PRINCIPALS * 10 + AUDIT_AGG_KEYS + 8));
+    assert_int_equal(s.total, 40000);
+    s = sums(a, "publish_refused", "mallory", "");
+    assert_int_equal(s.matchRows, 1); /* the overflow row: no topic, no label */
+    assert_string_equal(s.last.label, "");
+    assert_string_equal(s.last.detail, "aggregated: topics and labels not kept");
+    auditClose(a);
+}
+
+static void test_retention(void **state) {
+    (void)state;
+    pnAudit *a = openAudit(dir);
+    const int64_t now = 2000000000, day = 86400;
+    AuditLimits lim = {.retentionSecs = 30 * day};
+    auditSetLimits(a, &lim);
+    for (int i = 0; i < 5; i++)
+        record(a, event(now - 40 * day + i, "release", "old", "allow"));
+    for (int i = 0; i < 3; i++)
+        record(a, event(now - day + i, "release", "new", "allow"));
+    pnError err = {0};
+    assert_int_equal(auditMaintain(a, now, &err), PN_OK);
+    Sums s = sums(a, NULL, "old", NULL);
+    assert_int_equal(s.matchRows, 0);
+    s = sums(a, NULL, "new", NULL);
+    assert_int_equal(s.matchRows, 3);
+    s = sums(a, "audit_dropped", NULL, NULL);
+    assert_int_equal(s.matchRows, 1);
+    assert_int_equal(s.last.count, 5);
+    assert_string_equal(s.last.reason, "retention");
+    assert_int_equal(s.last.time, now);
+    assert_non_null(strstr(s.last.detail, "5 events"));
+    assert_int_equal(auditMaintain(a, now + 1, &err), PN_OK); /* nothing more to drop */
+    s = sums(a, NULL, NULL, NULL);
+    assert_int_equal(s.rows, 4);
+    auditClose(a);
+}
+
+static void test_size_limit(void **state) {
+    (void)state;
+    pnAudit *a = openAudit(dir);
+    AuditLimits lim = {.maxBytes = 256 << 10};
+    auditSetLimits(a, &lim);
+    for (int i = 0; i < 20000; i++)
+        record(a, event(1000 + i, "release", "p", "allow"));
+    flush(a);
+    assert_true(auditUsedBytes(a) > lim.maxBytes);
+    pnError err = {0};
+    assert_int_equal(auditMaintain(a, 50000, &err), PN_OK);
+    assert_true(auditUsedBytes(a) <= lim.maxBytes);
+    Sums s = sums(a, "audit_dropped", NULL, NULL);
+    assert_int_equal(s.matchRows, 1);
+    assert_string_equal(s.last.reason, "size");
+    Sums kept = sums(a, "release", NULL, NULL);
+    assert_int_equal(kept.matchRows + s.last.count, 20000);
+    assert_true(kept.matchRows > 0);
+    assert_int_equal(kept.last.time, 1000 + 19999); /* the newest are kept */
+    auditClose(a);
+}
+
 int main(void) {
     const char *fixture = getenv("PN_AUDIT_FIXTURE_DIR");
     if (fixture && fixture[0]) return writeFixture(fixture);
@@ -377,6 +552,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_full_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
         cmocka_unit_test(test_parse_since),
+        cmocka_unit_test_setup_teardown(test_aggregate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aggregate_many_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
