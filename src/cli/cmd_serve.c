@@ -102,6 +102,7 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
                      : strcmp(key, "mqtt") == 0                ? &mo->mqttAddr
                      : strcmp(key, "mqtts") == 0               ? &mo->mqttsAddr
                      : strcmp(key, "principals") == 0          ? &o->principalsFile
+                     : strcmp(key, "acl_file") == 0            ? &o->aclFile
                      : strcmp(key, "tls_cert") == 0            ? &mo->certFile
                      : strcmp(key, "tls_key") == 0             ? &mo->keyFile
                      : strcmp(key, "tls_ca") == 0              ? &mo->caFile

@@ -50,4 +50,8 @@ static inline int32_t dayOfTime(int64_t secs) {
 /* Current time in seconds (CLOCK_REALTIME). */
 int64_t timeNow(void);
 
+/* Current time in milliseconds (CLOCK_REALTIME): for intervals that must
+ * not end early by up to a second (session expiry, will delay). */
+int64_t timeNowMs(void);
+
 #endif

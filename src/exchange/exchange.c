@@ -71,6 +71,7 @@ struct Exchange {
     char node[64];
     const Registry *reg;
     const Spif *spif;
+    const Acl *acl; /* topic access rules, NULL: none (exchangeSetAcl) */
     pnLog *log;
     pnAudit *audit;
     TopicIndex *index;
@@ -84,9 +85,9 @@ struct Exchange {
     int sessionsDirty;
     int64_t lastSave;
     int64_t lastAuditCheck; /* retention and size of the audit store, every 10 s */
-    uint64_t fanned; /* log offsets below this have been fanned out */
-    pnBuf rec;       /* scratch for encoding log records */
-    SeenSet seen;    /* ids of messages from other nodes held in the log */
+    uint64_t fanned;        /* log offsets below this have been fanned out */
+    pnBuf rec;              /* scratch for encoding log records */
+    SeenSet seen;           /* ids of messages from other nodes held in the log */
     LabelCacheEntry cache[LABEL_CACHE];
     unsigned cacheNext;
     ExchangeStats st;
@@ -201,7 +202,7 @@ static void qClear(Session *s) {
 
 /* A delayed will, in one allocation: the strings and bytes follow it. */
 typedef struct PendingWill {
-    int64_t due; /* seconds since 1970 */
+    int64_t dueMs; /* milliseconds since 1970 */
     char *topic, *label;
     uint8_t *props, *payload;
     uint32_t propsLen, payloadLen;
@@ -219,7 +220,21 @@ static void sessionFree(Session *s) {
 
 /* ---- delivery -------------------------------------------------------------- */
 
+/* Who s is, for the topic access rules. */
+static AclWho aclWho(const Exchange *x, const Session *s) {
+    const Registry *reg = s->principal.reg ? s->principal.reg : x->reg;
+    AclWho w = {s->principalName,
+                s->principal.nation < reg->nnations ? reg->nations[s->principal.nation].code : ""};
+    return w;
+}
+
 static int allowed(Exchange *x, Session *s, Outgoing *o) {
+    /* Topic rules only narrow (a reload may have closed a topic since the
+     * subscription was made); the label decides below. */
+    if (x->acl) {
+        AclWho w = aclWho(x, s);
+        if (!aclAllowsTopic(x->acl, &w, ACL_READ, o->m->topic)) return 0;
+    }
     Decision d = decide(&s->principal, &o->m->dl, timeNow());
     if (d.reason == DECIDE_ALLOW) return 1;
     x->st.refusedDelivery++;
@@ -528,6 +543,7 @@ static int loadSessions(Exchange *x, pnError *err) {
         s->expiry = (uint32_t)json_integer_value(json_object_get(js, "expiry"));
         s->disconnectedAt = json_integer_value(json_object_get(js, "disconnected"));
         if (!s->disconnectedAt) s->disconnectedAt = timeNow();
+        s->disconnectedMs = s->disconnectedAt * 1000;
         s->resumeFrom = (uint64_t)json_integer_value(json_object_get(js, "resume"));
         s->auditAll = json_is_true(json_object_get(js, "node"));
         s->lostToRetention = (uint64_t)json_integer_value(json_object_get(js, "lost"));
@@ -724,7 +740,7 @@ int exchangeDelayWill(Exchange *x, Session *s, const ExchangeWill *w) {
     pw->payloadLen = w->payloadLen;
     pw->qos = w->qos;
     pw->retain = w->retain;
-    pw->due = timeNow() + (int64_t)w->delay;
+    pw->dueMs = timeNowMs() + (int64_t)w->delay * 1000;
     free(s->will);
     s->will = pw;
     return 0;
@@ -787,7 +803,8 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
 
 void exchangeDetach(Exchange *x, Session *s) {
     s->conn = NULL;
-    s->disconnectedAt = timeNow();
+    s->disconnectedMs = timeNowMs();
+    s->disconnectedAt = s->disconnectedMs / 1000;
     if (!s->persistent) {
         sessionUnlink(x, s);
         x->sessionsDirty = 1;
@@ -803,11 +820,19 @@ void exchangeDetach(Exchange *x, Session *s) {
     x->sessionsDirty = 1;
 }
 
+void exchangeSetAcl(Exchange *x, const Acl *acl) {
+    x->acl = acl;
+}
+
 int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t options,
                       uint32_t subId) {
     if (!topicFilterValid(filter, strlen(filter)))
         return strncmp(filter, "$share/", 7) == 0 ? XR_SHARED_NOT_SUPPORTED
                                                   : XR_TOPIC_FILTER_INVALID;
+    if (x->acl) {
+        AclWho w = aclWho(x, s);
+        if (!aclAllowsFilter(x->acl, &w, filter)) return XR_NOT_AUTHORIZED;
+    }
     int isNew;
     int slot = subSet(x, s, filter, options, subId, &isNew);
     if (slot < 0) return XR_QUOTA_EXCEEDED;
@@ -1001,6 +1026,15 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
     }
     memcpy(topicz, topic, topicLen);
     topicz[topicLen] = '\0';
+    if (x->acl && from && !og->node) {
+        AclWho w = aclWho(x, from);
+        if (!aclAllowsTopic(x->acl, &w, ACL_WRITE, topicz)) {
+            *why = "the node's topic rules (ACL) do not let this principal publish here";
+            x->st.refusedPublish++, x->st.refusedPublishBy[XP_OTHER]++;
+            auditSession(x, "publish_refused", from, topicz, "", "acl", *why);
+            return XR_NOT_AUTHORIZED;
+        }
+    }
     const char *text = label;
     size_t tlen = labelLen;
     if (!text) {
@@ -1273,11 +1307,12 @@ void exchangeExpire(Exchange *x, int64_t now) {
         exchangeAudit(x, "retention", "", "", "", "retention", d);
         reportRetentionLoss(x);
     }
+    int64_t nowMs = timeNowMs();
     for (Session *s = x->sessions, *next; s; s = next) {
         next = s->nextAll;
         int ends = !s->conn && s->persistent && s->expiry != UINT32_MAX &&
-                   now - s->disconnectedAt >= (int64_t)s->expiry;
-        if (!s->conn && s->will && (ends || now >= s->will->due)) publishWill(x, s);
+                   nowMs - s->disconnectedMs >= (int64_t)s->expiry * 1000;
+        if (!s->conn && s->will && (ends || nowMs >= s->will->dueMs)) publishWill(x, s);
         if (ends) {
             sessionUnlink(x, s);
             x->sessionsDirty = 1;

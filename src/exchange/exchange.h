@@ -33,6 +33,7 @@
 #include "../registry/registry.h"
 #include "../store/audit.h"
 #include "../store/log.h"
+#include "acl.h"
 #include "message.h"
 
 #define SUB_MAX_PER_SESSION 256
@@ -109,9 +110,10 @@ struct Session {
     char clientId[128];
     char principalName[64];
     Principal principal;
-    int persistent;  /* survives disconnection */
-    uint32_t expiry; /* seconds after disconnection; UINT32_MAX never */
-    int64_t disconnectedAt;
+    int persistent;             /* survives disconnection */
+    uint32_t expiry;            /* seconds after disconnection; UINT32_MAX never */
+    int64_t disconnectedAt;     /* seconds (saved in sessions.json) */
+    int64_t disconnectedMs;     /* the same in milliseconds: expiry never comes early */
     const ExchangeHooks *hooks; /* of the front-end conn belongs to */
     void *conn;                 /* NULL when offline */
     Subscription subs[SUB_MAX_PER_SESSION];
@@ -190,6 +192,11 @@ void exchangeDetach(Exchange *x, Session *s);
  * caller then publishes the will at once).
  */
 int exchangeDelayWill(Exchange *x, Session *s, const ExchangeWill *w);
+
+/* Use acl (borrowed; NULL: none) for every later publish, subscription and
+ * delivery: a topic it closes is refused (XR_NOT_AUTHORIZED, audited as
+ * reason "acl") or not delivered.  Relayed imports are not subject to it. */
+void exchangeSetAcl(Exchange *x, const Acl *acl);
 
 /* Subscribe; sends retained messages as retainHandling says.  Returns the
  * granted QoS or an MQTT reason code >= 0x80. */

@@ -28,6 +28,7 @@ struct Node {
     const Registry *reg;
     const Spif *spif;
     Principals principals;
+    Acl *acl; /* topic rules in force (NULL: none); reloaded with the principals */
     Exchange *x;
     uint64_t records; /* in the log at start-up */
     NodeFrontend fe[NODE_MAX_FRONTENDS];
@@ -75,7 +76,9 @@ int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif
     LogRecovery rep;
     memset(&rep, 0, sizeof(rep));
     int rc = principalsLoad(&n->principals, opt->principalsFile, err);
+    if (rc == PN_OK && opt->aclFile) rc = aclLoad(&n->acl, opt->aclFile, err);
     if (rc == PN_OK) rc = exchangeOpen(&n->x, opt->dataDir, &xo, reg, spif, &rep, err);
+    if (rc == PN_OK) exchangeSetAcl(n->x, n->acl);
     for (int i = 0; rc == PN_OK && i < opt->ntopics; i++)
         rc = exchangeTopicLabel(n->x, opt->topicFilter[i], opt->topicLabel[i], err);
     if (rc != PN_OK) {
@@ -179,6 +182,16 @@ static void reloadPrincipals(Node *n) {
         principalsFree(&fresh);
         fprintf(stderr, "partnernet: principals not reloaded: %s\n", err.msg);
     }
+    if (!n->opt->aclFile) return;
+    Acl *acl;
+    if (aclLoad(&acl, n->opt->aclFile, &err) != PN_OK) {
+        fprintf(stderr, "partnernet: topic rules (ACL) not reloaded: %s\n", err.msg);
+        return;
+    }
+    exchangeSetAcl(n->x, acl);
+    aclFree(n->acl);
+    n->acl = acl;
+    fprintf(stderr, "partnernet: topic rules (ACL) reloaded\n");
 }
 
 static void onSignal(uv_signal_t *h, int sig) {
@@ -239,6 +252,7 @@ void nodeClose(Node *n) {
     if (!n->stopping) nodeStop(n);
     uv_run(n->loop, UV_RUN_NOWAIT);
     exchangeClose(n->x);
+    aclFree(n->acl);
     principalsFree(&n->principals);
     uv_loop_close(n->loop);
     free(n);

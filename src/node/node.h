@@ -31,6 +31,7 @@ typedef struct NodeOptions {
     const char *name;           /* node name: origin of message ids */
     const char *dataDir;        /* log, sessions, audit */
     const char *principalsFile; /* principals.json */
+    const char *aclFile;        /* topic access rules (src/exchange/acl.h); NULL: none */
     uint32_t maxQueued;         /* per session, default 10,000 */
     LogOptions log;
     AuditLimits audit;                              /* 0 fields: the exchange's defaults */

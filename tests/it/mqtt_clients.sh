@@ -431,4 +431,29 @@ node_tap tests/it/node/raw.js "$PORT" "$SRV_PID" alice pw-alice limits
 ok "node L still running" srv_alive
 node_done "node L"
 
+###########################################################################
+echo "# 10. topic rules (acl_file): ACLs narrow, labels still decide"
+C=$T/c
+mkdir -p "$C"
+principal "$C/principals.json" alice SWE NS
+principal "$C/principals.json" olena UKR NS
+printf 'topic read public/#\nnation UKR\ntopic readwrite ukr/#\nprincipal alice\ntopic readwrite #\npattern readwrite home/%%u/#\n' >"$T/c.acl"
+printf '[node]\nname = it-c\nacl_file = %s\n' "$T/c.acl" >"$T/c.conf"
+srv_start "$C" --config "$T/c.conf" --mqtt 127.0.0.1:@PORT@
+_report $? "setup: node C starts with an ACL file" "$(cat "$SRV_LOG")"
+node_tap tests/it/node/raw.js "$PORT" "$SRV_PID" alice pw-alice acl
+ok "audit: the refused publish is recorded with reason acl" bash -c \
+    "set -o pipefail; '$PN' audit --data '$C' --since 1h | grep -E 'publish_refused +olena .* acl'"
+printf 'nation UKR\ntopic read ukr/#\n' >"$T/c.acl"
+kill -HUP "$SRV_PID"
+ok "SIGHUP reloads the topic rules" wait_until 5 grep -q 'topic rules (ACL) reloaded' "$SRV_LOG"
+node_tap tests/it/node/raw.js "$PORT" "$SRV_PID" alice pw-alice aclreloaded
+printf 'topic reed x\n' >"$T/c.acl"
+kill -HUP "$SRV_PID"
+ok "a broken ACL file is not taken at a reload (file:line named)" wait_until 5 grep -q "topic rules (ACL) not reloaded: .*c.acl:1: 'reed'" "$SRV_LOG"
+node_done "node C"
+printf 'topic read a/#/b\n' >"$T/c.acl"
+expect_err "serve refuses to start with a broken ACL file (exit 2, file:line)" 2 "c.acl:1: 'a/#/b' is not a valid topic filter" \
+    "$PN" serve --config "$T/c.conf" --data "$C" --mqtt 127.0.0.1:0 --http off
+
 done_testing

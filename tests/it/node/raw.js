@@ -735,8 +735,55 @@ async function willdelay() {
     s.c.destroy();
 }
 
+// Node C: public/# readable by all, ukr/# read-write for UKR, everything
+// for alice, home/%u/# for each principal.  olena logs in as user 'olena'.
+async function acl() {
+    const ol = (id) => m.open(port, {version: 5, user: 'olena', pass: 'pw-olena', clientId: id});
+    const s = await ol('acl-olena');
+    s.send(m.subscribe({id: 3, filters: [['ops/#', 1], ['public/#', 1], ['#', 1], ['ukr/+/x', 1], ['home/olena/#', 1], ['home/alice/#', 1]]}));
+    const sa = await s.next(5000, 'SUBACK');
+    check('SUBACK per filter: ops/# 0x87, public/# 1, # 0x87, ukr/+/x 1, home/olena/# 1, home/alice/# 0x87',
+        sa && same(sa.reasons, [0x87, 1, 0x87, 1, 1, 0x87]), show(sa) + ' ' + JSON.stringify(sa && sa.reasons));
+    const p = await ol('acl-olena-pub');
+    const r1 = await pub(p, 'ops/x', 'no', {qos: 1});
+    check('olena publishing on ops/x (no write rule): PUBACK 0x87', r1 && r1.reason === 0x87, show(r1));
+    const r2 = await pub(p, 'home/olena/x', 'mine', {qos: 1});
+    check('olena publishing on home/olena/x (pattern %u): accepted', r2 && r2.reason === 0, show(r2));
+    const r3 = await pub(p, 'home/alice/x', 'theirs', {qos: 1});
+    check("olena publishing on home/alice/x (another's home): PUBACK 0x87", r3 && r3.reason === 0x87, show(r3));
+    p.destroy();
+    const a = await m.open(port, login({clientId: 'acl-alice'}));
+    const r4 = await pub(a, 'public/news', 'hello', {qos: 1});
+    const r5 = await pub(a, 'public/secret', 'allies only', {qos: 1, label: 'NATO SECRET REL TO NATO'});
+    const r6 = await pub(a, 'ukr/a/x', 'for ukr', {qos: 1});
+    const r7 = await pub(a, 'ops/y', 'ops', {qos: 1});
+    check('alice (readwrite #) may publish anywhere', [r4, r5, r6, r7].every((r) => r && r.reason === 0),
+        [r4, r5, r6, r7].map(show).join(' '));
+    await pub(a, 'public/end', 'end', {qos: 1});
+    a.destroy();
+    const got = await receive(s, 'end', 5000);
+    check('olena receives what her rules open and the labels allow: not the SECRET one, not ops/y',
+        same(got.map((g) => g.topic + '|' + g.payload.toString()),
+            ['home/olena/x|mine', 'public/news|hello', 'ukr/a/x|for ukr', 'public/end|end']),
+        JSON.stringify(got.map((g) => g.topic)));
+    s.destroy();
+}
+
+// After the reload: only "nation UKR / topic read ukr/#" is left.
+async function aclreloaded() {
+    const s = await m.open(port, {version: 5, user: 'olena', pass: 'pw-olena', clientId: 'acl-olena2'});
+    s.send(m.subscribe({id: 4, filters: [['public/#', 1], ['ukr/#', 1]]}));
+    const sa = await s.next(5000, 'SUBACK');
+    check('after the reload: public/# 0x87, ukr/# granted', sa && same(sa.reasons, [0x87, 1]), JSON.stringify(sa && sa.reasons));
+    const a = await m.open(port, login({clientId: 'acl-alice2'}));
+    const r = await pub(a, 'ukr/z', 'z', {qos: 1});
+    check('alice, whose rules are gone, may no longer publish: PUBACK 0x87', r && r.reason === 0x87, show(r));
+    a.destroy();
+    s.destroy();
+}
+
 (async () => {
-    const all = {limits, willdelay, malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts, content};
+    const all = {limits, willdelay, acl, aclreloaded, malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts, content};
     for (const g of groups) {
         if (!all[g]) {
             console.log(`FAIL unknown group ${g}`);
