@@ -27,6 +27,7 @@ typedef struct MqttServerOptions {
     int requireClientCert;                   /* default 1 */
     uint32_t maxPacketSize;                  /* default 1 MiB */
     uint32_t maxOutputBytes;                 /* per connection before backpressure, default 4 MiB */
+    uint32_t connectTimeout; /* seconds from accept to a completed CONNECT, default 10 */
 } MqttServerOptions;
 
 typedef struct MqttServer MqttServer;

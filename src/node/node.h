@@ -23,6 +23,7 @@
 #include "../core/err.h"
 #include "../exchange/exchange.h"
 #include "../exchange/principals.h"
+#include "admit.h"
 
 #define NODE_MAX_TOPIC_LABELS 64
 #define NODE_MAX_FRONTENDS 16
@@ -36,6 +37,8 @@ typedef struct NodeOptions {
     const char *topicFilter[NODE_MAX_TOPIC_LABELS]; /* [topic FILTER] label = ... */
     const char *topicLabel[NODE_MAX_TOPIC_LABELS];
     int ntopics;
+    AdmitLimits limits;      /* connection caps and descriptor reserve (admit.h) */
+    uint64_t maxBufferBytes; /* all connections' pending input and output, default 256 MiB */
     /* SIGHUP: load the registry and policy again.  On success *reg and
      * *spif point to the new ones and the old ones must stay valid until
      * the next call (the node rebinds everything before returning). */
@@ -57,6 +60,11 @@ typedef struct NodeFrontend {
     void (*stop)(void *ctx);
     /* Append a short description for the ready line ("mqtt 127.0.0.1:1883"). */
     void (*describe)(void *ctx, char *out, size_t cap);
+    /* Bytes its connections hold in input and output buffers (optional). */
+    size_t (*buffered)(void *ctx);
+    /* The node is over its buffer budget: close every connection holding
+     * more than share bytes; returns how many were closed (optional). */
+    int (*shed)(void *ctx, size_t share);
 } NodeFrontend;
 
 typedef struct Node Node;
@@ -102,6 +110,8 @@ const Registry *nodeRegistry(const Node *n);
 const Spif *nodeSpif(const Node *n);
 /* Whether the node is shutting down (front-ends refuse new work). */
 int nodeStopping(const Node *n);
+/* The connection caps every front-end's accepted sockets go through. */
+Admit *nodeAdmit(Node *n);
 
 /* "HOST:PORT" to a socket address.  Returns PN_OK or PN_EINVAL. */
 int nodeParseAddr(const char *addr, struct sockaddr_storage *sa, pnError *err);
