@@ -427,8 +427,9 @@ static void requestComplete(HttpConn *c) {
 
 /* Parse and handle the requests in c->in, one at a time. */
 static void process(HttpConn *c) {
+    Node *node = c->srv->node;
     while (!c->closing && !c->closeAfter && !c->waiting && !c->wsMode && c->inPos < c->in.len &&
-           httpPending(c) < HTTP_OUTPUT_BOUND) {
+           httpPending(c) < HTTP_OUTPUT_BOUND && nodeBufferRoom(node) > 0) {
         size_t n = http_parser_execute(&c->parser, &c->srv->settings, c->in.data + c->inPos,
                                        c->in.len - c->inPos);
         c->inPos += n;
@@ -436,7 +437,9 @@ static void process(HttpConn *c) {
         if (c->req.complete) {
             if (e == HPE_PAUSED) http_parser_pause(&c->parser, 0);
             c->req.complete = 0;
+            size_t before = c->out.len;
             requestComplete(c);
+            if (c->out.len > before) nodeBufferUse(node, c->out.len - before);
             continue;
         }
         if (e != HPE_OK) {

@@ -37,7 +37,8 @@ struct Node {
     uint64_t budgetCheckedAt; /* uv_now of the last buffer budget check */
     uint64_t shedConns;       /* connections closed over the budget, not yet reported */
     size_t shedShare, shedTotal;
-    uint64_t budget; /* opt->maxBufferBytes or its default */
+    uint64_t budget;   /* opt->maxBufferBytes or its default */
+    uint64_t buffered; /* at the last check, plus what front-ends reported since */
 };
 
 uv_loop_t *nodeLoop(Node *n) {
@@ -66,6 +67,12 @@ int nodeStopping(const Node *n) {
 }
 Admit *nodeAdmit(Node *n) {
     return &n->admit;
+}
+size_t nodeBufferRoom(const Node *n) {
+    return n->buffered < n->budget ? (size_t)(n->budget - n->buffered) : 0;
+}
+void nodeBufferUse(Node *n, size_t bytes) {
+    n->buffered += bytes;
 }
 
 int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif *spif,
@@ -113,6 +120,7 @@ static void checkBudget(Node *n) {
     size_t total = 0;
     for (int i = 0; i < n->nfe; i++)
         if (n->fe[i].buffered) total += n->fe[i].buffered(n->fe[i].ctx);
+    n->buffered = total;
     if (total <= n->budget) return;
     size_t share = n->budget / (n->admit.total ? n->admit.total : 1);
     for (int i = 0; i < n->nfe; i++)

@@ -112,6 +112,13 @@ const Spif *nodeSpif(const Node *n);
 int nodeStopping(const Node *n);
 /* The connection caps every front-end's accepted sockets go through. */
 Admit *nodeAdmit(Node *n);
+/* Bytes left in the node's budget for connection buffers (0 when over):
+ * a front-end produces no new answer while it is 0.  What it queued since
+ * the last check it reports with nodeBufferUse; the node recounts every
+ * 100 ms (NodeFrontend.buffered) and closes the connections holding more
+ * than their share while over the budget. */
+size_t nodeBufferRoom(const Node *n);
+void nodeBufferUse(Node *n, size_t bytes);
 
 /* "HOST:PORT" to a socket address.  Returns PN_OK or PN_EINVAL. */
 int nodeParseAddr(const char *addr, struct sockaddr_storage *sa, pnError *err);

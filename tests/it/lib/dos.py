@@ -20,6 +20,9 @@ prints one result line to stdout:
   wsping HTTPPORT TOKEN MBYTES SECS
       open GET /v1/stream, then send ping frames and never read; prints
       "sent BYTES closed|open".
+  fill PORT USER PASS TOPIC COUNT SIZE
+      log in and publish COUNT QoS 1 messages of SIZE bytes labelled NATO
+      UNCLASSIFIED on TOPIC; prints "acked N".
   httphold HTTPPORT TOKEN CONNS REQS HOLDSECS STOPFILE
       CONNS connections each sending REQS pipelined history requests and
       never reading; prints "sent N", holds until STOPFILE or HOLDSECS.
@@ -146,6 +149,29 @@ def mqttflood(port, user, password, mbytes, secs):
     print('sent %d' % sent, flush=True)
 
 
+def fill(port, user, password, topic, count, size):
+    s = socket.create_connection(('127.0.0.1', port))
+    s.sendall(connect_v5(user, password, b'filler'))
+    s.settimeout(10)
+    s.recv(4096)
+    label = b'NATO UNCLASSIFIED'
+    props = b'\x26' + mstr(b'label') + mstr(label)
+    for pid in range(1, count + 1):
+        body = mstr(topic.encode()) + struct.pack('>H', pid) + varint(len(props)) + props
+        s.sendall(packet(0x32, body + b'h' * size))
+    acked, buf = 0, b''
+    while acked < count:
+        got = s.recv(65536)
+        if not got:
+            break
+        buf += got
+        while len(buf) >= 2 and len(buf) >= 2 + buf[1]:  # PUBACKs are short
+            if buf[0] == 0x40 and (buf[1] < 4 or buf[4] == 0):
+                acked += 1
+            buf = buf[2 + buf[1]:]
+    print('acked %d' % acked, flush=True)
+
+
 def ws_upgrade(port, token):
     s = socket.create_connection(('127.0.0.1', port))
     s.sendall(b'GET /v1/stream?topic=dos/none HTTP/1.1\r\nHost: x\r\n'
@@ -177,7 +203,7 @@ def wsping(port, token, mbytes, secs):
 
 
 def httphold(port, token, conns, reqs, hold, stopfile):
-    req = (b'GET /v1/messages?topic=dos/%23&limit=1000 HTTP/1.1\r\nHost: x\r\n'
+    req = (b'GET /v1/messages?topic=buf/h&limit=1000 HTTP/1.1\r\nHost: x\r\n'
            b'Authorization: Bearer ' + token.encode() + b'\r\n\r\n')
     socks = []
     sent = 0
@@ -208,6 +234,8 @@ def main():
         mqttflood(int(args[0]), args[1], args[2], int(args[3]), float(args[4]))
     elif mode == 'wsping':
         wsping(int(args[0]), args[1], int(args[2]), float(args[3]))
+    elif mode == 'fill':
+        fill(int(args[0]), args[1], args[2], args[3], int(args[4]), int(args[5]))
     elif mode == 'httphold':
         httphold(int(args[0]), args[1], int(args[2]), int(args[3]), float(args[4]), args[5])
     else:
