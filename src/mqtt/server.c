@@ -52,12 +52,14 @@ typedef struct Conn {
     size_t writing; /* bytes handed to uv_write and not yet written */
     int version;    /* 0 until CONNECT */
     int closing, gotDisconnect;
-    int revoked;         /* principal gone after a reload: close at the next chance */
-    int authPending;     /* a password check runs on the thread pool: input waits */
-    int freeLater;       /* closed while the check ran: free when it returns */
-    int readStopped;     /* output over its bound: reading and decoding paused */
-    NodeConn nc;         /* counted by the node's connection caps (admit.h) */
-    uint64_t acceptedAt; /* uv_now, ms: the CONNECT deadline counts from here */
+    int revoked;            /* principal gone after a reload: close at the next chance */
+    int authPending;        /* a password check runs on the thread pool: input waits */
+    int freeLater;          /* closed while the check ran: free when it returns */
+    int readStopped;        /* output over its bound: reading and decoding paused */
+    NodeConn nc;            /* counted by the node's connection caps (admit.h) */
+    uint64_t acceptedAt;    /* uv_now, ms: the CONNECT deadline counts from here */
+    pnBuf *capture;         /* a test connection (no socket): output goes here */
+    char testPrincipal[64]; /* a test connection's identity, as a certificate's */
     Session *session;
     char principal[64];
     char peer[64];
@@ -91,7 +93,11 @@ struct MqttServer {
 /* ---- output --------------------------------------------------------------- */
 
 static void rawWrite(Conn *c, const void *p, size_t n) {
-    if (!c->closing) streamWrite((uv_stream_t *)&c->tcp, &c->writing, p, n);
+    if (c->closing) return;
+    if (c->capture)
+        bufAppend(c->capture, p, n);
+    else
+        streamWrite((uv_stream_t *)&c->tcp, &c->writing, p, n);
 }
 
 /* Move TLS records produced by OpenSSL to the socket. */
@@ -171,7 +177,7 @@ static void connClose(Conn *c) {
             *pp = c->next;
             break;
         }
-    uv_close((uv_handle_t *)&c->tcp, onClosed);
+    if (!c->capture) uv_close((uv_handle_t *)&c->tcp, onClosed); /* else freed by its owner */
 }
 
 /* MQTT 5 clients get a DISCONNECT with the reason; 3.1.1 ones are closed. */
@@ -391,6 +397,10 @@ static void onConnect(Conn *c, MqttConnect *k, const uint8_t *packet, size_t len
     if (k->clientId.len >= 128)
         return refuseConnect(c, RC_CLIENT_ID_INVALID, "", "client id too long");
     const PrincipalEntry *e = c->ssl ? certPrincipal(c, why, sizeof(why)) : NULL;
+    if (c->testPrincipal[0]) {
+        e = principalsFind(nodePrincipals(c->srv->node), c->testPrincipal);
+        if (!e) return refuseConnect(c, RC_NOT_AUTHORIZED, c->testPrincipal, "unknown principal");
+    }
     if (e) return finishConnect(c, k, e);
     if (k->hasUser && k->hasPassword) return startPasswordCheck(c, packet, len, k);
     char user[64];
@@ -630,7 +640,7 @@ static void maybePause(Conn *c) {
     if (c->closing || c->readStopped) return;
     if (pending(c) > c->srv->opt.maxOutputBytes ||
         (c->authPending && c->in.len > c->srv->opt.maxPacketSize)) {
-        uv_read_stop((uv_stream_t *)&c->tcp);
+        if (!c->capture) uv_read_stop((uv_stream_t *)&c->tcp);
         c->readStopped = 1;
     }
 }
@@ -645,7 +655,7 @@ static void maybeResume(Conn *c) {
     processInput(c);
     if (c->closing || pending(c) > c->srv->opt.maxOutputBytes) return;
     c->readStopped = 0;
-    uv_read_start((uv_stream_t *)&c->tcp, streamAlloc, onRead);
+    if (!c->capture) uv_read_start((uv_stream_t *)&c->tcp, streamAlloc, onRead);
 }
 
 /* ---- libuv callbacks -------------------------------------------------------- */
@@ -811,6 +821,37 @@ int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, 
     if (rc == PN_OK) rc = nodeAdd(node, &fe, err);
     if (rc != PN_OK) feStop(srv);
     return rc;
+}
+
+/* ---- connections without a socket (fuzzing) -------------------------------- */
+
+MqttConn *mqttServerTestOpen(MqttServer *srv, const char *principal, pnBuf *out) {
+    Conn *c = calloc(1, sizeof(*c));
+    if (!c) return NULL;
+    c->srv = srv;
+    c->clientMaxPacket = UINT32_MAX;
+    c->capture = out;
+    strCopy(c->testPrincipal, sizeof(c->testPrincipal), principal);
+    c->lastSeen = c->acceptedAt = uv_now(srv->loop);
+    c->next = srv->conns;
+    srv->conns = c;
+    return (MqttConn *)c;
+}
+
+int mqttServerTestInput(MqttConn *conn, const void *p, size_t n) {
+    Conn *c = (Conn *)conn;
+    if (c->closing) return -1;
+    bufAppend(&c->in, p, n);
+    if (!c->readStopped) processInput(c);
+    maybePause(c);
+    return c->closing ? -1 : 0;
+}
+
+void mqttServerTestClose(MqttConn *conn) {
+    Conn *c = (Conn *)conn;
+    if (!c) return;
+    connClose(c);
+    connFree(c);
 }
 
 void mqttServerFree(MqttServer *srv) {

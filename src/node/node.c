@@ -129,12 +129,15 @@ static void checkBudget(Node *n) {
     n->shedTotal = total;
 }
 
-static void onCheck(uv_check_t *h) {
-    Node *n = h->data;
+void nodeTurn(Node *n) {
     exchangeCommit(n->x, NULL);
     for (int i = 0; i < n->nfe; i++)
         if (n->fe[i].turn) n->fe[i].turn(n->fe[i].ctx);
     checkBudget(n);
+}
+
+static void onCheck(uv_check_t *h) {
+    nodeTurn(h->data);
 }
 
 /* Once a second at most, one line each about connections refused and

@@ -92,6 +92,11 @@ int nodeAdd(Node *n, const NodeFrontend *fe, pnError *err);
  */
 int nodeRun(Node *n, pnError *err);
 
+/* What the node does once per loop turn, after I/O: the group commit, then
+ * every front-end's turn.  nodeRun's loop calls it; fuzzing calls it
+ * directly. */
+void nodeTurn(Node *n);
+
 /* Ask the node to stop at the end of this loop turn. */
 void nodeStop(Node *n);
 
