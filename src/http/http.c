@@ -487,6 +487,12 @@ static void evictConn(NodeConn *nc) {
     httpClose((HttpConn *)((char *)nc - offsetof(HttpConn, nc)));
 }
 
+static int admitConn(Node *node, HttpConn *c) {
+    char addr[sizeof(c->nc.addr)];
+    admitPeerAddr(&c->tcp, addr, sizeof(addr));
+    return admitAccept(nodeAdmit(node), &c->nc, addr, evictConn);
+}
+
 static void onConnection(uv_stream_t *listener, int status) {
     HttpServer *srv = listener->data;
     if (status < 0) return admitAcceptFailed(nodeAdmit(srv->node), status);
@@ -496,8 +502,7 @@ static void onConnection(uv_stream_t *listener, int status) {
     c->id = ++srv->nextId;
     uv_tcp_init(srv->loop, &c->tcp);
     if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || srv->stopping ||
-        srv->nconns >= HTTP_MAX_CONNS ||
-        !admitAccept(nodeAdmit(srv->node), &c->nc, &c->tcp, evictConn)) {
+        srv->nconns >= HTTP_MAX_CONNS || !admitConn(srv->node, c)) {
         c->closing = 1;
         uv_close((uv_handle_t *)&c->tcp, onClosed);
         return;

@@ -688,6 +688,12 @@ static void evictConn(NodeConn *nc) {
     connClose((Conn *)((char *)nc - offsetof(Conn, nc)));
 }
 
+static int admitConn(Node *node, Conn *c) {
+    char addr[sizeof(c->nc.addr)];
+    admitPeerAddr(&c->tcp, addr, sizeof(addr));
+    return admitAccept(nodeAdmit(node), &c->nc, addr, evictConn);
+}
+
 static void onConnection(uv_stream_t *listener, int status) {
     Server *srv = listener->data;
     if (status < 0) return admitAcceptFailed(nodeAdmit(srv->node), status);
@@ -697,7 +703,7 @@ static void onConnection(uv_stream_t *listener, int status) {
     c->clientMaxPacket = UINT32_MAX;
     uv_tcp_init(srv->loop, &c->tcp);
     if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || srv->stopping ||
-        !admitAccept(nodeAdmit(srv->node), &c->nc, &c->tcp, evictConn)) {
+        !admitConn(srv->node, c)) {
         c->closing = 1;
         uv_close((uv_handle_t *)&c->tcp, onClosed);
         return;

@@ -71,7 +71,7 @@ static NodeConn *oldestFrom(Admit *a, const char *addr, uint32_t *count) {
     return first;
 }
 
-static void peerAddr(uv_tcp_t *client, char *out, size_t cap) {
+void admitPeerAddr(uv_tcp_t *client, char *out, size_t cap) {
     struct sockaddr_storage sa;
     int len = sizeof(sa);
     out[0] = '\0';
@@ -82,10 +82,10 @@ static void peerAddr(uv_tcp_t *client, char *out, size_t cap) {
         uv_ip4_name((struct sockaddr_in *)&sa, out, cap);
 }
 
-int admitAccept(Admit *a, NodeConn *nc, uv_tcp_t *client, AdmitEvictFn evictFn) {
+int admitAccept(Admit *a, NodeConn *nc, const char *addr, AdmitEvictFn evictFn) {
     memset(nc, 0, sizeof(*nc));
     nc->evict = evictFn;
-    peerAddr(client, nc->addr, sizeof(nc->addr));
+    snprintf(nc->addr, sizeof(nc->addr), "%s", addr);
     uint32_t same;
     NodeConn *old = oldestFrom(a, nc->addr, &same);
     if (old && same >= a->lim.maxUnauthPerAddress) evict(a, old);

@@ -63,12 +63,16 @@ typedef struct Admit {
 void admitInit(Admit *a, const AdmitLimits *lim);
 
 /*
- * Admit the socket client just accepted, for connection nc (zeroed; evict
- * closes it).  Returns 1 when it is counted (until admitRelease), or 0
- * when it is refused (the caller closes it at once, without counting).
- * May first close other unauthenticated connections through their evict.
+ * Admit a connection just accepted from source address addr (see
+ * admitPeerAddr; "" when unknown), for connection nc (evict closes it).
+ * Returns 1 when it is counted (until admitRelease), or 0 when it is
+ * refused (the caller closes it at once, without counting).  May first
+ * close other unauthenticated connections through their evict.
  */
-int admitAccept(Admit *a, NodeConn *nc, uv_tcp_t *client, AdmitEvictFn evict);
+int admitAccept(Admit *a, NodeConn *nc, const char *addr, AdmitEvictFn evict);
+
+/* The peer address of client (no port) into out; "" when unknown. */
+void admitPeerAddr(uv_tcp_t *client, char *out, size_t cap);
 
 /* nc has authenticated: it leaves the unauthenticated list and caps. */
 void admitAuthenticated(Admit *a, NodeConn *nc);
