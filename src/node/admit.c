@@ -26,7 +26,7 @@ void admitInit(Admit *a, const AdmitLimits *lim) {
     a->lim = *lim;
     if (!a->lim.maxConnections) a->lim.maxConnections = 10000;
     if (!a->lim.maxUnauthenticated) a->lim.maxUnauthenticated = 1000;
-    if (!a->lim.maxUnauthPerAddress) a->lim.maxUnauthPerAddress = 64;
+    if (!a->lim.maxUnauthPerAddress) a->lim.maxUnauthPerAddress = 256;
     if (!a->lim.fdReserve) a->lim.fdReserve = 64;
     a->cap = a->lim.maxConnections;
     struct rlimit rl;

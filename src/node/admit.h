@@ -44,7 +44,7 @@ struct NodeConn {
 typedef struct AdmitLimits {
     uint32_t maxConnections;      /* default 10,000 */
     uint32_t maxUnauthenticated;  /* default 1,000 */
-    uint32_t maxUnauthPerAddress; /* default 64 */
+    uint32_t maxUnauthPerAddress; /* default 256 (a burst of logins from one NAT) */
     uint32_t fdReserve;           /* default 64 (at most half the file limit) */
 } AdmitLimits;
 
