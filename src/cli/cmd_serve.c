@@ -80,6 +80,23 @@ static int peerKey(Conf *cf, const char *name, const char *key, char *val, int l
     return CLI_OK;
 }
 
+/* The connection and buffer limits and their ranges (messages). */
+static const char *limitRange(const char *key) {
+    static const char *const keys[][2] = {{"connect_timeout", "1 to 3600 seconds"},
+                                          {"max_connections", "at least 1"},
+                                          {"max_unauthenticated", "at least 1"},
+                                          {"max_unauthenticated_per_address", "at least 1"},
+                                          {"fd_reserve", "1 to 65536"},
+                                          {"max_buffer_bytes", "at least 1048576"}};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strcmp(key, keys[i][0]) == 0) return keys[i][1];
+    return NULL;
+}
+
+static int limitKey(const char *key) {
+    return limitRange(key) != NULL;
+}
+
 static int setKey(Conf *cf, const char *section, const char *key, char *val, int line,
                   const char *path) {
     NodeOptions *o = &cf->o;
@@ -147,6 +164,21 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
                        "%s:%d: '%s' must be a positive number (burst up to 1000000, "
                        "max_mb up to 2^30, retention_days up to 100000)",
                        path, line, key);
+    else if (strcmp(key, "connect_timeout") == 0 && n > 0 && n <= 3600)
+        mo->connectTimeout = (uint32_t)n;
+    else if (strcmp(key, "max_connections") == 0 && n > 0 && n <= UINT32_MAX)
+        o->limits.maxConnections = (uint32_t)n;
+    else if (strcmp(key, "max_unauthenticated") == 0 && n > 0 && n <= UINT32_MAX)
+        o->limits.maxUnauthenticated = (uint32_t)n;
+    else if (strcmp(key, "max_unauthenticated_per_address") == 0 && n > 0 && n <= UINT32_MAX)
+        o->limits.maxUnauthPerAddress = (uint32_t)n;
+    else if (strcmp(key, "fd_reserve") == 0 && n > 0 && n <= 65536)
+        o->limits.fdReserve = (uint32_t)n;
+    else if (strcmp(key, "max_buffer_bytes") == 0 && n >= (1u << 20))
+        o->maxBufferBytes = n;
+    else if (limitKey(key))
+        return cliFail("serve", "%s:%d: '%s' is out of range (%s)", path, line, key,
+                       limitRange(key));
     else
         return cliFail("serve", "%s:%d: unknown setting '%s'", path, line, key);
     return CLI_OK;

@@ -110,6 +110,7 @@ struct HttpConn {
     uint64_t slowSince;  /* ms when output first stayed over the bound; 0 when not */
     uint16_t sent[1024]; /* packet ids handed to wslay this turn: acknowledged after the drain */
     int nsent;
+    NodeConn nc; /* counted by the node's connection caps (admit.h) */
 };
 
 /* ---- http.c ---- */
@@ -189,6 +190,10 @@ void wsInput(HttpConn *c);
 void wsTurn(HttpConn *c);
 /* Once a second: close a client whose output stayed over the bound. */
 void wsTick(HttpConn *c, uint64_t nowMs);
+/* Bytes the feed holds for the client (transport and wslay queues); when
+ * over the bound, the slow-client clock starts and 1 is returned, and the
+ * caller stops reading the client's frames. */
+int wsOverBound(HttpConn *c);
 /* Node shutdown: queue close 1001 and write it. */
 void wsGoingAway(HttpConn *c);
 /* Free the wslay context. */

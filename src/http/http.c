@@ -11,6 +11,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ void httpFlush(HttpConn *c) {
         sockWrite(c, c->out.data, c->out.len);
     }
     c->out.len = 0;
+    if (c->out.cap > (256u << 10)) bufFree(&c->out); /* a history page's peak is not kept */
 }
 
 size_t httpPending(const HttpConn *c) {
@@ -82,6 +84,7 @@ void httpClose(HttpConn *c) {
     httpFlush(c);
     apiDetach(c);
     c->closing = 1;
+    admitRelease(nodeAdmit(c->srv->node), &c->nc);
     for (HttpConn **pp = &c->srv->conns; *pp; pp = &(*pp)->next)
         if (*pp == c) {
             *pp = c->next;
@@ -284,6 +287,7 @@ int httpAuth(HttpConn *c) {
     strCopy(c->principal, sizeof(c->principal), e->name);
     c->roles = e->roles;
     c->authed = 1;
+    admitAuthenticated(nodeAdmit(srv->node), &c->nc);
     c->authGen = srv->authGen;
     strCopy(c->authKey, sizeof(c->authKey), c->req.auth);
     return 1;
@@ -423,8 +427,9 @@ static void requestComplete(HttpConn *c) {
 
 /* Parse and handle the requests in c->in, one at a time. */
 static void process(HttpConn *c) {
+    Node *node = c->srv->node;
     while (!c->closing && !c->closeAfter && !c->waiting && !c->wsMode && c->inPos < c->in.len &&
-           httpPending(c) < HTTP_OUTPUT_BOUND) {
+           httpPending(c) < HTTP_OUTPUT_BOUND && nodeBufferRoom(node) > 0) {
         size_t n = http_parser_execute(&c->parser, &c->srv->settings, c->in.data + c->inPos,
                                        c->in.len - c->inPos);
         c->inPos += n;
@@ -432,7 +437,9 @@ static void process(HttpConn *c) {
         if (c->req.complete) {
             if (e == HPE_PAUSED) http_parser_pause(&c->parser, 0);
             c->req.complete = 0;
+            size_t before = c->out.len;
             requestComplete(c);
+            if (c->out.len > before) nodeBufferUse(node, c->out.len - before);
             continue;
         }
         if (e != HPE_OK) {
@@ -465,7 +472,8 @@ static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
             bufAppend(&c->in, buf->base, (size_t)n);
         }
         if (!c->closing) process(c);
-        if (!c->closing && !c->wsMode && c->in.len - c->inPos > HTTP_INPUT_BOUND) {
+        if (!c->closing && !c->readStopped &&
+            (c->in.len - c->inPos > HTTP_INPUT_BOUND || (c->wsMode && wsOverBound(c)))) {
             uv_read_stop((uv_stream_t *)&c->tcp); /* resumed by feTurn once answers drain */
             c->readStopped = 1;
         }
@@ -475,16 +483,27 @@ static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     free(buf->base);
 }
 
+static void evictConn(NodeConn *nc) {
+    httpClose((HttpConn *)((char *)nc - offsetof(HttpConn, nc)));
+}
+
+static int admitConn(Node *node, HttpConn *c) {
+    char addr[sizeof(c->nc.addr)];
+    admitPeerAddr(&c->tcp, addr, sizeof(addr));
+    return admitAccept(nodeAdmit(node), &c->nc, addr, evictConn);
+}
+
 static void onConnection(uv_stream_t *listener, int status) {
     HttpServer *srv = listener->data;
-    if (status < 0) return;
+    if (status < 0) return admitAcceptFailed(nodeAdmit(srv->node), status);
     HttpConn *c = calloc(1, sizeof(*c));
     if (!c) return;
     c->srv = srv;
     c->id = ++srv->nextId;
     uv_tcp_init(srv->loop, &c->tcp);
     if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || srv->stopping ||
-        srv->nconns >= HTTP_MAX_CONNS) {
+        srv->nconns >= HTTP_MAX_CONNS || !admitConn(srv->node, c)) {
+        c->closing = 1;
         uv_close((uv_handle_t *)&c->tcp, onClosed);
         return;
     }
@@ -518,8 +537,8 @@ static void feTurn(void *ctx) {
             process(c); /* pipelined behind a POST that was answered, or a full output */
         if (c->closing) continue;
         httpFlush(c);
-        if (c->readStopped && !c->wsMode && c->in.len - c->inPos <= HTTP_INPUT_BOUND &&
-            httpPending(c) < HTTP_OUTPUT_BOUND / 2) {
+        if (c->readStopped && c->in.len - c->inPos <= HTTP_INPUT_BOUND &&
+            httpPending(c) < HTTP_OUTPUT_BOUND / 2 && !(c->wsMode && wsOverBound(c))) {
             c->readStopped = 0;
             uv_read_start((uv_stream_t *)&c->tcp, streamAlloc, onRead);
         }
@@ -587,6 +606,37 @@ static void feStop(void *ctx) {
     nodeListenersClose(&srv->lis);
 }
 
+/* Input, the request being read, and output not yet written (a feed's
+ * wslay queue included). */
+static size_t connBuffered(HttpConn *c) {
+    size_t n = c->in.len + c->req.body.len + c->req.url.len + httpPending(c);
+    if (c->ws) n += wslay_event_get_queued_msg_length(c->ws);
+    return n;
+}
+
+static size_t feBuffered(void *ctx) {
+    HttpServer *srv = ctx;
+    size_t n = 0;
+    for (HttpConn *c = srv->conns; c; c = c->next)
+        n += connBuffered(c);
+    return n;
+}
+
+/* Over the node's buffer budget: a client holding more than its share is
+ * closed (its queued answers dropped). */
+static int feShed(void *ctx, size_t share) {
+    HttpServer *srv = ctx;
+    int closed = 0;
+    for (HttpConn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        if (connBuffered(c) <= share) continue;
+        if (c->wsMode) srv->st.wsClosedSlow++;
+        httpClose(c);
+        closed++;
+    }
+    return closed;
+}
+
 static void feDescribe(void *ctx, char *out, size_t cap) {
     HttpServer *srv = ctx;
     snprintf(out, cap, "http %s, https %s", srv->lis.plainOn ? srv->opt.httpAddr : "off",
@@ -625,7 +675,9 @@ int httpServerStart(HttpServer **out, Node *node, const HttpOptions *opt, pnErro
                        .tick = feTick,
                        .reloaded = feReloaded,
                        .stop = feStop,
-                       .describe = feDescribe};
+                       .describe = feDescribe,
+                       .buffered = feBuffered,
+                       .shed = feShed};
     if (rc == PN_OK) rc = nodeAdd(node, &fe, err);
     if (rc != PN_OK) feStop(srv);
     return rc;

@@ -30,7 +30,7 @@
 #define HISTORY_LIMIT_DEFAULT 100
 #define HISTORY_LIMIT_MAX 1000
 #define HISTORY_SCAN_MAX 100000       /* records examined per request, allowed or not */
-#define HISTORY_PAGE_BYTES (8u << 20) /* a page ends once its body passes this */
+#define HISTORY_PAGE_BYTES (1u << 20) /* a page ends once its body passes this */
 
 /* Payload format indicator 1 (UTF-8) and content type application/json. */
 static const char jsonProps[] = "\x01\x01\x03\x00\x10"

@@ -13,7 +13,10 @@
  * the send hook refuses, and the exchange keeps the messages queued (its
  * per-session bound, then the log).  A client whose output stays over the
  * bound for WS_SLOW_MS is closed with code 1008 ("client too slow");
- * messages it never read are not buffered without bound.  Other close
+ * messages it never read are not buffered without bound.  The same holds
+ * for what the client makes us send (pongs to a ping flood): over the
+ * bound its frames are not read (the socket's reading pauses), and it is
+ * closed with 1008 after WS_SLOW_MS.  Other close
  * codes: 1001 when the node shuts down, 1008 when the principal is removed
  * or no longer valid after a reload.  Frames from the client other than
  * ping and close are ignored; the feed is read-only.
@@ -178,8 +181,14 @@ static void closeWith(HttpConn *c, uint16_t code, const char *why) {
     c->closeAfter = 1;
 }
 
+int wsOverBound(HttpConn *c) {
+    if (queued(c) <= WS_OUTPUT_BOUND) return 0;
+    if (!c->slowSince) c->slowSince = uv_now(c->srv->loop);
+    return 1;
+}
+
 void wsInput(HttpConn *c) {
-    if (!c->ws) return;
+    if (!c->ws || wsOverBound(c)) return;
     if (wslay_event_recv(c->ws) != 0) return httpClose(c);
     if (wslay_event_get_close_received(c->ws)) closeWith(c, 1000, "");
 }
@@ -202,6 +211,7 @@ void wsTurn(HttpConn *c) {
     }
     if (queued(c) < WS_OUTPUT_BOUND / 2) c->slowSince = 0;
     wslay_event_send(c->ws);
+    if (c->inPos < c->in.len) wsInput(c); /* frames left while over the bound */
 }
 
 void wsTick(HttpConn *c, uint64_t nowMs) {

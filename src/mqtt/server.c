@@ -6,10 +6,19 @@
  * a write buffer (encoded packets not yet handed to libuv).  Output is
  * flushed once per loop turn, after the exchange's group commit, so a
  * burst of deliveries costs one write per connection, not one per packet.
+ *
+ * Bounds: while a connection's pending output (encoded, or handed to libuv
+ * and not yet written) is over maxOutputBytes, its input is neither
+ * decoded nor read (uv_read_stop), so a client that sends and never reads
+ * costs bounded memory; feTurn resumes it once the output drained to half.
+ * The input buffer holds at most one packet (maxPacketSize) plus one read.
+ * A connection must complete CONNECT within connectTimeout of its accept,
+ * however slowly it trickles bytes.
  */
 #include "server.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -43,9 +52,14 @@ typedef struct Conn {
     size_t writing; /* bytes handed to uv_write and not yet written */
     int version;    /* 0 until CONNECT */
     int closing, gotDisconnect;
-    int revoked;     /* principal gone after a reload: close at the next chance */
-    int authPending; /* a password check runs on the thread pool: input waits */
-    int freeLater;   /* closed while the check ran: free when it returns */
+    int revoked;            /* principal gone after a reload: close at the next chance */
+    int authPending;        /* a password check runs on the thread pool: input waits */
+    int freeLater;          /* closed while the check ran: free when it returns */
+    int readStopped;        /* output over its bound: reading and decoding paused */
+    NodeConn nc;            /* counted by the node's connection caps (admit.h) */
+    uint64_t acceptedAt;    /* uv_now, ms: the CONNECT deadline counts from here */
+    pnBuf *capture;         /* a test connection (no socket): output goes here */
+    char testPrincipal[64]; /* a test connection's identity, as a certificate's */
     Session *session;
     char principal[64];
     char peer[64];
@@ -81,7 +95,11 @@ struct MqttServer {
 /* ---- output --------------------------------------------------------------- */
 
 static void rawWrite(Conn *c, const void *p, size_t n) {
-    if (!c->closing) streamWrite((uv_stream_t *)&c->tcp, &c->writing, p, n);
+    if (c->closing) return;
+    if (c->capture)
+        bufAppend(c->capture, p, n);
+    else
+        streamWrite((uv_stream_t *)&c->tcp, &c->writing, p, n);
 }
 
 /* Move TLS records produced by OpenSSL to the socket. */
@@ -89,8 +107,20 @@ static void tlsPump(Conn *c) {
     streamTlsPump(c->wbio, (uv_stream_t *)&c->tcp, &c->writing);
 }
 
+/* Output not yet written to the socket. */
+static size_t pending(const Conn *c) {
+    return c->out.len + c->writing;
+}
+
+/* Large buffers are given back once empty, so a burst does not keep its
+ * peak allocated for the connection's life. */
+#define BUF_KEEP (256u << 10)
+
 static void flushConn(Conn *c) {
-    if (!c->out.len) return;
+    if (!c->out.len) {
+        if (c->out.cap > BUF_KEEP) bufFree(&c->out);
+        return;
+    }
     if (c->ssl) {
         if (SSL_is_init_finished(c->ssl)) {
             SSL_write(c->ssl, c->out.data, (int)c->out.len);
@@ -101,6 +131,7 @@ static void flushConn(Conn *c) {
         rawWrite(c, c->out.data, c->out.len);
         c->out.len = 0;
     }
+    if (!c->out.len && c->out.cap > BUF_KEEP) bufFree(&c->out);
 }
 
 /* ---- closing ---------------------------------------------------------------- */
@@ -151,12 +182,13 @@ static void connClose(Conn *c) {
         c->session = NULL;
     }
     c->closing = 1;
+    admitRelease(nodeAdmit(c->srv->node), &c->nc);
     for (Conn **pp = &c->srv->conns; *pp; pp = &(*pp)->next)
         if (*pp == c) {
             *pp = c->next;
             break;
         }
-    uv_close((uv_handle_t *)&c->tcp, onClosed);
+    if (!c->capture) uv_close((uv_handle_t *)&c->tcp, onClosed); /* else freed by its owner */
 }
 
 /* MQTT 5 clients get a DISCONNECT with the reason; 3.1.1 ones are closed. */
@@ -398,6 +430,10 @@ static void onConnect(Conn *c, MqttConnect *k, const uint8_t *packet, size_t len
     if (k->clientId.len >= 128)
         return refuseConnect(c, RC_CLIENT_ID_INVALID, "", "client id too long");
     const PrincipalEntry *e = c->ssl ? certPrincipal(c, why, sizeof(why)) : NULL;
+    if (c->testPrincipal[0]) {
+        e = principalsFind(nodePrincipals(c->srv->node), c->testPrincipal);
+        if (!e) return refuseConnect(c, RC_NOT_AUTHORIZED, c->testPrincipal, "unknown principal");
+    }
     if (e) return finishConnect(c, k, e);
     if (k->hasUser && k->hasPassword) return startPasswordCheck(c, packet, len, k);
     char user[64];
@@ -481,6 +517,7 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     if (taken) connFail(taken, RC_SESSION_TAKEN_OVER, "another connection took over the session");
     if (!c->session) return refuseConnect(c, RC_SERVER_BUSY, e->name, "out of memory");
     c->session->auditAll = (e->roles & PRINCIPAL_ROLE_NODE) != 0;
+    admitAuthenticated(nodeAdmit(srv->node), &c->nc);
     if (k->willFlag) keepWill(c, k);
     sendConnack(c, present, RC_SUCCESS, assigned);
     exchangeDrain(srv->x, c->session);
@@ -678,7 +715,8 @@ static int connectIsV5(const char *b, size_t len) {
 /* Decode and handle every complete packet in c->in. */
 static void processInput(Conn *c) {
     size_t used = 0;
-    while (!c->closing && !c->authPending && used < c->in.len) {
+    while (!c->closing && !c->authPending && used < c->in.len &&
+           pending(c) <= c->srv->opt.maxOutputBytes) {
         MqttPacket pkt;
         uint8_t reason;
         int rc = mqttDecode((const uint8_t *)c->in.data + used, c->in.len - used, c->version,
@@ -713,6 +751,31 @@ static void processInput(Conn *c) {
         memmove(c->in.data, c->in.data + used, c->in.len - used);
         c->in.len -= used;
     }
+    if (!c->in.len && c->in.cap > BUF_KEEP) bufFree(&c->in);
+}
+
+/* Pause reading while output is over its bound, or while input waits for
+ * a password check beyond one packet; feTurn resumes it. */
+static void maybePause(Conn *c) {
+    if (c->closing || c->readStopped) return;
+    if (pending(c) > c->srv->opt.maxOutputBytes ||
+        (c->authPending && c->in.len > c->srv->opt.maxPacketSize)) {
+        if (!c->capture) uv_read_stop((uv_stream_t *)&c->tcp);
+        c->readStopped = 1;
+    }
+}
+
+static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+
+/* Decode what waited and read again once the output drained to half. */
+static void maybeResume(Conn *c) {
+    if (c->closing || !c->readStopped || c->authPending ||
+        pending(c) >= c->srv->opt.maxOutputBytes / 2)
+        return;
+    processInput(c);
+    if (c->closing || pending(c) > c->srv->opt.maxOutputBytes) return;
+    c->readStopped = 0;
+    if (!c->capture) uv_read_start((uv_stream_t *)&c->tcp, streamAlloc, onRead);
 }
 
 /* ---- libuv callbacks -------------------------------------------------------- */
@@ -734,26 +797,39 @@ static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
             bufAppend(&c->in, buf->base, (size_t)n);
         }
         if (!c->closing) processInput(c);
+        maybePause(c);
     } else if (n < 0) {
         connClose(c);
     }
     free(buf->base);
 }
 
+static void evictConn(NodeConn *nc) {
+    connClose((Conn *)((char *)nc - offsetof(Conn, nc)));
+}
+
+static int admitConn(Node *node, Conn *c) {
+    char addr[sizeof(c->nc.addr)];
+    admitPeerAddr(&c->tcp, addr, sizeof(addr));
+    return admitAccept(nodeAdmit(node), &c->nc, addr, evictConn);
+}
+
 static void onConnection(uv_stream_t *listener, int status) {
     Server *srv = listener->data;
-    if (status < 0) return;
+    if (status < 0) return admitAcceptFailed(nodeAdmit(srv->node), status);
     Conn *c = calloc(1, sizeof(*c));
     if (!c) return;
     c->srv = srv;
     c->clientMaxPacket = UINT32_MAX;
     uv_tcp_init(srv->loop, &c->tcp);
-    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || srv->stopping ||
+        !admitConn(srv->node, c)) {
+        c->closing = 1;
         uv_close((uv_handle_t *)&c->tcp, onClosed);
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
-    c->lastSeen = uv_now(srv->loop);
+    c->lastSeen = c->acceptedAt = uv_now(srv->loop);
     if (nodeListenerTls(&srv->lis, listener)) {
         c->ssl = SSL_new(srv->lis.ctx);
         c->rbio = BIO_new(BIO_s_mem());
@@ -770,11 +846,39 @@ static void onConnection(uv_stream_t *listener, int status) {
  * connection. */
 static void feTurn(void *ctx) {
     Server *srv = ctx;
-    for (Conn *c = srv->conns; c; c = c->next) {
-        if (c->session && c->out.len + c->writing < srv->opt.maxOutputBytes / 2)
+    for (Conn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        maybeResume(c);
+        if (c->closing) continue;
+        if (c->session && pending(c) < srv->opt.maxOutputBytes / 2)
             exchangeDrain(srv->x, c->session);
         flushConn(c);
     }
+}
+
+static size_t connBuffered(const Conn *c) {
+    return c->in.len + pending(c);
+}
+
+static size_t feBuffered(void *ctx) {
+    Server *srv = ctx;
+    size_t n = 0;
+    for (Conn *c = srv->conns; c; c = c->next)
+        n += connBuffered(c);
+    return n;
+}
+
+static int feShed(void *ctx, size_t share) {
+    Server *srv = ctx;
+    int closed = 0;
+    for (Conn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        if (connBuffered(c) > share) {
+            connFail(c, RC_QUOTA_EXCEEDED, "connection buffers over the node's memory budget");
+            closed++;
+        }
+    }
+    return closed;
 }
 
 static void feTick(void *ctx, int64_t now) {
@@ -786,8 +890,8 @@ static void feTick(void *ctx, int64_t now) {
         /* §3.1.2.10: one and a half keep-alive periods of silence. */
         if (c->keepAlive && ms - c->lastSeen > (uint64_t)c->keepAlive * 1500)
             connFail(c, RC_KEEPALIVE_TIMEOUT, "keep alive timeout");
-        else if (!c->version && ms - c->lastSeen > 10000)
-            connClose(c); /* no CONNECT within 10 s */
+        else if (!c->session && ms - c->acceptedAt > (uint64_t)srv->opt.connectTimeout * 1000)
+            connClose(c); /* no completed CONNECT within the deadline from accept */
     }
 }
 
@@ -827,6 +931,7 @@ int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, 
     if (!srv->opt.maxPacketSize) srv->opt.maxPacketSize = 1u << 20;
     if (!srv->opt.maxQosSet || srv->opt.maxQos > 2 || srv->opt.maxQos < 0) srv->opt.maxQos = 2;
     if (!srv->opt.maxOutputBytes) srv->opt.maxOutputBytes = 4u << 20;
+    if (!srv->opt.connectTimeout) srv->opt.connectTimeout = 10;
     *out = srv; /* from here on freed by mqttServerFree, also on error */
     int rc = nodeListenersStart(node, &srv->lis, opt->mqttAddr, opt->mqttsAddr, opt->certFile,
                                 opt->keyFile, opt->caFile, opt->requireClientCert, onConnection,
@@ -837,10 +942,43 @@ int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, 
                        .tick = feTick,
                        .reloaded = feReloaded,
                        .stop = feStop,
-                       .describe = feDescribe};
+                       .describe = feDescribe,
+                       .buffered = feBuffered,
+                       .shed = feShed};
     if (rc == PN_OK) rc = nodeAdd(node, &fe, err);
     if (rc != PN_OK) feStop(srv);
     return rc;
+}
+
+/* ---- connections without a socket (fuzzing) -------------------------------- */
+
+MqttConn *mqttServerTestOpen(MqttServer *srv, const char *principal, pnBuf *out) {
+    Conn *c = calloc(1, sizeof(*c));
+    if (!c) return NULL;
+    c->srv = srv;
+    c->clientMaxPacket = UINT32_MAX;
+    c->capture = out;
+    strCopy(c->testPrincipal, sizeof(c->testPrincipal), principal);
+    c->lastSeen = c->acceptedAt = uv_now(srv->loop);
+    c->next = srv->conns;
+    srv->conns = c;
+    return (MqttConn *)c;
+}
+
+int mqttServerTestInput(MqttConn *conn, const void *p, size_t n) {
+    Conn *c = (Conn *)conn;
+    if (c->closing) return -1;
+    bufAppend(&c->in, p, n);
+    if (!c->readStopped) processInput(c);
+    maybePause(c);
+    return c->closing ? -1 : 0;
+}
+
+void mqttServerTestClose(MqttConn *conn) {
+    Conn *c = (Conn *)conn;
+    if (!c) return;
+    connClose(c);
+    connFree(c);
 }
 
 void mqttServerFree(MqttServer *srv) {

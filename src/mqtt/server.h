@@ -30,6 +30,7 @@ typedef struct MqttServerOptions {
     uint16_t maxKeepAlive;                   /* seconds; 0 = the client's keep-alive stands */
     int maxQosSet, maxQos;                   /* when maxQosSet: highest QoS accepted (0-2) */
     int noRetain;                            /* 1: retained messages are not available */
+    uint32_t connectTimeout; /* seconds from accept to a completed CONNECT, default 10 */
 } MqttServerOptions;
 
 typedef struct MqttServer MqttServer;
@@ -51,6 +52,25 @@ int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, 
  * subscription id), which are never forwarded from the publisher.
  */
 int mqttNodeProperty(uint8_t id, const MqttStr *key);
+
+/*
+ * Fuzzing only (fuzz/fuzz_session.c): a connection without a socket, so a
+ * fuzzer can drive the whole session state machine in memory.  It behaves
+ * as an accepted client whose identity is the principal named principal,
+ * the way a verified client certificate gives one (the CONNECT's username
+ * and password are not checked: no scrypt per input); everything the
+ * server sends it is appended to out (caller-owned, valid until
+ * mqttServerTestClose).  mqttServerTestInput hands bytes to the same
+ * decoding and packet handling as a socket read and returns 0, or -1 once
+ * the server has closed the connection (it stays allocated).
+ * mqttServerTestClose drops it like a lost socket (will, detach) and frees
+ * it.  The node's group commit and the front-ends' turns run with
+ * nodeTurn().
+ */
+typedef struct MqttConn MqttConn;
+MqttConn *mqttServerTestOpen(MqttServer *srv, const char *principal, pnBuf *out);
+int mqttServerTestInput(MqttConn *c, const void *p, size_t n);
+void mqttServerTestClose(MqttConn *c);
 
 /* Free the server after the node has stopped (nodeClose).  NULL is ignored. */
 void mqttServerFree(MqttServer *srv);

@@ -34,6 +34,12 @@ struct Node {
     NodeFrontend fe[NODE_MAX_FRONTENDS];
     int nfe;
     int stopping;
+    Admit admit;
+    uint64_t budgetCheckedAt; /* uv_now of the last buffer budget check */
+    uint64_t shedConns;       /* connections closed over the budget, not yet reported */
+    size_t shedShare, shedTotal;
+    uint64_t budget;   /* opt->maxBufferBytes or its default */
+    uint64_t buffered; /* at the last check, plus what front-ends reported since */
 };
 
 uv_loop_t *nodeLoop(Node *n) {
@@ -60,6 +66,15 @@ const Spif *nodeSpif(const Node *n) {
 int nodeStopping(const Node *n) {
     return n->stopping;
 }
+Admit *nodeAdmit(Node *n) {
+    return &n->admit;
+}
+size_t nodeBufferRoom(const Node *n) {
+    return n->buffered < n->budget ? (size_t)(n->budget - n->buffered) : 0;
+}
+void nodeBufferUse(Node *n, size_t bytes) {
+    n->buffered += bytes;
+}
 
 int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif *spif,
              pnError *err) {
@@ -70,6 +85,7 @@ int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif
     n->opt = opt;
     n->reg = reg;
     n->spif = spif;
+    n->budget = opt->maxBufferBytes ? opt->maxBufferBytes : (uint64_t)256 << 20;
     principalsInit(&n->principals);
     ExchangeOptions xo = {
         .node = opt->name, .maxQueued = opt->maxQueued, .log = opt->log, .audit = opt->audit};
@@ -110,13 +126,49 @@ static void reportStore(Node *n) {
     while (exchangeStoreNews(n->x, msg, sizeof(msg)))
         fprintf(stderr, "partnernet: store: %s\n", msg);
 }
+/* The memory budget for connection buffers, checked every 100 ms: past
+ * it, the connections holding more than an equal share are closed (the
+ * ones that caused it), never the node. */
+static void checkBudget(Node *n) {
+    uint64_t ms = uv_now(n->loop);
+    if (ms - n->budgetCheckedAt < 100) return;
+    n->budgetCheckedAt = ms;
+    size_t total = 0;
+    for (int i = 0; i < n->nfe; i++)
+        if (n->fe[i].buffered) total += n->fe[i].buffered(n->fe[i].ctx);
+    n->buffered = total;
+    if (total <= n->budget) return;
+    size_t share = n->budget / (n->admit.total ? n->admit.total : 1);
+    for (int i = 0; i < n->nfe; i++)
+        if (n->fe[i].shed) n->shedConns += (uint64_t)n->fe[i].shed(n->fe[i].ctx, share);
+    n->shedShare = share;
+    n->shedTotal = total;
+}
 
-static void onCheck(uv_check_t *h) {
-    Node *n = h->data;
+void nodeTurn(Node *n) {
     exchangeCommit(n->x, NULL);
     reportStore(n);
     for (int i = 0; i < n->nfe; i++)
         if (n->fe[i].turn) n->fe[i].turn(n->fe[i].ctx);
+    checkBudget(n);
+}
+
+static void onCheck(uv_check_t *h) {
+    nodeTurn(h->data);
+}
+
+/* Once a second at most, one line each about connections refused and
+ * connections closed over the buffer budget. */
+static void reportLimits(Node *n) {
+    char line[512];
+    if (admitReport(&n->admit, line, sizeof(line))) fprintf(stderr, "partnernet: %s\n", line);
+    if (n->shedConns)
+        fprintf(stderr,
+                "partnernet: connection buffers held %zu bytes, over the budget of %llu: closed "
+                "%llu connections holding more than their share of %zu bytes\n",
+                n->shedTotal, (unsigned long long)n->budget, (unsigned long long)n->shedConns,
+                n->shedShare);
+    n->shedConns = 0;
 }
 
 static void onTick(uv_timer_t *t) {
@@ -126,6 +178,7 @@ static void onTick(uv_timer_t *t) {
         if (n->fe[i].tick) n->fe[i].tick(n->fe[i].ctx, now);
     exchangeExpire(n->x, now);
     reportStore(n);
+    reportLimits(n);
 }
 
 void nodeStop(Node *n) {
@@ -227,6 +280,12 @@ static void startHandles(Node *n) {
 int nodeRun(Node *n, pnError *err) {
     (void)err;
     signal(SIGPIPE, SIG_IGN);
+    admitInit(&n->admit, &n->opt->limits);
+    if (n->admit.cap < n->admit.lim.maxConnections)
+        fprintf(stderr,
+                "partnernet: file limit %llu: at most %u connections (%u descriptors kept in "
+                "reserve)\n",
+                (unsigned long long)n->admit.fdMax, n->admit.cap, n->admit.lim.fdReserve);
     startHandles(n);
     char line[1024], part[256];
     size_t len = 0;

@@ -23,6 +23,7 @@
 #include "../core/err.h"
 #include "../exchange/exchange.h"
 #include "../exchange/principals.h"
+#include "admit.h"
 
 #define NODE_MAX_TOPIC_LABELS 64
 #define NODE_MAX_FRONTENDS 16
@@ -38,6 +39,8 @@ typedef struct NodeOptions {
     const char *topicFilter[NODE_MAX_TOPIC_LABELS]; /* [topic FILTER] label = ... */
     const char *topicLabel[NODE_MAX_TOPIC_LABELS];
     int ntopics;
+    AdmitLimits limits;      /* connection caps and descriptor reserve (admit.h) */
+    uint64_t maxBufferBytes; /* all connections' pending input and output, default 256 MiB */
     /* SIGHUP: load the registry and policy again.  On success *reg and
      * *spif point to the new ones and the old ones must stay valid until
      * the next call (the node rebinds everything before returning). */
@@ -59,6 +62,11 @@ typedef struct NodeFrontend {
     void (*stop)(void *ctx);
     /* Append a short description for the ready line ("mqtt 127.0.0.1:1883"). */
     void (*describe)(void *ctx, char *out, size_t cap);
+    /* Bytes its connections hold in input and output buffers (optional). */
+    size_t (*buffered)(void *ctx);
+    /* The node is over its buffer budget: close every connection holding
+     * more than share bytes; returns how many were closed (optional). */
+    int (*shed)(void *ctx, size_t share);
 } NodeFrontend;
 
 typedef struct Node Node;
@@ -86,6 +94,11 @@ int nodeAdd(Node *n, const NodeFrontend *fe, pnError *err);
  */
 int nodeRun(Node *n, pnError *err);
 
+/* What the node does once per loop turn, after I/O: the group commit, then
+ * every front-end's turn.  nodeRun's loop calls it; fuzzing calls it
+ * directly. */
+void nodeTurn(Node *n);
+
 /* Ask the node to stop at the end of this loop turn. */
 void nodeStop(Node *n);
 
@@ -104,6 +117,15 @@ const Registry *nodeRegistry(const Node *n);
 const Spif *nodeSpif(const Node *n);
 /* Whether the node is shutting down (front-ends refuse new work). */
 int nodeStopping(const Node *n);
+/* The connection caps every front-end's accepted sockets go through. */
+Admit *nodeAdmit(Node *n);
+/* Bytes left in the node's budget for connection buffers (0 when over):
+ * a front-end produces no new answer while it is 0.  What it queued since
+ * the last check it reports with nodeBufferUse; the node recounts every
+ * 100 ms (NodeFrontend.buffered) and closes the connections holding more
+ * than their share while over the budget. */
+size_t nodeBufferRoom(const Node *n);
+void nodeBufferUse(Node *n, size_t bytes);
 
 /* "HOST:PORT" to a socket address.  Returns PN_OK or PN_EINVAL. */
 int nodeParseAddr(const char *addr, struct sockaddr_storage *sa, pnError *err);

@@ -18,6 +18,7 @@
 
 #include "../../fuzz/fuzz_http_check.h"
 #include "../../fuzz/fuzz_mqtt_check.h"
+#include "../../fuzz/fuzz_session_check.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -45,6 +46,10 @@ static int checkXml(const uint8_t *d, size_t n, char *why, size_t cap) {
 
 static int checkSpif(const uint8_t *d, size_t n, char *why, size_t cap) {
     return fuzzCheckSpif(d, n, why, cap);
+}
+
+static int checkSession(const uint8_t *d, size_t n, char *why, size_t cap) {
+    return fuzzCheckSession(&env, d, n, why, cap);
 }
 
 /* Skip dot files (.gitkeep, editor droppings): libFuzzer never writes them. */
@@ -122,6 +127,9 @@ static void test_mqtt(void **state) {
 static void test_http(void **state) {
     replayTarget("http", fuzzCheckHttp);
 }
+static void test_session(void **state) {
+    replayTarget("session", checkSession);
+}
 
 static int setupEnv(void **state) {
     char why[1024];
@@ -140,7 +148,7 @@ static int teardownEnv(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_marking), cmocka_unit_test(test_xml),  cmocka_unit_test(test_spif),
-        cmocka_unit_test(test_mqtt),    cmocka_unit_test(test_http),
+        cmocka_unit_test(test_mqtt),    cmocka_unit_test(test_http), cmocka_unit_test(test_session),
     };
     return cmocka_run_group_tests_name("fuzz_regress", tests, setupEnv, teardownEnv);
 }
