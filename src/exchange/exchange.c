@@ -123,12 +123,18 @@ static Outgoing *qAt(Session *s, uint32_t i) {
     return &s->q[(s->qhead + i) % s->qcap];
 }
 
+/* Queue m for s.  stored: a retained message sent because of a new
+ * subscription; it is not in log order, so it never waits in the log: it
+ * may go past maxQueued by up to the node's retained-message cap (one
+ * subscription cannot match more). */
 static int qPush(Exchange *x, Session *s, Message *m, uint8_t qos, uint8_t retain,
-                 const uint32_t *subIds, uint8_t nsub) {
-    if (s->overflow) return -1; /* later messages wait in the log, in order */
-    if (s->qlen >= x->opt.maxQueued) {
-        if (s->persistent && qos > 0 && !retain) {
-            /* The log keeps it: refill from here once the queue drains. */
+                 const uint32_t *subIds, uint8_t nsub, int stored) {
+    if (!stored && s->overflow) return -1; /* later messages wait in the log, in order */
+    if (s->qlen >= x->opt.maxQueued + (stored ? x->opt.retainedMax : 0)) {
+        if (!stored && s->persistent && qos > 0) {
+            /* The log keeps it (retained or not, its place in the log is
+             * its place in the stream): refill from here once the queue
+             * drains. */
             s->overflow = 1;
             s->overflowFrom = m->offset;
             return -1;
@@ -154,6 +160,7 @@ static int qPush(Exchange *x, Session *s, Message *m, uint8_t qos, uint8_t retai
     messageRef(m);
     o->qos = qos;
     o->retain = retain;
+    o->stored = (uint8_t)stored;
     o->nsub = nsub > 4 ? 4 : nsub;
     o->offline = s->conn == NULL;
     if (o->nsub) memcpy(o->subIds, subIds, o->nsub * sizeof(uint32_t));
@@ -181,6 +188,7 @@ static void qClear(Session *s) {
 static void sessionFree(Session *s) {
     qClear(s);
     free(s->q);
+    free(s->storedResume);
     for (int i = 0; i < s->nsubs; i++)
         free(s->subs[i].filter);
     free(s);
@@ -204,16 +212,36 @@ static int allowed(Exchange *x, Session *s, Outgoing *o) {
     return 0;
 }
 
-/* Best QoS among s's subscriptions matching topic (0 with *any = 0: none). */
-static uint8_t bestQos(const Session *s, const char *topic, int *any) {
-    uint8_t best = 0;
-    *any = 0;
-    for (int k = 0; k < s->nsubs; k++)
-        if (topicMatch(s->subs[k].filter, topic)) {
-            *any = 1;
-            if (s->subs[k].qos > best) best = s->subs[k].qos;
-        }
-    return best;
+/* s's subscriptions matching a topic, merged as fan-out merges them. */
+typedef struct SubMatch {
+    int any;     /* some subscription matches */
+    uint8_t qos; /* the best QoS among them */
+    uint8_t rap; /* one of them is Retain As Published */
+    uint32_t ids[4];
+    uint8_t nids;
+} SubMatch;
+
+static void subMatch(const Session *s, const char *topic, SubMatch *sm) {
+    memset(sm, 0, sizeof(*sm));
+    for (int k = 0; k < s->nsubs; k++) {
+        const Subscription *b = &s->subs[k];
+        if (!topicMatch(b->filter, topic)) continue;
+        sm->any = 1;
+        if (b->qos > sm->qos) sm->qos = b->qos;
+        sm->rap |= b->retainAsPublished;
+        if (b->subId && sm->nids < 4) sm->ids[sm->nids++] = b->subId;
+    }
+}
+
+/* Queue m, read back from the log, as fan-out would have queued it: the
+ * RETAIN flag kept for Retain-As-Published subscriptions.  Returns
+ * qPush's answer, or 1 when no QoS>0 subscription matches. */
+static int queueFromLog(Exchange *x, Session *s, Message *m) {
+    SubMatch sm;
+    subMatch(s, m->topic, &sm);
+    if (!sm.any || !sm.qos || !m->qos) return 1;
+    return qPush(x, s, m, m->qos < sm.qos ? m->qos : sm.qos, sm.rap ? m->retain : 0, sm.ids,
+                 sm.nids, 0);
 }
 
 /* Queue, from the log, what an overflowing session has not queued yet. */
@@ -234,11 +262,7 @@ static void refill(Exchange *x, Session *s) {
         if (logRead(x->log, off, &rec, &scratch, NULL) != PN_OK) continue;
         Message *m = messageDecode(rec.data, rec.len, off, x->spif, NULL);
         if (!m) continue;
-        int any;
-        uint8_t best = bestQos(s, m->topic, &any);
-        int full = 0;
-        if (any && best && m->qos)
-            full = qPush(x, s, m, m->qos < best ? m->qos : best, 0, NULL, 0) != 0;
+        int full = queueFromLog(x, s, m) < 0;
         messageUnref(m);
         if (full) break; /* qPush set overflow again at this offset */
     }
@@ -354,7 +378,7 @@ static void fanOut(Exchange *x, Message *m, Session *from) {
         }
         uint8_t qos = m->qos < mt->qos ? m->qos : mt->qos;
         if (!s->conn && qos == 0) continue; /* offline sessions keep QoS>0 only */
-        if (qPush(x, s, m, qos, mt->rap ? m->retain : 0, mt->ids, mt->nids) == 0)
+        if (qPush(x, s, m, qos, mt->rap ? m->retain : 0, mt->ids, mt->nids, 0) == 0)
             exchangeDrain(x, s);
     }
     free(ms.m);
@@ -387,11 +411,23 @@ static uint64_t sessionFloor(Exchange *x, Session *s) {
     uint64_t floor = logNext(x->log);
     for (uint32_t i = 0; i < s->qlen; i++) {
         Outgoing *o = qAt(s, i);
-        if (o->state != STATE_DONE && o->m->offset < floor && !o->retain) floor = o->m->offset;
+        if (o->state != STATE_DONE && o->m->offset < floor && !o->stored) floor = o->m->offset;
     }
     if (s->restored && s->resumeFrom < floor) floor = s->resumeFrom;
     if (s->overflow && s->overflowFrom < floor) floor = s->overflowFrom;
     return floor;
+}
+
+/* Log offsets of the retained messages sent to s on subscribe and not
+ * acknowledged: the resume offset does not cover them. */
+static json_t *storedPending(Session *s) {
+    json_t *a = json_array();
+    for (uint32_t i = 0; i < s->qlen; i++) {
+        Outgoing *o = qAt(s, i);
+        if (o->stored && o->state != STATE_DONE)
+            json_array_append_new(a, json_integer((json_int_t)o->m->offset));
+    }
+    return a;
 }
 
 static int saveSessions(Exchange *x) {
@@ -406,12 +442,13 @@ static int saveSessions(Exchange *x) {
                                             b->qos, "nl", b->noLocal, "rap", b->retainAsPublished,
                                             "rh", b->retainHandling, "id", (json_int_t)b->subId));
         }
-        json_array_append_new(
-            arr, json_pack("{s:s,s:s,s:I,s:I,s:I,s:b,s:I,s:o}", "client", s->clientId, "principal",
-                           s->principalName, "expiry", (json_int_t)s->expiry, "disconnected",
-                           (json_int_t)(s->conn ? 0 : s->disconnectedAt), "resume",
-                           (json_int_t)sessionFloor(x, s), "node", s->auditAll, "lost",
-                           (json_int_t)s->lostToRetention, "subs", subs));
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:I,s:b,s:I,s:o,s:o}", "client",
+                                             s->clientId, "principal", s->principalName, "expiry",
+                                             (json_int_t)s->expiry, "disconnected",
+                                             (json_int_t)(s->conn ? 0 : s->disconnectedAt),
+                                             "resume", (json_int_t)sessionFloor(x, s), "node",
+                                             s->auditAll, "lost", (json_int_t)s->lostToRetention,
+                                             "subs", subs, "stored", storedPending(s)));
     }
     char path[4200], tmp[4300];
     snprintf(path, sizeof(path), "%s/sessions.json", x->dir);
@@ -474,6 +511,22 @@ static int subSet(Exchange *x, Session *s, const char *filter, uint8_t options, 
     return slot;
 }
 
+static int cmpOffset(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The saved "stored" offsets, sorted for storedResumeHas (none when
+ * memory is short: those retained messages are then not sent again). */
+static void loadStored(Session *s, json_t *arr) {
+    size_t n = json_array_size(arr);
+    if (!n || !(s->storedResume = calloc(n, sizeof(uint64_t)))) return;
+    for (size_t i = 0; i < n; i++)
+        s->storedResume[i] = (uint64_t)json_integer_value(json_array_get(arr, i));
+    qsort(s->storedResume, n, sizeof(uint64_t), cmpOffset);
+    s->nstoredResume = (uint32_t)n;
+}
+
 static int loadSessions(Exchange *x, pnError *err) {
     char path[4200];
     snprintf(path, sizeof(path), "%s/sessions.json", x->dir);
@@ -501,6 +554,7 @@ static int loadSessions(Exchange *x, pnError *err) {
         s->auditAll = json_is_true(json_object_get(js, "node"));
         s->lostToRetention = (uint64_t)json_integer_value(json_object_get(js, "lost"));
         s->restored = 1;
+        loadStored(s, json_object_get(js, "stored"));
         size_t k;
         json_t *jb;
         json_array_foreach(json_object_get(js, "subs"), k, jb) {
@@ -532,6 +586,28 @@ static void noteRetentionLoss(Exchange *x, Session *s, uint64_t *from, uint64_t 
     x->sessionsDirty = 1;
 }
 
+/* The retained message at log offset off was sent to s on subscribe and
+ * not acknowledged before the restart (offsets ascending). */
+static int storedResumeHas(const Session *s, uint64_t off) {
+    uint32_t lo = 0, hi = s->nstoredResume;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->storedResume[mid] == off) return 1;
+        if (s->storedResume[mid] < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* Queue again a retained message sent on subscribe before the restart. */
+static void requeueStored(Exchange *x, Session *s, Message *m) {
+    SubMatch sm;
+    subMatch(s, m->topic, &sm);
+    if (sm.any && sm.qos) qPush(x, s, m, m->qos < sm.qos ? m->qos : sm.qos, 1, sm.ids, sm.nids, 1);
+}
+
 /* One pass over the log: rebuild retained messages and re-queue, for each
  * restored session, what it had not acknowledged (a session saved before
  * a restart may resume below what retention has left meanwhile). */
@@ -552,16 +628,21 @@ static int recoverLog(Exchange *x, pnError *err) {
             rc = pnErrorSet(err, PN_ENOMEM, "out of memory");
         if (m->retain) retainStore(x, m);
         for (Session *s = x->sessions; s; s = s->nextAll) {
-            if (!s->restored || off < s->resumeFrom || m->qos == 0) continue;
-            int any;
-            uint8_t best = bestQos(s, m->topic, &any);
-            if (any && best) qPush(x, s, m, m->qos < best ? m->qos : best, 0, NULL, 0);
+            if (!s->restored || m->qos == 0) continue;
+            if (off >= s->resumeFrom)
+                queueFromLog(x, s, m);
+            else if (storedResumeHas(s, off))
+                requeueStored(x, s, m);
         }
         messageUnref(m);
     }
     /* Re-queued: from now on the queue itself says what is unacknowledged. */
-    for (Session *s = x->sessions; s; s = s->nextAll)
+    for (Session *s = x->sessions; s; s = s->nextAll) {
         s->restored = 0;
+        free(s->storedResume);
+        s->storedResume = NULL;
+        s->nstoredResume = 0;
+    }
     bufFree(&scratch);
     return rc;
 }
@@ -573,6 +654,7 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
     strCopy(x->dir, sizeof(x->dir), dir);
     x->opt = *opt;
     if (!x->opt.maxQueued) x->opt.maxQueued = 10000;
+    if (!x->opt.retainedMax) x->opt.retainedMax = 100000;
     strCopy(x->node, sizeof(x->node), opt->node && opt->node[0] ? opt->node : "node");
     x->opt.node = x->node;
     x->reg = reg;
@@ -738,7 +820,7 @@ int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t optio
         Message *m = x->retained[i];
         if (!topicMatch(filter, m->topic)) continue;
         uint32_t ids[1] = {subId};
-        qPush(x, s, m, m->qos < b->qos ? m->qos : b->qos, 1, ids, subId ? 1 : 0);
+        qPush(x, s, m, m->qos < b->qos ? m->qos : b->qos, 1, ids, subId ? 1 : 0, 1);
     }
     exchangeDrain(x, s);
     return b->qos;

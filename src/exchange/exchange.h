@@ -15,10 +15,12 @@
  * past that the log itself is the buffer: the session remembers the first
  * offset it has not queued and refills from the log as it drains, so an
  * acknowledged publish is never dropped for a slow or absent subscriber
- * (until log retention removes it, which is audited).  Persistent sessions are saved (subscriptions
- * and the lowest log offset not yet acknowledged) to DIR/sessions.json; after a crash a session
- * resumes by scanning the log from that offset, so an acknowledged publish is never lost (it may be
- * delivered twice at QoS 1).
+ * (until log retention removes it, which is audited).  A live message keeps its place in
+ * that stream whether or not it is retained (Retain As Published included).  Persistent sessions
+ * are saved (subscriptions, the lowest log offset not yet acknowledged, and the offsets of
+ * retained messages sent on subscribe and not yet acknowledged, which are not in log order) to
+ * DIR/sessions.json; after a crash a session resumes by scanning the log from that offset, so an
+ * acknowledged publish is never lost (it may be delivered twice at QoS 1).
  *
  * Single-threaded: all calls from the node's event loop.
  */
@@ -67,6 +69,8 @@ typedef struct Outgoing {
     uint8_t offline; /* queued while the session was offline (its refusal is audited) */
     uint8_t dup;     /* sent before on an earlier connection: resend with DUP, same id */
     uint8_t release; /* PUBREC received on an earlier connection: resend PUBREL */
+    uint8_t stored;  /* a retained message sent because of a new subscription: not in
+                        log order, so not covered by the session's resume offset */
     uint32_t subIds[4];
     uint8_t nsub;
 } Outgoing;
@@ -115,12 +119,16 @@ struct Session {
     uint64_t dropped;         /* messages dropped because the queue was full */
     int auditAll;             /* a peer node: audit every release and refusal to it */
     uint64_t lostToRetention; /* at most this many removed by retention before delivery */
+    uint64_t *storedResume;   /* after restart: log offsets of retained messages sent on
+                                 subscribe and not acknowledged (ascending, until the rescan) */
+    uint32_t nstoredResume;
     struct Session *nextAll;
 };
 
 typedef struct ExchangeOptions {
-    const char *node;   /* node name: origin of message ids */
-    uint32_t maxQueued; /* per-session queue limit (default 10,000) */
+    const char *node;     /* node name: origin of message ids */
+    uint32_t maxQueued;   /* per-session queue limit (default 10,000) */
+    uint32_t retainedMax; /* retained messages held by the node (default 100,000) */
     LogOptions log;
 } ExchangeOptions;
 
