@@ -329,6 +329,30 @@ void exchangeAcked(Exchange *x, Session *s, uint16_t packetId, int type) {
     exchangeDrain(x, s);
 }
 
+int exchangeQos2Held(const Session *s, uint16_t packetId) {
+    for (uint32_t i = 0; i < s->nqos2In; i++)
+        if (s->qos2In[i] == packetId) return 1;
+    return 0;
+}
+
+int exchangeQos2Hold(Exchange *x, Session *s, uint16_t packetId) {
+    if (exchangeQos2Held(s, packetId)) return 0;
+    if (s->nqos2In >= QOS2_IN_MAX) return -1;
+    s->qos2In[s->nqos2In++] = packetId;
+    if (s->persistent) x->sessionsDirty = 1;
+    return 0;
+}
+
+int exchangeQos2Release(Exchange *x, Session *s, uint16_t packetId) {
+    for (uint32_t i = 0; i < s->nqos2In; i++)
+        if (s->qos2In[i] == packetId) {
+            s->qos2In[i] = s->qos2In[--s->nqos2In];
+            if (s->persistent) x->sessionsDirty = 1;
+            return 1;
+        }
+    return 0;
+}
+
 /* Matches of one message, merged per session (MQTT 5 §3.3.4). */
 typedef struct Match {
     Session *s;
@@ -430,6 +454,22 @@ static json_t *storedPending(Session *s) {
     return a;
 }
 
+static json_t *qos2Ids(const Session *s) {
+    json_t *a = json_array();
+    for (uint32_t i = 0; i < s->nqos2In; i++)
+        json_array_append_new(a, json_integer(s->qos2In[i]));
+    return a;
+}
+
+/* What a session's resume offset does not cover: retained messages sent
+ * on subscribe and not acknowledged, and incoming QoS 2 ids awaiting
+ * PUBREL. */
+static void saveInFlight(Session *s, json_t *js) {
+    if (!js) return;
+    json_object_set_new(js, "stored", storedPending(s));
+    json_object_set_new(js, "qos2", qos2Ids(s));
+}
+
 static int saveSessions(Exchange *x) {
     json_t *arr = json_array();
     for (Session *s = x->sessions; s; s = s->nextAll) {
@@ -442,13 +482,13 @@ static int saveSessions(Exchange *x) {
                                             b->qos, "nl", b->noLocal, "rap", b->retainAsPublished,
                                             "rh", b->retainHandling, "id", (json_int_t)b->subId));
         }
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:I,s:b,s:I,s:o,s:o}", "client",
-                                             s->clientId, "principal", s->principalName, "expiry",
-                                             (json_int_t)s->expiry, "disconnected",
-                                             (json_int_t)(s->conn ? 0 : s->disconnectedAt),
-                                             "resume", (json_int_t)sessionFloor(x, s), "node",
-                                             s->auditAll, "lost", (json_int_t)s->lostToRetention,
-                                             "subs", subs, "stored", storedPending(s)));
+        json_array_append_new(
+            arr, json_pack("{s:s,s:s,s:I,s:I,s:I,s:b,s:I,s:o}", "client", s->clientId, "principal",
+                           s->principalName, "expiry", (json_int_t)s->expiry, "disconnected",
+                           (json_int_t)(s->conn ? 0 : s->disconnectedAt), "resume",
+                           (json_int_t)sessionFloor(x, s), "node", s->auditAll, "lost",
+                           (json_int_t)s->lostToRetention, "subs", subs));
+        saveInFlight(s, json_array_get(arr, json_array_size(arr) - 1));
     }
     char path[4200], tmp[4300];
     snprintf(path, sizeof(path), "%s/sessions.json", x->dir);
@@ -555,6 +595,11 @@ static int loadSessions(Exchange *x, pnError *err) {
         s->lostToRetention = (uint64_t)json_integer_value(json_object_get(js, "lost"));
         s->restored = 1;
         loadStored(s, json_object_get(js, "stored"));
+        json_t *q2 = json_object_get(js, "qos2");
+        for (size_t k = 0; k < json_array_size(q2) && s->nqos2In < QOS2_IN_MAX; k++) {
+            json_int_t id = json_integer_value(json_array_get(q2, k));
+            if (id > 0 && id <= UINT16_MAX) s->qos2In[s->nqos2In++] = (uint16_t)id;
+        }
         size_t k;
         json_t *jb;
         json_array_foreach(json_object_get(js, "subs"), k, jb) {

@@ -38,6 +38,9 @@
 #include "message.h"
 
 #define SUB_MAX_PER_SESSION 256
+/* Incoming QoS 2 publishes awaiting PUBREL per session: the MQTT
+ * front-end's receive maximum, which counts them until PUBCOMP. */
+#define QOS2_IN_MAX 1024
 
 /* Refusal reasons.  The values are MQTT 5 reason codes (§2.4) so the MQTT
  * front-end passes them through; other front-ends map them (HTTP 403...). */
@@ -122,6 +125,8 @@ struct Session {
     uint64_t *storedResume;   /* after restart: log offsets of retained messages sent on
                                  subscribe and not acknowledged (ascending, until the rescan) */
     uint32_t nstoredResume;
+    uint16_t qos2In[QOS2_IN_MAX]; /* incoming QoS 2 ids stored and awaiting PUBREL */
+    uint32_t nqos2In;
     struct Session *nextAll;
 };
 
@@ -213,6 +218,21 @@ int exchangeCommit(Exchange *x, pnError *err);
 
 /* The client acknowledged packetId (PUBACK, or PUBREC then PUBCOMP). */
 void exchangeAcked(Exchange *x, Session *s, uint16_t packetId, int type);
+
+/*
+ * Incoming QoS 2 (MQTT 5 §4.3.3): the packet ids of publishes accepted and
+ * not yet released by PUBREL belong to the session, not to the
+ * connection, and are saved with a persistent session, so a publisher
+ * that resends with DUP after a reconnect or a restart of the node gets
+ * PUBREC again and the message is not stored twice.
+ */
+/* 1 when packetId awaits PUBREL in s. */
+int exchangeQos2Held(const Session *s, uint16_t packetId);
+/* Remember packetId (once accepted).  0, or -1 when QOS2_IN_MAX ids are
+ * already held (the front-end refuses the publish first). */
+int exchangeQos2Hold(Exchange *x, Session *s, uint16_t packetId);
+/* PUBREL (or a refusal at commit): forget packetId.  1 removed, 0 unknown. */
+int exchangeQos2Release(Exchange *x, Session *s, uint16_t packetId);
 
 /* Try to send queued messages to an online session (window/backpressure). */
 void exchangeDrain(Exchange *x, Session *s);
