@@ -56,8 +56,8 @@ struct Exchange {
     pnAudit *audit;
     TopicIndex *index;
     Session *sessions;
-    Message **retained;
-    size_t nretained, capretained;
+    RetainedStore *retained;
+    RetainedPending pendRetained; /* retained publishes waiting for the commit (node totals) */
     Pending *pending;
     size_t npending, cappending;
     TopicLabel *labels;
@@ -130,7 +130,7 @@ static Outgoing *qAt(Session *s, uint32_t i) {
 static int qPush(Exchange *x, Session *s, Message *m, uint8_t qos, uint8_t retain,
                  const uint32_t *subIds, uint8_t nsub, int stored) {
     if (!stored && s->overflow) return -1; /* later messages wait in the log, in order */
-    if (s->qlen >= x->opt.maxQueued + (stored ? x->opt.retainedMax : 0)) {
+    if (s->qlen >= x->opt.maxQueued + (stored ? x->opt.retained.maxCount : 0)) {
         if (!stored && s->persistent && qos > 0) {
             /* The log keeps it (retained or not, its place in the log is
              * its place in the stream): refill from here once the queue
@@ -410,23 +410,39 @@ static void fanOut(Exchange *x, Message *m, Session *from) {
 
 /* ---- retained ------------------------------------------------------------- */
 
+/* Keep m as its topic's retained message (an empty payload deletes it).
+ * Out of memory, the topic keeps its previous message: the publish itself
+ * is stored and delivered all the same. */
 static void retainStore(Exchange *x, Message *m) {
-    for (size_t i = 0; i < x->nretained; i++)
-        if (strcmp(x->retained[i]->topic, m->topic) == 0) {
-            messageUnref(x->retained[i]);
-            if (m->payloadLen == 0) {
-                x->retained[i] = x->retained[--x->nretained];
-            } else {
-                x->retained[i] = m;
-                messageRef(m);
-            }
-            return;
+    retainedPut(x->retained, m);
+}
+
+/* Refuse a retained publish that would pass the node's or its
+ * publisher's cap (XR_QUOTA_EXCEEDED, audited).  Publishes accepted this
+ * turn count as new topics until the commit stores them.  relayed: a
+ * federation link relays many publishers' messages (each capped at its
+ * origin), so only the node's caps apply. */
+static int retainQuota(Exchange *x, Session *from, const Message *m, int relayed,
+                       const char **why) {
+    RetainedPending pend = x->pendRetained;
+    pend.count = pend.bytes = 0;
+    uint64_t count, bytes;
+    retainedUsage(x->retained, m->publisher, &count, &bytes);
+    /* Only near its caps can the pending publishes change the answer:
+     * then count this principal's among them. */
+    RetainedLimits node = {x->opt.retained.maxCount, x->opt.retained.maxBytes, 0, 0};
+    const RetainedLimits *lim = relayed ? &node : &x->opt.retained;
+    if (!relayed && (count + x->pendRetained.nodeCount >= lim->maxCountPerPrincipal ||
+                     bytes + x->pendRetained.nodeBytes >= lim->maxBytesPerPrincipal))
+        for (size_t i = 0; i < x->npending; i++) {
+            const Message *p = x->pending[i].m;
+            if (p && p->retain && p->payloadLen && strcmp(p->publisher, m->publisher) == 0)
+                pend.count++, pend.bytes += retainedMessageBytes(p);
         }
-    if (m->payloadLen == 0) return; /* deleting nothing */
-    if (arrayGrow((void **)&x->retained, &x->capretained, x->nretained + 1, sizeof(Message *)) != 0)
-        return;
-    x->retained[x->nretained++] = m;
-    messageRef(m);
+    if (retainedCheck(x->retained, lim, m, &pend, why) == 0) return 0;
+    x->st.refusedPublish++, x->st.refusedPublishBy[XP_OTHER]++;
+    auditSession(x, "publish_refused", from, m->topic, m->label, "retained_quota", *why);
+    return XR_QUOTA_EXCEEDED;
 }
 
 /* ---- sessions file -------------------------------------------------------- */
@@ -699,15 +715,20 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
     strCopy(x->dir, sizeof(x->dir), dir);
     x->opt = *opt;
     if (!x->opt.maxQueued) x->opt.maxQueued = 10000;
-    if (!x->opt.retainedMax) x->opt.retainedMax = 100000;
     strCopy(x->node, sizeof(x->node), opt->node && opt->node[0] ? opt->node : "node");
     x->opt.node = x->node;
     x->reg = reg;
     x->spif = spif;
     x->index = topicIndexNew();
+    x->retained = retainedNew();
+    RetainedLimits *rl = &x->opt.retained;
+    if (!rl->maxCount) rl->maxCount = 100000;
+    if (!rl->maxBytes) rl->maxBytes = 256ull << 20;
+    if (!rl->maxCountPerPrincipal) rl->maxCountPerPrincipal = 10000;
+    if (!rl->maxBytesPerPrincipal) rl->maxBytesPerPrincipal = 64ull << 20;
     char logDir[4200];
     snprintf(logDir, sizeof(logDir), "%s/log", dir);
-    int rc = x->index ? PN_OK : pnErrorSet(err, PN_ENOMEM, "out of memory");
+    int rc = x->index && x->retained ? PN_OK : pnErrorSet(err, PN_ENOMEM, "out of memory");
     if (rc == PN_OK && mkdir(dir, 0750) != 0 && errno != EEXIST)
         rc = pnErrorSet(err, PN_EIO, "%s: %s", dir, strerror(errno));
     if (rc == PN_OK) rc = logOpen(&x->log, logDir, &x->opt.log, rep, err);
@@ -733,9 +754,7 @@ void exchangeClose(Exchange *x) {
     }
     while (x->sessions)
         sessionUnlink(x, x->sessions);
-    for (size_t i = 0; i < x->nretained; i++)
-        messageUnref(x->retained[i]);
-    free(x->retained);
+    retainedFree(x->retained);
     for (size_t i = 0; i < x->npending; i++)
         messageUnref(x->pending[i].m);
     free(x->pending);
@@ -850,6 +869,24 @@ void exchangeDetach(Exchange *x, Session *s) {
     x->sessionsDirty = 1;
 }
 
+/* A new subscription gets the retained messages its filter matches: a
+ * scan of the retained store (once per SUBSCRIBE; publishes find their
+ * topic by hash). */
+typedef struct RetainedSend {
+    Exchange *x;
+    Session *s;
+    const char *filter;
+    uint8_t qos;
+    uint32_t subId;
+} RetainedSend;
+
+static void sendRetained(Message *m, void *ctx) {
+    RetainedSend *rs = ctx;
+    if (!topicMatch(rs->filter, m->topic)) return;
+    uint32_t ids[1] = {rs->subId};
+    qPush(rs->x, rs->s, m, m->qos < rs->qos ? m->qos : rs->qos, 1, ids, rs->subId ? 1 : 0, 1);
+}
+
 int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t options,
                       uint32_t subId) {
     if (!topicFilterValid(filter, strlen(filter)))
@@ -861,12 +898,8 @@ int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t optio
     x->sessionsDirty = 1;
     Subscription *b = &s->subs[slot];
     if (b->retainHandling == 2 || (b->retainHandling == 1 && !isNew)) return b->qos;
-    for (size_t i = 0; i < x->nretained; i++) {
-        Message *m = x->retained[i];
-        if (!topicMatch(filter, m->topic)) continue;
-        uint32_t ids[1] = {subId};
-        qPush(x, s, m, m->qos < b->qos ? m->qos : b->qos, 1, ids, subId ? 1 : 0, 1);
-    }
+    RetainedSend rs = {x, s, filter, b->qos, subId};
+    retainedForEach(x->retained, sendRetained, &rs);
     exchangeDrain(x, s);
     return b->qos;
 }
@@ -981,6 +1014,11 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
         *why = "out of memory";
         return XR_SERVER_BUSY;
     }
+    int quota = retain ? retainQuota(x, from, m, og->node != NULL, why) : 0;
+    if (quota) {
+        messageUnref(m);
+        return quota;
+    }
     pnBuf *rec = &x->rec; /* reused: one record is encoded per publish */
     rec->len = 0;
     if (!og->node) m->originSeq = logNext(x->log);
@@ -996,6 +1034,8 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
         return XR_SERVER_BUSY;
     }
     m->offset = off;
+    if (retain && payloadLen)
+        x->pendRetained.nodeCount++, x->pendRetained.nodeBytes += retainedMessageBytes(m);
     x->pending[x->npending++] = (Pending){m, from, packetId, qos};
     x->st.published++;
     return 0;
@@ -1094,6 +1134,7 @@ int exchangeCommit(Exchange *x, pnError *err) {
             messageUnref(p->m);
         }
         x->npending = 0;
+        memset(&x->pendRetained, 0, sizeof(x->pendRetained));
         /* What failed to become durable never becomes visible (history,
          * refill): its publisher was told it was not stored. */
         if (rc == PN_OK) x->fanned = logNext(x->log);
@@ -1148,7 +1189,7 @@ void exchangeExpire(Exchange *x, int64_t now) {
 
 void exchangeStats(const Exchange *x, ExchangeStats *st) {
     *st = x->st;
-    st->retained = x->nretained;
+    st->retained = retainedCount(x->retained);
     st->logBytes = logBytes(x->log);
     st->logFirst = logFirst(x->log);
     st->logNext = logNext(x->log);
@@ -1202,6 +1243,10 @@ static void recompile(Exchange *x, Message *m) {
     labelFree(&l);
 }
 
+static void recompileRetained(Message *m, void *x) {
+    recompile(x, m);
+}
+
 void exchangeRebind(Exchange *x, const Registry *reg, const Spif *spif) {
     x->reg = reg;
     x->spif = spif;
@@ -1210,8 +1255,7 @@ void exchangeRebind(Exchange *x, const Registry *reg, const Spif *spif) {
         free(x->cache[i].marking);
         x->cache[i].text = x->cache[i].marking = NULL;
     }
-    for (size_t i = 0; i < x->nretained; i++)
-        recompile(x, x->retained[i]);
+    retainedForEach(x->retained, recompileRetained, x);
     for (size_t i = 0; i < x->npending; i++)
         if (x->pending[i].m) recompile(x, x->pending[i].m);
     for (Session *s = x->sessions; s; s = s->nextAll)

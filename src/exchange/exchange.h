@@ -36,6 +36,7 @@
 #include "../store/audit.h"
 #include "../store/log.h"
 #include "message.h"
+#include "retained.h"
 
 #define SUB_MAX_PER_SESSION 256
 /* Incoming QoS 2 publishes awaiting PUBREL per session: the MQTT
@@ -131,9 +132,12 @@ struct Session {
 };
 
 typedef struct ExchangeOptions {
-    const char *node;     /* node name: origin of message ids */
-    uint32_t maxQueued;   /* per-session queue limit (default 10,000) */
-    uint32_t retainedMax; /* retained messages held by the node (default 100,000) */
+    const char *node;   /* node name: origin of message ids */
+    uint32_t maxQueued; /* per-session queue limit (default 10,000) */
+    /* Retained messages: defaults 100,000 and 256 MiB for the node, 10,000
+     * and 64 MiB per publishing principal (a 0 takes the default).  A publish
+     * past a cap is refused with XR_QUOTA_EXCEEDED and audited. */
+    RetainedLimits retained;
     LogOptions log;
 } ExchangeOptions;
 

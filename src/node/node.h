@@ -32,6 +32,7 @@ typedef struct NodeOptions {
     const char *dataDir;        /* log, sessions, audit */
     const char *principalsFile; /* principals.json */
     uint32_t maxQueued;         /* per session, default 10,000 */
+    RetainedLimits retained;    /* retained message caps (0: the exchange's defaults) */
     LogOptions log;
     const char *topicFilter[NODE_MAX_TOPIC_LABELS]; /* [topic FILTER] label = ... */
     const char *topicLabel[NODE_MAX_TOPIC_LABELS];

@@ -3,7 +3,8 @@
 # Retain-As-Published subscribers (issue 10, item 6), across a restart
 # (SIGTERM and kill -9) and past a full session queue (max_queued).
 # Retain As Published is not in mosquitto_sub: tests/it/node/mqcli.js
-# does each client step.
+# does each client step.  Last, the retained caps (issue 10, item 16):
+# refusal with 0x97 and an audit line, replacement and deletion accepted.
 . "$(dirname "$0")/../lib.sh"
 . tests/it/lib/server.sh
 
@@ -90,5 +91,43 @@ expect_out "full queue: the retained message is refilled from the log in order, 
 node_ok "max_queued"
 srv_stop
 _report $? "max_queued node stops with exit 0"
+
+# 16: retained caps.  retained_per_principal = 2: alice's third retained
+# topic is refused with 0x97 (Quota exceeded) and audited; replacing and
+# deleting her topics still works; bob has his own account; the node's
+# cap (retained_max = 3) counts everyone's.
+D3=$T/c
+mkdir -p "$D3"
+cp "$D/principals.json" "$D3/"
+echo pw-bob | $PN principal add bob --nation USA --clearance NS --password-stdin \
+    --principals "$D3/principals.json" >/dev/null
+printf '[node]\nname = it-cap\nretained_per_principal = 2\nretained_max = 3\n' >"$T/c.conf"
+srv_start "$D3" --config "$T/c.conf" --mqtt 127.0.0.1:@PORT@ --principals "$D3/principals.json"
+_report $? "node with retained_per_principal = 2, retained_max = 3 starts" "$(cat "$SRV_LOG")"
+pub1 cap/1 c1 1
+pub1 cap/2 c2 1
+expect_out "cap: alice's third retained topic is refused with 0x97" "ACK 0x97" \
+    mq pub cap/3 c3 1 1 "$L"
+pub1 cap/1 c1-new 1
+expect_out "cap: a non-retained publish on a new topic is not capped" "ACK 0x00" \
+    mq pub cap/3 live 1 0 "$L"
+bob() { node tests/it/node/mqcli.js "$PORT" bob pw-bob "$@"; }
+expect_out "cap: bob's first retained topic is accepted" "ACK 0x00" bob pub cap/b1 b1 1 1 "$L"
+expect_out "cap: the node's fourth retained topic is refused with 0x97" "ACK 0x97" \
+    bob pub cap/b2 b2 1 1 "$L"
+expect_out "cap: deleting one of alice's topics is accepted" "ACK 0x00" mq pub cap/2 "" 1 1 "$L"
+pub1 cap/4 c4 1
+expect_out "cap: a RAP session subscribing gets the retained messages held" "SUBACK 0x01" \
+    mq sub rap-cap 'cap/#' $RAP
+pub1 cap/end end-cap 0
+mq recv rap-cap end-cap 10000 >"$T/cap.out"
+expect_out "cap: held are cap/1 (replaced), cap/4 and cap/b1, nothing refused" \
+    "cap/1|c1-new|1 cap/4|c4|1 cap/b1|b1|1 cap/end|end-cap|0" \
+    bash -c "sed -n 's/^MSG //p' '$T/cap.out' | sort | paste -sd' '"
+ok "cap: the two refusals are audited (retained_quota)" bash -c \
+    "[ \$('$PN' audit --data '$D3' --since 1h | grep -cE 'publish_refused .*retained_quota') -eq 2 ]"
+node_ok "retained caps"
+srv_stop
+_report $? "retained caps node stops with exit 0"
 
 done_testing
