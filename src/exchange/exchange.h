@@ -180,8 +180,9 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
  * persistent one keeps queuing. */
 void exchangeDetach(Exchange *x, Session *s);
 
-/* Subscribe; sends retained messages as retainHandling says.  Returns the
- * granted QoS or an MQTT reason code >= 0x80. */
+/* Subscribe; sends retained messages as retainHandling says (the filter
+ * is matched against every held retained message: a scan, once per
+ * subscription).  Returns the granted QoS or an MQTT reason code >= 0x80. */
 int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t options, uint32_t subId);
 int exchangeUnsubscribe(Exchange *x, Session *s, const char *filter); /* 1 removed, 0 none */
 
