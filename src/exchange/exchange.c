@@ -432,8 +432,9 @@ static int retainQuota(Exchange *x, Session *from, const Message *m, int relayed
      * then count this principal's among them. */
     RetainedLimits node = {x->opt.retained.maxCount, x->opt.retained.maxBytes, 0, 0};
     const RetainedLimits *lim = relayed ? &node : &x->opt.retained;
-    if (!relayed && (count + x->pendRetained.nodeCount >= lim->maxCountPerPrincipal ||
-                     bytes + x->pendRetained.nodeBytes >= lim->maxBytesPerPrincipal))
+    if (!relayed &&
+        (count + x->pendRetained.nodeCount >= lim->maxCountPerPrincipal ||
+         bytes + x->pendRetained.nodeBytes + retainedMessageBytes(m) > lim->maxBytesPerPrincipal))
         for (size_t i = 0; i < x->npending; i++) {
             const Message *p = x->pending[i].m;
             if (p && p->retain && p->payloadLen && strcmp(p->publisher, m->publisher) == 0)

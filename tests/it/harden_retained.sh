@@ -130,4 +130,18 @@ node_ok "retained caps"
 srv_stop
 _report $? "retained caps node stops with exit 0"
 
+# Retained publishes read in one loop turn count against the cap before
+# the commit stores them.
+D4=$T/b
+mkdir -p "$D4"
+cp "$D/principals.json" "$D4/"
+printf '[node]\nname = it-burst\nretained_per_principal = 2\n' >"$T/b.conf"
+srv_start "$D4" --config "$T/b.conf" --mqtt 127.0.0.1:@PORT@ --principals "$D4/principals.json"
+_report $? "node with retained_per_principal = 2 starts" "$(cat "$SRV_LOG")"
+expect_out "burst: 5 retained topics in one write, the cap of 2 holds within one turn" \
+    "ACKS 0x00 0x00 0x97 0x97 0x97" mq burst burst 5 "$L"
+node_ok "burst"
+srv_stop
+_report $? "burst node stops with exit 0"
+
 done_testing

@@ -15,6 +15,10 @@
 //   recv CLIENT LAST MS              resume CLIENT, acknowledge every
 //                                    PUBLISH, print "MSG topic|payload|retain"
 //                                    until the payload LAST arrived (MS at most)
+//   burst PREFIX N LABEL            N retained QoS 1 publishes on PREFIX/1..N
+//                                    in one write (so the node reads them in
+//                                    one loop turn); prints "ACKS 0x.. 0x.."
+//                                    in packet id order
 //   q2cut CLIENT TOPIC PAYLOAD ID LABEL
 //                                    persistent session: QoS 2 PUBLISH with
 //                                    packet id ID, wait for its PUBREC, then
@@ -72,6 +76,24 @@ async function main() {
             const a = await c.next(5000, 'PUBACK');
             console.log(`ACK ${a ? hex(a.reason) : 'none'}`);
         }
+        c.send(m.disconnect(0));
+        await c.closedWithin(5000);
+        c.destroy();
+    } else if (step === 'burst') {
+        const [prefix, n, label] = args;
+        const c = await login('', true);
+        const all = [];
+        for (let i = 1; i <= Number(n); i++) all.push(publishPacket(`${prefix}/${i}`, `b${i}`, 1, true, i, label));
+        c.send(Buffer.concat(all));
+        const acks = {};
+        for (let i = 0; i < Number(n); i++) {
+            const a = await c.next(5000, 'PUBACK');
+            if (!a) break;
+            acks[a.id] = hex(a.reason);
+        }
+        const out = [];
+        for (let i = 1; i <= Number(n); i++) out.push(acks[i] || 'none');
+        console.log(`ACKS ${out.join(' ')}`);
         c.send(m.disconnect(0));
         await c.closedWithin(5000);
         c.destroy();
