@@ -15,11 +15,15 @@
  *   loadgen --port P [--host H] [--user U --password PW] [--label TEXT]
  *           [--subs N] [--qos 0|1] [--messages M] [--size BYTES] [--rate R]
  *           [--window W] [--topic T]
- *           [--sub-port P2 [--sub-user U2 --sub-password PW2]]
+ *           [--sub-port P2 [--sub-user U2 --sub-password PW2]] [--retain-topics N]
  *
  * --sub-port puts the subscribers on another node (federation: published
  * at one node, measured where a link delivered it). *
  * --label adds the MQTT 5 user property label=TEXT to every publish.
+ * --retain-topics N publishes retained messages, message i on topic T/(i % N),
+ * and subscribes to T/# without the retained messages held (retain
+ * handling 2): with N distinct topics held, the rate is that of retained
+ * publishes (bench/retained.sh).
  * Prints one line of key=value pairs:
  *   msgs subs qos size elapsed_s rate (messages/s: every subscriber's
  *   deliveries / subs / elapsed) drate (deliveries/s, all subscribers)
@@ -58,6 +62,7 @@ static double rate = 0;
 static const char *host = "127.0.0.1", *user = NULL, *password = NULL, *label = NULL,
                   *topic = "bench/t";
 static int port = 0;
+static uint64_t retainTopics = 0; /* --retain-topics: retained publishes over N topics */
 static int subPort = 0; /* subscribers on another node (federation lag); 0: same as port */
 static const char *subUser = NULL, *subPassword = NULL;
 
@@ -245,14 +250,23 @@ static int allConnected(void) {
 }
 
 int main(int argc, char **argv) {
-    static struct option opts[] = {{"host", 1, 0, 'h'},         {"port", 1, 0, 'p'},
-                                   {"user", 1, 0, 'u'},         {"password", 1, 0, 'P'},
-                                   {"label", 1, 0, 'l'},        {"subs", 1, 0, 'n'},
-                                   {"qos", 1, 0, 'q'},          {"messages", 1, 0, 'm'},
-                                   {"size", 1, 0, 's'},         {"rate", 1, 0, 'r'},
-                                   {"window", 1, 0, 'w'},       {"topic", 1, 0, 't'},
-                                   {"sub-port", 1, 0, 'S'},     {"sub-user", 1, 0, 'U'},
-                                   {"sub-password", 1, 0, 'W'}, {0, 0, 0, 0}};
+    static struct option opts[] = {{"host", 1, 0, 'h'},
+                                   {"port", 1, 0, 'p'},
+                                   {"user", 1, 0, 'u'},
+                                   {"password", 1, 0, 'P'},
+                                   {"label", 1, 0, 'l'},
+                                   {"subs", 1, 0, 'n'},
+                                   {"qos", 1, 0, 'q'},
+                                   {"messages", 1, 0, 'm'},
+                                   {"size", 1, 0, 's'},
+                                   {"rate", 1, 0, 'r'},
+                                   {"window", 1, 0, 'w'},
+                                   {"topic", 1, 0, 't'},
+                                   {"sub-port", 1, 0, 'S'},
+                                   {"sub-user", 1, 0, 'U'},
+                                   {"sub-password", 1, 0, 'W'},
+                                   {"retain-topics", 1, 0, 'R'},
+                                   {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -295,6 +309,9 @@ int main(int argc, char **argv) {
         case 'S':
             subPort = atoi(optarg);
             break;
+        case 'R':
+            retainTopics = strtoull(optarg, NULL, 10);
+            break;
         case 'U':
             subUser = optarg;
             break;
@@ -332,8 +349,11 @@ int main(int argc, char **argv) {
     snprintf(id, sizeof(id), "lg-%d-pub", (int)getpid());
     pub = client(id, &pubTag, port, user, password);
     waitUntil(allConnected, "CONNACKs");
+    char filter[256], pubTopic[300];
+    snprintf(filter, sizeof(filter), retainTopics ? "%s/#" : "%s", topic);
     for (int i = 0; i < nsubs; i++)
-        mosquitto_subscribe_v5(subs[i].m, NULL, topic, qos, 0, NULL);
+        mosquitto_subscribe_v5(subs[i].m, NULL, filter, qos,
+                               retainTopics ? MQTT_SUB_OPT_SEND_RETAIN_NEVER : 0, NULL);
     waitUntil(allSubscribed, "SUBACKs");
 
     int64_t t0 = nowNs(), lastProgress = t0, interval = rate > 0 ? (int64_t)(1e9 / rate) : 0;
@@ -352,7 +372,14 @@ int main(int argc, char **argv) {
                 int64_t stamp = nowNs();
                 memcpy(payload, &published, 8);
                 memcpy(payload + 8, &stamp, 8);
-                int rc = mosquitto_publish_v5(pub, NULL, topic, size, payload, qos, false, props);
+                const char *to = topic;
+                if (retainTopics) {
+                    snprintf(pubTopic, sizeof(pubTopic), "%s/%llu", topic,
+                             (unsigned long long)(published % retainTopics));
+                    to = pubTopic;
+                }
+                int rc = mosquitto_publish_v5(pub, NULL, to, size, payload, qos, retainTopics > 0,
+                                              props);
                 if (rc != MOSQ_ERR_SUCCESS) {
                     fprintf(stderr, "loadgen: publish: %s\n", mosquitto_strerror(rc));
                     failed = 1;

@@ -211,3 +211,6 @@ bench/plan.sh
 
 echo
 bench/http.sh
+
+echo
+bash bench/retained.sh

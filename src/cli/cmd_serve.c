@@ -137,6 +137,14 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
     if (*end || !*val) return cliFail("serve", "%s:%d: '%s' needs a number", path, line, key);
     if (strcmp(key, "max_queued") == 0)
         o->maxQueued = (uint32_t)n;
+    else if (strcmp(key, "retained_max") == 0)
+        o->retained.maxCount = n;
+    else if (strcmp(key, "retained_max_bytes") == 0)
+        o->retained.maxBytes = n;
+    else if (strcmp(key, "retained_per_principal") == 0)
+        o->retained.maxCountPerPrincipal = n;
+    else if (strcmp(key, "retained_bytes_per_principal") == 0)
+        o->retained.maxBytesPerPrincipal = n;
     else if (strcmp(key, "max_packet_size") == 0)
         mo->maxPacketSize = (uint32_t)n;
     else if (strcmp(key, "max_keepalive") == 0 && n <= 65535)

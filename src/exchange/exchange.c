@@ -76,8 +76,8 @@ struct Exchange {
     pnAudit *audit;
     TopicIndex *index;
     Session *sessions;
-    Message **retained;
-    size_t nretained, capretained;
+    RetainedStore *retained;
+    RetainedPending pendRetained; /* retained publishes waiting for the commit (node totals) */
     Pending *pending;
     size_t npending, cappending;
     TopicLabel *labels;
@@ -145,12 +145,18 @@ static Outgoing *qAt(Session *s, uint32_t i) {
     return &s->q[(s->qhead + i) % s->qcap];
 }
 
+/* Queue m for s.  stored: a retained message sent because of a new
+ * subscription; it is not in log order, so it never waits in the log: it
+ * may go past maxQueued by up to the node's retained-message cap (one
+ * subscription cannot match more). */
 static int qPush(Exchange *x, Session *s, Message *m, uint8_t qos, uint8_t retain,
-                 const uint32_t *subIds, uint8_t nsub) {
-    if (s->overflow) return -1; /* later messages wait in the log, in order */
-    if (s->qlen >= x->opt.maxQueued) {
-        if (s->persistent && qos > 0 && !retain) {
-            /* The log keeps it: refill from here once the queue drains. */
+                 const uint32_t *subIds, uint8_t nsub, int stored) {
+    if (!stored && s->overflow) return -1; /* later messages wait in the log, in order */
+    if (s->qlen >= x->opt.maxQueued + (stored ? x->opt.retained.maxCount : 0)) {
+        if (!stored && s->persistent && qos > 0) {
+            /* The log keeps it (retained or not, its place in the log is
+             * its place in the stream): refill from here once the queue
+             * drains. */
             s->overflow = 1;
             s->overflowFrom = m->offset;
             return -1;
@@ -176,6 +182,7 @@ static int qPush(Exchange *x, Session *s, Message *m, uint8_t qos, uint8_t retai
     messageRef(m);
     o->qos = qos;
     o->retain = retain;
+    o->stored = (uint8_t)stored;
     o->nsub = nsub > 4 ? 4 : nsub;
     o->offline = s->conn == NULL;
     if (o->nsub) memcpy(o->subIds, subIds, o->nsub * sizeof(uint32_t));
@@ -213,6 +220,7 @@ static void sessionFree(Session *s) {
     free(s->will);
     qClear(s);
     free(s->q);
+    free(s->storedResume);
     for (int i = 0; i < s->nsubs; i++)
         free(s->subs[i].filter);
     free(s);
@@ -250,16 +258,36 @@ static int allowed(Exchange *x, Session *s, Outgoing *o) {
     return 0;
 }
 
-/* Best QoS among s's subscriptions matching topic (0 with *any = 0: none). */
-static uint8_t bestQos(const Session *s, const char *topic, int *any) {
-    uint8_t best = 0;
-    *any = 0;
-    for (int k = 0; k < s->nsubs; k++)
-        if (topicMatch(s->subs[k].filter, topic)) {
-            *any = 1;
-            if (s->subs[k].qos > best) best = s->subs[k].qos;
-        }
-    return best;
+/* s's subscriptions matching a topic, merged as fan-out merges them. */
+typedef struct SubMatch {
+    int any;     /* some subscription matches */
+    uint8_t qos; /* the best QoS among them */
+    uint8_t rap; /* one of them is Retain As Published */
+    uint32_t ids[4];
+    uint8_t nids;
+} SubMatch;
+
+static void subMatch(const Session *s, const char *topic, SubMatch *sm) {
+    memset(sm, 0, sizeof(*sm));
+    for (int k = 0; k < s->nsubs; k++) {
+        const Subscription *b = &s->subs[k];
+        if (!topicMatch(b->filter, topic)) continue;
+        sm->any = 1;
+        if (b->qos > sm->qos) sm->qos = b->qos;
+        sm->rap |= b->retainAsPublished;
+        if (b->subId && sm->nids < 4) sm->ids[sm->nids++] = b->subId;
+    }
+}
+
+/* Queue m, read back from the log, as fan-out would have queued it: the
+ * RETAIN flag kept for Retain-As-Published subscriptions.  Returns
+ * qPush's answer, or 1 when no QoS>0 subscription matches. */
+static int queueFromLog(Exchange *x, Session *s, Message *m) {
+    SubMatch sm;
+    subMatch(s, m->topic, &sm);
+    if (!sm.any || !sm.qos || !m->qos) return 1;
+    return qPush(x, s, m, m->qos < sm.qos ? m->qos : sm.qos, sm.rap ? m->retain : 0, sm.ids,
+                 sm.nids, 0);
 }
 
 /* Queue, from the log, what an overflowing session has not queued yet. */
@@ -280,11 +308,7 @@ static void refill(Exchange *x, Session *s) {
         if (logRead(x->log, off, &rec, &scratch, NULL) != PN_OK) continue;
         Message *m = messageDecode(rec.data, rec.len, off, x->spif, NULL);
         if (!m) continue;
-        int any;
-        uint8_t best = bestQos(s, m->topic, &any);
-        int full = 0;
-        if (any && best && m->qos)
-            full = qPush(x, s, m, m->qos < best ? m->qos : best, 0, NULL, 0) != 0;
+        int full = queueFromLog(x, s, m) < 0;
         messageUnref(m);
         if (full) break; /* qPush set overflow again at this offset */
     }
@@ -351,6 +375,30 @@ void exchangeAcked(Exchange *x, Session *s, uint16_t packetId, int type) {
     exchangeDrain(x, s);
 }
 
+int exchangeQos2Held(const Session *s, uint16_t packetId) {
+    for (uint32_t i = 0; i < s->nqos2In; i++)
+        if (s->qos2In[i] == packetId) return 1;
+    return 0;
+}
+
+int exchangeQos2Hold(Exchange *x, Session *s, uint16_t packetId) {
+    if (exchangeQos2Held(s, packetId)) return 0;
+    if (s->nqos2In >= QOS2_IN_MAX) return -1;
+    s->qos2In[s->nqos2In++] = packetId;
+    if (s->persistent) x->sessionsDirty = 1;
+    return 0;
+}
+
+int exchangeQos2Release(Exchange *x, Session *s, uint16_t packetId) {
+    for (uint32_t i = 0; i < s->nqos2In; i++)
+        if (s->qos2In[i] == packetId) {
+            s->qos2In[i] = s->qos2In[--s->nqos2In];
+            if (s->persistent) x->sessionsDirty = 1;
+            return 1;
+        }
+    return 0;
+}
+
 /* Matches of one message, merged per session (MQTT 5 §3.3.4). */
 typedef struct Match {
     Session *s;
@@ -400,7 +448,7 @@ static void fanOut(Exchange *x, Message *m, Session *from) {
         }
         uint8_t qos = m->qos < mt->qos ? m->qos : mt->qos;
         if (!s->conn && qos == 0) continue; /* offline sessions keep QoS>0 only */
-        if (qPush(x, s, m, qos, mt->rap ? m->retain : 0, mt->ids, mt->nids) == 0)
+        if (qPush(x, s, m, qos, mt->rap ? m->retain : 0, mt->ids, mt->nids, 0) == 0)
             exchangeDrain(x, s);
     }
     free(ms.m);
@@ -408,23 +456,40 @@ static void fanOut(Exchange *x, Message *m, Session *from) {
 
 /* ---- retained ------------------------------------------------------------- */
 
+/* Keep m as its topic's retained message (an empty payload deletes it).
+ * Out of memory, the topic keeps its previous message: the publish itself
+ * is stored and delivered all the same. */
 static void retainStore(Exchange *x, Message *m) {
-    for (size_t i = 0; i < x->nretained; i++)
-        if (strcmp(x->retained[i]->topic, m->topic) == 0) {
-            messageUnref(x->retained[i]);
-            if (m->payloadLen == 0) {
-                x->retained[i] = x->retained[--x->nretained];
-            } else {
-                x->retained[i] = m;
-                messageRef(m);
-            }
-            return;
+    retainedPut(x->retained, m);
+}
+
+/* Refuse a retained publish that would pass the node's or its
+ * publisher's cap (XR_QUOTA_EXCEEDED, audited).  Publishes accepted this
+ * turn count as new topics until the commit stores them.  relayed: a
+ * federation link relays many publishers' messages (each capped at its
+ * origin), so only the node's caps apply. */
+static int retainQuota(Exchange *x, Session *from, const Message *m, int relayed,
+                       const char **why) {
+    RetainedPending pend = x->pendRetained;
+    pend.count = pend.bytes = 0;
+    uint64_t count, bytes;
+    retainedUsage(x->retained, m->publisher, &count, &bytes);
+    /* Only near its caps can the pending publishes change the answer:
+     * then count this principal's among them. */
+    RetainedLimits node = {x->opt.retained.maxCount, x->opt.retained.maxBytes, 0, 0};
+    const RetainedLimits *lim = relayed ? &node : &x->opt.retained;
+    if (!relayed &&
+        (count + x->pendRetained.nodeCount >= lim->maxCountPerPrincipal ||
+         bytes + x->pendRetained.nodeBytes + retainedMessageBytes(m) > lim->maxBytesPerPrincipal))
+        for (size_t i = 0; i < x->npending; i++) {
+            const Message *p = x->pending[i].m;
+            if (p && p->retain && p->payloadLen && strcmp(p->publisher, m->publisher) == 0)
+                pend.count++, pend.bytes += retainedMessageBytes(p);
         }
-    if (m->payloadLen == 0) return; /* deleting nothing */
-    if (arrayGrow((void **)&x->retained, &x->capretained, x->nretained + 1, sizeof(Message *)) != 0)
-        return;
-    x->retained[x->nretained++] = m;
-    messageRef(m);
+    if (retainedCheck(x->retained, lim, m, &pend, why) == 0) return 0;
+    x->st.refusedPublish++, x->st.refusedPublishBy[XP_OTHER]++;
+    auditSession(x, "publish_refused", from, m->topic, m->label, "retained_quota", *why);
+    return XR_QUOTA_EXCEEDED;
 }
 
 /* ---- sessions file -------------------------------------------------------- */
@@ -433,11 +498,39 @@ static uint64_t sessionFloor(Exchange *x, Session *s) {
     uint64_t floor = logNext(x->log);
     for (uint32_t i = 0; i < s->qlen; i++) {
         Outgoing *o = qAt(s, i);
-        if (o->state != STATE_DONE && o->m->offset < floor && !o->retain) floor = o->m->offset;
+        if (o->state != STATE_DONE && o->m->offset < floor && !o->stored) floor = o->m->offset;
     }
     if (s->restored && s->resumeFrom < floor) floor = s->resumeFrom;
     if (s->overflow && s->overflowFrom < floor) floor = s->overflowFrom;
     return floor;
+}
+
+/* Log offsets of the retained messages sent to s on subscribe and not
+ * acknowledged: the resume offset does not cover them. */
+static json_t *storedPending(Session *s) {
+    json_t *a = json_array();
+    for (uint32_t i = 0; i < s->qlen; i++) {
+        Outgoing *o = qAt(s, i);
+        if (o->stored && o->state != STATE_DONE)
+            json_array_append_new(a, json_integer((json_int_t)o->m->offset));
+    }
+    return a;
+}
+
+static json_t *qos2Ids(const Session *s) {
+    json_t *a = json_array();
+    for (uint32_t i = 0; i < s->nqos2In; i++)
+        json_array_append_new(a, json_integer(s->qos2In[i]));
+    return a;
+}
+
+/* What a session's resume offset does not cover: retained messages sent
+ * on subscribe and not acknowledged, and incoming QoS 2 ids awaiting
+ * PUBREL. */
+static void saveInFlight(Session *s, json_t *js) {
+    if (!js) return;
+    json_object_set_new(js, "stored", storedPending(s));
+    json_object_set_new(js, "qos2", qos2Ids(s));
 }
 
 static int saveSessions(Exchange *x) {
@@ -458,6 +551,7 @@ static int saveSessions(Exchange *x) {
                            (json_int_t)(s->conn ? 0 : s->disconnectedAt), "resume",
                            (json_int_t)sessionFloor(x, s), "node", s->auditAll, "lost",
                            (json_int_t)s->lostToRetention, "subs", subs));
+        saveInFlight(s, json_array_get(arr, json_array_size(arr) - 1));
     }
     char path[4200], tmp[4300];
     snprintf(path, sizeof(path), "%s/sessions.json", x->dir);
@@ -520,6 +614,22 @@ static int subSet(Exchange *x, Session *s, const char *filter, uint8_t options, 
     return slot;
 }
 
+static int cmpOffset(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The saved "stored" offsets, sorted for storedResumeHas (none when
+ * memory is short: those retained messages are then not sent again). */
+static void loadStored(Session *s, json_t *arr) {
+    size_t n = json_array_size(arr);
+    if (!n || !(s->storedResume = calloc(n, sizeof(uint64_t)))) return;
+    for (size_t i = 0; i < n; i++)
+        s->storedResume[i] = (uint64_t)json_integer_value(json_array_get(arr, i));
+    qsort(s->storedResume, n, sizeof(uint64_t), cmpOffset);
+    s->nstoredResume = (uint32_t)n;
+}
+
 static int loadSessions(Exchange *x, pnError *err) {
     char path[4200];
     snprintf(path, sizeof(path), "%s/sessions.json", x->dir);
@@ -548,6 +658,12 @@ static int loadSessions(Exchange *x, pnError *err) {
         s->auditAll = json_is_true(json_object_get(js, "node"));
         s->lostToRetention = (uint64_t)json_integer_value(json_object_get(js, "lost"));
         s->restored = 1;
+        loadStored(s, json_object_get(js, "stored"));
+        json_t *q2 = json_object_get(js, "qos2");
+        for (size_t k = 0; k < json_array_size(q2) && s->nqos2In < QOS2_IN_MAX; k++) {
+            json_int_t id = json_integer_value(json_array_get(q2, k));
+            if (id > 0 && id <= UINT16_MAX) s->qos2In[s->nqos2In++] = (uint16_t)id;
+        }
         size_t k;
         json_t *jb;
         json_array_foreach(json_object_get(js, "subs"), k, jb) {
@@ -579,6 +695,28 @@ static void noteRetentionLoss(Exchange *x, Session *s, uint64_t *from, uint64_t 
     x->sessionsDirty = 1;
 }
 
+/* The retained message at log offset off was sent to s on subscribe and
+ * not acknowledged before the restart (offsets ascending). */
+static int storedResumeHas(const Session *s, uint64_t off) {
+    uint32_t lo = 0, hi = s->nstoredResume;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->storedResume[mid] == off) return 1;
+        if (s->storedResume[mid] < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* Queue again a retained message sent on subscribe before the restart. */
+static void requeueStored(Exchange *x, Session *s, Message *m) {
+    SubMatch sm;
+    subMatch(s, m->topic, &sm);
+    if (sm.any && sm.qos) qPush(x, s, m, m->qos < sm.qos ? m->qos : sm.qos, 1, sm.ids, sm.nids, 1);
+}
+
 /* One pass over the log: rebuild retained messages and re-queue, for each
  * restored session, what it had not acknowledged (a session saved before
  * a restart may resume below what retention has left meanwhile). */
@@ -599,16 +737,21 @@ static int recoverLog(Exchange *x, pnError *err) {
             rc = pnErrorSet(err, PN_ENOMEM, "out of memory");
         if (m->retain) retainStore(x, m);
         for (Session *s = x->sessions; s; s = s->nextAll) {
-            if (!s->restored || off < s->resumeFrom || m->qos == 0) continue;
-            int any;
-            uint8_t best = bestQos(s, m->topic, &any);
-            if (any && best) qPush(x, s, m, m->qos < best ? m->qos : best, 0, NULL, 0);
+            if (!s->restored || m->qos == 0) continue;
+            if (off >= s->resumeFrom)
+                queueFromLog(x, s, m);
+            else if (storedResumeHas(s, off))
+                requeueStored(x, s, m);
         }
         messageUnref(m);
     }
     /* Re-queued: from now on the queue itself says what is unacknowledged. */
-    for (Session *s = x->sessions; s; s = s->nextAll)
+    for (Session *s = x->sessions; s; s = s->nextAll) {
         s->restored = 0;
+        free(s->storedResume);
+        s->storedResume = NULL;
+        s->nstoredResume = 0;
+    }
     bufFree(&scratch);
     return rc;
 }
@@ -629,9 +772,15 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
     x->reg = reg;
     x->spif = spif;
     x->index = topicIndexNew();
+    x->retained = retainedNew();
+    RetainedLimits *rl = &x->opt.retained;
+    if (!rl->maxCount) rl->maxCount = 100000;
+    if (!rl->maxBytes) rl->maxBytes = 256ull << 20;
+    if (!rl->maxCountPerPrincipal) rl->maxCountPerPrincipal = 10000;
+    if (!rl->maxBytesPerPrincipal) rl->maxBytesPerPrincipal = 64ull << 20;
     char logDir[4200];
     snprintf(logDir, sizeof(logDir), "%s/log", dir);
-    int rc = x->index ? PN_OK : pnErrorSet(err, PN_ENOMEM, "out of memory");
+    int rc = x->index && x->retained ? PN_OK : pnErrorSet(err, PN_ENOMEM, "out of memory");
     if (rc == PN_OK && mkdir(dir, 0750) != 0 && errno != EEXIST)
         rc = pnErrorSet(err, PN_EIO, "%s: %s", dir, strerror(errno));
     if (rc == PN_OK) rc = logOpen(&x->log, logDir, &x->opt.log, rep, err);
@@ -661,9 +810,7 @@ void exchangeClose(Exchange *x) {
     }
     while (x->sessions)
         sessionUnlink(x, x->sessions);
-    for (size_t i = 0; i < x->nretained; i++)
-        messageUnref(x->retained[i]);
-    free(x->retained);
+    retainedFree(x->retained);
     for (size_t i = 0; i < x->npending; i++)
         messageUnref(x->pending[i].m);
     free(x->pending);
@@ -824,6 +971,24 @@ void exchangeSetAcl(Exchange *x, const Acl *acl) {
     x->acl = acl;
 }
 
+/* A new subscription gets the retained messages its filter matches: a
+ * scan of the retained store (once per SUBSCRIBE; publishes find their
+ * topic by hash). */
+typedef struct RetainedSend {
+    Exchange *x;
+    Session *s;
+    const char *filter;
+    uint8_t qos;
+    uint32_t subId;
+} RetainedSend;
+
+static void sendRetained(Message *m, void *ctx) {
+    RetainedSend *rs = ctx;
+    if (!topicMatch(rs->filter, m->topic)) return;
+    uint32_t ids[1] = {rs->subId};
+    qPush(rs->x, rs->s, m, m->qos < rs->qos ? m->qos : rs->qos, 1, ids, rs->subId ? 1 : 0, 1);
+}
+
 int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t options,
                       uint32_t subId) {
     if (!topicFilterValid(filter, strlen(filter)))
@@ -839,12 +1004,8 @@ int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t optio
     x->sessionsDirty = 1;
     Subscription *b = &s->subs[slot];
     if (b->retainHandling == 2 || (b->retainHandling == 1 && !isNew)) return b->qos;
-    for (size_t i = 0; i < x->nretained; i++) {
-        Message *m = x->retained[i];
-        if (!topicMatch(filter, m->topic)) continue;
-        uint32_t ids[1] = {subId};
-        qPush(x, s, m, m->qos < b->qos ? m->qos : b->qos, 1, ids, subId ? 1 : 0);
-    }
+    RetainedSend rs = {x, s, filter, b->qos, subId};
+    retainedForEach(x->retained, sendRetained, &rs);
     exchangeDrain(x, s);
     return b->qos;
 }
@@ -1093,6 +1254,11 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
         *why = "out of memory";
         return XR_SERVER_BUSY;
     }
+    int quota = retain ? retainQuota(x, from, m, og->node != NULL, why) : 0;
+    if (quota) {
+        messageUnref(m);
+        return quota;
+    }
     pnBuf *rec = &x->rec; /* reused: one record is encoded per publish */
     rec->len = 0;
     storeRetry(x); /* after a failed write: try again, the disk may have room now */
@@ -1110,6 +1276,8 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
         return XR_SERVER_BUSY;
     }
     m->offset = off;
+    if (retain && payloadLen)
+        x->pendRetained.nodeCount++, x->pendRetained.nodeBytes += retainedMessageBytes(m);
     x->pending[x->npending++] = (Pending){.m = m, .from = from, .packetId = packetId, .qos = qos};
     x->st.published++;
     return 0;
@@ -1255,6 +1423,7 @@ int exchangeCommit(Exchange *x, pnError *err) {
             messageUnref(p->m);
         }
         x->npending = 0;
+        memset(&x->pendRetained, 0, sizeof(x->pendRetained));
         /* What failed to become durable never becomes visible (history,
          * refill): its publisher was told it was not stored, and the log
          * was cut back to kept. */
@@ -1322,7 +1491,7 @@ void exchangeExpire(Exchange *x, int64_t now) {
 
 void exchangeStats(const Exchange *x, ExchangeStats *st) {
     *st = x->st;
-    st->retained = x->nretained;
+    st->retained = retainedCount(x->retained);
     st->logBytes = logBytes(x->log);
     st->logFirst = logFirst(x->log);
     st->logNext = logNext(x->log);
@@ -1377,6 +1546,10 @@ static void recompile(Exchange *x, Message *m) {
     labelFree(&l);
 }
 
+static void recompileRetained(Message *m, void *x) {
+    recompile(x, m);
+}
+
 void exchangeRebind(Exchange *x, const Registry *reg, const Spif *spif) {
     x->reg = reg;
     x->spif = spif;
@@ -1385,8 +1558,7 @@ void exchangeRebind(Exchange *x, const Registry *reg, const Spif *spif) {
         free(x->cache[i].marking);
         x->cache[i].text = x->cache[i].marking = NULL;
     }
-    for (size_t i = 0; i < x->nretained; i++)
-        recompile(x, x->retained[i]);
+    retainedForEach(x->retained, recompileRetained, x);
     for (size_t i = 0; i < x->npending; i++)
         if (x->pending[i].m) recompile(x, x->pending[i].m);
     for (Session *s = x->sessions; s; s = s->nextAll)

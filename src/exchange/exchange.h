@@ -15,10 +15,12 @@
  * past that the log itself is the buffer: the session remembers the first
  * offset it has not queued and refills from the log as it drains, so an
  * acknowledged publish is never dropped for a slow or absent subscriber
- * (until log retention removes it, which is audited).  Persistent sessions are saved (subscriptions
- * and the lowest log offset not yet acknowledged) to DIR/sessions.json; after a crash a session
- * resumes by scanning the log from that offset, so an acknowledged publish is never lost (it may be
- * delivered twice at QoS 1).
+ * (until log retention removes it, which is audited).  A live message keeps its place in
+ * that stream whether or not it is retained (Retain As Published included).  Persistent sessions
+ * are saved (subscriptions, the lowest log offset not yet acknowledged, and the offsets of
+ * retained messages sent on subscribe and not yet acknowledged, which are not in log order) to
+ * DIR/sessions.json; after a crash a session resumes by scanning the log from that offset, so an
+ * acknowledged publish is never lost (it may be delivered twice at QoS 1).
  *
  * Single-threaded: all calls from the node's event loop.
  */
@@ -35,8 +37,12 @@
 #include "../store/log.h"
 #include "acl.h"
 #include "message.h"
+#include "retained.h"
 
 #define SUB_MAX_PER_SESSION 256
+/* Incoming QoS 2 publishes awaiting PUBREL per session: the MQTT
+ * front-end's receive maximum, which counts them until PUBCOMP. */
+#define QOS2_IN_MAX 1024
 
 /* Refusal reasons.  The values are MQTT 5 reason codes (§2.4) so the MQTT
  * front-end passes them through; other front-ends map them (HTTP 403...). */
@@ -68,6 +74,8 @@ typedef struct Outgoing {
     uint8_t offline; /* queued while the session was offline (its refusal is audited) */
     uint8_t dup;     /* sent before on an earlier connection: resend with DUP, same id */
     uint8_t release; /* PUBREC received on an earlier connection: resend PUBREL */
+    uint8_t stored;  /* a retained message sent because of a new subscription: not in
+                        log order, so not covered by the session's resume offset */
     uint32_t subIds[4];
     uint8_t nsub;
 } Outgoing;
@@ -130,12 +138,21 @@ struct Session {
     int auditAll;             /* a peer node: audit every release and refusal to it */
     uint64_t lostToRetention; /* at most this many removed by retention before delivery */
     struct PendingWill *will; /* a delayed will not yet published (exchangeDelayWill) */
+    uint64_t *storedResume;   /* after restart: log offsets of retained messages sent on
+                                 subscribe and not acknowledged (ascending, until the rescan) */
+    uint32_t nstoredResume;
+    uint16_t qos2In[QOS2_IN_MAX]; /* incoming QoS 2 ids stored and awaiting PUBREL */
+    uint32_t nqos2In;
     struct Session *nextAll;
 };
 
 typedef struct ExchangeOptions {
     const char *node;   /* node name: origin of message ids */
     uint32_t maxQueued; /* per-session queue limit (default 10,000) */
+    /* Retained messages: defaults 100,000 and 256 MiB for the node, 10,000
+     * and 64 MiB per publishing principal (a 0 takes the default).  A publish
+     * past a cap is refused with XR_QUOTA_EXCEEDED and audited. */
+    RetainedLimits retained;
     LogOptions log;
     /* The audit store's bounds (audit.h); a 0 field takes its default:
      * 100 refusals per principal and minute one by one, 512 MB, 365 days. */
@@ -198,8 +215,9 @@ int exchangeDelayWill(Exchange *x, Session *s, const ExchangeWill *w);
  * reason "acl") or not delivered.  Relayed imports are not subject to it. */
 void exchangeSetAcl(Exchange *x, const Acl *acl);
 
-/* Subscribe; sends retained messages as retainHandling says.  Returns the
- * granted QoS or an MQTT reason code >= 0x80. */
+/* Subscribe; sends retained messages as retainHandling says (the filter
+ * is matched against every held retained message: a scan, once per
+ * subscription).  Returns the granted QoS or an MQTT reason code >= 0x80. */
 int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t options, uint32_t subId);
 int exchangeUnsubscribe(Exchange *x, Session *s, const char *filter); /* 1 removed, 0 none */
 
@@ -272,6 +290,21 @@ int exchangeStoreNews(Exchange *x, char *msg, size_t cap);
 
 /* The client acknowledged packetId (PUBACK, or PUBREC then PUBCOMP). */
 void exchangeAcked(Exchange *x, Session *s, uint16_t packetId, int type);
+
+/*
+ * Incoming QoS 2 (MQTT 5 §4.3.3): the packet ids of publishes accepted and
+ * not yet released by PUBREL belong to the session, not to the
+ * connection, and are saved with a persistent session, so a publisher
+ * that resends with DUP after a reconnect or a restart of the node gets
+ * PUBREC again and the message is not stored twice.
+ */
+/* 1 when packetId awaits PUBREL in s. */
+int exchangeQos2Held(const Session *s, uint16_t packetId);
+/* Remember packetId (once accepted).  0, or -1 when QOS2_IN_MAX ids are
+ * already held (the front-end refuses the publish first). */
+int exchangeQos2Hold(Exchange *x, Session *s, uint16_t packetId);
+/* PUBREL (or a refusal at commit): forget packetId.  1 removed, 0 unknown. */
+int exchangeQos2Release(Exchange *x, Session *s, uint16_t packetId);
 
 /* Try to send queued messages to an online session (window/backpressure). */
 void exchangeDrain(Exchange *x, Session *s);

@@ -434,6 +434,14 @@ static void seedKey(uint64_t key[2], const void *salt) {
     key[1] = mix(key[0] ^ (uint64_t)ts.tv_sec);
 }
 
+uint64_t topicHash(const uint64_t k[2], const void *data, size_t n) {
+    return sipHash(k, data, n);
+}
+
+void topicHashSeed(uint64_t k[2]) {
+    seedKey(k, k);
+}
+
 TopicIndex *topicIndexNew(void) {
     TopicIndex *ix = calloc(1, sizeof(*ix));
     if (!ix) return NULL;

@@ -139,6 +139,12 @@ size_t topicIndexMatch(TopicIndex *ix, const char *name, TopicMatchFn *cb, void 
 /* Number of subscriptions ((filter, owner) pairs) in the index. */
 size_t topicIndexCount(const TopicIndex *ix);
 
+/* SipHash-1-3 of n bytes under key k, for other tables keyed by text
+ * that clients choose (a fixed hash would let them pick colliding keys);
+ * topicHashSeed fills k with a random key. */
+uint64_t topicHash(const uint64_t k[2], const void *data, size_t n);
+void topicHashSeed(uint64_t k[2]);
+
 /* Number of trie nodes, the root excluded: 0 for an index with no
  * subscriptions.  For statistics and for tests that check pruning. */
 size_t topicIndexNodes(const TopicIndex *ix);

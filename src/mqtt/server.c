@@ -38,7 +38,6 @@
 
 #define TOPIC_ALIAS_MAX 64
 #define SERVER_RECEIVE_MAX 1024
-#define QOS2_AWAIT_MAX SERVER_RECEIVE_MAX
 
 typedef struct MqttServer Server;
 
@@ -68,8 +67,6 @@ typedef struct Conn {
     uint64_t lastSeen;   /* uv_now, ms */
     uint32_t clientMaxPacket;
     char *aliases[TOPIC_ALIAS_MAX + 1];
-    uint16_t qos2[QOS2_AWAIT_MAX]; /* incoming QoS 2 ids awaiting PUBREL */
-    int nqos2;
     uint32_t unacked; /* incoming QoS>0 publishes not yet acknowledged */
     /* will message, kept until a normal DISCONNECT */
     int hasWill;
@@ -199,8 +196,6 @@ static void connFail(Conn *c, uint8_t reason, const char *why) {
 
 /* ---- exchange hooks --------------------------------------------------------- */
 
-static int qos2Take(Conn *c, uint16_t id, int remove);
-
 /* What the node sets on every delivery itself (label, id, time) is never
  * taken from the publisher's properties. */
 int mqttNodeProperty(uint8_t id, const MqttStr *key) {
@@ -250,7 +245,8 @@ static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, 
     Conn *c = conn;
     if (c->closing) return;
     if (c->unacked) c->unacked--;
-    if (qos == 2 && reason >= 0x80) qos2Take(c, packetId, 1); /* not stored after all */
+    if (qos == 2 && reason >= 0x80 && c->session) /* not stored after all */
+        exchangeQos2Release(c->srv->x, c->session, packetId);
     mqttEncodeAck(&c->out, c->version, qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, packetId, reason, why);
 }
 
@@ -523,15 +519,6 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     exchangeDrain(srv->x, c->session);
 }
 
-static int qos2Take(Conn *c, uint16_t id, int remove) {
-    for (int i = 0; i < c->nqos2; i++)
-        if (c->qos2[i] == id) {
-            if (remove) c->qos2[i] = c->qos2[--c->nqos2];
-            return 1;
-        }
-    return 0;
-}
-
 /* A publish with more than one label source: refused (0x99, audited),
  * never delivered with a guess. */
 static void refuseAmbiguous(Conn *c, const MqttPublish *p, const MqttStr *topic,
@@ -553,7 +540,9 @@ static void onPublish(Conn *c, MqttPublish *p) {
         return connFail(c, RC_QOS_NOT_SUPPORTED, "QoS above the node's maximum QoS");
     if (p->retain && c->srv->opt.noRetain)
         return connFail(c, RC_RETAIN_NOT_SUPPORTED, "retain is not available on this node");
-    if (p->qos == 2 && qos2Take(c, p->packetId, 0)) {
+    /* The ids awaiting PUBREL are the session's: a resend on a new
+     * connection, or after a restart, is recognised too. */
+    if (p->qos == 2 && exchangeQos2Held(c->session, p->packetId)) {
         /* Retransmission of one we hold: acknowledge again, store nothing. */
         mqttEncodeAck(&c->out, c->version, MQTT_PUBREC, p->packetId, 0, NULL);
         return;
@@ -561,6 +550,9 @@ static void onPublish(Conn *c, MqttPublish *p) {
     if (p->qos && ++c->unacked > SERVER_RECEIVE_MAX)
         return connFail(c, RC_RECEIVE_MAX_EXCEEDED,
                         "more unacknowledged publishes than the receive maximum");
+    if (p->qos == 2 && c->session->nqos2In >= QOS2_IN_MAX)
+        return connFail(c, RC_RECEIVE_MAX_EXCEEDED,
+                        "more QoS 2 publishes awaiting PUBREL than the receive maximum");
     MqttStr topic = p->topic;
     if (p->props.seen >> PROP_TOPIC_ALIAS & 1) {
         uint16_t a = p->props.topicAlias;
@@ -601,7 +593,7 @@ static void onPublish(Conn *c, MqttPublish *p) {
     if (rc == 0) {
         /* Acknowledged at commit, once durable; a DUP arriving before then
          * must already find the id. */
-        if (p->qos == 2 && c->nqos2 < QOS2_AWAIT_MAX) c->qos2[c->nqos2++] = p->packetId;
+        if (p->qos == 2) exchangeQos2Hold(c->srv->x, c->session, p->packetId);
         return;
     }
     if (p->qos) {
@@ -674,7 +666,7 @@ static void onPacket(Conn *c, MqttPacket *pkt) {
         exchangeAcked(x, c->session, pkt->u.ack.packetId, MQTT_PUBCOMP);
         break;
     case MQTT_PUBREL: {
-        int known = qos2Take(c, pkt->u.ack.packetId, 1);
+        int known = exchangeQos2Release(x, c->session, pkt->u.ack.packetId);
         mqttEncodeAck(&c->out, c->version, MQTT_PUBCOMP, pkt->u.ack.packetId,
                       known || c->version != MQTT_V5 ? 0 : RC_PACKET_ID_NOT_FOUND, NULL);
         break;

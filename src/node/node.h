@@ -34,6 +34,7 @@ typedef struct NodeOptions {
     const char *principalsFile; /* principals.json */
     const char *aclFile;        /* topic access rules (src/exchange/acl.h); NULL: none */
     uint32_t maxQueued;         /* per session, default 10,000 */
+    RetainedLimits retained;    /* retained message caps (0: the exchange's defaults) */
     LogOptions log;
     AuditLimits audit;                              /* 0 fields: the exchange's defaults */
     const char *topicFilter[NODE_MAX_TOPIC_LABELS]; /* [topic FILTER] label = ... */
