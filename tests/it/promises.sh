@@ -266,6 +266,9 @@ for id in '$http-1' '$ws-1' '$x'; do
     grep -q 'received CONNACK (133)' <<<"$out"
     _report $? "client id '$id': CONNACK 0x85 client identifier not valid" "$out"
 done
+out=$(mosquitto_pub -h 127.0.0.1 -p "$PORT" -u pub -P pw-pub -V mqttv311 -d -i '$http-1' -t c/x -m x -q 1 2>&1)
+grep -q 'received CONNACK (2)' <<<"$out"
+_report $? "MQTT 3.1.1, client id '\$http-1': CONNACK 2 identifier rejected" "$out"
 # shellcheck disable=SC2016
 pubok "a client id with '\$' inside is fine" pub "$L_U" -i 'a$b' -t c/x -m ok
 ok "node still running" srv_alive
