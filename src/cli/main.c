@@ -40,9 +40,12 @@ static const CliCommand commands[] = {
     {"decide", cmdDecide, "the access decision for one principal and label",
      "usage: partnernet decide --principal nation=SWE,clearance=NS[,coi=A+B][,caveat=X+Y]\n"
      "                         --label TEXT [--at DATE|TIME]\n"
+     "       partnernet decide --batch\n"
      "\n"
      "Prints 'allow' (exit 0) or 'deny: REASON' (exit 1).  Clearance: NU, NR, NC, NS, CTS.\n"
-     "--at defaults to now; a date means midnight UTC at its start.\n"},
+     "--at defaults to now; a date means midnight UTC at its start.\n"
+     "--batch reads lines 'PRINCIPAL<TAB>LABEL<TAB>DATE|TIME' on standard input and prints\n"
+     "one line each: 'allow', 'deny CODE: REASON' or 'error: WHAT' (exit 2 if any error).\n"},
     {"demo", cmdDemo, "a guided tour: registry summary, labels and decisions",
      "usage: partnernet demo\n\nPrints the registry summary, converts a few labels and shows\n"
      "decisions with their reasons.\n"},

@@ -166,8 +166,14 @@ expect_http "capability targets and gaps are for allies: a partner (UKR) gets 40
     -- -H "$(A "$TUKR")" "$U/v1/plan/gaps?cycle=2025"
 expect_http "gaps without cycle: 400" 400 "$ERR'bad_request'" -- -H "$(A "$TUKR")" "$U/v1/plan/gaps"
 expect_http "gaps nation=XYZ: 400 unknown_nation" 400 "$ERR'unknown_nation'" -- -H "$(A "$TUKR")" "$U/v1/plan/gaps?cycle=2025&nation=XYZ"
-expect_http "expenditure 2024: that year only, against 2%" 200 \
-    'd["expenditure"] and all(s["year"] == 2024 and s["wales_2pct"] == ("met" if s["pct_gdp"] >= 2.0 else "below") for s in d["expenditure"]) and d["guidelines"]["wales_2014_pct"] == 2.0' \
+# Expected from the input file itself (decimal text, not the response's
+# numbers) and from the NATO report it cites (23 of 31 allies at 2 % in 2024).
+EXP2024=$(grep -v '^#' data/sample/expenditure.csv | awk -F, '$2 == 2024 { printf "%s\"%s\": [%s, \"%s\"]", n++ ? ", " : "{", $1, $3, ($3 >= 2.0 ? "met" : "below") } END { print "}" }')
+expect_http "expenditure 2024: every ally of the file with its share and met/below 2 % as the file says" 200 \
+    "{s['nation']: [s['pct_gdp'], s['wales_2pct']] for s in d['expenditure']} == $EXP2024 and all(s['year'] == 2024 for s in d['expenditure']) and d['guidelines']['wales_2014_pct'] == 2.0" \
+    -- -H "$(A "$TUKR")" "$U/v1/plan/expenditure?year=2024"
+expect_http "expenditure 2024 (hand-written): 23 of 31 at 2 %; POL 4.12 met, DEU 2.12 met, CAN 1.37 below, ESP 1.28 below" 200 \
+    "len(d['expenditure']) == 31 and sum(s['wales_2pct'] == 'met' for s in d['expenditure']) == 23 and {s['nation']: s['wales_2pct'] for s in d['expenditure'] if s['nation'] in ('POL', 'DEU', 'CAN', 'ESP')} == {'POL': 'met', 'DEU': 'met', 'CAN': 'below', 'ESP': 'below'}" \
     -- -H "$(A "$TUKR")" "$U/v1/plan/expenditure?year=2024"
 expect_http "expenditure POL: every year of one nation" 200 \
     'len(d["expenditure"]) > 1 and all(s["nation"] == "POL" for s in d["expenditure"])' \

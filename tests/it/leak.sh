@@ -5,8 +5,10 @@
 # drawn from ~200 valid labels; every subscriber's received set must equal
 # exactly the set the reference allows, and every delivery must carry the
 # canonical label.  The client is tests/it/leak.c (see its header for the
-# reference decision); the reference is checked against `partnernet decide`
-# on a sample of (principal, label) pairs.
+# reference decision); registry facts and canonical labels come from the
+# data files (tests/it/lib/leak_facts.py), not from the binary, and the
+# reference is checked against `partnernet decide` on a sample of
+# (principal, label) pairs.
 #
 # The node under test is $PN (the ASan build in `make check`).
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -76,23 +78,11 @@ printf 'U\tpub\tpw-pub\n' >>"$facts"
 ok "27 subscriber principals and a publisher created" test "$(grep -c '"name"' "$D/principals.json")" -eq 28
 
 # ---- registry facts for the reference ------------------------------------------
+# Read from data/registry by tests/it/lib/leak_facts.py, not asked of $PN.
 today=$(date -u +%F)
-for g in NATO EAPC PFP MD ICI PAG EU; do
-    printf 'G\t%s\tf\t1\t%s\n' "$g" "$($PN registry members "$g" | tr '\n' ' ')" >>"$facts"
-done
-while read -r id _ rest; do
-    span=$(grep -o '\[[0-9-]* \.\. [0-9-]*\]' <<<"$rest" | tr -d '[]')
-    from=${span%% ..*}
-    to=${span##*.. }
-    active=0
-    [[ -n "$span" && ! "$today" < "$from" && "$today" < "$to" ]] && active=1
-    printf 'G\t%s\tc\t%s\t%s\n' "$id" "$active" "$($PN registry members "$id" | tr '\n' ' ')" >>"$facts"
-done < <($PN registry communities | awk 'NR > 1 && !/^\(/')
-for nat in $(printf '%s\n' "${nations[@]}" | sort -u); do
-    yes=0
-    $PN registry show "$nat" | grep -q '^security agreement with NATO on .*: yes' && yes=1
-    printf 'A\t%s\t%s\n' "$nat" "$yes" >>"$facts"
-done
+python3 tests/it/lib/leak_facts.py groups data/registry "$today" "${nations[@]}" >>"$facts"
+ok "registry facts read from data/registry (NATO members today include USA and SWE)" \
+    grep -qE '^G	NATO	f	1	.*\bSWE\b.*\bUSA\b' "$facts"
 
 # ---- labels: ~200 valid labels, some in lower case (the node must canonicalise) --
 RANDOM=4774
@@ -129,12 +119,17 @@ cands=$D/candidates
         echo "$l"
     done
 } >"$cands"
-# Canonical forms (two at a time; the ASan build takes ~30 ms a call).
-nl -ba -w1 -s$'\t' "$cands" | xargs -P 2 -d '\n' -n 1 bash -c '
-    n=${1%%$'"'"'\t'"'"'*}; l=${1#*$'"'"'\t'"'"'}
-    c=$("$0" label convert --to marking --label "$l" 2>/dev/null) && printf "%s\t%s\t%s\n" "$n" "$l" "$c"' "$PN" |
-    sort -n -k1,1 | awk -F'\t' '!seen[$3]++ && n < 200 { n++; printf "L\t%s\t%s\n", $2, $3 }' >"$D/labels.tsv"
+# Canonical forms written by tests/it/lib/leak_facts.py from the policy file
+# (not by $PN), then compared with `label convert` (two at a time; the ASan
+# build takes ~30 ms a call).
+python3 tests/it/lib/leak_facts.py labels data/registry data/policy/nato-spif.xml 200 <"$cands" >"$D/labels.tsv"
 cat "$D/labels.tsv" >>"$facts"
+cut -f2,3 "$D/labels.tsv" | xargs -P 2 -d '\n' -n 1 bash -c '
+    l=${1%%$'"'"'\t'"'"'*}; want=${1#*$'"'"'\t'"'"'}
+    c=$("$0" label convert --to marking --label "$l" 2>&1)
+    [ "$c" = "$want" ] || printf "%s: label convert %s, expected %s\n" "$l" "$c" "$want"' "$PN" >"$D/canon.diff"
+ok "label convert gives the canonical form written in the test, for every label" test ! -s "$D/canon.diff"
+[ -s "$D/canon.diff" ] && head -10 "$D/canon.diff" | sed 's/^/#   /'
 nlab=$(wc -l <"$D/labels.tsv")
 ok "$nlab distinct valid labels (want >= 150) from $(wc -l <"$cands") candidates" test "$nlab" -ge 150
 ok "the sentinel label (releasable to every subscriber) is valid" grep -q "^L	NATO UNCLASSIFIED REL TO AFG," "$D/labels.tsv"

@@ -159,9 +159,78 @@ static void testApportionTable(void **state) {
     assert_int_equal(planApportion(z, 2, 10, 0, &err), PN_EINVAL);
 }
 
+/* The shares plan.h promises, worked out here with exact integer
+ * arithmetic on the whole-number weights (not with PlanShare.exact, which
+ * planApportion computes): nations whose share of what is left is below
+ * the floor get the floor, round after round; the rest get the integer part
+ * of left * w / W and the missing units go to the largest remainders (ties:
+ * larger weight, then earlier nation). */
+static void expectedShares(const int64_t *gdp, int n, int64_t req, int64_t floor, int64_t *out) {
+    char active[32];
+    int64_t left = req, w = 0;
+    for (int k = 0; k < n; k++)
+        active[k] = 1, w += gdp[k];
+    for (int changed = 1; changed && w > 0;) {
+        changed = 0;
+        int64_t wNext = w, leftNext = left;
+        for (int k = 0; k < n; k++)
+            if (active[k] && (__int128)left * gdp[k] < (__int128)floor * w) {
+                active[k] = 0, out[k] = floor, leftNext -= floor, wNext -= gdp[k], changed = 1;
+            }
+        w = wNext, left = leftNext;
+    }
+    int64_t given = 0;
+    __int128 rem[32];
+    for (int k = 0; k < n; k++)
+        if (active[k]) {
+            out[k] = w ? (int64_t)((__int128)left * gdp[k] / w) : 0;
+            rem[k] = w ? (__int128)left * gdp[k] % w : 0;
+            given += out[k];
+        }
+    for (; given < left; given++) {
+        int best = -1;
+        for (int k = 0; k < n; k++)
+            if (active[k] &&
+                (best < 0 || rem[k] > rem[best] || (rem[k] == rem[best] && gdp[k] > gdp[best])))
+                best = k;
+        out[best]++;
+        active[best] = 0; /* one unit each */
+    }
+}
+
+/* Random weights, requirements and floors: every share equals the one
+ * worked out independently above. */
+static void testApportionExact(void **state) {
+    (void)state;
+    srand(4774);
+    for (int round = 0; round < 3000; round++) {
+        int n = 1 + rand() % 32;
+        PlanShare s[32];
+        int64_t gdp[32], want[32];
+        memset(s, 0, sizeof(s));
+        for (int k = 0; k < n; k++) {
+            snprintf(s[k].nation, sizeof(s[k].nation), "N%02d", k);
+            /* small weights make ties and equal remainders common */
+            gdp[k] = round % 3 ? rand() % 3000000 + (k == 0) : rand() % 4 + 1;
+            s[k].gdp = (double)gdp[k];
+        }
+        int64_t floor = rand() % 4 ? 0 : rand() % 20;
+        int64_t req = floor * n + rand() % 5000;
+        pnError err = {0};
+        if (planApportion(s, n, req, floor, &err) != PN_OK)
+            fail_msg("round %d: %s", round, err.msg);
+        expectedShares(gdp, n, req, floor, want);
+        for (int k = 0; k < n; k++)
+            if (s[k].share != want[k])
+                fail_msg("round %d (n %d, req %lld, floor %lld): nation %d got %lld, want %lld",
+                         round, n, (long long)req, (long long)floor, k, (long long)s[k].share,
+                         (long long)want[k]);
+    }
+}
+
 /* Random weights and requirements: the shares always sum exactly, respect
  * the floor and stay within one unit of the proportional share of the
- * nations above the floor. */
+ * nations above the floor (|share * W - req * w| < W, in integers). */
 static void testApportionSums(void **state) {
     (void)state;
     srand(7);
@@ -173,6 +242,9 @@ static void testApportionSums(void **state) {
             snprintf(s[k].nation, sizeof(s[k].nation), "N%02d", k);
             s[k].gdp = (double)(rand() % 3000000) + (k == 0); /* never all zero */
         }
+        int64_t total = 0;
+        for (int k = 0; k < n; k++)
+            total += (int64_t)s[k].gdp;
         int64_t floor = rand() % 4;
         int64_t req = floor * n + rand() % 5000;
         pnError err = {0};
@@ -182,8 +254,10 @@ static void testApportionSums(void **state) {
         for (int k = 0; k < n; k++)
             assert_true(s[k].share >= floor);
         if (floor == 0)
-            for (int k = 0; k < n; k++)
-                assert_true(fabs((double)s[k].share - s[k].exact) < 1.0 + 1e-9);
+            for (int k = 0; k < n; k++) {
+                __int128 d = (__int128)s[k].share * total - (__int128)req * (int64_t)s[k].gdp;
+                assert_true(d < total && -d < total);
+            }
     }
 }
 
@@ -210,7 +284,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(testCsbmThresholds), cmocka_unit_test(testCsbmDeadline),
         cmocka_unit_test(testEligibility),    cmocka_unit_test(testApportionTable),
-        cmocka_unit_test(testApportionSums),  cmocka_unit_test(testInteropIndex),
+        cmocka_unit_test(testApportionSums),  cmocka_unit_test(testApportionExact),
+        cmocka_unit_test(testInteropIndex),
     };
     return cmocka_run_group_tests(tests, fixtureSetup, fixtureTeardown);
 }

@@ -64,6 +64,26 @@ static void test_hash_verify(void **state) {
     assert_int_equal(passwordHash("x", h2, 20, &err), PN_ELIMIT);
 }
 
+/* RFC 7914 section 12, third test vector (P="pleaseletmein",
+ * S="SodiumChloride", N=16384, r=8, p=1, dkLen=64): the expected key comes
+ * from the RFC, not from this code, so a wrong scrypt (parameters swapped,
+ * salt or key decoded wrongly) fails here even though hash and verify would
+ * agree with each other.  The other vectors cannot be stored: their salt is
+ * shorter than 8 bytes (refused) or they need 1 GiB. */
+static void test_scrypt_rfc7914(void **state) {
+    (void)state;
+    static const char rfc[] =
+        "$scrypt$N=16384,r=8,p=1$U29kaXVtQ2hsb3JpZGU=$"
+        "cCO9yzr9c0hGHAbNgf046/2o+7qQT44+qbVD9lRdofLVQylVYT8Pz2LUlwUkKpr55h6F3A1lHkDfzwF7RVdYhw==";
+    assert_true(passwordVerify("pleaseletmein", rfc));
+    assert_false(passwordVerify("pleaseletmeim", rfc));
+    /* the same key under other parameters must not match */
+    static const char r4[] =
+        "$scrypt$N=16384,r=4,p=1$U29kaXVtQ2hsb3JpZGU=$"
+        "cCO9yzr9c0hGHAbNgf046/2o+7qQT44+qbVD9lRdofLVQylVYT8Pz2LUlwUkKpr55h6F3A1lHkDfzwF7RVdYhw==";
+    assert_false(passwordVerify("pleaseletmein", r4));
+}
+
 static void test_wrong_password(void **state) {
     (void)state;
     char h[256];
@@ -412,6 +432,7 @@ static void test_roles(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_verify),
+        cmocka_unit_test(test_scrypt_rfc7914),
         cmocka_unit_test(test_wrong_password),
         cmocka_unit_test(test_tampered_hash),
         cmocka_unit_test(test_check_password),
