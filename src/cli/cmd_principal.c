@@ -9,8 +9,15 @@
  * the ones given; its password and certificate CN are kept unless
  * --password-stdin or --cert-cn gives new ones.  Password hashes are never
  * printed.
+ *
+ * An added principal gets a new instance id; an update keeps it.
+ * `remove` also revokes the principal's bearer tokens in DATA/tokens.json
+ * (--data DATA; default: the principals file's directory), so a later
+ * principal of the same name inherits nothing -- the node refuses them
+ * anyway, by instance id.
  */
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,12 +31,12 @@
 #define CMD "principal"
 #define DEFAULT_DIR "var"
 #define DEFAULT_FILE DEFAULT_DIR "/principals.json"
-#define PASSWORD_MAX 1024
 
 typedef struct Args {
     const char *sub;
     const char *name;
     const char *file;
+    const char *data; /* remove: where tokens.json is */
     const char *nation, *clearance, *certCn;
     int passwordStdin;
     const char *addOnly; /* the first option only `add` takes, or NULL */
@@ -80,6 +87,7 @@ static int parseOption(Args *a, int argc, char **argv, int *i) {
     const char *v;
     int r;
     if ((r = cliOpt(CMD, argc, argv, i, "--principals", &a->file)) != 0) return r;
+    if ((r = cliOpt(CMD, argc, argv, i, "--data", &a->data)) != 0) return r;
     if (strcmp(argv[*i], "--password-stdin") == 0) {
         a->passwordStdin = 1;
         if (!a->addOnly) a->addOnly = "--password-stdin";
@@ -126,16 +134,26 @@ static int parseArgs(Args *a, int argc, char **argv) {
     return CLI_OK;
 }
 
-/* Read one line of stdin into buf without its newline.  Prints and
- * returns CLI_USAGE on error. */
+/* Read one line of stdin into buf (cap > PRINCIPAL_PASSWORD_MAX + 1)
+ * without its newline.  What MQTT CONNECT would refuse is refused here,
+ * so an accepted password can log in: more than PRINCIPAL_PASSWORD_MAX
+ * bytes, or a NUL byte (which would cut it short).  Prints and returns
+ * CLI_USAGE on error. */
 static int readPassword(char *buf, size_t cap) {
-    if (!fgets(buf, (int)cap, stdin)) return cliFail(CMD, "no password on standard input");
-    size_t n = strlen(buf);
-    if (n > 0 && buf[n - 1] == '\n')
-        buf[--n] = '\0';
-    else if (n == cap - 1)
-        return cliFail(CMD, "password longer than %zu bytes", cap - 2);
-    if (n > 0 && buf[n - 1] == '\r') buf[--n] = '\0';
+    size_t n = 0;
+    int ch = EOF, nul = 0;
+    while ((ch = getchar()) != EOF && ch != '\n') {
+        if (ch == '\0') nul = 1;
+        if (n < cap - 1) buf[n] = (char)ch;
+        n++;
+    }
+    if (n == 0 && ch == EOF) return cliFail(CMD, "no password on standard input");
+    if (n < cap) buf[n] = '\0';
+    if (n > 0 && n < cap && buf[n - 1] == '\r') buf[--n] = '\0';
+    if (n > PRINCIPAL_PASSWORD_MAX)
+        return cliFail(CMD, "password longer than %d bytes (the longest MQTT CONNECT accepts)",
+                       PRINCIPAL_PASSWORD_MAX);
+    if (nul) return cliFail(CMD, "password holds a NUL byte");
     if (n == 0) return cliFail(CMD, "empty password refused");
     return CLI_OK;
 }
@@ -189,7 +207,7 @@ static int setCredentials(Args *a, const PrincipalEntry *old) {
         if (old) memcpy(e->passwordHash, old->passwordHash, sizeof(e->passwordHash));
         return CLI_OK;
     }
-    char password[PASSWORD_MAX];
+    char password[PRINCIPAL_PASSWORD_MAX + 2];
     int rc = readPassword(password, sizeof(password));
     pnError err = {0};
     if (rc == CLI_OK &&
@@ -248,8 +266,19 @@ static int removePrincipal(const Args *a) {
     int rc = CLI_OK;
     if (principalsRemove(&ps, a->name, &err) != PN_OK) rc = cliFail(CMD, "%s", err.msg);
     if (rc == CLI_OK) rc = saveFile(a->file, &ps);
-    if (rc == CLI_OK) printf("removed principal %s\n", a->name);
     principalsFree(&ps);
+    if (rc != CLI_OK) return rc;
+    printf("removed principal %s\n", a->name);
+    /* Its tokens go with it (after the entry: a token never outlives its
+     * principal, even if this step fails). */
+    char dir[4096], file[4096];
+    size_t revoked = 0;
+    strCopy(file, sizeof(file), a->file);
+    strCopy(dir, sizeof(dir), a->data ? a->data : dirname(file));
+    rc = cliTokensRevokePrincipal(dir, a->name, &revoked);
+    if (rc == CLI_OK && revoked)
+        printf("revoked %zu token%s of %s in %s/tokens.json\n", revoked, revoked == 1 ? "" : "s",
+               a->name, dir);
     return rc;
 }
 
@@ -260,5 +289,7 @@ int cmdPrincipal(Cli *cli, int argc, char **argv) {
     if (strcmp(a.sub, "list") != 0 && strcmp(a.sub, "remove") != 0)
         return cliFail(CMD, "unknown subcommand '%s' (add, list or remove)", a.sub);
     if (a.addOnly) return cliFail(CMD, "option %s applies only to 'add'", a.addOnly);
+    if (a.data && strcmp(a.sub, "remove") != 0)
+        return cliFail(CMD, "option --data applies only to 'remove'");
     return strcmp(a.sub, "list") == 0 ? listPrincipals(&a) : removePrincipal(&a);
 }
