@@ -151,13 +151,15 @@ void *exchangeSessionConn(Exchange *x, const char *clientId);
 const char *exchangeSessionPrincipal(Exchange *x, const char *clientId);
 
 /* Attach a connection to the session clientId (creating it).  clean: start
- * afresh.  A session of another principal, or of another instance of the
- * same name (p->instance; a session saved without one belongs to the
- * version 0 instance, p->instanceV0), is discarded, not resumed, and the
- * discard audited (session_discarded).  *present: an existing session was resumed.  A session that
- * was attached elsewhere is first detached (the caller closes that connection via the returned
- * *taken, if non-NULL -- it may belong to another front-end: close it through its own hooks, which
- * the caller reads from the session before attaching).  hooks/conn: the front-end's. */
+ * afresh.  *present: an existing session was resumed.  A session that was
+ * attached elsewhere is first detached (the caller closes that connection
+ * via the returned *taken, if non-NULL -- it may belong to another
+ * front-end: close it through its own hooks, which the caller reads from
+ * the session before attaching).  hooks/conn: the front-end's.
+ * A session of another principal, or of another instance of the same name
+ * (p->instance; one saved without an instance belongs to the version 0
+ * instance, p->instanceV0), is discarded, not resumed, and the discard
+ * audited (session_discarded). */
 Session *exchangeAttach(Exchange *x, const char *clientId, const char *principalName,
                         const Principal *p, int clean, uint32_t expiry, uint16_t receiveMax,
                         const ExchangeHooks *hooks, void *conn, int *present, void **taken);
