@@ -58,7 +58,7 @@ CLIENT_EXT='extendedKeyUsage = clientAuth'
 } >"$T/openssl.log" 2>&1
 _report $? "openssl makes a CA, a server and client certificates" "$(tail -n 20 "$T/openssl.log")"
 
-srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http 127.0.0.1:@HTTPPORT@ --https 127.0.0.1:@HTTPSPORT@ \
+srv_start "$D" --mqtt 127.0.0.1:@PORT@ --mqtts 127.0.0.1:@TLSPORT@ --http 127.0.0.1:@HTTPPORT@ --https 127.0.0.1:@HTTPSPORT@ \
     --cert "$C/server.pem" --key "$C/server.key" --ca "$C/ca.pem" --node hq --principals "$P"
 _report $? "node starts with MQTT, HTTP and HTTPS" "$(cat "$SRV_LOG")"
 U=http://127.0.0.1:$HTTPPORT
@@ -181,6 +181,13 @@ expect_http "HTTPS: alice's certificate maps to alice" 200 -- --cacert "$C/ca.pe
 expect_http "HTTPS: a certificate with two CNs is refused" 401 \
     "$ERR'unauthorized' and 'more than one common name' in d['error']['message']" -- --cacert "$C/ca.pem" \
     --cert "$C/twocn.pem" --key "$C/twocn.key" "$US/v1/messages?topic=ops/%23"
+ok "MQTT over TLS: alice's certificate logs in" mosquitto_pub -h 127.0.0.1 -p "$TLSPORT" --cafile "$C/ca.pem" \
+    --cert "$C/alice.pem" --key "$C/alice.key" -V mqttv5 -i alice-tls -t ops/tls -m x -q 0
+ok "MQTT over TLS: a certificate with two CNs is refused" bash -c \
+    "! mosquitto_pub -h 127.0.0.1 -p $TLSPORT --cafile '$C/ca.pem' --cert '$C/twocn.pem' --key '$C/twocn.key' \
+       -V mqttv5 -i twocn -t ops/tls -m x -q 1 2>'$T/twocn.err' && grep -qi 'not authori' '$T/twocn.err'"
+ok "the refusal is audited with its reason" bash -c \
+    "'$PN' audit --data '$D' --json --kind login_refused 2>&1 | grep -q 'certificate has more than one common name'"
 
 ok "hq is still up" srv_alive
 ok "SWE is still up" _alive "$SWE_PID"
