@@ -37,7 +37,7 @@ typedef struct Args {
     const char *name;
     const char *file;
     const char *data; /* remove: where tokens.json is */
-    const char *nation, *clearance, *certCn;
+    const char *nation, *clearance, *certCn, *certSha256;
     int passwordStdin;
     const char *addOnly; /* the first option only `add` takes, or NULL */
     PrincipalEntry e;    /* communities and caveats as given */
@@ -93,8 +93,8 @@ static int parseOption(Args *a, int argc, char **argv, int *i) {
         if (!a->addOnly) a->addOnly = "--password-stdin";
         return 1;
     }
-    static const char *const opts[] = {"--nation", "--clearance", "--cert-cn",
-                                       "--coi",    "--caveat",    "--role"};
+    static const char *const opts[] = {"--nation", "--clearance", "--cert-cn",    "--coi",
+                                       "--caveat", "--role",      "--cert-sha256"};
     for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
         if ((r = cliOpt(CMD, argc, argv, i, opts[k], &v)) == 0) continue;
         if (r < 0) return -1;
@@ -109,6 +109,7 @@ static int parseOption(Args *a, int argc, char **argv, int *i) {
                                 PRINCIPAL_MAX_CAVEATS, &a->e.ncaveats) != CLI_OK)
             return -1;
         if (k == 5 && parseRoles(v, &a->e.roles) != CLI_OK) return -1;
+        if (k == 6) a->certSha256 = v;
         return 1;
     }
     return 0;
@@ -189,6 +190,11 @@ static int buildEntry(Cli *cli, Args *a) {
         return cliFail(CMD, "unknown clearance '%s' (use NU, NR, NC, NS or CTS)", a->clearance);
     if (a->certCn && strCopy(e->certCn, sizeof(e->certCn), a->certCn) != 0)
         return cliFail(CMD, "certificate CN longer than %zu bytes", sizeof(e->certCn) - 1);
+    if (a->certSha256 && principalFingerprintParse(a->certSha256, e->certSha256) != 0)
+        return cliFail(CMD,
+                       "--cert-sha256 '%s' is not a SHA-256 fingerprint (64 hex digits, "
+                       "as openssl x509 -noout -fingerprint -sha256 prints them)",
+                       a->certSha256);
     strUpper(e->nation);
     strUpper(e->clearance);
     if (cliLoad(cli) != CLI_OK) return CLI_USAGE;
@@ -202,7 +208,11 @@ static int buildEntry(Cli *cli, Args *a) {
 /* Hash the password from stdin into e, or keep the old credentials. */
 static int setCredentials(Args *a, const PrincipalEntry *old) {
     PrincipalEntry *e = &a->e;
+    /* A new CN without a new pin drops the pin (it named another
+     * certificate); neither given: both kept. */
     if (old && !a->certCn) memcpy(e->certCn, old->certCn, sizeof(e->certCn));
+    if (old && !a->certCn && !a->certSha256)
+        memcpy(e->certSha256, old->certSha256, sizeof(e->certSha256));
     if (!a->passwordStdin) {
         if (old) memcpy(e->passwordHash, old->passwordHash, sizeof(e->passwordHash));
         return CLI_OK;

@@ -64,7 +64,7 @@ static const CliCommand commands[] = {
     {"principal", cmdPrincipal, "who may connect: principals with nation, clearance, communities",
      "usage: partnernet principal add NAME --nation CODE --clearance NU|NR|NC|NS|CTS\n"
      "                 [--coi A,B] [--caveat X,Y] [--password-stdin] [--cert-cn CN]\n"
-     "                 [--role node,operator]\n"
+     "                 [--role node,operator] [--cert-sha256 FINGERPRINT]\n"
      "                 [--principals FILE]\n"
      "       partnernet principal list [--principals FILE]\n"
      "       partnernet principal remove NAME [--principals FILE] [--data DIR]\n"
@@ -76,7 +76,8 @@ static const CliCommand commands[] = {
      "also revokes the principal's tokens in DIR/tokens.json (default: the principals\n"
      "file's directory).  Client ids link-* are reserved for principals with the node role.\n"
      "The MQTT username is the principal's NAME; a TLS client certificate maps to the\n"
-     "principal whose --cert-cn matches its common name (its country must be the nation).\n"
+     "principal whose --cert-cn matches its common name (its country must be the nation);\n"
+     "--cert-sha256 pins the one certificate accepted for it (its SHA-256 fingerprint).\n"
      "--role operator lets the principal read the audit trail and ask decide() about\n"
      "others over HTTP; it does not widen what the principal may receive.\n"},
     {"audit", cmdAudit, "the audit trail: refused publishes and deliveries, releases",

@@ -196,6 +196,19 @@ static int fieldOk(const char *s, size_t cap) {
 static int parseStored(const char *stored, uint64_t *N, uint64_t *r, uint64_t *p,
                        unsigned char *salt, size_t *saltLen, unsigned char *key, size_t *keyLen);
 
+int principalFingerprintParse(const char *text, char out[65]) {
+    size_t n = 0;
+    for (const char *p = text; *p; p++) {
+        char c = *p;
+        if (c == ':' && n % 2 == 0 && n > 0 && p[1]) continue;
+        if (c >= 'A' && c <= 'F') c = (char)(c - 'A' + 'a');
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) || n >= 64) return -1;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return n == 64 ? 0 : -1;
+}
+
 /* 1 when id is PRINCIPAL_ID_LEN lower-case hex digits within cap. */
 static int idValid(const char *id, size_t cap) {
     if (!memchr(id, '\0', cap) || strlen(id) != PRINCIPAL_ID_LEN) return 0;
@@ -224,6 +237,13 @@ int principalEntryValidate(const PrincipalEntry *e, pnError *err) {
             return pnErrorSet(err, PN_EINVAL, "invalid caveat %d", i + 1);
     if (fieldOk(e->certCn, sizeof(e->certCn)) != 0)
         return pnErrorSet(err, PN_EINVAL, "invalid certificate CN");
+    char fp[65];
+    if (e->certSha256[0] &&
+        (!memchr(e->certSha256, '\0', sizeof(e->certSha256)) ||
+         principalFingerprintParse(e->certSha256, fp) != 0 || strcmp(fp, e->certSha256) != 0))
+        return pnErrorSet(err, PN_EINVAL, "\"cert_sha256\" must be 64 lower-case hex digits");
+    if (e->certSha256[0] && !e->certCn[0])
+        return pnErrorSet(err, PN_EINVAL, "a pinned certificate (cert_sha256) needs a cert_cn");
     if (e->id[0] && !idValid(e->id, sizeof(e->id)))
         return pnErrorSet(err, PN_EINVAL, "\"id\" must be %d lower-case hex digits",
                           PRINCIPAL_ID_LEN);
@@ -328,8 +348,9 @@ static json_t *rolesJson(unsigned roles) {
 }
 
 static int loadEntry(json_t *o, PrincipalEntry *e, pnError *err) {
-    static const char *const keys[] = {"name",    "id",       "nation",  "clearance", "cois",
-                                       "caveats", "password", "cert_cn", "roles"};
+    static const char *const keys[] = {"name",  "id",         "nation",   "clearance",
+                                       "cois",  "caveats",    "password", "cert_cn",
+                                       "roles", "cert_sha256"};
     const char *k;
     json_t *v;
     memset(e, 0, sizeof(*e));
@@ -348,6 +369,7 @@ static int loadEntry(json_t *o, PrincipalEntry *e, pnError *err) {
         (rc = getString(o, "clearance", e->clearance, sizeof(e->clearance), 1, err)) ||
         (rc = getString(o, "password", e->passwordHash, sizeof(e->passwordHash), 0, err)) ||
         (rc = getString(o, "cert_cn", e->certCn, sizeof(e->certCn), 0, err)) ||
+        (rc = getString(o, "cert_sha256", e->certSha256, sizeof(e->certSha256), 0, err)) ||
         (rc = getList(o, "cois", &e->cois[0][0], sizeof(e->cois[0]), PRINCIPAL_MAX_COIS, &e->ncois,
                       err)) ||
         (rc = getList(o, "caveats", &e->caveats[0][0], sizeof(e->caveats[0]), PRINCIPAL_MAX_CAVEATS,
@@ -427,6 +449,8 @@ static json_t *entryJson(const PrincipalEntry *e) {
               (e->passwordHash[0] &&
                json_object_set_new(o, "password", json_string(e->passwordHash))) ||
               (e->certCn[0] && json_object_set_new(o, "cert_cn", json_string(e->certCn))) ||
+              (e->certSha256[0] &&
+               json_object_set_new(o, "cert_sha256", json_string(e->certSha256))) ||
               (e->roles && json_object_set_new(o, "roles", rolesJson(e->roles)));
     json_decref(cois);
     json_decref(caveats);

@@ -16,6 +16,12 @@
  * MQTT username is the principal's name; a TLS client certificate maps to
  * the principal whose cert_cn equals its common name.
  *
+ * "cert_sha256" (optional, beside "cert_cn") pins the one certificate
+ * accepted for the CN: its SHA-256 fingerprint.  A CN names whoever holds
+ * the entry now, so without a pin a certificate issued to a removed
+ * principal still works for a new one with the same CN (revoke it at the
+ * CA, or pin); with a pin, only that certificate does.
+ *
  * "id" names the principal instance: 16 hex digits, random, given when
  * the principal is added and kept when it is updated.  Removing a
  * principal and adding one of the same name makes another instance, and
@@ -72,6 +78,7 @@ typedef struct PrincipalEntry {
     int ncaveats;
     char passwordHash[256]; /* "$scrypt$..." or "" (no password login) */
     char certCn[128];       /* client certificate common name or "" */
+    char certSha256[65];    /* "" or the pinned certificate's SHA-256 (64 hex digits) */
     unsigned roles;         /* PRINCIPAL_ROLE_* bits ("roles" in the file) */
 } PrincipalEntry;
 
@@ -140,6 +147,12 @@ void principalLegacyId(const PrincipalEntry *e, char out[PRINCIPAL_ID_LEN + 1]);
  * ids are equal, or bound is empty and e still is its version 0
  * instance.  0 otherwise. */
 int principalInstanceIs(const PrincipalEntry *e, const char *bound);
+
+/* Normalise a SHA-256 fingerprint -- 64 hex digits, in either case,
+ * optionally in pairs separated by ':' (as `openssl x509 -fingerprint`
+ * prints it) -- into out as 64 lower-case hex digits.  0, or -1 when text
+ * is not one. */
+int principalFingerprintParse(const char *text, char out[65]);
 
 /* 1 when name matches [A-Za-z0-9._-]{1,63}, else 0. */
 int principalNameValid(const char *name);

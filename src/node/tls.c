@@ -3,6 +3,7 @@
  */
 #include "tls.h"
 
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,7 +73,13 @@ const PrincipalEntry *tlsPeerPrincipal(SSL *ssl, const Principals *ps, char *why
     why[0] = '\0';
     X509 *cert = SSL_get1_peer_certificate(ssl);
     if (!cert) return NULL;
-    char cn[128] = "", country[8] = "";
+    char cn[128] = "", country[8] = "", fp[65];
+    unsigned char md[32];
+    unsigned mdLen = 0;
+    if (X509_digest(cert, EVP_sha256(), md, &mdLen) != 1 || mdLen != sizeof(md)) mdLen = 0;
+    for (unsigned i = 0; i < mdLen; i++)
+        snprintf(fp + 2 * i, 3, "%02x", md[i]);
+    fp[2 * mdLen] = '\0';
     X509_NAME *subj = X509_get_subject_name(cert);
     int cns = subjectCount(subj, NID_commonName), countries = subjectCount(subj, NID_countryName);
     int okCn = subjectText(subj, NID_commonName, cn, sizeof(cn));
@@ -93,6 +100,15 @@ const PrincipalEntry *tlsPeerPrincipal(SSL *ssl, const Principals *ps, char *why
     const PrincipalEntry *e = principalsFindCert(ps, cn);
     if (!e) {
         snprintf(why, cap, "certificate CN '%s' maps to no principal", cn);
+        return NULL;
+    }
+    /* A pinned principal accepts its one certificate, not any the CA
+     * issued for the CN (e.g. to a removed principal of the same CN). */
+    if (e->certSha256[0] && strcmp(e->certSha256, fp) != 0) {
+        snprintf(why, cap,
+                 "certificate CN '%s' is not the certificate pinned for principal '%s' "
+                 "(cert_sha256)",
+                 cn, e->name);
         return NULL;
     }
     /* ISO alpha-2 in certificates, alpha-3 in the registry: matching the

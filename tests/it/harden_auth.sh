@@ -12,7 +12,8 @@
 #      SWE link still connects and receives
 #  17a. passwords: `principal add` refuses what CONNECT would refuse (256
 #      bytes or more, a NUL byte); "abc\0zzz" does not log in as "abc";
-#      a client certificate with two CNs maps to no principal
+#      a client certificate with two CNs maps to no principal; a pinned
+#      certificate (cert_sha256) is the only one accepted for its CN
 . "$(dirname "$0")/../lib.sh"
 . tests/it/lib/server.sh
 . tests/it/lib/certs.sh
@@ -54,9 +55,16 @@ CLIENT_EXT='extendedKeyUsage = clientAuth'
     mkca ca &&
         mkcert server /CN=localhost $'subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth' &&
         mkcert alice /C=SWE/CN=alice.swe "$CLIENT_EXT" &&
-        mkcert twocn /C=SWE/CN=alice.swe/CN=mallory.swe "$CLIENT_EXT"
+        mkcert twocn /C=SWE/CN=alice.swe/CN=mallory.swe "$CLIENT_EXT" &&
+        mkcert pinned /C=SWE/CN=pinned.swe "$CLIENT_EXT" &&
+        mkcert pinned2 /C=SWE/CN=pinned.swe "$CLIENT_EXT"
 } >"$T/openssl.log" 2>&1
 _report $? "openssl makes a CA, a server and client certificates" "$(tail -n 20 "$T/openssl.log")"
+FP=$(openssl x509 -in "$C/pinned.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
+expect_err "a malformed --cert-sha256 is refused (exit 2)" 2 "is not a SHA-256 fingerprint" \
+    "$PN" principal add pinned --nation SWE --clearance NS --cert-cn pinned.swe --cert-sha256 abc --principals "$P"
+principal pinned SWE NS --cert-cn pinned.swe --cert-sha256 "$FP"
+ok "the pin is stored as 64 lower-case hex digits" grep -q "\"cert_sha256\": \"$(echo "$FP" | tr -d : | tr A-F a-f)\"" "$P"
 
 srv_start "$D" --mqtt 127.0.0.1:@PORT@ --mqtts 127.0.0.1:@TLSPORT@ --http 127.0.0.1:@HTTPPORT@ --https 127.0.0.1:@HTTPSPORT@ \
     --cert "$C/server.pem" --key "$C/server.key" --ca "$C/ca.pem" --node hq --principals "$P"
@@ -181,6 +189,11 @@ expect_http "HTTPS: alice's certificate maps to alice" 200 -- --cacert "$C/ca.pe
 expect_http "HTTPS: a certificate with two CNs is refused" 401 \
     "$ERR'unauthorized' and 'more than one common name' in d['error']['message']" -- --cacert "$C/ca.pem" \
     --cert "$C/twocn.pem" --key "$C/twocn.key" "$US/v1/messages?topic=ops/%23"
+expect_http "HTTPS: the pinned certificate maps to its principal" 200 -- --cacert "$C/ca.pem" \
+    --cert "$C/pinned.pem" --key "$C/pinned.key" "$US/v1/messages?topic=ops/%23"
+expect_http "HTTPS: another certificate with the same CN is refused" 401 \
+    "$ERR'unauthorized' and 'not the certificate pinned' in d['error']['message']" -- --cacert "$C/ca.pem" \
+    --cert "$C/pinned2.pem" --key "$C/pinned2.key" "$US/v1/messages?topic=ops/%23"
 ok "MQTT over TLS: alice's certificate logs in" mosquitto_pub -h 127.0.0.1 -p "$TLSPORT" --cafile "$C/ca.pem" \
     --cert "$C/alice.pem" --key "$C/alice.key" -V mqttv5 -i alice-tls -t ops/tls -m x -q 0
 ok "MQTT over TLS: a certificate with two CNs is refused" bash -c \

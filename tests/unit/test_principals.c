@@ -494,6 +494,34 @@ static void test_legacy_ids(void **state) {
     principalsFree(&again);
 }
 
+static void test_cert_pin(void **state) {
+    (void)state;
+    char fp[65];
+    const char *hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    assert_int_equal(principalFingerprintParse(hex, fp), 0);
+    assert_string_equal(fp, hex);
+    assert_int_equal(principalFingerprintParse("00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+                                               "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF",
+                                               fp),
+                     0);
+    assert_string_equal(fp, hex);
+    assert_int_equal(principalFingerprintParse("0011", fp), -1);
+    assert_int_equal(principalFingerprintParse("0:011223344556677", fp), -1);
+    char longer[80];
+    snprintf(longer, sizeof(longer), "%s00", hex);
+    assert_int_equal(principalFingerprintParse(longer, fp), -1);
+    /* an entry pins only with a CN, and only in canonical form */
+    pnError err = {0};
+    PrincipalEntry e = entry("p", "SWE", "NS");
+    strcpy(e.certSha256, hex);
+    assert_int_equal(principalEntryValidate(&e, &err), PN_EINVAL);
+    assert_non_null(strstr(err.msg, "needs a cert_cn"));
+    strcpy(e.certCn, "p.swe");
+    assert_int_equal(principalEntryValidate(&e, &err), PN_OK);
+    e.certSha256[0] = 'A';
+    assert_int_equal(principalEntryValidate(&e, &err), PN_EINVAL);
+}
+
 static void test_password_limits(void **state) {
     (void)state;
     char h[256], pw[PRINCIPAL_PASSWORD_MAX + 2];
@@ -531,6 +559,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_instance_ids, tmpSetup, tmpTeardown),
         cmocka_unit_test_setup_teardown(test_legacy_ids, tmpSetup, tmpTeardown),
         cmocka_unit_test(test_password_limits),
+        cmocka_unit_test(test_cert_pin),
     };
     return cmocka_run_group_tests(tests, fixtureSetup, fixtureTeardown);
 }
