@@ -156,6 +156,37 @@ _report $? "a SWE reader subscribes at SWE"
 ok "a message for SWE is published at hq" pub5 pub "NATO SECRET REL TO NATO" -t intel/x -m for-swe
 ok "the SWE link connects as link-swe and the message reaches SWE" wait_until 20 grep -qx 'MSG for-swe' "$T/swe.sub"
 kill "$SUB_PID" 2>/dev/null
+# A link-swe session a principal without the node role took before the
+# reservation existed (written into sessions.json while hq is down): the
+# link takes it back instead of being refused for ever.
+kill -TERM "$SWE_PID"
+wait "$SWE_PID"
+srv_stop
+_report $? "hq stops"
+python3 - "$D/sessions.json" "$P" <<'PY'
+import json, sys
+ss = json.load(open(sys.argv[1]))
+jpn = [p for p in json.load(open(sys.argv[2]))["principals"] if p["name"] == "jpn"][0]
+for s in ss:
+    if s["client"] == "link-swe":
+        s["principal"], s["principal_id"], s["node"] = "jpn", jpn["id"], False
+json.dump(ss, open(sys.argv[1], "w"))
+PY
+ok "link-swe now names a session of jpn" grep -q '"client": "link-swe", "principal": "jpn"' "$D/sessions.json"
+srv_restart
+_report $? "hq starts again"
+"$PN" serve --config "$T/swe.conf" >"$T/swe2.log" 2>&1 &
+SWE_PID=$!
+IT_PIDS+=("$SWE_PID")
+wait_ready "$SWE_PID" "$T/swe2.log"
+_report $? "SWE starts again"
+ok "the SWE link takes link-swe back from jpn" wait_until 20 bash -c \
+    "'$PN' peers --data '$D' | grep -qE '^swe-node +link-swe +yes'"
+sub_bg "$T/swe2.sub" -h 127.0.0.1 -p "$SPORT" -u sreader -P pw-sreader -t 'intel/#' -F 'MSG %p'
+_report $? "a SWE reader subscribes at SWE again"
+ok "another message for SWE is published at hq" pub5 pub "NATO SECRET REL TO NATO" -t intel/y -m for-swe-2
+ok "it reaches SWE" wait_until 20 grep -qx 'MSG for-swe-2' "$T/swe2.sub"
+kill "$SUB_PID" 2>/dev/null
 
 echo "# 17a. passwords and certificates"
 expect_err "a 256-byte password is refused by principal add (exit 2)" 2 "password longer than 255 bytes" \
@@ -204,5 +235,5 @@ ok "the refusal is audited with its reason" bash -c \
 
 ok "hq is still up" srv_alive
 ok "SWE is still up" _alive "$SWE_PID"
-ok "no sanitizer report" bash -c "! grep -hE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' '$SRV_LOG' '$T/swe.log'"
+ok "no sanitizer report" bash -c "! grep -hE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $(printf "'%s' " "${SRV_LOGS[@]}") '$T/swe.log' '$T/swe2.log'"
 done_testing
