@@ -432,6 +432,13 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     if (owner && strcmp(owner, e->name) != 0 && !reclaimLinkId(srv, id, e, owner))
         return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name,
                              "this client id names another principal's session");
+    if (owner && strcmp(owner, e->name) != 0) { /* taken back: say whose session goes */
+        char detail[300];
+        snprintf(detail, sizeof(detail),
+                 "link client id '%s' taken back from principal '%s', whose session is discarded",
+                 id, owner);
+        exchangeAudit(srv->x, "session_discarded", e->name, "", "", "reserved", detail);
+    }
     int present;
     void *taken = exchangeSessionConn(srv->x, id);
     /* The old connection goes first (its will, its detach), so the session

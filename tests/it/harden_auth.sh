@@ -182,6 +182,8 @@ wait_ready "$SWE_PID" "$T/swe2.log"
 _report $? "SWE starts again"
 ok "the SWE link takes link-swe back from jpn" wait_until 20 bash -c \
     "'$PN' peers --data '$D' | grep -qE '^swe-node +link-swe +yes'"
+ok "the take-back is audited" bash -c \
+    "'$PN' audit --data '$D' --json --kind session_discarded 2>&1 | grep -q \"link client id 'link-swe' taken back from principal 'jpn'\""
 sub_bg "$T/swe2.sub" -h 127.0.0.1 -p "$SPORT" -u sreader -P pw-sreader -t 'intel/#' -F 'MSG %p'
 _report $? "a SWE reader subscribes at SWE again"
 ok "another message for SWE is published at hq" pub5 pub "NATO SECRET REL TO NATO" -t intel/y -m for-swe-2
