@@ -227,12 +227,35 @@ static int setCredentials(Args *a, const PrincipalEntry *old) {
     return rc;
 }
 
+/* The directory of the token file: --data, else the principals file's. */
+static void tokenDir(const Args *a, char *dir, size_t cap) {
+    char file[4096];
+    strCopy(file, sizeof(file), a->file);
+    strCopy(dir, cap, a->data ? a->data : dirname(file));
+}
+
+/* An update of a version 0 principal (one from before instance ids) that
+ * changes its password or CN would change its version 0 id: first bind its
+ * tokens that carry no id to the id it keeps, so they go on working. */
+static int keepLegacyTokens(const Args *a, const PrincipalEntry *old) {
+    PrincipalEntry next = a->e;
+    if (!old || !principalInstanceIs(old, "")) return CLI_OK;
+    memcpy(next.id, old->id, sizeof(next.id));
+    if (principalInstanceIs(&next, "")) return CLI_OK; /* same version 0 id */
+    char dir[4096];
+    size_t n = 0;
+    tokenDir(a, dir, sizeof(dir));
+    return cliTokensUpdatePrincipal(dir, old->name, old->id, &n);
+}
+
 static int addPrincipal(Cli *cli, Args *a) {
     if (buildEntry(cli, a) != CLI_OK) return CLI_USAGE;
     Principals ps;
     if (loadFile(a->file, &ps) != CLI_OK) return CLI_USAGE;
-    int created = 0, rc = setCredentials(a, principalsFind(&ps, a->e.name));
+    const PrincipalEntry *old = principalsFind(&ps, a->e.name);
+    int created = 0, rc = setCredentials(a, old);
     pnError err = {0};
+    if (rc == CLI_OK) rc = keepLegacyTokens(a, old);
     if (rc == CLI_OK && principalsUpsert(&ps, &a->e, &created, &err) != PN_OK)
         rc = cliFail(CMD, "%s", err.msg);
     if (rc == CLI_OK) rc = saveFile(a->file, &ps);
@@ -281,11 +304,10 @@ static int removePrincipal(const Args *a) {
     printf("removed principal %s\n", a->name);
     /* Its tokens go with it (after the entry: a token never outlives its
      * principal, even if this step fails). */
-    char dir[4096], file[4096];
+    char dir[4096];
     size_t revoked = 0;
-    strCopy(file, sizeof(file), a->file);
-    strCopy(dir, sizeof(dir), a->data ? a->data : dirname(file));
-    rc = cliTokensRevokePrincipal(dir, a->name, &revoked);
+    tokenDir(a, dir, sizeof(dir));
+    rc = cliTokensUpdatePrincipal(dir, a->name, NULL, &revoked);
     if (rc == CLI_OK && revoked)
         printf("revoked %zu token%s of %s in %s/tokens.json\n", revoked, revoked == 1 ? "" : "s",
                a->name, dir);
@@ -299,7 +321,7 @@ int cmdPrincipal(Cli *cli, int argc, char **argv) {
     if (strcmp(a.sub, "list") != 0 && strcmp(a.sub, "remove") != 0)
         return cliFail(CMD, "unknown subcommand '%s' (add, list or remove)", a.sub);
     if (a.addOnly) return cliFail(CMD, "option %s applies only to 'add'", a.addOnly);
-    if (a.data && strcmp(a.sub, "remove") != 0)
-        return cliFail(CMD, "option --data applies only to 'remove'");
+    if (a.data && strcmp(a.sub, "list") == 0)
+        return cliFail(CMD, "option --data applies only to 'add' and 'remove'");
     return strcmp(a.sub, "list") == 0 ? listPrincipals(&a) : removePrincipal(&a);
 }

@@ -140,7 +140,7 @@ static int lockTokens(const char *dir) {
     return lock;
 }
 
-int cliTokensRevokePrincipal(const char *dir, const char *name, size_t *count) {
+int cliTokensUpdatePrincipal(const char *dir, const char *name, const char *bindId, size_t *count) {
     char path[4200];
     struct stat st;
     *count = 0;
@@ -152,7 +152,8 @@ int cliTokensRevokePrincipal(const char *dir, const char *name, size_t *count) {
     TokenStore ts;
     int rc = openStore(&a, &ts);
     if (rc == CLI_OK) {
-        *count = tokenRevokePrincipal(&ts, name, timeNow());
+        *count = bindId ? tokenBindPrincipal(&ts, name, bindId)
+                        : tokenRevokePrincipal(&ts, name, timeNow());
         if (*count) rc = save(&ts, dir);
         tokenStoreFree(&ts);
     }

@@ -204,6 +204,17 @@ size_t tokenRevokePrincipal(TokenStore *ts, const char *principal, int64_t now) 
     return n;
 }
 
+size_t tokenBindPrincipal(TokenStore *ts, const char *principal, const char *principalId) {
+    size_t n = 0;
+    if (!principalIdValid(principalId) || !principalId[0]) return 0;
+    for (size_t i = 0; i < ts->n; i++) {
+        TokenEntry *e = &ts->e[i];
+        if (!e->revoked && !e->principalId[0] && strcmp(e->principal, principal) == 0)
+            strCopy(e->principalId, sizeof(e->principalId), principalId), n++;
+    }
+    return n;
+}
+
 int tokenCreateFor(TokenStore *ts, const char *principal, const char *principalId, int64_t now,
                    char *text, size_t cap, const TokenEntry **out, pnError *err) {
     if (!principalNameValid(principal))

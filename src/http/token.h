@@ -96,6 +96,12 @@ int tokenCreateFor(TokenStore *ts, const char *principal, const char *principalI
  * (not saved).  Returns how many were revoked. */
 size_t tokenRevokePrincipal(TokenStore *ts, const char *principal, int64_t now);
 
+/* Bind every valid token of principal that has no instance id (made
+ * before ids existed) to principalId (not saved): done before the entry
+ * changes what its version 0 id would be, so they keep working for it.
+ * Returns how many were bound. */
+size_t tokenBindPrincipal(TokenStore *ts, const char *principal, const char *principalId);
+
 /* Mark the token given as its text or its id revoked at now (not saved).
  * PN_ENOENT when no token matches; revoking a revoked token is PN_OK and
  * keeps the first time.  *out (optional) points to the entry. */

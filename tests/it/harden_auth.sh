@@ -113,6 +113,35 @@ expect_out "the new bohdan does not resume the old bohdan's session" "connack 0 
 ok "the discarded session is audited" bash -c \
     "'$PN' audit --data '$D' --json --kind session_discarded 2>&1 | grep -q \"session 'bohdan-s' of an earlier principal 'bohdan' discarded\""
 
+echo "# 1. principals and tokens from before instance ids keep working"
+python3 - "$P" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+jpn = [p for p in doc["principals"] if p["name"] == "jpn"][0]
+doc["principals"].append({"name": "legacy", "nation": "SWE", "clearance": "NS", "password": jpn["password"]})
+json.dump(doc, open(sys.argv[1], "w"))
+PY
+TL=$(token legacy)
+python3 - "$D/tokens.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+for t in doc["tokens"]:
+    if t["principal"] == "legacy":
+        del t["principal_id"]
+json.dump(doc, open(sys.argv[1], "w"))
+PY
+ok "a principal without an id and its token without one (as before ids)" python3 -c '
+import json, sys
+ps = [p for p in json.load(open(sys.argv[1]))["principals"] if p["name"] == "legacy"]
+ts = [t for t in json.load(open(sys.argv[2]))["tokens"] if t["principal"] == "legacy"]
+sys.exit(0 if "id" not in ps[0] and len(ts) == 1 and "principal_id" not in ts[0] else 1)' "$P" "$D/tokens.json"
+ok "SIGHUP: principals reloaded (legacy)" hup
+expect_http "the old token works for the old principal" 200 -- -H "$(A "$TL")" "$U/v1/messages?topic=ops/%23"
+ok "a new password for it keeps its instance and binds the token" bash -c \
+    "echo pw-legacy2 | '$PN' principal add legacy --nation SWE --clearance NS --password-stdin --principals '$P' --data '$D'"
+ok "SIGHUP: principals reloaded (legacy updated)" hup
+expect_http "the token still works after the update" 200 -- -H "$(A "$TL")" "$U/v1/messages?topic=ops/%23"
+
 echo "# 1. an open connection does not become the new principal of the same name"
 sub_bg "$T/olek.out" -h 127.0.0.1 -p "$PORT" -u olek -P pw-olek -V mqttv5 -q 1 -t 'ops/#' -F 'MSG %p'
 OLEK=$SUB_PID
