@@ -279,6 +279,11 @@ static void test_token_principal_binding(void **state) {
     assert_int_equal(tokenStoreLoad(&back, &err), PN_OK);
     assert_string_equal(tokenLookup(&back, a, strlen(a))->principalId, "0123456789abcdef");
     assert_string_equal(tokenLookup(&back, b, strlen(b))->principalId, "");
+    /* binding gives the id-less token an instance, and leaves bound ones */
+    assert_int_equal(tokenBindPrincipal(&back, "bohdan", "00000000000000aa"), 1);
+    assert_string_equal(tokenLookup(&back, b, strlen(b))->principalId, "00000000000000aa");
+    assert_string_equal(tokenLookup(&back, a, strlen(a))->principalId, "0123456789abcdef");
+    assert_int_equal(tokenBindPrincipal(&back, "bohdan", "bad"), 0);
     /* removing bohdan revokes both of its tokens, not the other's */
     assert_int_equal(tokenRevokePrincipal(&back, "bohdan", 2000), 2);
     assert_int_equal(tokenRevokePrincipal(&back, "bohdan", 3000), 0);
