@@ -412,8 +412,12 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     if (id[0] == '$')
         return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name,
                              "client ids starting with '$' are reserved for the node");
+    /* MQTT 5: 0x85, a valid client id the server does not allow (as for
+     * another principal's session); 3.1.1 has no such code that refuses a
+     * login rather than a malformed id, so 5, not authorized. */
     if (linkClientId(id) && !(e->roles & PRINCIPAL_ROLE_NODE))
-        return refuseConnect(c, RC_NOT_AUTHORIZED, e->name,
+        return refuseConnect(c, k->version == MQTT_V5 ? RC_CLIENT_ID_INVALID : RC_NOT_AUTHORIZED,
+                             e->name,
                              "client ids starting with '" LINK_ID_PREFIX
                              "' are reserved for federation links (principals with the node "
                              "role)");

@@ -159,7 +159,7 @@ kill "$OLEK" 2>/dev/null
 
 echo "# 15. link client ids are reserved for principals with the node role"
 expect_out "JPN NU cannot take link-swe, clean" "connack 0 5" conn 4 link-swe jpn pw-jpn
-expect_out "JPN NU cannot take link-swe (MQTT 5 persistent): 0x87" "connack 0 135" \
+expect_out "JPN NU cannot take link-swe (MQTT 5 persistent): 0x85" "connack 0 133" \
     conn 5 link-swe jpn pw-jpn keep 3600
 expect_out "JPN NU cannot take link-swe (3.1.1 persistent): return code 5" "connack 0 5" \
     conn 4 link-swe jpn pw-jpn keep
