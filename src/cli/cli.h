@@ -69,4 +69,10 @@ int cmdServe(Cli *cli, int argc, char **argv);
 int cmdPlan(Cli *cli, int argc, char **argv);
 int cmdToken(Cli *cli, int argc, char **argv);
 
+/* Revoke every valid token of the principal named name in DIR/tokens.json
+ * -- or, with bindId, bind those without an instance id to bindId (see
+ * tokenBindPrincipal) -- under the token file's lock; no file: nothing to
+ * do.  *count: how many changed.  CLI_OK, or CLI_USAGE after printing why. */
+int cliTokensUpdatePrincipal(const char *dir, const char *name, const char *bindId, size_t *count);
+
 #endif

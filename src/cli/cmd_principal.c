@@ -9,8 +9,15 @@
  * the ones given; its password and certificate CN are kept unless
  * --password-stdin or --cert-cn gives new ones.  Password hashes are never
  * printed.
+ *
+ * An added principal gets a new instance id; an update keeps it.
+ * `remove` also revokes the principal's bearer tokens in DATA/tokens.json
+ * (--data DATA; default: the principals file's directory), so a later
+ * principal of the same name inherits nothing -- the node refuses them
+ * anyway, by instance id.
  */
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,13 +31,13 @@
 #define CMD "principal"
 #define DEFAULT_DIR "var"
 #define DEFAULT_FILE DEFAULT_DIR "/principals.json"
-#define PASSWORD_MAX 1024
 
 typedef struct Args {
     const char *sub;
     const char *name;
     const char *file;
-    const char *nation, *clearance, *certCn;
+    const char *data; /* remove: where tokens.json is */
+    const char *nation, *clearance, *certCn, *certSha256;
     int passwordStdin;
     const char *addOnly; /* the first option only `add` takes, or NULL */
     PrincipalEntry e;    /* communities and caveats as given */
@@ -80,13 +87,14 @@ static int parseOption(Args *a, int argc, char **argv, int *i) {
     const char *v;
     int r;
     if ((r = cliOpt(CMD, argc, argv, i, "--principals", &a->file)) != 0) return r;
+    if ((r = cliOpt(CMD, argc, argv, i, "--data", &a->data)) != 0) return r;
     if (strcmp(argv[*i], "--password-stdin") == 0) {
         a->passwordStdin = 1;
         if (!a->addOnly) a->addOnly = "--password-stdin";
         return 1;
     }
-    static const char *const opts[] = {"--nation", "--clearance", "--cert-cn",
-                                       "--coi",    "--caveat",    "--role"};
+    static const char *const opts[] = {"--nation", "--clearance", "--cert-cn",    "--coi",
+                                       "--caveat", "--role",      "--cert-sha256"};
     for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
         if ((r = cliOpt(CMD, argc, argv, i, opts[k], &v)) == 0) continue;
         if (r < 0) return -1;
@@ -101,6 +109,7 @@ static int parseOption(Args *a, int argc, char **argv, int *i) {
                                 PRINCIPAL_MAX_CAVEATS, &a->e.ncaveats) != CLI_OK)
             return -1;
         if (k == 5 && parseRoles(v, &a->e.roles) != CLI_OK) return -1;
+        if (k == 6) a->certSha256 = v;
         return 1;
     }
     return 0;
@@ -126,16 +135,26 @@ static int parseArgs(Args *a, int argc, char **argv) {
     return CLI_OK;
 }
 
-/* Read one line of stdin into buf without its newline.  Prints and
- * returns CLI_USAGE on error. */
+/* Read one line of stdin into buf (cap > PRINCIPAL_PASSWORD_MAX + 1)
+ * without its newline.  What MQTT CONNECT would refuse is refused here,
+ * so an accepted password can log in: more than PRINCIPAL_PASSWORD_MAX
+ * bytes, or a NUL byte (which would cut it short).  Prints and returns
+ * CLI_USAGE on error. */
 static int readPassword(char *buf, size_t cap) {
-    if (!fgets(buf, (int)cap, stdin)) return cliFail(CMD, "no password on standard input");
-    size_t n = strlen(buf);
-    if (n > 0 && buf[n - 1] == '\n')
-        buf[--n] = '\0';
-    else if (n == cap - 1)
-        return cliFail(CMD, "password longer than %zu bytes", cap - 2);
-    if (n > 0 && buf[n - 1] == '\r') buf[--n] = '\0';
+    size_t n = 0;
+    int ch = EOF, nul = 0;
+    while ((ch = getchar()) != EOF && ch != '\n') {
+        if (ch == '\0') nul = 1;
+        if (n < cap - 1) buf[n] = (char)ch;
+        n++;
+    }
+    if (n == 0 && ch == EOF) return cliFail(CMD, "no password on standard input");
+    if (n < cap) buf[n] = '\0';
+    if (n > 0 && n < cap && buf[n - 1] == '\r') buf[--n] = '\0';
+    if (n > PRINCIPAL_PASSWORD_MAX)
+        return cliFail(CMD, "password longer than %d bytes (the longest MQTT CONNECT accepts)",
+                       PRINCIPAL_PASSWORD_MAX);
+    if (nul) return cliFail(CMD, "password holds a NUL byte");
     if (n == 0) return cliFail(CMD, "empty password refused");
     return CLI_OK;
 }
@@ -171,6 +190,11 @@ static int buildEntry(Cli *cli, Args *a) {
         return cliFail(CMD, "unknown clearance '%s' (use NU, NR, NC, NS or CTS)", a->clearance);
     if (a->certCn && strCopy(e->certCn, sizeof(e->certCn), a->certCn) != 0)
         return cliFail(CMD, "certificate CN longer than %zu bytes", sizeof(e->certCn) - 1);
+    if (a->certSha256 && principalFingerprintParse(a->certSha256, e->certSha256) != 0)
+        return cliFail(CMD,
+                       "--cert-sha256 '%s' is not a SHA-256 fingerprint (64 hex digits, "
+                       "as openssl x509 -noout -fingerprint -sha256 prints them)",
+                       a->certSha256);
     strUpper(e->nation);
     strUpper(e->clearance);
     if (cliLoad(cli) != CLI_OK) return CLI_USAGE;
@@ -184,12 +208,16 @@ static int buildEntry(Cli *cli, Args *a) {
 /* Hash the password from stdin into e, or keep the old credentials. */
 static int setCredentials(Args *a, const PrincipalEntry *old) {
     PrincipalEntry *e = &a->e;
+    /* A new CN without a new pin drops the pin (it named another
+     * certificate); neither given: both kept. */
     if (old && !a->certCn) memcpy(e->certCn, old->certCn, sizeof(e->certCn));
+    if (old && !a->certCn && !a->certSha256)
+        memcpy(e->certSha256, old->certSha256, sizeof(e->certSha256));
     if (!a->passwordStdin) {
         if (old) memcpy(e->passwordHash, old->passwordHash, sizeof(e->passwordHash));
         return CLI_OK;
     }
-    char password[PASSWORD_MAX];
+    char password[PRINCIPAL_PASSWORD_MAX + 2];
     int rc = readPassword(password, sizeof(password));
     pnError err = {0};
     if (rc == CLI_OK &&
@@ -199,12 +227,35 @@ static int setCredentials(Args *a, const PrincipalEntry *old) {
     return rc;
 }
 
+/* The directory of the token file: --data, else the principals file's. */
+static void tokenDir(const Args *a, char *dir, size_t cap) {
+    char file[4096];
+    strCopy(file, sizeof(file), a->file);
+    strCopy(dir, cap, a->data ? a->data : dirname(file));
+}
+
+/* An update of a version 0 principal (one from before instance ids) that
+ * changes its password or CN would change its version 0 id: first bind its
+ * tokens that carry no id to the id it keeps, so they go on working. */
+static int keepLegacyTokens(const Args *a, const PrincipalEntry *old) {
+    PrincipalEntry next = a->e;
+    if (!old || !principalInstanceIs(old, "")) return CLI_OK;
+    memcpy(next.id, old->id, sizeof(next.id));
+    if (principalInstanceIs(&next, "")) return CLI_OK; /* same version 0 id */
+    char dir[4096];
+    size_t n = 0;
+    tokenDir(a, dir, sizeof(dir));
+    return cliTokensUpdatePrincipal(dir, old->name, old->id, &n);
+}
+
 static int addPrincipal(Cli *cli, Args *a) {
     if (buildEntry(cli, a) != CLI_OK) return CLI_USAGE;
     Principals ps;
     if (loadFile(a->file, &ps) != CLI_OK) return CLI_USAGE;
-    int created = 0, rc = setCredentials(a, principalsFind(&ps, a->e.name));
+    const PrincipalEntry *old = principalsFind(&ps, a->e.name);
+    int created = 0, rc = setCredentials(a, old);
     pnError err = {0};
+    if (rc == CLI_OK) rc = keepLegacyTokens(a, old);
     if (rc == CLI_OK && principalsUpsert(&ps, &a->e, &created, &err) != PN_OK)
         rc = cliFail(CMD, "%s", err.msg);
     if (rc == CLI_OK) rc = saveFile(a->file, &ps);
@@ -248,8 +299,18 @@ static int removePrincipal(const Args *a) {
     int rc = CLI_OK;
     if (principalsRemove(&ps, a->name, &err) != PN_OK) rc = cliFail(CMD, "%s", err.msg);
     if (rc == CLI_OK) rc = saveFile(a->file, &ps);
-    if (rc == CLI_OK) printf("removed principal %s\n", a->name);
     principalsFree(&ps);
+    if (rc != CLI_OK) return rc;
+    printf("removed principal %s\n", a->name);
+    /* Its tokens go with it (after the entry: a token never outlives its
+     * principal, even if this step fails). */
+    char dir[4096];
+    size_t revoked = 0;
+    tokenDir(a, dir, sizeof(dir));
+    rc = cliTokensUpdatePrincipal(dir, a->name, NULL, &revoked);
+    if (rc == CLI_OK && revoked)
+        printf("revoked %zu token%s of %s in %s/tokens.json\n", revoked, revoked == 1 ? "" : "s",
+               a->name, dir);
     return rc;
 }
 
@@ -260,5 +321,7 @@ int cmdPrincipal(Cli *cli, int argc, char **argv) {
     if (strcmp(a.sub, "list") != 0 && strcmp(a.sub, "remove") != 0)
         return cliFail(CMD, "unknown subcommand '%s' (add, list or remove)", a.sub);
     if (a.addOnly) return cliFail(CMD, "option %s applies only to 'add'", a.addOnly);
+    if (a.data && strcmp(a.sub, "list") == 0)
+        return cliFail(CMD, "option --data applies only to 'add' and 'remove'");
     return strcmp(a.sub, "list") == 0 ? listPrincipals(&a) : removePrincipal(&a);
 }

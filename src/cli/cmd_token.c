@@ -74,12 +74,18 @@ static int create(const TokenArgs *a, TokenStore *ts) {
     pnError err = {0};
     principalsInit(&ps);
     int rc = principalsLoad(&ps, pfile, &err) == PN_OK ? CLI_OK : cliFail(CMD, "%s", err.msg);
-    if (rc == CLI_OK && !principalsFind(&ps, a->principal))
+    const PrincipalEntry *who = rc == CLI_OK ? principalsFind(&ps, a->principal) : NULL;
+    if (rc == CLI_OK && !who)
         rc = cliFail(CMD, "no principal named '%s' in %s", a->principal, pfile);
+    /* Bound to this instance of the principal: a later principal of the
+     * same name cannot use it. */
+    char instance[PRINCIPAL_ID_LEN + 1] = "";
+    if (who) memcpy(instance, who->id, sizeof(instance));
     principalsFree(&ps);
     char text[TOKEN_TEXT_LEN + 1];
     const TokenEntry *e = NULL;
-    if (rc == CLI_OK && tokenCreate(ts, a->principal, timeNow(), text, sizeof(text), &e, &err))
+    if (rc == CLI_OK &&
+        tokenCreateFor(ts, a->principal, instance, timeNow(), text, sizeof(text), &e, &err))
         rc = cliFail(CMD, "%s", err.msg);
     char id[TOKEN_ID_LEN + 1] = "";
     if (rc == CLI_OK) memcpy(id, e->id, sizeof(id)); /* saving reloads the entries */
@@ -116,6 +122,45 @@ static int list(const TokenArgs *a, const TokenStore *ts) {
     return CLI_OK;
 }
 
+/* Take the lock on DIR/tokens.json (created with DIR when missing): the
+ * descriptor to close() to release it, or -1 after printing why. */
+static int lockTokens(const char *dir) {
+    char path[4300];
+    snprintf(path, sizeof(path), "%s/tokens.json.lock", dir);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        cliFail(CMD, "cannot create %s/: %s", dir, strerror(errno));
+        return -1;
+    }
+    int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0 || flock(lock, LOCK_EX) != 0) {
+        if (lock >= 0) close(lock);
+        cliFail(CMD, "cannot lock %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return lock;
+}
+
+int cliTokensUpdatePrincipal(const char *dir, const char *name, const char *bindId, size_t *count) {
+    char path[4200];
+    struct stat st;
+    *count = 0;
+    snprintf(path, sizeof(path), "%s/tokens.json", dir);
+    if (stat(path, &st) != 0) return CLI_OK; /* no tokens at all */
+    int lock = lockTokens(dir);
+    if (lock < 0) return CLI_USAGE;
+    TokenArgs a = {.data = dir};
+    TokenStore ts;
+    int rc = openStore(&a, &ts);
+    if (rc == CLI_OK) {
+        *count = bindId ? tokenBindPrincipal(&ts, name, bindId)
+                        : tokenRevokePrincipal(&ts, name, timeNow());
+        if (*count) rc = save(&ts, dir);
+        tokenStoreFree(&ts);
+    }
+    close(lock);
+    return rc;
+}
+
 int cmdToken(Cli *cli, int argc, char **argv) {
     (void)cli;
     TokenArgs a;
@@ -129,17 +174,7 @@ int cmdToken(Cli *cli, int argc, char **argv) {
     /* Read, change, write under one lock: a revoke and a create at the same
      * time must not undo each other. */
     int lock = -1;
-    if (isCreate || isRevoke) {
-        char path[4300];
-        snprintf(path, sizeof(path), "%s/tokens.json.lock", a.data);
-        if (mkdir(a.data, 0700) != 0 && errno != EEXIST)
-            return cliFail(CMD, "cannot create %s/: %s", a.data, strerror(errno));
-        lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (lock < 0 || flock(lock, LOCK_EX) != 0) {
-            if (lock >= 0) close(lock);
-            return cliFail(CMD, "cannot lock %s: %s", path, strerror(errno));
-        }
-    }
+    if ((isCreate || isRevoke) && (lock = lockTokens(a.data)) < 0) return CLI_USAGE;
     int rc = openStore(&a, &ts); /* frees ts itself when it fails */
     if (rc == CLI_OK) {
         rc = isCreate ? create(&a, &ts) : isRevoke ? revokeToken(&a, &ts) : list(&a, &ts);

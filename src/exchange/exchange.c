@@ -546,8 +546,9 @@ static int saveSessions(Exchange *x) {
                                             "rh", b->retainHandling, "id", (json_int_t)b->subId));
         }
         json_array_append_new(
-            arr, json_pack("{s:s,s:s,s:I,s:I,s:I,s:b,s:I,s:o}", "client", s->clientId, "principal",
-                           s->principalName, "expiry", (json_int_t)s->expiry, "disconnected",
+            arr, json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:b,s:I,s:o}", "client", s->clientId,
+                           "principal", s->principalName, "principal_id", s->principalId, "expiry",
+                           (json_int_t)s->expiry, "disconnected",
                            (json_int_t)(s->conn ? 0 : s->disconnectedAt), "resume",
                            (json_int_t)sessionFloor(x, s), "node", s->auditAll, "lost",
                            (json_int_t)s->lostToRetention, "subs", subs));
@@ -649,6 +650,8 @@ static int loadSessions(Exchange *x, pnError *err) {
         Session *s = sessionNew(x, client);
         if (!s) break;
         strCopy(s->principalName, sizeof(s->principalName), principal);
+        const char *pid = json_string_value(json_object_get(js, "principal_id"));
+        strCopy(s->principalId, sizeof(s->principalId), pid ? pid : "");
         s->persistent = 1;
         s->expiry = (uint32_t)json_integer_value(json_object_get(js, "expiry"));
         s->disconnectedAt = json_integer_value(json_object_get(js, "disconnected"));
@@ -859,6 +862,12 @@ const char *exchangeSessionPrincipal(Exchange *x, const char *clientId) {
     return s ? s->principalName : NULL;
 }
 
+/* A session recorded for instance id (saved without one: "") belongs to
+ * the principal p. */
+static int sameInstance(const char *id, const Principal *p) {
+    return id[0] ? strcmp(id, p->instance) == 0 : !p->instance[0] || p->instanceV0;
+}
+
 /* A connection ended with o in flight: send it again on the next one, as
  * a duplicate with the same packet id, or its PUBREL if PUBREC came. */
 static void resendLater(Outgoing *o) {
@@ -913,6 +922,17 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
     /* A session belongs to one principal: another principal reusing the
      * client id starts a fresh one rather than inheriting its queue. */
     if (s && strcmp(s->principalName, principalName) != 0) clean = 1;
+    /* ... and to one instance of it: a principal removed and added again
+     * under the same name is someone else. */
+    if (s && !clean && !sameInstance(s->principalId, p)) {
+        char detail[300];
+        snprintf(detail, sizeof(detail),
+                 "session '%s' of an earlier principal '%s' discarded: it was removed, and "
+                 "this is a new principal of the same name",
+                 clientId, principalName);
+        auditEvent(x, "session_discarded", principalName, NULL, "", "", "instance", detail);
+        clean = 1;
+    }
     if (s && s->conn) {
         *taken = s->conn;
         s->conn = NULL;
@@ -937,6 +957,7 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
         s->inflight = 0;
     }
     strCopy(s->principalName, sizeof(s->principalName), principalName);
+    strCopy(s->principalId, sizeof(s->principalId), p->instance);
     s->principal = *p;
     s->persistent = expiry > 0;
     s->expiry = expiry;

@@ -117,6 +117,7 @@ typedef struct ExchangeHooks {
 struct Session {
     char clientId[128];
     char principalName[64];
+    char principalId[17]; /* the principal instance (Principal.instance) it belongs to */
     Principal principal;
     int persistent;             /* survives disconnection */
     uint32_t expiry;            /* seconds after disconnection; UINT32_MAX never */
@@ -189,7 +190,11 @@ const char *exchangeSessionPrincipal(Exchange *x, const char *clientId);
  * attached elsewhere is first detached (the caller closes that connection
  * via the returned *taken, if non-NULL -- it may belong to another
  * front-end: close it through its own hooks, which the caller reads from
- * the session before attaching).  hooks/conn: the front-end's. */
+ * the session before attaching).  hooks/conn: the front-end's.
+ * A session of another principal, or of another instance of the same name
+ * (p->instance; one saved without an instance belongs to the version 0
+ * instance, p->instanceV0), is discarded, not resumed, and the discard
+ * audited (session_discarded). */
 Session *exchangeAttach(Exchange *x, const char *clientId, const char *principalName,
                         const Principal *p, int clean, uint32_t expiry, uint16_t receiveMax,
                         const ExchangeHooks *hooks, void *conn, int *present, void **taken);

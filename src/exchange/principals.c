@@ -88,6 +88,55 @@ static long certOwner(const Principals *ps, const char *cn, long skip) {
     return -1;
 }
 
+/* Another entry than skip with instance id id, or -1. */
+static long idOwner(const Principals *ps, const char *id, long skip) {
+    for (size_t i = 0; i < ps->n; i++)
+        if ((long)i != skip && strcmp(ps->e[i].id, id) == 0) return (long)i;
+    return -1;
+}
+
+static void hexOf(const unsigned char *p, size_t n, char *out) {
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++)
+        out[2 * i] = digits[p[i] >> 4], out[2 * i + 1] = digits[p[i] & 15];
+    out[2 * n] = '\0';
+}
+
+/* A random instance id no entry of ps has.  Random rather than counted:
+ * a counter would start again from a restored or hand-made file, and 64
+ * random bits do not come back. */
+static int newId(const Principals *ps, char out[PRINCIPAL_ID_LEN + 1], pnError *err) {
+    unsigned char raw[PRINCIPAL_ID_LEN / 2];
+    do {
+        if (RAND_bytes(raw, sizeof(raw)) != 1)
+            return pnErrorSet(err, PN_EIO, "the random number generator failed");
+        hexOf(raw, sizeof(raw), out);
+    } while (idOwner(ps, out, -1) >= 0);
+    return PN_OK;
+}
+
+void principalLegacyId(const PrincipalEntry *e, char out[PRINCIPAL_ID_LEN + 1]) {
+    unsigned char md[32];
+    unsigned n = sizeof(md);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestUpdate(ctx, "partnernet principal v0", 24) == 1 &&
+             EVP_DigestUpdate(ctx, e->name, strlen(e->name) + 1) == 1 &&
+             EVP_DigestUpdate(ctx, e->passwordHash, strlen(e->passwordHash) + 1) == 1 &&
+             EVP_DigestUpdate(ctx, e->certCn, strlen(e->certCn) + 1) == 1 &&
+             EVP_DigestFinal_ex(ctx, md, &n) == 1;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) memset(md, 0xff, sizeof(md)); /* matches no real id: nothing carries over */
+    hexOf(md, PRINCIPAL_ID_LEN / 2, out);
+}
+
+int principalInstanceIs(const PrincipalEntry *e, const char *bound) {
+    if (bound && bound[0]) return strcmp(e->id, bound) == 0;
+    char v0[PRINCIPAL_ID_LEN + 1];
+    principalLegacyId(e, v0);
+    return strcmp(e->id, v0) == 0;
+}
+
 int principalsUpsert(Principals *ps, const PrincipalEntry *e, int *created, pnError *err) {
     int rc = principalEntryValidate(e, err);
     if (rc != PN_OK) return rc;
@@ -96,12 +145,20 @@ int principalsUpsert(Principals *ps, const PrincipalEntry *e, int *created, pnEr
     if (other >= 0)
         return pnErrorSet(err, PN_EINVAL, "certificate CN '%s' already belongs to principal '%s'",
                           e->certCn, ps->e[other].name);
+    if (e->id[0] && (other = idOwner(ps, e->id, i)) >= 0)
+        return pnErrorSet(err, PN_EINVAL, "instance id '%s' already belongs to principal '%s'",
+                          e->id, ps->e[other].name);
+    char id[PRINCIPAL_ID_LEN + 1];
+    strCopy(id, sizeof(id), e->id);
+    if (!id[0] && i >= 0) strCopy(id, sizeof(id), ps->e[i].id); /* an update: the same instance */
+    if (!id[0] && (rc = newId(ps, id, err)) != PN_OK) return rc;
     if (created) *created = i < 0;
     if (i < 0) {
         if (grow(ps) != 0) return pnErrorSet(err, PN_ENOMEM, "out of memory");
         i = (long)ps->n++;
     }
     ps->e[i] = *e;
+    memcpy(ps->e[i].id, id, sizeof(id));
     return PN_OK;
 }
 
@@ -139,6 +196,27 @@ static int fieldOk(const char *s, size_t cap) {
 static int parseStored(const char *stored, uint64_t *N, uint64_t *r, uint64_t *p,
                        unsigned char *salt, size_t *saltLen, unsigned char *key, size_t *keyLen);
 
+int principalFingerprintParse(const char *text, char out[65]) {
+    size_t n = 0;
+    for (const char *p = text; *p; p++) {
+        char c = *p;
+        if (c == ':' && n % 2 == 0 && n > 0 && p[1]) continue;
+        if (c >= 'A' && c <= 'F') c = (char)(c - 'A' + 'a');
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) || n >= 64) return -1;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return n == 64 ? 0 : -1;
+}
+
+/* 1 when id is PRINCIPAL_ID_LEN lower-case hex digits within cap. */
+static int idValid(const char *id, size_t cap) {
+    if (!memchr(id, '\0', cap) || strlen(id) != PRINCIPAL_ID_LEN) return 0;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return 0;
+    return 1;
+}
+
 int principalEntryValidate(const PrincipalEntry *e, pnError *err) {
     if (fieldOk(e->name, sizeof(e->name)) != 0 || !principalNameValid(e->name))
         return pnErrorSet(err, PN_EINVAL,
@@ -159,6 +237,16 @@ int principalEntryValidate(const PrincipalEntry *e, pnError *err) {
             return pnErrorSet(err, PN_EINVAL, "invalid caveat %d", i + 1);
     if (fieldOk(e->certCn, sizeof(e->certCn)) != 0)
         return pnErrorSet(err, PN_EINVAL, "invalid certificate CN");
+    char fp[65];
+    if (e->certSha256[0] &&
+        (!memchr(e->certSha256, '\0', sizeof(e->certSha256)) ||
+         principalFingerprintParse(e->certSha256, fp) != 0 || strcmp(fp, e->certSha256) != 0))
+        return pnErrorSet(err, PN_EINVAL, "\"cert_sha256\" must be 64 lower-case hex digits");
+    if (e->certSha256[0] && !e->certCn[0])
+        return pnErrorSet(err, PN_EINVAL, "a pinned certificate (cert_sha256) needs a cert_cn");
+    if (e->id[0] && !idValid(e->id, sizeof(e->id)))
+        return pnErrorSet(err, PN_EINVAL, "\"id\" must be %d lower-case hex digits",
+                          PRINCIPAL_ID_LEN);
     if (fieldOk(e->passwordHash, sizeof(e->passwordHash)) != 0)
         return pnErrorSet(err, PN_EINVAL, "invalid password hash");
     if (e->passwordHash[0]) {
@@ -182,8 +270,13 @@ int principalEntryCompile(const PrincipalEntry *e, Principal *out, const Registr
         cois[i] = e->cois[i];
     for (int i = 0; i < e->ncaveats; i++)
         caveats[i] = e->caveats[i];
-    return principalCompile(out, e->name, e->nation, e->clearance, cois, (size_t)e->ncois, caveats,
-                            (size_t)e->ncaveats, r, s, err);
+    rc = principalCompile(out, e->name, e->nation, e->clearance, cois, (size_t)e->ncois, caveats,
+                          (size_t)e->ncaveats, r, s, err);
+    if (rc == PN_OK) {
+        memcpy(out->instance, e->id, sizeof(out->instance));
+        out->instanceV0 = (uint8_t)principalInstanceIs(e, "");
+    }
+    return rc;
 }
 
 /* ---- loading ----------------------------------------------------------- */
@@ -255,8 +348,9 @@ static json_t *rolesJson(unsigned roles) {
 }
 
 static int loadEntry(json_t *o, PrincipalEntry *e, pnError *err) {
-    static const char *const keys[] = {"name",    "nation",   "clearance", "cois",
-                                       "caveats", "password", "cert_cn",   "roles"};
+    static const char *const keys[] = {"name",  "id",         "nation",   "clearance",
+                                       "cois",  "caveats",    "password", "cert_cn",
+                                       "roles", "cert_sha256"};
     const char *k;
     json_t *v;
     memset(e, 0, sizeof(*e));
@@ -270,16 +364,19 @@ static int loadEntry(json_t *o, PrincipalEntry *e, pnError *err) {
     }
     int rc;
     if ((rc = getString(o, "name", e->name, sizeof(e->name), 1, err)) ||
+        (rc = getString(o, "id", e->id, sizeof(e->id), 0, err)) ||
         (rc = getString(o, "nation", e->nation, sizeof(e->nation), 1, err)) ||
         (rc = getString(o, "clearance", e->clearance, sizeof(e->clearance), 1, err)) ||
         (rc = getString(o, "password", e->passwordHash, sizeof(e->passwordHash), 0, err)) ||
         (rc = getString(o, "cert_cn", e->certCn, sizeof(e->certCn), 0, err)) ||
+        (rc = getString(o, "cert_sha256", e->certSha256, sizeof(e->certSha256), 0, err)) ||
         (rc = getList(o, "cois", &e->cois[0][0], sizeof(e->cois[0]), PRINCIPAL_MAX_COIS, &e->ncois,
                       err)) ||
         (rc = getList(o, "caveats", &e->caveats[0][0], sizeof(e->caveats[0]), PRINCIPAL_MAX_CAVEATS,
                       &e->ncaveats, err)) ||
         (rc = getRoles(o, &e->roles, err)))
         return rc;
+    if (!e->id[0]) principalLegacyId(e, e->id); /* written before ids: version 0 */
     return principalEntryValidate(e, err);
 }
 
@@ -345,12 +442,15 @@ static json_t *entryJson(const PrincipalEntry *e) {
         bad = json_array_append_new(caveats, json_string(e->caveats[i])) != 0;
     if (!bad)
         bad = json_object_set_new(o, "name", json_string(e->name)) ||
+              (e->id[0] && json_object_set_new(o, "id", json_string(e->id))) ||
               json_object_set_new(o, "nation", json_string(e->nation)) ||
               json_object_set_new(o, "clearance", json_string(e->clearance)) ||
               json_object_set(o, "cois", cois) || json_object_set(o, "caveats", caveats) ||
               (e->passwordHash[0] &&
                json_object_set_new(o, "password", json_string(e->passwordHash))) ||
               (e->certCn[0] && json_object_set_new(o, "cert_cn", json_string(e->certCn))) ||
+              (e->certSha256[0] &&
+               json_object_set_new(o, "cert_sha256", json_string(e->certSha256))) ||
               (e->roles && json_object_set_new(o, "roles", rolesJson(e->roles)));
     json_decref(cois);
     json_decref(caveats);
@@ -436,21 +536,24 @@ static int parseStored(const char *stored, uint64_t *N, uint64_t *r, uint64_t *p
     return 0;
 }
 
-static int scrypt(const char *password, const unsigned char *salt, size_t saltLen, uint64_t N,
-                  uint64_t r, uint64_t p, unsigned char *key, size_t keyLen) {
+static int scrypt(const char *password, size_t len, const unsigned char *salt, size_t saltLen,
+                  uint64_t N, uint64_t r, uint64_t p, unsigned char *key, size_t keyLen) {
     uint64_t mem = 128 * r * (N + p + 2) + (1u << 16);
-    return EVP_PBE_scrypt(password, strlen(password), salt, saltLen, N, r, p, mem, key, keyLen) == 1
-               ? 0
-               : -1;
+    return EVP_PBE_scrypt(password, len, salt, saltLen, N, r, p, mem, key, keyLen) == 1 ? 0 : -1;
 }
 
 int passwordHash(const char *password, char *out, size_t cap, pnError *err) {
     unsigned char salt[SCRYPT_SALT], key[SCRYPT_KEY];
     char salt64[4 * ((SCRYPT_SALT + 2) / 3) + 1], key64[4 * ((SCRYPT_KEY + 2) / 3) + 1];
     if (!password || !password[0]) return pnErrorSet(err, PN_EINVAL, "empty password");
+    if (strlen(password) > PRINCIPAL_PASSWORD_MAX)
+        return pnErrorSet(err, PN_ELIMIT,
+                          "password longer than %d bytes (the longest MQTT CONNECT accepts)",
+                          PRINCIPAL_PASSWORD_MAX);
     if (RAND_bytes(salt, sizeof(salt)) != 1)
         return pnErrorSet(err, PN_EIO, "the random number generator failed");
-    if (scrypt(password, salt, sizeof(salt), SCRYPT_N, SCRYPT_R, SCRYPT_P, key, sizeof(key)) != 0)
+    if (scrypt(password, strlen(password), salt, sizeof(salt), SCRYPT_N, SCRYPT_R, SCRYPT_P, key,
+               sizeof(key)) != 0)
         return pnErrorSet(err, PN_EIO, "scrypt failed");
     EVP_EncodeBlock((unsigned char *)salt64, salt, sizeof(salt));
     EVP_EncodeBlock((unsigned char *)key64, key, sizeof(key));
@@ -466,11 +569,18 @@ int passwordHash(const char *password, char *out, size_t cap, pnError *err) {
 }
 
 int passwordVerify(const char *password, const char *stored) {
+    return password ? passwordVerifyLen(password, strlen(password), stored) : 0;
+}
+
+int passwordVerifyLen(const void *password, size_t len, const char *stored) {
     uint64_t N, r, p;
     unsigned char salt[SCRYPT_MAX_BYTES], want[SCRYPT_MAX_BYTES], got[SCRYPT_MAX_BYTES];
     size_t sl, kl;
     if (!password || parseStored(stored, &N, &r, &p, salt, &sl, want, &kl) != 0) return 0;
-    int ok = scrypt(password, salt, sl, N, r, p, got, kl) == 0 && CRYPTO_memcmp(got, want, kl) == 0;
+    /* Every byte counts: the key is derived from all len bytes, and a NUL
+     * (which no stored password holds) is refused after the same work. */
+    int ok = scrypt(password, len, salt, sl, N, r, p, got, kl) == 0 &&
+             CRYPTO_memcmp(got, want, kl) == 0 && !memchr(password, '\0', len);
     OPENSSL_cleanse(got, sizeof(got));
     OPENSSL_cleanse(want, sizeof(want));
     return ok;

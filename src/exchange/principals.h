@@ -16,6 +16,23 @@
  * MQTT username is the principal's name; a TLS client certificate maps to
  * the principal whose cert_cn equals its common name.
  *
+ * "cert_sha256" (optional, beside "cert_cn") pins the one certificate
+ * accepted for the CN: its SHA-256 fingerprint.  A CN names whoever holds
+ * the entry now, so without a pin a certificate issued to a removed
+ * principal still works for a new one with the same CN (revoke it at the
+ * CA, or pin); with a pin, only that certificate does.
+ *
+ * "id" names the principal instance: 16 hex digits, random, given when
+ * the principal is added and kept when it is updated.  Removing a
+ * principal and adding one of the same name makes another instance, and
+ * what was bound to the old one -- bearer tokens, persistent sessions --
+ * does not carry over: a name is not an identity.  An entry written
+ * before ids existed has none in the file; it gets the "version 0" id
+ * derived from its name, password hash and certificate CN
+ * (principalLegacyId), so the same file always gives the same ids, and
+ * the first save writes it.  Tokens and sessions recorded without an
+ * instance id belong to that version 0 instance only.
+ *
  * Loading checks the file's shape (names, lengths, duplicates, hash
  * syntax) but not the registry: whether the nation, clearance, COIs and
  * caveats exist is answered by principalEntryCompile(), against the
@@ -41,13 +58,18 @@
 #define PRINCIPAL_ROLE_NODE 1u
 #define PRINCIPAL_ROLE_OPERATOR 2u
 #define PRINCIPALS_MAX_FILE (16u << 20) /* a principals file larger than this is a mistake */
+#define PRINCIPAL_ID_LEN 16             /* hex digits of an instance id */
+/* The longest password, in bytes: the same at `principal add` and at MQTT
+ * CONNECT, so a password that is accepted can also log in. */
+#define PRINCIPAL_PASSWORD_MAX 255
 
 /* Parse a role name ("node", "operator"); 0 when unknown. */
 unsigned principalRoleParse(const char *name);
 
 /* One principal as stored.  Every string is NUL-terminated; "" = absent. */
 typedef struct PrincipalEntry {
-    char name[64]; /* [A-Za-z0-9._-]{1,63}; the MQTT username */
+    char name[64];                 /* [A-Za-z0-9._-]{1,63}; the MQTT username */
+    char id[PRINCIPAL_ID_LEN + 1]; /* instance id ("id" in the file), never reused */
     char nation[8];
     char clearance[8]; /* NU NR NC NS CTS */
     char cois[PRINCIPAL_MAX_COIS][40];
@@ -56,6 +78,7 @@ typedef struct PrincipalEntry {
     int ncaveats;
     char passwordHash[256]; /* "$scrypt$..." or "" (no password login) */
     char certCn[128];       /* client certificate common name or "" */
+    char certSha256[65];    /* "" or the pinned certificate's SHA-256 (64 hex digits) */
     unsigned roles;         /* PRINCIPAL_ROLE_* bits ("roles" in the file) */
 } PrincipalEntry;
 
@@ -101,15 +124,35 @@ const PrincipalEntry *principalsFindCert(const Principals *ps, const char *cn);
 
 /*
  * Add e, or replace the entry of the same name (keeping its position).
- * e is copied.  *created (optional) is set to 1 when e was added, 0 when
- * it replaced an entry.  PN_EINVAL when principalEntryValidate() refuses
- * e or another entry already has e's certificate CN; PN_ENOMEM.
+ * e is copied.  A replaced entry keeps its instance id when e has none; a
+ * new entry without one gets a fresh random id.  *created (optional) is
+ * set to 1 when e was added, 0 when it replaced an entry.  PN_EINVAL when
+ * principalEntryValidate() refuses e, another entry already has e's
+ * certificate CN or e's id; PN_EIO when the random generator fails;
+ * PN_ENOMEM.
  */
 int principalsUpsert(Principals *ps, const PrincipalEntry *e, int *created, pnError *err);
 
 /* Remove the entry named name, keeping the order of the others.  PN_OK,
  * or PN_ENOENT ("no principal named 'x'"). */
 int principalsRemove(Principals *ps, const char *name, pnError *err);
+
+/* The version 0 instance id of e (for entries saved without an "id"):
+ * the first 8 bytes of SHA-256 over its name, password hash and
+ * certificate CN, in hex, into out. */
+void principalLegacyId(const PrincipalEntry *e, char out[PRINCIPAL_ID_LEN + 1]);
+
+/* 1 when a token or session bound to instance id bound (NULL or "": it
+ * was recorded before instance ids existed) belongs to e's instance: the
+ * ids are equal, or bound is empty and e still is its version 0
+ * instance.  0 otherwise. */
+int principalInstanceIs(const PrincipalEntry *e, const char *bound);
+
+/* Normalise a SHA-256 fingerprint -- 64 hex digits, in either case,
+ * optionally in pairs separated by ':' (as `openssl x509 -fingerprint`
+ * prints it) -- into out as 64 lower-case hex digits.  0, or -1 when text
+ * is not one. */
+int principalFingerprintParse(const char *text, char out[65]);
 
 /* 1 when name matches [A-Za-z0-9._-]{1,63}, else 0. */
 int principalNameValid(const char *name);
@@ -134,7 +177,8 @@ int principalEntryCompile(const PrincipalEntry *e, Principal *out, const Registr
  * Hash password with scrypt (N=16384, r=8, p=1, a 16-byte random salt, a
  * 32-byte key) into out as "$scrypt$N=16384,r=8,p=1$<salt>$<key>" (base64).
  * About 100 bytes; cap 256 is always enough.  PN_EINVAL for an empty
- * password, PN_ELIMIT when out is too small, PN_EIO when the random
+ * password, PN_ELIMIT for one longer than PRINCIPAL_PASSWORD_MAX bytes
+ * (it could never log in) or when out is too small, PN_EIO when the random
  * generator or scrypt fails.  Takes tens of milliseconds and 16 MiB.
  */
 int passwordHash(const char *password, char *out, size_t cap, pnError *err);
@@ -145,6 +189,11 @@ int passwordHash(const char *password, char *out, size_t cap, pnError *err);
  * p=16 or 256 MiB.  The keys are compared in constant time.
  */
 int passwordVerify(const char *password, const char *stored);
+
+/* As passwordVerify for the len bytes at password, every one of them:
+ * a password with a NUL byte never matches (none can be stored), so
+ * "abc\0zzz" is not "abc". */
+int passwordVerifyLen(const void *password, size_t len, const char *stored);
 
 /*
  * Password login: the entry named name when it has a password and password

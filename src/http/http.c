@@ -251,6 +251,14 @@ int httpAuth(HttpConn *c) {
             else if (!(e = principalsFind(ps, t->principal)))
                 snprintf(why, sizeof(why), "token %s names principal '%s', which does not exist",
                          t->id, t->principal);
+            else if (!principalInstanceIs(e, t->principalId)) {
+                /* A name is not an identity: the token's principal was
+                 * removed, and this one only has the same name. */
+                snprintf(why, sizeof(why),
+                         "token %s was issued to another principal named '%s' (removed since)",
+                         t->id, t->principal);
+                e = NULL;
+            }
             if (t) strCopy(who, sizeof(who), t->principal);
         }
     }

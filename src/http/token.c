@@ -73,11 +73,22 @@ static int timeField(json_t *o, const char *key, int required, int64_t *t) {
     return json_is_string(v) && timeParse(json_string_value(v), t) == 0 ? 0 : -1;
 }
 
+/* 1 when id is "" or PRINCIPAL_ID_LEN lower-case hex digits. */
+static int principalIdValid(const char *id) {
+    size_t n = strlen(id);
+    for (size_t i = 0; i < n; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f'))) return 0;
+    return n == 0 || n == PRINCIPAL_ID_LEN;
+}
+
 static int loadEntry(json_t *o, TokenEntry *e) {
     memset(e, 0, sizeof(*e));
     const char *id = json_string_value(json_object_get(o, "id"));
     const char *hash = json_string_value(json_object_get(o, "sha256"));
     const char *who = json_string_value(json_object_get(o, "principal"));
+    json_t *pid = json_object_get(o, "principal_id");
+    if (pid && (!json_is_string(pid) || !principalIdValid(json_string_value(pid)))) return -1;
+    if (pid) strCopy(e->principalId, sizeof(e->principalId), json_string_value(pid));
     if (!id || !hash || !who || hexTo(hash, e->hash, 32) != 0 ||
         strCopy(e->principal, sizeof(e->principal), who) != 0 || !principalNameValid(who) ||
         timeField(o, "created", 1, &e->created) != 0 || timeField(o, "revoked", 0, &e->revoked))
@@ -162,7 +173,10 @@ int tokenStoreSave(TokenStore *ts, pnError *err) {
         timeFormat(e->revoked, revoked);
         json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "id", e->id, "sha256", hex, "principal",
                               e->principal, "created", created);
-        bad = !o || (e->revoked && json_object_set_new(o, "revoked", json_string(revoked)) != 0) ||
+        bad = !o ||
+              (e->principalId[0] &&
+               json_object_set_new(o, "principal_id", json_string(e->principalId)) != 0) ||
+              (e->revoked && json_object_set_new(o, "revoked", json_string(revoked)) != 0) ||
               json_array_append_new(arr, o) != 0;
     }
     char *text = bad ? NULL : json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -179,8 +193,34 @@ int tokenStoreSave(TokenStore *ts, pnError *err) {
 
 int tokenCreate(TokenStore *ts, const char *principal, int64_t now, char *text, size_t cap,
                 const TokenEntry **out, pnError *err) {
+    return tokenCreateFor(ts, principal, "", now, text, cap, out, err);
+}
+
+size_t tokenRevokePrincipal(TokenStore *ts, const char *principal, int64_t now) {
+    size_t n = 0;
+    for (size_t i = 0; i < ts->n; i++)
+        if (!ts->e[i].revoked && strcmp(ts->e[i].principal, principal) == 0)
+            ts->e[i].revoked = now, n++;
+    return n;
+}
+
+size_t tokenBindPrincipal(TokenStore *ts, const char *principal, const char *principalId) {
+    size_t n = 0;
+    if (!principalIdValid(principalId) || !principalId[0]) return 0;
+    for (size_t i = 0; i < ts->n; i++) {
+        TokenEntry *e = &ts->e[i];
+        if (!e->revoked && !e->principalId[0] && strcmp(e->principal, principal) == 0)
+            strCopy(e->principalId, sizeof(e->principalId), principalId), n++;
+    }
+    return n;
+}
+
+int tokenCreateFor(TokenStore *ts, const char *principal, const char *principalId, int64_t now,
+                   char *text, size_t cap, const TokenEntry **out, pnError *err) {
     if (!principalNameValid(principal))
         return pnErrorSet(err, PN_EINVAL, "invalid principal name '%s'", principal);
+    if (!principalIdValid(principalId))
+        return pnErrorSet(err, PN_EINVAL, "invalid principal instance id '%s'", principalId);
     if (cap < TOKEN_TEXT_LEN + 1) return pnErrorSet(err, PN_ELIMIT, "token buffer too small");
     uint8_t raw[32];
     if (RAND_bytes(raw, sizeof(raw)) != 1)
@@ -198,6 +238,7 @@ int tokenCreate(TokenStore *ts, const char *principal, int64_t now, char *text, 
     hashText(text, strlen(text), e.hash);
     hexOf(e.hash, TOKEN_ID_LEN / 2, e.id);
     strCopy(e.principal, sizeof(e.principal), principal);
+    strCopy(e.principalId, sizeof(e.principalId), principalId);
     e.created = now;
     if (push(ts, &e) != 0) return pnErrorSet(err, PN_ENOMEM, "out of memory");
     if (out) *out = &ts->e[ts->n - 1];

@@ -6,11 +6,16 @@
  * its SHA-256, in DATA/tokens.json:
  *
  *   {"tokens": [{"id": "3f9a0c1b2d4e", "sha256": "<64 hex digits>",
- *                "principal": "alice", "created": "2026-11-23T12:00:00Z",
+ *                "principal": "alice", "principal_id": "<16 hex digits>",
+ *                "created": "2026-11-23T12:00:00Z",
  *                "revoked": "2026-11-24T08:00:00Z"}]}
  *
  * The id is the first 12 hex digits of the hash: it names a token in
  * listings and in `partnernet token revoke` without revealing it.
+ * "principal_id" is the principal instance the token was issued to (see
+ * principals.h): a token authenticates only that instance, never a later
+ * principal of the same name; a token without it (made before instance
+ * ids) belongs to the principal's version 0 instance.
  * "revoked" is absent while the token is valid.  The file is replaced
  * atomically (mode 0600) on every change.
  *
@@ -37,6 +42,7 @@ typedef struct TokenEntry {
     char id[TOKEN_ID_LEN + 1];
     uint8_t hash[32]; /* SHA-256 of the token text */
     char principal[64];
+    char principalId[17]; /* the principal instance it was issued to ("" before ids) */
     int64_t created;
     int64_t revoked; /* 0 while valid */
 } TokenEntry;
@@ -80,6 +86,21 @@ int tokenStoreSave(TokenStore *ts, pnError *err);
  */
 int tokenCreate(TokenStore *ts, const char *principal, int64_t now, char *text, size_t cap,
                 const TokenEntry **out, pnError *err);
+
+/* As tokenCreate, bound to the principal instance principalId (16 hex
+ * digits, or "" for none).  PN_EINVAL also for a malformed principalId. */
+int tokenCreateFor(TokenStore *ts, const char *principal, const char *principalId, int64_t now,
+                   char *text, size_t cap, const TokenEntry **out, pnError *err);
+
+/* Revoke at now every valid token issued to a principal named principal
+ * (not saved).  Returns how many were revoked. */
+size_t tokenRevokePrincipal(TokenStore *ts, const char *principal, int64_t now);
+
+/* Bind every valid token of principal that has no instance id (made
+ * before ids existed) to principalId (not saved): done before the entry
+ * changes what its version 0 id would be, so they keep working for it.
+ * Returns how many were bound. */
+size_t tokenBindPrincipal(TokenStore *ts, const char *principal, const char *principalId);
 
 /* Mark the token given as its text or its id revoked at now (not saved).
  * PN_ENOENT when no token matches; revoking a revoked token is PN_OK and

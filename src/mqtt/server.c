@@ -347,7 +347,8 @@ typedef struct AuthWork {
     Conn *c;
     PrincipalEntry entry;
     int found, ok;
-    char pass[256];
+    char pass[PRINCIPAL_PASSWORD_MAX + 1];
+    size_t passLen;
     uint8_t *packet;
     size_t len;
 } AuthWork;
@@ -360,8 +361,9 @@ static void authWork(uv_work_t *req) {
     /* An unknown name costs the same work, so timing tells nothing. */
     static const char dummy[] = "$scrypt$N=16384,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA==$"
                                 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-    int match = passwordVerify(w->pass, w->found && w->entry.passwordHash[0] ? w->entry.passwordHash
-                                                                             : dummy);
+    /* All passLen bytes: "abc\0zzz" is not "abc". */
+    int match = passwordVerifyLen(
+        w->pass, w->passLen, w->found && w->entry.passwordHash[0] ? w->entry.passwordHash : dummy);
     w->ok = w->found && w->entry.passwordHash[0] && match == 1;
     memset(w->pass, 0, sizeof(w->pass));
 }
@@ -398,7 +400,7 @@ static void authDone(uv_work_t *req, int status) {
 static void startPasswordCheck(Conn *c, const uint8_t *packet, size_t len, MqttConnect *k) {
     AuthWork *w = calloc(1, sizeof(*w));
     if (w) w->packet = malloc(len);
-    if (!w || !w->packet || k->password.len >= sizeof(w->pass) ||
+    if (!w || !w->packet || k->password.len > PRINCIPAL_PASSWORD_MAX ||
         k->username.len >= sizeof(w->entry.name)) {
         if (w) free(w->packet);
         free(w);
@@ -411,6 +413,7 @@ static void startPasswordCheck(Conn *c, const uint8_t *packet, size_t len, MqttC
     memcpy(user, k->username.p ? (const char *)k->username.p : "", k->username.len);
     user[k->username.len] = '\0';
     memcpy(w->pass, k->password.p ? (const char *)k->password.p : "", k->password.len);
+    w->passLen = k->password.len;
     const PrincipalEntry *e = principalsFind(nodePrincipals(c->srv->node), user);
     if (e) w->entry = *e, w->found = 1;
     w->req.data = w;
@@ -465,6 +468,25 @@ static int connectWithinLimits(Conn *c, const MqttConnect *k, const char *who) {
     return 1;
 }
 
+/* Client ids "link-NODE" are those of federation links: reserved for
+ * principals with the node role, on every protocol version and whether or
+ * not the session exists yet -- another principal holding one would shut
+ * the link out (and read what is queued for it). */
+#define LINK_ID_PREFIX "link-"
+
+static int linkClientId(const char *id) {
+    return strncmp(id, LINK_ID_PREFIX, strlen(LINK_ID_PREFIX)) == 0;
+}
+
+/* A node principal e may take the link client id id from a session that
+ * another principal, owner, holds without the node role (taken before the
+ * reservation existed): the squatter's session is discarded. */
+static int reclaimLinkId(Server *srv, const char *id, const PrincipalEntry *e, const char *owner) {
+    if (!linkClientId(id) || !(e->roles & PRINCIPAL_ROLE_NODE)) return 0;
+    const PrincipalEntry *o = principalsFind(nodePrincipals(srv->node), owner);
+    return !o || !(o->roles & PRINCIPAL_ROLE_NODE);
+}
+
 /* The principal is established: compile it, attach the session, answer. */
 static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     Server *srv = c->srv;
@@ -482,6 +504,15 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     if (id[0] == '$')
         return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name,
                              "client ids starting with '$' are reserved for the node");
+    /* MQTT 5: 0x85, a valid client id the server does not allow (as for
+     * another principal's session); 3.1.1 has no such code that refuses a
+     * login rather than a malformed id, so 5, not authorized. */
+    if (linkClientId(id) && !(e->roles & PRINCIPAL_ROLE_NODE))
+        return refuseConnect(c, k->version == MQTT_V5 ? RC_CLIENT_ID_INVALID : RC_NOT_AUTHORIZED,
+                             e->name,
+                             "client ids starting with '" LINK_ID_PREFIX
+                             "' are reserved for federation links (principals with the node "
+                             "role)");
     if (!id[0]) {
         if (k->version != MQTT_V5 && !k->cleanStart)
             return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name, "empty client id");
@@ -500,9 +531,16 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
         return refuseConnect(c, RC_PAYLOAD_FORMAT_INVALID, e->name, why);
     }
     const char *owner = exchangeSessionPrincipal(srv->x, id);
-    if (owner && strcmp(owner, e->name) != 0)
+    if (owner && strcmp(owner, e->name) != 0 && !reclaimLinkId(srv, id, e, owner))
         return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name,
                              "this client id names another principal's session");
+    if (owner && strcmp(owner, e->name) != 0) { /* taken back: say whose session goes */
+        char detail[300];
+        snprintf(detail, sizeof(detail),
+                 "link client id '%s' taken back from principal '%s', whose session is discarded",
+                 id, owner);
+        exchangeAudit(srv->x, "session_discarded", e->name, "", "", "reserved", detail);
+    }
     int present;
     void *taken = exchangeSessionConn(srv->x, id);
     /* The old connection goes first (its will, its detach), so the session

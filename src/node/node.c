@@ -201,13 +201,16 @@ void nodeStop(Node *n) {
 }
 
 /* Sessions of connected clients hold compiled principals: compile them
- * again against the reloaded data, or have their front-end close them. */
+ * again against the reloaded data, or have their front-end close them --
+ * also when the name now belongs to another instance (removed and added
+ * again): that connection logged in as someone who no longer exists. */
 static void recompileSession(Session *s, void *ctx) {
     Node *n = ctx;
     if (!s->conn) return;
     PrincipalEntry *e = principalsFind(&n->principals, s->principalName);
     pnError err = {0};
-    if (!e || principalEntryCompile(e, &s->principal, n->reg, n->spif, &err) != PN_OK)
+    if (!e || (s->principal.instance[0] && !principalInstanceIs(e, s->principalId)) ||
+        principalEntryCompile(e, &s->principal, n->reg, n->spif, &err) != PN_OK)
         if (s->hooks->revoke) s->hooks->revoke(s->conn);
 }
 

@@ -3,8 +3,10 @@
  */
 #include "tls.h"
 
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../core/str.h"
 
@@ -43,18 +45,70 @@ int tlsServerContext(SSL_CTX **out, const char *certFile, const char *keyFile, c
     return PN_OK;
 }
 
+/* How many entries of the subject name carry nid. */
+static int subjectCount(X509_NAME *subj, int nid) {
+    int n = 0;
+    for (int i = -1; (i = X509_NAME_get_index_by_NID(subj, nid, i)) >= 0;)
+        n++;
+    return n;
+}
+
+/* The subject's entry nid as text into out (absent: ""); 0 when it does
+ * not fit or holds a NUL byte (it would be cut short and name something
+ * else). */
+static int subjectText(X509_NAME *subj, int nid, char *out, size_t cap) {
+    out[0] = '\0';
+    int i = X509_NAME_get_index_by_NID(subj, nid, -1);
+    if (i < 0) return 1;
+    ASN1_STRING *d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
+    int len = ASN1_STRING_length(d);
+    const unsigned char *p = ASN1_STRING_get0_data(d);
+    if (len < 0 || (size_t)len >= cap || memchr(p, '\0', (size_t)len)) return 0;
+    memcpy(out, p, (size_t)len);
+    out[len] = '\0';
+    return 1;
+}
+
 const PrincipalEntry *tlsPeerPrincipal(SSL *ssl, const Principals *ps, char *why, size_t cap) {
     why[0] = '\0';
     X509 *cert = SSL_get1_peer_certificate(ssl);
     if (!cert) return NULL;
-    char cn[128] = "", country[8] = "";
+    char cn[128] = "", country[8] = "", fp[65];
+    unsigned char md[32];
+    unsigned mdLen = 0;
+    if (X509_digest(cert, EVP_sha256(), md, &mdLen) != 1 || mdLen != sizeof(md)) mdLen = 0;
+    for (unsigned i = 0; i < mdLen; i++)
+        snprintf(fp + 2 * i, 3, "%02x", md[i]);
+    fp[2 * mdLen] = '\0';
     X509_NAME *subj = X509_get_subject_name(cert);
-    X509_NAME_get_text_by_NID(subj, NID_commonName, cn, sizeof(cn));
-    X509_NAME_get_text_by_NID(subj, NID_countryName, country, sizeof(country));
+    int cns = subjectCount(subj, NID_commonName), countries = subjectCount(subj, NID_countryName);
+    int okCn = subjectText(subj, NID_commonName, cn, sizeof(cn));
+    int okCountry = subjectText(subj, NID_countryName, country, sizeof(country));
     X509_free(cert);
+    /* One name, one principal: with two CNs (or countries) which one the
+     * certificate means is a guess, so it means none. */
+    if (cns > 1 || countries > 1) {
+        snprintf(why, cap, "certificate has more than one %s: refused",
+                 cns > 1 ? "common name (CN)" : "country (C)");
+        return NULL;
+    }
+    if (!okCn || !okCountry) {
+        snprintf(why, cap, "certificate %s is too long or holds a NUL byte: refused",
+                 okCn ? "country" : "common name");
+        return NULL;
+    }
     const PrincipalEntry *e = principalsFindCert(ps, cn);
     if (!e) {
         snprintf(why, cap, "certificate CN '%s' maps to no principal", cn);
+        return NULL;
+    }
+    /* A pinned principal accepts its one certificate, not any the CA
+     * issued for the CN (e.g. to a removed principal of the same CN). */
+    if (e->certSha256[0] && strcmp(e->certSha256, fp) != 0) {
+        snprintf(why, cap,
+                 "certificate CN '%s' is not the certificate pinned for principal '%s' "
+                 "(cert_sha256)",
+                 cn, e->name);
         return NULL;
     }
     /* ISO alpha-2 in certificates, alpha-3 in the registry: matching the

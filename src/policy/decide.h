@@ -55,6 +55,13 @@ typedef struct Principal {
     uint8_t clearance; /* classification index in the policy */
     GroupSet cois;     /* communities assigned to this principal itself */
     uint64_t caveats;  /* restrictive values held (SpifValue.bit) */
+    /* Which principal instance this is (principals.json "id"; "" when not
+     * from a principals entry): tokens and sessions are bound to it, not
+     * to the name.  instanceV0: the entry has its version 0 id, so what
+     * was recorded without an id belongs to it.  decide() does not read
+     * these. */
+    char instance[17];
+    uint8_t instanceV0;
 } Principal;
 
 /* A label reduced to what decide() reads.  Built by decideLabelCompile(). */

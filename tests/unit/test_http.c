@@ -258,6 +258,56 @@ static void test_token_store_file(void **state) {
     tokenStoreFree(&ts);
 }
 
+/* A token is bound to the principal instance it was issued to, and
+ * removing the principal revokes its tokens (issue 10, item 1). */
+static void test_token_principal_binding(void **state) {
+    (void)state;
+    TokenStore ts, back;
+    pnError err = {0};
+    char a[TOKEN_TEXT_LEN + 1], b[TOKEN_TEXT_LEN + 1], c[TOKEN_TEXT_LEN + 1];
+    const TokenEntry *e;
+    tokenStoreInit(&ts, path, &err);
+    assert_int_equal(
+        tokenCreateFor(&ts, "bohdan", "0123456789abcdef", 1000, a, sizeof(a), &e, &err), PN_OK);
+    assert_string_equal(e->principalId, "0123456789abcdef");
+    assert_int_equal(tokenCreateFor(&ts, "bohdan", "", 1001, b, sizeof(b), NULL, &err), PN_OK);
+    assert_int_equal(
+        tokenCreateFor(&ts, "other", "fedcba9876543210", 1002, c, sizeof(c), NULL, &err), PN_OK);
+    assert_int_equal(tokenCreateFor(&ts, "x", "NOT-HEX", 1, a, sizeof(a), NULL, &err), PN_EINVAL);
+    assert_int_equal(tokenStoreSave(&ts, &err), PN_OK);
+    tokenStoreInit(&back, path, &err);
+    assert_int_equal(tokenStoreLoad(&back, &err), PN_OK);
+    assert_string_equal(tokenLookup(&back, a, strlen(a))->principalId, "0123456789abcdef");
+    assert_string_equal(tokenLookup(&back, b, strlen(b))->principalId, "");
+    /* binding gives the id-less token an instance, and leaves bound ones */
+    assert_int_equal(tokenBindPrincipal(&back, "bohdan", "00000000000000aa"), 1);
+    assert_string_equal(tokenLookup(&back, b, strlen(b))->principalId, "00000000000000aa");
+    assert_string_equal(tokenLookup(&back, a, strlen(a))->principalId, "0123456789abcdef");
+    assert_int_equal(tokenBindPrincipal(&back, "bohdan", "bad"), 0);
+    /* removing bohdan revokes both of its tokens, not the other's */
+    assert_int_equal(tokenRevokePrincipal(&back, "bohdan", 2000), 2);
+    assert_int_equal(tokenRevokePrincipal(&back, "bohdan", 3000), 0);
+    assert_null(tokenLookup(&back, a, strlen(a)));
+    assert_null(tokenLookup(&back, b, strlen(b)));
+    assert_non_null(tokenLookup(&back, c, strlen(c)));
+    tokenStoreFree(&back);
+    tokenStoreFree(&ts);
+    /* a malformed principal_id makes the file malformed */
+    static const char *const pids[] = {"\"0123456789abcdef\"", "7", "\"0123\"",
+                                       "\"ABCDEF0123456789\""};
+    for (int k = 0; k < 4; k++) {
+        FILE *f = fopen(path, "w");
+        fprintf(f,
+                "{\"tokens\": [{\"id\": \"000000000000\", \"sha256\": \"%064d\", \"principal\": "
+                "\"a\", \"created\": \"2026-01-01T00:00:00Z\", \"principal_id\": %s}]}",
+                0, pids[k]);
+        fclose(f);
+        tokenStoreInit(&back, path, &err);
+        assert_int_equal(tokenStoreLoad(&back, &err), k == 0 ? PN_OK : PN_EINVAL);
+        tokenStoreFree(&back);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes),
@@ -266,6 +316,7 @@ int main(void) {
         cmocka_unit_test(test_json_check),
         cmocka_unit_test_setup_teardown(test_token_create_lookup, tmpSetup, tmpTeardown),
         cmocka_unit_test_setup_teardown(test_token_store_file, tmpSetup, tmpTeardown),
+        cmocka_unit_test_setup_teardown(test_token_principal_binding, tmpSetup, tmpTeardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

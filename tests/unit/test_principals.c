@@ -2,7 +2,8 @@
  * test_principals.c -- the principals store: scrypt hashes, the file's
  * load/save round trip and atomic mode-0600 writes, refusal of duplicate
  * names and bad JSON (with file and line), and compiling entries against
- * the shipped registry and policy.
+ * the shipped registry and policy; instance ids (new on add, kept on update,
+ * version 0 ids for old files) and the password limits CONNECT shares.
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -429,6 +430,137 @@ static void test_roles(void **state) {
     assert_int_equal(principalsLoad(&ps, path, &err), PN_EINVAL);
 }
 
+/* ---- instance ids and password limits (issue 10, items 1 and 17) ------ */
+
+static int isHexId(const char *id) {
+    if (strlen(id) != PRINCIPAL_ID_LEN) return 0;
+    for (; *id; id++)
+        if (!strchr("0123456789abcdef", *id)) return 0;
+    return 1;
+}
+
+static void test_instance_ids(void **state) {
+    (void)state;
+    Principals ps, back;
+    pnError err = {0};
+    principalsInit(&ps);
+    principalsInit(&back);
+    PrincipalEntry b = entry("bohdan", "UKR", "NS");
+    assert_int_equal(principalsUpsert(&ps, &b, NULL, &err), PN_OK);
+    char first[PRINCIPAL_ID_LEN + 1];
+    strcpy(first, principalsFind(&ps, "bohdan")->id);
+    assert_true(isHexId(first));
+    /* an update is the same instance */
+    PrincipalEntry upd = entry("bohdan", "UKR", "NC");
+    assert_int_equal(principalsUpsert(&ps, &upd, NULL, &err), PN_OK);
+    assert_string_equal(principalsFind(&ps, "bohdan")->id, first);
+    assert_true(principalInstanceIs(principalsFind(&ps, "bohdan"), first));
+    /* removed and added again: another instance, the old id matches it not */
+    assert_int_equal(principalsRemove(&ps, "bohdan", &err), PN_OK);
+    PrincipalEntry again = entry("bohdan", "USA", "CTS");
+    assert_int_equal(principalsUpsert(&ps, &again, NULL, &err), PN_OK);
+    const PrincipalEntry *now = principalsFind(&ps, "bohdan");
+    assert_true(isHexId(now->id));
+    assert_string_not_equal(now->id, first);
+    assert_false(principalInstanceIs(now, first));
+    assert_false(principalInstanceIs(now, "")); /* not a version 0 instance */
+    /* the id survives a save and load; two entries may not share one */
+    assert_int_equal(principalsSave(&ps, path, &err), PN_OK);
+    assert_int_equal(principalsLoad(&back, path, &err), PN_OK);
+    assert_string_equal(principalsFind(&back, "bohdan")->id, now->id);
+    PrincipalEntry twin = entry("twin", "SWE", "NS");
+    strcpy(twin.id, now->id);
+    assert_int_equal(principalsUpsert(&ps, &twin, NULL, &err), PN_EINVAL);
+    assert_non_null(strstr(err.msg, "instance id"));
+    principalsFree(&ps);
+    principalsFree(&back);
+}
+
+static void test_legacy_ids(void **state) {
+    (void)state;
+    Principals ps, again;
+    pnError err = {0};
+    principalsInit(&ps);
+    principalsInit(&again);
+    /* a file from before instance ids: the same version 0 id every time */
+    writeText("{\"principals\": [{\"name\": \"old\", \"nation\": \"SWE\", "
+              "\"clearance\": \"NS\", \"cert_cn\": \"old.swe\"}]}\n");
+    assert_int_equal(principalsLoad(&ps, path, &err), PN_OK);
+    assert_int_equal(principalsLoad(&again, path, &err), PN_OK);
+    const PrincipalEntry *e = principalsFind(&ps, "old");
+    char v0[PRINCIPAL_ID_LEN + 1];
+    principalLegacyId(e, v0);
+    assert_string_equal(e->id, v0);
+    assert_string_equal(principalsFind(&again, "old")->id, v0);
+    assert_true(principalInstanceIs(e, ""));   /* tokens/sessions without an id */
+    assert_true(principalInstanceIs(e, NULL)); /* the same */
+    /* another certificate CN: another version 0 instance */
+    PrincipalEntry other = *e;
+    strcpy(other.certCn, "someone.else");
+    assert_false(principalInstanceIs(&other, ""));
+    /* malformed ids are refused */
+    writeText("{\"principals\": [{\"name\": \"x\", \"id\": \"ABC\", \"nation\": \"SWE\", "
+              "\"clearance\": \"NS\"}]}\n");
+    assert_int_equal(principalsLoad(&ps, path, &err), PN_EINVAL);
+    assert_non_null(strstr(err.msg, "\"id\" must be 16 lower-case hex digits"));
+    writeText("{\"principals\": [\n"
+              "  {\"name\": \"a\", \"id\": \"0123456789abcdef\", \"nation\": \"SWE\", "
+              "\"clearance\": \"NS\"},\n"
+              "  {\"name\": \"b\", \"id\": \"0123456789abcdef\", \"nation\": \"SWE\", "
+              "\"clearance\": \"NS\"}]}\n");
+    assert_int_equal(principalsLoad(&ps, path, &err), PN_EINVAL);
+    assert_non_null(strstr(err.msg, "principal 2 ('b')"));
+    principalsFree(&ps);
+    principalsFree(&again);
+}
+
+static void test_cert_pin(void **state) {
+    (void)state;
+    char fp[65];
+    const char *hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    assert_int_equal(principalFingerprintParse(hex, fp), 0);
+    assert_string_equal(fp, hex);
+    assert_int_equal(principalFingerprintParse("00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+                                               "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF",
+                                               fp),
+                     0);
+    assert_string_equal(fp, hex);
+    assert_int_equal(principalFingerprintParse("0011", fp), -1);
+    assert_int_equal(principalFingerprintParse("0:011223344556677", fp), -1);
+    char longer[80];
+    snprintf(longer, sizeof(longer), "%s00", hex);
+    assert_int_equal(principalFingerprintParse(longer, fp), -1);
+    /* an entry pins only with a CN, and only in canonical form */
+    pnError err = {0};
+    PrincipalEntry e = entry("p", "SWE", "NS");
+    strcpy(e.certSha256, hex);
+    assert_int_equal(principalEntryValidate(&e, &err), PN_EINVAL);
+    assert_non_null(strstr(err.msg, "needs a cert_cn"));
+    strcpy(e.certCn, "p.swe");
+    assert_int_equal(principalEntryValidate(&e, &err), PN_OK);
+    e.certSha256[0] = 'A';
+    assert_int_equal(principalEntryValidate(&e, &err), PN_EINVAL);
+}
+
+static void test_password_limits(void **state) {
+    (void)state;
+    char h[256], pw[PRINCIPAL_PASSWORD_MAX + 2];
+    pnError err = {0};
+    memset(pw, 'x', sizeof(pw) - 1);
+    pw[PRINCIPAL_PASSWORD_MAX + 1] = '\0'; /* 256 bytes: more than CONNECT takes */
+    assert_int_equal(passwordHash(pw, h, sizeof(h), &err), PN_ELIMIT);
+    assert_non_null(strstr(err.msg, "longer than 255 bytes"));
+    pw[PRINCIPAL_PASSWORD_MAX] = '\0'; /* 255 bytes: accepted, and it logs in */
+    assert_int_equal(passwordHash(pw, h, sizeof(h), &err), PN_OK);
+    assert_true(passwordVerifyLen(pw, PRINCIPAL_PASSWORD_MAX, h));
+    /* every byte counts: "abc\0zzz" is not "abc" */
+    assert_int_equal(passwordHash("abc", h, sizeof(h), &err), PN_OK);
+    assert_true(passwordVerifyLen("abc", 3, h));
+    assert_false(passwordVerifyLen("abc\0zzz", 7, h));
+    assert_false(passwordVerifyLen("abc\0", 4, h));
+    assert_false(passwordVerifyLen("ab", 2, h));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_verify),
@@ -445,6 +577,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_bad_entries, tmpSetup, tmpTeardown),
         cmocka_unit_test(test_compile),
         cmocka_unit_test_setup_teardown(test_roles, tmpSetup, tmpTeardown),
+        cmocka_unit_test_setup_teardown(test_instance_ids, tmpSetup, tmpTeardown),
+        cmocka_unit_test_setup_teardown(test_legacy_ids, tmpSetup, tmpTeardown),
+        cmocka_unit_test(test_password_limits),
+        cmocka_unit_test(test_cert_pin),
     };
     return cmocka_run_group_tests(tests, fixtureSetup, fixtureTeardown);
 }
