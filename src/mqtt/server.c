@@ -67,7 +67,7 @@ typedef struct Conn {
     uint64_t lastSeen;   /* uv_now, ms */
     uint32_t clientMaxPacket;
     char *aliases[TOPIC_ALIAS_MAX + 1];
-    uint32_t unacked; /* incoming QoS>0 publishes not yet acknowledged */
+    uint32_t unacked; /* receive quota in use: QoS 1 until PUBACK, QoS 2 until PUBCOMP (§4.9) */
     /* will message, kept until a normal DISCONNECT */
     int hasWill;
     uint8_t willQos, willRetain;
@@ -244,7 +244,9 @@ static void hookRelease(void *conn, uint16_t packetId) {
 static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, const char *why) {
     Conn *c = conn;
     if (c->closing) return;
-    if (c->unacked) c->unacked--;
+    /* A QoS 2 publish keeps its place in the receive quota until PUBCOMP,
+     * unless it was refused (the flow ends at the PUBREC then). */
+    if (c->unacked && (qos == 1 || reason >= 0x80)) c->unacked--;
     if (qos == 2 && reason >= 0x80 && c->session) /* not stored after all */
         exchangeQos2Release(c->srv->x, c->session, packetId);
     mqttEncodeAck(&c->out, c->version, qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, packetId, reason, why);
@@ -705,6 +707,9 @@ static void onPacket(Conn *c, MqttPacket *pkt) {
         break;
     case MQTT_PUBREL: {
         int known = exchangeQos2Release(x, c->session, pkt->u.ack.packetId);
+        /* The PUBCOMP gives the publish's place in the quota back (an id
+         * from an earlier connection never took one here: never below 0). */
+        if (known && c->unacked) c->unacked--;
         mqttEncodeAck(&c->out, c->version, MQTT_PUBCOMP, pkt->u.ack.packetId,
                       known || c->version != MQTT_V5 ? 0 : RC_PACKET_ID_NOT_FOUND, NULL);
         break;

@@ -782,8 +782,47 @@ async function aclreloaded() {
     s.destroy();
 }
 
+// The receive quota (Receive Maximum 1024, §4.9): a QoS 2 publish holds its
+// place until PUBCOMP, not until PUBREC; past the quota: DISCONNECT 0x93.
+async function qos2quota() {
+    const N = 1024;
+    const burst = (c, from, n) => {
+        const bufs = [];
+        for (let i = 0; i < n; i++)
+            bufs.push(m.publish({topic: 'q2q/x', qos: 2, id: from + i, props: labelled(), payload: 'q'}));
+        c.send(Buffer.concat(bufs));
+    };
+    const recs = async (c, n) => {
+        let ok = 0;
+        for (let i = 0; i < n; i++) {
+            const r = await c.next(10000, 'PUBREC');
+            if (!r) break;
+            if (r.reason === 0) ok++;
+        }
+        return ok;
+    };
+    const a = await m.open(port, login({clientId: 'q2q-a'}));
+    burst(a, 1, N);
+    const okA = await recs(a, N);
+    check(`${N} QoS 2 publishes without PUBREL: ${N} PUBRECs with success`, okA === N, `${okA}`);
+    burst(a, N + 1, 1);
+    const d = await a.next(10000);
+    check(`the ${N + 1}th while none is complete: DISCONNECT 0x93`, d && d.name === 'DISCONNECT' && d.reason === 0x93, show(d));
+    a.destroy();
+    const b = await m.open(port, login({clientId: 'q2q-b'}));
+    burst(b, 1, N);
+    const okB = await recs(b, N);
+    b.send(m.ack(6, 1)); // PUBREL for id 1
+    const comp = await b.next(10000, 'PUBCOMP');
+    burst(b, 5000, 1);
+    const r = await b.next(10000);
+    check('after one PUBREL/PUBCOMP the quota has room for one more: PUBREC success',
+        okB === N && comp && comp.reason === 0 && r && r.name === 'PUBREC' && r.reason === 0, `${okB} ${show(comp)} ${show(r)}`);
+    b.destroy();
+}
+
 (async () => {
-    const all = {limits, willdelay, acl, aclreloaded, malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts, content};
+    const all = {limits, willdelay, acl, aclreloaded, qos2quota, malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts, content};
     for (const g of groups) {
         if (!all[g]) {
             console.log(`FAIL unknown group ${g}`);
