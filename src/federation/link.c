@@ -190,15 +190,26 @@ static int parseId(const MqttStr *id, char *origin, size_t cap, uint64_t *seq) {
     return 0;
 }
 
-static int64_t parseTime(const MqttProps *props) {
+/* How far ahead of this node's clock an origin time may be: clocks drift,
+ * but a time far in the future would pin the log segment it lands in
+ * (retention counts from the newest time in a segment) and mislead every
+ * reader.  A day is generous for skew and small for harm. */
+#define LINK_MAX_TIME_AHEAD (24 * 3600)
+
+/* The origin time of a relayed message: *when, 0; -1 when the property is
+ * absent, not a decimal number of at most 12 digits (seconds until the year
+ * 33,658: never an overflow), or too far ahead of this node's clock. */
+static int parseTime(const MqttProps *props, int64_t *when) {
     MqttStr t;
-    if (!mqttUserProp(props, "time", &t) || t.len == 0 || t.len > 19) return timeNow();
+    if (!mqttUserProp(props, "time", &t) || t.len == 0 || t.len > 12) return -1;
     int64_t v = 0;
     for (size_t i = 0; i < t.len; i++) {
-        if (t.p[i] < '0' || t.p[i] > '9') return timeNow();
+        if (t.p[i] < '0' || t.p[i] > '9') return -1;
         v = v * 10 + (t.p[i] - '0');
     }
-    return v;
+    if (v > timeNow() + LINK_MAX_TIME_AHEAD) return -1;
+    *when = v;
+    return 0;
 }
 
 /* A message this node will never accept (no id, an ambiguous or refused
@@ -279,7 +290,12 @@ static void onPublish(LinkConn *c, const MqttPublish *p) {
                  l->opt.name);
         return refusePublish(c, p, RC_NOT_AUTHORIZED, why, 0);
     }
-    int64_t when = parseTime(&p->props);
+    int64_t when;
+    if (parseTime(&p->props, &when) != 0)
+        return refusePublish(c, p, RC_PAYLOAD_FORMAT_INVALID,
+                             "a relayed message needs a 'time' user property: seconds since 1970, "
+                             "at most a day ahead of this node's clock",
+                             0);
     l->st.lastOrigin = when;
     MqttPropOut fwd;
     mqttPropInit(&fwd);

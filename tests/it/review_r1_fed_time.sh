@@ -26,7 +26,9 @@ cat >"$T/script.json" <<EOF2
  {"pid": 1, "topic": "intel/overflow", "payload": "t",
   "props": [["label", "$L_U"], ["id", "ukr:0"], ["time", "9999999999999999999"]]},
  {"pid": 2, "topic": "intel/future", "payload": "t",
-  "props": [["label", "$L_U"], ["id", "ukr:1"], ["time", "999999999999"]]}
+  "props": [["label", "$L_U"], ["id", "ukr:1"], ["time", "999999999999"]]},
+ {"pid": 3, "topic": "intel/now", "payload": "t",
+  "props": [["label", "$L_U"], ["id", "ukr:2"], ["time", "$(date +%s)"]]}
 ]
 EOF2
 node tests/it/node/roguepeer.js "$RP" "$T/rogue.events" "$T/script.json" 2>"$T/rogue.err" &
@@ -37,9 +39,13 @@ HQ=$!
 IT_PIDS+=("$HQ")
 wait_ready "$HQ" "$T/hq.log"
 _report $? "setup: HQ starts with [peer ukr]"
-wait_until 10 bash -c "[ \$(grep -c '^PUBACK' '$T/rogue.events') -ge 2 ]"
+wait_until 10 bash -c "[ \$(grep -c '^PUBACK' '$T/rogue.events') -ge 3 ]"
 ok "HQ is still running after a 'time' of 19 nines" _alive "$HQ"
-ok "no sanitizer report (signed overflow in parseTime)" bash -c "! grep -hE 'runtime error:|ERROR: AddressSanitizer' '$T/hq.log'"
+ok "no sanitizer report (signed overflow in parseTime)" no_sanitizer_report "$T/hq.log"
+expect_out "the 19-digit time and the year-33,658 time are refused (0x99), the present one stored" \
+    "PUBACK 1 0x99|PUBACK 2 0x99|PUBACK 3 0x00" bash -c "grep '^PUBACK' '$T/rogue.events' | cut -d' ' -f1-3 | sort | paste -sd'|'"
+expect_out "HQ's log holds only the message with a plausible time" "intel/now" \
+    bash -c "'$PN' log list --data '$T/hq' | cut -f4"
 grep -h 'runtime error' "$T/hq.log" | head -2 | sed 's/^/# /'
 "$PN" log list --data "$T/hq" 2>/dev/null | sed 's/^/# /'
 kill -TERM "$HQ" 2>/dev/null

@@ -65,10 +65,13 @@ it_cleanup() {
     rm -rf "$IT_TMP"
 }
 
+# The bound is wall time, not a count of tries: a CMD that itself takes
+# seconds (a publish and a wait) must not stretch 10 s into minutes.
 wait_until() {
-    local secs=$1 i
+    local secs=$1 end
     shift
-    for ((i = 0; i < secs * 20; i++)); do
+    end=$((SECONDS + secs + 1)) # SECONDS ticks in whole seconds: at least secs
+    while [ "$SECONDS" -lt "$end" ]; do
         "$@" 2>/dev/null && return 0
         sleep 0.05
     done
