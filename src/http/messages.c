@@ -153,7 +153,6 @@ void apiPublish(HttpConn *c) {
     } else {
         const char *why = "";
         if (++c->packetId == 0) c->packetId = 1;
-        uint64_t seq = exchangeNextOffset(c->srv->x);
         int rc = exchangePublish(
             c->srv->x, s, json_string_value(topic), json_string_length(topic),
             json_string_value(label), json_string_length(label),
@@ -161,7 +160,10 @@ void apiPublish(HttpConn *c) {
             text ? (const uint8_t *)text : bytes, (uint32_t)len, 1, 0, c->packetId, &why);
         if (rc == 0) {
             c->waiting = 1; /* answered by hookAck at the commit */
-            c->pendingSeq = seq;
+            /* The offset the record got: accept() may rewind a broken log
+             * (storeRetry) before appending, so the offset read before the
+             * publish can be stale. */
+            c->pendingSeq = exchangeNextOffset(c->srv->x) - 1;
         } else {
             httpError(c, refusalStatus(rc), refusalCode(rc, why), "%s", why);
         }
