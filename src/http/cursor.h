@@ -5,8 +5,8 @@
  * GET /v1/messages hands out as "next" the id of the last message it
  * returned when that id is this node's (its sequence is the log offset,
  * and the caller saw the message).  Otherwise -- the last message returned
- * came from another node, or the page stopped at the scan bound before
- * reaching a visible message -- the position to continue from is a log
+ * came from another node, or the page returned no message (at the scan
+ * bound or at the end of the log, alike) -- the position to continue from is a log
  * offset the caller must not learn, since offsets count every message the
  * node holds.  Such a position is sealed with AES-256-GCM under a key kept
  * in DATA/cursor.key (created on first use, mode 0600) with a fresh random

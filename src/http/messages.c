@@ -153,7 +153,6 @@ void apiPublish(HttpConn *c) {
     } else {
         const char *why = "";
         if (++c->packetId == 0) c->packetId = 1;
-        uint64_t seq = exchangeNextOffset(c->srv->x);
         int rc = exchangePublish(
             c->srv->x, s, json_string_value(topic), json_string_length(topic),
             json_string_value(label), json_string_length(label),
@@ -161,7 +160,10 @@ void apiPublish(HttpConn *c) {
             text ? (const uint8_t *)text : bytes, (uint32_t)len, 1, 0, c->packetId, &why);
         if (rc == 0) {
             c->waiting = 1; /* answered by hookAck at the commit */
-            c->pendingSeq = seq;
+            /* The offset the record got: accept() may rewind a broken log
+             * (storeRetry) before appending, so the offset read before the
+             * publish can be stale. */
+            c->pendingSeq = exchangeNextOffset(c->srv->x) - 1;
         } else {
             httpError(c, refusalStatus(rc), refusalCode(rc, why), "%s", why);
         }
@@ -191,7 +193,13 @@ static const unsigned char *cursorKey(HttpConn *c) {
 
 /* Where to start for since: a sealed cursor (its offset), an id
  * "ORIGIN:SEQ" of this node (after it) or a time (the first record at or
- * after it).  -1 after a 400 or 503. */
+ * after it).  -1 after a 400 or 503.
+ *
+ * An id is accepted only when it names a message this node holds that the
+ * caller may read now: otherwise a made-up "NODE:N" would start the scan at
+ * an offset of the caller's choosing among records it may not see.  An id
+ * of a message the caller may not read, of one no longer held (retention)
+ * or of none at all gets the same 400. */
 static int startOffset(HttpConn *c, const char *since, uint64_t *start) {
     Exchange *x = c->srv->x;
     uint64_t lo = exchangeFirstOffset(x), hi = exchangeVisibleOffset(x);
@@ -235,7 +243,16 @@ static int startOffset(HttpConn *c, const char *since, uint64_t *start) {
                   (int)(colon - since), since);
         return -1;
     }
-    if (seq + 1 > *start) *start = seq + 1;
+    MessageView v;
+    DecideLabel dl;
+    size_t nl = strlen(node);
+    if (seq < lo || seq >= hi || exchangeRead(x, seq, &v, &dl, &c->srv->scratch) != PN_OK ||
+        v.originLen != nl || memcmp(v.origin, node, nl) != 0 || v.originSeq != seq ||
+        decide(&c->p, &dl, timeNow()).reason != DECIDE_ALLOW) {
+        httpError(c, 400, "bad_since", "'since' is not the id of a message you may read here");
+        return -1;
+    }
+    *start = seq + 1;
     return 0;
 }
 
@@ -306,21 +323,24 @@ static void auditNode(HttpConn *c, const MessageView *v, const char *topic, cons
 /*
  * End the page with "next" and "more", revealing nothing about records the
  * caller was not given: no offset of a record it may not see, and no sign
- * of whether such records exist (issue 10, item 5).
- *   - the scan stopped at its bound (cut): a sealed cursor for where it
- *     stopped, "more": true (the one thing shown: HISTORY_SCAN_MAX records
- *     were examined);
- *   - else, messages returned: the last one's id when it is this node's
- *     (the caller saw it), else a sealed cursor just past it; "more" is true
- *     when the page is full (there may be more);
- *   - else: the caller's own "since" back (null without one): nothing new.
+ * of whether such records exist (issue 10, item 5; review r1).  Whether
+ * the scan stopped at its bound (HISTORY_SCAN_MAX records examined) or at
+ * the end of the log depends on how many records follow -- visible or not
+ * -- so nothing in the answer depends on it:
+ *   - messages returned: the last one's id when it is this node's (the
+ *     caller saw it), else a sealed cursor just past it;
+ *   - none: a sealed cursor for where the scan stopped (a fresh one each
+ *     time, so two say nothing about each other);
+ *   - "more": true only when the page is full (limit or size reached).  A
+ *     page that is not full says nothing about what follows: the client
+ *     asks again from "next" (now or later) to go on.
  */
-static void historyNext(HttpConn *c, pnBuf *b, const char *since, long n, uint64_t last,
-                        int lastLocal, uint64_t off, int cut, int full) {
+static void historyNext(HttpConn *c, pnBuf *b, long n, uint64_t last, int lastLocal, uint64_t off,
+                        int full) {
     char sealed[CURSOR_TEXT_MAX];
     const unsigned char *key = NULL;
-    int seal = cut || (n > 0 && !lastLocal);
-    if (seal && (!(key = cursorKey(c)) || cursorSeal(key, cut ? off : last + 1, sealed) != 0)) {
+    int seal = n == 0 || !lastLocal;
+    if (seal && (!(key = cursorKey(c)) || cursorSeal(key, n ? last + 1 : off, sealed) != 0)) {
         bufFree(b);
         if (key) httpError(c, 503, "unavailable", "cannot seal a history cursor");
         return;
@@ -328,13 +348,9 @@ static void historyNext(HttpConn *c, pnBuf *b, const char *since, long n, uint64
     bufPuts(b, "], \"next\": ");
     if (seal)
         bufPrintf(b, "\"%s\"", sealed);
-    else if (n > 0)
-        bufPrintf(b, "\"%s:%llu\"", nodeName(c->srv->node), (unsigned long long)last);
-    else if (since[0])
-        jsonString(b, since, strlen(since));
     else
-        bufPuts(b, "null");
-    bufPrintf(b, ", \"more\": %s}\n", cut || full ? "true" : "false");
+        bufPrintf(b, "\"%s:%llu\"", nodeName(c->srv->node), (unsigned long long)last);
+    bufPrintf(b, ", \"more\": %s}\n", full ? "true" : "false");
     if (bufFailed(b))
         httpError(c, 503, "unavailable", "out of memory");
     else
@@ -391,5 +407,5 @@ void apiHistory(HttpConn *c) {
                     v.originSeq == off;
     }
     int full = n >= limit || b.len >= HISTORY_PAGE_BYTES;
-    historyNext(c, &b, since, n, last, lastLocal, off, !full && off < visible, full);
+    historyNext(c, &b, n, last, lastLocal, off, full);
 }

@@ -98,9 +98,9 @@ for i in 1 2 3; do post "$TUSA" hist/x "$L_TOP" >/dev/null; done
 ok "the last publish got id it-m:11" grep -q '"id": "it-m:11"' "$T/body"
 # Every node:seq in the body is the id of a message JPN may see.
 onlyvis="set(__import__('re').findall(r'it-m:[0-9]+', json.dumps(d))) <= {'it-m:4', 'it-m:8'}"
-expect_http "topic=nothing/here&limit=1: nothing, no cursor" 200 "d['messages'] == [] and d['next'] is None and not d['more'] and $onlyvis" \
+expect_http "topic=nothing/here&limit=1: nothing, a sealed cursor" 200 "d['messages'] == [] and d['next'].startswith('c_') and not d['more'] and $onlyvis" \
     -- -H "$(A "$TJ")" "$U/v1/messages?topic=nothing/here&limit=1"
-expect_http "topic=nothing/here since=a time: no id of an invisible message" 200 "d['messages'] == [] and $onlyvis and d['next'] in (None, '2020-01-01T00:00:00Z')" \
+expect_http "topic=nothing/here since=a time: no id of an invisible message" 200 "d['messages'] == [] and $onlyvis and d['next'].startswith('c_') and not d['more']" \
     -- -H "$(A "$TJ")" "$U/v1/messages?topic=nothing/here&since=2020-01-01T00:00:00Z"
 expect_http "topic=hist/x since=a time: nothing, no id" 200 "d['messages'] == [] and $onlyvis" \
     -- -H "$(A "$TJ")" "$U/v1/messages?topic=hist/x&since=2020-01-01T00:00:00Z&limit=5"
@@ -110,13 +110,25 @@ expect_http "paging limit=1: the first visible" 200 "[m['id'] for m in d['messag
     -- -H "$(A "$TJ")" "$U/v1/messages?limit=1"
 expect_http "paging since=it-m:4: the second, across the invisible ones" 200 "[m['id'] for m in d['messages']] == ['it-m:8'] and d['next'] == 'it-m:8' and $onlyvis" \
     -- -H "$(A "$TJ")" "$U/v1/messages?limit=1&since=it-m:4"
-expect_http "paging since=it-m:8: nothing more, the cursor stays" 200 "d['messages'] == [] and d['next'] == 'it-m:8' and not d['more'] and $onlyvis" \
+# An empty page looks the same whether the scan reached the end of the log
+# or its bound (review r1): a sealed cursor, more false.
+expect_http "paging since=it-m:8: nothing more, a sealed cursor" 200 "d['messages'] == [] and d['next'].startswith('c_') and not d['more'] and $onlyvis" \
     -- -H "$(A "$TJ")" "$U/v1/messages?limit=1&since=it-m:8"
+C0=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["next"])' "$T/body")
+# Only ids of messages the caller may read are accepted (review r1).
+expect_http "since=an id JPN may not see: 400 bad_since" 400 "$ERR'bad_since'" \
+    -- -H "$(A "$TJ")" "$U/v1/messages?since=it-m:5"
+cp "$T/body" "$T/body5"
+expect_http "since=an id that does not exist: 400 bad_since" 400 "$ERR'bad_since'" \
+    -- -H "$(A "$TJ")" "$U/v1/messages?since=it-m:99"
+ok "... the same answer as for the invisible one" cmp -s "$T/body" "$T/body5"
 expect_http "a made-up sealed cursor: 400 bad_since" 400 "$ERR'bad_since'" \
     -- -H "$(A "$TJ")" "$U/v1/messages?since=c_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 post "$TUSA" hist/v3 "$L_JPN" >/dev/null # it-m:12
 expect_http "a new visible message after the cursor is found" 200 "[m['id'] for m in d['messages']] == ['it-m:12'] and d['next'] == 'it-m:12'" \
     -- -H "$(A "$TJ")" "$U/v1/messages?limit=1&since=it-m:8"
+expect_http "... and after the sealed cursor of the empty page" 200 "[m['id'] for m in d['messages']] == ['it-m:12'] and d['next'] == 'it-m:12'" \
+    -- -H "$(A "$TJ")" "$U/v1/messages?limit=1&since=$C0"
 expect_http "USA reads all thirteen in one page, next is the last" 200 "len(d['messages']) == 13 and d['next'] == 'it-m:12'" \
     -- -H "$(A "$TUSA")" "$U/v1/messages"
 
@@ -130,8 +142,8 @@ wait_until 60 flooded
 ok "the node stored the 100,001" flooded
 post "$TUSA" hist/v4 "$L_JPN" >/dev/null
 ok "the visible one after them is it-m:100014" grep -q '"id": "it-m:100014"' "$T/body"
-expect_http "since=it-m:12: nothing in the first 100,000, a sealed cursor, more" 200 \
-    "d['messages'] == [] and d['more'] and d['next'].startswith('c_') and len(d['next']) == 50 and $onlyvis" \
+expect_http "since=it-m:12: nothing in the first 100,000, a sealed cursor (more false, as at the end)" 200 \
+    "d['messages'] == [] and not d['more'] and d['next'].startswith('c_') and len(d['next']) == 50 and $onlyvis" \
     -- -H "$(A "$TJ")" "$U/v1/messages?since=it-m:12"
 C1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["next"])' "$T/body")
 expect_http "the same request again: another sealed cursor (nothing to compare)" 200 \
