@@ -244,6 +244,14 @@ static void hookRelease(void *conn, uint16_t packetId) {
 static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, const char *why) {
     Conn *c = conn;
     if (c->closing) return;
+    /* A will (packet id 0) is published for the session, not acknowledged
+     * to anyone -- not even to a connection that resumed it meanwhile. */
+    if (!packetId) return;
+    /* 3.1.1 cannot say "not stored": an acknowledgement would make the
+     * client forget a message the node does not hold.  Closing without one
+     * makes it send the message again on its next connection. */
+    if (reason == XR_SERVER_BUSY && c->version != MQTT_V5)
+        return connFail(c, reason, "the node cannot store messages now");
     /* A QoS 2 publish keeps its place in the receive quota until PUBCOMP,
      * unless it was refused (the flow ends at the PUBREC then). */
     if (c->unacked && (qos == 1 || reason >= 0x80)) c->unacked--;
@@ -636,6 +644,8 @@ static void onPublish(Conn *c, MqttPublish *p) {
         if (p->qos == 2) exchangeQos2Hold(c->srv->x, c->session, p->packetId);
         return;
     }
+    if (rc == XR_SERVER_BUSY && c->version != MQTT_V5)
+        return connFail(c, (uint8_t)rc, "the node cannot store messages now"); /* see hookAck */
     if (p->qos) {
         c->unacked--;
         /* 3.1.1 has no negative acknowledgement: the refusal is audited and
