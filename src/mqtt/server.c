@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <uv.h>
 
 #include "../core/date.h"
@@ -201,9 +202,11 @@ static void connFail(Conn *c, uint8_t reason, const char *why) {
 int mqttNodeProperty(uint8_t id, const MqttStr *key) {
     if (id == PROP_TOPIC_ALIAS || id == PROP_SUBSCRIPTION_ID) return 1;
     if (!key) return 0;
-    return (key->len == 5 && memcmp(key->p, "label", 5) == 0) ||
-           (key->len == 2 && memcmp(key->p, "id", 2) == 0) ||
-           (key->len == 4 && memcmp(key->p, "time", 4) == 0);
+    /* Case variants too: a publisher's "ID" forwarded beside the node's
+     * "id" would make every peer refuse the message as ambiguous. */
+    return (key->len == 5 && strncasecmp((const char *)key->p, "label", 5) == 0) ||
+           (key->len == 2 && strncasecmp((const char *)key->p, "id", 2) == 0) ||
+           (key->len == 4 && strncasecmp((const char *)key->p, "time", 4) == 0);
 }
 
 static int hookSend(void *conn, Session *s, Outgoing *o) {
