@@ -1243,7 +1243,9 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
         auditSession(x, kind, from, topicz, shown, "invalid_label", msg);
         return XR_PAYLOAD_FORMAT_INVALID;
     }
-    if (label && !og->node) {
+    /* The node's own messages (from NULL: CSBM notices) carry the label the
+     * node chose; a topic default is for publishers that attach none. */
+    if (label && !og->node && from) {
         int differ = defaultDisagrees(x, topicz, lab, msg, sizeof(msg));
         lab = labelLookup(x, text, tlen, &err); /* the check may have reused its cache slot */
         if (differ || !lab) {

@@ -89,7 +89,11 @@ static void publishPending(PlanNotifier *pn) {
         if (r != 0) { /* stays pending: tried again next second, reported once */
             pnError e = {0};
             pnErrorSet(&e, PN_EINVAL, "notice %lld not published: %s", (long long)n.id, why);
-            return report(pn, &e);
+            report(pn, &e);
+            /* A store that cannot take messages now takes none; a notice
+             * refused for itself must not hold back the ones after it. */
+            if (r == XR_SERVER_BUSY) return;
+            continue;
         }
         pn->sent[pn->nsent++] = (Sent){n.id, SENT_WAITING};
     }
