@@ -19,6 +19,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 . tests/it/lib/server.sh
 . tests/it/lib/certs.sh
+. tests/it/lib/nodes.sh
 
 command -v socat >/dev/null || { echo "not ok 1 - socat is installed (scripts/deps.sh check)"; exit 1; }
 it_tmp
@@ -28,8 +29,7 @@ L_S="NATO SECRET REL TO NATO"
 L_C="NATO CONFIDENTIAL REL TO NATO, UKR"
 L_U="NATO UNCLASSIFIED REL TO NATO, UKR"
 
-declare -A NPID NPORT NLOG
-NRUN=0
+declare -A NPORT
 
 # node_start runs in this shell (not under ok, whose subshell would lose NPID).
 # node_conf NAME [PEER=ADDRESS:PRINCIPAL ...] -- write $T/NAME.conf, and add
@@ -57,36 +57,6 @@ node_conf() {
         # shellcheck disable=SC2086 # nation and clearance
         principal "$name" "$peer" ${PEER_AS[$peer]}
     done
-}
-
-# principal NODE NAME NATION CLEARANCE [--role node]: a principal at NODE
-principal() {
-    local node=$1 name=$2 nation=$3 cl=$4
-    shift 4
-    echo "pw-$name" >"$T/$name.pass"
-    echo "pw-$name" | $PN principal add "$name" --nation "$nation" --clearance "$cl" "$@" \
-        --password-stdin --principals "$T/$node.principals.json" >/dev/null
-}
-
-node_start() {
-    local name=$1
-    NRUN=$((NRUN + 1))
-    NLOG[$name]=$T/$name.$NRUN.log
-    "$PN" serve --config "$T/$name.conf" >"${NLOG[$name]}" 2>&1 &
-    NPID[$name]=$!
-    IT_PIDS+=("${NPID[$name]}")
-    wait_ready "${NPID[$name]}" "${NLOG[$name]}"
-}
-
-node_stop() {
-    kill -TERM "${NPID[$1]}" 2>/dev/null
-    wait "${NPID[$1]}"
-}
-
-node_kill9() {
-    kill -9 "${NPID[$1]}" 2>/dev/null
-    wait "${NPID[$1]}" 2>/dev/null
-    return 0
 }
 
 # The state of NODE's outbound link to PEER, from `partnernet peers --json`.

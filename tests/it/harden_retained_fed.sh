@@ -10,20 +10,13 @@
 it_need mosquitto_pub || exit
 it_tmp
 T=$IT_TMP
+. tests/it/lib/nodes.sh
 L="NATO UNCLASSIFIED REL TO NATO, SWE"
 
-declare -A NPID NPORT NLOG
-NRUN=0
+declare -A NPORT
 for n in hq swe; do NPORT[$n]=$(it_port); done
 while [ "${NPORT[hq]}" = "${NPORT[swe]}" ]; do NPORT[swe]=$(it_port); done
 
-principal() { # NODE NAME NATION CLEARANCE [ARG...]
-    local node=$1 name=$2 nation=$3 cl=$4
-    shift 4
-    echo "pw-$name" >"$T/$name.pass"
-    echo "pw-$name" | $PN principal add "$name" --nation "$nation" --clearance "$cl" "$@" \
-        --password-stdin --principals "$T/$node.principals.json" >/dev/null
-}
 principal hq pub USA NS
 principal hq swe-node SWE NS --role node
 principal hq hq NATO CTS --role node # at SWE (same file): decide() for it guards what HQ relays
@@ -33,24 +26,6 @@ printf '[node]\nname = hq\ndata = %s/hq\nmqtt = 127.0.0.1:%s\nhttp = off\nprinci
 printf '[node]\nname = swe\ndata = %s/swe\nmqtt = 127.0.0.1:%s\nhttp = off\nprincipals = %s/hq.principals.json\n\n[peer hq]\naddress = 127.0.0.1:%s\nprincipal = swe-node\npassword_file = %s/swe-node.pass\ntopics = fed/#\n' \
     "$T" "${NPORT[swe]}" "$T" "${NPORT[hq]}" "$T" >"$T/swe.conf"
 
-node_start() {
-    local name=$1
-    NRUN=$((NRUN + 1))
-    NLOG[$name]=$T/$name.$NRUN.log
-    "$PN" serve --config "$T/$name.conf" >"${NLOG[$name]}" 2>&1 &
-    NPID[$name]=$!
-    IT_PIDS+=("${NPID[$name]}")
-    wait_ready "${NPID[$name]}" "${NLOG[$name]}"
-}
-node_stop() {
-    kill -TERM "${NPID[$1]}" 2>/dev/null
-    wait "${NPID[$1]}"
-}
-node_kill9() {
-    kill -9 "${NPID[$1]}" 2>/dev/null
-    wait "${NPID[$1]}" 2>/dev/null
-    return 0
-}
 pub() { # TOPIC PAYLOAD [ARG...]: QoS 1 at HQ
     local t=$1 p=$2
     shift 2
