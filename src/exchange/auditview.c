@@ -33,8 +33,9 @@ static int mayLabel(AuditViewer *v, const char *text) {
 
 int auditViewerMay(AuditViewer *v, const AuditEvent *ev) {
     size_t cap = sizeof(ev->label);
-    if (!ev->label[0]) return !ev->topic[0];      /* a topic without a label: withheld */
-    if (strnlen(ev->label, cap) == cap) return 0; /* cut when stored: not the label */
+    if (!ev->label[0]) return !ev->topic[0];               /* a topic without a label: withheld */
+    if (strnlen(ev->label, cap) == cap) return 0;          /* cut when stored: not the label */
+    if (strcmp(ev->label, AUDIT_AGG_LABEL) == 0) return 0; /* several labels: not one to decide */
     for (int k = 0; k < v->n; k++)
         if (strcmp(v->label[k], ev->label) == 0) return v->allow[k];
     int allow = mayLabel(v, ev->label);

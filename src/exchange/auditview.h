@@ -12,7 +12,10 @@
  * loss, a dropped-detail record) carries nothing derived from a message
  * and is shown.  A record with a topic but no label, or a label that does
  * not parse under the policy (e.g. the text of a refused invalid label),
- * is withheld from everyone (fail closed).
+ * is withheld from everyone (fail closed).  So is an aggregated overflow
+ * row that stands for refusals of several labels (AUDIT_AGG_LABEL, see
+ * audit.h); one whose refusals all had one label carries that label and is
+ * decided on it.
  *
  * Used by GET /v1/audit and `partnernet audit --as NAME`, so the rule is
  * written once.  An AuditViewer is about 17 KiB: allocate it.

@@ -1155,7 +1155,10 @@ typedef struct Origin {
  * label: two label sources that disagree are ambiguous, and the node does
  * not pick one (issue 10).  Compared by canonical marking, so the same
  * label written as XML or with other spacing agrees.  1 (with the reason
- * in msg) when they disagree; a default that no longer parses disagrees. */
+ * in msg) when they disagree; a default that no longer parses disagrees.
+ * The reason names the publisher's label only: it is audited under that
+ * label, and the default may be one its readers (or the publisher) may
+ * not see. */
 static int defaultDisagrees(Exchange *x, const char *topic, const LabelCacheEntry *lab, char *msg,
                             size_t cap) {
     const char *def = exchangeDefaultLabel(x, topic);
@@ -1165,9 +1168,9 @@ static int defaultDisagrees(Exchange *x, const char *topic, const LabelCacheEntr
     int differ = !mine || !d || strcmp(mine, d->marking) != 0;
     if (differ)
         snprintf(msg, cap,
-                 "ambiguous label: '%.200s' disagrees with the default label '%.200s' of this "
-                 "topic",
-                 mine ? mine : "?", d ? d->marking : def);
+                 "ambiguous label: '%.200s' disagrees with the default label of this topic "
+                 "([topic] label in the node's configuration)",
+                 mine ? mine : "?");
     free(mine);
     return differ;
 }

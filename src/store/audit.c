@@ -30,11 +30,18 @@ typedef struct AggWho {
     int n, next; /* next: chain in the bucket, -1 at the end */
 } AggWho;
 
-/* One aggregated row of this minute: its key, row id and count. */
+/* One aggregated row of this minute: its key, the row as stored (to
+ * write it again if a drop or a rollback took it), its id and counts. */
 typedef struct AggRow {
     char principal[64], kind[24], reason[64], topic[256], label[512];
-    int64_t id, count;
-    int dirty, next;
+    AuditEvent row;  /* as inserted; topic, label and detail as last written */
+    int64_t id;      /* the row's id */
+    int64_t count;   /* refusals of this key this minute */
+    int64_t gone;    /* of them, those counted by rows since deleted or rolled back */
+    int64_t written; /* of them, those the database row holds (gone included) */
+    int dirty;       /* count grew since written */
+    int relabel;     /* topic, label or detail changed since written (overflow rows) */
+    int next;
 } AggRow;
 
 #define AGG_BUCKETS 4096 /* a power of two */
@@ -212,7 +219,11 @@ static int openDb(pnAudit *a, pnError *err) {
     sqlite3_exec(a->db, "PRAGMA journal_size_limit=16777216", NULL, NULL, NULL);
     int rc = prepare(a, "BEGIN IMMEDIATE", &a->begin, err);
     if (rc == PN_OK) rc = prepare(a, insertSql, &a->insert, err);
-    if (rc == PN_OK) rc = prepare(a, "UPDATE audit SET count = ?1 WHERE id = ?2", &a->update, err);
+    if (rc == PN_OK)
+        rc = prepare(a,
+                     "UPDATE audit SET count = ?1, topic = ifnull(?3, topic),"
+                     " label = ifnull(?4, label), detail = ifnull(?5, detail) WHERE id = ?2",
+                     &a->update, err);
     if (rc == PN_OK) rc = prepare(a, "COMMIT", &a->commit, err);
     return rc;
 }
@@ -291,17 +302,39 @@ static int insertRow(pnAudit *a, const AuditEvent *ev, int64_t count, pnError *e
     return PN_OK;
 }
 
-/* Write the counts of aggregated rows that grew (inside the batch). */
+/* The row of r is gone (a retention or size drop deleted it, or a
+ * rollback undid its insert): what it held is accounted for by the drop's
+ * record or the rollback's error; the refusals counted since go into a new
+ * row (inside the batch). */
+static int writeAgain(pnAudit *a, AggRow *r, pnError *err) {
+    r->gone = r->written;
+    if (r->count <= r->gone) return PN_OK;
+    if (insertRow(a, &r->row, r->count - r->gone, err) != PN_OK) return PN_EIO;
+    r->id = sqlite3_last_insert_rowid(a->db);
+    return PN_OK;
+}
+
+/* Write the counts of aggregated rows that grew, and the topic, label and
+ * detail of overflow rows that changed (inside the batch). */
 static int writeCounts(pnAudit *a, pnError *err) {
     for (int i = 0; i < a->nrows; i++) {
         AggRow *r = &a->rows[i];
-        if (!r->dirty) continue;
+        if (!r->dirty && !r->relabel) continue;
         if (batchOpen(a, err) != PN_OK) return PN_EIO;
-        sqlite3_bind_int64(a->update, 1, r->count);
-        sqlite3_bind_int64(a->update, 2, r->id);
-        if (runOnce(a, a->update, err, "cannot update an aggregated count") != PN_OK)
-            return noteRollback(a, err, PN_EIO);
-        r->dirty = 0;
+        sqlite3_stmt *s = a->update;
+        sqlite3_bind_int64(s, 1, r->count - r->gone);
+        sqlite3_bind_int64(s, 2, r->id);
+        if (r->relabel) {
+            bindField(s, 3, r->row.topic, sizeof(r->row.topic));
+            bindField(s, 4, r->row.label, sizeof(r->row.label));
+            bindField(s, 5, r->row.detail, sizeof(r->row.detail));
+        }
+        int rc = runOnce(a, s, err, "cannot update an aggregated count");
+        sqlite3_clear_bindings(s); /* unbound: NULL, the stored field is kept */
+        if (rc == PN_OK && sqlite3_changes(a->db) == 0) rc = writeAgain(a, r, err);
+        if (rc != PN_OK) return noteRollback(a, err, PN_EIO);
+        r->written = r->count;
+        r->dirty = r->relabel = 0;
     }
     return PN_OK;
 }
@@ -313,6 +346,32 @@ static int isRefusal(const char *kind) {
 
 static int64_t minuteOf(int64_t t) {
     return t >= 0 ? t / 60 : -((-t + 59) / 60);
+}
+
+/* An overflow row stands for refusals of several topics: its topic is
+ * AUDIT_AGG_TOPIC when any of them had one, its label theirs while they
+ * all had the same one, else AUDIT_AGG_LABEL (see audit.h). */
+static void overflowAdd(AggRow *r, const AuditEvent *ev) {
+    size_t cap = sizeof(ev->label);
+    int hasTopic = ev->topic[0] != '\0';
+    int cut = strnlen(ev->label, cap) == cap;
+    if (hasTopic && strcmp(r->row.topic, AUDIT_AGG_TOPIC) != 0) {
+        strCopy(r->row.topic, sizeof(r->row.topic), AUDIT_AGG_TOPIC);
+        r->relabel = 1;
+    }
+    if (strcmp(r->row.label, AUDIT_AGG_LABEL) != 0 &&
+        (cut || strncmp(r->row.label, ev->label, cap) != 0)) {
+        strCopy(r->row.label, sizeof(r->row.label), AUDIT_AGG_LABEL);
+        r->relabel = 1;
+    }
+    const char *detail = strcmp(r->row.label, AUDIT_AGG_LABEL) == 0
+                             ? "aggregated: topics and labels not kept"
+                         : r->row.topic[0] ? "aggregated: topics not kept"
+                                           : "aggregated";
+    if (strcmp(r->row.detail, detail) != 0) {
+        strCopy(r->row.detail, sizeof(r->row.detail), detail);
+        r->relabel = 1;
+    }
 }
 
 /* One more refusal past the burst: counted in this minute's row for its
@@ -334,6 +393,7 @@ static int aggAdd(pnAudit *a, const AuditEvent *ev, const char *who, pnError *er
     if (r) {
         r->count++;
         r->dirty = 1;
+        if (fallback) overflowAdd(r, ev);
         return batchOpen(a, err);
     }
     if (a->nrows == a->caprows) {
@@ -342,26 +402,29 @@ static int aggAdd(pnAudit *a, const AuditEvent *ev, const char *who, pnError *er
         if (!rows) return pnErrorSet(err, PN_ENOMEM, "out of memory");
         a->rows = rows, a->caprows = cap;
     }
-    AuditEvent row = *ev;
-    strCopy(row.principal, sizeof(row.principal), who);
-    if (fallback) { /* nothing derived from the messages is kept */
-        row.topic[0] = row.label[0] = '\0';
-        strCopy(row.detail, sizeof(row.detail), "aggregated: topics and labels not kept");
+    r = &a->rows[a->nrows];
+    memset(r, 0, sizeof(*r));
+    r->row = *ev;
+    AuditEvent *row = &r->row;
+    strCopy(row->principal, sizeof(row->principal), who);
+    if (fallback) { /* no topic; the label only while it is the only one */
+        row->topic[0] = '\0';
+        strCopy(row->detail, sizeof(row->detail), "-");
+        overflowAdd(r, ev);
     } else {
-        snprintf(row.detail, sizeof(row.detail), "aggregated: %.*s",
+        snprintf(row->detail, sizeof(row->detail), "aggregated: %.*s",
                  (int)strnlen(ev->detail, sizeof(ev->detail) - 13), ev->detail);
     }
-    if (strcmp(who, "*") == 0) row.nation[0] = row.peer[0] = '\0';
-    if (insertRow(a, &row, 1, err) != PN_OK) return PN_EIO;
-    r = &a->rows[a->nrows];
+    if (strcmp(who, "*") == 0) row->nation[0] = row->peer[0] = '\0';
+    if (insertRow(a, row, 1, err) != PN_OK) return PN_EIO;
     strCopy(r->principal, sizeof(r->principal), key[0]);
     strCopy(r->kind, sizeof(r->kind), key[1]);
     strCopy(r->reason, sizeof(r->reason), key[2]);
     strCopy(r->topic, sizeof(r->topic), key[3]);
     strCopy(r->label, sizeof(r->label), key[4]);
     r->id = sqlite3_last_insert_rowid(a->db);
-    r->count = 1;
-    r->dirty = 0;
+    r->count = r->written = 1;
+    r->dirty = r->relabel = 0;
     r->next = a->rowBucket[bucket];
     a->rowBucket[bucket] = a->nrows++;
     if (!fallback) a->nkeyed++;

@@ -17,12 +17,20 @@
  *     topic) whose `count` says how many it stands for (its time is the
  *     first one's, its detail the first one's).  At most AUDIT_AGG_KEYS such
  *     rows a minute keep topic and label; past them a principal's refusals
- *     share one row per kind and reason with topic and label left empty.
+ *     share one "overflow" row per kind and reason.  Its topic is
+ *     AUDIT_AGG_TOPIC (empty when none of them had a topic); its label is
+ *     the label they all had, and AUDIT_AGG_LABEL (which never parses)
+ *     from the first one with another label (or one cut when stored); its
+ *     detail says what was not kept.  So the row's label covers every
+ *     refusal it counts, and a reader (auditview.h) is shown it only when
+ *     decide() allows that label -- a mix of labels is shown to no one.
  *     At most AUDIT_PRINCIPALS principals a minute are counted apart (login
  *     refusals carry names a client chose); the rest share one count and
  *     aggregate under the principal "*".  Counts are held in memory and
  *     written at each auditFlush(), so the sum of `count` over the rows is
- *     exactly the number of events recorded.
+ *     exactly the number of events recorded.  When a drop below (or a
+ *     rolled-back batch) took this minute's row, the refusals counted
+ *     after it go into a new row with the same fields.
  *   - retention and size (auditMaintain): rows older than `retentionSecs`
  *     are deleted, and when the pages in use pass `maxBytes` the oldest
  *     rows are deleted until they are under 9/10 of it; each drop adds one
@@ -59,6 +67,10 @@
 #define AUDIT_AGG_KEYS 1024
 /* Principals a minute whose refusals are counted apart. */
 #define AUDIT_PRINCIPALS 1024
+/* An overflow row's topic when its refusals had topics, and its label when
+ * they had more than one label (see above; the view withholds both). */
+#define AUDIT_AGG_TOPIC "(not kept)"
+#define AUDIT_AGG_LABEL "(several labels, not kept)"
 
 /* One audit event.  kind is one of publish_refused, delivery_refused,
  * release, release_refused, login_refused.  Every string is NUL-terminated

@@ -41,6 +41,12 @@ expect_http "JPN NU operator: no principal, reason or count of refusals of COSMI
     -- -H "$(A "$TJPN")" "$U/v1/audit?limit=5000"
 expect_http "JPN NU operator: ?reason=clearance reveals nothing withheld" 200 "d['events'] == []" \
     -- -H "$(A "$TJPN")" "$U/v1/audit?reason=clearance&limit=5000"
+ok "audit --as opjpn --reason clearance: nothing" bash -c \
+    "out=\$('$PN' audit --data '$D' --since 1h --reason clearance --json --as opjpn) && [ -z \"\$out\" ]"
+ok "audit --as opjpn: every publish_refused withheld" bash -c \
+    "out=\$('$PN' audit --data '$D' --since 1h --kind publish_refused --json --as opjpn) && [ -n \"\$out\" ] && ! grep -qv '\"withheld\":true' <<<\"\$out\""
+ok "audit --as opusa: the overflow row keeps the one label it counts" bash -c \
+    "set -o pipefail; '$PN' audit --data '$D' --since 1h --json --as opusa | grep '\"topic\":\"(not kept)\"' | grep -q '\"label\":\"$L_TOP\"'"
 echo "# what JPN NU sees:"
 curl -s -H "$(A "$TJPN")" "$U/v1/audit?reason=clearance&limit=5000" | head -c 600 | sed 's/^/# /'
 echo

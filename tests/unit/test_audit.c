@@ -482,10 +482,112 @@ static void test_aggregate_many_keys(void **state) {
     s = sums(a, NULL, NULL, NULL);
     assert_true(s.rows <= 2 * (AUDIT_PRINCIPALS * 10 + AUDIT_AGG_KEYS + 8));
     assert_int_equal(s.total, 40000);
-    s = sums(a, "publish_refused", "mallory", "");
-    assert_int_equal(s.matchRows, 1); /* the overflow row: no topic, no label */
+    s = sums(a, "publish_refused", "mallory", "(not kept)");
+    assert_int_equal(s.matchRows, 1); /* the overflow row: no topic, the one label they share */
+    assert_string_equal(s.last.label, "NATO SECRET REL TO NATO, SWE");
+    assert_string_equal(s.last.detail, "aggregated: topics not kept");
+    auditClose(a);
+}
+
+/* Fail closed past AUDIT_AGG_KEYS: an overflow row keeps a label only
+ * while every refusal it stands for had that label, so that the view
+ * releases it only to readers who may see all of them; a second label
+ * turns it into a marker no reader is shown.  Refusals with a topic but
+ * no label leave the topic marker with an empty label (withheld); login
+ * refusals (neither) stay shown. */
+static void test_aggregate_overflow_labels(void **state) {
+    (void)state;
+    pnAudit *a = openAudit(dir);
+    AuditLimits lim = {.burst = 1};
+    auditSetLimits(a, &lim);
+    char topic[32];
+    const int64_t t = 600;
+    for (int i = 0; i < AUDIT_AGG_KEYS + 1; i++) { /* fill the keyed rows */
+        snprintf(topic, sizeof(topic), "t/%d", i);
+        refuse(a, 1, t, "publish_refused", "mallory", topic);
+    }
+    AuditEvent ev = event(t, "publish_refused", "eve", "clearance");
+    snprintf(ev.label, sizeof(ev.label), "COSMIC TOP SECRET ATOMAL");
+    for (int i = 0; i < 4; i++) { /* 1 one by one, 3 in the overflow row */
+        snprintf(ev.topic, sizeof(ev.topic), "ops/%d", i);
+        record(a, ev);
+    }
+    AuditEvent noLabel = event(t, "publish_refused", "nolab", "no_label");
+    noLabel.label[0] = '\0';
+    for (int i = 0; i < 3; i++)
+        record(a, noLabel);
+    AuditEvent login = event(t, "login_refused", "u1", "login");
+    login.topic[0] = login.label[0] = '\0';
+    for (int i = 0; i < 3; i++)
+        record(a, login);
+    flush(a);
+    Sums s = sums(a, "publish_refused", "eve", "(not kept)");
+    assert_int_equal(s.matchRows, 1);
+    assert_int_equal(s.matchTotal, 3);
+    assert_string_equal(s.last.label, "COSMIC TOP SECRET ATOMAL");
+    s = sums(a, "publish_refused", "nolab", "(not kept)");
+    assert_int_equal(s.matchRows, 1);
+    assert_int_equal(s.matchTotal, 2);
     assert_string_equal(s.last.label, "");
+    s = sums(a, "login_refused", "u1", "");
+    assert_int_equal(s.matchTotal, 3);
+    assert_string_equal(s.last.label, "");
+    /* A second label: the row no longer names one. */
+    snprintf(ev.label, sizeof(ev.label), "NATO UNCLASSIFIED");
+    record(a, ev);
+    flush(a);
+    s = sums(a, "publish_refused", "eve", "(not kept)");
+    assert_int_equal(s.matchRows, 1);
+    assert_int_equal(s.matchTotal, 4);
+    assert_string_equal(s.last.label, "(several labels, not kept)");
     assert_string_equal(s.last.detail, "aggregated: topics and labels not kept");
+    /* and a topic on a row that had none */
+    record(a, login);
+    AuditEvent both = login;
+    snprintf(both.topic, sizeof(both.topic), "x");
+    record(a, both);
+    flush(a);
+    s = sums(a, "login_refused", "u1", "(not kept)"); /* all but the first, one by one */
+    assert_int_equal(s.matchTotal, 4);
+    assert_string_equal(s.last.label, "");
+    auditClose(a);
+}
+
+/* A drop (retention or size) that deletes this minute's aggregated row
+ * must not swallow the refusals counted after it: they get a new row. */
+static void test_aggregate_after_drop(void **state) {
+    (void)state;
+    pnAudit *a = openAudit(dir);
+    AuditLimits lim = {.burst = 1, .retentionSecs = 50};
+    auditSetLimits(a, &lim);
+    const int64_t t = 60 * 1000 + 5;
+    refuse(a, 3, t, "publish_refused", "mallory", "t/a"); /* 1 row, then 1 row of 2 */
+    pnError err = {0};
+    assert_int_equal(auditMaintain(a, t + 100, &err), PN_OK); /* deletes both */
+    Sums s = sums(a, "publish_refused", NULL, NULL);
+    assert_int_equal(s.matchRows, 0);
+    s = sums(a, "audit_dropped", NULL, NULL);
+    assert_int_equal(s.matchTotal, 2);
+    refuse(a, 2, t + 1, "publish_refused", "mallory", "t/a");
+    flush(a);
+    s = sums(a, "publish_refused", NULL, NULL);
+    assert_int_equal(s.matchRows, 1);
+    assert_int_equal(s.matchTotal, 2);
+    assert_string_equal(s.last.topic, "t/a");
+    refuse(a, 3, t + 2, "publish_refused", "mallory", "t/a"); /* the new row goes on counting */
+    flush(a);
+    s = sums(a, "publish_refused", NULL, NULL);
+    assert_int_equal(s.matchRows, 1);
+    assert_int_equal(s.matchTotal, 5);
+    /* the same after a size drop */
+    lim.retentionSecs = 0;
+    lim.maxBytes = 1;
+    auditSetLimits(a, &lim);
+    assert_int_equal(auditMaintain(a, t + 3, &err), PN_OK);
+    refuse(a, 4, t + 3, "publish_refused", "mallory", "t/a");
+    flush(a);
+    s = sums(a, "publish_refused", NULL, NULL);
+    assert_int_equal(s.matchTotal, 4);
     auditClose(a);
 }
 
@@ -554,6 +656,8 @@ int main(void) {
         cmocka_unit_test(test_parse_since),
         cmocka_unit_test_setup_teardown(test_aggregate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aggregate_many_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aggregate_overflow_labels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aggregate_after_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
     };

@@ -46,6 +46,14 @@ static void test_rule(void **state) {
         assert_int_equal(auditViewerMay(usa, &noLabel), 0);
         assert_int_equal(auditViewerMay(usa, &bad), 0);
     }
+    /* audit.c's aggregated overflow rows: several labels, or topics
+     * without a label -- withheld from every reader */
+    AuditEvent mixed = ev("(not kept)", "(several labels, not kept)");
+    AuditEvent mixedNoTopic = ev("", "(several labels, not kept)");
+    AuditEvent topicsNoLabel = ev("(not kept)", "");
+    assert_int_equal(auditViewerMay(usa, &mixed), 0);
+    assert_int_equal(auditViewerMay(usa, &mixedNoTopic), 0);
+    assert_int_equal(auditViewerMay(usa, &topicsNoLabel), 0);
     AuditEvent cut = ev("t", "");
     memset(cut.label, 'A', sizeof(cut.label)); /* no terminator: not a label */
     assert_int_equal(auditViewerMay(usa, &cut), 0);
