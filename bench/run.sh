@@ -214,3 +214,6 @@ bench/http.sh
 
 echo
 bash bench/retained.sh
+
+echo
+bash bench/aliases.sh

@@ -38,6 +38,14 @@
 #include "mqtt.h"
 
 #define TOPIC_ALIAS_MAX 64
+/* Server-to-client topic aliases (§3.3.2.3.4) kept per connection, at most
+ * this many (or the client's Topic Alias Maximum if lower), found through a
+ * small open-addressing table (OUT_ALIAS_SLOTS, a power of two, twice the
+ * aliases).  Once all are given out they are kept, not reassigned: with a
+ * cyclic stream of more topics than aliases, reassigning would change an
+ * alias on every message and send more bytes than none at all. */
+#define OUT_ALIAS_MAX 256
+#define OUT_ALIAS_SLOTS 512
 #define SERVER_RECEIVE_MAX 1024
 
 typedef struct MqttServer Server;
@@ -67,7 +75,11 @@ typedef struct Conn {
     int serverKeepAlive; /* 1: the CONNACK tells the client to use keepAlive */
     uint64_t lastSeen;   /* uv_now, ms */
     uint32_t clientMaxPacket;
-    char *aliases[TOPIC_ALIAS_MAX + 1];
+    char *aliases[TOPIC_ALIAS_MAX + 1]; /* client-to-server, by alias */
+    char **outAlias;       /* server-to-client, by alias (1..outAliasMax); NULL until used */
+    uint16_t *outSlot;     /* OUT_ALIAS_SLOTS: alias of a topic hashed there, 0 empty */
+    uint16_t outAliasMax;  /* what the client accepts (capped at OUT_ALIAS_MAX) */
+    uint16_t outAliasUsed; /* aliases given out */
     uint32_t unacked; /* receive quota in use: QoS 1 until PUBACK, QoS 2 until PUBCOMP (§4.9) */
     /* will message, kept until a normal DISCONNECT */
     int hasWill;
@@ -140,6 +152,10 @@ static void connFree(Conn *c) {
     if (c->ssl) SSL_free(c->ssl); /* frees the BIOs too */
     for (int i = 0; i <= TOPIC_ALIAS_MAX; i++)
         free(c->aliases[i]);
+    for (int i = 0; c->outAlias && i <= c->outAliasMax; i++)
+        free(c->outAlias[i]);
+    free(c->outAlias);
+    free(c->outSlot);
     free(c->willTopic);
     free(c->willLabel);
     free(c->willPayload);
@@ -209,6 +225,41 @@ int mqttNodeProperty(uint8_t id, const MqttStr *key) {
            (key->len == 4 && strncasecmp((const char *)key->p, "time", 4) == 0);
 }
 
+static uint32_t outAliasHash(const char *t) {
+    uint32_t h = 2166136261u; /* FNV-1a: the table holds a client's own topics, not an attacker's */
+    for (; *t; t++)
+        h = (h ^ (uint8_t)*t) * 16777619u;
+    return h;
+}
+
+/* The alias for topic on c's outgoing side: *alias set and 1 when the
+ * client already knows it (send an empty topic); 0 with *alias set when
+ * this delivery gives it a new alias (send the topic and the alias); 0 with
+ * *alias 0 when it gets none (aliases not used, all given out, or out of
+ * memory).  *slot: where to record a new alias (outAliasKeep). */
+static int outAliasFind(Conn *c, const char *topic, uint16_t *alias, uint32_t *slot) {
+    *alias = 0;
+    if (!c->outAliasMax) return 0;
+    if (!c->outSlot) {
+        c->outSlot = calloc(OUT_ALIAS_SLOTS, sizeof(*c->outSlot));
+        c->outAlias = calloc((size_t)c->outAliasMax + 1, sizeof(*c->outAlias));
+        if (!c->outSlot || !c->outAlias) {
+            free(c->outSlot), free(c->outAlias);
+            c->outSlot = NULL, c->outAlias = NULL, c->outAliasMax = 0;
+            return 0;
+        }
+    }
+    uint32_t i = outAliasHash(topic) & (OUT_ALIAS_SLOTS - 1);
+    for (; c->outSlot[i]; i = (i + 1) & (OUT_ALIAS_SLOTS - 1))
+        if (strcmp(c->outAlias[c->outSlot[i]], topic) == 0) {
+            *alias = c->outSlot[i];
+            return 1;
+        }
+    *slot = i;
+    if (c->outAliasUsed < c->outAliasMax) *alias = (uint16_t)(c->outAliasUsed + 1);
+    return 0;
+}
+
 static int hookSend(void *conn, Session *s, Outgoing *o) {
     Conn *c = conn;
     (void)s;
@@ -229,12 +280,26 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
         for (int i = 0; i < o->nsub; i++)
             mqttPropVarint(p, PROP_SUBSCRIPTION_ID, o->subIds[i]);
     }
-    size_t before = c->out.len;
-    mqttEncodePublish(&c->out, c->version, o->qos, o->retain, o->dup, m->topic, strlen(m->topic),
-                      o->packetId, p, m->payload, m->payloadLen);
+    uint16_t alias = 0;
+    uint32_t slot = 0;
+    int known = c->version == MQTT_V5 && outAliasFind(c, m->topic, &alias, &slot);
+    if (alias) mqttPropU16(p, PROP_TOPIC_ALIAS, alias);
+    size_t before = c->out.len, tlen = known ? 0 : strlen(m->topic);
+    mqttEncodePublish(&c->out, c->version, o->qos, o->retain, o->dup, m->topic, tlen, o->packetId,
+                      p, m->payload, m->payloadLen);
     if (c->out.len - before > c->clientMaxPacket) {
         c->out.len = before; /* §3.1.2.11.4: never send more than the client accepts */
         return 1;
+    }
+    if (alias && !known) { /* the client learns this mapping with this packet */
+        char *t = strdup(m->topic);
+        if (!t) { /* cannot remember it: resend later without an alias */
+            c->out.len = before;
+            return -1;
+        }
+        c->outAlias[alias] = t;
+        c->outSlot[slot] = alias;
+        c->outAliasUsed++;
     }
     return 0;
 }
@@ -537,6 +602,9 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
         k->version == MQTT_V5 ? k->props.sessionExpiry : (k->cleanStart ? 0 : UINT32_MAX);
     if (!connectWithinLimits(c, k, e->name)) return;
     c->clientMaxPacket = k->props.maxPacketSize ? k->props.maxPacketSize : UINT32_MAX;
+    c->outAliasMax = k->version != MQTT_V5                    ? 0
+                     : k->props.topicAliasMax < OUT_ALIAS_MAX ? k->props.topicAliasMax
+                                                              : OUT_ALIAS_MAX;
     MqttStr wl, bad;
     if (k->willFlag && mqttUserPropOnly(&k->willProps, "label", &wl, &bad) < 0) {
         char why[160];

@@ -821,8 +821,40 @@ async function qos2quota() {
     b.destroy();
 }
 
+// Server-to-client topic aliases (§3.3.2.3.4): within the client's Topic
+// Alias Maximum, a topic is sent once with its alias, then the alias alone;
+// once all are given out, other topics go in full (no reassignment, which
+// would thrash on a cyclic stream).
+async function aliases() {
+    const s = await subscriber('alias-sub', [['al/#', 1]], {props: [Buffer.from([0x22, 0, 2])]});
+    const plain = await subscriber('alias-none', [['al/#', 1]]);
+    const p = await m.open(port, login({clientId: 'alias-pub'}));
+    const topics = ['al/1', 'al/2', 'al/1', 'al/3', 'al/2', 'al/3'];
+    for (let i = 0; i < topics.length; i++) await pub(p, topics[i], 'm' + i, {qos: 1});
+    await pub(p, 'al/end', 'end', {qos: 1});
+    p.destroy();
+    const got = await receive(s.c, 'end', 5000);
+    const sent = got.map((g) => [g.topic, g.props && g.props[0x23]]);
+    check('topic alias maximum 2: topics and aliases as sent',
+        JSON.stringify(sent.slice(0, 6)) === JSON.stringify([['al/1', 1], ['al/2', 2], ['', 1], ['al/3', null], ['', 2], ['al/3', null]]),
+        JSON.stringify(sent));
+    const table = {};
+    const resolved = got.map((g) => {
+        const a = g.props && g.props[0x23];
+        if (g.topic && a) table[a] = g.topic;
+        return g.topic || table[a];
+    });
+    check('the client resolving the aliases gets every topic right', same(resolved, [...topics, 'al/end']), JSON.stringify(resolved));
+    const got2 = await receive(plain.c, 'end', 5000);
+    check('a client that asked for no aliases gets full topics and no alias property',
+        same(got2.map((g) => g.topic), [...topics, 'al/end']) && got2.every((g) => !(g.props && 0x23 in g.props)),
+        JSON.stringify(got2.map((g) => g.topic)));
+    s.c.destroy();
+    plain.c.destroy();
+}
+
 (async () => {
-    const all = {limits, willdelay, acl, aclreloaded, qos2quota, malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts, content};
+    const all = {limits, willdelay, acl, aclreloaded, qos2quota, aliases, malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts, content};
     for (const g of groups) {
         if (!all[g]) {
             console.log(`FAIL unknown group ${g}`);
