@@ -175,6 +175,9 @@ printf '[node]\nname = swe\ndata = %s\nmqtt = 127.0.0.1:%s\nhttp = off\nprincipa
     "$S" "$SPORT" "$S" "$PORT" "$T" >"$T/swe.conf"
 echo pw-sreader | "$PN" principal add sreader --nation SWE --clearance NS --password-stdin \
     --principals "$S/principals.json" >/dev/null
+# At SWE, the principal standing for the peer hq: decide() for it guards what hq relays.
+echo pw-hq | "$PN" principal add hq --nation USA --clearance CTS --role node --password-stdin \
+    --principals "$S/principals.json" >/dev/null
 "$PN" serve --config "$T/swe.conf" >"$T/swe.log" 2>&1 &
 SWE_PID=$!
 IT_PIDS+=("$SWE_PID")
