@@ -16,6 +16,7 @@
 
 #include "../core/date.h"
 #include "../core/str.h"
+#include "persist.h"
 #include "seen.h"
 #include "topic.h"
 
@@ -62,11 +63,12 @@ struct Exchange {
     size_t npending, cappending;
     TopicLabel *labels;
     size_t nlabels;
-    int sessionsDirty;
-    int64_t lastSave;
-    uint64_t fanned; /* log offsets below this have been fanned out */
-    pnBuf rec;       /* scratch for encoding log records */
-    SeenSet seen;    /* ids of messages from other nodes held in the log */
+    int64_t lastSave;     /* when resume offsets were last looked at (once a second) */
+    uint64_t nextFileNo;  /* the next session file number (persist.h) */
+    int64_t saveFailedAt; /* a session write failed then: retry a second later */
+    uint64_t fanned;      /* log offsets below this have been fanned out */
+    pnBuf rec;            /* scratch for encoding log records */
+    SeenSet seen;         /* ids of messages from other nodes held in the log */
     LabelCacheEntry cache[LABEL_CACHE];
     unsigned cacheNext;
     ExchangeStats st;
@@ -183,6 +185,7 @@ static void sessionFree(Session *s) {
     free(s->q);
     for (int i = 0; i < s->nsubs; i++)
         free(s->subs[i].filter);
+    free(s->subs);
     free(s);
 }
 
@@ -394,36 +397,54 @@ static uint64_t sessionFloor(Exchange *x, Session *s) {
     return floor;
 }
 
-static int saveSessions(Exchange *x) {
-    json_t *arr = json_array();
-    for (Session *s = x->sessions; s; s = s->nextAll) {
-        if (!s->persistent) continue;
-        json_t *subs = json_array();
-        for (int i = 0; i < s->nsubs; i++) {
-            Subscription *b = &s->subs[i];
-            json_array_append_new(subs,
-                                  json_pack("{s:s,s:i,s:b,s:b,s:i,s:I}", "filter", b->filter, "qos",
-                                            b->qos, "nl", b->noLocal, "rap", b->retainAsPublished,
-                                            "rh", b->retainHandling, "id", (json_int_t)b->subId));
-        }
-        json_array_append_new(
-            arr, json_pack("{s:s,s:s,s:I,s:I,s:I,s:b,s:I,s:o}", "client", s->clientId, "principal",
-                           s->principalName, "expiry", (json_int_t)s->expiry, "disconnected",
-                           (json_int_t)(s->conn ? 0 : s->disconnectedAt), "resume",
-                           (json_int_t)sessionFloor(x, s), "node", s->auditAll, "lost",
-                           (json_int_t)s->lostToRetention, "subs", subs));
+/* Write s to its own file (persist.h), giving it a file number first. */
+static int saveSession(Exchange *x, Session *s, pnError *err) {
+    PersistSub stack[16], *subs = stack;
+    if (s->nsubs > 16 && !(subs = malloc((size_t)s->nsubs * sizeof(*subs))))
+        return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    for (int i = 0; i < s->nsubs; i++) {
+        Subscription *b = &s->subs[i];
+        subs[i] = (PersistSub){b->filter,
+                               (uint8_t)(b->qos | b->noLocal << 2 | b->retainAsPublished << 3 |
+                                         b->retainHandling << 4),
+                               b->subId};
     }
-    char path[4200], tmp[4300];
-    snprintf(path, sizeof(path), "%s/sessions.json", x->dir);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int rc = json_dump_file(arr, tmp, JSON_COMPACT);
-    json_decref(arr);
-    if (rc != 0) return -1;
-    int fd = open(tmp, O_RDONLY);
-    if (fd >= 0) fsync(fd), close(fd);
-    if (rename(tmp, path) != 0) return -1;
-    x->sessionsDirty = 0;
-    return 0;
+    if (!s->fileNo) s->fileNo = ++x->nextFileNo;
+    uint64_t floor = sessionFloor(x, s);
+    PersistSession ps = {.fileNo = s->fileNo,
+                         .clientId = s->clientId,
+                         .principal = s->principalName,
+                         .expiry = s->expiry,
+                         .disconnectedAt = s->conn ? 0 : s->disconnectedAt,
+                         .resumeFrom = floor,
+                         .node = s->auditAll,
+                         .lost = s->lostToRetention,
+                         .subs = subs,
+                         .nsubs = (size_t)s->nsubs};
+    int rc = persistWrite(x->dir, &ps, err);
+    if (subs != stack) free(subs);
+    if (rc == PN_OK) s->dirty = 0, s->savedFloor = floor;
+    return rc;
+}
+
+/* Write the sessions that changed: at every commit those marked dirty,
+ * once a second also those whose resume offset moved.  Nothing is written
+ * while nothing changes.  A failed write is retried a second later (and
+ * audited once per failing streak). */
+static void saveChanged(Exchange *x, int64_t now) {
+    int periodic = now - x->lastSave >= 1;
+    if (periodic) x->lastSave = now;
+    if (x->saveFailedAt && now - x->saveFailedAt < 1) return;
+    int failed = 0;
+    pnError err = {0};
+    for (Session *s = x->sessions; s && !failed; s = s->nextAll) {
+        if (!s->persistent) continue;
+        if (!s->dirty && !(periodic && sessionFloor(x, s) != s->savedFloor)) continue;
+        failed = saveSession(x, s, &err) != PN_OK;
+    }
+    if (failed && !x->saveFailedAt)
+        auditEvent(x, "session_save_failed", "", NULL, "", "", "storage", err.msg);
+    x->saveFailedAt = failed ? now : 0;
 }
 
 static Session *sessionNew(Exchange *x, const char *clientId) {
@@ -450,7 +471,19 @@ static void sessionUnlink(Exchange *x, Session *s) {
     sessionFree(s);
 }
 
-/* Add or replace a subscription; returns its slot or -1 when full. */
+/* The session ends for good: its file goes with it.  (sessionUnlink alone
+ * is for closing the exchange, when sessions stay on disk.)  A file that
+ * cannot be removed would bring the session back after a restart: that is
+ * audited. */
+static void sessionDrop(Exchange *x, Session *s) {
+    pnError err = {0};
+    if (s->fileNo && persistRemove(x->dir, s->fileNo, &err) != PN_OK)
+        auditSession(x, "session_save_failed", s, "", "", "storage", err.msg);
+    sessionUnlink(x, s);
+}
+
+/* Add or replace a subscription; returns its slot, or -1 when the session
+ * has maxSubscriptions already (or out of memory). */
 static int subSet(Exchange *x, Session *s, const char *filter, uint8_t options, uint32_t subId,
                   int *isNew) {
     int slot = -1;
@@ -458,10 +491,15 @@ static int subSet(Exchange *x, Session *s, const char *filter, uint8_t options, 
         if (strcmp(s->subs[i].filter, filter) == 0) slot = i;
     *isNew = slot < 0;
     if (slot < 0) {
-        if (s->nsubs >= SUB_MAX_PER_SESSION) return -1;
+        size_t cap = (size_t)s->capsubs;
+        if ((uint32_t)s->nsubs >= x->opt.maxSubscriptions ||
+            arrayGrow((void **)&s->subs, &cap, (size_t)s->nsubs + 1, sizeof(Subscription)) != 0)
+            return -1;
+        s->capsubs = (int)cap;
         char *f = strdup(filter);
         if (!f) return -1;
         slot = s->nsubs++;
+        memset(&s->subs[slot], 0, sizeof(s->subs[slot]));
         s->subs[slot].filter = f;
     }
     Subscription *b = &s->subs[slot];
@@ -474,48 +512,55 @@ static int subSet(Exchange *x, Session *s, const char *filter, uint8_t options, 
     return slot;
 }
 
+/* One stored session (persist.h) back in memory.  Two files naming the
+ * same client id (a crash between writing a new session and removing the
+ * old one) keep the newer, higher-numbered one. */
+static void loadOne(void *ctx, const PersistSession *ps) {
+    Exchange *x = ctx;
+    Session *s = findSession(x, ps->clientId);
+    if (s && ps->fileNo && s->fileNo > ps->fileNo) {
+        persistRemove(x->dir, ps->fileNo, NULL);
+        return;
+    }
+    if (s) {
+        if (s->fileNo) persistRemove(x->dir, s->fileNo, NULL);
+        sessionUnlink(x, s);
+    }
+    s = sessionNew(x, ps->clientId);
+    if (!s) return;
+    strCopy(s->principalName, sizeof(s->principalName), ps->principal);
+    s->persistent = 1;
+    s->fileNo = ps->fileNo;
+    s->dirty = ps->fileNo == 0; /* from the old sessions.json: write it in its own file */
+    s->expiry = ps->expiry;
+    s->disconnectedAt = ps->disconnectedAt ? ps->disconnectedAt : timeNow();
+    s->resumeFrom = s->savedFloor = ps->resumeFrom;
+    s->auditAll = ps->node;
+    s->lostToRetention = ps->lost;
+    s->restored = 1;
+    for (size_t k = 0; k < ps->nsubs; k++) {
+        int isNew;
+        subSet(x, s, ps->subs[k].filter, ps->subs[k].options, ps->subs[k].subId, &isNew);
+    }
+}
+
 static int loadSessions(Exchange *x, pnError *err) {
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/sessions.json", x->dir);
-    if (access(path, F_OK) != 0) return PN_OK;
-    json_error_t je;
-    json_t *arr = json_load_file(path, 0, &je);
-    if (!json_is_array(arr)) {
-        json_decref(arr);
-        return pnErrorSet(err, PN_EINVAL, "%s:%d: %s", path, je.line, je.text);
-    }
-    size_t i;
-    json_t *js;
-    json_array_foreach(arr, i, js) {
-        const char *client = json_string_value(json_object_get(js, "client"));
-        const char *principal = json_string_value(json_object_get(js, "principal"));
-        if (!client || !principal) continue;
-        Session *s = sessionNew(x, client);
-        if (!s) break;
-        strCopy(s->principalName, sizeof(s->principalName), principal);
-        s->persistent = 1;
-        s->expiry = (uint32_t)json_integer_value(json_object_get(js, "expiry"));
-        s->disconnectedAt = json_integer_value(json_object_get(js, "disconnected"));
-        if (!s->disconnectedAt) s->disconnectedAt = timeNow();
-        s->resumeFrom = (uint64_t)json_integer_value(json_object_get(js, "resume"));
-        s->auditAll = json_is_true(json_object_get(js, "node"));
-        s->lostToRetention = (uint64_t)json_integer_value(json_object_get(js, "lost"));
-        s->restored = 1;
-        size_t k;
-        json_t *jb;
-        json_array_foreach(json_object_get(js, "subs"), k, jb) {
-            const char *f = json_string_value(json_object_get(jb, "filter"));
-            if (!f) continue;
-            uint8_t opt = (uint8_t)(json_integer_value(json_object_get(jb, "qos")) |
-                                    json_is_true(json_object_get(jb, "nl")) << 2 |
-                                    json_is_true(json_object_get(jb, "rap")) << 3 |
-                                    json_integer_value(json_object_get(jb, "rh")) << 4);
-            int isNew;
-            subSet(x, s, f, opt, (uint32_t)json_integer_value(json_object_get(jb, "id")), &isNew);
+    uint64_t maxNo = 0;
+    int rc = persistLoad(x->dir, loadOne, x, &maxNo, err);
+    if (maxNo > x->nextFileNo) x->nextFileNo = maxNo;
+    return rc;
+}
+
+/* Sessions read from an old DIR/sessions.json are written one file each;
+ * only then is the old file removed. */
+static int convertLegacy(Exchange *x, pnError *err) {
+    if (!persistHasLegacy(x->dir)) return PN_OK;
+    for (Session *s = x->sessions; s; s = s->nextAll)
+        if (s->dirty) {
+            int rc = saveSession(x, s, err);
+            if (rc != PN_OK) return rc;
         }
-    }
-    json_decref(arr);
-    return PN_OK;
+    return persistRemoveLegacy(x->dir, err);
 }
 
 /* Retention removed the records of s from *from up to first before they
@@ -529,7 +574,7 @@ static void noteRetentionLoss(Exchange *x, Session *s, uint64_t *from, uint64_t 
     snprintf(d, sizeof(d), "up to %llu messages removed by log retention before delivery to %s",
              (unsigned long long)lost, s->clientId);
     auditSession(x, "retention_loss", s, "", "", "retention", d);
-    x->sessionsDirty = 1;
+    s->dirty = 1;
 }
 
 /* One pass over the log: rebuild retained messages and re-queue, for each
@@ -573,6 +618,9 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
     strCopy(x->dir, sizeof(x->dir), dir);
     x->opt = *opt;
     if (!x->opt.maxQueued) x->opt.maxQueued = 10000;
+    if (!x->opt.maxSubscriptions) x->opt.maxSubscriptions = SUB_MAX_PER_SESSION;
+    if (!x->opt.maxSessionsPerPrincipal)
+        x->opt.maxSessionsPerPrincipal = SESSIONS_MAX_PER_PRINCIPAL;
     strCopy(x->node, sizeof(x->node), opt->node && opt->node[0] ? opt->node : "node");
     x->opt.node = x->node;
     x->reg = reg;
@@ -587,6 +635,7 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
     if (rc == PN_OK) rc = auditOpen(&x->audit, dir, err);
     if (rc == PN_OK) rc = loadSessions(x, err);
     if (rc == PN_OK) rc = recoverLog(x, err);
+    if (rc == PN_OK) rc = convertLegacy(x, err);
     if (rc != PN_OK) {
         exchangeClose(x);
         return rc;
@@ -602,7 +651,9 @@ void exchangeClose(Exchange *x) {
     seenFree(&x->seen);
     if (x->log) {
         exchangeCommit(x, NULL);
-        saveSessions(x);
+        x->saveFailedAt = 0;
+        x->lastSave = 0; /* also the resume offsets that moved in the last second */
+        saveChanged(x, timeNow());
     }
     while (x->sessions)
         sessionUnlink(x, x->sessions);
@@ -657,6 +708,31 @@ const char *exchangeSessionPrincipal(Exchange *x, const char *clientId) {
     return s ? s->principalName : NULL;
 }
 
+int exchangeSessionQuota(Exchange *x, const char *clientId, const char *principalName,
+                         int persistent, char *why, size_t cap) {
+    if (!persistent) return 0;
+    uint32_t n = 0;
+    for (Session *s = x->sessions; s; s = s->nextAll) {
+        if (!s->persistent || strcmp(s->principalName, principalName) != 0) continue;
+        if (strcmp(s->clientId, clientId) == 0) return 0; /* resumed (or replaced): not one more */
+        n++;
+    }
+    if (n < x->opt.maxSessionsPerPrincipal) return 0;
+    snprintf(why, cap,
+             "principal %s holds %lu persistent sessions already (max_sessions_per_principal %lu)",
+             principalName, (unsigned long)n, (unsigned long)x->opt.maxSessionsPerPrincipal);
+    return XR_QUOTA_EXCEEDED;
+}
+
+void exchangeSessionChanged(Exchange *x, Session *s) {
+    (void)x;
+    s->dirty = 1;
+}
+
+uint32_t exchangeMaxSubscriptions(const Exchange *x) {
+    return x->opt.maxSubscriptions;
+}
+
 /* A connection ended with o in flight: send it again on the next one, as
  * a duplicate with the same packet id, or its PUBREL if PUBREC came. */
 static void resendLater(Outgoing *o) {
@@ -680,7 +756,7 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
         s->conn = NULL;
     }
     if (s && clean) {
-        sessionUnlink(x, s);
+        sessionDrop(x, s);
         s = NULL;
     }
     if (!s) {
@@ -701,7 +777,7 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
     if (s->window > 1000) s->window = 1000;
     s->hooks = hooks;
     s->conn = conn;
-    x->sessionsDirty = 1;
+    s->dirty = 1;
     return s;
 }
 
@@ -709,8 +785,7 @@ void exchangeDetach(Exchange *x, Session *s) {
     s->conn = NULL;
     s->disconnectedAt = timeNow();
     if (!s->persistent) {
-        sessionUnlink(x, s);
-        x->sessionsDirty = 1;
+        sessionDrop(x, s);
         return;
     }
     for (uint32_t i = 0; i < s->qlen; i++) {
@@ -720,7 +795,7 @@ void exchangeDetach(Exchange *x, Session *s) {
     }
     s->inflight = 0;
     qTrim(s);
-    x->sessionsDirty = 1;
+    s->dirty = 1;
 }
 
 int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t options,
@@ -731,7 +806,7 @@ int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t optio
     int isNew;
     int slot = subSet(x, s, filter, options, subId, &isNew);
     if (slot < 0) return XR_QUOTA_EXCEEDED;
-    x->sessionsDirty = 1;
+    s->dirty = 1;
     Subscription *b = &s->subs[slot];
     if (b->retainHandling == 2 || (b->retainHandling == 1 && !isNew)) return b->qos;
     for (size_t i = 0; i < x->nretained; i++) {
@@ -752,7 +827,7 @@ int exchangeUnsubscribe(Exchange *x, Session *s, const char *filter) {
         /* Keep slots stable for the index: move the last one here. */
         s->subs[i] = s->subs[--s->nsubs];
         if (i < s->nsubs) topicIndexAdd(x->index, s->subs[i].filter, s, (uint32_t)i);
-        x->sessionsDirty = 1;
+        s->dirty = 1;
         return 1;
     }
     return 0;
@@ -805,8 +880,8 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
                   const uint8_t *payload, uint32_t payloadLen, uint8_t qos, uint8_t retain,
                   uint16_t packetId, const char **why) {
     static char msg[600]; /* single-threaded: the reason outlives the call until the next one */
-    char topicz[1024];
-    if (topicLen >= sizeof(topicz) || !topicNameValid(topic, topicLen)) {
+    static char topicz[TOPIC_MAX_LEN + 1]; /* any topic MQTT can carry (topic.h) */
+    if (topicLen > TOPIC_MAX_LEN || !topicNameValid(topic, topicLen)) {
         *why = "invalid topic name";
         return XR_TOPIC_NAME_INVALID;
     }
@@ -971,14 +1046,7 @@ int exchangeCommit(Exchange *x, pnError *err) {
          * refill): its publisher was told it was not stored. */
         if (rc == PN_OK) x->fanned = logNext(x->log);
     }
-    int64_t now = timeNow();
-    if (x->sessionsDirty || now - x->lastSave >= 1) {
-        int any = x->sessionsDirty;
-        for (Session *s = x->sessions; s && !any; s = s->nextAll)
-            any = s->persistent;
-        if (any) saveSessions(x);
-        x->lastSave = now;
-    }
+    saveChanged(x, timeNow());
     if (x->audit) auditFlush(x->audit, NULL);
     return rc;
 }
@@ -1013,8 +1081,11 @@ void exchangeExpire(Exchange *x, int64_t now) {
         next = s->nextAll;
         if (!s->conn && s->persistent && s->expiry != UINT32_MAX &&
             now - s->disconnectedAt >= (int64_t)s->expiry) {
-            sessionUnlink(x, s);
-            x->sessionsDirty = 1;
+            char d[256];
+            snprintf(d, sizeof(d), "session %s expired after %lld s offline (expiry %lu s)",
+                     s->clientId, (long long)(now - s->disconnectedAt), (unsigned long)s->expiry);
+            auditSession(x, "session_expired", s, "", "", "expiry", d);
+            sessionDrop(x, s);
         }
     }
 }

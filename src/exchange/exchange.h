@@ -16,9 +16,14 @@
  * offset it has not queued and refills from the log as it drains, so an
  * acknowledged publish is never dropped for a slow or absent subscriber
  * (until log retention removes it, which is audited).  Persistent sessions are saved (subscriptions
- * and the lowest log offset not yet acknowledged) to DIR/sessions.json; after a crash a session
- * resumes by scanning the log from that offset, so an acknowledged publish is never lost (it may be
- * delivered twice at QoS 1).
+ * and the lowest log offset not yet acknowledged), one file per session under DIR/sessions/
+ * (persist.h), and only when that session changed; after a crash a session resumes by scanning the
+ * log from that offset, so an acknowledged publish is never lost (it may be delivered twice at
+ * QoS 1).
+ *
+ * Limits: a principal holds at most maxSessionsPerPrincipal persistent sessions
+ * (exchangeSessionQuota) and a session at most maxSubscriptions subscriptions
+ * (exchangeSubscribe), so one principal cannot make the node keep and write without bound.
  *
  * Single-threaded: all calls from the node's event loop.
  */
@@ -35,7 +40,9 @@
 #include "../store/log.h"
 #include "message.h"
 
+/* Defaults of ExchangeOptions.maxSubscriptions and .maxSessionsPerPrincipal. */
 #define SUB_MAX_PER_SESSION 256
+#define SESSIONS_MAX_PER_PRINCIPAL 32
 
 /* Refusal reasons.  The values are MQTT 5 reason codes (§2.4) so the MQTT
  * front-end passes them through; other front-ends map them (HTTP 403...). */
@@ -102,8 +109,8 @@ struct Session {
     int64_t disconnectedAt;
     const ExchangeHooks *hooks; /* of the front-end conn belongs to */
     void *conn;                 /* NULL when offline */
-    Subscription subs[SUB_MAX_PER_SESSION];
-    int nsubs;
+    Subscription *subs;         /* at most ExchangeOptions.maxSubscriptions */
+    int nsubs, capsubs;
     Outgoing *q; /* ring buffer: delivered-but-unacked first, then waiting */
     uint32_t qhead, qlen, qcap;
     uint32_t inflight, window; /* PUBLISHes sent and not acknowledged; client receive maximum */
@@ -115,20 +122,26 @@ struct Session {
     uint64_t dropped;         /* messages dropped because the queue was full */
     int auditAll;             /* a peer node: audit every release and refusal to it */
     uint64_t lostToRetention; /* at most this many removed by retention before delivery */
+    uint64_t fileNo;          /* its file under DIR/sessions/ (persist.h); 0 none yet */
+    int dirty;                /* changed since written: write at the next commit */
+    uint64_t savedFloor;      /* the resume offset last written */
     struct Session *nextAll;
 };
 
 typedef struct ExchangeOptions {
-    const char *node;   /* node name: origin of message ids */
-    uint32_t maxQueued; /* per-session queue limit (default 10,000) */
+    const char *node;                 /* node name: origin of message ids */
+    uint32_t maxQueued;               /* per-session queue limit (default 10,000) */
+    uint32_t maxSubscriptions;        /* per session (default SUB_MAX_PER_SESSION) */
+    uint32_t maxSessionsPerPrincipal; /* persistent ones (default SESSIONS_MAX_PER_PRINCIPAL) */
     LogOptions log;
 } ExchangeOptions;
 
 typedef struct Exchange Exchange;
 
-/* Open the exchange on data dir (log in DIR/log, sessions in DIR/sessions.json,
+/* Open the exchange on data dir (log in DIR/log, sessions in DIR/sessions/,
  * audit in DIR/audit.db).  Recovers retained messages and persistent
- * sessions.  reg/spif must outlive it.  rep (optional) reports log recovery. */
+ * sessions (a DIR/sessions.json of an older node is read and converted).
+ * reg/spif must outlive it.  rep (optional) reports log recovery. */
 int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, const Registry *reg,
                  const Spif *spif, LogRecovery *rep, pnError *err);
 void exchangeClose(Exchange *x);
@@ -149,6 +162,21 @@ void *exchangeSessionConn(Exchange *x, const char *clientId);
  * it could otherwise end that session and what is queued in it. */
 const char *exchangeSessionPrincipal(Exchange *x, const char *clientId);
 
+/* May principalName have the session clientId, persistent or not?  A
+ * persistent session that does not exist yet is refused when the principal
+ * already holds maxSessionsPerPrincipal of them: returns XR_QUOTA_EXCEEDED
+ * with a sentence in why (cap bytes), else 0.  Non-persistent sessions end
+ * with their connection and are not counted. */
+int exchangeSessionQuota(Exchange *x, const char *clientId, const char *principalName,
+                         int persistent, char *why, size_t cap);
+
+/* The session's settings changed (e.g. its expiry at DISCONNECT): write it
+ * again at the next commit. */
+void exchangeSessionChanged(Exchange *x, Session *s);
+
+/* ExchangeOptions.maxSubscriptions in force. */
+uint32_t exchangeMaxSubscriptions(const Exchange *x);
+
 /* Attach a connection to the session clientId (creating it).  clean: start
  * afresh.  *present: an existing session was resumed.  A session that was
  * attached elsewhere is first detached (the caller closes that connection
@@ -164,7 +192,9 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
 void exchangeDetach(Exchange *x, Session *s);
 
 /* Subscribe; sends retained messages as retainHandling says.  Returns the
- * granted QoS or an MQTT reason code >= 0x80. */
+ * granted QoS or an MQTT reason code >= 0x80: XR_QUOTA_EXCEEDED for a new
+ * filter when the session has maxSubscriptions already (changing the
+ * options of an existing filter is always allowed). */
 int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t options, uint32_t subId);
 int exchangeUnsubscribe(Exchange *x, Session *s, const char *filter); /* 1 removed, 0 none */
 
@@ -209,8 +239,8 @@ void exchangeAcked(Exchange *x, Session *s, uint16_t packetId, int type);
 /* Try to send queued messages to an online session (window/backpressure). */
 void exchangeDrain(Exchange *x, Session *s);
 
-/* Drop persistent sessions offline past their expiry, and old log
- * segments past the retention limits. */
+/* Drop persistent sessions offline past their expiry (audited as
+ * session_expired), and old log segments past the retention limits. */
 void exchangeExpire(Exchange *x, int64_t now);
 
 /* Switch to a reloaded registry and policy: every held message's label is

@@ -299,7 +299,7 @@ void apiHistory(HttpConn *c) {
     bufInit(&b);
     bufPuts(&b, "{\"messages\": [");
     long n = 0;
-    char topic[1024];
+    static char topic[TOPIC_MAX_LEN + 1]; /* any topic MQTT can carry; single-threaded */
     /* A page also ends past HISTORY_PAGE_BYTES (then "more": true), so one
      * request cannot make the node build a response of a gigabyte. */
     for (uint64_t scanned = 0;

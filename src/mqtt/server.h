@@ -20,6 +20,11 @@
 #include "../node/node.h"
 #include "mqtt.h"
 
+/* Default MqttServerOptions.sessionExpiry311: 7 days, long enough for a
+ * client away over a weekend, short enough that abandoned 3.1.1 sessions
+ * (which never say when they end) do not pile up. */
+#define MQTT_SESSION_EXPIRY_311 (7u * 24 * 3600)
+
 typedef struct MqttServerOptions {
     const char *mqttAddr;                    /* "127.0.0.1:1883"; NULL or "" = off */
     const char *mqttsAddr;                   /* "127.0.0.1:8883"; NULL or "" = off */
@@ -27,6 +32,8 @@ typedef struct MqttServerOptions {
     int requireClientCert;                   /* default 1 */
     uint32_t maxPacketSize;                  /* default 1 MiB */
     uint32_t maxOutputBytes;                 /* per connection before backpressure, default 4 MiB */
+    uint32_t sessionExpiry311; /* seconds a 3.1.1 persistent session outlives its connection
+                                * (default 7 days; UINT32_MAX never) */
 } MqttServerOptions;
 
 typedef struct MqttServer MqttServer;

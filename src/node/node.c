@@ -70,7 +70,11 @@ int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif
     n->reg = reg;
     n->spif = spif;
     principalsInit(&n->principals);
-    ExchangeOptions xo = {.node = opt->name, .maxQueued = opt->maxQueued, .log = opt->log};
+    ExchangeOptions xo = {.node = opt->name,
+                          .maxQueued = opt->maxQueued,
+                          .maxSubscriptions = opt->maxSubscriptions,
+                          .maxSessionsPerPrincipal = opt->maxSessionsPerPrincipal,
+                          .log = opt->log};
     LogRecovery rep;
     memset(&rep, 0, sizeof(rep));
     int rc = principalsLoad(&n->principals, opt->principalsFile, err);

@@ -28,10 +28,12 @@
 #define NODE_MAX_FRONTENDS 16
 
 typedef struct NodeOptions {
-    const char *name;           /* node name: origin of message ids */
-    const char *dataDir;        /* log, sessions, audit */
-    const char *principalsFile; /* principals.json */
-    uint32_t maxQueued;         /* per session, default 10,000 */
+    const char *name;                 /* node name: origin of message ids */
+    const char *dataDir;              /* log, sessions, audit */
+    const char *principalsFile;       /* principals.json */
+    uint32_t maxQueued;               /* per session, default 10,000 */
+    uint32_t maxSubscriptions;        /* per session, default SUB_MAX_PER_SESSION */
+    uint32_t maxSessionsPerPrincipal; /* persistent, default SESSIONS_MAX_PER_PRINCIPAL */
     LogOptions log;
     const char *topicFilter[NODE_MAX_TOPIC_LABELS]; /* [topic FILTER] label = ... */
     const char *topicLabel[NODE_MAX_TOPIC_LABELS];
