@@ -275,7 +275,8 @@ static void auditNode(HttpConn *c, const MessageView *v, const char *topic, cons
 }
 
 void apiHistory(HttpConn *c) {
-    char filter[1024] = "#", since[160], limitText[16];
+    static char filter[TOPIC_MAX_LEN + 1]; /* any filter MQTT can carry; single-threaded */
+    char since[160], limitText[16];
     const char *q = c->req.query;
     int hasTopic = queryGet(q, "topic", filter, sizeof(filter));
     int hasLimit = queryGet(q, "limit", limitText, sizeof(limitText));

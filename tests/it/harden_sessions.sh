@@ -61,13 +61,24 @@ session_expiry_311 = 4
 [topic tl/#]
 label = NATO UNCLASSIFIED REL TO PFP
 EOF
-srv_start "$C" --config "$C/node.conf" --mqtt 127.0.0.1:@PORT@ --http off --node it-c --principals "$C/principals.json"
+srv_start "$C" --config "$C/node.conf" --mqtt 127.0.0.1:@PORT@ --http 127.0.0.1:@HTTPPORT@ --node it-c --principals "$C/principals.json"
 _report $? "node C starts with the session settings" "$(cat "$SRV_LOG")"
 MAXSUBS=10 MAXSESS=4 node_tap tests/it/node/sessions.js "$PORT" alice pw-alice bob pw-bob suback subcap sesscap topiclen
 ok "audit: the refused subscriptions are recorded with the cap" bash -c \
     "'$PN' audit --data '$C' --since 1h --json | grep '\"subscribe_refused\"' | grep '\"quota\"' | grep -q 'max_subscriptions 10'"
 ok "audit: the refused session is recorded with the cap" bash -c \
     "'$PN' audit --data '$C' --since 1h --json | grep '\"login_refused\"' | grep '\"alice\"' | grep -q 'max_sessions_per_principal 4'"
+# The same topic length over HTTP: POST a 3,000-byte topic, read it back
+# from history with that topic as the filter.
+TOK=$("$PN" token create --principal alice --data "$C" 2>/dev/null)
+LONG="tl/$(head -c 2997 /dev/zero | tr '\0' h)"
+status=$(curl -s -o "$T/post.json" -w '%{http_code}' -H "Authorization: Bearer $TOK" \
+    -d "{\"topic\": \"$LONG\", \"label\": \"$L_U\", \"payload\": 1}" "http://127.0.0.1:$HTTPPORT/v1/messages")
+ok "HTTP: POST /v1/messages with a 3,000-byte topic: 201 ($status $(head -c 200 "$T/post.json"))" test "$status" = 201
+status=$(curl -s -o "$T/hist.json" -w '%{http_code}' -H "Authorization: Bearer $TOK" \
+    "http://127.0.0.1:$HTTPPORT/v1/messages?topic=$LONG")
+ok "HTTP: GET /v1/messages?topic=<that topic> returns it ($status)" python3 -c \
+    "import json,sys; d=json.load(open('$T/hist.json')); sys.exit(0 if [len(m['topic']) for m in d['messages']] == [3000] else 1)"
 ok "node C still running" srv_alive
 
 ###########################################################################
