@@ -4,13 +4,16 @@
 //
 //   node sessions.js PORT USER PASSWORD USER2 PASSWORD2 GROUP...
 //
-// GROUP: suback | subcap | sesscap | topiclen | fill.  The node's caps come
-// from the environment: MAXSUBS (max_subscriptions), MAXSESS
+// GROUP: suback | subcap | sesscap | topiclen | fill | change.  The node's
+// caps come from the environment: MAXSUBS (max_subscriptions), MAXSESS
 // (max_sessions_per_principal); fill makes FILL_SESSIONS persistent
-// sessions of FILL_SUBS subscriptions each.  Prints one line per check,
+// sessions of FILL_SUBS subscriptions each; change measures the bytes the
+// node (NODE_PID) writes for one subscription change of session fill-3,
+// against the size of the session state in DATA_DIR.  Prints one line per check,
 // "PASS what" or "FAIL what -- detail" (tests/it/harden_sessions.sh turns
 // them into TAP), and exits 1 when a check failed.
 'use strict';
+const fs = require('fs');
 const m = require('./mqttraw');
 
 const [port, user, pass, user2, pass2] = [Number(process.argv[2]), ...process.argv.slice(3, 7)];
@@ -181,8 +184,57 @@ async function groupFill() {
     check(`${n} persistent sessions with ${k} subscriptions each`, ok === n, `${ok} made`);
 }
 
+// The session state files (DATA_DIR/sessions.json, DATA_DIR/sessions/*):
+// name, inode, mtime and size of each, and their total size.
+function sessionState() {
+    const dir = process.env.DATA_DIR;
+    const files = [];
+    if (fs.existsSync(`${dir}/sessions.json`)) files.push(`${dir}/sessions.json`);
+    if (fs.existsSync(`${dir}/sessions`)) for (const f of fs.readdirSync(`${dir}/sessions`)) files.push(`${dir}/sessions/${f}`);
+    let total = 0;
+    const lines = files.sort().map((f) => {
+        const st = fs.statSync(f);
+        total += st.size;
+        return `${f} ${st.ino} ${st.mtimeMs} ${st.size}`;
+    });
+    return {key: lines.join('\n'), total};
+}
+
+const wchar = () => Number(/wchar: (\d+)/.exec(fs.readFileSync(`/proc/${process.env.NODE_PID}/io`, 'utf8'))[1]);
+
+// Resolves once the session state on disk differs from key (false after ms).
+async function stateChange(key, ms) {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+        if (sessionState().key !== key) return true;
+        await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+}
+
+// One subscription change of a connected persistent session: the bytes
+// written from just before the SUBSCRIBE until the session state on disk
+// shows it.  The whole state rewritten would be >= its total size.
+async function groupChange() {
+    const before = sessionState();
+    const c = await m.open(port, persistent('fill-3'));
+    check('fill-3 resumed', c.connack && c.connack.reason === 0 && c.connack.present === 1, show(c.connack));
+    await stateChange(before.key, 3000); /* the attach, written (or the next periodic write) */
+    const s0 = sessionState();
+    const w0 = wchar();
+    const s = await suback(c, 9, [['fill/3/one/more', 1]]);
+    const changed = await stateChange(s0.key, 5000);
+    const wrote = wchar() - w0;
+    check('the subscription is granted and written', s && s.reasons[0] === 1 && changed, `${counts(s && s.reasons)} changed ${changed}`);
+    console.log(`# session state ${s0.total} bytes; one subscription change wrote ${wrote} bytes`);
+    check(`one subscription change writes less than a quarter of the session state (${wrote} of ${s0.total} bytes)`, wrote < s0.total / 4, `${wrote}`);
+    c.send(m.disconnect(0));
+    await c.closedWithin(5000);
+    c.destroy();
+}
+
 (async () => {
-    const table = {suback: groupSuback, subcap: groupSubcap, sesscap: groupSesscap, topiclen: groupTopiclen, fill: groupFill};
+    const table = {suback: groupSuback, subcap: groupSubcap, sesscap: groupSesscap, topiclen: groupTopiclen, fill: groupFill, change: groupChange};
     for (const g of groups) {
         if (!table[g]) throw new Error(`unknown group ${g}`);
         await table[g]();
