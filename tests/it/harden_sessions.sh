@@ -79,6 +79,14 @@ ok "HTTP: GET /v1/messages?topic=<that topic> returns it ($status)" python3 -c \
     "import json,sys; d=json.load(open('$T/hist.json')); sys.exit(0 if [len(m['topic']) for m in d['messages']] == [3000] else 1)"
 ok "node C still running" srv_alive
 
+# A cap of 0 (or past 32 bits) would lock every client out: refused at start.
+printf '[node]\nmax_subscriptions = 0\n' >"$T/bad.conf"
+bad_serve() { "$PN" serve --config "$T/bad.conf" --data "$T/bad" --mqtt 127.0.0.1:0 --http off >"$T/bad.out" 2>&1; }
+expect_rc "serve: max_subscriptions = 0 is refused with exit 2" 2 bad_serve
+ok "... with a sentence naming the setting and its range" grep -q "bad.conf:2: 'max_subscriptions' must be 1 to 4294967295" "$T/bad.out"
+printf '[node]\nsession_expiry_311 = 4294967296\n' >"$T/bad.conf"
+expect_rc "serve: session_expiry_311 past 32 bits is refused with exit 2" 2 bad_serve
+
 ###########################################################################
 echo "# 2. 3.1.1 persistent sessions expire after session_expiry_311 (4 s)"
 # The cap of 4 is used by part 1; bob has one session (cap-other).
