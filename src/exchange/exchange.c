@@ -483,16 +483,16 @@ static void sessionDrop(Exchange *x, Session *s) {
 }
 
 /* Add or replace a subscription; returns its slot, or -1 when the session
- * has maxSubscriptions already (or out of memory). */
+ * has limit subscriptions already (or out of memory). */
 static int subSet(Exchange *x, Session *s, const char *filter, uint8_t options, uint32_t subId,
-                  int *isNew) {
+                  uint32_t limit, int *isNew) {
     int slot = -1;
     for (int i = 0; i < s->nsubs; i++)
         if (strcmp(s->subs[i].filter, filter) == 0) slot = i;
     *isNew = slot < 0;
     if (slot < 0) {
         size_t cap = (size_t)s->capsubs;
-        if ((uint32_t)s->nsubs >= x->opt.maxSubscriptions ||
+        if ((uint32_t)s->nsubs >= limit ||
             arrayGrow((void **)&s->subs, &cap, (size_t)s->nsubs + 1, sizeof(Subscription)) != 0)
             return -1;
         s->capsubs = (int)cap;
@@ -540,7 +540,9 @@ static void loadOne(void *ctx, const PersistSession *ps) {
     s->restored = 1;
     for (size_t k = 0; k < ps->nsubs; k++) {
         int isNew;
-        subSet(x, s, ps->subs[k].filter, ps->subs[k].options, ps->subs[k].subId, &isNew);
+        /* Granted before: kept even if max_subscriptions was lowered since. */
+        subSet(x, s, ps->subs[k].filter, ps->subs[k].options, ps->subs[k].subId, UINT32_MAX,
+               &isNew);
     }
 }
 
@@ -804,7 +806,7 @@ int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t optio
         return strncmp(filter, "$share/", 7) == 0 ? XR_SHARED_NOT_SUPPORTED
                                                   : XR_TOPIC_FILTER_INVALID;
     int isNew;
-    int slot = subSet(x, s, filter, options, subId, &isNew);
+    int slot = subSet(x, s, filter, options, subId, x->opt.maxSubscriptions, &isNew);
     if (slot < 0) return XR_QUOTA_EXCEEDED;
     s->dirty = 1;
     Subscription *b = &s->subs[slot];

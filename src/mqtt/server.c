@@ -509,14 +509,13 @@ static void onSubscribe(Conn *c, MqttSubscribe *s, int sub) {
         filter.len = 0;
         bufAppend(&filter, f.p ? (const char *)f.p : "", f.len);
         uint8_t rc = sub ? RC_TOPIC_FILTER_INVALID : RC_NO_SUBSCRIPTION;
+        int whole = strlen(bufStr(&filter)) == f.len; /* else an embedded NUL: never valid */
         if (bufFailed(&filter))
             rc = RC_SERVER_BUSY;
-        else if (strlen(bufStr(&filter)) != f.len)
-            ; /* an embedded NUL: not a valid filter */
-        else if (sub)
+        else if (whole && sub)
             rc = (uint8_t)exchangeSubscribe(c->srv->x, c->session, bufStr(&filter), opt,
                                             s->props.subscriptionId);
-        else
+        else if (whole)
             rc = exchangeUnsubscribe(c->srv->x, c->session, bufStr(&filter)) ? RC_SUCCESS
                                                                              : RC_NO_SUBSCRIPTION;
         if (rc == RC_QUOTA_EXCEEDED && !quota++) bufPuts(&first, bufStr(&filter));
