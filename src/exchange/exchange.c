@@ -66,6 +66,7 @@ struct Exchange {
     int64_t lastSave;     /* when resume offsets were last looked at (once a second) */
     uint64_t nextFileNo;  /* the next session file number (persist.h) */
     int64_t saveFailedAt; /* a session write failed then: retry a second later */
+    int anyDirty;         /* some session is marked dirty (saves a walk per loop turn) */
     uint64_t fanned;      /* log offsets below this have been fanned out */
     pnBuf rec;            /* scratch for encoding log records */
     SeenSet seen;         /* ids of messages from other nodes held in the log */
@@ -397,6 +398,12 @@ static uint64_t sessionFloor(Exchange *x, Session *s) {
     return floor;
 }
 
+/* s changed in what is stored: write it at the next commit. */
+static void markDirty(Exchange *x, Session *s) {
+    s->dirty = 1;
+    x->anyDirty = 1;
+}
+
 /* Write s to its own file (persist.h), giving it a file number first. */
 static int saveSession(Exchange *x, Session *s, pnError *err) {
     PersistSub stack[16], *subs = stack;
@@ -434,7 +441,9 @@ static int saveSession(Exchange *x, Session *s, pnError *err) {
 static void saveChanged(Exchange *x, int64_t now) {
     int periodic = now - x->lastSave >= 1;
     if (periodic) x->lastSave = now;
+    if (!periodic && !x->anyDirty) return;
     if (x->saveFailedAt && now - x->saveFailedAt < 1) return;
+    x->anyDirty = 0;
     int failed = 0;
     pnError err = {0};
     for (Session *s = x->sessions; s && !failed; s = s->nextAll) {
@@ -442,6 +451,7 @@ static void saveChanged(Exchange *x, int64_t now) {
         if (!s->dirty && !(periodic && sessionFloor(x, s) != s->savedFloor)) continue;
         failed = saveSession(x, s, &err) != PN_OK;
     }
+    if (failed) x->anyDirty = 1; /* the rest are written at the retry */
     if (failed && !x->saveFailedAt)
         auditEvent(x, "session_save_failed", "", NULL, "", "", "storage", err.msg);
     x->saveFailedAt = failed ? now : 0;
@@ -576,7 +586,7 @@ static void noteRetentionLoss(Exchange *x, Session *s, uint64_t *from, uint64_t 
     snprintf(d, sizeof(d), "up to %llu messages removed by log retention before delivery to %s",
              (unsigned long long)lost, s->clientId);
     auditSession(x, "retention_loss", s, "", "", "retention", d);
-    s->dirty = 1;
+    markDirty(x, s);
 }
 
 /* One pass over the log: rebuild retained messages and re-queue, for each
@@ -727,8 +737,7 @@ int exchangeSessionQuota(Exchange *x, const char *clientId, const char *principa
 }
 
 void exchangeSessionChanged(Exchange *x, Session *s) {
-    (void)x;
-    s->dirty = 1;
+    markDirty(x, s);
 }
 
 uint32_t exchangeMaxSubscriptions(const Exchange *x) {
@@ -779,7 +788,7 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
     if (s->window > 1000) s->window = 1000;
     s->hooks = hooks;
     s->conn = conn;
-    s->dirty = 1;
+    markDirty(x, s);
     return s;
 }
 
@@ -797,7 +806,7 @@ void exchangeDetach(Exchange *x, Session *s) {
     }
     s->inflight = 0;
     qTrim(s);
-    s->dirty = 1;
+    markDirty(x, s);
 }
 
 int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t options,
@@ -808,7 +817,7 @@ int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t optio
     int isNew;
     int slot = subSet(x, s, filter, options, subId, x->opt.maxSubscriptions, &isNew);
     if (slot < 0) return XR_QUOTA_EXCEEDED;
-    s->dirty = 1;
+    markDirty(x, s);
     Subscription *b = &s->subs[slot];
     if (b->retainHandling == 2 || (b->retainHandling == 1 && !isNew)) return b->qos;
     for (size_t i = 0; i < x->nretained; i++) {
@@ -829,7 +838,7 @@ int exchangeUnsubscribe(Exchange *x, Session *s, const char *filter) {
         /* Keep slots stable for the index: move the last one here. */
         s->subs[i] = s->subs[--s->nsubs];
         if (i < s->nsubs) topicIndexAdd(x->index, s->subs[i].filter, s, (uint32_t)i);
-        s->dirty = 1;
+        markDirty(x, s);
         return 1;
     }
     return 0;
