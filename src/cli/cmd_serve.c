@@ -135,6 +135,12 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
     char *end;
     unsigned long long n = strtoull(val, &end, 10);
     if (*end || !*val) return cliFail("serve", "%s:%d: '%s' needs a number", path, line, key);
+    int limit = strcmp(key, "max_subscriptions") == 0 ||
+                strcmp(key, "max_sessions_per_principal") == 0 ||
+                strcmp(key, "session_expiry_311") == 0;
+    if (limit && (n < 1 || n > UINT32_MAX))
+        return cliFail("serve", "%s:%d: '%s' must be 1 to %lu", path, line, key,
+                       (unsigned long)UINT32_MAX);
     if (strcmp(key, "max_queued") == 0)
         o->maxQueued = (uint32_t)n;
     else if (strcmp(key, "retained_max") == 0)
@@ -145,6 +151,12 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
         o->retained.maxCountPerPrincipal = n;
     else if (strcmp(key, "retained_bytes_per_principal") == 0)
         o->retained.maxBytesPerPrincipal = n;
+    else if (strcmp(key, "max_subscriptions") == 0)
+        o->maxSubscriptions = (uint32_t)n;
+    else if (strcmp(key, "max_sessions_per_principal") == 0)
+        o->maxSessionsPerPrincipal = (uint32_t)n;
+    else if (strcmp(key, "session_expiry_311") == 0)
+        mo->sessionExpiry311 = (uint32_t)n;
     else if (strcmp(key, "max_packet_size") == 0)
         mo->maxPacketSize = (uint32_t)n;
     else if (strcmp(key, "max_keepalive") == 0 && n <= 65535)

@@ -16,6 +16,7 @@
 
 #include "../core/date.h"
 #include "../core/str.h"
+#include "persist.h"
 #include "seen.h"
 #include "topic.h"
 
@@ -82,8 +83,10 @@ struct Exchange {
     size_t npending, cappending;
     TopicLabel *labels;
     size_t nlabels;
-    int sessionsDirty;
-    int64_t lastSave;
+    int64_t lastSave;       /* when resume offsets were last looked at (once a second) */
+    uint64_t nextFileNo;    /* the next session file number (persist.h) */
+    int64_t saveFailedAt;   /* a session write failed then: retry a second later */
+    int anyDirty;           /* some session is marked dirty (saves a walk per loop turn) */
     int64_t lastAuditCheck; /* retention and size of the audit store, every 10 s */
     uint64_t fanned;        /* log offsets below this have been fanned out */
     pnBuf rec;              /* scratch for encoding log records */
@@ -223,6 +226,7 @@ static void sessionFree(Session *s) {
     free(s->storedResume);
     for (int i = 0; i < s->nsubs; i++)
         free(s->subs[i].filter);
+    free(s->subs);
     free(s);
 }
 
@@ -375,6 +379,12 @@ void exchangeAcked(Exchange *x, Session *s, uint16_t packetId, int type) {
     exchangeDrain(x, s);
 }
 
+/* s changed in what is stored: write it at the next commit. */
+static void markDirty(Exchange *x, Session *s) {
+    s->dirty = 1;
+    x->anyDirty = 1;
+}
+
 int exchangeQos2Held(const Session *s, uint16_t packetId) {
     for (uint32_t i = 0; i < s->nqos2In; i++)
         if (s->qos2In[i] == packetId) return 1;
@@ -385,7 +395,7 @@ int exchangeQos2Hold(Exchange *x, Session *s, uint16_t packetId) {
     if (exchangeQos2Held(s, packetId)) return 0;
     if (s->nqos2In >= QOS2_IN_MAX) return -1;
     s->qos2In[s->nqos2In++] = packetId;
-    if (s->persistent) x->sessionsDirty = 1;
+    if (s->persistent) markDirty(x, s);
     return 0;
 }
 
@@ -393,7 +403,7 @@ int exchangeQos2Release(Exchange *x, Session *s, uint16_t packetId) {
     for (uint32_t i = 0; i < s->nqos2In; i++)
         if (s->qos2In[i] == packetId) {
             s->qos2In[i] = s->qos2In[--s->nqos2In];
-            if (s->persistent) x->sessionsDirty = 1;
+            if (s->persistent) markDirty(x, s);
             return 1;
         }
     return 0;
@@ -505,66 +515,111 @@ static uint64_t sessionFloor(Exchange *x, Session *s) {
     return floor;
 }
 
-/* Log offsets of the retained messages sent to s on subscribe and not
- * acknowledged: the resume offset does not cover them. */
-static json_t *storedPending(Session *s) {
-    json_t *a = json_array();
+/* What a session's resume offset does not cover, as written: the log
+ * offsets of retained messages sent on subscribe and not acknowledged (in
+ * queue order).  *sig (optional) gets a digest of them, so the periodic
+ * check sees an acknowledgement that left the resume offset where it was.
+ * Returns the count; out is NULL for the digest alone. */
+static size_t storedPending(Session *s, uint64_t *out, uint64_t *sig) {
+    size_t n = 0;
+    uint64_t h = 14695981039346656037ull;
     for (uint32_t i = 0; i < s->qlen; i++) {
         Outgoing *o = qAt(s, i);
-        if (o->stored && o->state != STATE_DONE)
-            json_array_append_new(a, json_integer((json_int_t)o->m->offset));
+        if (!o->stored || o->state == STATE_DONE) continue;
+        if (out) out[n] = o->m->offset;
+        n++;
+        h = (h ^ o->m->offset) * 1099511628211ull;
     }
-    return a;
+    if (sig) *sig = h ^ n;
+    return n;
 }
 
-static json_t *qos2Ids(const Session *s) {
-    json_t *a = json_array();
-    for (uint32_t i = 0; i < s->nqos2In; i++)
-        json_array_append_new(a, json_integer(s->qos2In[i]));
-    return a;
+/* The digest storedPending gives for offsets off[0..n) (ascending, as a
+ * restored session re-queues them). */
+static uint64_t storedSig(const uint64_t *off, size_t n) {
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ off[i]) * 1099511628211ull;
+    return h ^ n;
 }
 
-/* What a session's resume offset does not cover: retained messages sent
- * on subscribe and not acknowledged, and incoming QoS 2 ids awaiting
- * PUBREL. */
-static void saveInFlight(Session *s, json_t *js) {
-    if (!js) return;
-    json_object_set_new(js, "stored", storedPending(s));
-    json_object_set_new(js, "qos2", qos2Ids(s));
+/* Write s to its own file (persist.h), giving it a file number first:
+ * subscriptions, resume offset, and what that offset does not cover --
+ * retained messages sent on subscribe and not acknowledged, and incoming
+ * QoS 2 ids awaiting PUBREL. */
+static int saveSession(Exchange *x, Session *s, pnError *err) {
+    PersistSub stack[16], *subs = stack;
+    uint64_t sstack[16], *stored = sstack, sig;
+    size_t nstored = storedPending(s, NULL, NULL);
+    if (s->nsubs > 16 && !(subs = malloc((size_t)s->nsubs * sizeof(*subs))))
+        return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    if (nstored > 16 && !(stored = malloc(nstored * sizeof(*stored)))) {
+        if (subs != stack) free(subs);
+        return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    }
+    storedPending(s, stored, &sig);
+    for (int i = 0; i < s->nsubs; i++) {
+        Subscription *b = &s->subs[i];
+        subs[i] = (PersistSub){b->filter,
+                               (uint8_t)(b->qos | b->noLocal << 2 | b->retainAsPublished << 3 |
+                                         b->retainHandling << 4),
+                               b->subId};
+    }
+    if (!s->fileNo) s->fileNo = ++x->nextFileNo;
+    uint64_t floor = sessionFloor(x, s);
+    PersistSession ps = {.fileNo = s->fileNo,
+                         .clientId = s->clientId,
+                         .principal = s->principalName,
+                         .principalId = s->principalId,
+                         .expiry = s->expiry,
+                         .disconnectedAt = s->conn ? 0 : s->disconnectedAt,
+                         .resumeFrom = floor,
+                         .node = s->auditAll,
+                         .lost = s->lostToRetention,
+                         .stored = stored,
+                         .nstored = nstored,
+                         .qos2 = s->qos2In,
+                         .nqos2 = s->nqos2In,
+                         .subs = subs,
+                         .nsubs = (size_t)s->nsubs};
+    int rc = persistWrite(x->dir, &ps, err);
+    if (subs != stack) free(subs);
+    if (stored != sstack) free(stored);
+    if (rc == PN_OK) s->dirty = 0, s->savedFloor = floor, s->savedStoredSig = sig;
+    return rc;
 }
 
-static int saveSessions(Exchange *x) {
-    json_t *arr = json_array();
-    for (Session *s = x->sessions; s; s = s->nextAll) {
+/* Did s's resume offset, or the retained messages it has not
+ * acknowledged, move since it was written? */
+static int sessionMoved(Exchange *x, Session *s) {
+    uint64_t sig;
+    if (sessionFloor(x, s) != s->savedFloor) return 1;
+    storedPending(s, NULL, &sig);
+    return sig != s->savedStoredSig;
+}
+
+/* Write the sessions that changed: at every commit those marked dirty,
+ * once a second also those whose resume offset (or unacknowledged retained
+ * messages sent on subscribe) moved.  Nothing is written while nothing
+ * changes.  A failed write is retried a second later (and audited once per
+ * failing streak). */
+static void saveChanged(Exchange *x, int64_t now) {
+    int periodic = now - x->lastSave >= 1;
+    if (periodic) x->lastSave = now;
+    if (!periodic && !x->anyDirty) return;
+    if (x->saveFailedAt && now - x->saveFailedAt < 1) return;
+    x->anyDirty = 0;
+    int failed = 0;
+    pnError err = {0};
+    for (Session *s = x->sessions; s && !failed; s = s->nextAll) {
         if (!s->persistent) continue;
-        json_t *subs = json_array();
-        for (int i = 0; i < s->nsubs; i++) {
-            Subscription *b = &s->subs[i];
-            json_array_append_new(subs,
-                                  json_pack("{s:s,s:i,s:b,s:b,s:i,s:I}", "filter", b->filter, "qos",
-                                            b->qos, "nl", b->noLocal, "rap", b->retainAsPublished,
-                                            "rh", b->retainHandling, "id", (json_int_t)b->subId));
-        }
-        json_array_append_new(
-            arr, json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:b,s:I,s:o}", "client", s->clientId,
-                           "principal", s->principalName, "principal_id", s->principalId, "expiry",
-                           (json_int_t)s->expiry, "disconnected",
-                           (json_int_t)(s->conn ? 0 : s->disconnectedAt), "resume",
-                           (json_int_t)sessionFloor(x, s), "node", s->auditAll, "lost",
-                           (json_int_t)s->lostToRetention, "subs", subs));
-        saveInFlight(s, json_array_get(arr, json_array_size(arr) - 1));
+        if (!s->dirty && !(periodic && sessionMoved(x, s))) continue;
+        failed = saveSession(x, s, &err) != PN_OK;
     }
-    char path[4200], tmp[4300];
-    snprintf(path, sizeof(path), "%s/sessions.json", x->dir);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int rc = json_dump_file(arr, tmp, JSON_COMPACT);
-    json_decref(arr);
-    if (rc != 0) return -1;
-    int fd = open(tmp, O_RDONLY);
-    if (fd >= 0) fsync(fd), close(fd);
-    if (rename(tmp, path) != 0) return -1;
-    x->sessionsDirty = 0;
-    return 0;
+    if (failed) x->anyDirty = 1; /* the rest are written at the retry */
+    if (failed && !x->saveFailedAt)
+        auditEvent(x, "session_save_failed", "", NULL, "", "", "storage", err.msg);
+    x->saveFailedAt = failed ? now : 0;
 }
 
 static Session *sessionNew(Exchange *x, const char *clientId) {
@@ -591,18 +646,35 @@ static void sessionUnlink(Exchange *x, Session *s) {
     sessionFree(s);
 }
 
-/* Add or replace a subscription; returns its slot or -1 when full. */
+/* The session ends for good: its file goes with it.  (sessionUnlink alone
+ * is for closing the exchange, when sessions stay on disk.)  A file that
+ * cannot be removed would bring the session back after a restart: that is
+ * audited. */
+static void sessionDrop(Exchange *x, Session *s) {
+    pnError err = {0};
+    if (s->fileNo && persistRemove(x->dir, s->fileNo, &err) != PN_OK)
+        auditSession(x, "session_save_failed", s, "", "", "storage", err.msg);
+    sessionUnlink(x, s);
+}
+
+/* Add or replace a subscription; returns its slot, or -1 when the session
+ * has limit subscriptions already (or out of memory). */
 static int subSet(Exchange *x, Session *s, const char *filter, uint8_t options, uint32_t subId,
-                  int *isNew) {
+                  uint32_t limit, int *isNew) {
     int slot = -1;
     for (int i = 0; i < s->nsubs; i++)
         if (strcmp(s->subs[i].filter, filter) == 0) slot = i;
     *isNew = slot < 0;
     if (slot < 0) {
-        if (s->nsubs >= SUB_MAX_PER_SESSION) return -1;
+        size_t cap = (size_t)s->capsubs;
+        if ((uint32_t)s->nsubs >= limit ||
+            arrayGrow((void **)&s->subs, &cap, (size_t)s->nsubs + 1, sizeof(Subscription)) != 0)
+            return -1;
+        s->capsubs = (int)cap;
         char *f = strdup(filter);
         if (!f) return -1;
         slot = s->nsubs++;
+        memset(&s->subs[slot], 0, sizeof(s->subs[slot]));
         s->subs[slot].filter = f;
     }
     Subscription *b = &s->subs[slot];
@@ -622,66 +694,70 @@ static int cmpOffset(const void *a, const void *b) {
 
 /* The saved "stored" offsets, sorted for storedResumeHas (none when
  * memory is short: those retained messages are then not sent again). */
-static void loadStored(Session *s, json_t *arr) {
-    size_t n = json_array_size(arr);
-    if (!n || !(s->storedResume = calloc(n, sizeof(uint64_t)))) return;
-    for (size_t i = 0; i < n; i++)
-        s->storedResume[i] = (uint64_t)json_integer_value(json_array_get(arr, i));
+static void loadStored(Session *s, const uint64_t *off, size_t n) {
+    if (!n || n > UINT32_MAX || !(s->storedResume = malloc(n * sizeof(uint64_t)))) return;
+    memcpy(s->storedResume, off, n * sizeof(uint64_t));
     qsort(s->storedResume, n, sizeof(uint64_t), cmpOffset);
     s->nstoredResume = (uint32_t)n;
 }
 
+/* One stored session (persist.h) back in memory.  Two files naming the
+ * same client id (a crash between writing a new session and removing the
+ * old one) keep the newer, higher-numbered one. */
+static void loadOne(void *ctx, const PersistSession *ps) {
+    Exchange *x = ctx;
+    Session *s = findSession(x, ps->clientId);
+    if (s && ps->fileNo && s->fileNo > ps->fileNo) {
+        persistRemove(x->dir, ps->fileNo, NULL);
+        return;
+    }
+    if (s) {
+        if (s->fileNo) persistRemove(x->dir, s->fileNo, NULL);
+        sessionUnlink(x, s);
+    }
+    s = sessionNew(x, ps->clientId);
+    if (!s) return;
+    strCopy(s->principalName, sizeof(s->principalName), ps->principal);
+    strCopy(s->principalId, sizeof(s->principalId), ps->principalId ? ps->principalId : "");
+    s->persistent = 1;
+    s->fileNo = ps->fileNo;
+    s->dirty = ps->fileNo == 0; /* from the old sessions.json: write it in its own file */
+    s->expiry = ps->expiry;
+    s->disconnectedAt = ps->disconnectedAt ? ps->disconnectedAt : timeNow();
+    s->disconnectedMs = s->disconnectedAt * 1000;
+    s->resumeFrom = s->savedFloor = ps->resumeFrom;
+    s->auditAll = ps->node;
+    s->lostToRetention = ps->lost;
+    s->restored = 1;
+    loadStored(s, ps->stored, ps->nstored);
+    s->savedStoredSig = storedSig(s->storedResume, s->nstoredResume);
+    for (size_t k = 0; k < ps->nqos2 && s->nqos2In < QOS2_IN_MAX; k++)
+        if (!exchangeQos2Held(s, ps->qos2[k])) s->qos2In[s->nqos2In++] = ps->qos2[k];
+    for (size_t k = 0; k < ps->nsubs; k++) {
+        int isNew;
+        /* Granted before: kept even if max_subscriptions was lowered since. */
+        subSet(x, s, ps->subs[k].filter, ps->subs[k].options, ps->subs[k].subId, UINT32_MAX,
+               &isNew);
+    }
+}
+
 static int loadSessions(Exchange *x, pnError *err) {
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/sessions.json", x->dir);
-    if (access(path, F_OK) != 0) return PN_OK;
-    json_error_t je;
-    json_t *arr = json_load_file(path, 0, &je);
-    if (!json_is_array(arr)) {
-        json_decref(arr);
-        return pnErrorSet(err, PN_EINVAL, "%s:%d: %s", path, je.line, je.text);
-    }
-    size_t i;
-    json_t *js;
-    json_array_foreach(arr, i, js) {
-        const char *client = json_string_value(json_object_get(js, "client"));
-        const char *principal = json_string_value(json_object_get(js, "principal"));
-        if (!client || !principal) continue;
-        Session *s = sessionNew(x, client);
-        if (!s) break;
-        strCopy(s->principalName, sizeof(s->principalName), principal);
-        const char *pid = json_string_value(json_object_get(js, "principal_id"));
-        strCopy(s->principalId, sizeof(s->principalId), pid ? pid : "");
-        s->persistent = 1;
-        s->expiry = (uint32_t)json_integer_value(json_object_get(js, "expiry"));
-        s->disconnectedAt = json_integer_value(json_object_get(js, "disconnected"));
-        if (!s->disconnectedAt) s->disconnectedAt = timeNow();
-        s->disconnectedMs = s->disconnectedAt * 1000;
-        s->resumeFrom = (uint64_t)json_integer_value(json_object_get(js, "resume"));
-        s->auditAll = json_is_true(json_object_get(js, "node"));
-        s->lostToRetention = (uint64_t)json_integer_value(json_object_get(js, "lost"));
-        s->restored = 1;
-        loadStored(s, json_object_get(js, "stored"));
-        json_t *q2 = json_object_get(js, "qos2");
-        for (size_t k = 0; k < json_array_size(q2) && s->nqos2In < QOS2_IN_MAX; k++) {
-            json_int_t id = json_integer_value(json_array_get(q2, k));
-            if (id > 0 && id <= UINT16_MAX) s->qos2In[s->nqos2In++] = (uint16_t)id;
+    uint64_t maxNo = 0;
+    int rc = persistLoad(x->dir, loadOne, x, &maxNo, err);
+    if (maxNo > x->nextFileNo) x->nextFileNo = maxNo;
+    return rc;
+}
+
+/* Sessions read from an old DIR/sessions.json are written one file each;
+ * only then is the old file removed. */
+static int convertLegacy(Exchange *x, pnError *err) {
+    if (!persistHasLegacy(x->dir)) return PN_OK;
+    for (Session *s = x->sessions; s; s = s->nextAll)
+        if (s->dirty) {
+            int rc = saveSession(x, s, err);
+            if (rc != PN_OK) return rc;
         }
-        size_t k;
-        json_t *jb;
-        json_array_foreach(json_object_get(js, "subs"), k, jb) {
-            const char *f = json_string_value(json_object_get(jb, "filter"));
-            if (!f) continue;
-            uint8_t opt = (uint8_t)(json_integer_value(json_object_get(jb, "qos")) |
-                                    json_is_true(json_object_get(jb, "nl")) << 2 |
-                                    json_is_true(json_object_get(jb, "rap")) << 3 |
-                                    json_integer_value(json_object_get(jb, "rh")) << 4);
-            int isNew;
-            subSet(x, s, f, opt, (uint32_t)json_integer_value(json_object_get(jb, "id")), &isNew);
-        }
-    }
-    json_decref(arr);
-    return PN_OK;
+    return persistRemoveLegacy(x->dir, err);
 }
 
 /* Retention removed the records of s from *from up to first before they
@@ -695,7 +771,7 @@ static void noteRetentionLoss(Exchange *x, Session *s, uint64_t *from, uint64_t 
     snprintf(d, sizeof(d), "up to %llu messages removed by log retention before delivery to %s",
              (unsigned long long)lost, s->clientId);
     auditSession(x, "retention_loss", s, "", "", "retention", d);
-    x->sessionsDirty = 1;
+    markDirty(x, s);
 }
 
 /* The retained message at log offset off was sent to s on subscribe and
@@ -770,6 +846,9 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
     if (!al->burst) al->burst = 100;
     if (!al->maxBytes) al->maxBytes = (int64_t)512 << 20;
     if (!al->retentionSecs) al->retentionSecs = (int64_t)365 * 86400;
+    if (!x->opt.maxSubscriptions) x->opt.maxSubscriptions = SUB_MAX_PER_SESSION;
+    if (!x->opt.maxSessionsPerPrincipal)
+        x->opt.maxSessionsPerPrincipal = SESSIONS_MAX_PER_PRINCIPAL;
     strCopy(x->node, sizeof(x->node), opt->node && opt->node[0] ? opt->node : "node");
     x->opt.node = x->node;
     x->reg = reg;
@@ -794,6 +873,7 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
         auditEvent(x, "log_damaged", "", "", "", "", "log_damaged", rep->problem[i]);
     if (rc == PN_OK) rc = loadSessions(x, err);
     if (rc == PN_OK) rc = recoverLog(x, err);
+    if (rc == PN_OK) rc = convertLegacy(x, err);
     if (rc != PN_OK) {
         exchangeClose(x);
         return rc;
@@ -809,7 +889,9 @@ void exchangeClose(Exchange *x) {
     seenFree(&x->seen);
     if (x->log) {
         exchangeCommit(x, NULL);
-        saveSessions(x);
+        x->saveFailedAt = 0;
+        x->lastSave = 0; /* also the resume offsets that moved in the last second */
+        saveChanged(x, timeNow());
     }
     while (x->sessions)
         sessionUnlink(x, x->sessions);
@@ -866,6 +948,30 @@ const char *exchangeSessionPrincipal(Exchange *x, const char *clientId) {
  * the principal p. */
 static int sameInstance(const char *id, const Principal *p) {
     return id[0] ? strcmp(id, p->instance) == 0 : !p->instance[0] || p->instanceV0;
+}
+
+int exchangeSessionQuota(Exchange *x, const char *clientId, const char *principalName,
+                         int persistent, char *why, size_t cap) {
+    if (!persistent) return 0;
+    uint32_t n = 0;
+    for (Session *s = x->sessions; s; s = s->nextAll) {
+        if (!s->persistent || strcmp(s->principalName, principalName) != 0) continue;
+        if (strcmp(s->clientId, clientId) == 0) return 0; /* resumed (or replaced): not one more */
+        n++;
+    }
+    if (n < x->opt.maxSessionsPerPrincipal) return 0;
+    snprintf(why, cap,
+             "principal %s holds %lu persistent sessions already (max_sessions_per_principal %lu)",
+             principalName, (unsigned long)n, (unsigned long)x->opt.maxSessionsPerPrincipal);
+    return XR_QUOTA_EXCEEDED;
+}
+
+void exchangeSessionChanged(Exchange *x, Session *s) {
+    markDirty(x, s);
+}
+
+uint32_t exchangeMaxSubscriptions(const Exchange *x) {
+    return x->opt.maxSubscriptions;
 }
 
 /* A connection ended with o in flight: send it again on the next one, as
@@ -939,7 +1045,7 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
     }
     if (s && clean) {
         publishWill(x, s); /* the session ends here: its delayed will is due */
-        sessionUnlink(x, s);
+        sessionDrop(x, s);
         s = NULL;
     }
     if (s) {
@@ -965,7 +1071,7 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
     if (s->window > 1000) s->window = 1000;
     s->hooks = hooks;
     s->conn = conn;
-    x->sessionsDirty = 1;
+    markDirty(x, s);
     return s;
 }
 
@@ -974,8 +1080,7 @@ void exchangeDetach(Exchange *x, Session *s) {
     s->disconnectedMs = timeNowMs();
     s->disconnectedAt = s->disconnectedMs / 1000;
     if (!s->persistent) {
-        sessionUnlink(x, s);
-        x->sessionsDirty = 1;
+        sessionDrop(x, s);
         return;
     }
     for (uint32_t i = 0; i < s->qlen; i++) {
@@ -985,7 +1090,7 @@ void exchangeDetach(Exchange *x, Session *s) {
     }
     s->inflight = 0;
     qTrim(s);
-    x->sessionsDirty = 1;
+    markDirty(x, s);
 }
 
 void exchangeSetAcl(Exchange *x, const Acl *acl) {
@@ -1020,9 +1125,9 @@ int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t optio
         if (!aclAllowsFilter(x->acl, &w, filter)) return XR_NOT_AUTHORIZED;
     }
     int isNew;
-    int slot = subSet(x, s, filter, options, subId, &isNew);
+    int slot = subSet(x, s, filter, options, subId, x->opt.maxSubscriptions, &isNew);
     if (slot < 0) return XR_QUOTA_EXCEEDED;
-    x->sessionsDirty = 1;
+    markDirty(x, s);
     Subscription *b = &s->subs[slot];
     if (b->retainHandling == 2 || (b->retainHandling == 1 && !isNew)) return b->qos;
     RetainedSend rs = {x, s, filter, b->qos, subId};
@@ -1039,7 +1144,7 @@ int exchangeUnsubscribe(Exchange *x, Session *s, const char *filter) {
         /* Keep slots stable for the index: move the last one here. */
         s->subs[i] = s->subs[--s->nsubs];
         if (i < s->nsubs) topicIndexAdd(x->index, s->subs[i].filter, s, (uint32_t)i);
-        x->sessionsDirty = 1;
+        markDirty(x, s);
         return 1;
     }
     return 0;
@@ -1204,8 +1309,8 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
                   const uint8_t *payload, uint32_t payloadLen, uint8_t qos, uint8_t retain,
                   uint16_t packetId, const char **why) {
     static char msg[600]; /* single-threaded: the reason outlives the call until the next one */
-    char topicz[1024];
-    if (topicLen >= sizeof(topicz) || !topicNameValid(topic, topicLen)) {
+    static char topicz[TOPIC_MAX_LEN + 1]; /* any topic MQTT can carry (topic.h) */
+    if (topicLen > TOPIC_MAX_LEN || !topicNameValid(topic, topicLen)) {
         *why = "invalid topic name";
         return XR_TOPIC_NAME_INVALID;
     }
@@ -1456,13 +1561,7 @@ int exchangeCommit(Exchange *x, pnError *err) {
         x->fanned = kept;
     }
     int64_t now = timeNow();
-    if (x->sessionsDirty || now - x->lastSave >= 1) {
-        int any = x->sessionsDirty;
-        for (Session *s = x->sessions; s && !any; s = s->nextAll)
-            any = s->persistent;
-        if (any) saveSessions(x);
-        x->lastSave = now;
-    }
+    saveChanged(x, now);
     if (x->audit && now - x->lastAuditCheck >= 10) {
         auditMaintain(x->audit, now, NULL); /* flushes too */
         x->lastAuditCheck = now;
@@ -1509,8 +1608,12 @@ void exchangeExpire(Exchange *x, int64_t now) {
                    nowMs - s->disconnectedMs >= (int64_t)s->expiry * 1000;
         if (!s->conn && s->will && (ends || nowMs >= s->will->dueMs)) publishWill(x, s);
         if (ends) {
-            sessionUnlink(x, s);
-            x->sessionsDirty = 1;
+            char d[256];
+            snprintf(d, sizeof(d), "session %s expired after %lld s offline (expiry %lu s)",
+                     s->clientId, (long long)((nowMs - s->disconnectedMs) / 1000),
+                     (unsigned long)s->expiry);
+            auditSession(x, "session_expired", s, "", "", "expiry", d);
+            sessionDrop(x, s);
         }
     }
 }

@@ -17,10 +17,15 @@
  * acknowledged publish is never dropped for a slow or absent subscriber
  * (until log retention removes it, which is audited).  A live message keeps its place in
  * that stream whether or not it is retained (Retain As Published included).  Persistent sessions
- * are saved (subscriptions, the lowest log offset not yet acknowledged, and the offsets of
- * retained messages sent on subscribe and not yet acknowledged, which are not in log order) to
- * DIR/sessions.json; after a crash a session resumes by scanning the log from that offset, so an
- * acknowledged publish is never lost (it may be delivered twice at QoS 1).
+ * are saved (subscriptions, the lowest log offset not yet acknowledged, the offsets of retained
+ * messages sent on subscribe and not yet acknowledged, which are not in log order, and the
+ * incoming QoS 2 ids awaiting PUBREL), one file per session under DIR/sessions/ (persist.h), and
+ * only when that session changed; after a crash a session resumes by scanning the log from that
+ * offset, so an acknowledged publish is never lost (it may be delivered twice at QoS 1).
+ *
+ * Limits: a principal holds at most maxSessionsPerPrincipal persistent sessions
+ * (exchangeSessionQuota) and a session at most maxSubscriptions subscriptions
+ * (exchangeSubscribe), so one principal cannot make the node keep and write without bound.
  *
  * Single-threaded: all calls from the node's event loop.
  */
@@ -39,7 +44,9 @@
 #include "message.h"
 #include "retained.h"
 
+/* Defaults of ExchangeOptions.maxSubscriptions and .maxSessionsPerPrincipal. */
 #define SUB_MAX_PER_SESSION 256
+#define SESSIONS_MAX_PER_PRINCIPAL 32
 /* Incoming QoS 2 publishes awaiting PUBREL per session: the MQTT
  * front-end's receive maximum, which counts them until PUBCOMP. */
 #define QOS2_IN_MAX 1024
@@ -121,12 +128,12 @@ struct Session {
     Principal principal;
     int persistent;             /* survives disconnection */
     uint32_t expiry;            /* seconds after disconnection; UINT32_MAX never */
-    int64_t disconnectedAt;     /* seconds (saved in sessions.json) */
+    int64_t disconnectedAt;     /* seconds (saved in its session file) */
     int64_t disconnectedMs;     /* the same in milliseconds: expiry never comes early */
     const ExchangeHooks *hooks; /* of the front-end conn belongs to */
     void *conn;                 /* NULL when offline */
-    Subscription subs[SUB_MAX_PER_SESSION];
-    int nsubs;
+    Subscription *subs;         /* at most ExchangeOptions.maxSubscriptions */
+    int nsubs, capsubs;
     Outgoing *q; /* ring buffer: delivered-but-unacked first, then waiting */
     uint32_t qhead, qlen, qcap;
     uint32_t inflight, window; /* PUBLISHes sent and not acknowledged; client receive maximum */
@@ -144,12 +151,18 @@ struct Session {
     uint32_t nstoredResume;
     uint16_t qos2In[QOS2_IN_MAX]; /* incoming QoS 2 ids stored and awaiting PUBREL */
     uint32_t nqos2In;
+    uint64_t fileNo;         /* its file under DIR/sessions/ (persist.h); 0 none yet */
+    int dirty;               /* changed since written: write at the next commit */
+    uint64_t savedFloor;     /* the resume offset last written */
+    uint64_t savedStoredSig; /* digest of the unacknowledged retained offsets last written */
     struct Session *nextAll;
 };
 
 typedef struct ExchangeOptions {
-    const char *node;   /* node name: origin of message ids */
-    uint32_t maxQueued; /* per-session queue limit (default 10,000) */
+    const char *node;                 /* node name: origin of message ids */
+    uint32_t maxQueued;               /* per-session queue limit (default 10,000) */
+    uint32_t maxSubscriptions;        /* per session (default SUB_MAX_PER_SESSION) */
+    uint32_t maxSessionsPerPrincipal; /* persistent ones (default SESSIONS_MAX_PER_PRINCIPAL) */
     /* Retained messages: defaults 100,000 and 256 MiB for the node, 10,000
      * and 64 MiB per publishing principal (a 0 takes the default).  A publish
      * past a cap is refused with XR_QUOTA_EXCEEDED and audited. */
@@ -162,9 +175,10 @@ typedef struct ExchangeOptions {
 
 typedef struct Exchange Exchange;
 
-/* Open the exchange on data dir (log in DIR/log, sessions in DIR/sessions.json,
+/* Open the exchange on data dir (log in DIR/log, sessions in DIR/sessions/,
  * audit in DIR/audit.db).  Recovers retained messages and persistent
- * sessions.  reg/spif must outlive it.  rep (optional) reports log recovery. */
+ * sessions (a DIR/sessions.json of an older node is read and converted).
+ * reg/spif must outlive it.  rep (optional) reports log recovery. */
 int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, const Registry *reg,
                  const Spif *spif, LogRecovery *rep, pnError *err);
 void exchangeClose(Exchange *x);
@@ -184,6 +198,21 @@ void *exchangeSessionConn(Exchange *x, const char *clientId);
  * A front-end refuses another principal that names the same client id:
  * it could otherwise end that session and what is queued in it. */
 const char *exchangeSessionPrincipal(Exchange *x, const char *clientId);
+
+/* May principalName have the session clientId, persistent or not?  A
+ * persistent session that does not exist yet is refused when the principal
+ * already holds maxSessionsPerPrincipal of them: returns XR_QUOTA_EXCEEDED
+ * with a sentence in why (cap bytes), else 0.  Non-persistent sessions end
+ * with their connection and are not counted. */
+int exchangeSessionQuota(Exchange *x, const char *clientId, const char *principalName,
+                         int persistent, char *why, size_t cap);
+
+/* The session's settings changed (e.g. its expiry at DISCONNECT): write it
+ * again at the next commit. */
+void exchangeSessionChanged(Exchange *x, Session *s);
+
+/* ExchangeOptions.maxSubscriptions in force. */
+uint32_t exchangeMaxSubscriptions(const Exchange *x);
 
 /* Attach a connection to the session clientId (creating it).  clean: start
  * afresh.  *present: an existing session was resumed.  A session that was
@@ -222,7 +251,9 @@ void exchangeSetAcl(Exchange *x, const Acl *acl);
 
 /* Subscribe; sends retained messages as retainHandling says (the filter
  * is matched against every held retained message: a scan, once per
- * subscription).  Returns the granted QoS or an MQTT reason code >= 0x80. */
+ * subscription).  Returns the granted QoS or an MQTT reason code >= 0x80:
+ * XR_QUOTA_EXCEEDED for a new filter when the session has maxSubscriptions
+ * already (changing the options of an existing filter is always allowed). */
 int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t options, uint32_t subId);
 int exchangeUnsubscribe(Exchange *x, Session *s, const char *filter); /* 1 removed, 0 none */
 
@@ -314,8 +345,8 @@ int exchangeQos2Release(Exchange *x, Session *s, uint16_t packetId);
 /* Try to send queued messages to an online session (window/backpressure). */
 void exchangeDrain(Exchange *x, Session *s);
 
-/* Drop persistent sessions offline past their expiry, and old log
- * segments past the retention limits. */
+/* Drop persistent sessions offline past their expiry (audited as
+ * session_expired), and old log segments past the retention limits. */
 void exchangeExpire(Exchange *x, int64_t now);
 
 /* Switch to a reloaded registry and policy: every held message's label is

@@ -359,7 +359,8 @@ static void historyNext(HttpConn *c, pnBuf *b, long n, uint64_t last, int lastLo
 }
 
 void apiHistory(HttpConn *c) {
-    char filter[1024] = "#", since[160], limitText[16];
+    static char filter[TOPIC_MAX_LEN + 1]; /* any filter MQTT can carry; single-threaded */
+    char since[160], limitText[16];
     const char *q = c->req.query;
     int hasTopic = queryGet(q, "topic", filter, sizeof(filter));
     int hasLimit = queryGet(q, "limit", limitText, sizeof(limitText));
@@ -383,7 +384,7 @@ void apiHistory(HttpConn *c) {
     bufInit(&b);
     bufPuts(&b, "{\"messages\": [");
     long n = 0;
-    char topic[1024];
+    static char topic[TOPIC_MAX_LEN + 1]; /* any topic MQTT can carry; single-threaded */
     /* A page also ends past HISTORY_PAGE_BYTES (then "more": true), so one
      * request cannot make the node build a response of a gigabyte. */
     uint64_t scanned = 0, last = 0; /* last: the offset of the last message returned */

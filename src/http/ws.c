@@ -127,7 +127,7 @@ static void onMsg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_r
 void wsOpen(HttpConn *c) {
     HttpServer *srv = c->srv;
     HttpRequest *r = &c->req;
-    char filter[1024] = "#";
+    static char filter[TOPIC_MAX_LEN + 1]; /* any filter MQTT can carry; single-threaded */
     int q = queryGet(r->query, "topic", filter, sizeof(filter));
     if (q == 0) strcpy(filter, "#");
     if (!r->upgradeWs || !c->parser.upgrade || !r->wsKey[0])

@@ -598,8 +598,11 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
                  (unsigned long long)++srv->autoIds);
         assigned = id;
     }
-    uint32_t expiry =
-        k->version == MQTT_V5 ? k->props.sessionExpiry : (k->cleanStart ? 0 : UINT32_MAX);
+    /* 3.1.1 has no expiry property: its persistent sessions get the
+     * configured session_expiry_311. */
+    uint32_t expiry = k->version == MQTT_V5 ? k->props.sessionExpiry
+                      : k->cleanStart       ? 0
+                                            : srv->opt.sessionExpiry311;
     if (!connectWithinLimits(c, k, e->name)) return;
     c->clientMaxPacket = k->props.maxPacketSize ? k->props.maxPacketSize : UINT32_MAX;
     c->outAliasMax = k->version != MQTT_V5                    ? 0
@@ -615,6 +618,9 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     if (owner && strcmp(owner, e->name) != 0 && !reclaimLinkId(srv, id, e, owner))
         return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name,
                              "this client id names another principal's session");
+    char quota[200];
+    if (exchangeSessionQuota(srv->x, id, e->name, expiry > 0, quota, sizeof(quota)) != 0)
+        return refuseConnect(c, RC_QUOTA_EXCEEDED, e->name, quota);
     if (owner && strcmp(owner, e->name) != 0) { /* taken back: say whose session goes */
         char detail[300];
         snprintf(detail, sizeof(detail),
@@ -728,46 +734,55 @@ static void onPublish(Conn *c, MqttPublish *p) {
     if (rc == XR_TOPIC_NAME_INVALID && c->version != MQTT_V5) connClose(c);
 }
 
-static void onSubscribe(Conn *c, MqttSubscribe *s) {
-    uint8_t reasons[256];
-    int n = 0;
-    uint32_t pos = 0;
-    MqttStr f;
-    uint8_t opt;
-    while (mqttNextTopic(s, 1, &pos, &f, &opt)) {
-        char filter[1024];
-        uint8_t rc = RC_TOPIC_FILTER_INVALID;
-        if (f.len < sizeof(filter)) {
-            memcpy(filter, f.p, f.len);
-            filter[f.len] = '\0';
-            int maxQos = c->srv->opt.maxQos; /* granted at most the node's maximum QoS */
-            if ((opt & 3) > maxQos) opt = (uint8_t)((opt & ~3) | maxQos);
-            rc = (uint8_t)exchangeSubscribe(c->srv->x, c->session, filter, opt,
-                                            s->props.subscriptionId);
-        }
-        if (n < 256) reasons[n++] = rc;
-    }
-    mqttEncodeSuback(&c->out, c->version, MQTT_SUBACK, s->packetId, reasons, n);
+/* Refusals past max_subscriptions: one audit line per SUBSCRIBE, not one
+ * per filter (a SUBSCRIBE may carry thousands). */
+static void auditQuota(Conn *c, const char *first, int refused, int total) {
+    char d[200];
+    snprintf(d, sizeof(d), "%d of %d filters refused: session %s is at max_subscriptions %lu",
+             refused, total, c->session->clientId,
+             (unsigned long)exchangeMaxSubscriptions(c->srv->x));
+    exchangeAudit(c->srv->x, "subscribe_refused", c->principal, first, "", "quota", d);
 }
 
-static void onUnsubscribe(Conn *c, MqttSubscribe *s) {
-    uint8_t reasons[256];
-    int n = 0;
+/* SUBSCRIBE (sub 1) or UNSUBSCRIBE (sub 0): one reason code per topic
+ * filter, however many the packet carries (MQTT 5 §3.9.3, §3.11.3). */
+static void onSubscribe(Conn *c, MqttSubscribe *s, int sub) {
+    pnBuf reasons, filter, first;
+    bufInit(&reasons);
+    bufInit(&filter);
+    bufInit(&first);
+    int n = 0, quota = 0;
     uint32_t pos = 0;
     MqttStr f;
     uint8_t opt;
-    while (mqttNextTopic(s, 0, &pos, &f, &opt)) {
-        char filter[1024];
-        uint8_t rc = RC_NO_SUBSCRIPTION;
-        if (f.len < sizeof(filter)) {
-            memcpy(filter, f.p, f.len);
-            filter[f.len] = '\0';
-            rc = exchangeUnsubscribe(c->srv->x, c->session, filter) ? RC_SUCCESS
-                                                                    : RC_NO_SUBSCRIPTION;
-        }
-        if (n < 256) reasons[n++] = rc;
+    while (mqttNextTopic(s, sub, &pos, &f, &opt)) {
+        filter.len = 0;
+        bufAppend(&filter, f.p ? (const char *)f.p : "", f.len);
+        uint8_t rc = sub ? RC_TOPIC_FILTER_INVALID : RC_NO_SUBSCRIPTION;
+        int whole = strlen(bufStr(&filter)) == f.len; /* else an embedded NUL: never valid */
+        if (bufFailed(&filter))
+            rc = RC_SERVER_BUSY;
+        else if (whole && sub) {
+            int maxQos = c->srv->opt.maxQos; /* granted at most the node's maximum QoS */
+            if ((opt & 3) > maxQos) opt = (uint8_t)((opt & ~3) | maxQos);
+            rc = (uint8_t)exchangeSubscribe(c->srv->x, c->session, bufStr(&filter), opt,
+                                            s->props.subscriptionId);
+        } else if (whole)
+            rc = exchangeUnsubscribe(c->srv->x, c->session, bufStr(&filter)) ? RC_SUCCESS
+                                                                             : RC_NO_SUBSCRIPTION;
+        if (rc == RC_QUOTA_EXCEEDED && !quota++) bufPuts(&first, bufStr(&filter));
+        bufAppend(&reasons, &rc, 1);
+        n++;
     }
-    mqttEncodeSuback(&c->out, c->version, MQTT_UNSUBACK, s->packetId, reasons, n);
+    if (quota) auditQuota(c, bufStr(&first), quota, n);
+    if (bufFailed(&reasons))
+        connFail(c, RC_SERVER_BUSY, "out of memory");
+    else
+        mqttEncodeSuback(&c->out, c->version, sub ? MQTT_SUBACK : MQTT_UNSUBACK, s->packetId,
+                         (const uint8_t *)reasons.data, n);
+    bufFree(&reasons);
+    bufFree(&filter);
+    bufFree(&first);
 }
 
 static void onPacket(Conn *c, MqttPacket *pkt) {
@@ -796,10 +811,10 @@ static void onPacket(Conn *c, MqttPacket *pkt) {
         break;
     }
     case MQTT_SUBSCRIBE:
-        onSubscribe(c, &pkt->u.sub);
+        onSubscribe(c, &pkt->u.sub, 1);
         break;
     case MQTT_UNSUBSCRIBE:
-        onUnsubscribe(c, &pkt->u.sub);
+        onSubscribe(c, &pkt->u.sub, 0);
         break;
     case MQTT_PINGREQ:
         mqttEncodePingresp(&c->out);
@@ -807,9 +822,18 @@ static void onPacket(Conn *c, MqttPacket *pkt) {
     case MQTT_DISCONNECT:
         c->gotDisconnect = pkt->u.ack.reason != RC_DISCONNECT_WITH_WILL;
         if (c->session && c->version == MQTT_V5 &&
-            (pkt->u.ack.props.seen >> PROP_SESSION_EXPIRY & 1))
-            c->session->expiry = pkt->u.ack.props.sessionExpiry,
+            (pkt->u.ack.props.seen >> PROP_SESSION_EXPIRY & 1)) {
+            /* §3.14.2.2.2: a session that began with expiry 0 cannot be
+             * made persistent now -- it would also pass the session cap. */
+            if (!c->session->persistent && pkt->u.ack.props.sessionExpiry > 0) {
+                c->gotDisconnect = 0;
+                return connFail(c, RC_PROTOCOL_ERROR,
+                                "session expiry set at DISCONNECT on a session that began with 0");
+            }
+            c->session->expiry = pkt->u.ack.props.sessionExpiry;
             c->session->persistent = c->session->expiry > 0;
+            exchangeSessionChanged(x, c->session);
+        }
         connClose(c);
         break;
     default:
@@ -1048,6 +1072,7 @@ int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, 
     if (!srv->opt.maxQosSet || srv->opt.maxQos > 2 || srv->opt.maxQos < 0) srv->opt.maxQos = 2;
     if (!srv->opt.maxOutputBytes) srv->opt.maxOutputBytes = 4u << 20;
     if (!srv->opt.connectTimeout) srv->opt.connectTimeout = 10;
+    if (!srv->opt.sessionExpiry311) srv->opt.sessionExpiry311 = MQTT_SESSION_EXPIRY_311;
     *out = srv; /* from here on freed by mqttServerFree, also on error */
     int rc = nodeListenersStart(node, &srv->lis, opt->mqttAddr, opt->mqttsAddr, opt->certFile,
                                 opt->keyFile, opt->caFile, opt->requireClientCert, onConnection,

@@ -20,6 +20,11 @@
 #include "../node/node.h"
 #include "mqtt.h"
 
+/* Default MqttServerOptions.sessionExpiry311: 7 days, long enough for a
+ * client away over a weekend, short enough that abandoned 3.1.1 sessions
+ * (which never say when they end) do not pile up. */
+#define MQTT_SESSION_EXPIRY_311 (7u * 24 * 3600)
+
 typedef struct MqttServerOptions {
     const char *mqttAddr;                    /* "127.0.0.1:1883"; NULL or "" = off */
     const char *mqttsAddr;                   /* "127.0.0.1:8883"; NULL or "" = off */
@@ -30,7 +35,9 @@ typedef struct MqttServerOptions {
     uint16_t maxKeepAlive;                   /* seconds; 0 = the client's keep-alive stands */
     int maxQosSet, maxQos;                   /* when maxQosSet: highest QoS accepted (0-2) */
     int noRetain;                            /* 1: retained messages are not available */
-    uint32_t connectTimeout; /* seconds from accept to a completed CONNECT, default 10 */
+    uint32_t connectTimeout;   /* seconds from accept to a completed CONNECT, default 10 */
+    uint32_t sessionExpiry311; /* seconds a 3.1.1 persistent session outlives its connection
+                                * (default 7 days; UINT32_MAX never) */
 } MqttServerOptions;
 
 typedef struct MqttServer MqttServer;

@@ -87,12 +87,13 @@ int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif
     n->spif = spif;
     n->budget = opt->maxBufferBytes ? opt->maxBufferBytes : (uint64_t)256 << 20;
     principalsInit(&n->principals);
-    ExchangeOptions xo = {
-        .node = opt->name,
-        .maxQueued = opt->maxQueued,
-        .retained = opt->retained,
-        .log = opt->log,
-        .audit = opt->audit};
+    ExchangeOptions xo = {.node = opt->name,
+                          .maxQueued = opt->maxQueued,
+                          .maxSubscriptions = opt->maxSubscriptions,
+                          .maxSessionsPerPrincipal = opt->maxSessionsPerPrincipal,
+                          .retained = opt->retained,
+                          .log = opt->log,
+                          .audit = opt->audit};
     LogRecovery rep;
     memset(&rep, 0, sizeof(rep));
     int rc = principalsLoad(&n->principals, opt->principalsFile, err);

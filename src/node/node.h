@@ -29,12 +29,14 @@
 #define NODE_MAX_FRONTENDS 16
 
 typedef struct NodeOptions {
-    const char *name;           /* node name: origin of message ids */
-    const char *dataDir;        /* log, sessions, audit */
-    const char *principalsFile; /* principals.json */
-    const char *aclFile;        /* topic access rules (src/exchange/acl.h); NULL: none */
-    uint32_t maxQueued;         /* per session, default 10,000 */
-    RetainedLimits retained;    /* retained message caps (0: the exchange's defaults) */
+    const char *name;                 /* node name: origin of message ids */
+    const char *dataDir;              /* log, sessions, audit */
+    const char *principalsFile;       /* principals.json */
+    const char *aclFile;              /* topic access rules (src/exchange/acl.h); NULL: none */
+    uint32_t maxQueued;               /* per session, default 10,000 */
+    uint32_t maxSubscriptions;        /* per session, default SUB_MAX_PER_SESSION */
+    uint32_t maxSessionsPerPrincipal; /* persistent, default SESSIONS_MAX_PER_PRINCIPAL */
+    RetainedLimits retained;          /* retained message caps (0: the exchange's defaults) */
     LogOptions log;
     AuditLimits audit;                              /* 0 fields: the exchange's defaults */
     const char *topicFilter[NODE_MAX_TOPIC_LABELS]; /* [topic FILTER] label = ... */

@@ -1,0 +1,83 @@
+/*
+ * persist.h -- persistent sessions on disk, one file per session.
+ *
+ * Each persistent session is DIR/sessions/NUMBER.json: its client id,
+ * principal and principal instance id, expiry, the lowest log offset it has
+ * not acknowledged, the log offsets of retained messages sent on subscribe
+ * and not acknowledged (not in log order, so not covered by that offset),
+ * the incoming QoS 2 packet ids awaiting PUBREL, and its subscriptions.
+ * NUMBER is given once, when the session is first written, and never
+ * reused while the node runs (the next one is above every number found at
+ * start).  A change to one session rewrites that session's file
+ * only (temporary file, fsync, rename, directory fsync), so the cost of a
+ * subscription change does not grow with the number of sessions, and an
+ * idle node writes nothing.
+ *
+ * Nodes before this wrote every session into DIR/sessions.json; that file
+ * is read too (persistLoad), and the exchange removes it once its sessions
+ * are written in the new form.
+ *
+ * Library code: errors are returned, nothing is printed.
+ */
+#ifndef PN_PERSIST_H
+#define PN_PERSIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/err.h"
+
+/* One subscription as stored. */
+typedef struct PersistSub {
+    const char *filter;
+    uint8_t options; /* MQTT 5 subscription options byte: QoS, NL, RAP, RH */
+    uint32_t subId;
+} PersistSub;
+
+/* A session as stored.  Strings point into storage owned by the caller
+ * (persistWrite) or by persistLoad (valid during the callback only). */
+typedef struct PersistSession {
+    uint64_t fileNo; /* 0: from the old sessions.json, not yet in a file */
+    const char *clientId, *principal;
+    const char *principalId; /* the principal instance; "" (NULL when writing): saved without */
+    uint32_t expiry;
+    int64_t disconnectedAt; /* 0: connected when written */
+    uint64_t resumeFrom;    /* lowest log offset not acknowledged */
+    int node;               /* a peer node's session (audit every release) */
+    uint64_t lost;          /* messages lost to log retention so far */
+    const uint64_t *stored; /* log offsets of retained messages sent on subscribe, not acked */
+    size_t nstored;
+    const uint16_t *qos2; /* incoming QoS 2 packet ids awaiting PUBREL (1..65535) */
+    size_t nqos2;
+    const PersistSub *subs;
+    size_t nsubs;
+} PersistSession;
+
+/* Write s to DIR/sessions/FILENO.json atomically and durably (the
+ * directory is created when missing).  Returns PN_OK or PN_EIO/PN_ENOMEM
+ * with err set. */
+int persistWrite(const char *dir, const PersistSession *s, pnError *err);
+
+/* Remove DIR/sessions/FILENO.json (and fsync the directory).  A file
+ * already gone is not an error. */
+int persistRemove(const char *dir, uint64_t fileNo, pnError *err);
+
+/*
+ * Read every stored session: DIR/sessions.json (old form, fileNo 0) first,
+ * then DIR/sessions/ (files not named NUMBER.json, and leftover temporary
+ * files, are ignored).  fn is called once per session; an entry without
+ * client id or principal is skipped.  *maxFileNo is set to the largest
+ * number found (0 when none).  Returns PN_OK, or an error naming the file
+ * that cannot be read or parsed (fn may have been called for others).
+ */
+int persistLoad(const char *dir, void (*fn)(void *ctx, const PersistSession *s), void *ctx,
+                uint64_t *maxFileNo, pnError *err);
+
+/* 1 when the old DIR/sessions.json exists. */
+int persistHasLegacy(const char *dir);
+
+/* Remove the old DIR/sessions.json (after its sessions were written in
+ * the new form) and fsync DIR. */
+int persistRemoveLegacy(const char *dir, pnError *err);
+
+#endif
