@@ -175,13 +175,8 @@ printf '[node]\nname = swe\ndata = %s\nmqtt = 127.0.0.1:%s\nhttp = off\nprincipa
     "$S" "$SPORT" "$S" "$PORT" "$T" >"$T/swe.conf"
 echo pw-sreader | "$PN" principal add sreader --nation SWE --clearance NS --password-stdin \
     --principals "$S/principals.json" >/dev/null
-<<<<<<< HEAD
 # At SWE, the principal standing for the peer hq: decide() for it guards what hq relays.
 echo pw-hq | "$PN" principal add hq --nation USA --clearance CTS --role node --password-stdin \
-=======
-# decide() for it guards what hq relays (the link needs it to start)
-echo pw-hq | "$PN" principal add hq --nation NATO --clearance CTS --password-stdin \
->>>>>>> m6
     --principals "$S/principals.json" >/dev/null
 "$PN" serve --config "$T/swe.conf" >"$T/swe.log" 2>&1 &
 SWE_PID=$!

@@ -202,13 +202,8 @@ echo pw-pub | "$PN" principal add pub --nation USA --clearance CTS --password-st
     --principals "$H/principals.json" >/dev/null
 echo pw-reader | "$PN" principal add reader --nation SWE --clearance NS --password-stdin \
     --principals "$S/principals.json" >/dev/null
-<<<<<<< HEAD
 # At SWE, the principal standing for the peer HQ: decide() for it guards what HQ relays.
 echo pw-hq | "$PN" principal add hq --nation USA --clearance CTS --role node --password-stdin \
-=======
-# decide() for it guards what hq relays (the link needs it to start)
-echo pw-hq | "$PN" principal add hq --nation NATO --clearance CTS --password-stdin \
->>>>>>> m6
     --principals "$S/principals.json" >/dev/null
 echo pw-swe-node >"$T/swe-node.pass"
 printf '[node]\nname = hq\ndata = %s\nmqtt = 127.0.0.1:%s\nhttp = off\nprincipals = %s/principals.json\n' \
