@@ -190,6 +190,13 @@ static int parseId(const MqttStr *id, char *origin, size_t cap, uint64_t *seq) {
     return 0;
 }
 
+/* What a relayed message's stored properties leave out: the node's own
+ * (label, id, time, alias) and the Message Expiry Interval, stored again
+ * counted from the origin time (see onPublish). */
+static int importSkip(uint8_t id, const MqttStr *key) {
+    return id == PROP_MESSAGE_EXPIRY || mqttNodeProperty(id, key);
+}
+
 /* How far ahead of this node's clock an origin time may be: clocks drift,
  * but a time far in the future would pin the log segment it lands in
  * (retention counts from the newest time in a segment) and mislead every
@@ -299,7 +306,16 @@ static void onPublish(LinkConn *c, const MqttPublish *p) {
     l->st.lastOrigin = when;
     MqttPropOut fwd;
     mqttPropInit(&fwd);
-    mqttPropCopy(&fwd, p->props.raw, p->props.rawLen, mqttNodeProperty);
+    mqttPropCopy(&fwd, p->props.raw, p->props.rawLen, importSkip);
+    if (p->props.seen >> PROP_MESSAGE_EXPIRY & 1) {
+        /* The peer sent the time left; stored, the interval counts from the
+         * origin time again, as for a message published here, so what is
+         * left keeps running down here and downstream. */
+        int64_t age = timeNow() - when;
+        uint64_t interval = (uint64_t)p->props.messageExpiry + (uint64_t)(age > 0 ? age : 0);
+        mqttPropU32(&fwd, PROP_MESSAGE_EXPIRY,
+                    interval > UINT32_MAX ? UINT32_MAX : (uint32_t)interval);
+    }
     const char *why = NULL;
     int rc = exchangeImport(l->x, c->session, origin, seq, when, (const char *)p->topic.p,
                             p->topic.len, (const char *)label.p, label.len,

@@ -293,6 +293,23 @@ int mqttUserProp(const MqttProps *p, const char *key, MqttStr *val) {
     return 0;
 }
 
+int mqttPropsMessageExpiry(const uint8_t *raw, uint32_t len, uint32_t *seconds) {
+    Reader r = {raw, raw + len, 0};
+    MqttProps scratch;
+    memset(&scratch, 0, sizeof(scratch));
+    while (r.p < r.end && !r.bad) {
+        uint32_t id = getVarint(&r);
+        if (r.bad || id >= 64) return 0;
+        scratch.nuser = 0; /* user properties are not kept: no limit reached */
+        getProp(&r, &scratch, (uint8_t)id);
+        if (id == PROP_MESSAGE_EXPIRY && !r.bad) {
+            *seconds = scratch.messageExpiry;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Does k equal key (lower case) ignoring ASCII case?  *exact: byte for byte. */
 static int keyLike(const MqttStr *k, const char *key, size_t kl, int *exact) {
     if (k->len != kl) return 0;

@@ -214,6 +214,10 @@ int mqttUserProp(const MqttProps *p, const char *key, MqttStr *val);
  * at, also past the ones the decoder keeps. */
 int mqttUserPropOnly(const MqttProps *p, const char *key, MqttStr *val, MqttStr *bad);
 
+/* The Message Expiry Interval in an encoded property block (a message's
+ * stored properties): 1 with *seconds set, 0 when there is none. */
+int mqttPropsMessageExpiry(const uint8_t *raw, uint32_t len, uint32_t *seconds);
+
 /* ---- encoding (all append to out; properties only for v5) ---------------- */
 
 /* A property list being built for an outgoing packet. */

@@ -260,17 +260,44 @@ static int outAliasFind(Conn *c, const char *topic, uint16_t *alias, uint32_t *s
     return 0;
 }
 
+/* A delivery's own properties and the Message Expiry Interval, which goes
+ * out as the time left (§3.3.2.3.3), are never copied as stored. */
+static int deliverySkip(uint8_t id, const MqttStr *key) {
+    return id == PROP_MESSAGE_EXPIRY || mqttNodeProperty(id, key);
+}
+
+/* The time left of a message with a Message Expiry Interval: 1 with
+ * *left set; 0 when it has none; -1 when it has expired.  The interval
+ * counts from the message's time at its origin (a relayed message keeps
+ * what is left of it: src/federation/link.c); whole seconds, and never
+ * early: a message expires only once more than its interval has passed. */
+int mqttExpiryLeft(const Message *m, int64_t now, uint32_t *left) {
+    uint32_t interval;
+    /* 0 is read as "no expiry", as mosquitto does: a lifetime of nothing
+     * would make the message undeliverable the moment it is published. */
+    if (!mqttPropsMessageExpiry(m->props, m->propsLen, &interval) || !interval) return 0;
+    int64_t age = now - m->time;
+    if (age < 0) age = 0;
+    if (age > (int64_t)interval) return -1;
+    *left = age == (int64_t)interval ? 1 : interval - (uint32_t)age;
+    return 1;
+}
+
 static int hookSend(void *conn, Session *s, Outgoing *o) {
     Conn *c = conn;
     (void)s;
     if (c->closing) return -1;
     if (c->out.len + c->writing > c->srv->opt.maxOutputBytes) return -1;
     Message *m = o->m;
+    uint32_t left = 0;
+    int expiry = mqttExpiryLeft(m, timeNow(), &left);
+    if (expiry < 0) return 1; /* expired: dropped as if delivered (§3.3.2.3.3) */
     /* Every delivery builds properties: reuse one buffer, not a malloc each. */
     MqttPropOut *p = &c->srv->props;
     p->b.len = 0;
     if (c->version == MQTT_V5) {
-        mqttPropCopy(p, m->props, m->propsLen, mqttNodeProperty);
+        mqttPropCopy(p, m->props, m->propsLen, deliverySkip);
+        if (expiry > 0) mqttPropU32(p, PROP_MESSAGE_EXPIRY, left);
         mqttPropUser(p, "label", 5, m->label, strlen(m->label));
         char id[96], when[24];
         int n = snprintf(id, sizeof(id), "%s:%llu", m->origin, (unsigned long long)m->originSeq);

@@ -60,6 +60,11 @@ int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, 
  */
 int mqttNodeProperty(uint8_t id, const MqttStr *key);
 
+/* The time left at now of message m with a Message Expiry Interval (counted
+ * from its origin time): 1 with *left set, 0 when it has no interval, -1
+ * when it has expired (it is then delivered to no one). */
+int mqttExpiryLeft(const Message *m, int64_t now, uint32_t *left);
+
 /*
  * Fuzzing only (fuzz/fuzz_session.c): a connection without a socket, so a
  * fuzzer can drive the whole session state machine in memory.  It behaves

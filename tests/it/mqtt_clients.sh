@@ -412,7 +412,7 @@ mkdir -p "$X"
 principal "$X/principals.json" alice SWE NS
 srv_start "$X" --mqtt 127.0.0.1:@PORT@ --node it-x
 _report $? "setup: node X starts" "$(cat "$SRV_LOG")"
-node_tap tests/it/node/raw.js "$PORT" "$SRV_PID" alice pw-alice will willdelay timers flow maxpacket qos2 qos2quota subopts content aliases
+node_tap tests/it/node/raw.js "$PORT" "$SRV_PID" alice pw-alice will willdelay timers flow maxpacket qos2 qos2quota subopts content aliases expiry
 ok "audit: will without a label refused" bash -c "set -o pipefail; '$PN' audit --data '$X' --since 1h | grep -E 'publish_refused +alice .* will/b +no_label'"
 ok "audit: will above the clearance refused" bash -c "set -o pipefail; '$PN' audit --data '$X' --since 1h | grep -E 'publish_refused +alice .* will/e +clearance'"
 node_tap tests/it/node/raw.js "$PORT" "$SRV_PID" alice pw-alice takeover

@@ -853,8 +853,50 @@ async function aliases() {
     plain.c.destroy();
 }
 
+// Message Expiry Interval (§3.3.2.3.3): an expired message reaches nobody
+// (offline queue, retained), and a delivery carries the time left.
+async function expiry() {
+    const exp = (n) => Buffer.from([0x02, (n >>> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255]);
+    const off = await subscriber('exp-off', [['ex/q/#', 1]], {clean: false, props: [m.prop.sessionExpiry(600)]});
+    off.c.send(m.disconnect(0));
+    await off.c.closedWithin(3000);
+    const live = await subscriber('exp-live', [['ex/q/#', 1]]);
+    const p = await m.open(port, login({clientId: 'exp-pub'}));
+    const pubx = (topic, payload, props, retain) => {
+        p.send(m.publish({topic, qos: 1, id: nextId++, retain, props: [...props, ...labelled()], payload}));
+        return p.next(5000, 'PUBACK');
+    };
+    await pubx('ex/q/short', 'short', [exp(1)]);
+    await pubx('ex/q/long', 'long', [exp(600)]);
+    await pubx('ex/q/none', 'none', []);
+    await pubx('ex/r/short', 'rshort', [exp(1)], true);
+    await pubx('ex/r/long', 'rlong', [exp(600)], true);
+    const lg = await receive(live.c, 'none', 5000);
+    const lp = lg.map((g) => g.props && g.props[0x02]);
+    check('a live subscriber gets the time left (at most the interval) and no interval where none was set',
+        same(payloads(lg), ['short', 'long', 'none']) && lp[0] >= 1 && lp[0] <= 1 && lp[1] > 590 && lp[1] <= 600 && lp[2] === undefined,
+        JSON.stringify(lp));
+    live.c.destroy();
+    // The behaviour is a duration: wait until more than 1 s has passed for
+    // sure (whole-second clock), well within the 600 s of the others.
+    await sleep(2600);
+    const back = await m.open(port, login({clientId: 'exp-off', clean: false, props: [m.prop.sessionExpiry(600)]}));
+    const bg = await receive(back, 'none', 5000);
+    check('offline queue: the expired message is not delivered, the others are', same(payloads(bg), ['long', 'none']),
+        JSON.stringify(payloads(bg)));
+    const left = bg[0] && bg[0].props && bg[0].props[0x02];
+    check('the time left went down while it waited (598 s or less, above 590)', left > 590 && left <= 598, `${left}`);
+    back.destroy();
+    const r = await subscriber('exp-ret', [['ex/r/#', 1]]);
+    await pub(p, 'ex/r/end', 'end', {qos: 1});
+    const rg = await receive(r.c, 'end', 5000);
+    check('retained: the expired one is gone, the other is kept', same(payloads(rg), ['rlong', 'end']), JSON.stringify(payloads(rg)));
+    r.c.destroy();
+    p.destroy();
+}
+
 (async () => {
-    const all = {limits, willdelay, acl, aclreloaded, qos2quota, aliases, malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts, content};
+    const all = {limits, willdelay, acl, aclreloaded, qos2quota, aliases, expiry, malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts, content};
     for (const g of groups) {
         if (!all[g]) {
             console.log(`FAIL unknown group ${g}`);
