@@ -2,7 +2,8 @@
 # expiry_fed.sh -- a message's expiry holds across federation: published at
 # HQ with a Message Expiry Interval while SWE's link is down, it is relayed
 # when the link comes back only if it has not expired meanwhile (MQTT 5
-# §3.3.2.3.3; issue 11).  Two real nodes on 127.0.0.1.
+# §3.3.2.3.3; issue 11), also after HQ restarted and refilled the link's
+# queue from its log.  Two real nodes on 127.0.0.1.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 . tests/it/lib/server.sh
 
@@ -41,6 +42,11 @@ _report $? "setup: SWE stops (the link is down)"
 ok "HQ accepts a message expiring in 1 s" pub ex/short short 1
 ok "and one expiring in 600 s" pub ex/long long 600
 ok "and one without expiry" pub ex/none none
+# HQ restarts: the link's session there is refilled from the log.
+node_stop hq
+_report $? "setup: HQ stops"
+node_start hq
+_report $? "setup: HQ restarts (its queue for the link comes from the log now)"
 # The behaviour is a duration: more than 1 s must pass (whole seconds).
 sleep 2.6
 node_start swe
