@@ -309,7 +309,9 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
     }
     uint16_t alias = 0;
     uint32_t slot = 0;
-    int known = c->version == MQTT_V5 && outAliasFind(c, m->topic, &alias, &slot);
+    /* Not for QoS 2: MQTT.js 5 stores an incoming QoS 2 PUBLISH before it
+     * resolves the alias and hands it over with an empty topic at PUBREL. */
+    int known = c->version == MQTT_V5 && o->qos < 2 && outAliasFind(c, m->topic, &alias, &slot);
     if (alias) mqttPropU16(p, PROP_TOPIC_ALIAS, alias);
     size_t before = c->out.len, tlen = known ? 0 : strlen(m->topic);
     mqttEncodePublish(&c->out, c->version, o->qos, o->retain, o->dup, m->topic, tlen, o->packetId,

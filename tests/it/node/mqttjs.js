@@ -55,7 +55,8 @@ function collect(c) {
         c.on('message', (topic, payload, packet) => {
             const p = packet.properties || {};
             const u = p.userProperties || {};
-            got.push({topic, payload: payload.toString(), label: u.label, user: u, qos: packet.qos});
+            got.push({topic, payload: payload.toString(), label: u.label, user: u, qos: packet.qos,
+                expiry: p.messageExpiryInterval});
             if (payload.toString() === 'done') resolve();
         });
     });
@@ -72,6 +73,9 @@ const within = (p, ms) => Promise.race([p, new Promise((r) => setTimeout(r, ms))
         'alice v4 tcp': await connect('alice v4 tcp', pw('alice', 4)),
         'olena v5 tls': await connect('olena v5 tls (client certificate)', cert('olena', 5)),
         'alice v4 tls': await connect('alice v4 tls (client certificate)', cert('alice', 4)),
+        // Asks for server-to-client topic aliases: MQTT.js resolves them.
+        'alice v5 aliases': await connect('alice v5 tcp, Topic Alias Maximum 10',
+            Object.assign(pw('alice', 5), {properties: {topicAliasMaximum: 10}})),
     };
     const want = {
         'alice v5 tcp': ['secret', 'conf', 'secret-2', 'tls-secret', 'done'],
@@ -79,8 +83,15 @@ const within = (p, ms) => Promise.race([p, new Promise((r) => setTimeout(r, ms))
         'alice v4 tcp': ['secret', 'conf', 'secret-2', 'tls-secret', 'done'],
         'olena v5 tls': ['conf', 'done'],
         'alice v4 tls': ['secret', 'conf', 'secret-2', 'tls-secret', 'done'],
+        'alice v5 aliases': ['secret', 'conf', 'secret-2', 'tls-secret', 'done'],
     };
     const col = {};
+    // What the aliasing subscriber's PUBLISHes carried on the wire.
+    const aliasWire = [];
+    if (subs['alice v5 aliases'].c)
+        subs['alice v5 aliases'].c.on('packetreceive', (p) => {
+            if (p.cmd === 'publish') aliasWire.push({topic: String(p.topic), alias: p.properties && p.properties.topicAlias});
+        });
     for (const [name, r] of Object.entries(subs)) {
         if (r.err) continue;
         col[name] = collect(r.c);
@@ -115,7 +126,7 @@ const within = (p, ms) => Promise.race([p, new Promise((r) => setTimeout(r, ms))
     check('3.1.1 publish without label (no topic default): PUBACK (dropped, audited)', !r.err, r.err && r.err.message);
     r = await publish(pubTls.c, 'js/t', 'tls-secret', {qos: 1, properties: lab(L_S)});
     check('publish over TLS with a client certificate: PUBACK success', !r.err, r.err && r.err.message);
-    r = await publish(pub.c, 'js/t', 'done', {qos: 1, properties: lab(L_U)});
+    r = await publish(pub.c, 'js/t', 'done', {qos: 1, properties: Object.assign({messageExpiryInterval: 600}, lab(L_U))});
     check('publish final message', !r.err, r.err && r.err.message);
 
     await within(Promise.all(Object.values(col).map((x) => x.done)), 10000);
@@ -132,7 +143,19 @@ const within = (p, ms) => Promise.race([p, new Promise((r) => setTimeout(r, ms))
         const bad = col[name].got.filter((g) => g.label !== labels[g.payload]);
         check(`${name}: the label user property is the canonical label`, bad.length === 0, JSON.stringify(bad));
     }
+    if (col['alice v5 aliases']) {
+        // (What went over the wire is checked byte for byte by raw.js
+        // "aliases"; MQTT.js rewrites the packets it hands to listeners.)
+        check('alice v5 aliases: the node used aliases (some PUBLISH came with an empty topic)',
+            aliasWire.some((w) => w.topic === '' && w.alias === 1), JSON.stringify(aliasWire));
+        check('alice v5 aliases: MQTT.js resolved every server topic alias to js/t',
+            col['alice v5 aliases'].got.length === 5 && col['alice v5 aliases'].got.every((g) => g.topic === 'js/t'),
+            JSON.stringify(col['alice v5 aliases'].got.map((g) => g.topic + ':' + g.payload + ':' + g.qos)));
+    }
     if (col['alice v5 tcp']) {
+        const d = col['alice v5 tcp'].got.find((g) => g.payload === 'done');
+        check('a Message Expiry Interval arrives as the time left (600 s or less)',
+            d && d.expiry > 590 && d.expiry <= 600, JSON.stringify(d && d.expiry));
         const s = col['alice v5 tcp'].got.find((g) => g.payload === 'secret');
         check('other user properties are forwarded', s && s.user.origin === 'mqttjs', JSON.stringify(s && s.user));
         const q = col['alice v5 tcp'].got.find((g) => g.payload === 'secret-2');
