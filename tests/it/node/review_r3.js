@@ -1,0 +1,88 @@
+// review_r3.js -- (review r3) raw MQTT 5 checks of wills and principal
+// changes.  node review_r3.js PORT SERVER_PID GROUP...
+// env: PN (the partnernet binary), PRINCIPALS (the node's principals file).
+// Prints "PASS what" / "FAIL what -- detail" (tap_run turns them into TAP).
+'use strict';
+const {execFileSync} = require('child_process');
+const m = require('./mqttraw');
+
+const [port, pid] = [Number(process.argv[2]), Number(process.argv[3])];
+const groups = process.argv.slice(4);
+let failed = 0;
+const LABEL = 'NATO UNCLASSIFIED REL TO PFP';
+const check = (what, cond, detail) => {
+    if (cond) console.log(`PASS ${what}`);
+    else failed++, console.log(`FAIL ${what} -- ${detail === undefined ? '' : detail}`);
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const login = (user, extra) => Object.assign({version: 5, user, pass: 'pw-' + user, clientId: ''}, extra || {});
+const pn = (...args) => execFileSync(process.env.PN, args, {stdio: ['pipe', 'ignore', 'ignore']});
+
+// PUBLISH payloads on c within ms (QoS 1 acknowledged).
+async function collect(c, ms) {
+    const got = [];
+    const deadline = Date.now() + ms;
+    for (;;) {
+        const p = await c.next(Math.max(1, deadline - Date.now()), 'PUBLISH');
+        if (!p) return got;
+        if (p.qos === 1) c.send(m.ack(4, p.id));
+        got.push(p.topic + '|' + p.payload.toString());
+    }
+}
+
+// bob leaves a delayed will (3 s) in a persistent session and drops; then he
+// is removed from the principals file and the node reloads (SIGHUP).  A
+// removed principal may publish nothing: his pending will must not go out
+// when the delay passes (a connected session of his is revoked at the
+// reload; the offline one keeps his old compiled rights).
+async function willremoved() {
+    const w = await m.open(port, login('watch', {clientId: 'r3-watch'}));
+    w.send(m.subscribe({filters: [['r3/#', 1]]}));
+    const sa = await w.next(5000, 'SUBACK');
+    check('setup: watcher subscribed to r3/#', sa && sa.reasons && sa.reasons[0] === 1, JSON.stringify(sa && sa.reasons));
+    const b = await m.open(port, login('bob', {clientId: 'r3-bob', clean: false, props: [m.prop.sessionExpiry(60)],
+        will: {topic: 'r3/bob-will', payload: 'bob-will', qos: 1, props: [Buffer.from([0x18, 0, 0, 0, 3]), m.prop.user('label', LABEL)]}}));
+    check('setup: bob logs in with a 3 s delayed will', b.connack && b.connack.reason === 0, JSON.stringify(b.connack));
+    b.destroy(); // no DISCONNECT: the will is due in 3 s
+    await sleep(300);
+    pn('principal', 'remove', 'bob', '--principals', process.env.PRINCIPALS);
+    process.kill(pid, 'SIGHUP');
+    const got = await collect(w, 6000);
+    check('a principal removed before his will delay passed: his will is not published', !got.includes('r3/bob-will|bob-will'),
+        JSON.stringify(got));
+    w.destroy();
+}
+
+// carol (NS) leaves a 3 s delayed will labelled NATO SECRET, then her
+// clearance is lowered in place to NU (same principal, reload).  The will
+// must be judged by decide() with her rights when it is published, not with
+// the clearance she had when she connected.
+async function willlowered() {
+    const w = await m.open(port, login('watch', {clientId: 'r3-watch2'}));
+    w.send(m.subscribe({filters: [['r3/#', 1]]}));
+    await w.next(5000, 'SUBACK');
+    const c = await m.open(port, login('carol', {clientId: 'r3-carol', clean: false, props: [m.prop.sessionExpiry(60)],
+        will: {topic: 'r3/carol-will', payload: 'carol-will', qos: 1, props: [Buffer.from([0x18, 0, 0, 0, 3]), m.prop.user('label', 'NATO SECRET REL TO NATO')]}}));
+    check('setup: carol logs in with a 3 s delayed NATO SECRET will', c.connack && c.connack.reason === 0, JSON.stringify(c.connack));
+    c.destroy();
+    await sleep(300);
+    execFileSync(process.env.PN, ['principal', 'add', 'carol', '--nation', 'SWE', '--clearance', 'NU', '--password-stdin',
+        '--principals', process.env.PRINCIPALS], {input: 'pw-carol\n', stdio: ['pipe', 'ignore', 'ignore']});
+    process.kill(pid, 'SIGHUP');
+    const got = await collect(w, 6000);
+    check('a will above the clearance its principal has when it is due: not published', !got.includes('r3/carol-will|carol-will'),
+        JSON.stringify(got));
+    w.destroy();
+}
+
+(async () => {
+    const all = {willremoved, willlowered};
+    for (const g of groups) {
+        try {
+            await all[g]();
+        } catch (e) {
+            check(`${g}: no exception`, false, e && e.stack);
+        }
+    }
+    process.exit(failed ? 1 : 0);
+})();
