@@ -75,8 +75,42 @@ async function willlowered() {
     w.destroy();
 }
 
+
+// Request Problem Information 0 (§3.1.2.11.7): the server "MUST NOT send a
+// Reason String or User Properties on any packet other than PUBLISH,
+// CONNACK, or DISCONNECT" [MQTT-3.1.2-29] -- a strict client answers one
+// with DISCONNECT 0x82.  A refused publish (no label: PUBACK 0x87) and a
+// refused filter (SUBACK) must come without them.
+async function problem() {
+    const c = await m.open(port, login('alice', {clientId: 'r3-rpi', props: [Buffer.from([0x17, 0])]}));
+    check('setup: alice logs in with Request Problem Information 0', c.connack && c.connack.reason === 0, JSON.stringify(c.connack));
+    c.send(m.publish({topic: 'r3/nolabel', qos: 1, id: 9, props: [], payload: 'x'}));
+    const a = await c.next(5000, 'PUBACK');
+    const bare = (p) => p && (!p.props || (!(0x1f in p.props) && Object.keys(p.props.user).length === 0));
+    check('setup: a publish without a label is refused (PUBACK 0x87)', a && a.reason === 0x87, JSON.stringify(a && a.reason));
+    check('Request Problem Information 0: the PUBACK carries no Reason String nor User Property', bare(a),
+        JSON.stringify(a && a.props));
+    c.send(m.subscribe({id: 10, filters: [['a/#/b', 1]]}));
+    const sa = await c.next(5000, 'SUBACK');
+    check('Request Problem Information 0: the SUBACK carries no Reason String nor User Property', bare(sa),
+        JSON.stringify(sa && sa.props));
+    c.destroy();
+}
+
+// A PUBLISH from a client must not carry a Subscription Identifier
+// [MQTT-3.3.4-6]: a protocol error (DISCONNECT 0x82, or 0x81), never
+// acknowledged as stored.
+async function subidpub() {
+    const c = await m.open(port, login('alice', {clientId: 'r3-subid'}));
+    c.send(m.publish({topic: 'r3/subid', qos: 1, id: 11, props: [Buffer.from([0x0b, 5]), m.prop.user('label', LABEL)], payload: 'x'}));
+    const p = await c.next(5000);
+    check('a client PUBLISH with a Subscription Identifier: DISCONNECT 0x82 (or 0x81), not acknowledged',
+        p && p.name === 'DISCONNECT' && (p.reason === 0x82 || p.reason === 0x81), JSON.stringify(p && {name: p.name, reason: p.reason}));
+    c.destroy();
+}
+
 (async () => {
-    const all = {willremoved, willlowered};
+    const all = {willremoved, willlowered, problem, subidpub};
     for (const g of groups) {
         try {
             await all[g]();

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# review_r3_problem_info.sh -- (review r3) MQTT 5 conformance gaps beside
+# the new property validation (src/mqtt/server.c):
+#   - Request Problem Information 0 in CONNECT is parsed (mqtt.c getProp)
+#     but never used: refusals still carry a Reason String in PUBACK/SUBACK
+#     [MQTT-3.1.2-29];
+#   - a client PUBLISH carrying a Subscription Identifier [MQTT-3.3.4-6] is
+#     accepted (and acknowledged) instead of being a protocol error.
+. "$(dirname "$0")/../lib.sh"
+. tests/it/lib/server.sh
+it_need node npm || exit
+it_tmp
+T=$IT_TMP
+it_npm
+D=$T/d
+mkdir -p "$D"
+P=$D/principals.json
+echo pw-alice | "$PN" principal add alice --nation SWE --clearance NS --password-stdin --principals "$P" >/dev/null
+srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http off --node it-r3p
+_report $? "setup: node starts" "$(cat "$SRV_LOG")"
+node_tap tests/it/node/review_r3.js "$PORT" "$SRV_PID" problem subidpub
+ok "node still running" srv_alive
+srv_stop
+_report $? "setup: SIGTERM stops the node with exit 0" "$(tail -n 20 "$SRV_LOG")"
+rep=$(srv_clean_log)
+_report $? "no sanitizer report" "$rep"
+done_testing
