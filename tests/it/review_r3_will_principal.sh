@@ -2,7 +2,8 @@
 # review_r3_will_principal.sh -- (review r3) a delayed will is published
 # with the rights its principal had when the connection logged in, even when
 # the principal was removed (or its clearance lowered) by a reload before the
-# will delay passed: node.c recompileSession() skips sessions without a
+# will delay passed (and a connected one whose connection the reload
+# revokes has his will published at once, node.c/server.c connClose): node.c recompileSession() skips sessions without a
 # connection, and exchange.c publishWill() publishes with the stale
 # s->principal.  Expected: a removed principal's pending will is dropped
 # (audited), and a changed one is judged with the reloaded rights.
@@ -15,12 +16,12 @@ it_npm
 D=$T/d
 mkdir -p "$D"
 P=$D/principals.json
-for u in watch:NS bob:NU carol:NS; do
+for u in watch:NS bob:NU carol:NS dave:NS; do
     echo "pw-${u%%:*}" | "$PN" principal add "${u%%:*}" --nation SWE --clearance "${u#*:}" --password-stdin --principals "$P" >/dev/null
 done
 srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http off --node it-r3w
 _report $? "setup: node starts" "$(cat "$SRV_LOG")"
-PN=$PN PRINCIPALS=$P node_tap tests/it/node/review_r3.js "$PORT" "$SRV_PID" willremoved willlowered
+PN=$PN PRINCIPALS=$P node_tap tests/it/node/review_r3.js "$PORT" "$SRV_PID" willremoved willlowered willrevoked
 ok "setup: the node reloaded its principals (SIGHUP)" grep -q "principals reloaded" "$SRV_LOG"
 ok "node still running" srv_alive
 srv_stop

@@ -109,8 +109,30 @@ async function subidpub() {
     c.destroy();
 }
 
+// dave stays connected with a will (no delay) and is removed; the reload
+// revokes his connection (node.c recompileSession -> hookRevoke), which
+// closes it without DISCONNECT -- and connClose() publishes the will of
+// someone who no longer exists, with his old rights.
+async function willrevoked() {
+    const w = await m.open(port, login('watch', {clientId: 'r3-watch3'}));
+    w.send(m.subscribe({filters: [['r3/#', 1]]}));
+    await w.next(5000, 'SUBACK');
+    const d = await m.open(port, login('dave', {clientId: 'r3-dave',
+        will: {topic: 'r3/dave-will', payload: 'dave-will', qos: 1, props: [m.prop.user('label', LABEL)]}}));
+    check('setup: dave logs in with a will', d.connack && d.connack.reason === 0, JSON.stringify(d.connack));
+    pn('principal', 'remove', 'dave', '--principals', process.env.PRINCIPALS);
+    process.kill(pid, 'SIGHUP');
+    const closed = await d.closedWithin(5000);
+    check('setup: the reload closes the removed principal\'s connection', closed, 'still open');
+    const got = await collect(w, 2000);
+    check('a removed principal whose connection the reload closes: his will is not published', !got.includes('r3/dave-will|dave-will'),
+        JSON.stringify(got));
+    d.destroy();
+    w.destroy();
+}
+
 (async () => {
-    const all = {willremoved, willlowered, problem, subidpub};
+    const all = {willremoved, willlowered, willrevoked, problem, subidpub};
     for (const g of groups) {
         try {
             await all[g]();
