@@ -131,8 +131,34 @@ async function willrevoked() {
     w.destroy();
 }
 
+// A will declared UTF-8 (Payload Format Indicator 1) whose payload is not:
+// §3.1.3.2.3 lets the server refuse it (CONNACK 0x99); publishes are
+// refused with 0x99 ("never handed to subscribers who would trust the
+// declaration", server.c onPublish) -- but the will path never checks, so
+// subscribers get a PUBLISH whose payload contradicts its PFI.
+async function willpfi() {
+    const w = await m.open(port, login('alice', {clientId: 'r3-pfi-watch'}));
+    w.send(m.subscribe({filters: [['r3pfi/#', 1]]}));
+    await w.next(5000, 'SUBACK');
+    const c = await m.open(port, login('alice', {clientId: 'r3-pfi',
+        will: {topic: 'r3pfi/will', payload: Buffer.from([0xff, 0xfe, 0x80]), qos: 1, props: [Buffer.from([0x01, 1]), m.prop.user('label', LABEL)]}}));
+    const refused = c.connack && c.connack.reason === 0x99;
+    c.destroy();
+    const got = [];
+    for (;;) {
+        const p = await w.next(3000, 'PUBLISH');
+        if (!p) break;
+        if (p.qos === 1) w.send(m.ack(4, p.id));
+        got.push(p);
+    }
+    const bad = got.filter((p) => p.props && p.props[0x01] === 1 && !Buffer.from(p.payload.toString('utf8'), 'utf8').equals(p.payload));
+    check('a will with Payload Format Indicator 1 and a non-UTF-8 payload: refused at CONNECT (0x99) or never delivered as UTF-8',
+        refused || bad.length === 0, `CONNACK ${JSON.stringify(c.connack)}, delivered ${got.length} with PFI 1 and invalid UTF-8: ${bad.length}`);
+    w.destroy();
+}
+
 (async () => {
-    const all = {willremoved, willlowered, willrevoked, problem, subidpub};
+    const all = {willremoved, willlowered, willrevoked, willpfi, problem, subidpub};
     for (const g of groups) {
         try {
             await all[g]();
