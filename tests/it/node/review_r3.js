@@ -157,8 +157,34 @@ async function willpfi() {
     w.destroy();
 }
 
+// Across a node restart (run as two groups around it): erin leaves a 3 s
+// delayed will in a 5-minute session, the node stops; the watcher's
+// persistent session must get the will after the restart (§3.1.3.2.2: the
+// server MAY defer it until the restart -- not drop it).
+async function willrestart1() {
+    const w = await m.open(port, login('watch', {clientId: 'r3-rw', clean: false, props: [m.prop.sessionExpiry(300)]}));
+    w.send(m.subscribe({filters: [['r3r/#', 1]]}));
+    await w.next(5000, 'SUBACK');
+    w.send(Buffer.from([0xe0, 0])); // DISCONNECT: the session stays
+    await sleep(200);
+    w.destroy();
+    const e = await m.open(port, login('erin', {clientId: 'r3-erin', clean: false, props: [m.prop.sessionExpiry(300)],
+        will: {topic: 'r3r/erin-will', payload: 'erin-will', qos: 1, props: [Buffer.from([0x18, 0, 0, 0, 3]), m.prop.user('label', LABEL)]}}));
+    check('setup: erin logs in with a 3 s delayed will, session expiry 300 s', e.connack && e.connack.reason === 0, JSON.stringify(e.connack));
+    e.destroy();
+    await sleep(300);
+}
+async function willrestart2() {
+    const w = await m.open(port, login('watch', {clientId: 'r3-rw', clean: false, props: [m.prop.sessionExpiry(300)]}));
+    check('setup: the watcher resumes its session after the restart', w.connack && w.connack.present === 1, JSON.stringify(w.connack));
+    const got = await collect(w, 8000);
+    check('a delayed will pending when the node stopped is published after the restart', got.includes('r3r/erin-will|erin-will'),
+        JSON.stringify(got));
+    w.destroy();
+}
+
 (async () => {
-    const all = {willremoved, willlowered, willrevoked, willpfi, problem, subidpub};
+    const all = {willremoved, willlowered, willrevoked, willpfi, willrestart1, willrestart2, problem, subidpub};
     for (const g of groups) {
         try {
             await all[g]();
