@@ -7,7 +7,10 @@
 #   - a client PUBLISH carrying a Subscription Identifier [MQTT-3.3.4-6] is
 #     accepted (and acknowledged) instead of being a protocol error;
 #   - a will with Payload Format Indicator 1 and a non-UTF-8 payload is
-#     neither refused at CONNECT (0x99) nor checked when published.
+#     neither refused at CONNECT (0x99) nor checked when published;
+#   - a CONNECT with an Authentication Method (enhanced auth, unsupported)
+#     is accepted with success instead of CONNACK 0x8C and close
+#     [MQTT-4.12.0-1].
 . "$(dirname "$0")/../lib.sh"
 . tests/it/lib/server.sh
 it_need node npm || exit
@@ -20,7 +23,7 @@ P=$D/principals.json
 echo pw-alice | "$PN" principal add alice --nation SWE --clearance NS --password-stdin --principals "$P" >/dev/null
 srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http off --node it-r3p
 _report $? "setup: node starts" "$(cat "$SRV_LOG")"
-node_tap tests/it/node/review_r3.js "$PORT" "$SRV_PID" problem subidpub willpfi
+node_tap tests/it/node/review_r3.js "$PORT" "$SRV_PID" problem subidpub willpfi authmethod
 ok "node still running" srv_alive
 srv_stop
 _report $? "setup: SIGTERM stops the node with exit 0" "$(tail -n 20 "$SRV_LOG")"

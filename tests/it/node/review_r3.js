@@ -183,8 +183,23 @@ async function willrestart2() {
     w.destroy();
 }
 
+// Enhanced authentication is not supported: a CONNECT with an
+// Authentication Method must not be accepted as if it had none -- "If the
+// Server does not support the Authentication Method supplied by the
+// Client, it MAY send a CONNACK with a Reason Code of 0x8C ... and MUST
+// close the Network Connection" [MQTT-4.12.0-1].
+async function authmethod() {
+    const str = (t) => Buffer.concat([Buffer.from([t.length >> 8, t.length & 0xff]), Buffer.from(t)]);
+    const c = await m.open(port, login('alice', {clientId: 'r3-auth', props: [Buffer.concat([Buffer.from([0x15]), str('SCRAM-SHA-256')])]}));
+    const ok = !c.connack || c.connack.reason === 0x8c || c.connack.reason >= 0x80;
+    const closed = ok || (await c.closedWithin(2000));
+    check('CONNECT with an unsupported Authentication Method: CONNACK 0x8C (or another refusal) and close, not success',
+        ok && closed, JSON.stringify(c.connack && {reason: c.connack.reason}) + ` closed ${closed}`);
+    c.destroy();
+}
+
 (async () => {
-    const all = {willremoved, willlowered, willrevoked, willpfi, willrestart1, willrestart2, problem, subidpub};
+    const all = {authmethod, willremoved, willlowered, willrevoked, willpfi, willrestart1, willrestart2, problem, subidpub};
     for (const g of groups) {
         try {
             await all[g]();
