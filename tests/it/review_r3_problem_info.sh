@@ -10,7 +10,9 @@
 #     neither refused at CONNECT (0x99) nor checked when published;
 #   - a CONNECT with an Authentication Method (enhanced auth, unsupported)
 #     is accepted with success instead of CONNACK 0x8C and close
-#     [MQTT-4.12.0-1].
+#     [MQTT-4.12.0-1];
+#   - a PUBLISH whose Response Topic holds wildcards [MQTT-3.3.2-14] is
+#     stored and forwarded.
 . "$(dirname "$0")/../lib.sh"
 . tests/it/lib/server.sh
 it_need node npm || exit
@@ -23,7 +25,7 @@ P=$D/principals.json
 echo pw-alice | "$PN" principal add alice --nation SWE --clearance NS --password-stdin --principals "$P" >/dev/null
 srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http off --node it-r3p
 _report $? "setup: node starts" "$(cat "$SRV_LOG")"
-node_tap tests/it/node/review_r3.js "$PORT" "$SRV_PID" problem subidpub willpfi authmethod
+node_tap tests/it/node/review_r3.js "$PORT" "$SRV_PID" problem subidpub willpfi authmethod resptopic
 ok "node still running" srv_alive
 srv_stop
 _report $? "setup: SIGTERM stops the node with exit 0" "$(tail -n 20 "$SRV_LOG")"

@@ -198,8 +198,28 @@ async function authmethod() {
     c.destroy();
 }
 
+// "The Response Topic MUST NOT contain wildcard characters" [MQTT-3.3.2-14]:
+// a PUBLISH with Response Topic "r3/+/#" is a protocol error (DISCONNECT
+// 0x82, or refused 0x82/0x81), never stored and forwarded to subscribers
+// who would publish their response to a wildcard.
+async function resptopic() {
+    const str = (t) => Buffer.concat([Buffer.from([t.length >> 8, t.length & 0xff]), Buffer.from(t)]);
+    const w = await m.open(port, login('alice', {clientId: 'r3-rt-watch'}));
+    w.send(m.subscribe({filters: [['r3rt/#', 1]]}));
+    await w.next(5000, 'SUBACK');
+    const c = await m.open(port, login('alice', {clientId: 'r3-rt'}));
+    c.send(m.publish({topic: 'r3rt/req', qos: 1, id: 12, props: [Buffer.concat([Buffer.from([0x08]), str('r3rt/+/#')]), m.prop.user('label', LABEL)], payload: 'req'}));
+    const p = await c.next(5000);
+    const got = await collect(w, 1500);
+    check('a PUBLISH whose Response Topic holds wildcards: protocol error, not acknowledged as stored',
+        p && (p.name === 'DISCONNECT' || p.reason >= 0x80), JSON.stringify(p && {name: p.name, reason: p.reason}));
+    check('... and not forwarded to subscribers', !got.includes('r3rt/req|req'), JSON.stringify(got));
+    c.destroy();
+    w.destroy();
+}
+
 (async () => {
-    const all = {authmethod, willremoved, willlowered, willrevoked, willpfi, willrestart1, willrestart2, problem, subidpub};
+    const all = {resptopic, authmethod, willremoved, willlowered, willrevoked, willpfi, willrestart1, willrestart2, problem, subidpub};
     for (const g of groups) {
         try {
             await all[g]();
