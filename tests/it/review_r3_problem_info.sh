@@ -12,7 +12,10 @@
 #     is accepted with success instead of CONNACK 0x8C and close
 #     [MQTT-4.12.0-1];
 #   - a PUBLISH whose Response Topic holds wildcards [MQTT-3.3.2-14] is
-#     stored and forwarded.
+#     stored and forwarded;
+#   - Message Expiry Interval is never honoured: an expired retained
+#     message is delivered, and the interval forwarded unchanged
+#     [MQTT-3.3.2-5], [MQTT-3.3.2-6].
 . "$(dirname "$0")/../lib.sh"
 . tests/it/lib/server.sh
 it_need node npm || exit
@@ -25,7 +28,7 @@ P=$D/principals.json
 echo pw-alice | "$PN" principal add alice --nation SWE --clearance NS --password-stdin --principals "$P" >/dev/null
 srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http off --node it-r3p
 _report $? "setup: node starts" "$(cat "$SRV_LOG")"
-node_tap tests/it/node/review_r3.js "$PORT" "$SRV_PID" problem subidpub willpfi authmethod resptopic
+node_tap tests/it/node/review_r3.js "$PORT" "$SRV_PID" problem subidpub willpfi authmethod resptopic msgexpiry
 ok "node still running" srv_alive
 srv_stop
 _report $? "setup: SIGTERM stops the node with exit 0" "$(tail -n 20 "$SRV_LOG")"

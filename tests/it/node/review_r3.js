@@ -218,8 +218,40 @@ async function resptopic() {
     w.destroy();
 }
 
+// Message Expiry Interval (§3.3.2.3.3): a retained message published with
+// expiry 1 s must not be delivered to a subscriber that comes 3 s later
+// [MQTT-3.3.2-5]; and one delivered while still valid carries the
+// remaining interval, not the original [MQTT-3.3.2-6].
+async function msgexpiry() {
+    const c = await m.open(port, login('alice', {clientId: 'r3-exp'}));
+    c.send(m.publish({topic: 'r3exp/old', qos: 1, id: 13, retain: true, props: [Buffer.from([0x02, 0, 0, 0, 1]), m.prop.user('label', LABEL)], payload: 'expired'}));
+    await c.next(5000, 'PUBACK');
+    c.send(m.publish({topic: 'r3exp/live', qos: 1, id: 14, retain: true, props: [Buffer.from([0x02, 0, 0, 0, 100]), m.prop.user('label', LABEL)], payload: 'live'}));
+    await c.next(5000, 'PUBACK');
+    c.destroy();
+    await sleep(3000);
+    const w = await m.open(port, login('alice', {clientId: 'r3-exp-watch'}));
+    w.send(m.subscribe({filters: [['r3exp/#', 1]]}));
+    await w.next(5000, 'SUBACK');
+    const got = [];
+    for (;;) {
+        const p = await w.next(2000, 'PUBLISH');
+        if (!p) break;
+        if (p.qos === 1) w.send(m.ack(4, p.id));
+        got.push(p);
+    }
+    const old = got.find((p) => p.topic === 'r3exp/old');
+    const live = got.find((p) => p.topic === 'r3exp/live');
+    check('a retained message whose Message Expiry Interval (1 s) has passed is not delivered', !old,
+        JSON.stringify(got.map((p) => [p.topic, p.props && p.props[0x02]])));
+    check('a retained message still valid is delivered with the remaining expiry (< 100 s)',
+        live && live.props && live.props[0x02] !== undefined && live.props[0x02] < 100,
+        JSON.stringify(live && live.props && live.props[0x02]));
+    w.destroy();
+}
+
 (async () => {
-    const all = {resptopic, authmethod, willremoved, willlowered, willrevoked, willpfi, willrestart1, willrestart2, problem, subidpub};
+    const all = {msgexpiry, resptopic, authmethod, willremoved, willlowered, willrevoked, willpfi, willrestart1, willrestart2, problem, subidpub};
     for (const g of groups) {
         try {
             await all[g]();
