@@ -250,8 +250,23 @@ async function msgexpiry() {
     w.destroy();
 }
 
+// The client's Maximum Packet Size bounds every packet the server sends:
+// a Reason String that would exceed it must be left out [MQTT-3.1.2-25]
+// (the client treats a larger packet as a protocol error).  Max 32 bytes; a
+// refused publish (no label) gets a PUBACK 0x87 of at most 32 bytes.
+async function ackmax() {
+    const c = await m.open(port, login('alice', {clientId: 'r3-ackmax', props: [Buffer.from([0x27, 0, 0, 0, 32])]}));
+    check('setup: alice logs in with Maximum Packet Size 32', c.connack && c.connack.reason === 0, JSON.stringify(c.connack && c.connack.reason));
+    c.send(m.publish({topic: 'r3/nolabel', qos: 1, id: 15, props: [], payload: 'x'}));
+    const a = await c.next(5000, 'PUBACK');
+    const size = a ? 2 + a.body.length : -1; // body < 128 bytes: 1-byte length
+    check('the PUBACK refusing the publish fits the client\'s Maximum Packet Size (32 bytes)', a && a.reason === 0x87 && size <= 32,
+        `reason ${a && a.reason}, ${size} bytes`);
+    c.destroy();
+}
+
 (async () => {
-    const all = {msgexpiry, resptopic, authmethod, willremoved, willlowered, willrevoked, willpfi, willrestart1, willrestart2, problem, subidpub};
+    const all = {ackmax, msgexpiry, resptopic, authmethod, willremoved, willlowered, willrevoked, willpfi, willrestart1, willrestart2, problem, subidpub};
     for (const g of groups) {
         try {
             await all[g]();
