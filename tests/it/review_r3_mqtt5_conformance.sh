@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# review_r3_problem_info.sh -- (review r3) MQTT 5 conformance gaps beside
+# review_r3_mqtt5_conformance.sh -- (review r3) MQTT 5 conformance gaps beside
 # the new property validation (src/mqtt/server.c):
 #   - Request Problem Information 0 in CONNECT is parsed (mqtt.c getProp)
 #     but never used: refusals still carry a Reason String in PUBACK/SUBACK
