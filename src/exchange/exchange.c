@@ -1093,6 +1093,13 @@ void exchangeDetach(Exchange *x, Session *s) {
     markDirty(x, s);
 }
 
+int exchangeMayRead(const Exchange *x, const Principal *p, const char *name, const char *topic) {
+    if (!x->acl) return 1;
+    const Registry *reg = p->reg ? p->reg : x->reg;
+    AclWho w = {name, p->nation < reg->nnations ? reg->nations[p->nation].code : ""};
+    return aclAllowsTopic(x->acl, &w, ACL_READ, topic);
+}
+
 void exchangeSetAcl(Exchange *x, const Acl *acl) {
     x->acl = acl;
 }

@@ -249,6 +249,11 @@ int exchangeDelayWill(Exchange *x, Session *s, const ExchangeWill *w);
  * reason "acl") or not delivered.  Relayed imports are not subject to it. */
 void exchangeSetAcl(Exchange *x, const Acl *acl);
 
+/* 1 when the topic rules (exchangeSetAcl) let principal p, named name, read
+ * topic (always, without rules).  For reads that do not go through a
+ * session -- HTTP history: decide() still decides the label after it. */
+int exchangeMayRead(const Exchange *x, const Principal *p, const char *name, const char *topic);
+
 /* Subscribe; sends retained messages as retainHandling says (the filter
  * is matched against every held retained message: a scan, once per
  * subscription).  Returns the granted QoS or an MQTT reason code >= 0x80:

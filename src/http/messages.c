@@ -200,6 +200,16 @@ static const unsigned char *cursorKey(HttpConn *c) {
  * an offset of the caller's choosing among records it may not see.  An id
  * of a message the caller may not read, of one no longer held (retention)
  * or of none at all gets the same 400. */
+
+/* The topic rules (acl_file) let the caller read v's topic. */
+static int topicReadable(HttpConn *c, Exchange *x, const MessageView *v) {
+    static char topic[TOPIC_MAX_LEN + 1]; /* single-threaded */
+    if (v->topicLen >= sizeof(topic)) return 0;
+    memcpy(topic, v->topic, v->topicLen);
+    topic[v->topicLen] = '\0';
+    return exchangeMayRead(x, &c->p, c->principal, topic);
+}
+
 static int startOffset(HttpConn *c, const char *since, uint64_t *start) {
     Exchange *x = c->srv->x;
     uint64_t lo = exchangeFirstOffset(x), hi = exchangeVisibleOffset(x);
@@ -248,7 +258,7 @@ static int startOffset(HttpConn *c, const char *since, uint64_t *start) {
     size_t nl = strlen(node);
     if (seq < lo || seq >= hi || exchangeRead(x, seq, &v, &dl, &c->srv->scratch) != PN_OK ||
         v.originLen != nl || memcmp(v.origin, node, nl) != 0 || v.originSeq != seq ||
-        decide(&c->p, &dl, timeNow()).reason != DECIDE_ALLOW) {
+        !topicReadable(c, x, &v) || decide(&c->p, &dl, timeNow()).reason != DECIDE_ALLOW) {
         httpError(c, 400, "bad_since", "'since' is not the id of a message you may read here");
         return -1;
     }
@@ -398,7 +408,8 @@ void apiHistory(HttpConn *c) {
         memcpy(topic, v.topic, v.topicLen);
         topic[v.topicLen] = '\0';
         if (!topicMatch(filter, topic)) continue;
-        Decision d = decide(&c->p, &dl, now); /* the one decision */
+        if (!exchangeMayRead(x, &c->p, c->principal, topic)) continue; /* topic rules narrow */
+        Decision d = decide(&c->p, &dl, now);                          /* the one decision */
         if (c->roles & PRINCIPAL_ROLE_NODE) auditNode(c, &v, topic, &d);
         if (d.reason != DECIDE_ALLOW) continue;
         if (n++) bufPuts(&b, ", ");
