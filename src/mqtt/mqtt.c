@@ -294,6 +294,7 @@ int mqttUserProp(const MqttProps *p, const char *key, MqttStr *val) {
 }
 
 int mqttPropsMessageExpiry(const uint8_t *raw, uint32_t len, uint32_t *seconds) {
+    if (!raw || !len) return 0;
     Reader r = {raw, raw + len, 0};
     MqttProps scratch;
     memset(&scratch, 0, sizeof(scratch));
@@ -324,6 +325,7 @@ static int keyLike(const MqttStr *k, const char *key, size_t kl, int *exact) {
 int mqttUserPropOnly(const MqttProps *p, const char *key, MqttStr *val, MqttStr *bad) {
     size_t kl = strlen(key);
     int found = 0;
+    if (!p->raw) return 0; /* no property block (MQTT 3.1.1): nothing to walk */
     /* The raw block was validated by getProps: walk all of it, so a second
      * label past the kept user properties is not missed. */
     Reader r = {p->raw, p->raw + p->rawLen, 0};
