@@ -75,6 +75,7 @@ typedef struct Conn {
     int serverKeepAlive; /* 1: the CONNACK tells the client to use keepAlive */
     uint64_t lastSeen;   /* uv_now, ms */
     uint32_t clientMaxPacket;
+    int noProblemInfo;                  /* CONNECT's Request Problem Information 0 (§3.1.2.11.7) */
     char *aliases[TOPIC_ALIAS_MAX + 1]; /* client-to-server, by alias */
     char **outAlias;       /* server-to-client, by alias (1..outAliasMax); NULL until used */
     uint16_t *outSlot;     /* OUT_ALIAS_SLOTS: alias of a topic hashed there, 0 empty */
@@ -205,10 +206,32 @@ static void connClose(Conn *c) {
     if (!c->capture) uv_close((uv_handle_t *)&c->tcp, onClosed); /* else freed by its owner */
 }
 
-/* MQTT 5 clients get a DISCONNECT with the reason; 3.1.1 ones are closed. */
+/* MQTT 5 clients get a DISCONNECT with the reason; 3.1.1 ones are closed.
+ * The Reason String is left out when it would make the packet larger than
+ * the client accepts [MQTT-3.1.2-25]; Request Problem Information 0 still
+ * allows it on a DISCONNECT (§3.1.2.11.7). */
 static void connFail(Conn *c, uint8_t reason, const char *why) {
+    size_t before = c->out.len;
     if (c->version) mqttEncodeDisconnect(&c->out, c->version, reason, why);
+    if (why && c->out.len - before > c->clientMaxPacket) {
+        c->out.len = before;
+        mqttEncodeDisconnect(&c->out, c->version, reason, NULL);
+    }
     connClose(c);
+}
+
+/* A PUBACK/PUBREC/PUBREL/PUBCOMP to c.  Its Reason String is diagnostic
+ * only, so it is left out when the client asked for no problem
+ * information [MQTT-3.1.2-29] or when it would make the packet larger than
+ * the client's Maximum Packet Size [MQTT-3.1.2-25]; the reason code stays. */
+static void sendAck(Conn *c, int type, uint16_t packetId, uint8_t reason, const char *why) {
+    if (c->noProblemInfo) why = NULL;
+    size_t before = c->out.len;
+    mqttEncodeAck(&c->out, c->version, type, packetId, reason, why);
+    if (why && c->out.len - before > c->clientMaxPacket) {
+        c->out.len = before;
+        mqttEncodeAck(&c->out, c->version, type, packetId, reason, NULL);
+    }
 }
 
 /* ---- exchange hooks --------------------------------------------------------- */
@@ -335,7 +358,7 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
 
 static void hookRelease(void *conn, uint16_t packetId) {
     Conn *c = conn;
-    if (!c->closing) mqttEncodeAck(&c->out, c->version, MQTT_PUBREL, packetId, 0, NULL);
+    if (!c->closing) sendAck(c, MQTT_PUBREL, packetId, 0, NULL);
 }
 
 static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, const char *why) {
@@ -354,7 +377,7 @@ static void hookAck(void *conn, uint16_t packetId, uint8_t qos, uint8_t reason, 
     if (c->unacked && (qos == 1 || reason >= 0x80)) c->unacked--;
     if (qos == 2 && reason >= 0x80 && c->session) /* not stored after all */
         exchangeQos2Release(c->srv->x, c->session, packetId);
-    mqttEncodeAck(&c->out, c->version, qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, packetId, reason, why);
+    sendAck(c, qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, packetId, reason, why);
 }
 
 /* Closed by reloaded(), after the sessions have been walked. */
@@ -528,6 +551,33 @@ static void startPasswordCheck(Conn *c, const uint8_t *packet, size_t len, MqttC
     uv_queue_work(c->srv->loop, &w->req, authWork, authDone);
 }
 
+/* A Response Topic, when present, must be a topic name: no wildcards
+ * [MQTT-3.3.2-14] -- a subscriber would publish its response to it. */
+static int responseTopicValid(const MqttProps *p) {
+    return !(p->seen >> PROP_RESPONSE_TOPIC & 1) ||
+           topicNameValid((const char *)p->responseTopic.p, p->responseTopic.len);
+}
+
+/* What the CONNECT asks that the node refuses before any credential is
+ * checked: enhanced authentication, which the node does not support
+ * (0x8C and close [MQTT-4.12.0-1]), and a will whose Response Topic is not
+ * a topic name (0x82, a protocol error).  Returns 0 after refusing. */
+static int connectAcceptable(Conn *c, const MqttConnect *k) {
+    char who[64];
+    snprintf(who, sizeof(who), "%.*s", (int)(k->username.len < 63 ? k->username.len : 63),
+             k->username.p ? (const char *)k->username.p : "");
+    if (k->props.seen >> PROP_AUTH_METHOD & 1) {
+        refuseConnect(c, RC_BAD_AUTH_METHOD, who,
+                      "enhanced authentication (Authentication Method) is not supported");
+        return 0;
+    }
+    if (k->willFlag && !responseTopicValid(&k->willProps)) {
+        refuseConnect(c, RC_PROTOCOL_ERROR, who, "will Response Topic is not a valid topic name");
+        return 0;
+    }
+    return 1;
+}
+
 /* CONNECT: a certificate identity completes at once; a password is checked
  * on the thread pool (packet/len: the CONNECT's bytes, copied for it). */
 static void onConnect(Conn *c, MqttConnect *k, const uint8_t *packet, size_t len) {
@@ -535,6 +585,7 @@ static void onConnect(Conn *c, MqttConnect *k, const uint8_t *packet, size_t len
     char why[256] = "no credentials";
     if (k->clientId.len >= 128)
         return refuseConnect(c, RC_CLIENT_ID_INVALID, "", "client id too long");
+    if (!connectAcceptable(c, k)) return;
     const PrincipalEntry *e = c->ssl ? certPrincipal(c, why, sizeof(why)) : NULL;
     if (c->testPrincipal[0]) {
         e = principalsFind(nodePrincipals(c->srv->node), c->testPrincipal);
@@ -634,6 +685,9 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
                                             : srv->opt.sessionExpiry311;
     if (!connectWithinLimits(c, k, e->name)) return;
     c->clientMaxPacket = k->props.maxPacketSize ? k->props.maxPacketSize : UINT32_MAX;
+    /* Absent means 1 (§3.1.2.11.7). */
+    c->noProblemInfo =
+        (k->props.seen >> PROP_REQUEST_PROBLEM_INFO & 1) && k->props.requestProblemInfo == 0;
     c->outAliasMax = k->version != MQTT_V5                    ? 0
                      : k->props.topicAliasMax < OUT_ALIAS_MAX ? k->props.topicAliasMax
                                                               : OUT_ALIAS_MAX;
@@ -685,11 +739,16 @@ static void refuseAmbiguous(Conn *c, const MqttPublish *p, const MqttStr *topic,
                   why);
     if (!p->qos) return;
     c->unacked--;
-    mqttEncodeAck(&c->out, c->version, p->qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, p->packetId,
-                  RC_PAYLOAD_FORMAT_INVALID, why);
+    sendAck(c, p->qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, p->packetId, RC_PAYLOAD_FORMAT_INVALID,
+            why);
 }
 
 static void onPublish(Conn *c, MqttPublish *p) {
+    /* Protocol errors, never stored nor forwarded (§4.13). */
+    if (p->props.seen >> PROP_SUBSCRIPTION_ID & 1) /* [MQTT-3.3.4-6] */
+        return connFail(c, RC_PROTOCOL_ERROR, "a client PUBLISH carries a Subscription Identifier");
+    if (!responseTopicValid(&p->props))
+        return connFail(c, RC_PROTOCOL_ERROR, "Response Topic is not a valid topic name");
     if (p->qos > c->srv->opt.maxQos)
         return connFail(c, RC_QOS_NOT_SUPPORTED, "QoS above the node's maximum QoS");
     if (p->retain && c->srv->opt.noRetain)
@@ -698,7 +757,7 @@ static void onPublish(Conn *c, MqttPublish *p) {
      * connection, or after a restart, is recognised too. */
     if (p->qos == 2 && exchangeQos2Held(c->session, p->packetId)) {
         /* Retransmission of one we hold: acknowledge again, store nothing. */
-        mqttEncodeAck(&c->out, c->version, MQTT_PUBREC, p->packetId, 0, NULL);
+        sendAck(c, MQTT_PUBREC, p->packetId, 0, NULL);
         return;
     }
     if (p->qos && ++c->unacked > SERVER_RECEIVE_MAX)
@@ -724,9 +783,9 @@ static void onPublish(Conn *c, MqttPublish *p) {
          * handed to subscribers who would trust the declaration. */
         if (p->qos) {
             c->unacked--;
-            mqttEncodeAck(&c->out, c->version, p->qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, p->packetId,
-                          RC_PAYLOAD_FORMAT_INVALID,
-                          "payload format indicator 1 but the payload is not UTF-8");
+            sendAck(c, p->qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, p->packetId,
+                    RC_PAYLOAD_FORMAT_INVALID,
+                    "payload format indicator 1 but the payload is not UTF-8");
         }
         exchangeAudit(c->srv->x, "publish_refused", c->principal, "", "", "payload_format",
                       "payload is not valid UTF-8");
@@ -757,8 +816,8 @@ static void onPublish(Conn *c, MqttPublish *p) {
         /* 3.1.1 has no negative acknowledgement: the refusal is audited and
          * the message dropped, but the client must not retry forever. */
         uint8_t reason = c->version == MQTT_V5 ? (uint8_t)rc : 0;
-        mqttEncodeAck(&c->out, c->version, p->qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, p->packetId,
-                      reason, c->version == MQTT_V5 ? why : NULL);
+        sendAck(c, p->qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, p->packetId, reason,
+                c->version == MQTT_V5 ? why : NULL);
     }
     if (rc == XR_TOPIC_NAME_INVALID && c->version != MQTT_V5) connClose(c);
 }
@@ -825,7 +884,7 @@ static void onPacket(Conn *c, MqttPacket *pkt) {
         break;
     case MQTT_PUBREC:
         exchangeAcked(x, c->session, pkt->u.ack.packetId, MQTT_PUBREC);
-        mqttEncodeAck(&c->out, c->version, MQTT_PUBREL, pkt->u.ack.packetId, 0, NULL);
+        sendAck(c, MQTT_PUBREL, pkt->u.ack.packetId, 0, NULL);
         break;
     case MQTT_PUBCOMP:
         exchangeAcked(x, c->session, pkt->u.ack.packetId, MQTT_PUBCOMP);
@@ -835,8 +894,8 @@ static void onPacket(Conn *c, MqttPacket *pkt) {
         /* The PUBCOMP gives the publish's place in the quota back (an id
          * from an earlier connection never took one here: never below 0). */
         if (known && c->unacked) c->unacked--;
-        mqttEncodeAck(&c->out, c->version, MQTT_PUBCOMP, pkt->u.ack.packetId,
-                      known || c->version != MQTT_V5 ? 0 : RC_PACKET_ID_NOT_FOUND, NULL);
+        sendAck(c, MQTT_PUBCOMP, pkt->u.ack.packetId,
+                known || c->version != MQTT_V5 ? 0 : RC_PACKET_ID_NOT_FOUND, NULL);
         break;
     }
     case MQTT_SUBSCRIBE:

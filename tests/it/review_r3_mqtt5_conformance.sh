@@ -18,6 +18,8 @@
 #     [MQTT-3.3.2-5], [MQTT-3.3.2-6];
 #   - a PUBACK with a Reason String exceeds the client's Maximum Packet
 #     Size (83 bytes for a limit of 32) [MQTT-3.1.2-25].
+# and (hc2) the same rules for a will's Response Topic (CONNACK 0x82) and
+# a DISCONNECT's Reason String (left out under a small Maximum Packet Size).
 . "$(dirname "$0")/../lib.sh"
 . tests/it/lib/server.sh
 it_need node npm || exit
@@ -30,7 +32,7 @@ P=$D/principals.json
 echo pw-alice | "$PN" principal add alice --nation SWE --clearance NS --password-stdin --principals "$P" >/dev/null
 srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http off --node it-r3p
 _report $? "setup: node starts" "$(cat "$SRV_LOG")"
-node_tap tests/it/node/review_r3.js "$PORT" "$SRV_PID" problem subidpub willpfi authmethod resptopic msgexpiry ackmax
+node_tap tests/it/node/review_r3.js "$PORT" "$SRV_PID" problem subidpub willpfi authmethod resptopic msgexpiry ackmax willresptopic disconnmax
 ok "node still running" srv_alive
 srv_stop
 _report $? "setup: SIGTERM stops the node with exit 0" "$(tail -n 20 "$SRV_LOG")"

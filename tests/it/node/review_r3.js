@@ -265,8 +265,32 @@ async function ackmax() {
     c.destroy();
 }
 
+// (hc2) The same rules on the paths beside: a will whose Response Topic
+// holds wildcards is refused at CONNECT (0x82, a protocol error, and
+// close); and a DISCONNECT's Reason String is left out when it would
+// exceed the client's Maximum Packet Size (8 bytes: room for the reason
+// code only) [MQTT-3.1.2-25].
+async function willresptopic() {
+    const str = (t) => Buffer.concat([Buffer.from([t.length >> 8, t.length & 0xff]), Buffer.from(t)]);
+    const c = await m.open(port, login('alice', {clientId: 'r3-wrt',
+        will: {topic: 'r3wrt/will', payload: 'w', qos: 0, props: [Buffer.concat([Buffer.from([0x08]), str('r3wrt/#')]), m.prop.user('label', LABEL)]}}));
+    const closed = await c.closedWithin(2000);
+    check('a will whose Response Topic holds wildcards: CONNACK 0x82 and close',
+        c.connack && c.connack.reason === 0x82 && closed, JSON.stringify(c.connack && c.connack.reason) + ` closed ${closed}`);
+    c.destroy();
+}
+async function disconnmax() {
+    const c = await m.open(port, login('alice', {clientId: 'r3-dmax', props: [Buffer.from([0x27, 0, 0, 0, 8])]}));
+    c.send(m.publish({topic: 'r3/dmax', qos: 1, id: 16, props: [Buffer.from([0x0b, 5])], payload: 'x'}));
+    const p = await c.next(5000);
+    const size = p && p.body ? 2 + p.body.length : -1;
+    check('a DISCONNECT fits the client\'s Maximum Packet Size (8 bytes): no Reason String',
+        p && p.name === 'DISCONNECT' && p.reason === 0x82 && size <= 8, JSON.stringify(p && {name: p.name, reason: p.reason}) + `, ${size} bytes`);
+    c.destroy();
+}
+
 (async () => {
-    const all = {ackmax, msgexpiry, resptopic, authmethod, willremoved, willlowered, willrevoked, willpfi, willrestart1, willrestart2, problem, subidpub};
+    const all = {ackmax, willresptopic, disconnmax, msgexpiry, resptopic, authmethod, willremoved, willlowered, willrevoked, willpfi, willrestart1, willrestart2, problem, subidpub};
     for (const g of groups) {
         try {
             await all[g]();
