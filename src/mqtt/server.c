@@ -643,6 +643,13 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
         ambiguousLabel(why, sizeof(why), &bad);
         return refuseConnect(c, RC_PAYLOAD_FORMAT_INVALID, e->name, why);
     }
+    /* As for PUBLISH: a will declared UTF-8 that is not would reach
+     * subscribers who trust the declaration (MQTT 5 §3.1.3.2.3). */
+    if (k->willFlag && k->willProps.payloadFormat == 1 &&
+        !mqttUtf8Valid(k->willPayload.p, k->willPayload.len))
+        return refuseConnect(c, RC_PAYLOAD_FORMAT_INVALID, e->name,
+                             "will payload declared UTF-8 (Payload Format Indicator 1) is not "
+                             "valid UTF-8");
     const char *owner = exchangeSessionPrincipal(srv->x, id);
     if (owner && strcmp(owner, e->name) != 0 && !reclaimLinkId(srv, id, e, owner))
         return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name,
