@@ -182,7 +182,14 @@ static void connClose(Conn *c) {
     if (c->closing) return;
     flushConn(c);
     if (c->session) {
-        if (c->hasWill && !c->gotDisconnect) {
+        if (c->hasWill && !c->gotDisconnect && c->revoked) {
+            /* Its principal was removed or no longer compiles: nobody may
+             * publish as him any more, not even his will. */
+            exchangeAudit(c->srv->x, "will_dropped", c->session->principalName, c->willTopic,
+                          c->willLabel ? c->willLabel : "", "principal",
+                          "will not published: the connection's principal was removed or is no "
+                          "longer valid");
+        } else if (c->hasWill && !c->gotDisconnect) {
             /* A delayed will waits in the session (a session that ends at
              * once, expiry 0, ends the delay with it). */
             ExchangeWill w = {c->willTopic,   c->willLabel,    c->willProps,
