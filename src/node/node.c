@@ -232,6 +232,9 @@ static void recompileSession(Session *s, void *ctx) {
     snprintf(why, sizeof(why), "delayed will of session %s not published: %s", s->clientId,
              gone ? "its principal was removed or replaced" : err.msg);
     exchangeDropWill(n->x, s, why);
+    /* The old rights (and the registry they point into, freed at the next
+     * reload) must not outlive the drop; a resume compiles them anew. */
+    memset(&s->principal, 0, sizeof(s->principal));
 }
 
 static void reloadRegistry(Node *n) {
