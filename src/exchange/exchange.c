@@ -219,6 +219,29 @@ typedef struct PendingWill {
     uint8_t qos, retain;
 } PendingWill;
 
+/* A copy of w in one allocation. */
+static PendingWill *willNew(const PersistWill *w) {
+    size_t tl = strlen(w->topic) + 1, ll = w->label ? strlen(w->label) + 1 : 0;
+    PendingWill *pw = malloc(sizeof(*pw) + tl + ll + w->propsLen + w->payloadLen);
+    if (!pw) return NULL;
+    char *p = (char *)(pw + 1);
+    pw->topic = memcpy(p, w->topic, tl);
+    p += tl;
+    pw->label = ll ? memcpy(p, w->label, ll) : NULL;
+    p += ll;
+    pw->props = (uint8_t *)p;
+    if (w->propsLen) memcpy(p, w->props, w->propsLen);
+    p += w->propsLen;
+    pw->payload = (uint8_t *)p;
+    if (w->payloadLen) memcpy(p, w->payload, w->payloadLen);
+    pw->propsLen = w->propsLen;
+    pw->payloadLen = w->payloadLen;
+    pw->qos = w->qos;
+    pw->retain = w->retain;
+    pw->dueMs = w->dueMs;
+    return pw;
+}
+
 static void sessionFree(Session *s) {
     free(s->will);
     qClear(s);
@@ -582,6 +605,13 @@ static int saveSession(Exchange *x, Session *s, pnError *err) {
                          .nqos2 = s->nqos2In,
                          .subs = subs,
                          .nsubs = (size_t)s->nsubs};
+    PersistWill will;
+    if (s->will) {
+        const PendingWill *w = s->will;
+        will = (PersistWill){w->topic,      w->label, w->props,  w->payload, w->propsLen,
+                             w->payloadLen, w->qos,   w->retain, w->dueMs};
+        ps.will = &will;
+    }
     int rc = persistWrite(x->dir, &ps, err);
     if (subs != stack) free(subs);
     if (stored != sstack) free(stored);
@@ -739,6 +769,9 @@ static void loadOne(void *ctx, const PersistSession *ps) {
         subSet(x, s, ps->subs[k].filter, ps->subs[k].options, ps->subs[k].subId, UINT32_MAX,
                &isNew);
     }
+    /* Published when due, once the node has compiled the session's
+     * principal (nodeOpen).  Out of memory it is lost, as at exchangeDelayWill. */
+    if (ps->will) s->will = willNew(ps->will);
 }
 
 static int loadSessions(Exchange *x, pnError *err) {
@@ -984,28 +1017,24 @@ static void resendLater(Outgoing *o) {
 }
 
 int exchangeDelayWill(Exchange *x, Session *s, const ExchangeWill *w) {
-    (void)x;
-    size_t tl = strlen(w->topic) + 1, ll = w->label ? strlen(w->label) + 1 : 0;
-    PendingWill *pw = malloc(sizeof(*pw) + tl + ll + w->propsLen + w->payloadLen);
-    if (!pw) return -1;
-    char *p = (char *)(pw + 1);
-    pw->topic = memcpy(p, w->topic, tl);
-    p += tl;
-    pw->label = ll ? memcpy(p, w->label, ll) : NULL;
-    p += ll;
-    pw->props = (uint8_t *)p;
-    if (w->propsLen) memcpy(p, w->props, w->propsLen);
-    p += w->propsLen;
-    pw->payload = (uint8_t *)p;
-    if (w->payloadLen) memcpy(p, w->payload, w->payloadLen);
-    pw->propsLen = w->propsLen;
-    pw->payloadLen = w->payloadLen;
-    pw->qos = w->qos;
-    pw->retain = w->retain;
-    pw->dueMs = timeNowMs() + (int64_t)w->delay * 1000;
+    PersistWill pw = {w->topic,   w->label,    w->props,
+                      w->payload, w->propsLen, w->payloadLen,
+                      w->qos,     w->retain,   timeNowMs() + (int64_t)w->delay * 1000};
+    PendingWill *n = willNew(&pw);
+    if (!n) return -1;
     free(s->will);
-    s->will = pw;
+    s->will = n;
+    markDirty(x, s); /* saved with the session: a restart must not lose it */
     return 0;
+}
+
+void exchangeDropWill(Exchange *x, Session *s, const char *why) {
+    if (!s->will) return;
+    auditSession(x, "will_dropped", s, s->will->topic, s->will->label ? s->will->label : "",
+                 "principal", why);
+    free(s->will);
+    s->will = NULL;
+    markDirty(x, s);
 }
 
 /* The session's delayed will is due (or the session ends): publish it. */
@@ -1013,6 +1042,7 @@ static void publishWill(Exchange *x, Session *s) {
     PendingWill *w = s->will;
     if (!w) return;
     s->will = NULL;
+    markDirty(x, s);
     const char *why;
     exchangePublish(x, s, w->topic, strlen(w->topic), w->label, w->label ? strlen(w->label) : 0,
                     w->props, w->propsLen, w->payload, w->payloadLen, w->qos, w->retain, 0, &why);
@@ -1049,6 +1079,7 @@ Session *exchangeAttach(Exchange *x, const char *clientId, const char *principal
         s = NULL;
     }
     if (s) {
+        if (s->will) markDirty(x, s);
         free(s->will); /* resumed before the will delay passed: never sent */
         s->will = NULL;
     }

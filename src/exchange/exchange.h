@@ -238,11 +238,19 @@ void exchangeDetach(Exchange *x, Session *s);
  * it); a connection that resumes the session first cancels it (§3.1.3.2.2).
  * The will is published as s's principal would publish it (label and
  * clearance checked then, refusals audited).  A second call replaces the
- * first.  Delayed wills are held in memory: a node that restarts in the
- * meantime does not publish them.  Returns 0, or -1 out of memory (the
- * caller then publishes the will at once).
+ * first.  The pending will is saved with the session (persist.h), so a
+ * node that stops or crashes in the meantime publishes it after its
+ * restart, when due.  The caller keeps s's principal current: after a
+ * reload (or at start, for restored sessions) it recompiles it, or drops
+ * the will (exchangeDropWill).  Returns 0, or -1 out of memory (the caller
+ * then publishes the will at once).
  */
 int exchangeDelayWill(Exchange *x, Session *s, const ExchangeWill *w);
+
+/* Discard s's pending delayed will, if any, unpublished: its principal was
+ * removed, replaced or can no longer be compiled.  Audited as
+ * "will_dropped" with why. */
+void exchangeDropWill(Exchange *x, Session *s, const char *why);
 
 /* Use acl (borrowed; NULL: none) for every later publish, subscription and
  * delivery: a topic it closes is refused (XR_NOT_AUTHORIZED, audited as
@@ -357,7 +365,8 @@ void exchangeExpire(Exchange *x, int64_t now);
 /* Switch to a reloaded registry and policy: every held message's label is
  * compiled again under the new policy (a label the new policy refuses is
  * delivered to no one), and the label cache is emptied.  The caller
- * recompiles the principals of connected sessions. */
+ * recompiles the principals of every session (offline ones too: their
+ * pending wills are published with them). */
 void exchangeRebind(Exchange *x, const Registry *reg, const Spif *spif);
 
 /* Messages waiting for s: queued (sent or not) plus those still in the log

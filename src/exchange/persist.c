@@ -36,6 +36,51 @@ static int syncDir(const char *path) {
     return rc;
 }
 
+static json_t *hexString(const uint8_t *p, size_t n) {
+    static const char digits[] = "0123456789abcdef";
+    char *t = malloc(2 * n + 1);
+    if (!t) return NULL;
+    for (size_t i = 0; i < n; i++)
+        t[2 * i] = digits[p[i] >> 4], t[2 * i + 1] = digits[p[i] & 15];
+    t[2 * n] = '\0';
+    json_t *js = json_stringn(t, 2 * n);
+    free(t);
+    return js;
+}
+
+static int hexDigit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+/* A hex string back to bytes (malloc'd, at least one byte); NULL when it
+ * is not hex or out of memory. */
+static uint8_t *hexBytes(const json_t *js, uint32_t *len) {
+    const char *t = json_string_value(js);
+    size_t n = json_string_length(js);
+    if (!t || n % 2 || n / 2 > UINT32_MAX) return NULL;
+    uint8_t *b = malloc(n / 2 + 1);
+    for (size_t i = 0; b && i < n / 2; i++) {
+        int hi = hexDigit(t[2 * i]), lo = hexDigit(t[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            free(b);
+            return NULL;
+        }
+        b[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *len = (uint32_t)(n / 2);
+    return b;
+}
+
+static json_t *encodeWill(const PersistWill *w) {
+    if (!w) return json_null();
+    return json_pack("{s:s,s:s?,s:o,s:o,s:i,s:b,s:I}", "topic", w->topic, "label", w->label,
+                     "props", hexString(w->props, w->propsLen), "payload",
+                     hexString(w->payload, w->payloadLen), "qos", w->qos, "retain", w->retain,
+                     "due_ms", (json_int_t)w->dueMs);
+}
+
 static json_t *encode(const PersistSession *s) {
     json_t *subs = json_array();
     for (size_t i = 0; subs && i < s->nsubs; i++) {
@@ -51,12 +96,12 @@ static json_t *encode(const PersistSession *s) {
     json_t *qos2 = json_array();
     for (size_t i = 0; qos2 && i < s->nqos2; i++)
         json_array_append_new(qos2, json_integer(s->qos2[i]));
-    return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:b,s:I,s:o,s:o,s:o}", "client", s->clientId,
+    return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:b,s:I,s:o,s:o,s:o,s:o}", "client", s->clientId,
                      "principal", s->principal, "principal_id",
                      s->principalId ? s->principalId : "", "expiry", (json_int_t)s->expiry,
                      "disconnected", (json_int_t)s->disconnectedAt, "resume",
                      (json_int_t)s->resumeFrom, "node", s->node, "lost", (json_int_t)s->lost,
-                     "stored", stored, "qos2", qos2, "subs", subs);
+                     "stored", stored, "qos2", qos2, "subs", subs, "will", encodeWill(s->will));
 }
 
 int persistWrite(const char *dir, const PersistSession *s, pnError *err) {
@@ -83,6 +128,33 @@ int persistRemove(const char *dir, uint64_t fileNo, pnError *err) {
     if (syncDir(sdir) != 0 && errno != ENOENT)
         return pnErrorSet(err, PN_EIO, "%s: cannot fsync: %s", sdir, strerror(errno));
     return PN_OK;
+}
+
+/* The stored will of js (absent or null: none; damaged: none, as a file
+ * of a node before wills were kept).  *props and *payload are malloc'd
+ * for the caller to free. */
+static const PersistWill *decodeWill(json_t *js, PersistWill *w, uint8_t **props,
+                                     uint8_t **payload) {
+    json_t *jw = json_object_get(js, "will");
+    *props = *payload = NULL;
+    if (!json_is_object(jw)) return NULL;
+    memset(w, 0, sizeof(*w));
+    w->topic = json_string_value(json_object_get(jw, "topic"));
+    w->label = json_string_value(json_object_get(jw, "label"));
+    *props = hexBytes(json_object_get(jw, "props"), &w->propsLen);
+    *payload = hexBytes(json_object_get(jw, "payload"), &w->payloadLen);
+    json_int_t qos = json_integer_value(json_object_get(jw, "qos"));
+    if (!w->topic || !*props || !*payload || qos < 0 || qos > 2) {
+        free(*props), free(*payload);
+        *props = *payload = NULL;
+        return NULL;
+    }
+    w->props = *props;
+    w->payload = *payload;
+    w->qos = (uint8_t)qos;
+    w->retain = json_is_true(json_object_get(jw, "retain"));
+    w->dueMs = json_integer_value(json_object_get(jw, "due_ms"));
+    return w;
 }
 
 /* Decode one stored session object and hand it to fn. */
@@ -139,10 +211,15 @@ static int decodeOne(json_t *js, uint64_t fileNo, void (*fn)(void *, const Persi
         p->subId = (uint32_t)json_integer_value(json_object_get(jb, "id"));
     }
     s.subs = b;
+    PersistWill will;
+    uint8_t *wprops, *wpayload;
+    s.will = decodeWill(js, &will, &wprops, &wpayload);
     fn(ctx, &s);
     free(b);
     free(stored);
     free(qos2);
+    free(wprops);
+    free(wpayload);
     return PN_OK;
 }
 

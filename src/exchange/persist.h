@@ -5,7 +5,8 @@
  * principal and principal instance id, expiry, the lowest log offset it has
  * not acknowledged, the log offsets of retained messages sent on subscribe
  * and not acknowledged (not in log order, so not covered by that offset),
- * the incoming QoS 2 packet ids awaiting PUBREL, and its subscriptions.
+ * the incoming QoS 2 packet ids awaiting PUBREL, its subscriptions, and
+ * its pending delayed will.
  * NUMBER is given once, when the session is first written, and never
  * reused while the node runs (the next one is above every number found at
  * start).  A change to one session rewrites that session's file
@@ -34,6 +35,18 @@ typedef struct PersistSub {
     uint32_t subId;
 } PersistSub;
 
+/* A delayed will not yet published (MQTT 5 §3.1.3.2.2), stored with its
+ * session so that a restart does not lose it.  props and payload are
+ * stored in hex. */
+typedef struct PersistWill {
+    const char *topic;
+    const char *label; /* NULL: the topic default */
+    const uint8_t *props, *payload;
+    uint32_t propsLen, payloadLen;
+    uint8_t qos, retain;
+    int64_t dueMs; /* when it is due, milliseconds since 1970 */
+} PersistWill;
+
 /* A session as stored.  Strings point into storage owned by the caller
  * (persistWrite) or by persistLoad (valid during the callback only). */
 typedef struct PersistSession {
@@ -51,6 +64,7 @@ typedef struct PersistSession {
     size_t nqos2;
     const PersistSub *subs;
     size_t nsubs;
+    const PersistWill *will; /* NULL: none pending */
 } PersistSession;
 
 /* Write s to DIR/sessions/FILENO.json atomically and durably (the

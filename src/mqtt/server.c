@@ -183,7 +183,14 @@ static void connClose(Conn *c) {
     if (c->closing) return;
     flushConn(c);
     if (c->session) {
-        if (c->hasWill && !c->gotDisconnect) {
+        if (c->hasWill && !c->gotDisconnect && c->revoked) {
+            /* Its principal was removed or no longer compiles: nobody may
+             * publish as him any more, not even his will. */
+            exchangeAudit(c->srv->x, "will_dropped", c->session->principalName, c->willTopic,
+                          c->willLabel ? c->willLabel : "", "principal",
+                          "will not published: the connection's principal was removed or is no "
+                          "longer valid");
+        } else if (c->hasWill && !c->gotDisconnect) {
             /* A delayed will waits in the session (a session that ends at
              * once, expiry 0, ends the delay with it). */
             ExchangeWill w = {c->willTopic,   c->willLabel,    c->willProps,
@@ -697,6 +704,13 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
         ambiguousLabel(why, sizeof(why), &bad);
         return refuseConnect(c, RC_PAYLOAD_FORMAT_INVALID, e->name, why);
     }
+    /* As for PUBLISH: a will declared UTF-8 that is not would reach
+     * subscribers who trust the declaration (MQTT 5 §3.1.3.2.3). */
+    if (k->willFlag && k->willProps.payloadFormat == 1 &&
+        !mqttUtf8Valid(k->willPayload.p, k->willPayload.len))
+        return refuseConnect(c, RC_PAYLOAD_FORMAT_INVALID, e->name,
+                             "will payload declared UTF-8 (Payload Format Indicator 1) is not "
+                             "valid UTF-8");
     const char *owner = exchangeSessionPrincipal(srv->x, id);
     if (owner && strcmp(owner, e->name) != 0 && !reclaimLinkId(srv, id, e, owner))
         return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name,

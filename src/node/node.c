@@ -76,6 +76,8 @@ void nodeBufferUse(Node *n, size_t bytes) {
     n->buffered += bytes;
 }
 
+static void recompileSession(Session *s, void *ctx);
+
 int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif *spif,
              pnError *err) {
     *out = NULL;
@@ -106,6 +108,9 @@ int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif
         nodeClose(n);
         return rc;
     }
+    /* Restored sessions have no compiled principal yet: their saved wills
+     * are published with one. */
+    exchangeForEachSession(n->x, recompileSession, n);
     /* Every damaged place, not only the first. */
     for (int i = 0; i < rep.nproblems; i++)
         fprintf(stderr, "partnernet: log recovery: %s\n", rep.problem[i]);
@@ -201,18 +206,35 @@ void nodeStop(Node *n) {
     uv_close((uv_handle_t *)&n->commit, NULL);
 }
 
-/* Sessions of connected clients hold compiled principals: compile them
- * again against the reloaded data, or have their front-end close them --
- * also when the name now belongs to another instance (removed and added
- * again): that connection logged in as someone who no longer exists. */
+/* Sessions hold compiled principals: compile them again against the
+ * reloaded data.  A connected one whose principal is gone -- also when the
+ * name now belongs to another instance (removed and added again): that
+ * connection logged in as someone who no longer exists -- or no longer
+ * compiles is closed by its front-end; an offline one keeps its queue for
+ * the principal's return, but its pending delayed will, which would be
+ * published with rights nobody holds any more, is dropped (audited).  Also
+ * run at start, for the sessions (and wills) restored from disk. */
 static void recompileSession(Session *s, void *ctx) {
     Node *n = ctx;
-    if (!s->conn) return;
     PrincipalEntry *e = principalsFind(&n->principals, s->principalName);
     pnError err = {0};
-    if (!e || (s->principal.instance[0] && !principalInstanceIs(e, s->principalId)) ||
-        principalEntryCompile(e, &s->principal, n->reg, n->spif, &err) != PN_OK)
+    Principal p;
+    int gone = !e || (s->principalId[0] && !principalInstanceIs(e, s->principalId));
+    if (!gone && principalEntryCompile(e, &p, n->reg, n->spif, &err) == PN_OK) {
+        s->principal = p;
+        return;
+    }
+    if (s->conn) {
         if (s->hooks->revoke) s->hooks->revoke(s->conn);
+        return;
+    }
+    char why[300];
+    snprintf(why, sizeof(why), "delayed will of session %s not published: %s", s->clientId,
+             gone ? "its principal was removed or replaced" : err.msg);
+    exchangeDropWill(n->x, s, why);
+    /* The old rights (and the registry they point into, freed at the next
+     * reload) must not outlive the drop; a resume compiles them anew. */
+    memset(&s->principal, 0, sizeof(s->principal));
 }
 
 static void reloadRegistry(Node *n) {
