@@ -713,8 +713,6 @@ void mqttEncodeConnack(pnBuf *out, int version, int sessionPresent, uint8_t reas
                : reason == RC_UNSUPPORTED_VERSION  ? 1
                : reason == RC_CLIENT_ID_INVALID    ? 2
                : reason == RC_SERVER_UNAVAILABLE   ? 3
-               : reason == RC_SERVER_BUSY          ? 3
-               : reason == RC_QUOTA_EXCEEDED       ? 3
                : reason == RC_BAD_USER_OR_PASSWORD ? 4
                                                    : 5;
     }

@@ -536,7 +536,7 @@ static int loginBusy(Conn *c) {
         checksFrom(srv, c->nc.addr) < srv->opt.maxLoginChecksPerAddress)
         return 0;
     admitLoginBusy(nodeAdmit(srv->node));
-    sendConnack(c, 0, RC_SERVER_BUSY, NULL);
+    sendConnack(c, 0, c->version == MQTT_V5 ? RC_SERVER_BUSY : RC_SERVER_UNAVAILABLE, NULL);
     connClose(c);
     return 1;
 }
@@ -715,7 +715,8 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
         char why[160];
         snprintf(why, sizeof(why), "principal '%s' already holds %u connections (the most one may)",
                  e->name, nodeAdmit(srv->node)->perPrincipal);
-        return refuseConnect(c, RC_QUOTA_EXCEEDED, e->name, why);
+        return refuseConnect(c, k->version == MQTT_V5 ? RC_QUOTA_EXCEEDED : RC_SERVER_UNAVAILABLE,
+                             e->name, why);
     }
     /* The old connection goes first (its will, its detach), so the session
      * is in a settled state when the new one attaches. */
@@ -1174,8 +1175,8 @@ int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, 
     if (!srv->opt.connectTimeout) srv->opt.connectTimeout = 10;
     if (!srv->opt.sessionExpiry311) srv->opt.sessionExpiry311 = MQTT_SESSION_EXPIRY_311;
     if (!srv->opt.maxConnectSize) srv->opt.maxConnectSize = 64u << 10;
-    if (!srv->opt.maxLoginChecks) srv->opt.maxLoginChecks = 32;
-    if (!srv->opt.maxLoginChecksPerAddress) srv->opt.maxLoginChecksPerAddress = 4;
+    if (!srv->opt.maxLoginChecks) srv->opt.maxLoginChecks = 64;
+    if (!srv->opt.maxLoginChecksPerAddress) srv->opt.maxLoginChecksPerAddress = 32;
     *out = srv; /* from here on freed by mqttServerFree, also on error */
     int rc = nodeListenersStart(node, &srv->lis, opt->mqttAddr, opt->mqttsAddr, opt->certFile,
                                 opt->keyFile, opt->caFile, opt->requireClientCert, onConnection,

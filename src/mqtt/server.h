@@ -39,8 +39,8 @@ typedef struct MqttServerOptions {
     uint32_t sessionExpiry311;         /* seconds a 3.1.1 persistent session outlives its connection
                                         * (default 7 days; UINT32_MAX never) */
     uint32_t maxConnectSize;           /* largest CONNECT (input before login), default 64 KiB */
-    uint32_t maxLoginChecks;           /* password checks queued or running node-wide, default 32 */
-    uint32_t maxLoginChecksPerAddress; /* the same per source address, default 4 */
+    uint32_t maxLoginChecks;           /* password checks queued or running node-wide, default 64 */
+    uint32_t maxLoginChecksPerAddress; /* the same per source address, default 32 */
 } MqttServerOptions;
 
 typedef struct MqttServer MqttServer;
