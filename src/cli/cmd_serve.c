@@ -87,6 +87,10 @@ static const char *limitRange(const char *key) {
                                           {"max_unauthenticated", "at least 1"},
                                           {"max_unauthenticated_per_address", "at least 1"},
                                           {"fd_reserve", "1 to 65536"},
+                                          {"max_connections_per_principal", "at least 1"},
+                                          {"max_connect_size", "256 to 268435455"},
+                                          {"max_login_checks", "1 to 65536"},
+                                          {"max_login_checks_per_address", "1 to 65536"},
                                           {"max_buffer_bytes", "at least 1048576"}};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if (strcmp(key, keys[i][0]) == 0) return keys[i][1];
@@ -194,6 +198,14 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
         o->limits.maxUnauthPerAddress = (uint32_t)n;
     else if (strcmp(key, "fd_reserve") == 0 && n > 0 && n <= 65536)
         o->limits.fdReserve = (uint32_t)n;
+    else if (strcmp(key, "max_connections_per_principal") == 0 && n > 0 && n <= UINT32_MAX)
+        o->limits.maxPerPrincipal = (uint32_t)n;
+    else if (strcmp(key, "max_connect_size") == 0 && n >= 256 && n <= 268435455)
+        mo->maxConnectSize = (uint32_t)n;
+    else if (strcmp(key, "max_login_checks") == 0 && n > 0 && n <= 65536)
+        mo->maxLoginChecks = (uint32_t)n;
+    else if (strcmp(key, "max_login_checks_per_address") == 0 && n > 0 && n <= 65536)
+        mo->maxLoginChecksPerAddress = (uint32_t)n;
     else if (strcmp(key, "max_buffer_bytes") == 0 && n >= (1u << 20))
         o->maxBufferBytes = n;
     else if (limitKey(key))

@@ -622,22 +622,27 @@ static size_t connBuffered(HttpConn *c) {
     return n;
 }
 
-static size_t feBuffered(void *ctx) {
+static size_t feBuffered(void *ctx, size_t *unauth) {
     HttpServer *srv = ctx;
     size_t n = 0;
-    for (HttpConn *c = srv->conns; c; c = c->next)
-        n += connBuffered(c);
+    *unauth = 0;
+    for (HttpConn *c = srv->conns; c; c = c->next) {
+        size_t b = connBuffered(c);
+        n += b;
+        if (!c->nc.authed) *unauth += b;
+    }
     return n;
 }
 
 /* Over the node's buffer budget: a client holding more than its share is
- * closed (its queued answers dropped). */
-static int feShed(void *ctx, size_t share) {
+ * closed (its queued answers dropped); unauthenticated ones first (see
+ * NodeFrontend.shed). */
+static int feShed(void *ctx, size_t share, int unauthOnly) {
     HttpServer *srv = ctx;
     int closed = 0;
     for (HttpConn *c = srv->conns, *next; c; c = next) {
         next = c->next;
-        if (connBuffered(c) <= share) continue;
+        if (!c->nc.authed != !!unauthOnly || connBuffered(c) <= share) continue;
         if (c->wsMode) srv->st.wsClosedSlow++;
         httpClose(c);
         closed++;

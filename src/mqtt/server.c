@@ -63,6 +63,7 @@ typedef struct Conn {
     int revoked;            /* principal gone after a reload: close at the next chance */
     int authPending;        /* a password check runs on the thread pool: input waits */
     int freeLater;          /* closed while the check ran: free when it returns */
+    struct AuthWork *auth;  /* the check while authPending (cancelled on close) */
     int readStopped;        /* output over its bound: reading and decoding paused */
     NodeConn nc;            /* counted by the node's connection caps (admit.h) */
     uint64_t acceptedAt;    /* uv_now, ms: the CONNECT deadline counts from here */
@@ -100,6 +101,7 @@ struct MqttServer {
     Conn *conns;
     int stopping;
     uint64_t autoIds;  /* assigned client ids */
+    uint32_t checks;   /* password checks queued or running */
     MqttPropOut props; /* scratch for outgoing PUBLISH properties */
 };
 
@@ -179,6 +181,8 @@ static void publishWill(Conn *c) {
                     c->willPayload, c->willPayloadLen, c->willQos, c->willRetain, 0, &why);
 }
 
+static void cancelCheck(Conn *c);
+
 static void connClose(Conn *c) {
     if (c->closing) return;
     flushConn(c);
@@ -204,6 +208,7 @@ static void connClose(Conn *c) {
         c->session = NULL;
     }
     c->closing = 1;
+    cancelCheck(c);
     admitRelease(nodeAdmit(c->srv->node), &c->nc);
     for (Conn **pp = &c->srv->conns; *pp; pp = &(*pp)->next)
         if (*pp == c) {
@@ -493,6 +498,13 @@ typedef struct AuthWork {
 static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e);
 static void processInput(Conn *c);
 
+/* A check still queued when its connection closes is dropped (authDone
+ * then runs with UV_ECANCELED): a flood of abandoned logins must not keep
+ * the thread pool busy in front of real ones.  A running one finishes. */
+static void cancelCheck(Conn *c) {
+    if (c->authPending && c->auth) uv_cancel((uv_req_t *)&c->auth->req);
+}
+
 static void authWork(uv_work_t *req) {
     AuthWork *w = req->data;
     /* An unknown name costs the same work, so timing tells nothing. */
@@ -509,6 +521,8 @@ static void authDone(uv_work_t *req, int status) {
     AuthWork *w = req->data;
     Conn *c = w->c;
     c->authPending = 0;
+    c->auth = NULL;
+    c->srv->checks--;
     if (c->freeLater) {
         connFree(c);
     } else if (!c->closing) {
@@ -534,7 +548,31 @@ static void authDone(uv_work_t *req, int status) {
     free(w);
 }
 
+/* Password checks queued or running for connections from addr. */
+static uint32_t checksFrom(const Server *srv, const char *addr) {
+    uint32_t n = 0;
+    for (const Conn *c = srv->conns; c; c = c->next)
+        if (c->authPending && strcmp(c->nc.addr, addr) == 0) n++;
+    return n;
+}
+
+/* Too many password checks in flight (node-wide or from this address):
+ * answered at once, server busy (3.1.1: server unavailable), counted and
+ * reported once a second, not audited one by one (a flood would flood the
+ * audit log). */
+static int loginBusy(Conn *c) {
+    const Server *srv = c->srv;
+    if (srv->checks < srv->opt.maxLoginChecks &&
+        checksFrom(srv, c->nc.addr) < srv->opt.maxLoginChecksPerAddress)
+        return 0;
+    admitLoginBusy(nodeAdmit(srv->node));
+    sendConnack(c, 0, c->version == MQTT_V5 ? RC_SERVER_BUSY : RC_SERVER_UNAVAILABLE, NULL);
+    connClose(c);
+    return 1;
+}
+
 static void startPasswordCheck(Conn *c, const uint8_t *packet, size_t len, MqttConnect *k) {
+    if (loginBusy(c)) return;
     AuthWork *w = calloc(1, sizeof(*w));
     if (w) w->packet = malloc(len);
     if (!w || !w->packet || k->password.len > PRINCIPAL_PASSWORD_MAX ||
@@ -555,6 +593,8 @@ static void startPasswordCheck(Conn *c, const uint8_t *packet, size_t len, MqttC
     if (e) w->entry = *e, w->found = 1;
     w->req.data = w;
     c->authPending = 1;
+    c->auth = w;
+    c->srv->checks++;
     uv_queue_work(c->srv->loop, &w->req, authWork, authDone);
 }
 
@@ -652,6 +692,18 @@ static int reclaimLinkId(Server *srv, const char *id, const PrincipalEntry *e, c
     return !o || !(o->roles & PRINCIPAL_ROLE_NODE);
 }
 
+/* Whether principal may hold one more MQTT connection
+ * (max_connections_per_principal); taken, a connection this login takes
+ * over, does not count. */
+static int principalRoom(const Conn *c, const char *principal, const void *taken) {
+    uint32_t n = 0, cap = nodeAdmit(c->srv->node)->perPrincipal;
+    for (const Conn *o = c->srv->conns; o; o = o->next)
+        if (o != c && o != taken && o->session && !o->closing &&
+            strcmp(o->principal, principal) == 0)
+            n++;
+    return n < cap;
+}
+
 /* The principal is established: compile it, attach the session, answer. */
 static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     Server *srv = c->srv;
@@ -727,6 +779,13 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     }
     int present;
     void *taken = exchangeSessionConn(srv->x, id);
+    if (!principalRoom(c, e->name, taken)) {
+        char why[160];
+        snprintf(why, sizeof(why), "principal '%s' already holds %u connections (the most one may)",
+                 e->name, nodeAdmit(srv->node)->perPrincipal);
+        return refuseConnect(c, k->version == MQTT_V5 ? RC_QUOTA_EXCEEDED : RC_SERVER_UNAVAILABLE,
+                             e->name, why);
+    }
     /* The old connection goes first (its will, its detach), so the session
      * is in a settled state when the new one attaches. */
     if (taken) connFail(taken, RC_SESSION_TAKEN_OVER, "another connection took over the session");
@@ -954,6 +1013,14 @@ static int connectIsV5(const char *b, size_t len) {
            b[i + 6] == MQTT_V5;
 }
 
+/* The largest packet c may send now: before login, a CONNECT of at most
+ * max_connect_size, so sockets that never log in hold little memory. */
+static uint32_t inputLimit(const Conn *c) {
+    const MqttServerOptions *o = &c->srv->opt;
+    return c->session || o->maxConnectSize > o->maxPacketSize ? o->maxPacketSize
+                                                              : o->maxConnectSize;
+}
+
 /* Decode and handle every complete packet in c->in. */
 static void processInput(Conn *c) {
     size_t used = 0;
@@ -962,7 +1029,7 @@ static void processInput(Conn *c) {
         MqttPacket pkt;
         uint8_t reason;
         int rc = mqttDecode((const uint8_t *)c->in.data + used, c->in.len - used, c->version,
-                            c->srv->opt.maxPacketSize, &pkt, &reason);
+                            inputLimit(c), &pkt, &reason);
         if (rc == 0) break;
         if (rc < 0) {
             if (!c->version && reason == RC_UNSUPPORTED_VERSION) {
@@ -1000,8 +1067,7 @@ static void processInput(Conn *c) {
  * a password check beyond one packet; feTurn resumes it. */
 static void maybePause(Conn *c) {
     if (c->closing || c->readStopped) return;
-    if (pending(c) > c->srv->opt.maxOutputBytes ||
-        (c->authPending && c->in.len > c->srv->opt.maxPacketSize)) {
+    if (pending(c) > c->srv->opt.maxOutputBytes || (c->authPending && c->in.len > inputLimit(c))) {
         if (!c->capture) uv_read_stop((uv_stream_t *)&c->tcp);
         c->readStopped = 1;
     }
@@ -1102,20 +1168,26 @@ static size_t connBuffered(const Conn *c) {
     return c->in.len + pending(c);
 }
 
-static size_t feBuffered(void *ctx) {
+static size_t feBuffered(void *ctx, size_t *unauth) {
     Server *srv = ctx;
     size_t n = 0;
-    for (Conn *c = srv->conns; c; c = c->next)
-        n += connBuffered(c);
+    *unauth = 0;
+    for (Conn *c = srv->conns; c; c = c->next) {
+        size_t b = connBuffered(c);
+        n += b;
+        if (!c->session) *unauth += b;
+    }
     return n;
 }
 
-static int feShed(void *ctx, size_t share) {
+/* Close the connections over share, unauthenticated (no session yet) or
+ * authenticated ones as unauthOnly says (see NodeFrontend.shed). */
+static int feShed(void *ctx, size_t share, int unauthOnly) {
     Server *srv = ctx;
     int closed = 0;
     for (Conn *c = srv->conns, *next; c; c = next) {
         next = c->next;
-        if (connBuffered(c) > share) {
+        if (!c->session == !!unauthOnly && connBuffered(c) > share) {
             connFail(c, RC_QUOTA_EXCEEDED, "connection buffers over the node's memory budget");
             closed++;
         }
@@ -1175,6 +1247,9 @@ int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, 
     if (!srv->opt.maxOutputBytes) srv->opt.maxOutputBytes = 4u << 20;
     if (!srv->opt.connectTimeout) srv->opt.connectTimeout = 10;
     if (!srv->opt.sessionExpiry311) srv->opt.sessionExpiry311 = MQTT_SESSION_EXPIRY_311;
+    if (!srv->opt.maxConnectSize) srv->opt.maxConnectSize = 64u << 10;
+    if (!srv->opt.maxLoginChecks) srv->opt.maxLoginChecks = 64;
+    if (!srv->opt.maxLoginChecksPerAddress) srv->opt.maxLoginChecksPerAddress = 32;
     *out = srv; /* from here on freed by mqttServerFree, also on error */
     int rc = nodeListenersStart(node, &srv->lis, opt->mqttAddr, opt->mqttsAddr, opt->certFile,
                                 opt->keyFile, opt->caFile, opt->requireClientCert, onConnection,

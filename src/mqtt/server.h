@@ -35,9 +35,12 @@ typedef struct MqttServerOptions {
     uint16_t maxKeepAlive;                   /* seconds; 0 = the client's keep-alive stands */
     int maxQosSet, maxQos;                   /* when maxQosSet: highest QoS accepted (0-2) */
     int noRetain;                            /* 1: retained messages are not available */
-    uint32_t connectTimeout;   /* seconds from accept to a completed CONNECT, default 10 */
-    uint32_t sessionExpiry311; /* seconds a 3.1.1 persistent session outlives its connection
-                                * (default 7 days; UINT32_MAX never) */
+    uint32_t connectTimeout;           /* seconds from accept to a completed CONNECT, default 10 */
+    uint32_t sessionExpiry311;         /* seconds a 3.1.1 persistent session outlives its connection
+                                        * (default 7 days; UINT32_MAX never) */
+    uint32_t maxConnectSize;           /* largest CONNECT (input before login), default 64 KiB */
+    uint32_t maxLoginChecks;           /* password checks queued or running node-wide, default 64 */
+    uint32_t maxLoginChecksPerAddress; /* the same per source address, default 32 */
 } MqttServerOptions;
 
 typedef struct MqttServer MqttServer;

@@ -21,6 +21,13 @@ static uint64_t openFds(void) {
     return n ? n - 1 : 0;
 }
 
+/* One principal may hold a quarter of the connections by default, so a
+ * single client (or stolen credential) cannot lock every other one out. */
+static void setPerPrincipal(Admit *a) {
+    uint32_t def = a->cap / 4 ? a->cap / 4 : 1;
+    a->perPrincipal = a->lim.maxPerPrincipal ? a->lim.maxPerPrincipal : def;
+}
+
 void admitInit(Admit *a, const AdmitLimits *lim) {
     memset(a, 0, sizeof(*a));
     a->lim = *lim;
@@ -29,6 +36,7 @@ void admitInit(Admit *a, const AdmitLimits *lim) {
     if (!a->lim.maxUnauthPerAddress) a->lim.maxUnauthPerAddress = 256;
     if (!a->lim.fdReserve) a->lim.fdReserve = 64;
     a->cap = a->lim.maxConnections;
+    setPerPrincipal(a);
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return;
     a->fdMax = rl.rlim_cur;
@@ -36,6 +44,7 @@ void admitInit(Admit *a, const AdmitLimits *lim) {
     uint64_t used = openFds() + reserve;
     uint64_t avail = a->fdMax > used ? a->fdMax - used : 1;
     if (avail < a->cap) a->cap = (uint32_t)avail;
+    setPerPrincipal(a);
     a->lim.fdReserve = (uint32_t)reserve;
 }
 
@@ -120,6 +129,10 @@ void admitRelease(Admit *a, NodeConn *nc) {
     a->total--;
 }
 
+void admitLoginBusy(Admit *a) {
+    a->loginBusy++;
+}
+
 void admitAcceptFailed(Admit *a, int status) {
     (void)status;
     a->acceptErrors++;
@@ -128,16 +141,18 @@ void admitAcceptFailed(Admit *a, int status) {
 int admitReport(Admit *a, char *out, size_t cap) {
     out[0] = '\0';
     uint64_t r = a->refused - a->refusedSeen, e = a->evicted - a->evictedSeen,
-             f = a->acceptErrors - a->acceptErrorsSeen;
-    if (!r && !e && !f) return 0;
+             f = a->acceptErrors - a->acceptErrorsSeen, b = a->loginBusy - a->loginBusySeen;
+    if (!r && !e && !f && !b) return 0;
+    a->loginBusySeen = a->loginBusy;
     a->refusedSeen = a->refused;
     a->evictedSeen = a->evicted;
     a->acceptErrorsSeen = a->acceptErrors;
     snprintf(out, cap,
              "connections: %llu refused, %llu unauthenticated connections closed to make room, "
-             "%llu accepts failed (connections %u of %u, unauthenticated %u of %u, at most %u "
-             "per address)",
-             (unsigned long long)(r + f), (unsigned long long)e, (unsigned long long)f, a->total,
-             a->cap, a->unauth, a->lim.maxUnauthenticated, a->lim.maxUnauthPerAddress);
+             "%llu accepts failed, %llu logins refused while password checks were busy "
+             "(connections %u of %u, unauthenticated %u of %u, at most %u per address)",
+             (unsigned long long)(r + f), (unsigned long long)e, (unsigned long long)f,
+             (unsigned long long)b, a->total, a->cap, a->unauth, a->lim.maxUnauthenticated,
+             a->lim.maxUnauthPerAddress);
     return 1;
 }

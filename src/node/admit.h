@@ -46,16 +46,19 @@ typedef struct AdmitLimits {
     uint32_t maxUnauthenticated;  /* default 1,000 */
     uint32_t maxUnauthPerAddress; /* default 256 (a burst of logins from one NAT) */
     uint32_t fdReserve;           /* default 64 (at most half the file limit) */
+    uint32_t maxPerPrincipal;     /* logged-in MQTT connections of one principal,
+                                   * default a quarter of the total cap */
 } AdmitLimits;
 
 typedef struct Admit {
     AdmitLimits lim;
-    uint32_t cap;   /* effective total cap: maxConnections and the file limit */
-    uint64_t fdMax; /* RLIMIT_NOFILE, 0 when unknown */
+    uint32_t cap;          /* effective total cap: maxConnections and the file limit */
+    uint32_t perPrincipal; /* effective per-principal cap (at least 1) */
+    uint64_t fdMax;        /* RLIMIT_NOFILE, 0 when unknown */
     uint32_t total, unauth;
-    NodeConn *head, *tail;                               /* unauthenticated, oldest first */
-    uint64_t refused, evicted, acceptErrors;             /* counters since start */
-    uint64_t refusedSeen, evictedSeen, acceptErrorsSeen; /* at the last report */
+    NodeConn *head, *tail;                              /* unauthenticated, oldest first */
+    uint64_t refused, evicted, acceptErrors, loginBusy; /* counters since start */
+    uint64_t refusedSeen, evictedSeen, acceptErrorsSeen, loginBusySeen; /* at the last report */
 } Admit;
 
 /* Defaults for zero fields; the total cap from lim and the file limit,
@@ -79,6 +82,10 @@ void admitAuthenticated(Admit *a, NodeConn *nc);
 
 /* nc is closing (idempotent; does nothing for an uncounted one). */
 void admitRelease(Admit *a, NodeConn *nc);
+
+/* A login was refused at once because too many password checks were in
+ * flight (node-wide or from its address): counted. */
+void admitLoginBusy(Admit *a);
 
 /* A listener's accept failed with status (e.g. UV_EMFILE): counted. */
 void admitAcceptFailed(Admit *a, int status);

@@ -136,23 +136,36 @@ static void reportStore(Node *n) {
     while (exchangeStoreNews(n->x, msg, sizeof(msg)))
         fprintf(stderr, "partnernet: store: %s\n", msg);
 }
-/* The memory budget for connection buffers, checked every 100 ms: past
- * it, the connections holding more than an equal share are closed (the
- * ones that caused it), never the node. */
+/* Close connections over a share of the budget (see NodeFrontend.shed). */
+static void shedOver(Node *n, size_t share, int unauthOnly) {
+    for (int i = 0; i < n->nfe; i++)
+        if (n->fe[i].shed) n->shedConns += (uint64_t)n->fe[i].shed(n->fe[i].ctx, share, unauthOnly);
+    n->shedShare = share;
+}
+
+/* The memory budget for connection buffers, checked every 100 ms.  Past
+ * it, unauthenticated connections holding input go first: they are the
+ * cheap attack (no credentials needed) and a real client just logs in
+ * again.  Authenticated connections holding more than an equal share of
+ * the budget among authenticated ones are closed only when authenticated
+ * use alone is over it -- never the node. */
 static void checkBudget(Node *n) {
     uint64_t ms = uv_now(n->loop);
     if (ms - n->budgetCheckedAt < 100) return;
     n->budgetCheckedAt = ms;
-    size_t total = 0;
-    for (int i = 0; i < n->nfe; i++)
-        if (n->fe[i].buffered) total += n->fe[i].buffered(n->fe[i].ctx);
+    size_t total = 0, unauth = 0;
+    for (int i = 0; i < n->nfe; i++) {
+        size_t u = 0;
+        if (n->fe[i].buffered) total += n->fe[i].buffered(n->fe[i].ctx, &u);
+        unauth += u;
+    }
     n->buffered = total;
     if (total <= n->budget) return;
-    size_t share = n->budget / (n->admit.total ? n->admit.total : 1);
-    for (int i = 0; i < n->nfe; i++)
-        if (n->fe[i].shed) n->shedConns += (uint64_t)n->fe[i].shed(n->fe[i].ctx, share);
-    n->shedShare = share;
     n->shedTotal = total;
+    if (unauth) shedOver(n, 0, 1);
+    if (total - unauth <= n->budget) return;
+    uint32_t authed = n->admit.total - n->admit.unauth;
+    shedOver(n, n->budget / (authed ? authed : 1), 0);
 }
 
 void nodeTurn(Node *n) {

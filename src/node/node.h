@@ -65,11 +65,14 @@ typedef struct NodeFrontend {
     void (*stop)(void *ctx);
     /* Append a short description for the ready line ("mqtt 127.0.0.1:1883"). */
     void (*describe)(void *ctx, char *out, size_t cap);
-    /* Bytes its connections hold in input and output buffers (optional). */
-    size_t (*buffered)(void *ctx);
+    /* Bytes its connections hold in input and output buffers (optional);
+     * *unauth gets the part held by connections not yet authenticated. */
+    size_t (*buffered)(void *ctx, size_t *unauth);
     /* The node is over its buffer budget: close every connection holding
-     * more than share bytes; returns how many were closed (optional). */
-    int (*shed)(void *ctx, size_t share);
+     * more than share bytes -- only unauthenticated ones when unauthOnly,
+     * only authenticated ones otherwise; returns how many were closed
+     * (optional). */
+    int (*shed)(void *ctx, size_t share, int unauthOnly);
 } NodeFrontend;
 
 typedef struct Node Node;

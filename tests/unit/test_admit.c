@@ -104,6 +104,28 @@ static void test_total_cap(void **state) {
     assert_int_equal(adm.total, 3);
 }
 
+/* The per-principal cap: a quarter of the connection cap unless set, at
+ * least 1; logins refused while password checks were busy are reported. */
+static void test_per_principal_and_busy(void **state) {
+    (void)state;
+    AdmitLimits lim = {.maxConnections = 12, .fdReserve = 1};
+    admitInit(&adm, &lim);
+    if (adm.cap == 12) assert_int_equal(adm.perPrincipal, 3);
+    lim.maxConnections = 2;
+    admitInit(&adm, &lim);
+    assert_int_equal(adm.perPrincipal, 1);
+    lim.maxPerPrincipal = 7;
+    admitInit(&adm, &lim);
+    assert_int_equal(adm.perPrincipal, 7);
+    char line[512];
+    assert_int_equal(admitReport(&adm, line, sizeof(line)), 0);
+    admitLoginBusy(&adm);
+    admitLoginBusy(&adm);
+    assert_int_equal(admitReport(&adm, line, sizeof(line)), 1);
+    assert_non_null(strstr(line, "2 logins refused while password checks were busy"));
+    assert_int_equal(admitReport(&adm, line, sizeof(line)), 0); /* said once */
+}
+
 static void test_file_limit(void **state) {
     (void)state;
     AdmitLimits lim = {.maxConnections = 1000000};
@@ -119,6 +141,7 @@ int main(void) {
         cmocka_unit_test(test_node_wide),
         cmocka_unit_test(test_total_cap),
         cmocka_unit_test(test_file_limit),
+        cmocka_unit_test(test_per_principal_and_busy),
     };
     return cmocka_run_group_tests_name("admit", tests, NULL, NULL);
 }
