@@ -950,12 +950,34 @@ static int sameInstance(const char *id, const Principal *p) {
     return id[0] ? strcmp(id, p->instance) == 0 : !p->instance[0] || p->instanceV0;
 }
 
+static void publishWill(Exchange *x, Session *s);
+
+/* A stored session of an earlier instance of p's name (removed and added
+ * again) is not p's: it could never be resumed (exchangeAttach would
+ * discard it), so it neither counts against p's quota nor waits for its
+ * expiry; a disconnected one is discarded here, audited. */
+static int otherInstance(Exchange *x, Session *s, const char *principalName, const Principal *p) {
+    if (sameInstance(s->principalId, p)) return 0;
+    if (s->conn) return 1; /* still connected: its connection ends it */
+    char detail[300];
+    snprintf(detail, sizeof(detail),
+             "session '%s' of an earlier principal '%s' discarded: it was removed, and "
+             "a new principal of the same name connected",
+             s->clientId, principalName);
+    auditEvent(x, "session_discarded", principalName, NULL, "", "", "instance", detail);
+    publishWill(x, s); /* the session ends here: its delayed will is due */
+    sessionDrop(x, s);
+    return 1;
+}
+
 int exchangeSessionQuota(Exchange *x, const char *clientId, const char *principalName,
-                         int persistent, char *why, size_t cap) {
+                         const Principal *p, int persistent, char *why, size_t cap) {
     if (!persistent) return 0;
     uint32_t n = 0;
-    for (Session *s = x->sessions; s; s = s->nextAll) {
+    for (Session *s = x->sessions, *next; s; s = next) {
+        next = s->nextAll;
         if (!s->persistent || strcmp(s->principalName, principalName) != 0) continue;
+        if (otherInstance(x, s, principalName, p)) continue;
         if (strcmp(s->clientId, clientId) == 0) return 0; /* resumed (or replaced): not one more */
         n++;
     }

@@ -199,13 +199,16 @@ void *exchangeSessionConn(Exchange *x, const char *clientId);
  * it could otherwise end that session and what is queued in it. */
 const char *exchangeSessionPrincipal(Exchange *x, const char *clientId);
 
-/* May principalName have the session clientId, persistent or not?  A
- * persistent session that does not exist yet is refused when the principal
- * already holds maxSessionsPerPrincipal of them: returns XR_QUOTA_EXCEEDED
- * with a sentence in why (cap bytes), else 0.  Non-persistent sessions end
- * with their connection and are not counted. */
+/* May principalName (compiled: p) have the session clientId, persistent or
+ * not?  A persistent session that does not exist yet is refused when the
+ * principal already holds maxSessionsPerPrincipal of them: returns
+ * XR_QUOTA_EXCEEDED with a sentence in why (cap bytes), else 0.
+ * Non-persistent sessions end with their connection and are not counted.
+ * Only sessions of p's instance count: a disconnected session left by an
+ * earlier principal of the same name (removed, added again) is discarded
+ * here (audited session_discarded), a connected one is skipped. */
 int exchangeSessionQuota(Exchange *x, const char *clientId, const char *principalName,
-                         int persistent, char *why, size_t cap);
+                         const Principal *p, int persistent, char *why, size_t cap);
 
 /* The session's settings changed (e.g. its expiry at DISCONNECT): write it
  * again at the next commit. */
