@@ -155,6 +155,9 @@ struct Session {
     int dirty;               /* changed since written: write at the next commit */
     uint64_t savedFloor;     /* the resume offset last written */
     uint64_t savedStoredSig; /* digest of the unacknowledged retained offsets last written */
+    uint64_t saveSeq;        /* write number of its files (persist.h) */
+    int64_t floorSavedAt;    /* when the resume offset was last written */
+    int queueMoved;          /* a message entered or left its queue since written */
     struct Session *nextAll;
 };
 
