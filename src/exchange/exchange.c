@@ -1027,8 +1027,13 @@ int exchangeSessionQuota(Exchange *x, const char *clientId, const char *principa
     for (Session *s = x->sessions, *next; s; s = next) {
         next = s->nextAll;
         if (!s->persistent || strcmp(s->principalName, principalName) != 0) continue;
+        if (strcmp(s->clientId, clientId) == 0) {
+            /* another instance's: exchangeAttach discards it (the caller
+             * may still hold its name); the new one is one more */
+            if (!sameInstance(s->principalId, p)) continue;
+            return 0; /* resumed (or replaced): not one more */
+        }
         if (otherInstance(x, s, principalName, p)) continue;
-        if (strcmp(s->clientId, clientId) == 0) return 0; /* resumed (or replaced): not one more */
         n++;
     }
     if (n < x->opt.maxSessionsPerPrincipal) return 0;
