@@ -54,6 +54,14 @@ typedef struct StoreState {
 /* Publishers send the same few labels over and over: remember the last
  * ones parsed, keyed by their exact text. */
 #define LABEL_CACHE 16
+
+/* A persistent session whose resume offset moved only because the log
+ * grew -- no message entered or left its queue, so nothing of it passed --
+ * writes that offset at most this often (seconds).  Until then a crash
+ * makes it rescan a little more of the log, matching nothing it has not
+ * had; without this any publish on any topic would rewrite every
+ * persistent session once a second. */
+#define FLOOR_LAZY_SECONDS 60
 typedef struct LabelCacheEntry {
     char *text;
     size_t len;
@@ -162,6 +170,7 @@ static int qPush(Exchange *x, Session *s, Message *m, uint8_t qos, uint8_t retai
              * drains. */
             s->overflow = 1;
             s->overflowFrom = m->offset;
+            s->queueMoved = 1;
             return -1;
         }
         s->dropped++;
@@ -180,6 +189,7 @@ static int qPush(Exchange *x, Session *s, Message *m, uint8_t qos, uint8_t retai
         s->qhead = 0;
     }
     Outgoing *o = qAt(s, s->qlen++);
+    s->queueMoved = 1;
     memset(o, 0, sizeof(*o));
     o->m = m;
     messageRef(m);
@@ -200,6 +210,7 @@ static void qTrim(Session *s) {
         o->m = NULL;
         s->qhead = (s->qhead + 1) % s->qcap;
         s->qlen--;
+        s->queueMoved = 1;
     }
 }
 
@@ -566,6 +577,15 @@ static uint64_t storedSig(const uint64_t *off, size_t n) {
     return h ^ n;
 }
 
+/* ps (with stored offsets digest sig) is what s's files now say. */
+static void savedOffsets(Session *s, const PersistSession *ps, uint64_t sig) {
+    s->saveSeq = ps->seq;
+    s->savedFloor = ps->resumeFrom;
+    s->savedStoredSig = sig;
+    s->floorSavedAt = timeNow();
+    s->queueMoved = 0;
+}
+
 /* Write s to its own file (persist.h), giving it a file number first:
  * subscriptions, resume offset, and what that offset does not cover --
  * retained messages sent on subscribe and not acknowledged, and incoming
@@ -591,6 +611,7 @@ static int saveSession(Exchange *x, Session *s, pnError *err) {
     if (!s->fileNo) s->fileNo = ++x->nextFileNo;
     uint64_t floor = sessionFloor(x, s);
     PersistSession ps = {.fileNo = s->fileNo,
+                         .seq = s->saveSeq + 1,
                          .clientId = s->clientId,
                          .principal = s->principalName,
                          .principalId = s->principalId,
@@ -615,25 +636,49 @@ static int saveSession(Exchange *x, Session *s, pnError *err) {
     int rc = persistWrite(x->dir, &ps, err);
     if (subs != stack) free(subs);
     if (stored != sstack) free(stored);
-    if (rc == PN_OK) s->dirty = 0, s->savedFloor = floor, s->savedStoredSig = sig;
+    if (rc == PN_OK) s->dirty = 0, savedOffsets(s, &ps, sig);
+    return rc;
+}
+
+/* Write only s's offsets (persistWriteResume): its file exists and
+ * nothing else of it changed. */
+static int saveResume(Exchange *x, Session *s, pnError *err) {
+    uint64_t sstack[16], *stored = sstack, sig;
+    size_t nstored = storedPending(s, NULL, NULL);
+    if (nstored > 16 && !(stored = malloc(nstored * sizeof(*stored))))
+        return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    storedPending(s, stored, &sig);
+    PersistSession ps = {.fileNo = s->fileNo,
+                         .seq = s->saveSeq + 1,
+                         .resumeFrom = sessionFloor(x, s),
+                         .stored = stored,
+                         .nstored = nstored};
+    int rc = persistWriteResume(x->dir, &ps, err);
+    if (stored != sstack) free(stored);
+    if (rc == PN_OK) savedOffsets(s, &ps, sig);
     return rc;
 }
 
 /* Did s's resume offset, or the retained messages it has not
- * acknowledged, move since it was written? */
-static int sessionMoved(Exchange *x, Session *s) {
+ * acknowledged, move since it was written in a way that matters for
+ * recovery?  An offset that moved only with the end of the log (nothing
+ * entered or left s's queue) matters only every FLOOR_LAZY_SECONDS, or
+ * when all is written (force: the node stops). */
+static int sessionMoved(Exchange *x, Session *s, int64_t now, int force) {
     uint64_t sig;
-    if (sessionFloor(x, s) != s->savedFloor) return 1;
     storedPending(s, NULL, &sig);
-    return sig != s->savedStoredSig;
+    if (sig != s->savedStoredSig) return 1;
+    if (sessionFloor(x, s) == s->savedFloor) return 0;
+    return force || s->queueMoved || now - s->floorSavedAt >= FLOOR_LAZY_SECONDS;
 }
 
-/* Write the sessions that changed: at every commit those marked dirty,
- * once a second also those whose resume offset (or unacknowledged retained
- * messages sent on subscribe) moved.  Nothing is written while nothing
- * changes.  A failed write is retried a second later (and audited once per
- * failing streak). */
-static void saveChanged(Exchange *x, int64_t now) {
+/* Write the sessions that changed: at every commit those marked dirty
+ * (whole), once a second the offsets alone of those whose resume offset
+ * (or unacknowledged retained messages sent on subscribe) moved
+ * (sessionMoved).  Nothing is written while nothing changes.  A failed
+ * write is retried a second later (and audited once per failing streak).
+ * force: write every moved offset now (the node stops). */
+static void saveChanged(Exchange *x, int64_t now, int force) {
     int periodic = now - x->lastSave >= 1;
     if (periodic) x->lastSave = now;
     if (!periodic && !x->anyDirty) return;
@@ -643,8 +688,11 @@ static void saveChanged(Exchange *x, int64_t now) {
     pnError err = {0};
     for (Session *s = x->sessions; s && !failed; s = s->nextAll) {
         if (!s->persistent) continue;
-        if (!s->dirty && !(periodic && sessionMoved(x, s))) continue;
-        failed = saveSession(x, s, &err) != PN_OK;
+        if (!s->dirty && !(periodic && sessionMoved(x, s, now, force))) continue;
+        /* a session not yet in its file, or changed in more than its
+         * offsets, is written whole */
+        failed =
+            (s->dirty || !s->fileNo ? saveSession(x, s, &err) : saveResume(x, s, &err)) != PN_OK;
     }
     if (failed) x->anyDirty = 1; /* the rest are written at the retry */
     if (failed && !x->saveFailedAt)
@@ -756,6 +804,8 @@ static void loadOne(void *ctx, const PersistSession *ps) {
     s->disconnectedAt = ps->disconnectedAt ? ps->disconnectedAt : timeNow();
     s->disconnectedMs = s->disconnectedAt * 1000;
     s->resumeFrom = s->savedFloor = ps->resumeFrom;
+    s->saveSeq = ps->seq;
+    s->floorSavedAt = timeNow();
     s->auditAll = ps->node;
     s->lostToRetention = ps->lost;
     s->restored = 1;
@@ -924,7 +974,7 @@ void exchangeClose(Exchange *x) {
         exchangeCommit(x, NULL);
         x->saveFailedAt = 0;
         x->lastSave = 0; /* also the resume offsets that moved in the last second */
-        saveChanged(x, timeNow());
+        saveChanged(x, timeNow(), 1);
     }
     while (x->sessions)
         sessionUnlink(x, x->sessions);
@@ -983,13 +1033,40 @@ static int sameInstance(const char *id, const Principal *p) {
     return id[0] ? strcmp(id, p->instance) == 0 : !p->instance[0] || p->instanceV0;
 }
 
+static void publishWill(Exchange *x, Session *s);
+
+/* A stored session of an earlier instance of p's name (removed and added
+ * again) is not p's: it could never be resumed (exchangeAttach would
+ * discard it), so it neither counts against p's quota nor waits for its
+ * expiry; a disconnected one is discarded here, audited. */
+static int otherInstance(Exchange *x, Session *s, const char *principalName, const Principal *p) {
+    if (sameInstance(s->principalId, p)) return 0;
+    if (s->conn) return 1; /* still connected: its connection ends it */
+    char detail[300];
+    snprintf(detail, sizeof(detail),
+             "session '%s' of an earlier principal '%s' discarded: it was removed, and "
+             "a new principal of the same name connected",
+             s->clientId, principalName);
+    auditEvent(x, "session_discarded", principalName, NULL, "", "", "instance", detail);
+    publishWill(x, s); /* the session ends here: its delayed will is due */
+    sessionDrop(x, s);
+    return 1;
+}
+
 int exchangeSessionQuota(Exchange *x, const char *clientId, const char *principalName,
-                         int persistent, char *why, size_t cap) {
+                         const Principal *p, int persistent, char *why, size_t cap) {
     if (!persistent) return 0;
     uint32_t n = 0;
-    for (Session *s = x->sessions; s; s = s->nextAll) {
+    for (Session *s = x->sessions, *next; s; s = next) {
+        next = s->nextAll;
         if (!s->persistent || strcmp(s->principalName, principalName) != 0) continue;
-        if (strcmp(s->clientId, clientId) == 0) return 0; /* resumed (or replaced): not one more */
+        if (strcmp(s->clientId, clientId) == 0) {
+            /* another instance's: exchangeAttach discards it (the caller
+             * may still hold its name); the new one is one more */
+            if (!sameInstance(s->principalId, p)) continue;
+            return 0; /* resumed (or replaced): not one more */
+        }
+        if (otherInstance(x, s, principalName, p)) continue;
         n++;
     }
     if (n < x->opt.maxSessionsPerPrincipal) return 0;
@@ -1599,7 +1676,7 @@ int exchangeCommit(Exchange *x, pnError *err) {
         x->fanned = kept;
     }
     int64_t now = timeNow();
-    saveChanged(x, now);
+    saveChanged(x, now, 0);
     if (x->audit && now - x->lastAuditCheck >= 10) {
         auditMaintain(x->audit, now, NULL); /* flushes too */
         x->lastAuditCheck = now;

@@ -155,6 +155,9 @@ struct Session {
     int dirty;               /* changed since written: write at the next commit */
     uint64_t savedFloor;     /* the resume offset last written */
     uint64_t savedStoredSig; /* digest of the unacknowledged retained offsets last written */
+    uint64_t saveSeq;        /* write number of its files (persist.h) */
+    int64_t floorSavedAt;    /* when the resume offset was last written */
+    int queueMoved;          /* a message entered or left its queue since written */
     struct Session *nextAll;
 };
 
@@ -199,13 +202,16 @@ void *exchangeSessionConn(Exchange *x, const char *clientId);
  * it could otherwise end that session and what is queued in it. */
 const char *exchangeSessionPrincipal(Exchange *x, const char *clientId);
 
-/* May principalName have the session clientId, persistent or not?  A
- * persistent session that does not exist yet is refused when the principal
- * already holds maxSessionsPerPrincipal of them: returns XR_QUOTA_EXCEEDED
- * with a sentence in why (cap bytes), else 0.  Non-persistent sessions end
- * with their connection and are not counted. */
+/* May principalName (compiled: p) have the session clientId, persistent or
+ * not?  A persistent session that does not exist yet is refused when the
+ * principal already holds maxSessionsPerPrincipal of them: returns
+ * XR_QUOTA_EXCEEDED with a sentence in why (cap bytes), else 0.
+ * Non-persistent sessions end with their connection and are not counted.
+ * Only sessions of p's instance count: a disconnected session left by an
+ * earlier principal of the same name (removed, added again) is discarded
+ * here (audited session_discarded), a connected one is skipped. */
 int exchangeSessionQuota(Exchange *x, const char *clientId, const char *principalName,
-                         int persistent, char *why, size_t cap);
+                         const Principal *p, int persistent, char *why, size_t cap);
 
 /* The session's settings changed (e.g. its expiry at DISCONNECT): write it
  * again at the next commit. */

@@ -96,12 +96,13 @@ static json_t *encode(const PersistSession *s) {
     json_t *qos2 = json_array();
     for (size_t i = 0; qos2 && i < s->nqos2; i++)
         json_array_append_new(qos2, json_integer(s->qos2[i]));
-    return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:b,s:I,s:o,s:o,s:o,s:o}", "client", s->clientId,
-                     "principal", s->principal, "principal_id",
+    return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:I,s:o,s:o,s:o,s:o}", "client",
+                     s->clientId, "principal", s->principal, "principal_id",
                      s->principalId ? s->principalId : "", "expiry", (json_int_t)s->expiry,
-                     "disconnected", (json_int_t)s->disconnectedAt, "resume",
-                     (json_int_t)s->resumeFrom, "node", s->node, "lost", (json_int_t)s->lost,
-                     "stored", stored, "qos2", qos2, "subs", subs, "will", encodeWill(s->will));
+                     "disconnected", (json_int_t)s->disconnectedAt, "seq", (json_int_t)s->seq,
+                     "resume", (json_int_t)s->resumeFrom, "node", s->node, "lost",
+                     (json_int_t)s->lost, "stored", stored, "qos2", qos2, "subs", subs, "will",
+                     encodeWill(s->will));
 }
 
 int persistWrite(const char *dir, const PersistSession *s, pnError *err) {
@@ -119,9 +120,34 @@ int persistWrite(const char *dir, const PersistSession *s, pnError *err) {
     return rc;
 }
 
+/* The offsets alone: a few dozen bytes however many filters the session
+ * has, so a resume offset that moves every second costs that, not the
+ * whole session. */
+int persistWriteResume(const char *dir, const PersistSession *s, pnError *err) {
+    char sdir[PATH_MAX], path[PATH_MAX + 32];
+    sessionsDir(dir, sdir, sizeof(sdir));
+    snprintf(path, sizeof(path), "%s/%llu.resume", sdir, (unsigned long long)s->fileNo);
+    json_t *stored = json_array();
+    for (size_t i = 0; stored && i < s->nstored; i++)
+        json_array_append_new(stored, json_integer((json_int_t)s->stored[i]));
+    json_t *js = json_pack("{s:I,s:I,s:o}", "seq", (json_int_t)s->seq, "resume",
+                           (json_int_t)s->resumeFrom, "stored", stored);
+    char *text = js ? json_dumps(js, JSON_COMPACT) : NULL;
+    json_decref(js);
+    if (!text) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    int rc = fileWriteAtomic(path, text, strlen(text), 0640, err);
+    free(text);
+    return rc;
+}
+
 int persistRemove(const char *dir, uint64_t fileNo, pnError *err) {
     char sdir[PATH_MAX], path[PATH_MAX + 32];
     sessionsDir(dir, sdir, sizeof(sdir));
+    /* The offsets file first: one without its session file would be
+     * orphaned. */
+    snprintf(path, sizeof(path), "%s/%llu.resume", sdir, (unsigned long long)fileNo);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return pnErrorSet(err, PN_EIO, "%s: cannot remove: %s", path, strerror(errno));
     snprintf(path, sizeof(path), "%s/%llu.json", sdir, (unsigned long long)fileNo);
     if (unlink(path) != 0 && errno != ENOENT)
         return pnErrorSet(err, PN_EIO, "%s: cannot remove: %s", path, strerror(errno));
@@ -169,6 +195,7 @@ static int decodeOne(json_t *js, uint64_t fileNo, void (*fn)(void *, const Persi
     s.expiry = (uint32_t)json_integer_value(json_object_get(js, "expiry"));
     s.disconnectedAt = json_integer_value(json_object_get(js, "disconnected"));
     s.resumeFrom = (uint64_t)json_integer_value(json_object_get(js, "resume"));
+    s.seq = (uint64_t)json_integer_value(json_object_get(js, "seq"));
     s.node = json_is_true(json_object_get(js, "node"));
     s.lost = (uint64_t)json_integer_value(json_object_get(js, "lost"));
     /* Saved without an instance id (before principal instances): "". */
@@ -244,15 +271,35 @@ static int loadLegacy(const char *dir, void (*fn)(void *, const PersistSession *
     return rc == PN_OK ? PN_OK : pnErrorSet(err, rc, "out of memory");
 }
 
-/* NUMBER.json -> NUMBER; 0 for any other name. */
-static uint64_t fileNumber(const char *name) {
+/* NUMBER followed by ext -> NUMBER; 0 for any other name. */
+static uint64_t fileNumber(const char *name, const char *ext) {
     uint64_t n = 0;
     const char *p = name;
     for (; *p >= '0' && *p <= '9'; p++) {
         if (n > (UINT64_MAX - 9) / 10) return 0;
         n = n * 10 + (uint64_t)(*p - '0');
     }
-    return p > name && strcmp(p, ".json") == 0 ? n : 0;
+    return p > name && strcmp(p, ext) == 0 ? n : 0;
+}
+
+/* The session file js of number no, with its offsets file (when that was
+ * written after it: a higher seq) taking the place of its resume offset
+ * and unacknowledged retained offsets.  An unreadable offsets file is
+ * ignored: the session file's offset is lower, which costs a longer
+ * rescan, never a loss. */
+static void overlayResume(const char *sdir, uint64_t no, json_t *js) {
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s/%llu.resume", sdir, (unsigned long long)no);
+    json_t *r = json_load_file(path, 0, NULL);
+    json_t *seq = json_object_get(r, "seq"), *resume = json_object_get(r, "resume");
+    json_t *stored = json_object_get(r, "stored");
+    if (json_is_integer(seq) && json_is_integer(resume) && json_is_array(stored) &&
+        json_integer_value(seq) > json_integer_value(json_object_get(js, "seq"))) {
+        json_object_set(js, "seq", seq);
+        json_object_set(js, "resume", resume);
+        json_object_set(js, "stored", stored);
+    }
+    json_decref(r);
 }
 
 int persistLoad(const char *dir, void (*fn)(void *ctx, const PersistSession *s), void *ctx,
@@ -269,8 +316,13 @@ int persistLoad(const char *dir, void (*fn)(void *ctx, const PersistSession *s),
     }
     struct dirent *e;
     while (rc == PN_OK && (e = readdir(d)) != NULL) {
-        uint64_t no = fileNumber(e->d_name);
-        if (!no) continue;
+        uint64_t no = fileNumber(e->d_name, ".json");
+        if (!no) {
+            /* never reuse the number of an offsets file either */
+            no = fileNumber(e->d_name, ".resume");
+            if (no > *maxFileNo) *maxFileNo = no;
+            continue;
+        }
         char path[PATH_MAX + 300];
         snprintf(path, sizeof(path), "%s/%s", sdir, e->d_name);
         json_error_t je;
@@ -278,7 +330,7 @@ int persistLoad(const char *dir, void (*fn)(void *ctx, const PersistSession *s),
         if (!json_is_object(js))
             rc = pnErrorSet(err, PN_EINVAL, "%s:%d: %s", path, je.line,
                             js ? "not a session object" : je.text);
-        else if (decodeOne(js, no, fn, ctx) != PN_OK)
+        else if (overlayResume(sdir, no, js), decodeOne(js, no, fn, ctx) != PN_OK)
             rc = pnErrorSet(err, PN_ENOMEM, "out of memory");
         json_decref(js);
         if (no > *maxFileNo) *maxFileNo = no;

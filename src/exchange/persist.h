@@ -12,7 +12,9 @@
  * start).  A change to one session rewrites that session's file
  * only (temporary file, fsync, rename, directory fsync), so the cost of a
  * subscription change does not grow with the number of sessions, and an
- * idle node writes nothing.
+ * idle node writes nothing.  When only the offsets moved, they alone go to
+ * DIR/sessions/NUMBER.resume (persistWriteResume), a few dozen bytes
+ * instead of the session's filters.
  *
  * Nodes before this wrote every session into DIR/sessions.json; that file
  * is read too (persistLoad), and the exchange removes it once its sessions
@@ -56,6 +58,7 @@ typedef struct PersistSession {
     uint32_t expiry;
     int64_t disconnectedAt; /* 0: connected when written */
     uint64_t resumeFrom;    /* lowest log offset not acknowledged */
+    uint64_t seq;           /* write number: the newer of NUMBER.json and NUMBER.resume wins */
     int node;               /* a peer node's session (audit every release) */
     uint64_t lost;          /* messages lost to log retention so far */
     const uint64_t *stored; /* log offsets of retained messages sent on subscribe, not acked */
@@ -72,14 +75,22 @@ typedef struct PersistSession {
  * with err set. */
 int persistWrite(const char *dir, const PersistSession *s, pnError *err);
 
-/* Remove DIR/sessions/FILENO.json (and fsync the directory).  A file
- * already gone is not an error. */
+/* Write only s's seq, resume offset and unacknowledged retained offsets
+ * (stored) to DIR/sessions/FILENO.resume, atomically and durably, for a
+ * session whose FILENO.json exists.  persistLoad takes them instead of
+ * those in FILENO.json when this seq is the higher, so s->seq must grow
+ * with every write of either file.  Returns PN_OK or PN_EIO/PN_ENOMEM. */
+int persistWriteResume(const char *dir, const PersistSession *s, pnError *err);
+
+/* Remove DIR/sessions/FILENO.resume and FILENO.json (and fsync the
+ * directory).  A file already gone is not an error. */
 int persistRemove(const char *dir, uint64_t fileNo, pnError *err);
 
 /*
  * Read every stored session: DIR/sessions.json (old form, fileNo 0) first,
  * then DIR/sessions/ (files not named NUMBER.json, and leftover temporary
- * files, are ignored).  fn is called once per session; an entry without
+ * files, are ignored; a NUMBER.resume written after its NUMBER.json gives
+ * the offsets).  fn is called once per session; an entry without
  * client id or principal is skipped.  *maxFileNo is set to the largest
  * number found (0 when none).  Returns PN_OK, or an error naming the file
  * that cannot be read or parsed (fn may have been called for others).

@@ -768,7 +768,7 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
         return refuseConnect(c, RC_CLIENT_ID_INVALID, e->name,
                              "this client id names another principal's session");
     char quota[200];
-    if (exchangeSessionQuota(srv->x, id, e->name, expiry > 0, quota, sizeof(quota)) != 0)
+    if (exchangeSessionQuota(srv->x, id, e->name, &p, expiry > 0, quota, sizeof(quota)) != 0)
         return refuseConnect(c, RC_QUOTA_EXCEEDED, e->name, quota);
     if (owner && strcmp(owner, e->name) != 0) { /* taken back: say whose session goes */
         char detail[300];

@@ -4,8 +4,10 @@
  * unacknowledged retained offsets "stored" and incoming QoS 2 ids "qos2"
  * included), removal, the old sessions.json read as file number 0 (with
  * those fields, and without them as older nodes wrote it), names other than NUMBER.json (the
- * temporary files of an interrupted write) ignored, and a damaged file
- * reported by name, and a session's pending delayed will.
+ * temporary files of an interrupted write) ignored, a damaged file
+ * reported by name, the offsets file NUMBER.resume taking the place of the
+ * session file's offsets only when written after it (higher seq), and a
+ * session's pending delayed will.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -288,12 +290,68 @@ static void test_will_round_trip(void **state) {
     assert_false(l.has[0]);
 }
 
+static void test_resume_file(void **state) {
+    (void)state;
+    PersistSub subs[1] = {{"a/#", 0x01, 0}};
+    uint64_t st1[1] = {3}, st2[2] = {40, 41};
+    PersistSession s = {.fileNo = 9,
+                        .seq = 1,
+                        .clientId = "c-9",
+                        .principal = "alice",
+                        .expiry = 60,
+                        .resumeFrom = 10,
+                        .stored = st1,
+                        .nstored = 1,
+                        .subs = subs,
+                        .nsubs = 1};
+    pnError err = {0};
+    assert_int_equal(persistWrite(dir, &s, &err), PN_OK);
+    /* Offsets written after the session file: they are the ones read. */
+    PersistSession r = {.fileNo = 9, .seq = 2, .resumeFrom = 20, .stored = st2, .nstored = 2};
+    assert_int_equal(persistWriteResume(dir, &r, &err), PN_OK);
+    Loaded l = {0};
+    uint64_t maxNo = 0;
+    assert_int_equal(persistLoad(dir, collect, &l, &maxNo, &err), PN_OK);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.resume[0], 20);
+    assert_int_equal(l.nstored[0], 2);
+    assert_int_equal(l.stored[0][1], 41);
+    assert_string_equal(l.filters[0], "a/#;");
+    /* The session file written again since: the older offsets file loses. */
+    s.seq = 3, s.resumeFrom = 15;
+    assert_int_equal(persistWrite(dir, &s, &err), PN_OK);
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(persistLoad(dir, collect, &l, &maxNo, &err), PN_OK);
+    assert_int_equal(l.resume[0], 15);
+    assert_int_equal(l.nstored[0], 1);
+    /* A damaged offsets file costs nothing but its offsets. */
+    char path[256];
+    snprintf(path, sizeof(path), "%s/sessions/9.resume", dir);
+    writeText(path, "{\"seq\": 99, ");
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(persistLoad(dir, collect, &l, &maxNo, &err), PN_OK);
+    assert_int_equal(l.resume[0], 15);
+    /* An offsets file's number is never given again, even alone. */
+    snprintf(path, sizeof(path), "%s/sessions/12.resume", dir);
+    writeText(path, "{}");
+    assert_int_equal(persistLoad(dir, collect, &l, &maxNo, &err), PN_OK);
+    assert_int_equal(maxNo, 12);
+    /* Removal takes both files. */
+    assert_int_equal(persistRemove(dir, 9, &err), PN_OK);
+    snprintf(path, sizeof(path), "%s/sessions/9.resume", dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(persistLoad(dir, collect, &l, &maxNo, &err), PN_OK);
+    assert_int_equal(l.n, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_and_leftovers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_file_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_will_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_file, setup, teardown),
     };
     return cmocka_run_group_tests_name("persist", tests, NULL, NULL);
 }
