@@ -96,8 +96,8 @@ static json_t *encode(const PersistSession *s) {
     json_t *qos2 = json_array();
     for (size_t i = 0; qos2 && i < s->nqos2; i++)
         json_array_append_new(qos2, json_integer(s->qos2[i]));
-    return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:I,s:o,s:o,s:o,s:o}", "client",
-                     s->clientId, "principal", s->principal, "principal_id",
+    return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:I,s:o,s:o,s:o,s:o}", "client", s->clientId,
+                     "principal", s->principal, "principal_id",
                      s->principalId ? s->principalId : "", "expiry", (json_int_t)s->expiry,
                      "disconnected", (json_int_t)s->disconnectedAt, "seq", (json_int_t)s->seq,
                      "resume", (json_int_t)s->resumeFrom, "node", s->node, "lost",
