@@ -194,24 +194,23 @@ static const char *ruleFilter(const AclRule *r, const AclWho *who, char *buf, si
     return buf;
 }
 
-int aclAllowsTopic(const Acl *a, const AclWho *who, int access, const char *topic) {
+/* 1 when a rule of who's with access opens what: match(rule filter, what). */
+static int allows(const Acl *a, const AclWho *who, int access, const char *what,
+                  int (*match)(const char *rule, const char *what)) {
     if (!a) return 1;
     char buf[1024];
     for (size_t i = 0; i < a->n; i++) {
         if (!(a->rules[i].access & access)) continue;
         const char *f = ruleFilter(&a->rules[i], who, buf, sizeof(buf));
-        if (f && topicMatch(f, topic)) return 1;
+        if (f && match(f, what)) return 1;
     }
     return 0;
 }
 
+int aclAllowsTopic(const Acl *a, const AclWho *who, int access, const char *topic) {
+    return allows(a, who, access, topic, topicMatch);
+}
+
 int aclAllowsFilter(const Acl *a, const AclWho *who, const char *filter) {
-    if (!a) return 1;
-    char buf[1024];
-    for (size_t i = 0; i < a->n; i++) {
-        if (!(a->rules[i].access & ACL_READ)) continue;
-        const char *f = ruleFilter(&a->rules[i], who, buf, sizeof(buf));
-        if (f && aclFilterCovers(f, filter)) return 1;
-    }
-    return 0;
+    return allows(a, who, ACL_READ, filter, aclFilterCovers);
 }
