@@ -86,9 +86,13 @@ static int cmdImport(Cli *cli, int argc, char **argv) {
     const char *dir = "var";
     if (planParse(&a, argc, argv, 2, NULL, &dir) != CLI_OK) return CLI_USAGE;
     if (a.npos == 0) return cliFail(a.cmd, "name at least one FILE (.json or .csv)");
+    int importable = 0;
+    for (int k = 0; k < a.npos; k++)
+        importable += planImportable(a.pos[k]);
+    if (!importable) return cliFail(a.cmd, "no .json or .csv FILE named (nothing to import)");
     Plan *p;
     if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
-    int rc = CLI_OK, taken = 0;
+    int rc = CLI_OK;
     for (int k = 0; k < a.npos && rc == CLI_OK; k++) {
         pnError err = {0};
         int rows = 0;
@@ -97,13 +101,11 @@ static int cmdImport(Cli *cli, int argc, char **argv) {
             printf("skipped %s: not a .json or .csv file\n", a.pos[k]);
             continue;
         }
-        taken++;
         if (planImportFile(p, a.pos[k], &rows, &err) != PN_OK)
             rc = cliFail(a.cmd, "%s", err.msg);
         else
             printf("imported %d record%s from %s\n", rows, rows == 1 ? "" : "s", a.pos[k]);
     }
-    if (rc == CLI_OK && taken == 0) rc = cliFail(a.cmd, "no .json or .csv FILE named");
     int64_t pending = planOutboxPending(p);
     if (rc == CLI_OK && pending > 0)
         printf("%lld CSBM notification%s waiting in the outbox for %s\n", (long long)pending,

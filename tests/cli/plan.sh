@@ -40,9 +40,13 @@ expect_has "plan gaps --help: its own usage" '^usage: partnernet plan gaps ' "$P
 expect_no "plan gaps --help: not the activity lines" 'activity propose' "$PN" plan gaps --help
 
 # ---- import -----------------------------------------------------------------
-ok "import the sample as data/sample/README.md documents it (data/sample/*)" plan import data/sample/*
-expect_has "import notes the file it skips" 'skipped data/sample/README.md' plan import data/sample/README.md data/sample/gdp.csv --data "$tmp/skip"
-expect_err "import of nothing but skipped files is an error" 2 "no .json or .csv FILE" plan import data/sample/README.md --data "$tmp/skip"
+ok "import the sample" plan import data/sample/cooperation.json data/sample/exercises.json \
+    data/sample/capability.json data/sample/expenditure.csv data/sample/gdp.csv data/sample/interop.csv
+expect_has "import data/sample/* as its README documents it" 'imported 13 records from data/sample/exercises.json' \
+    "$PN" plan import data/sample/* --data "$tmp/glob"
+expect_has "import notes the file it skips" 'skipped data/sample/README.md' "$PN" plan import data/sample/README.md data/sample/gdp.csv --data "$tmp/skip"
+expect_err "import of nothing but skipped files is an error" 2 "no .json or .csv FILE" "$PN" plan import data/sample/README.md --data "$tmp/skip2"
+ok "and it leaves no store behind" test ! -e "$tmp/skip2"
 printf 'exercise,nation,troops,tanks,acv,artillery,sorties\nEX-STAFF-CPX-26,SWE,10,0,0,0,0\nEX-STAFF-CPX-26,FIN,lots,0,0,0,0\n' >"$tmp/x.csv"
 expect_err "import error: file, line, field" 2 "partnernet plan import: $tmp/x.csv:3: field 'troops': not a number ('lots')" plan import "$tmp/x.csv"
 expect_no "nothing of the bad file kept" '^EX-STAFF-CPX-26,SWE' "$PN" plan export --format csv --kind contributions --data "$d"
