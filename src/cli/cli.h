@@ -67,6 +67,10 @@ int cmdPeers(Cli *cli, int argc, char **argv);
 int cmdLog(Cli *cli, int argc, char **argv);
 int cmdServe(Cli *cli, int argc, char **argv);
 int cmdPlan(Cli *cli, int argc, char **argv);
+
+/* The usage of `plan SUB` (for `plan SUB --help`), or NULL when sub is not
+ * a plan subcommand. */
+const char *planUsage(const char *sub);
 int cmdToken(Cli *cli, int argc, char **argv);
 
 /* Revoke every valid token of the principal named name in DIR/tokens.json

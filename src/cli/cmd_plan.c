@@ -86,12 +86,21 @@ static int cmdImport(Cli *cli, int argc, char **argv) {
     const char *dir = "var";
     if (planParse(&a, argc, argv, 2, NULL, &dir) != CLI_OK) return CLI_USAGE;
     if (a.npos == 0) return cliFail(a.cmd, "name at least one FILE (.json or .csv)");
+    int importable = 0;
+    for (int k = 0; k < a.npos; k++)
+        importable += planImportable(a.pos[k]);
+    if (!importable) return cliFail(a.cmd, "no .json or .csv FILE named (nothing to import)");
     Plan *p;
     if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
     int rc = CLI_OK;
     for (int k = 0; k < a.npos && rc == CLI_OK; k++) {
         pnError err = {0};
         int rows = 0;
+        /* A shell glob (data/sample/...) also names the README: say so, go on. */
+        if (!planImportable(a.pos[k])) {
+            printf("skipped %s: not a .json or .csv file\n", a.pos[k]);
+            continue;
+        }
         if (planImportFile(p, a.pos[k], &rows, &err) != PN_OK)
             rc = cliFail(a.cmd, "%s", err.msg);
         else
@@ -646,6 +655,88 @@ static int cmdBenchPlan(Cli *cli, int argc, char **argv) {
         timeOne(p, k, names[k], from, &failed);
     planClose(p);
     return failed ? CLI_USAGE : CLI_OK;
+}
+
+/* ---- help -------------------------------------------------------------- */
+
+/* One subcommand's usage (`partnernet plan SUB --help`); `help plan` has
+ * them all in one summary. */
+typedef struct PlanHelp {
+    const char *name, *usage;
+} PlanHelp;
+
+static const PlanHelp helps[] = {
+    {"import", "usage: partnernet plan import FILE... [--data DIR]\n\n"
+               "Imports JSON (.json) or CSV (.csv, the header names the kind) files, each\n"
+               "in one transaction: the first bad record stops it with FILE:LINE: field\n"
+               "'NAME': what (exit 2) and nothing of that file is kept.  Other files (a\n"
+               "README named by a glob) are skipped with a note; naming none to import\n"
+               "is an error.\n"},
+    {"export", "usage: partnernet plan export [--format json|csv --kind KIND] [--data DIR]\n\n"
+               "Everything as one JSON object (re-importable), or one kind as CSV.\n"},
+    {"activities",
+     "usage: partnernet plan activities [--open-to NATION [--clearance NU]] [--from DATE]\n"
+     "       [--kind K] [--limit N] [--data DIR]\n\n"
+     "The activity instances, with the details only where releasable to NATION.\n"},
+    {"activity",
+     "usage: partnernet plan activity STEP ... [--at DATE|TIME] [--data DIR]\n\n"
+     "  propose --code C --title T --kind course|exercise|seminar|visit|capacity\n"
+     "          --organiser NATION --open-to NATO,PFP,... --capacity N [--instance I]\n"
+     "          --start DATE --end DATE [--place P] [--label L] --by NAME --nation NATION\n"
+     "  approve|invite INSTANCE --by NAME\n"
+     "  register INSTANCE --nation N --participant NAME --by NAME   (exit 1 refused)\n"
+     "  attend INSTANCE --nation N --by NAME         (from the first day on)\n"
+     "  feedback INSTANCE --nation N --text TEXT --by NAME   (after the last day)\n"
+     "  show INSTANCE [--nation N [--clearance C]]   details if releasable to N,\n"
+     "                                               workflow, feedback visible to N\n\n"
+     "--at is when the step happened (default now; a date is midnight UTC); it is\n"
+     "recorded with --by in the workflow.\n"},
+    {"programme", "usage: partnernet plan programme NATION --cycle YEAR [--clearance NU]\n"
+                  "       [--objective TEXT] [--add INSTANCE] [--data DIR]\n\n"
+                  "A partner's individual programme: objectives, chosen activities, progress.\n"},
+    {"csbm", "usage: partnernet plan csbm --troops N [--tanks N] [--acv N] [--artillery N]\n"
+             "       [--airborne|--amphibious] [--start DATE [--notified DATE]]\n\n"
+             "Evaluates figures against the Vienna Document 2011 thresholds.\n"},
+    {"exercise",
+     "usage: partnernet plan exercise add --code C --name N --start DATE --end DATE\n"
+     "       --host NATION [--nation N] --troops N [--tanks N] [--acv N] [--artillery N]\n"
+     "       [--sorties N] [--airborne] [--amphibious] [--notified DATE] [--place P]\n"
+     "       [--data DIR]\n\n"
+     "Records the exercise and nation N's contribution (default the host's).  Adding\n"
+     "to an exercise again merges: --place and --notified not given keep the values\n"
+     "recorded, --airborne/--amphibious once given stay.  A notification required by\n"
+     "the summed figures is queued for csbm/notifications.\n"},
+    {"exercises", "usage: partnernet plan exercises [--from DATE] [--data DIR]\n\n"
+                  "Exercises with summed figures, the Vienna Document evaluation and the\n"
+                  "day notified (given with --notified, or the day a node published the\n"
+                  "notification) with on time or late.\n"},
+    {"outbox", "usage: partnernet plan outbox [--data DIR]\n\n"
+               "The next notice waiting to be published and the number pending.\n"},
+    {"gaps", "usage: partnernet plan gaps [--cycle YEAR] [--nation N]\n"
+             "       [--format table|csv|json] [--data DIR]\n\n"
+             "Capability gaps (target - ready holdings) ranked, with the trend since the\n"
+             "previous cycle and the alliance totals.  Without --cycle: the latest cycle\n"
+             "the store has targets for.\n"},
+    {"fairshare", "usage: partnernet plan fairshare --requirement N --year YEAR [--floor N]\n"
+                  "       [--framework NATO] [--area A --cycle Y] [--data DIR]\n\n"
+                  "Apportions N whole units over the nations in proportion to GDP.\n"},
+    {"expenditure", "usage: partnernet plan expenditure [--year YEAR] [--nation N] [--data DIR]\n\n"
+                    "Defence expenditure against the 2% guideline and the 3.5% target.\n"},
+    {"interop", "usage: partnernet plan interop [--nation N | --unit U | --nations] [--data DIR]\n"
+                "       partnernet plan interop record --unit U --nation N --date D --evaluator E\n"
+                "       --area A --item I --result met|partly|not_met [--evidence TEXT]\n\n"
+                "Interoperability evaluations: latest per unit with the trend, or per nation.\n"},
+    {"generate", "usage: partnernet plan generate [--activities 1400] [--instances 10000]\n"
+                 "       [--participants 45000] [--data DIR]\n\n"
+                 "Fills the store with generated, illustrative data.\n"},
+    {"bench", "usage: partnernet plan bench [--data DIR]\n\n"
+              "Times every listing and report.\n"},
+};
+
+const char *planUsage(const char *sub) {
+    for (size_t k = 0; sub && k < sizeof(helps) / sizeof(helps[0]); k++)
+        if (strcmp(sub, helps[k].name) == 0) return helps[k].usage;
+    return NULL;
 }
 
 /* ---- dispatch ---------------------------------------------------------- */

@@ -154,10 +154,14 @@ static int printExercise(const PlanExercise *e, const CsbmForces *f, const CsbmR
     snprintf(t[2], sizeof(t[2]), "%lld", (long long)f->acv);
     snprintf(t[3], sizeof(t[3]), "%lld", (long long)f->artillery);
     if (r->notify) dateFormat(r->deadline, deadline);
-    const char *status = !r->notify        ? "-"
-                         : !e->notified[0] ? "not notified"
-                         : r->late         ? "late"
-                                           : "on time";
+    /* The day notified (given, or when the node published the notice). */
+    char status[40];
+    if (!r->notify)
+        snprintf(status, sizeof(status), "-");
+    else if (!e->notified[0])
+        snprintf(status, sizeof(status), "not notified");
+    else
+        snprintf(status, sizeof(status), "%s %s", e->notified, r->late ? "late" : "on time");
     printf(EX_ROW, e->start, e->end, e->code, e->host, t[0], t[1], t[2], t[3],
            r->notify ? "required" : "not required", r->observe ? "required" : "not required",
            deadline, status);
@@ -256,7 +260,6 @@ int planCmdGaps(Cli *cli, int argc, char **argv) {
                             {NULL}};
     if (planParse(&a, argc, argv, 2, opts, &dir) != CLI_OK) return CLI_USAGE;
     if (a.npos) return cliFail(a.cmd, "unexpected argument '%s'", a.pos[0]);
-    if (!cycle) return cliFail(a.cmd, "--cycle YEAR is needed");
     int64_t cy = 0;
     if (planCount(a.cmd, "--cycle", cycle, &cy) != CLI_OK) return CLI_USAGE;
     GapCtx c = {0, NULL, 0};
@@ -268,6 +271,15 @@ int planCmdGaps(Cli *cli, int argc, char **argv) {
         return cliFail(a.cmd, "--format is table, csv or json, not '%s'", format);
     Plan *p;
     if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (!cycle) { /* the latest cycle the store has targets for */
+        pnError e = {0};
+        int latest = 0;
+        if (planLatestCycle(p, &latest, &e) != PN_OK) {
+            planClose(p);
+            return cliFail(a.cmd, "%s (or give --cycle YEAR)", e.msg);
+        }
+        cy = latest;
+    }
     char code[8] = "";
     if (nation) {
         int n = registryNation(&cli->reg, nation);

@@ -119,7 +119,8 @@ static const CliCommand commands[] = {
     {"plan", cmdPlan, "cooperation and defence planning: activities, exercises, gaps",
      "usage: partnernet plan SUBCOMMAND [--data DIR] ...   (store: DIR/plan.db, default var/)\n"
      "\n"
-     "  import FILE...                      JSON or CSV (kind from the header); errors as\n"
+     "  import FILE...                      JSON or CSV (kind from the header; other files\n"
+     "                                      are skipped with a note); errors as\n"
      "                                      FILE:LINE: field 'NAME': what, nothing of the file "
      "kept\n"
      "  export [--format json|csv --kind K] everything as JSON, or one kind as CSV\n"
@@ -129,8 +130,9 @@ static const CliCommand commands[] = {
      "           --start DATE --end DATE [--place P] [--label L] --by NAME --nation NATION\n"
      "  activity approve|invite INSTANCE --by NAME\n"
      "  activity register INSTANCE --nation N --participant NAME --by NAME   (exit 1 refused)\n"
-     "  activity attend INSTANCE --nation N --by NAME\n"
-     "  activity feedback INSTANCE --nation N --text TEXT --by NAME\n"
+     "  activity attend INSTANCE --nation N --by NAME         (from the first day on)\n"
+     "  activity feedback INSTANCE --nation N --text TEXT --by NAME   (after the last day)\n"
+     "  activity ... [--at DATE|TIME]       when the step happened (default now)\n"
      "  activity show INSTANCE [--nation N [--clearance C]]  details if releasable to N,\n"
      "                                      workflow, feedback visible to N\n"
      "  programme NATION --cycle YEAR [--clearance NU] [--objective TEXT] [--add INSTANCE]\n"
@@ -140,15 +142,18 @@ static const CliCommand commands[] = {
      "  exercise add --code C --name N --start DATE --end DATE --host NATION [--nation N]\n"
      "       --troops N [--tanks N] [--acv N] [--artillery N] [--sorties N]\n"
      "       [--airborne] [--amphibious] [--notified DATE] [--place P]\n"
-     "  exercises [--from DATE]   outbox\n"
-     "  gaps --cycle YEAR [--nation N] [--format table|csv|json]\n"
+     "  exercises [--from DATE]             with the day notified (given, or published)\n"
+     "  outbox                              the next pending notice and the count\n"
+     "  gaps [--cycle YEAR] [--nation N] [--format table|csv|json]   (default: latest cycle)\n"
      "  fairshare --requirement N --year YEAR [--floor N] [--framework NATO] [--area A --cycle Y]\n"
      "  expenditure [--year YEAR] [--nation N]\n"
      "  interop [--nation N | --unit U | --nations]\n"
      "  interop record --unit U --nation N --date D --evaluator E --area A --item I\n"
      "       --result met|partly|not_met [--evidence TEXT]\n"
      "  generate [--activities 1400] [--instances 10000] [--participants 45000]\n"
-     "  bench                                time every listing and report\n"},
+     "  bench                                time every listing and report\n"
+     "\n"
+     "partnernet plan SUBCOMMAND --help prints the usage of one subcommand.\n"},
     {"bench", cmdBench, "micro-benchmarks (decide)",
      "usage: partnernet bench decide [--seconds N]\n\n"
      "Decisions per second on one core with precompiled labels, and the latency\n"
@@ -312,14 +317,17 @@ int main(int argc, char **argv) {
         }
         const CliCommand *c = findCommand(argv[i + 1]);
         if (!c) return cliFail("help", "unknown command '%s'", argv[i + 1]);
-        fputs(c->usage, stdout);
+        const char *sub = c->run == cmdPlan && i + 2 < argc ? planUsage(argv[i + 2]) : NULL;
+        fputs(sub ? sub : c->usage, stdout);
         return CLI_OK;
     }
     const CliCommand *c = findCommand(argv[i]);
     if (!c) return cliFail(NULL, "unknown command '%s' (see partnernet --help)", argv[i]);
     for (int k = i + 1; k < argc; k++)
         if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
-            fputs(c->usage, stdout);
+            /* `plan SUB --help`: that subcommand's usage, not all of plan's. */
+            const char *sub = c->run == cmdPlan && k > i + 1 ? planUsage(argv[i + 1]) : NULL;
+            fputs(sub ? sub : c->usage, stdout);
             return CLI_OK;
         }
     int rc = c->run(&cli, argc - i, argv + i);

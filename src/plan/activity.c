@@ -440,6 +440,11 @@ int planAttend(Plan *p, const char *instance, const char *nation, const char *by
     PlanListing l;
     int rc = loadInstance(p, instance, &l, err);
     if (rc != PN_OK) return rc;
+    /* Nobody attends what has not begun (as feedback waits for the end). */
+    int32_t start;
+    if (dateParse(l.i.start, &start) == 0 && dayOfTime(at) < start)
+        return pnErrorSet(err, PN_EINVAL, "'%s' starts on %s: attendance is recorded from then on",
+                          instance, l.i.start);
     if ((rc = planBegin(p, err)) != PN_OK) return rc;
     sqlite3_stmt *s = planPrepare(p,
                                   "UPDATE registrations SET status = 'attended' WHERE instance = ?"

@@ -80,6 +80,20 @@ static int gapRows(Plan *p, const char *sql, int cycle, const char *nationOrNull
     return out;
 }
 
+int planLatestCycle(Plan *p, int *cycle, pnError *err) {
+    sqlite3_stmt *s = planPrepare(p, "SELECT max(cycle) FROM targets", err);
+    if (!s) return PN_EIO;
+    int rc = sqlite3_step(s), out = PN_OK;
+    if (rc != SQLITE_ROW)
+        out = planDbFail(p, err, "cannot read the cycles");
+    else if (sqlite3_column_type(s, 0) == SQLITE_NULL)
+        out = pnErrorSet(err, PN_ENOENT, "no capability targets in the store: import some");
+    else
+        *cycle = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return out;
+}
+
 int planGaps(Plan *p, int cycle, const char *nationOrNull, int (*cb)(const PlanGap *g, void *ctx),
              void *ctx, pnError *err) {
     int rc = gapRows(p, nationalSql, cycle, nationOrNull, 0, cb, ctx, err);

@@ -25,9 +25,15 @@ int planExercisePut(Plan *p, const PlanExercise *e, pnError *err) {
         return pnErrorSet(err, PN_EINVAL, "field 'end': %s is before the start %s", e->end,
                           e->start);
     sqlite3_stmt *s = planPrepare(p,
-                                  "INSERT OR REPLACE INTO exercises(code, name, start, \"end\","
+                                  "INSERT INTO exercises(code, name, start, \"end\","
                                   " place, host, airborne, amphibious, notified)"
-                                  " VALUES(?,?,?,?,?,?,?,?,?)",
+                                  " VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(code) DO UPDATE SET"
+                                  " name = excluded.name, start = excluded.start,"
+                                  " \"end\" = excluded.\"end\", host = excluded.host,"
+                                  " place = coalesce(excluded.place, place),"
+                                  " airborne = excluded.airborne OR airborne,"
+                                  " amphibious = excluded.amphibious OR amphibious,"
+                                  " notified = coalesce(excluded.notified, notified)",
                                   err);
     if (!s) return PN_EIO;
     planBindText(s, 1, e->code, 0);

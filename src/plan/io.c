@@ -703,6 +703,10 @@ static int endsWith(const char *s, const char *suffix) {
     return n >= m && strEqualNoCase(s + n - m, suffix);
 }
 
+int planImportable(const char *path) {
+    return endsWith(path, ".json") || endsWith(path, ".csv");
+}
+
 int planImportText(Plan *p, const char *name, const char *text, int *rows, pnError *err) {
     int n = 0;
     if (rows) *rows = 0;

@@ -236,6 +236,22 @@ int planOutboxNext(Plan *p, int64_t after, PlanNotice *out, pnError *err) {
     return ret;
 }
 
+/* The exercise of notice id counts as notified on the day the notice was
+ * published, unless a day was already recorded (given by the user, or an
+ * earlier notice): the first notification is the one the deadline is about. */
+static int markNotified(Plan *p, int64_t id, pnError *err) {
+    sqlite3_stmt *s =
+        planPrepare(p,
+                    "UPDATE exercises SET notified = (SELECT date(done, 'unixepoch') FROM outbox"
+                    " WHERE id = ?1) WHERE coalesce(notified, '') = '' AND code ="
+                    " (SELECT json_extract(payload, '$.exercise') FROM outbox WHERE id = ?1"
+                    " AND json_valid(payload))",
+                    err);
+    if (!s) return PN_EIO;
+    sqlite3_bind_int64(s, 1, id);
+    return planStepDone(p, s, err, "cannot record the notification");
+}
+
 int planOutboxDone(Plan *p, int64_t id, pnError *err) {
     sqlite3_stmt *s =
         planPrepare(p, "UPDATE outbox SET done = coalesce(done, ?2) WHERE id = ?1", err);
@@ -245,7 +261,7 @@ int planOutboxDone(Plan *p, int64_t id, pnError *err) {
     int rc = planStepDone(p, s, err, "cannot mark a notice done");
     if (rc == PN_OK && sqlite3_changes(p->db) == 0)
         return pnErrorSet(err, PN_ENOENT, "no notice %lld in the outbox", (long long)id);
-    return rc;
+    return rc == PN_OK ? markNotified(p, id, err) : rc;
 }
 
 int64_t planOutboxPending(Plan *p) {

@@ -80,6 +80,10 @@ struct sqlite3 *planDb(Plan *p);
  */
 int planImportFile(Plan *p, const char *path, int *rows, pnError *err);
 
+/* Whether path names a file import takes (it ends in .json or .csv, any
+ * case): a glob such as `plan import DIR/...` skips the others (a README). */
+int planImportable(const char *path);
+
 /* Import text as if it were the file `name` (used by tests). */
 int planImportText(Plan *p, const char *name, const char *text, int *rows, pnError *err);
 
@@ -329,8 +333,9 @@ typedef struct PlanNotice {
  */
 int planOutboxNext(Plan *p, int64_t after, PlanNotice *out, pnError *err);
 
-/* Mark notice id as published.  PN_OK (also when it already was), PN_ENOENT
- * for an unknown id, PN_EIO. */
+/* Mark notice id as published, and record the day as the day its exercise
+ * was notified when none is recorded yet (`plan exercises` then shows it).
+ * PN_OK (also when it already was), PN_ENOENT for an unknown id, PN_EIO. */
 int planOutboxDone(Plan *p, int64_t id, pnError *err);
 
 /* Number of notices not yet done, or -1 on error. */
@@ -360,6 +365,10 @@ typedef struct PlanGap {
  */
 int planGaps(Plan *p, int cycle, const char *nationOrNull, int (*cb)(const PlanGap *g, void *ctx),
              void *ctx, pnError *err);
+
+/* The latest cycle with targets in *cycle (`plan gaps` without --cycle).
+ * PN_ENOENT when the store holds no targets, PN_EIO. */
+int planLatestCycle(Plan *p, int *cycle, pnError *err);
 
 /* One nation's fair share. */
 typedef struct PlanShare {

@@ -31,10 +31,22 @@ expect_err "csbm bad date" 2 "option --start: '2026-02-30' is not a date (YYYY-M
 expect_err "unknown subcommand" 2 "partnernet plan: unknown subcommand 'fly'" "$PN" plan fly
 expect_err "unknown option" 2 "partnernet plan gaps: unknown option '--colour'" "$PN" plan gaps --cycle 2025 --colour red
 ok "help plan lists the subcommands" bash -c "set -o pipefail; '$PN' help plan | grep 'fairshare --requirement'"
+expect_no "help plan: exercises and outbox on lines of their own" 'exercises \[--from DATE\] +outbox' "$PN" plan --help
+expect_has "help plan: outbox has its own line" '^  outbox ' "$PN" plan --help
+expect_has "help plan documents --at" 'activity .*--at ' "$PN" plan --help
+expect_has "plan activity --help: its own usage" '^usage: partnernet plan activity ' "$PN" plan activity --help
+expect_no "plan activity --help: not the gaps line" '^  gaps ' "$PN" plan activity --help
+expect_has "plan gaps --help: its own usage" '^usage: partnernet plan gaps ' "$PN" plan gaps --help
+expect_no "plan gaps --help: not the activity lines" 'activity propose' "$PN" plan gaps --help
 
 # ---- import -----------------------------------------------------------------
 ok "import the sample" plan import data/sample/cooperation.json data/sample/exercises.json \
     data/sample/capability.json data/sample/expenditure.csv data/sample/gdp.csv data/sample/interop.csv
+expect_has "import data/sample/* as its README documents it" 'imported 13 records from data/sample/exercises.json' \
+    "$PN" plan import data/sample/* --data "$tmp/glob"
+expect_has "import notes the file it skips" 'skipped data/sample/README.md' "$PN" plan import data/sample/README.md data/sample/gdp.csv --data "$tmp/skip"
+expect_err "import of nothing but skipped files is an error" 2 "no .json or .csv FILE" "$PN" plan import data/sample/README.md --data "$tmp/skip2"
+ok "and it leaves no store behind" test ! -e "$tmp/skip2"
 printf 'exercise,nation,troops,tanks,acv,artillery,sorties\nEX-STAFF-CPX-26,SWE,10,0,0,0,0\nEX-STAFF-CPX-26,FIN,lots,0,0,0,0\n' >"$tmp/x.csv"
 expect_err "import error: file, line, field" 2 "partnernet plan import: $tmp/x.csv:3: field 'troops': not a number ('lots')" plan import "$tmp/x.csv"
 expect_no "nothing of the bad file kept" '^EX-STAFF-CPX-26,SWE' "$PN" plan export --format csv --kind contributions --data "$d"
@@ -78,6 +90,14 @@ expect_out "register SWE on its accession day" "registered: Lt A (SWE) registere
 expect_out "over capacity: waitlisted" "waitlisted: 'T-1/1' is full (1 of 1 places): Lt B is on the waiting list" plan activity register T-1/1 --nation NOR --participant 'Lt B' --by clerk
 expect_rc "a partner is refused with exit 1" 1 plan activity register T-1/1 --nation GEO --participant 'Lt C' --by clerk
 expect_out "the refusal says why" "refused: GEO is not eligible on 2024-03-07: open to NATO only" plan activity register T-1/1 --nation GEO --participant 'Lt C' --by clerk
+ok "propose a future course" plan activity propose --code T-2 --title 'Later course' --kind course --organiser SWE \
+    --open-to NATO --capacity 5 --instance T-2/1 --start 2030-03-07 --end 2030-03-08 --by sven --nation SWE --at 2026-01-01
+ok "approve it" plan activity approve T-2/1 --by hq --at 2026-01-02
+ok "invite" plan activity invite T-2/1 --by hq --at 2026-01-02
+ok "register SWE" plan activity register T-2/1 --nation SWE --participant 'Lt D' --by clerk --at 2026-01-03
+expect_err "attend before the start is refused with the start date" 2 "'T-2/1' starts on 2030-03-07: attendance is recorded from then on" \
+    plan activity attend T-2/1 --nation SWE --by clerk --at 2030-03-06T23:59:59Z
+expect_out "attend on the first day" "1 participant of SWE attended T-2/1" plan activity attend T-2/1 --nation SWE --by clerk --at 2030-03-07
 expect_err "feedback before attendance" 2 "had no participant" plan activity feedback T-1/1 --nation GEO --text x --by y
 ok "workflow shows who and when" bash -c "set -o pipefail; '$PN' plan activity show T-1/1 --data '$d' | grep -E '^  [0-9T:-]+Z  approved +-  +hq'"
 ok "shown to SWE: its own registration, not NOR's (participants are other nations' business)" bash -c \
@@ -87,10 +107,14 @@ ok "shown to SWE: its own registration, not NOR's (participants are other nation
 ok "exercise add 10,000 troops queues a notification" bash -c "set -o pipefail; '$PN' plan exercise add --code EX-T --name Test --start 2026-06-01 --end 2026-06-05 --host POL --troops 10000 --data '$d' | grep -x 'notification queued for csbm/notifications (NATO UNCLASSIFIED REL TO EAPC)'"
 ok "outbox holds it" bash -c "set -o pipefail; '$PN' plan outbox --data '$d' | grep -x '4 pending'"
 ok "exercises list" bash -c "set -o pipefail; '$PN' plan exercises --data '$d' | grep -E '^2026-06-01 .*EX-T .*10000 .*required +not required +2026-04-20 +not notified$'"
+ok "a second nation's contribution without --place" plan exercise add --code EX-T --name Test --start 2026-06-01 --end 2026-06-05 --host POL --nation DEU --troops 5 --place Drawsko
+ok "and another without --place" plan exercise add --code EX-T --name Test --start 2026-06-01 --end 2026-06-05 --host POL --nation LTU --troops 5
+expect_has "the place given earlier is kept" "^EX-T,Test,2026-06-01,2026-06-05,Drawsko," plan export --format csv --kind exercises
 expect_err "exercise add without host" 2 "exercise add needs --host" plan exercise add --code E --name N --start 2026-01-01 --end 2026-01-02 --troops 1
 expect_err "exercise end before start" 2 "field 'end': 2026-01-01 is before the start 2026-01-02" plan exercise add --code E --name N --start 2026-01-02 --end 2026-01-01 --host POL --troops 1
 
 # ---- capability, expenditure, interop ----------------------------------------
+expect_has "gaps without --cycle uses the latest cycle in the store" '^ +1  DEU +GBAD-BTY +18 +12 +9 +9  \+3 vs 2023 \(worse\)$' plan gaps
 ok "gaps table ranks DEU first" bash -c "set -o pipefail; '$PN' plan gaps --cycle 2025 --data '$d' | sed -n 2p | grep -E '^ +1  DEU +GBAD-BTY +18 +12 +9 +9  \+3 vs 2023 \(worse\)$'"
 expect_out "gaps csv for POL" "rank,nation,area,cycle,target,held,ready,gap,previous_cycle,previous_gap
 1,POL,GBAD-BTY,2025,16,13,11,5,2023,5

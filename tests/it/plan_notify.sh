@@ -4,7 +4,8 @@
 # `partnernet plan exercise add --data DIR` with 10,000 troops: the node
 # drains DIR/plan.db's outbox and publishes the Vienna Document notification
 # on csbm/notifications labelled NATO UNCLASSIFIED REL TO EAPC, and the
-# partner receives it; the outbox is then empty.
+# partner receives it; the outbox is then empty and `plan exercises` shows
+# the day it was published as the day notified.
 #
 # The node's side is src/plan/notify.c (once a second).
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -36,4 +37,8 @@ ok "labelled NATO UNCLASSIFIED REL TO EAPC" grep -qF '[label:NATO UNCLASSIFIED R
 ok "the payload names the exercise and its troops" bash -c "grep -qF '\"exercise\":\"EX-IT-1\"' <<<'$got' && grep -qF '\"troops\":10000' <<<'$got'"
 for _ in $(seq 100); do "$PN" plan outbox --data "$D/var" | grep -qx '0 pending' && break; sleep 0.1; done
 expect_out "the node marked it done" "0 pending" bash -c "set -o pipefail; '$PN' plan outbox --data '$D/var' | tail -1"
+# issue #21: the publication is the notification -- plan exercises shows its day
+today=$(date -u +%F)
+expect_has "plan exercises shows the day the node published it" "EX-IT-1 .* $today (on time|late)\$" \
+    "$PN" plan exercises --data "$D/var"
 done_testing

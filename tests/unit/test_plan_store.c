@@ -410,6 +410,58 @@ static void testOutbox(void **state) {
     assert_int_equal(planOutboxPending(p), 2);
 }
 
+typedef struct SeenEx {
+    const char *code;
+    PlanExercise e;
+    CsbmResult r;
+} SeenEx;
+
+static int seeExercise(const PlanExercise *e, const CsbmForces *f, const CsbmResult *r, void *ctx) {
+    SeenEx *x = ctx;
+    (void)f;
+    if (strcmp(e->code, x->code) == 0) {
+        x->e = *e;
+        x->r = *r;
+    }
+    return 0;
+}
+
+/* issue #21: a second contribution without a place keeps the place; the
+ * publication of the notice records the day the exercise was notified. */
+static void testExerciseMergeAndNotified(void **state) {
+    Plan *p = ((Env *)*state)->p;
+    pnError err = {0};
+    importOk(p, "ex.csv", exercisesCsv);
+    PlanExercise e = {.code = "EX-B",
+                      .name = "Bravo",
+                      .start = "2026-06-01",
+                      .end = "2026-06-05",
+                      .host = "SWE",
+                      .amphibious = 1};
+    PlanContribution c = {.nation = "SWE", .troops = 3000};
+    CsbmForces f;
+    CsbmResult r;
+    int queued = 0;
+    assert_int_equal(planExerciseRecord(p, &e, &c, &f, &r, &queued, &err), PN_OK);
+    assert_true(queued);
+    SeenEx x = {.code = "EX-B"};
+    assert_int_equal(planExercises(p, PN_DAY_NONE, seeExercise, &x, &err), PN_OK);
+    assert_string_equal(x.e.place, "Place \"quoted\"");
+    assert_string_equal(x.e.notified, "");
+    PlanNotice n;
+    assert_int_equal(planOutboxNext(p, 0, &n, &err), 1);
+    assert_non_null(strstr(n.payload, "\"place\":\"Place \\\"quoted\\\"\""));
+    assert_int_equal(planOutboxDone(p, n.id, &err), PN_OK);
+    char today[11];
+    dateFormat(dayOfTime(timeNow()), today);
+    assert_int_equal(planExercises(p, PN_DAY_NONE, seeExercise, &x, &err), PN_OK);
+    assert_string_equal(x.e.notified, today);
+    /* a day given by the user is not replaced by the publication */
+    x.code = "EX-A";
+    assert_int_equal(planExercises(p, PN_DAY_NONE, seeExercise, &x, &err), PN_OK);
+    assert_string_equal(x.e.notified, "2026-03-20");
+}
+
 static void testRoundTrip(void **state) {
     Plan *p = ((Env *)*state)->p;
     Fixture *fx = ((Env *)*state)->fx;
@@ -548,6 +600,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(testWorkflow, open1, close1),
         cmocka_unit_test_setup_teardown(testGaps, open1, close1),
         cmocka_unit_test_setup_teardown(testOutbox, open1, close1),
+        cmocka_unit_test_setup_teardown(testExerciseMergeAndNotified, open1, close1),
         cmocka_unit_test_setup_teardown(testRoundTrip, open1, close1),
         cmocka_unit_test_setup_teardown(testInteropTrend, open1, close1),
         cmocka_unit_test_setup_teardown(testImportMutations, open1, close1),
