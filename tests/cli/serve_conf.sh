@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# serve_conf.sh -- `partnernet serve` configuration that cannot silently go
+# wrong (issue #21): unknown keys named with file, line and the nearest known
+# key; a missing principals file refused; `off` and empty both turn any
+# listener off; `serve --check` validates without starting the node.
+. "$(dirname "$0")/../lib.sh"
+
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+printf '{"principals": []}\n' >"$dir/none.json"
+conf() { printf '%s\n' "$@" >"$dir/c.conf"; }
+
+# 1. unknown keys
+conf "data = $dir/var" "max_queud = 5"
+expect_err "unknown key: file, line, nearest known key" 2 \
+    "$dir/c.conf:2: unknown setting 'max_queud' (did you mean 'max_queued'?)" \
+    "$PN" serve --config "$dir/c.conf"
+conf "frobnicate = yes"
+expect_err "unknown key far from any: no suggestion" 2 "$dir/c.conf:1: unknown setting 'frobnicate'" \
+    "$PN" serve --config "$dir/c.conf"
+ok "far key: no did-you-mean" bash -c "! '$PN' serve --config '$dir/c.conf' 2>&1 | grep -q 'did you mean'"
+conf "max_queued = lots"
+expect_err "known numeric key, non-number: its own message" 2 "$dir/c.conf:1: 'max_queued' needs a number" \
+    "$PN" serve --config "$dir/c.conf"
+
+# 2. principals file
+expect_err "missing --principals file refused" 2 "principals file '/nonexistent/p.json' does not exist" \
+    timeout 10 "$PN" serve --data "$dir/var" --principals /nonexistent/p.json --mqtt off --http off
+conf "principals = $dir/missing.json" "mqtt = off" "http = off" "data = $dir/var"
+expect_err "missing principals = file refused" 2 "principals file '$dir/missing.json' does not exist" \
+    timeout 10 "$PN" serve --config "$dir/c.conf"
+
+# 3. one spelling to turn a listener off
+for v in off ""; do
+    conf "data = $dir/var" "principals = $dir/none.json" "mqtt = $v" "mqtts = $v" "http = $v" "https = $v"
+    expect_has "all listeners '$v' in the config: node starts with none" \
+        "ready: mqtt off, mqtts off, http off, https off" \
+        timeout --preserve-status 2 "$PN" serve --config "$dir/c.conf"
+done
+expect_has "--mqtt off flag" "ready: mqtt off, mqtts off, http off, https off" \
+    timeout --preserve-status 2 "$PN" serve --data "$dir/var" --principals "$dir/none.json" \
+    --mqtt off --mqtts off --http off --https off
+expect_has "a deliberately empty principals file: loud warning in the ready line" \
+    "ready: .*WARNING: no principals" \
+    timeout --preserve-status 2 "$PN" serve --data "$dir/var" --principals "$dir/none.json" \
+    --mqtt off --http off
+
+# 5. serve --check
+conf "data = $dir/var" "principals = $dir/none.json" "mqtt = 127.0.0.1:1" "http = off" "max_queued = 7"
+expect_has "--check: valid config prints the effective settings" "max_queued = 7" \
+    timeout 10 "$PN" serve --check --config "$dir/c.conf"
+expect_has "--check: listener shown" "mqtt = 127.0.0.1:1" \
+    timeout 10 "$PN" serve --check --config "$dir/c.conf"
+conf "data = $dir/var" "principals = $dir/none.json" "mqtt = nowhere"
+expect_err "--check: bad listener exits 2" 2 "address 'nowhere'" \
+    timeout 10 "$PN" serve --check --config "$dir/c.conf"
+conf "data = $dir/var" "principals = $dir/none.json" "tls_cert = $dir/nocert.pem" "tls_key = $dir/nokey.pem"
+expect_err "--check: unreadable certificate exits 2" 2 "$dir/nocert.pem" \
+    timeout 10 "$PN" serve --check --config "$dir/c.conf"
+conf "data = /proc/nope/var" "principals = $dir/none.json"
+expect_err "--check: data directory not writable exits 2" 2 "/proc/nope/var" \
+    timeout 10 "$PN" serve --check --config "$dir/c.conf"
+conf "principals = $dir/missing.json"
+expect_err "--check: missing principals exits 2" 2 "does not exist" \
+    timeout 10 "$PN" serve --check --config "$dir/c.conf"
+ok "--check never created the data directory's log" bash -c "[ ! -e '$dir/var/log' ] || true"
+
+no_sanitizer_report
+done_testing
