@@ -63,6 +63,8 @@ expect_err "--check: data directory cannot be created exits 2" 2 "data directory
 conf "principals = $dir/missing.json"
 expect_err "--check: missing principals exits 2" 2 "does not exist" \
     timeout 10 "$PN" serve --check --config "$dir/c.conf"
+expect_has "--check accepts partnernet.conf.example" "configuration valid" \
+    "$PN" serve --check --config partnernet.conf.example --data "$dir/ex" --principals "$dir/none.json"
 conf "data = $dir/fresh" "principals = $dir/none.json"
 ok "--check creates nothing" bash -c "'$PN' serve --check --config '$dir/c.conf' >/dev/null && [ ! -e '$dir/fresh' ]"
 
