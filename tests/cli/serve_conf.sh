@@ -22,6 +22,13 @@ ok "far key: no did-you-mean" bash -c "! '$PN' serve --config '$dir/c.conf' 2>&1
 conf "max_queued = lots"
 expect_err "known numeric key, non-number: its own message" 2 "$dir/c.conf:1: 'max_queued' needs a number" \
     "$PN" serve --config "$dir/c.conf"
+conf "max_qos = 3"
+expect_err "known key out of range: its range, not 'unknown setting'" 2 \
+    "$dir/c.conf:1: 'max_qos' is out of range (0 to 2)" "$PN" serve --config "$dir/c.conf"
+conf "[peer hq]" "adress = 127.0.0.1:1"
+expect_err "unknown [peer] key: nearest known key" 2 \
+    "$dir/c.conf:2: unknown [peer] setting 'adress' (did you mean 'address'?)" \
+    "$PN" serve --config "$dir/c.conf"
 
 # 2. principals file
 expect_err "missing --principals file refused" 2 "principals file '/nonexistent/p.json' does not exist" \
