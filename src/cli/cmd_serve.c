@@ -551,8 +551,19 @@ static int checkConfig(Conf *cf, Cli *cli) {
     principalsInit(&ps);
     int rc = principalsLoad(&ps, cf->o.principalsFile, &err);
     size_t n = ps.n;
+    const char *missing = NULL; /* a peer without its principal here: serve refuses it */
+    for (int i = 0; rc == PN_OK && !missing && i < cf->npeers; i++) {
+        const LinkOptions *l = &cf->peers[i];
+        const char *who = l->peerPrincipal ? l->peerPrincipal : l->name;
+        if (!principalsFind(&ps, who)) missing = l->name;
+    }
     principalsFree(&ps);
     if (rc != PN_OK) return cliFail("serve", "%s", err.msg);
+    if (missing)
+        return cliFail("serve",
+                       "peer %s: no principal standing for it in '%s' (add it with 'partnernet "
+                       "principal add ... --no-credential', or set peer_principal)",
+                       missing, cf->o.principalsFile);
     printSettings(cf);
     printf("\n; configuration valid: %zu principal%s%s\n", n, n == 1 ? "" : "s",
            n ? "" : " (WARNING: nobody can log in)");

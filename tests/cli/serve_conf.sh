@@ -72,6 +72,27 @@ expect_err "--check: missing principals exits 2" 2 "does not exist" \
     timeout 10 "$PN" serve --check --config "$dir/c.conf"
 expect_has "--check accepts partnernet.conf.example" "configuration valid" \
     "$PN" serve --check --config partnernet.conf.example --data "$dir/ex" --principals "$dir/none.json"
+printf 'x\n' >"$dir/pw"
+conf "data = $dir/var" "principals = $dir/none.json" "[peer hq]" "address = 127.0.0.1:1" \
+    "principal = swe-node" "password_file = $dir/pw" "topics = intel/#"
+expect_err "--check: a peer without its principal exits 2" 2 "peer hq: no principal standing for it" \
+    "$PN" serve --check --config "$dir/c.conf"
+conf "data = $dir/var" "principals = $dir/none.json" "[peer hq]" "address = 127.0.0.1:1" \
+    "principal = swe-node" "password_file = $dir/nopw" "topics = intel/#"
+expect_err "--check: a peer's unreadable password file exits 2" 2 "password_file '$dir/nopw'" \
+    "$PN" serve --check --config "$dir/c.conf"
+for k in 1 2; do
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/k$k.pem" \
+        -out "$dir/c$k.pem" -subj "/CN=node$k" -days 2 >/dev/null 2>&1
+done
+conf "data = $dir/var" "principals = $dir/none.json" "mqtts = 127.0.0.1:1" "http = off" \
+    "tls_cert = $dir/c1.pem" "tls_key = $dir/k1.pem" "require_client_cert = no"
+expect_has "--check: certificate and its key" "mqtts = 127.0.0.1:1" \
+    "$PN" serve --check --config "$dir/c.conf"
+conf "data = $dir/var" "principals = $dir/none.json" "mqtts = 127.0.0.1:1" "http = off" \
+    "tls_cert = $dir/c1.pem" "tls_key = $dir/k2.pem" "require_client_cert = no"
+expect_rc "--check: a key that does not match the certificate exits 2" 2 \
+    "$PN" serve --check --config "$dir/c.conf"
 conf "data = $dir/fresh" "principals = $dir/none.json"
 ok "--check creates nothing" bash -c "'$PN' serve --check --config '$dir/c.conf' >/dev/null && [ ! -e '$dir/fresh' ]"
 
