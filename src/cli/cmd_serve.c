@@ -447,22 +447,25 @@ static int checkReadable(const char *what, const char *path) {
     return cliFail("serve", "%s '%s': %s", what, path, strerror(errno));
 }
 
-/* The certificate and key load and match (tlsServerContext checks both). */
+/* The certificate and key load and match, as each TLS listener will load
+ * them (MQTTS demands client certificates as configured, HTTPS never). */
 static int checkTls(Conf *cf) {
     MqttServerOptions *mo = &cf->mo;
-    int tls = (mo->mqttsAddr && *mo->mqttsAddr) || (cf->ho.httpsAddr && *cf->ho.httpsAddr);
-    if (!mo->certFile && !mo->keyFile) return CLI_OK;
+    int on[2] = {mo->mqttsAddr && *mo->mqttsAddr, cf->ho.httpsAddr && *cf->ho.httpsAddr};
+    int require[2] = {mo->requireClientCert, 0};
     if (checkReadable("tls_cert", mo->certFile) != CLI_OK ||
         checkReadable("tls_key", mo->keyFile) != CLI_OK ||
         checkReadable("tls_ca", mo->caFile) != CLI_OK)
         return CLI_USAGE;
-    if (!tls) return CLI_OK;
-    SSL_CTX *ctx = NULL;
-    pnError err = {0};
-    int rc = tlsServerContext(&ctx, mo->certFile, mo->keyFile, mo->caFile,
-                              mo->requireClientCert && mo->caFile, &err);
-    SSL_CTX_free(ctx);
-    return rc == PN_OK ? CLI_OK : cliFail("serve", "%s", err.msg);
+    for (int k = 0; k < 2; k++) {
+        if (!on[k]) continue;
+        SSL_CTX *ctx = NULL;
+        pnError err = {0};
+        int rc = tlsServerContext(&ctx, mo->certFile, mo->keyFile, mo->caFile, require[k], &err);
+        SSL_CTX_free(ctx);
+        if (rc != PN_OK) return cliFail("serve", "%s: %s", k ? "https" : "mqtts", err.msg);
+    }
+    return CLI_OK;
 }
 
 /* What linkStart checks before it needs a running node. */

@@ -93,6 +93,10 @@ conf "data = $dir/var" "principals = $dir/none.json" "mqtts = 127.0.0.1:1" "http
     "tls_cert = $dir/c1.pem" "tls_key = $dir/k2.pem" "require_client_cert = no"
 expect_rc "--check: a key that does not match the certificate exits 2" 2 \
     "$PN" serve --check --config "$dir/c.conf"
+conf "data = $dir/var" "principals = $dir/none.json" "mqtts = 127.0.0.1:1" "http = off" \
+    "tls_cert = $dir/c1.pem" "tls_key = $dir/k1.pem"
+expect_err "--check: client certificates required without tls_ca exits 2" 2 "no tls_ca was given" \
+    "$PN" serve --check --config "$dir/c.conf"
 conf "data = $dir/fresh" "principals = $dir/none.json"
 ok "--check creates nothing" bash -c "'$PN' serve --check --config '$dir/c.conf' >/dev/null && [ ! -e '$dir/fresh' ]"
 
