@@ -426,6 +426,7 @@ static void listenerOff(const char **addr) {
 static int checkPrincipalsFile(const char *path, int explicit) {
     struct stat st;
     if (!explicit || stat(path, &st) == 0) return CLI_OK;
+    if (errno != ENOENT) return cliFail("serve", "principals file '%s': %s", path, strerror(errno));
     return cliFail("serve",
                    "principals file '%s' does not exist (create it with 'partnernet principal "
                    "add', or write {\"principals\": []} to it for a node nobody logs in to)",
