@@ -495,6 +495,8 @@ static int checkDataDir(const char *dir) {
         return cliFail("serve", "data directory '%s' is too long", dir);
     while (stat(path, &st) != 0) {
         char *slash = strrchr(path, '/');
+        if (strcmp(path, ".") == 0 || strcmp(path, "/") == 0) /* gone working directory */
+            return cliFail("serve", "data directory '%s': %s", dir, strerror(errno));
         if (!slash) {
             strcpy(path, ".");
             continue;
