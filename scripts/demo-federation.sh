@@ -29,7 +29,7 @@ for n in swe ukr; do
     "$pn" principal add "$n-node" --nation "$nation" --clearance NS --role node --password-stdin \
         --principals "$dir/hq.json" <"$dir/$n.pass"
     # HQ's principal at the node: decide() for it guards what HQ relays there.
-    "$pn" principal add hq --nation NATO --clearance CTS --principals "$dir/$n.json" >/dev/null
+    "$pn" principal add hq --nation NATO --clearance CTS --no-credential --principals "$dir/$n.json" >/dev/null
 done
 conf() { # NAME PORT [PEER-LINK-PRINCIPAL]
     printf '[node]\nname = %s\ndata = %s/%s\nmqtt = 127.0.0.1:%s\nhttp = off\nprincipals = %s/%s.json\n' \

@@ -39,6 +39,7 @@ typedef struct Args {
     const char *data; /* remove: where tokens.json is */
     const char *nation, *clearance, *certCn, *certSha256;
     int passwordStdin;
+    int noCredential;    /* --no-credential: deliberately no way to log in */
     const char *addOnly; /* the first option only `add` takes, or NULL */
     PrincipalEntry e;    /* communities and caveats as given */
 } Args;
@@ -91,6 +92,11 @@ static int parseOption(Args *a, int argc, char **argv, int *i) {
     if (strcmp(argv[*i], "--password-stdin") == 0) {
         a->passwordStdin = 1;
         if (!a->addOnly) a->addOnly = "--password-stdin";
+        return 1;
+    }
+    if (strcmp(argv[*i], "--no-credential") == 0) {
+        a->noCredential = 1;
+        if (!a->addOnly) a->addOnly = "--no-credential";
         return 1;
     }
     static const char *const opts[] = {"--nation", "--clearance", "--cert-cn",    "--coi",
@@ -248,6 +254,18 @@ static int keepLegacyTokens(const Args *a, const PrincipalEntry *old) {
     return cliTokensUpdatePrincipal(dir, old->name, old->id, &n);
 }
 
+/* A principal with neither password nor certificate can never log in over
+ * MQTT: refuse that unless asked for (a node principal that only stands
+ * for a peer, or one that uses bearer tokens alone). */
+static int checkCredential(const Args *a) {
+    const PrincipalEntry *e = &a->e;
+    if (a->noCredential || e->passwordHash[0] || e->certCn[0] || e->certSha256[0]) return CLI_OK;
+    return cliFail(CMD,
+                   "%s could never log in: give --password-stdin or --cert-cn, or "
+                   "--no-credential if that is what you mean",
+                   e->name);
+}
+
 static int addPrincipal(Cli *cli, Args *a) {
     if (buildEntry(cli, a) != CLI_OK) return CLI_USAGE;
     Principals ps;
@@ -255,6 +273,7 @@ static int addPrincipal(Cli *cli, Args *a) {
     const PrincipalEntry *old = principalsFind(&ps, a->e.name);
     int created = 0, rc = setCredentials(a, old);
     pnError err = {0};
+    if (rc == CLI_OK) rc = checkCredential(a);
     if (rc == CLI_OK) rc = keepLegacyTokens(a, old);
     if (rc == CLI_OK && principalsUpsert(&ps, &a->e, &created, &err) != PN_OK)
         rc = cliFail(CMD, "%s", err.msg);

@@ -6,16 +6,21 @@
  * `partnernet serve` alone runs a single node with its data in ./var.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
 
 #include "../core/str.h"
 #include "../http/http.h"
 #include "../federation/link.h"
 #include "../federation/peers.h"
 #include "../mqtt/server.h"
+#include "../node/tls.h"
 #include "../plan/notify.h"
 #include "cli.h"
 
@@ -39,6 +44,96 @@ static char *trim(char *s) {
     while (e > s && isspace((unsigned char)e[-1]))
         *--e = '\0';
     return s;
+}
+
+/* Every [node] key: the first NSTRING_KEYS take text, the rest numbers. */
+#define NSTRING_KEYS 13
+static const char *const nodeKeys[] = {"name",
+                                       "data",
+                                       "mqtt",
+                                       "mqtts",
+                                       "principals",
+                                       "acl_file",
+                                       "tls_cert",
+                                       "tls_key",
+                                       "tls_ca",
+                                       "require_client_cert",
+                                       "http",
+                                       "https",
+                                       "web",
+                                       "max_queued",
+                                       "retained_max",
+                                       "retained_max_bytes",
+                                       "retained_per_principal",
+                                       "retained_bytes_per_principal",
+                                       "max_subscriptions",
+                                       "max_sessions_per_principal",
+                                       "session_expiry_311",
+                                       "max_packet_size",
+                                       "max_keepalive",
+                                       "max_qos",
+                                       "retain_available",
+                                       "segment_bytes",
+                                       "retain_bytes",
+                                       "retain_seconds",
+                                       "audit_burst",
+                                       "audit_max_mb",
+                                       "audit_retention_days",
+                                       "connect_timeout",
+                                       "max_connections",
+                                       "max_unauthenticated",
+                                       "max_unauthenticated_per_address",
+                                       "fd_reserve",
+                                       "max_connections_per_principal",
+                                       "max_connect_size",
+                                       "max_login_checks",
+                                       "max_login_checks_per_address",
+                                       "max_buffer_bytes",
+                                       NULL};
+static const char *const peerKeys[] = {
+    "address",     "principal",      "password_file", "cert",    "key", "ca",
+    "server_name", "peer_principal", "topics",        "origins", NULL};
+
+static int keyIndex(const char *const *keys, const char *key) {
+    for (int i = 0; keys[i]; i++)
+        if (strcmp(keys[i], key) == 0) return i;
+    return -1;
+}
+
+/* Levenshtein distance, for "did you mean": keys are short (< 64). */
+static size_t editDistance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b), row[64];
+    if (la >= 64 || lb >= 64) return 64;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+/* Report an unknown key, naming the nearest known one when it is close
+ * enough to be a typo (a third of the key's length, at least 2 edits). */
+static int unknownKey(const char *const *keys, const char *what, const char *key, int line,
+                      const char *path) {
+    const char *best = NULL;
+    size_t bestD = (size_t)-1, limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2;
+    for (int i = 0; keys[i]; i++) {
+        size_t d = editDistance(key, keys[i]);
+        if (d < bestD) bestD = d, best = keys[i];
+    }
+    if (best && bestD <= limit)
+        return cliFail("serve", "%s:%d: unknown %ssetting '%s' (did you mean '%s'?)", path, line,
+                       what, key, best);
+    return cliFail("serve", "%s:%d: unknown %ssetting '%s'", path, line, what, key);
 }
 
 /* [peer NAME] address = / principal = / password_file = / cert, key, ca = / topics = /
@@ -75,7 +170,7 @@ static int peerKey(Conf *cf, const char *name, const char *key, char *val, int l
                      : strcmp(key, "server_name") == 0    ? &l->serverName
                      : strcmp(key, "peer_principal") == 0 ? &l->peerPrincipal
                                                           : NULL;
-    if (!s) return cliFail("serve", "%s:%d: unknown [peer] setting '%s'", path, line, key);
+    if (!s) return unknownKey(peerKeys, "[peer] ", key, line, path);
     *s = val;
     return CLI_OK;
 }
@@ -91,7 +186,10 @@ static const char *limitRange(const char *key) {
                                           {"max_connect_size", "256 to 268435455"},
                                           {"max_login_checks", "1 to 65536"},
                                           {"max_login_checks_per_address", "1 to 65536"},
-                                          {"max_buffer_bytes", "at least 1048576"}};
+                                          {"max_buffer_bytes", "at least 1048576"},
+                                          {"max_keepalive", "0 to 65535"},
+                                          {"max_qos", "0 to 2"},
+                                          {"retain_available", "0 or 1"}};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if (strcmp(key, keys[i][0]) == 0) return keys[i][1];
     return NULL;
@@ -136,6 +234,8 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
         *s = val;
         return CLI_OK;
     }
+    /* The key first: a typo is not a value that "needs a number". */
+    if (keyIndex(nodeKeys, key) < NSTRING_KEYS) return unknownKey(nodeKeys, "", key, line, path);
     char *end;
     unsigned long long n = strtoull(val, &end, 10);
     if (*end || !*val) return cliFail("serve", "%s:%d: '%s' needs a number", path, line, key);
@@ -212,7 +312,7 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
         return cliFail("serve", "%s:%d: '%s' is out of range (%s)", path, line, key,
                        limitRange(key));
     else
-        return cliFail("serve", "%s:%d: unknown setting '%s'", path, line, key);
+        return unknownKey(nodeKeys, "", key, line, path);
     return CLI_OK;
 }
 
@@ -315,6 +415,167 @@ static int startHttp(Conf *cf, Node *node, HttpServer **http, HttpServer **faile
     return httpServerStart(http, node, &cf->ho, err);
 }
 
+/* "off" and "" both turn a listener off: one spelling for every listener. */
+static void listenerOff(const char **addr) {
+    if (*addr && strcmp(*addr, "off") == 0) *addr = "";
+}
+
+/* A principals file named on purpose must exist: a typo in its path would
+ * otherwise start a node nobody can log in to.  The default path may be
+ * missing (the ready line then warns that there are no principals). */
+static int checkPrincipalsFile(const char *path, int explicit) {
+    struct stat st;
+    if (!explicit || stat(path, &st) == 0) return CLI_OK;
+    if (errno != ENOENT) return cliFail("serve", "principals file '%s': %s", path, strerror(errno));
+    return cliFail("serve",
+                   "principals file '%s' does not exist (create it with 'partnernet principal "
+                   "add', or write {\"principals\": []} to it for a node nobody logs in to)",
+                   path);
+}
+
+/* ---- serve --check ------------------------------------------------------ */
+
+static int checkAddr(const char *what, const char *addr) {
+    struct sockaddr_storage sa;
+    pnError err = {0};
+    if (!addr || !*addr) return CLI_OK;
+    if (nodeParseAddr(addr, &sa, &err) != PN_OK) return cliFail("serve", "%s: %s", what, err.msg);
+    return CLI_OK;
+}
+
+static int checkReadable(const char *what, const char *path) {
+    if (!path || access(path, R_OK) == 0) return CLI_OK;
+    return cliFail("serve", "%s '%s': %s", what, path, strerror(errno));
+}
+
+/* The certificate and key load and match, as each TLS listener will load
+ * them (MQTTS demands client certificates as configured, HTTPS never). */
+static int checkTls(Conf *cf) {
+    MqttServerOptions *mo = &cf->mo;
+    int on[2] = {mo->mqttsAddr && *mo->mqttsAddr, cf->ho.httpsAddr && *cf->ho.httpsAddr};
+    int require[2] = {mo->requireClientCert, 0};
+    if (checkReadable("tls_cert", mo->certFile) != CLI_OK ||
+        checkReadable("tls_key", mo->keyFile) != CLI_OK ||
+        checkReadable("tls_ca", mo->caFile) != CLI_OK)
+        return CLI_USAGE;
+    for (int k = 0; k < 2; k++) {
+        if (!on[k]) continue;
+        SSL_CTX *ctx = NULL;
+        pnError err = {0};
+        int rc = tlsServerContext(&ctx, mo->certFile, mo->keyFile, mo->caFile, require[k], &err);
+        SSL_CTX_free(ctx);
+        if (rc != PN_OK) return cliFail("serve", "%s: %s", k ? "https" : "mqtts", err.msg);
+    }
+    return CLI_OK;
+}
+
+/* What linkStart checks before it needs a running node. */
+static int checkPeer(const LinkOptions *l) {
+    char what[96];
+    snprintf(what, sizeof(what), "peer %s", l->name);
+    if (!l->address) return cliFail("serve", "%s: missing address", what);
+    if (checkAddr(what, l->address) != CLI_OK) return CLI_USAGE;
+    if (!l->principal) return cliFail("serve", "%s: missing principal", what);
+    if (l->ntopics == 0) return cliFail("serve", "%s: no topics", what);
+    if (!l->passwordFile && !l->certFile)
+        return cliFail("serve", "%s: needs password_file or cert/key/ca", what);
+    if (checkReadable("password_file", l->passwordFile) != CLI_OK ||
+        checkReadable("cert", l->certFile) != CLI_OK ||
+        checkReadable("key", l->keyFile) != CLI_OK || checkReadable("ca", l->caFile) != CLI_OK)
+        return CLI_USAGE;
+    return CLI_OK;
+}
+
+/* The data directory, or the nearest existing parent that would hold it,
+ * must be a writable directory. */
+static int checkDataDir(const char *dir) {
+    char path[4096];
+    struct stat st;
+    if (strCopy(path, sizeof(path), dir) != 0)
+        return cliFail("serve", "data directory '%s' is too long", dir);
+    while (stat(path, &st) != 0) {
+        char *slash = strrchr(path, '/');
+        if (strcmp(path, ".") == 0 || strcmp(path, "/") == 0) /* gone working directory */
+            return cliFail("serve", "data directory '%s': %s", dir, strerror(errno));
+        if (!slash) {
+            strcpy(path, ".");
+            continue;
+        }
+        if (slash == path)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+    }
+    if (!S_ISDIR(st.st_mode) || access(path, W_OK | X_OK) != 0)
+        return cliFail("serve", "data directory '%s' cannot be created or written ('%s' is %s)",
+                       dir, path, S_ISDIR(st.st_mode) ? "not writable" : "not a directory");
+    return CLI_OK;
+}
+
+static void showSetting(const char *key, const char *val) {
+    printf("%s = %s\n", key, val && *val ? val : "off");
+}
+
+/* The effective settings after defaults and flags, as a config file. */
+static void printSettings(const Conf *cf) {
+    const NodeOptions *o = &cf->o;
+    const MqttServerOptions *mo = &cf->mo;
+    printf("[node]\nname = %s\ndata = %s\nprincipals = %s\n", o->name, o->dataDir,
+           o->principalsFile);
+    showSetting("mqtt", mo->mqttAddr);
+    showSetting("mqtts", mo->mqttsAddr);
+    showSetting("http", cf->ho.httpAddr);
+    showSetting("https", cf->ho.httpsAddr);
+    if (mo->certFile) printf("tls_cert = %s\ntls_key = %s\n", mo->certFile, mo->keyFile);
+    if (mo->caFile) printf("tls_ca = %s\n", mo->caFile);
+    printf("require_client_cert = %s\n", mo->requireClientCert ? "yes" : "no");
+    if (o->aclFile) printf("acl_file = %s\n", o->aclFile);
+    printf("max_queued = %u\n", o->maxQueued);
+    for (int i = 0; i < o->ntopics; i++)
+        printf("\n[topic %s]\nlabel = %s\n", o->topicFilter[i], o->topicLabel[i]);
+    for (int i = 0; i < cf->npeers; i++)
+        printf("\n[peer %s]\naddress = %s\nprincipal = %s\n", cf->peers[i].name,
+               cf->peers[i].address, cf->peers[i].principal);
+}
+
+/* serve --check: everything serve would load, without opening the node. */
+static int checkConfig(Conf *cf, Cli *cli) {
+    int implicit[2];
+    httpDefaults(cf, implicit);
+    if (checkAddr("mqtt", cf->mo.mqttAddr) != CLI_OK ||
+        checkAddr("mqtts", cf->mo.mqttsAddr) != CLI_OK ||
+        checkAddr("http", cf->ho.httpAddr) != CLI_OK ||
+        checkAddr("https", cf->ho.httpsAddr) != CLI_OK || checkTls(cf) != CLI_OK)
+        return CLI_USAGE;
+    for (int i = 0; i < cf->npeers; i++)
+        if (checkPeer(&cf->peers[i]) != CLI_OK) return CLI_USAGE;
+    if (checkReadable("acl_file", cf->o.aclFile) != CLI_OK) return CLI_USAGE;
+    if (checkDataDir(cf->o.dataDir) != CLI_OK) return CLI_USAGE;
+    if (cliLoad(cli) != CLI_OK) return CLI_USAGE; /* registry and policy */
+    Principals ps;
+    pnError err = {0};
+    principalsInit(&ps);
+    int rc = principalsLoad(&ps, cf->o.principalsFile, &err);
+    size_t n = ps.n;
+    const char *missing = NULL; /* a peer without its principal here: serve refuses it */
+    for (int i = 0; rc == PN_OK && !missing && i < cf->npeers; i++) {
+        const LinkOptions *l = &cf->peers[i];
+        const char *who = l->peerPrincipal ? l->peerPrincipal : l->name;
+        if (!principalsFind(&ps, who)) missing = l->name;
+    }
+    principalsFree(&ps);
+    if (rc != PN_OK) return cliFail("serve", "%s", err.msg);
+    if (missing)
+        return cliFail("serve",
+                       "peer %s: no principal standing for it in '%s' (add it with 'partnernet "
+                       "principal add ... --no-credential', or set peer_principal)",
+                       missing, cf->o.principalsFile);
+    printSettings(cf);
+    printf("\n; configuration valid: %zu principal%s%s\n", n, n == 1 ? "" : "s",
+           n ? "" : " (WARNING: nobody can log in)");
+    return CLI_OK;
+}
+
 /* Open the node, attach the front-ends, run until a stop signal. */
 static int runNode(Conf *cf, Cli *cli) {
     pnError err = {0};
@@ -350,8 +611,13 @@ int cmdServe(Cli *cli, int argc, char **argv) {
     static const char *names[11] = {"--data",   "--mqtt", "--mqtts", "--principals",
                                     "--node",   "--cert", "--key",   "--ca",
                                     "--config", "--http", "--https"};
+    int check = 0;
     for (int i = 1; i < argc; i++) {
         int r = 0, k;
+        if (strcmp(argv[i], "--check") == 0) {
+            check = 1;
+            continue;
+        }
         for (k = 0; k < 11 && !(r = cliOpt("serve", argc, argv, &i, names[k], &flags[k])); k++) {
         }
         if (r < 0) return CLI_USAGE;
@@ -371,6 +637,11 @@ int cmdServe(Cli *cli, int argc, char **argv) {
     if (flags[9]) cf.ho.httpAddr = flags[9];
     if (flags[10]) cf.ho.httpsAddr = flags[10];
     char principals[4200];
+    int explicitPrincipals = o->principalsFile != NULL;
+    listenerOff(&mo->mqttAddr);
+    listenerOff(&mo->mqttsAddr);
+    listenerOff(&cf.ho.httpAddr);
+    listenerOff(&cf.ho.httpsAddr);
     if (!o->dataDir) o->dataDir = "var";
     if (!o->name) o->name = "node";
     if (!mo->mqttAddr) mo->mqttAddr = "127.0.0.1:1883";
@@ -381,6 +652,15 @@ int cmdServe(Cli *cli, int argc, char **argv) {
     }
     mo->requireClientCert = !cf.requireCert || strcmp(cf.requireCert, "no") != 0;
     if (!o->maxQueued) o->maxQueued = 10000;
+    if (checkPrincipalsFile(o->principalsFile, explicitPrincipals) != CLI_OK) {
+        free(cf.text);
+        return CLI_USAGE;
+    }
+    if (check) {
+        int crc = checkConfig(&cf, cli);
+        free(cf.text);
+        return crc;
+    }
     static Reloader rl; /* large; lives as long as the node */
     memset(&rl, 0, sizeof(rl));
     rl.cli = cli;

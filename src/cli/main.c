@@ -51,10 +51,15 @@ static const CliCommand commands[] = {
      "decisions with their reasons.\n"},
     {"serve", cmdServe,
      "run a node: label-enforcing MQTT 5 / 3.1.1 and HTTP server, durable log, federation",
-     "usage: partnernet serve [--config FILE] [--data DIR] [--mqtt HOST:PORT] [--mqtts HOST:PORT]\n"
-     "                        [--principals FILE] [--node NAME] [--cert PEM --key PEM [--ca PEM]]\n"
+     "usage: partnernet serve [--check] [--config FILE] [--data DIR] [--mqtt HOST:PORT|off]\n"
+     "                        [--mqtts HOST:PORT|off] [--principals FILE] [--node NAME]\n"
+     "                        [--cert PEM --key PEM [--ca PEM]]\n"
      "                        [--http HOST:PORT|off] [--https HOST:PORT|off]\n"
      "\n"
+     "--check validates the configuration (listeners, certificates, peers, principals,\n"
+     "registry, policy, data directory) and prints the effective settings without starting\n"
+     "the node: exit 0, or 2 with the problem.  'off' or empty turns any listener off.\n"
+     "A principals file given by name must exist; an unknown config key is an error.\n"
      "Flags override the config file (see partnernet.conf.example); defaults: data ./var,\n"
      "MQTT on 127.0.0.1:1883, MQTT over TLS on 127.0.0.1:8883 when a certificate is given\n"
      "(client certificates required unless require_client_cert = no), principals in\n"
@@ -67,7 +72,7 @@ static const CliCommand commands[] = {
     {"principal", cmdPrincipal, "who may connect: principals with nation, clearance, communities",
      "usage: partnernet principal add NAME --nation CODE --clearance NU|NR|NC|NS|CTS\n"
      "                 [--coi A,B] [--caveat X,Y] [--password-stdin] [--cert-cn CN]\n"
-     "                 [--role node,operator] [--cert-sha256 FINGERPRINT]\n"
+     "                 [--role node,operator] [--cert-sha256 FINGERPRINT] [--no-credential]\n"
      "                 [--principals FILE]\n"
      "       partnernet principal list [--principals FILE]\n"
      "       partnernet principal remove NAME [--principals FILE] [--data DIR]\n"
@@ -82,7 +87,9 @@ static const CliCommand commands[] = {
      "principal whose --cert-cn matches its common name (its country must be the nation);\n"
      "--cert-sha256 pins the one certificate accepted for it (its SHA-256 fingerprint).\n"
      "--role operator lets the principal read the audit trail and ask decide() about\n"
-     "others over HTTP; it does not widen what the principal may receive.\n"},
+     "others over HTTP; it does not widen what the principal may receive.\n"
+     "A principal with neither password nor certificate is refused unless --no-credential\n"
+     "is given (one that only stands for a federation peer, or uses bearer tokens alone).\n"},
     {"audit", cmdAudit, "the audit trail: refused publishes and deliveries, releases",
      "usage: partnernet audit [--since 1h|30m|2d|DATE] [--reason CODE] [--kind KIND] [--data DIR] "
      "[--json] [--as NAME [--principals FILE]]\n"

@@ -341,8 +341,11 @@ int nodeRun(Node *n, pnError *err) {
         int w = snprintf(line + len, sizeof(line) - len, "%s, ", part);
         if (w > 0 && (size_t)w < sizeof(line) - len) len += (size_t)w;
     }
-    printf("partnernet: node %s ready: %sdata %s, log %llu messages\n", n->opt->name, line,
-           n->opt->dataDir, (unsigned long long)n->records);
+    /* No principals is legal (a file deliberately left empty) but never
+     * what an operator wants by accident: say so where they look. */
+    printf("partnernet: node %s ready: %sdata %s, log %llu messages%s\n", n->opt->name, line,
+           n->opt->dataDir, (unsigned long long)n->records,
+           n->principals.n ? "" : "; WARNING: no principals, nobody can log in");
     fflush(stdout);
     uv_run(n->loop, UV_RUN_DEFAULT);
     exchangeCommit(n->x, NULL);

@@ -55,6 +55,10 @@ expect_err "bad name exits 2" 2 "invalid name 'carol smith'" \
     "$PN" principal add 'carol smith' --nation SWE --clearance NS "${P[@]}"
 expect_err "missing --clearance exits 2" 2 "missing --clearance" \
     "$PN" principal add carol --nation SWE "${P[@]}"
+expect_err "no password and no certificate refused" 2 "carol could never log in" \
+    "$PN" principal add carol --nation SWE --clearance NS "${P[@]}"
+expect_err "--no-credential only with add" 2 "option --no-credential applies only to 'add'" \
+    "$PN" principal list --no-credential "${P[@]}"
 expect_err "certificate CN taken" 2 "certificate CN 'bob.usa.mil' already belongs to principal 'bob.usa'" \
     "$PN" principal add carol --nation SWE --clearance NS --cert-cn bob.usa.mil "${P[@]}"
 expect_err "missing subcommand exits 2" 2 "missing subcommand" "$PN" principal
@@ -62,6 +66,16 @@ expect_err "unknown subcommand exits 2" 2 "unknown subcommand 'frob'" "$PN" prin
 expect_err "add-only option on list exits 2" 2 "option --nation applies only to 'add'" \
     "$PN" principal list --nation SWE "${P[@]}"
 ok "file unchanged by refused commands" cmp -s "$f" "$dir/before"
+
+# --no-credential: a principal that logs in by none of them (e.g. one that only
+# stands for a peer, or one that uses bearer tokens alone)
+expect_out "--no-credential adds one without credentials" "added principal dave" \
+    "$PN" principal add dave --nation SWE --clearance NS --no-credential "${P[@]}"
+expect_err "updating it without the flag is refused too" 2 "dave could never log in" \
+    "$PN" principal add dave --nation SWE --clearance NC "${P[@]}"
+expect_out "updating it with the flag" "updated principal dave" \
+    "$PN" principal add dave --nation SWE --clearance NC --no-credential "${P[@]}"
+expect_out "remove dave" "removed principal dave" "$PN" principal remove dave "${P[@]}"
 
 # remove
 expect_out "remove" "removed principal bob.usa" "$PN" principal remove bob.usa "${P[@]}"

@@ -10,8 +10,8 @@ it_need python3 || exit
 it_tmp
 D=$IT_TMP/n
 mkdir -p "$D"
-"$PN" principal add reader --nation UKR --clearance NC --principals "$D/principals.json" >/dev/null
-"$PN" principal add op --nation USA --clearance CTS --role operator --principals "$D/principals.json" >/dev/null
+"$PN" principal add reader --nation UKR --clearance NC --no-credential --principals "$D/principals.json" >/dev/null
+"$PN" principal add op --nation USA --clearance CTS --role operator --no-credential --principals "$D/principals.json" >/dev/null
 "$PN" plan import --data "$D" data/sample/*.json data/sample/*.csv >/dev/null
 _report $? "the sample planning data is imported into the node's data directory"
 R=$("$PN" token create --principal reader --data "$D" 2>/dev/null)
