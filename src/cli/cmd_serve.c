@@ -469,16 +469,11 @@ static int checkTls(Conf *cf) {
     return CLI_OK;
 }
 
-/* What linkStart checks before it needs a running node. */
+/* What linkStart checks before it needs a running node, and that the
+ * credential files it names can be read. */
 static int checkPeer(const LinkOptions *l) {
-    char what[96];
-    snprintf(what, sizeof(what), "peer %s", l->name);
-    if (!l->address) return cliFail("serve", "%s: missing address", what);
-    if (checkAddr(what, l->address) != CLI_OK) return CLI_USAGE;
-    if (!l->principal) return cliFail("serve", "%s: missing principal", what);
-    if (l->ntopics == 0) return cliFail("serve", "%s: no topics", what);
-    if (!l->passwordFile && !l->certFile)
-        return cliFail("serve", "%s: needs password_file or cert/key/ca", what);
+    pnError err = {0};
+    if (linkCheckOptions(l, &err) != PN_OK) return cliFail("serve", "%s", err.msg);
     if (checkReadable("password_file", l->passwordFile) != CLI_OK ||
         checkReadable("cert", l->certFile) != CLI_OK ||
         checkReadable("key", l->keyFile) != CLI_OK || checkReadable("ca", l->caFile) != CLI_OK)

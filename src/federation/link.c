@@ -606,8 +606,7 @@ static int tlsSetup(Link *l, pnError *err) {
     return PN_OK;
 }
 
-static int checkOptions(Link *l, pnError *err) {
-    const LinkOptions *o = &l->opt;
+int linkCheckOptions(const LinkOptions *o, pnError *err) {
     struct sockaddr_storage sa;
     if (!o->address) return pnErrorSet(err, PN_EINVAL, "peer %s: missing address", o->name);
     if (nodeParseAddr(o->address, &sa, err) != PN_OK)
@@ -644,7 +643,7 @@ int linkStart(Link **out, Node *node, const LinkOptions *opt, pnError *err) {
             opt->peerPrincipal ? opt->peerPrincipal : opt->name);
     uv_timer_init(l->loop, &l->retry);
     l->retry.data = l;
-    int rc = checkOptions(l, err);
+    int rc = linkCheckOptions(&l->opt, err);
     Principal peer;
     if (rc == PN_OK) rc = peerPrincipal(l, &peer, err);
     if (rc == PN_OK && opt->passwordFile) rc = readPassword(l, err);

@@ -69,6 +69,11 @@ typedef struct LinkStatus {
 
 typedef struct Link Link;
 
+/* Check o as linkStart does before it needs a running node: address,
+ * principal name, topic filters, a credential named.  PN_OK, or PN_EINVAL
+ * with "peer NAME: what" in err.  (`serve --check` uses it too.) */
+int linkCheckOptions(const LinkOptions *o, pnError *err);
+
 /*
  * Check the options, read the password file, and attach the link to node
  * (nodeAdd); it connects once the node runs, and reconnects after any
