@@ -341,8 +341,8 @@ static void onConnack(LinkConn *c, const MqttAck *a) {
         if (a->props.reasonString.len)
             snprintf(why, sizeof(why), ": %.*s", (int)a->props.reasonString.len,
                      (const char *)a->props.reasonString.p);
-        return fail(c, "peer refused the login as %s (reason 0x%02x%s)", l->opt.principal,
-                    a->reason, why);
+        return fail(c, "peer refused the login as %s: %s (0x%02x)%s", l->opt.principal,
+                    mqttReasonText(a->reason), a->reason, why);
     }
     /* The peer kept our session since the last login, or it lost it (and
      * with it what was queued for us): never pass over that in silence. */
@@ -375,7 +375,8 @@ static void onConnack(LinkConn *c, const MqttAck *a) {
 static void onSuback(LinkConn *c, const MqttAck *a) {
     Link *l = c->l;
     if (a->reason >= 0x80)
-        return fail(c, "peer refused the subscription (reason 0x%02x)", a->reason);
+        return fail(c, "peer refused the subscription: %s (0x%02x)", mqttReasonText(a->reason),
+                    a->reason);
     l->state = UP;
     l->st.connects++;
     if (!c->sessionLost) l->st.lastError[0] = '\0'; /* a lost session stays reported */
@@ -394,7 +395,8 @@ static void onPacket(LinkConn *c, MqttPacket *pkt) {
         if (!c->session) return fail(c, "PUBLISH before CONNACK");
         return onPublish(c, &pkt->u.publish);
     case MQTT_DISCONNECT:
-        return fail(c, "peer disconnected (reason 0x%02x)", pkt->u.ack.reason);
+        return fail(c, "peer disconnected: %s (0x%02x)", mqttReasonText(pkt->u.ack.reason),
+                    pkt->u.ack.reason);
     case MQTT_PINGRESP:
         return;
     default:
@@ -410,7 +412,9 @@ static void processInput(LinkConn *c) {
         int rc = mqttDecodeClient((const uint8_t *)c->in.data + used, c->in.len - used,
                                   LINK_MAX_PACKET, &pkt, &reason);
         if (rc == 0) break;
-        if (rc < 0) return fail(c, "malformed packet from the peer (reason 0x%02x)", reason);
+        if (rc < 0)
+            return fail(c, "malformed packet from the peer: %s (0x%02x)", mqttReasonText(reason),
+                        reason);
         used += pkt.length;
         onPacket(c, &pkt);
     }

@@ -261,6 +261,10 @@ void mqttEncodeSubscribe(pnBuf *out, uint16_t packetId, const char *const *filte
                          uint8_t options);
 void mqttEncodePingreq(pnBuf *out);
 
+/* The name of an MQTT 5 reason code (§2.4) in plain words, e.g. 0x86 "bad
+ * user name or password"; 1 and 2 (granted QoS) "granted".  Static text. */
+const char *mqttReasonText(uint8_t rc);
+
 /* Length in bytes of the variable byte integer encoding of v. */
 int mqttVarintSize(uint32_t v);
 

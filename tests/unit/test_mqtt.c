@@ -93,6 +93,17 @@ static void test_property_per_packet(void **state) {
     assert_int_equal(decode(ackOk, sizeof(ackOk), 5, &p, &reason), 1);
 }
 
+/* Reason codes in words (hand-copied from the MQTT 5 table, §2.4). */
+static void test_reason_text(void **state) {
+    (void)state;
+    assert_string_equal(mqttReasonText(0x86), "bad user name or password");
+    assert_string_equal(mqttReasonText(0x87), "not authorized");
+    assert_string_equal(mqttReasonText(0x97), "quota exceeded");
+    assert_string_equal(mqttReasonText(0x9B), "QoS not supported");
+    assert_string_equal(mqttReasonText(0x02), "granted");
+    assert_string_equal(mqttReasonText(0xFE), "unknown reason");
+}
+
 static void test_connect_errors(void **state) {
     (void)state;
     MqttPacket p;
@@ -635,6 +646,7 @@ int main(void) {
         cmocka_unit_test(test_connect_v5),
         cmocka_unit_test(test_connect_errors),
         cmocka_unit_test(test_property_per_packet),
+        cmocka_unit_test(test_reason_text),
         cmocka_unit_test(test_publish_round_trip),
         cmocka_unit_test(test_publish_errors),
         cmocka_unit_test(test_subscribe),
