@@ -126,6 +126,9 @@ static int unknownKey(const char *const *keys, const char *what, const char *key
                       const char *path) {
     const char *best = NULL;
     size_t bestD = (size_t)-1, limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2;
+    if (limit >= 64)
+        return cliFail("serve", "%s:%d: unknown %ssetting '%s'", path, line, what,
+                       key); /* longer than any key: no typo of one */
     for (int i = 0; keys[i]; i++) {
         size_t d = editDistance(key, keys[i]);
         if (d < bestD) bestD = d, best = keys[i];
@@ -486,6 +489,7 @@ static int checkPeer(const LinkOptions *l) {
 static int checkDataDir(const char *dir) {
     char path[4096];
     struct stat st;
+    if (!dir[0]) return cliFail("serve", "the data directory is empty");
     if (strCopy(path, sizeof(path), dir) != 0)
         return cliFail("serve", "data directory '%s' is too long", dir);
     while (stat(path, &st) != 0) {
@@ -638,6 +642,11 @@ int cmdServe(Cli *cli, int argc, char **argv) {
     listenerOff(&cf.ho.httpAddr);
     listenerOff(&cf.ho.httpsAddr);
     if (!o->dataDir) o->dataDir = "var";
+    if (!o->dataDir[0]) { /* "data =" would put the principals file at /principals.json */
+        free(cf.text);
+        return cliFail("serve", "the data directory is empty: name one (data = DIR, --data DIR) "
+                                "or leave the setting out for ./var");
+    }
     if (!o->name) o->name = "node";
     if (!mo->mqttAddr) mo->mqttAddr = "127.0.0.1:1883";
     if (!mo->mqttsAddr) mo->mqttsAddr = mo->certFile ? "127.0.0.1:8883" : "";
