@@ -23,7 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-./partnernet principal add bench --nation SWE --clearance NS --principals "$TMP/principals.json" >/dev/null
+./partnernet principal add bench --nation SWE --clearance NS --no-credential --principals "$TMP/principals.json" >/dev/null
 TOKEN=$(./partnernet token create --principal bench --data "$TMP" 2>/dev/null)
 for _ in 1 2 3 4 5; do
     HTTP=$((20000 + RANDOM % 20000))
