@@ -18,6 +18,7 @@
 #include "../core/str.h"
 #include "persist.h"
 #include "seen.h"
+#include "share.h"
 #include "topic.h"
 
 #define STATE_QUEUED 0
@@ -91,14 +92,20 @@ struct Exchange {
     size_t npending, cappending;
     TopicLabel *labels;
     size_t nlabels;
-    int64_t lastSave;       /* when resume offsets were last looked at (once a second) */
-    uint64_t nextFileNo;    /* the next session file number (persist.h) */
-    int64_t saveFailedAt;   /* a session write failed then: retry a second later */
-    int anyDirty;           /* some session is marked dirty (saves a walk per loop turn) */
-    int64_t lastAuditCheck; /* retention and size of the audit store, every 10 s */
-    uint64_t fanned;        /* log offsets below this have been fanned out */
-    pnBuf rec;              /* scratch for encoding log records */
-    SeenSet seen;           /* ids of messages from other nodes held in the log */
+    int64_t lastSave;                /* when resume offsets were last looked at (once a second) */
+    uint64_t nextFileNo;             /* the next session file number (persist.h) */
+    int64_t saveFailedAt;            /* a session write failed then: retry a second later */
+    int anyDirty;                    /* some session is marked dirty (saves a walk per loop turn) */
+    int64_t lastAuditCheck;          /* retention and size of the audit store, every 10 s */
+    uint64_t fanned;                 /* log offsets below this have been fanned out */
+    pnBuf rec;                       /* scratch for encoding log records */
+    SeenSet seen;                    /* ids of messages from other nodes held in the log */
+    ShareSet *shares;                /* shared subscription groups */
+    int sharesDirty;                 /* a shared message was given, acknowledged or handed off */
+    size_t sharesOnDisk;             /* groups DIR/shares.json holds */
+    int sharesFailed;                /* writing it failed (audited once per failing streak) */
+    struct ShareResume *shareResume; /* after restart, until the log rescan: given messages */
+    size_t nshareResume;
     LabelCacheEntry cache[LABEL_CACHE];
     unsigned cacheNext;
     ExchangeStats st;
@@ -156,6 +163,34 @@ static Outgoing *qAt(Session *s, uint32_t i) {
     return &s->q[(s->qhead + i) % s->qcap];
 }
 
+/* Put m at the tail of s's queue, whatever its length (the callers
+ * decide that).  NULL out of memory. */
+static Outgoing *qAppend(Session *s, Message *m, uint8_t qos, uint8_t retain,
+                         const uint32_t *subIds, uint8_t nsub) {
+    if (s->qlen == s->qcap) {
+        uint32_t cap = s->qcap ? s->qcap * 2 : 64;
+        Outgoing *n = malloc(cap * sizeof(*n));
+        if (!n) return NULL;
+        for (uint32_t i = 0; i < s->qlen; i++)
+            n[i] = *qAt(s, i);
+        free(s->q);
+        s->q = n;
+        s->qcap = cap;
+        s->qhead = 0;
+    }
+    Outgoing *o = qAt(s, s->qlen++);
+    s->queueMoved = 1;
+    memset(o, 0, sizeof(*o));
+    o->m = m;
+    messageRef(m);
+    o->qos = qos;
+    o->retain = retain;
+    o->nsub = nsub > 4 ? 4 : nsub;
+    o->offline = s->conn == NULL;
+    if (o->nsub) memcpy(o->subIds, subIds, o->nsub * sizeof(uint32_t));
+    return o;
+}
+
 /* Queue m for s.  stored: a retained message sent because of a new
  * subscription; it is not in log order, so it never waits in the log: it
  * may go past maxQueued by up to the node's retained-message cap (one
@@ -177,28 +212,9 @@ static int qPush(Exchange *x, Session *s, Message *m, uint8_t qos, uint8_t retai
         x->st.dropped++;
         return -1;
     }
-    if (s->qlen == s->qcap) {
-        uint32_t cap = s->qcap ? s->qcap * 2 : 64;
-        Outgoing *n = malloc(cap * sizeof(*n));
-        if (!n) return -1;
-        for (uint32_t i = 0; i < s->qlen; i++)
-            n[i] = *qAt(s, i);
-        free(s->q);
-        s->q = n;
-        s->qcap = cap;
-        s->qhead = 0;
-    }
-    Outgoing *o = qAt(s, s->qlen++);
-    s->queueMoved = 1;
-    memset(o, 0, sizeof(*o));
-    o->m = m;
-    messageRef(m);
-    o->qos = qos;
-    o->retain = retain;
+    Outgoing *o = qAppend(s, m, qos, retain, subIds, nsub);
+    if (!o) return -1;
     o->stored = (uint8_t)stored;
-    o->nsub = nsub > 4 ? 4 : nsub;
-    o->offline = s->conn == NULL;
-    if (o->nsub) memcpy(o->subIds, subIds, o->nsub * sizeof(uint32_t));
     return 0;
 }
 
@@ -274,13 +290,24 @@ static AclWho aclWho(const Exchange *x, const Session *s) {
     return w;
 }
 
+/* The topic rules let s read topic (always, without rules). */
+static int aclReads(const Exchange *x, const Session *s, const char *topic) {
+    if (!x->acl) return 1;
+    AclWho w = aclWho(x, s);
+    return aclAllowsTopic(x->acl, &w, ACL_READ, topic);
+}
+
+/* s may be handed m now: the topic rules and decide() allow it.  Neither
+ * counted nor audited: for choosing among the members of a share. */
+static int mayReceive(const Exchange *x, const Session *s, const Message *m) {
+    return aclReads(x, s, m->topic) &&
+           decide(&s->principal, &m->dl, timeNow()).reason == DECIDE_ALLOW;
+}
+
 static int allowed(Exchange *x, Session *s, Outgoing *o) {
     /* Topic rules only narrow (a reload may have closed a topic since the
      * subscription was made); the label decides below. */
-    if (x->acl) {
-        AclWho w = aclWho(x, s);
-        if (!aclAllowsTopic(x->acl, &w, ACL_READ, o->m->topic)) return 0;
-    }
+    if (!aclReads(x, s, o->m->topic)) return 0;
     Decision d = decide(&s->principal, &o->m->dl, timeNow());
     if (d.reason == DECIDE_ALLOW) return 1;
     x->st.refusedDelivery++;
@@ -309,7 +336,7 @@ static void subMatch(const Session *s, const char *topic, SubMatch *sm) {
     memset(sm, 0, sizeof(*sm));
     for (int k = 0; k < s->nsubs; k++) {
         const Subscription *b = &s->subs[k];
-        if (!topicMatch(b->filter, topic)) continue;
+        if (b->group || !topicMatch(b->filter, topic)) continue; /* shares: share.c */
         sm->any = 1;
         if (b->qos > sm->qos) sm->qos = b->qos;
         sm->rap |= b->retainAsPublished;
@@ -353,6 +380,9 @@ static void refill(Exchange *x, Session *s) {
     bufFree(&scratch);
 }
 
+static int handOne(Exchange *x, Session *s, Outgoing *o, int min);
+static void shareRefillFor(Exchange *x, Session *s);
+
 void exchangeDrain(Exchange *x, Session *s) {
     if (!s->conn) return;
     if (s->overflow && s->qlen < x->opt.maxQueued / 2) refill(x, s);
@@ -365,6 +395,13 @@ void exchangeDrain(Exchange *x, Session *s) {
             continue;
         }
         if (o->state != STATE_QUEUED) continue;
+        /* A member no longer allowed it (a reload lowered its clearance):
+         * another member may be; the group is served, s is not. */
+        if (o->shareId && !mayReceive(x, s, o->m)) {
+            handOne(x, s, o, SHARE_FULL);
+            o->state = STATE_DONE;
+            continue;
+        }
         if (!allowed(x, s, o)) {
             o->state = STATE_DONE;
             continue;
@@ -393,10 +430,10 @@ void exchangeDrain(Exchange *x, Session *s) {
             o->state = STATE_DONE;
     }
     qTrim(s);
+    shareRefillFor(x, s);
 }
 
 void exchangeAcked(Exchange *x, Session *s, uint16_t packetId, int type) {
-    (void)x;
     for (uint32_t i = 0; i < s->qlen; i++) {
         Outgoing *o = qAt(s, i);
         if (o->state == STATE_QUEUED) break; /* only sent entries precede */
@@ -406,6 +443,7 @@ void exchangeAcked(Exchange *x, Session *s, uint16_t packetId, int type) {
             return;
         }
         o->state = STATE_DONE;
+        if (o->shareId) x->sharesDirty = 1;
         if (s->inflight) s->inflight--;
         break;
     }
@@ -441,6 +479,219 @@ int exchangeQos2Release(Exchange *x, Session *s, uint16_t packetId) {
             return 1;
         }
     return 0;
+}
+
+/* ---- shared subscriptions (share.h) ---------------------------------------- */
+
+/* s's subscription through which it is a member of g. */
+static Subscription *shareSub(Session *s, const ShareGroup *g) {
+    for (int i = 0; i < s->nsubs; i++)
+        if (s->subs[i].group == g) return &s->subs[i];
+    return NULL;
+}
+
+/* A message being placed with one member of a group. */
+typedef struct Place {
+    Exchange *x;
+    ShareGroup *g;
+    Message *m;
+    Session *skip;  /* the member handing it off: not again */
+    int recovering; /* start-up: principals not compiled yet, decided at hand-out */
+} Place;
+
+static uint8_t shareQos(const Message *m, const Subscription *b) {
+    return m->qos < b->qos ? m->qos : b->qos;
+}
+
+/* ShareRankFn: may the member see the message, and can it take it now? */
+static int shareRank(void *session, void *ctx) {
+    Place *pl = ctx;
+    Session *s = session;
+    Subscription *b = shareSub(s, pl->g);
+    if (s == pl->skip || !b) return SHARE_CANNOT;
+    if (!pl->recovering && !mayReceive(pl->x, s, pl->m)) return SHARE_REFUSED;
+    uint8_t qos = shareQos(pl->m, b);
+    int room = s->qlen < pl->x->opt.maxQueued;
+    if (!s->conn) return !qos || !s->persistent ? SHARE_CANNOT : room ? SHARE_OFFLINE : SHARE_FULL;
+    if (!room) return SHARE_FULL;
+    return qos == 0 || s->qlen < s->window ? SHARE_READY : SHARE_BUSY;
+}
+
+/* No member of g may see m: the group is refused it, on record. */
+static void shareRefused(Exchange *x, const ShareGroup *g, const Message *m) {
+    char d[300];
+    snprintf(d, sizeof(d), "no member of %s may receive it (%zu members)", g->share, g->nmembers);
+    x->st.refusedDelivery++;
+    auditEvent(x, "share_refused", "", NULL, m->topic, m->label, "no_member", d);
+}
+
+/* Give m to one member of g ranked min or better (shareChoose), skipping
+ * skip: queued, and sent when the member is connected.  Returns 1 when
+ * given; else 0 with *best the best rank seen (refusals audited). */
+static int shareGive(Exchange *x, ShareGroup *g, Message *m, Session *skip, int min, int recovering,
+                     int *best) {
+    Place pl = {x, g, m, skip, recovering};
+    Session *s = shareChoose(g, shareRank, &pl, min, best);
+    if (!s) {
+        if (*best == SHARE_REFUSED) shareRefused(x, g, m);
+        return 0;
+    }
+    Subscription *b = shareSub(s, g);
+    Outgoing *o = qAppend(s, m, shareQos(m, b), b->retainAsPublished ? m->retain : 0, &b->subId,
+                          b->subId ? 1 : 0);
+    if (!o) {
+        *best = SHARE_CANNOT;
+        return 0;
+    }
+    o->shareId = g->id;
+    x->sharesDirty = 1;
+    if (!recovering) exchangeDrain(x, s);
+    return 1;
+}
+
+/* s gives o (one of its shared messages) to another member: min
+ * SHARE_BUSY, only to a connected one; SHARE_FULL, to anyone who can hold
+ * it.  Returns 1 when given (o is then done for s). */
+static int handOne(Exchange *x, Session *s, Outgoing *o, int min) {
+    ShareGroup *g = shareById(x->shares, o->shareId);
+    int best;
+    if (!g || !shareGive(x, g, o->m, s, min, 0, &best)) return 0;
+    if (o->state == STATE_SENT && s->inflight) s->inflight--;
+    o->state = STATE_DONE;
+    return 1;
+}
+
+/* Hand s's shared messages (of group only, or of every group: NULL) to
+ * other members.  sent: those sent and not acknowledged go too (QoS 1;
+ * QoS 2 ones too when ending) -- the client may have them, so they may
+ * arrive twice, as QoS 1 allows; a QoS 2 message whose PUBREC came stays.
+ * ending: s ends, what no one takes is lost with it. */
+static void handOff(Exchange *x, Session *s, const ShareGroup *only, int sent, int ending) {
+    for (uint32_t i = 0; i < s->qlen; i++) {
+        Outgoing *o = qAt(s, i);
+        if (!o->shareId || o->state == STATE_DONE || o->state == STATE_PUBREC) continue;
+        if (only && o->shareId != only->id) continue;
+        if (o->state == STATE_SENT && !(sent && (o->qos == 1 || ending))) continue;
+        if (!handOne(x, s, o, ending ? SHARE_FULL : SHARE_BUSY) && ending) x->st.dropped++;
+    }
+    qTrim(s);
+}
+
+/* Collects the groups of a topic (giving may change queues, not groups). */
+typedef struct GroupList {
+    ShareGroup **g;
+    size_t n, cap;
+} GroupList;
+
+static void collectGroup(ShareGroup *g, void *ctx) {
+    GroupList *gl = ctx;
+    if (arrayGrow((void **)&gl->g, &gl->cap, gl->n + 1, sizeof(*gl->g)) == 0) gl->g[gl->n++] = g;
+}
+
+/* m is in the group's stream: give it to a member, or (every member's
+ * queue full) let it and what follows wait in the log. */
+static void shareOffer(Exchange *x, ShareGroup *g, Message *m, int recovering) {
+    int best;
+    if (m->qos && g->overflow) return; /* those before it wait in the log: in order */
+    if (shareGive(x, g, m, NULL, SHARE_OFFLINE, recovering, &best)) return;
+    if (m->qos && best == SHARE_FULL) {
+        g->overflow = 1;
+        g->overflowFrom = m->offset;
+        x->sharesDirty = 1;
+    } else if (best != SHARE_REFUSED) {
+        x->st.dropped++; /* QoS 0 and no member connected */
+    }
+}
+
+static void shareFanOut(Exchange *x, Message *m) {
+    GroupList gl = {NULL, 0, 0};
+    shareMatch(x->shares, m->topic, collectGroup, &gl);
+    for (size_t i = 0; i < gl.n; i++)
+        shareOffer(x, gl.g[i], m, 0);
+    free(gl.g);
+}
+
+/* Give out what waits in the log for g since every member was full, until
+ * they are full again. */
+static void shareRefill(Exchange *x, ShareGroup *g) {
+    pnBuf scratch;
+    bufInit(&scratch);
+    g->refilling = 1;
+    g->overflow = 0;
+    x->sharesDirty = 1;
+    uint64_t off = g->overflowFrom < logFirst(x->log) ? logFirst(x->log) : g->overflowFrom;
+    for (; off < x->fanned && !g->overflow; off++) {
+        LogRecord rec;
+        if (logRead(x->log, off, &rec, &scratch, NULL) != PN_OK) continue;
+        Message *m = messageDecode(rec.data, rec.len, off, x->spif, NULL);
+        if (!m) continue;
+        if (m->qos && topicMatch(g->inner, m->topic)) shareOffer(x, g, m, 0);
+        messageUnref(m);
+    }
+    g->refilling = 0;
+    bufFree(&scratch);
+}
+
+/* s drained: refill the groups it belongs to that wait in the log, once
+ * it has room for a good part of a queue. */
+static void shareRefillFor(Exchange *x, Session *s) {
+    if (s->qlen >= x->opt.maxQueued / 2) return;
+    for (int i = 0; i < s->nsubs; i++) {
+        ShareGroup *g = s->subs[i].group;
+        if (g && g->overflow && !g->refilling) shareRefill(x, g);
+    }
+}
+
+/* s leaves every group it is in (its session ends). */
+static void shareLeaveAll(Exchange *x, Session *s) {
+    for (int i = 0; i < s->nsubs; i++)
+        if (s->subs[i].group) {
+            shareLeave(x->shares, s->subs[i].group, s);
+            s->subs[i].group = NULL;
+        }
+}
+
+/* Write DIR/shares.json when a shared message moved since: per group with
+ * a persistent member, where its stream resumes and what is given and not
+ * acknowledged (persist.h). */
+static void saveShares(Exchange *x) {
+    if (!x->sharesDirty) return;
+    size_t n = 0, ngiven = 0;
+    for (ShareGroup *g = shareFirst(x->shares); g; g = g->next)
+        n++;
+    for (Session *s = x->sessions; s; s = s->nextAll)
+        for (uint32_t i = 0; i < s->qlen; i++)
+            ngiven += qAt(s, i)->shareId != 0;
+    PersistShare *ps = calloc(n ? n : 1, sizeof(*ps));
+    PersistGiven *given = calloc(ngiven ? ngiven : 1, sizeof(*given));
+    size_t k = 0, used = 0;
+    for (ShareGroup *g = shareFirst(x->shares); ps && given && g; g = g->next) {
+        int persistent = 0;
+        for (size_t j = 0; j < g->nmembers; j++)
+            persistent |= ((Session *)g->members[j].session)->persistent;
+        if (!persistent) continue;
+        ps[k] =
+            (PersistShare){g->share, g->overflow ? g->overflowFrom : x->fanned, given + used, 0};
+        for (Session *s = x->sessions; s; s = s->nextAll)
+            for (uint32_t i = 0; i < s->qlen; i++) {
+                Outgoing *o = qAt(s, i);
+                if (o->shareId == g->id && o->state != STATE_DONE && o->m->qos)
+                    given[used++] = (PersistGiven){o->m->offset, s->clientId}, ps[k].ngiven++;
+            }
+        k++;
+    }
+    pnError err = {0};
+    int rc = !ps || !given          ? pnErrorSet(&err, PN_ENOMEM, "out of memory")
+             : k || x->sharesOnDisk ? persistSharesWrite(x->dir, ps, k, &err)
+                                    : PN_OK;
+    free(ps);
+    free(given);
+    if (rc == PN_OK) {
+        x->sharesDirty = x->sharesFailed = 0;
+        x->sharesOnDisk = k;
+    } else if (!x->sharesFailed++) {
+        auditEvent(x, "session_save_failed", "", NULL, "", "", "storage", err.msg);
+    }
 }
 
 /* Matches of one message, merged per session (MQTT 5 §3.3.4). */
@@ -496,6 +747,7 @@ static void fanOut(Exchange *x, Message *m, Session *from) {
             exchangeDrain(x, s);
     }
     free(ms.m);
+    shareFanOut(x, m);
 }
 
 /* ---- retained ------------------------------------------------------------- */
@@ -542,7 +794,8 @@ static uint64_t sessionFloor(Exchange *x, Session *s) {
     uint64_t floor = logNext(x->log);
     for (uint32_t i = 0; i < s->qlen; i++) {
         Outgoing *o = qAt(s, i);
-        if (o->state != STATE_DONE && o->m->offset < floor && !o->stored) floor = o->m->offset;
+        if (o->state != STATE_DONE && o->m->offset < floor && !o->stored && !o->shareId)
+            floor = o->m->offset;
     }
     if (s->restored && s->resumeFrom < floor) floor = s->resumeFrom;
     if (s->overflow && s->overflowFrom < floor) floor = s->overflowFrom;
@@ -694,6 +947,7 @@ static void saveChanged(Exchange *x, int64_t now, int force) {
         failed =
             (s->dirty || !s->fileNo ? saveSession(x, s, &err) : saveResume(x, s, &err)) != PN_OK;
     }
+    if (periodic) saveShares(x);
     if (failed) x->anyDirty = 1; /* the rest are written at the retry */
     if (failed && !x->saveFailedAt)
         auditEvent(x, "session_save_failed", "", NULL, "", "", "storage", err.msg);
@@ -720,6 +974,7 @@ static void sessionUnlink(Exchange *x, Session *s) {
     for (size_t i = 0; i < x->npending; i++)
         if (x->pending[i].from == s) x->pending[i].from = NULL;
     topicIndexRemoveOwner(x->index, s);
+    shareLeaveAll(x, s);
     x->st.sessions--;
     sessionFree(s);
 }
@@ -730,6 +985,7 @@ static void sessionUnlink(Exchange *x, Session *s) {
  * audited. */
 static void sessionDrop(Exchange *x, Session *s) {
     pnError err = {0};
+    handOff(x, s, NULL, 1, 1); /* §4.8.2: its shared messages go to another member */
     if (s->fileNo && persistRemove(x->dir, s->fileNo, &err) != PN_OK)
         auditSession(x, "session_save_failed", s, "", "", "storage", err.msg);
     sessionUnlink(x, s);
@@ -761,7 +1017,13 @@ static int subSet(Exchange *x, Session *s, const char *filter, uint8_t options, 
     b->retainAsPublished = options >> 3 & 1;
     b->retainHandling = options >> 4 & 3;
     b->subId = subId;
-    if (topicIndexAdd(x->index, b->filter, s, (uint32_t)slot) < 0) return -1;
+    ShareName sn;
+    if (shareParse(filter, strlen(filter), &sn) == 1) {
+        if (!(b->group = shareJoin(x->shares, b->filter, s))) return -1;
+        x->sharesDirty = 1;
+    } else if (topicIndexAdd(x->index, b->filter, s, (uint32_t)slot) < 0) {
+        return -1;
+    }
     return slot;
 }
 
@@ -879,6 +1141,88 @@ static void requeueStored(Exchange *x, Session *s, Message *m) {
     if (sm.any && sm.qos) qPush(x, s, m, m->qos < sm.qos ? m->qos : sm.qos, 1, sm.ids, sm.nids, 1);
 }
 
+/* A shared message given to a member and not acknowledged before the
+ * restart (DIR/shares.json): queued for that member again by the rescan. */
+typedef struct ShareResume {
+    uint64_t offset;
+    uint32_t groupId;
+    Session *s; /* NULL: the member is gone (its session ended): given anew */
+} ShareResume;
+
+static int cmpShareResume(const void *a, const void *b) {
+    const ShareResume *p = a, *q = b;
+    if (p->offset != q->offset) return p->offset < q->offset ? -1 : 1;
+    return p->groupId < q->groupId ? -1 : p->groupId > q->groupId;
+}
+
+/* One group of DIR/shares.json: kept when a restored session is still a
+ * member (the group exists again), else forgotten. */
+static void loadShare(void *ctx, const PersistShare *ps) {
+    Exchange *x = ctx;
+    ShareGroup *g = shareFind(x->shares, ps->share);
+    if (!g) return;
+    g->restored = 1;
+    g->resumeFrom = ps->resumeFrom;
+    size_t cap = x->nshareResume;
+    if (arrayGrow((void **)&x->shareResume, &cap, x->nshareResume + ps->ngiven,
+                  sizeof(ShareResume)) != 0)
+        return; /* out of memory: those messages are given anew from resumeFrom only */
+    for (size_t k = 0; k < ps->ngiven; k++) {
+        Session *s = findSession(x, ps->given[k].clientId);
+        if (s && !shareSub(s, g)) s = NULL;
+        x->shareResume[x->nshareResume++] = (ShareResume){ps->given[k].offset, g->id, s};
+    }
+}
+
+/* Where each group's stream resumes after a restart.  A group the file
+ * does not name (the node stopped before it was written) resumes where
+ * its earliest member does: more may come twice, nothing is lost. */
+static int loadShares(Exchange *x, pnError *err) {
+    int rc = persistSharesLoad(x->dir, loadShare, x, err);
+    if (rc != PN_OK) return rc;
+    if (x->nshareResume)
+        qsort(x->shareResume, x->nshareResume, sizeof(ShareResume), cmpShareResume);
+    for (ShareGroup *g = shareFirst(x->shares); g; g = g->next) {
+        if (g->restored) continue;
+        g->restored = 1;
+        g->resumeFrom = UINT64_MAX;
+        for (size_t j = 0; j < g->nmembers; j++) {
+            Session *s = g->members[j].session;
+            if (s->resumeFrom < g->resumeFrom) g->resumeFrom = s->resumeFrom;
+        }
+    }
+    x->sharesOnDisk = 1; /* rewritten at the first save (it may name groups gone now) */
+    return PN_OK;
+}
+
+/* The saved hand-out of m (at off) in g, or NULL. */
+static ShareResume *shareResumed(Exchange *x, uint64_t off, uint32_t groupId) {
+    ShareResume key = {off, groupId, NULL};
+    if (!x->nshareResume) return NULL;
+    return bsearch(&key, x->shareResume, x->nshareResume, sizeof(ShareResume), cmpShareResume);
+}
+
+/* The rescan reached m: in each group of its topic, queue it again for
+ * the member it was given to, or give it anew if it came after the
+ * group's saved place (or its member is gone). */
+static void shareRecover(Exchange *x, Message *m) {
+    GroupList gl = {NULL, 0, 0};
+    shareMatch(x->shares, m->topic, collectGroup, &gl);
+    for (size_t i = 0; i < gl.n; i++) {
+        ShareGroup *g = gl.g[i];
+        ShareResume *r = shareResumed(x, m->offset, g->id);
+        Subscription *b = r && r->s ? shareSub(r->s, g) : NULL;
+        if (b) {
+            Outgoing *o = qAppend(r->s, m, shareQos(m, b), b->retainAsPublished ? m->retain : 0,
+                                  &b->subId, b->subId ? 1 : 0);
+            if (o) o->shareId = g->id;
+        } else if (r || m->offset >= g->resumeFrom) {
+            shareOffer(x, g, m, 1);
+        }
+    }
+    free(gl.g);
+}
+
 /* One pass over the log: rebuild retained messages and re-queue, for each
  * restored session, what it had not acknowledged (a session saved before
  * a restart may resume below what retention has left meanwhile). */
@@ -905,8 +1249,14 @@ static int recoverLog(Exchange *x, pnError *err) {
             else if (storedResumeHas(s, off))
                 requeueStored(x, s, m);
         }
+        if (m->qos) shareRecover(x, m);
         messageUnref(m);
     }
+    free(x->shareResume);
+    x->shareResume = NULL;
+    x->nshareResume = 0;
+    for (ShareGroup *g = shareFirst(x->shares); g; g = g->next)
+        g->restored = 0;
     /* Re-queued: from now on the queue itself says what is unacknowledged. */
     for (Session *s = x->sessions; s; s = s->nextAll) {
         s->restored = 0;
@@ -937,6 +1287,7 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
     x->reg = reg;
     x->spif = spif;
     x->index = topicIndexNew();
+    x->shares = shareSetNew();
     x->retained = retainedNew();
     RetainedLimits *rl = &x->opt.retained;
     if (!rl->maxCount) rl->maxCount = 100000;
@@ -945,7 +1296,8 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
     if (!rl->maxBytesPerPrincipal) rl->maxBytesPerPrincipal = 64ull << 20;
     char logDir[4200];
     snprintf(logDir, sizeof(logDir), "%s/log", dir);
-    int rc = x->index && x->retained ? PN_OK : pnErrorSet(err, PN_ENOMEM, "out of memory");
+    int rc =
+        x->index && x->shares && x->retained ? PN_OK : pnErrorSet(err, PN_ENOMEM, "out of memory");
     if (rc == PN_OK && mkdir(dir, 0750) != 0 && errno != EEXIST)
         rc = pnErrorSet(err, PN_EIO, "%s: %s", dir, strerror(errno));
     if (rc == PN_OK) rc = logOpen(&x->log, logDir, &x->opt.log, rep, err);
@@ -955,6 +1307,7 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
     for (int i = 0; rc == PN_OK && rep && i < rep->nproblems; i++)
         auditEvent(x, "log_damaged", "", "", "", "", "log_damaged", rep->problem[i]);
     if (rc == PN_OK) rc = loadSessions(x, err);
+    if (rc == PN_OK) rc = loadShares(x, err);
     if (rc == PN_OK) rc = recoverLog(x, err);
     if (rc == PN_OK) rc = convertLegacy(x, err);
     if (rc != PN_OK) {
@@ -978,6 +1331,8 @@ void exchangeClose(Exchange *x) {
     }
     while (x->sessions)
         sessionUnlink(x, x->sessions);
+    shareSetFree(x->shares);
+    free(x->shareResume);
     retainedFree(x->retained);
     for (size_t i = 0; i < x->npending; i++)
         messageUnref(x->pending[i].m);
@@ -1191,6 +1546,9 @@ void exchangeDetach(Exchange *x, Session *s) {
         sessionDrop(x, s);
         return;
     }
+    /* Its shared messages not yet sent, or not acknowledged, go to a
+     * connected member if one has room; the rest wait for it. */
+    handOff(x, s, NULL, 1, 0);
     for (uint32_t i = 0; i < s->qlen; i++) {
         Outgoing *o = qAt(s, i);
         resendLater(o);
@@ -1232,19 +1590,22 @@ static void sendRetained(Message *m, void *ctx) {
 
 int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t options,
                       uint32_t subId) {
-    if (!topicFilterValid(filter, strlen(filter)))
-        return strncmp(filter, "$share/", 7) == 0 ? XR_SHARED_NOT_SUPPORTED
-                                                  : XR_TOPIC_FILTER_INVALID;
+    ShareName sn;
+    int shared = shareParse(filter, strlen(filter), &sn);
+    if (shared < 0 || (!shared && !topicFilterValid(filter, strlen(filter))))
+        return XR_TOPIC_FILTER_INVALID;
     if (x->acl) {
         AclWho w = aclWho(x, s);
-        if (!aclAllowsFilter(x->acl, &w, filter)) return XR_NOT_AUTHORIZED;
+        if (!aclAllowsFilter(x->acl, &w, shared ? filter + sn.innerOff : filter))
+            return XR_NOT_AUTHORIZED;
     }
     int isNew;
     int slot = subSet(x, s, filter, options, subId, x->opt.maxSubscriptions, &isNew);
     if (slot < 0) return XR_QUOTA_EXCEEDED;
     markDirty(x, s);
     Subscription *b = &s->subs[slot];
-    if (b->retainHandling == 2 || (b->retainHandling == 1 && !isNew)) return b->qos;
+    /* §4.8.2: no retained messages on subscribing to a share */
+    if (b->group || b->retainHandling == 2 || (b->retainHandling == 1 && !isNew)) return b->qos;
     RetainedSend rs = {x, s, filter, b->qos, subId};
     retainedForEach(x->retained, sendRetained, &rs);
     exchangeDrain(x, s);
@@ -1254,11 +1615,19 @@ int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t optio
 int exchangeUnsubscribe(Exchange *x, Session *s, const char *filter) {
     for (int i = 0; i < s->nsubs; i++) {
         if (strcmp(s->subs[i].filter, filter) != 0) continue;
-        topicIndexRemove(x->index, filter, s);
+        ShareGroup *g = s->subs[i].group;
+        if (g) {
+            handOff(x, s, g, 0, 0); /* what it was not sent yet goes to another member */
+            shareLeave(x->shares, g, s);
+            x->sharesDirty = 1;
+        } else {
+            topicIndexRemove(x->index, filter, s);
+        }
         free(s->subs[i].filter);
         /* Keep slots stable for the index: move the last one here. */
         s->subs[i] = s->subs[--s->nsubs];
-        if (i < s->nsubs) topicIndexAdd(x->index, s->subs[i].filter, s, (uint32_t)i);
+        if (i < s->nsubs && !s->subs[i].group)
+            topicIndexAdd(x->index, s->subs[i].filter, s, (uint32_t)i);
         markDirty(x, s);
         return 1;
     }

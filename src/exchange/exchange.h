@@ -60,16 +60,16 @@ enum {
     XR_TOPIC_NAME_INVALID = 0x90,
     XR_QUOTA_EXCEEDED = 0x97,
     XR_PAYLOAD_FORMAT_INVALID = 0x99,
-    XR_SHARED_NOT_SUPPORTED = 0x9E,
 };
 
 /* exchangeImport: the node already holds this message (not an error). */
 #define XR_ALREADY_HELD 1
 
 typedef struct Subscription {
-    char *filter;
+    char *filter; /* as subscribed: "$share/NAME/FILTER" for a shared one */
     uint8_t qos, noLocal, retainAsPublished, retainHandling;
-    uint32_t subId; /* 0 when none */
+    uint32_t subId;           /* 0 when none */
+    struct ShareGroup *group; /* a shared subscription's group (share.h), else NULL */
 } Subscription;
 
 typedef struct Outgoing {
@@ -85,6 +85,8 @@ typedef struct Outgoing {
                         log order, so not covered by the session's resume offset */
     uint32_t subIds[4];
     uint8_t nsub;
+    uint32_t shareId; /* given through a shared subscription: its group's id (share.h), else 0;
+                         not covered by the session's resume offset (DIR/shares.json is) */
 } Outgoing;
 
 typedef struct Session Session;

@@ -73,6 +73,17 @@ static uint8_t *hexBytes(const json_t *js, uint32_t *len) {
     return b;
 }
 
+/* Write js (taken: freed here; NULL: out of memory) to path atomically and
+ * durably. */
+static int writeJson(const char *path, json_t *js, pnError *err) {
+    char *text = js ? json_dumps(js, JSON_COMPACT) : NULL;
+    json_decref(js);
+    if (!text) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    int rc = fileWriteAtomic(path, text, strlen(text), 0640, err);
+    free(text);
+    return rc;
+}
+
 static json_t *encodeWill(const PersistWill *w) {
     if (!w) return json_null();
     return json_pack("{s:s,s:s?,s:o,s:o,s:i,s:b,s:I}", "topic", w->topic, "label", w->label,
@@ -112,12 +123,7 @@ int persistWrite(const char *dir, const PersistSession *s, pnError *err) {
         return pnErrorSet(err, PN_EIO, "%s: %s", sdir, strerror(errno));
     snprintf(path, sizeof(path), "%s/%llu.json", sdir, (unsigned long long)s->fileNo);
     json_t *js = encode(s);
-    char *text = js ? json_dumps(js, JSON_COMPACT) : NULL;
-    json_decref(js);
-    if (!text) return pnErrorSet(err, PN_ENOMEM, "out of memory");
-    int rc = fileWriteAtomic(path, text, strlen(text), 0640, err);
-    free(text);
-    return rc;
+    return writeJson(path, js, err);
 }
 
 /* The offsets alone: a few dozen bytes however many filters the session
@@ -132,12 +138,7 @@ int persistWriteResume(const char *dir, const PersistSession *s, pnError *err) {
         json_array_append_new(stored, json_integer((json_int_t)s->stored[i]));
     json_t *js = json_pack("{s:I,s:I,s:o}", "seq", (json_int_t)s->seq, "resume",
                            (json_int_t)s->resumeFrom, "stored", stored);
-    char *text = js ? json_dumps(js, JSON_COMPACT) : NULL;
-    json_decref(js);
-    if (!text) return pnErrorSet(err, PN_ENOMEM, "out of memory");
-    int rc = fileWriteAtomic(path, text, strlen(text), 0640, err);
-    free(text);
-    return rc;
+    return writeJson(path, js, err);
 }
 
 int persistRemove(const char *dir, uint64_t fileNo, pnError *err) {
@@ -353,4 +354,65 @@ int persistRemoveLegacy(const char *dir, pnError *err) {
     if (syncDir(dir) != 0)
         return pnErrorSet(err, PN_EIO, "%s: cannot fsync: %s", dir, strerror(errno));
     return PN_OK;
+}
+
+int persistSharesWrite(const char *dir, const PersistShare *g, size_t n, pnError *err) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/shares.json", dir);
+    json_t *groups = json_array();
+    for (size_t i = 0; groups && i < n; i++) {
+        json_t *given = json_array();
+        for (size_t k = 0; given && k < g[i].ngiven; k++)
+            json_array_append_new(given, json_pack("[I,s]", (json_int_t)g[i].given[k].offset,
+                                                   g[i].given[k].clientId));
+        json_array_append_new(groups, json_pack("{s:s,s:I,s:o}", "share", g[i].share, "resume",
+                                                (json_int_t)g[i].resumeFrom, "given", given));
+    }
+    json_t *js = json_pack("{s:o}", "groups", groups);
+    return writeJson(path, js, err);
+}
+
+/* One stored group to fn; entries that are not [offset, client] skipped. */
+static int decodeShare(json_t *jg, void (*fn)(void *, const PersistShare *), void *ctx) {
+    PersistShare g = {json_string_value(json_object_get(jg, "share")),
+                      (uint64_t)json_integer_value(json_object_get(jg, "resume")), NULL, 0};
+    if (!g.share) return PN_OK;
+    json_t *jgiven = json_object_get(jg, "given");
+    size_t n = json_array_size(jgiven);
+    PersistGiven *given = n ? calloc(n, sizeof(*given)) : NULL;
+    if (n && !given) return PN_ENOMEM;
+    for (size_t k = 0; k < n; k++) {
+        json_t *e = json_array_get(jgiven, k);
+        json_t *off = json_array_get(e, 0);
+        const char *client = json_string_value(json_array_get(e, 1));
+        if (json_is_integer(off) && json_integer_value(off) >= 0 && client)
+            given[g.ngiven++] = (PersistGiven){(uint64_t)json_integer_value(off), client};
+    }
+    g.given = given;
+    fn(ctx, &g);
+    free(given);
+    return PN_OK;
+}
+
+int persistSharesLoad(const char *dir, void (*fn)(void *ctx, const PersistShare *g), void *ctx,
+                      pnError *err) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/shares.json", dir);
+    if (access(path, F_OK) != 0) return PN_OK;
+    json_error_t je;
+    json_t *js = json_load_file(path, 0, &je);
+    json_t *groups = json_object_get(js, "groups");
+    if (!json_is_array(groups)) {
+        json_decref(js);
+        return pnErrorSet(err, PN_EINVAL, "%s:%d: %s", path, je.line,
+                          js ? "not a shared subscriptions object" : je.text);
+    }
+    int rc = PN_OK;
+    size_t i;
+    json_t *jg;
+    json_array_foreach(groups, i, jg) {
+        if (rc == PN_OK) rc = decodeShare(jg, fn, ctx);
+    }
+    json_decref(js);
+    return rc == PN_OK ? PN_OK : pnErrorSet(err, rc, "out of memory");
 }

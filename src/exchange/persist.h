@@ -98,6 +98,36 @@ int persistRemove(const char *dir, uint64_t fileNo, pnError *err);
 int persistLoad(const char *dir, void (*fn)(void *ctx, const PersistSession *s), void *ctx,
                 uint64_t *maxFileNo, pnError *err);
 
+/*
+ * Shared subscription groups (share.h) as stored, all in DIR/shares.json:
+ * for each group with a persistent member, the log offset from which its
+ * messages were given to no member yet, and the messages given to a member
+ * and not acknowledged (offset and the member's client id).  Written
+ * whole, atomically; one snapshot is consistent by itself: a message below
+ * resumeFrom not listed was acknowledged before it was written.
+ */
+typedef struct PersistGiven {
+    uint64_t offset;
+    const char *clientId;
+} PersistGiven;
+
+typedef struct PersistShare {
+    const char *share; /* "$share/NAME/FILTER" */
+    uint64_t resumeFrom;
+    const PersistGiven *given;
+    size_t ngiven;
+} PersistShare;
+
+/* Write groups g[0..n) to DIR/shares.json (atomically, durably).  Returns
+ * PN_OK or PN_EIO/PN_ENOMEM with err set. */
+int persistSharesWrite(const char *dir, const PersistShare *g, size_t n, pnError *err);
+
+/* Call fn for every group in DIR/shares.json (absent: none; strings valid
+ * during the call).  Returns PN_OK, or PN_EINVAL naming a file that cannot
+ * be parsed, or PN_ENOMEM. */
+int persistSharesLoad(const char *dir, void (*fn)(void *ctx, const PersistShare *g), void *ctx,
+                      pnError *err);
+
 /* 1 when the old DIR/sessions.json exists. */
 int persistHasLegacy(const char *dir);
 

@@ -59,17 +59,16 @@ int topicNameValid(const char *name, size_t len);
  * '#' only as the whole of the last level [MQTT-4.7.1-1].
  *
  * Shared subscriptions ("$share/{ShareName}/{filter}", section 4.8.2) are
- * refused: this server does not implement them yet, and accepting one as
- * an ordinary filter would silently deliver every message to every member
- * of the share.  Any filter whose first level is exactly "$share" is
- * refused, so the caller should answer 0x9E (Shared Subscriptions not
- * supported) rather than 0x8F (Topic Filter invalid) for those; see
- * topicFilterIsShared().
+ * not ordinary filters: any filter whose first level is exactly "$share"
+ * is refused here (accepted as one, it would deliver every message to
+ * every member of the share); shareParse() (share.h) checks those, and
+ * the subscription index never holds them.  See topicFilterIsShared().
  */
 int topicFilterValid(const char *filter, size_t len);
 
 /* 1 when the first level of the len bytes at filter is exactly "$share"
- * (a shared subscription, which topicFilterValid() refuses), else 0. */
+ * (a shared subscription, which topicFilterValid() refuses and
+ * shareParse() checks), else 0. */
 int topicFilterIsShared(const char *filter, size_t len);
 
 /*

@@ -426,7 +426,7 @@ static void sendConnack(Conn *c, int present, uint8_t reason, const char *assign
         mqttPropU16(&p, PROP_RECEIVE_MAX, SERVER_RECEIVE_MAX);
         mqttPropU16(&p, PROP_TOPIC_ALIAS_MAX, TOPIC_ALIAS_MAX);
         mqttPropU32(&p, PROP_MAX_PACKET_SIZE, c->srv->opt.maxPacketSize);
-        mqttPropByte(&p, PROP_SHARED_AVAILABLE, 0);
+        mqttPropByte(&p, PROP_SHARED_AVAILABLE, 1);
         if (c->srv->opt.maxQos < 2) mqttPropByte(&p, PROP_MAX_QOS, (uint8_t)c->srv->opt.maxQos);
         if (c->srv->opt.noRetain) mqttPropByte(&p, PROP_RETAIN_AVAILABLE, 0);
         if (c->serverKeepAlive) mqttPropU16(&p, PROP_SERVER_KEEPALIVE, c->keepAlive);
@@ -912,7 +912,7 @@ static void onSubscribe(Conn *c, MqttSubscribe *s, int sub) {
     bufInit(&reasons);
     bufInit(&filter);
     bufInit(&first);
-    int n = 0, quota = 0;
+    int n = 0, quota = 0, failed = 0;
     uint32_t pos = 0;
     MqttStr f;
     uint8_t opt;
@@ -923,7 +923,13 @@ static void onSubscribe(Conn *c, MqttSubscribe *s, int sub) {
         int whole = strlen(bufStr(&filter)) == f.len; /* else an embedded NUL: never valid */
         if (bufFailed(&filter))
             rc = RC_SERVER_BUSY;
-        else if (whole && sub) {
+        else if (whole && sub && (opt & 4) &&
+                 topicFilterIsShared(f.p ? (const char *)f.p : "", f.len)) {
+            /* §3.8.3.1: No Local on a shared subscription is a protocol error */
+            connFail(c, RC_PROTOCOL_ERROR, "No Local set on a shared subscription");
+            failed = 1;
+            break;
+        } else if (whole && sub) {
             int maxQos = c->srv->opt.maxQos; /* granted at most the node's maximum QoS */
             if ((opt & 3) > maxQos) opt = (uint8_t)((opt & ~3) | maxQos);
             rc = (uint8_t)exchangeSubscribe(c->srv->x, c->session, bufStr(&filter), opt,
@@ -936,9 +942,9 @@ static void onSubscribe(Conn *c, MqttSubscribe *s, int sub) {
         n++;
     }
     if (quota) auditQuota(c, bufStr(&first), quota, n);
-    if (bufFailed(&reasons))
+    if (!failed && bufFailed(&reasons))
         connFail(c, RC_SERVER_BUSY, "out of memory");
-    else
+    else if (!failed) /* failed: closed, no SUBACK */
         mqttEncodeSuback(&c->out, c->version, sub ? MQTT_SUBACK : MQTT_UNSUBACK, s->packetId,
                          (const uint8_t *)reasons.data, n);
     bufFree(&reasons);

@@ -9,19 +9,11 @@
 'use strict';
 const fs = require('fs');
 const m = require('./mqttraw');
+const {check, runGroups} = require('./tap');
 
 const [port, pid, user, pass] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4], process.argv[5]];
 const groups = process.argv.slice(6);
-let failed = 0;
 const LABEL = 'NATO UNCLASSIFIED REL TO PFP';
-
-function check(what, cond, detail) {
-    if (cond) console.log(`PASS ${what}`);
-    else {
-        failed++;
-        console.log(`FAIL ${what} -- ${detail === undefined ? '' : detail}`);
-    }
-}
 
 const hex = (n) => (n === undefined || n === null ? String(n) : '0x' + n.toString(16).padStart(2, '0'));
 const show = (p) => (p ? `${p.name}${p.reason !== undefined ? ' ' + hex(p.reason) : ''}` : 'nothing (closed or timed out)');
@@ -290,7 +282,7 @@ async function subopts() {
     const s4 = await suback(4, [['so/rh1/#', 0x10]]);
     const s5 = await suback(5, [['$share/g/so/x', 0], ['so/#/bad', 0], ['so/+/ok', 1]]);
     check('SUBACKs granted', s1 && s2 && s3 && s4 && same(s2.reasons, [0, 0, 0, 1]), `${s2 && s2.reasons}`);
-    check('shared subscription: 0x9E; invalid filter: 0x8F; + wildcard granted', s5 && same(s5.reasons, [0x9e, 0x8f, 1]), `${s5 && s5.reasons}`);
+    check('shared subscription granted; invalid filter: 0x8F; + wildcard granted', s5 && same(s5.reasons, [0, 0x8f, 1]), `${s5 && s5.reasons}`);
     c.send(m.publish({topic: 'so/nl/x', qos: 0, props: labelled(), payload: 'own'}));
     await pub(p, 'so/nl/x', 'other', {qos: 1});
     await pub(p, 'so/id/x', 'with-id', {qos: 1});
@@ -895,19 +887,4 @@ async function expiry() {
     p.destroy();
 }
 
-(async () => {
-    const all = {limits, willdelay, acl, aclreloaded, qos2quota, aliases, expiry, malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts, content};
-    for (const g of groups) {
-        if (!all[g]) {
-            console.log(`FAIL unknown group ${g}`);
-            failed++;
-            continue;
-        }
-        try {
-            await all[g]();
-        } catch (e) {
-            check(`${g}: no exception`, false, e && e.stack);
-        }
-    }
-    process.exit(failed ? 1 : 0);
-})();
+runGroups({limits, willdelay, acl, aclreloaded, qos2quota, aliases, expiry, malformed, burst, loginflood, flood, takeover, will, timers, flow, maxpacket, qos2, subopts, content}, groups);

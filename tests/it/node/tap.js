@@ -17,4 +17,21 @@ function finish() {
     process.exit(failed ? 1 : 0);
 }
 
-module.exports = {check, finish};
+// Run the named groups of checks (async functions in all) in order, a
+// thrown exception failing its group, then finish().
+async function runGroups(all, names) {
+    for (const g of names) {
+        if (!all[g]) {
+            check(`known group ${g}`, false, `groups: ${Object.keys(all).join(' ')}`);
+            continue;
+        }
+        try {
+            await all[g]();
+        } catch (e) {
+            check(`${g}: no exception`, false, e && e.stack);
+        }
+    }
+    finish();
+}
+
+module.exports = {check, finish, runGroups};

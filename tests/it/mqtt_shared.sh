@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# mqtt_shared.sh -- MQTT 5 shared subscriptions ($share/NAME/FILTER, §4.8.2)
+# on a real node: each message to one member of each group, spread over
+# two and three members, only to members decide() allows (a message no
+# member may receive is refused for the group and audited share_refused),
+# bad share names (0x8F), No Local (DISCONNECT 0x82), no retained messages
+# on subscribing, a member's unacknowledged messages handed to another
+# when its session ends, a persistent member's share kept while offline,
+# and the groups' hand-outs across kill -9 and SIGTERM
+# (tests/it/node/shared.js, raw packets; mosquitto_sub as a real client).
+. "$(dirname "$0")/../lib.sh"
+. tests/it/lib/server.sh
+it_need node npm mosquitto_sub mosquitto_pub || exit
+it_tmp
+T=$IT_TMP
+it_npm
+D=$T/d
+mkdir -p "$D"
+P=$D/principals.json
+echo pw-alice | "$PN" principal add alice --nation SWE --clearance NS --password-stdin --principals "$P" >/dev/null
+echo pw-bob | "$PN" principal add bob --nation SWE --clearance NU --password-stdin --principals "$P" >/dev/null
+srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http off --node it-sh
+_report $? "setup: node starts" "$(cat "$SRV_LOG")"
+
+node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" spread names labels handoff offline
+ok "audit: the message no member may receive is recorded as share_refused" bash -c \
+    "set -o pipefail; '$PN' audit --data '$D' --since 1h | grep -E 'share_refused .*lb/x'"
+
+# mosquitto_sub (a real client) as two members of one group: six messages
+# published with mosquitto_pub, three to each.
+L='NATO UNCLASSIFIED REL TO NATO, SWE'
+sub_bg "$T/m1" -h 127.0.0.1 -p "$PORT" -V mqttv5 -u alice -P pw-alice -q 1 -t '$share/mq/mq/#' -F 'MSG %p'
+S1=$SUB_PID
+sub_bg "$T/m2" -h 127.0.0.1 -p "$PORT" -V mqttv5 -u alice -P pw-alice -q 1 -t '$share/mq/mq/#' -F 'MSG %p'
+for i in 1 2 3 4 5 6; do
+    mosquitto_pub -h 127.0.0.1 -p "$PORT" -V mqttv5 -u alice -P pw-alice -q 1 -t mq/x -m "m$i" -D publish user-property label "$L"
+done
+both() { [ "$( (msgs "$T/m1"; msgs "$T/m2") | wc -l)" -eq 6 ]; }
+ok "mosquitto_sub: the six messages reach the two members" wait_until 10 both
+ok "mosquitto_sub: three each, none twice" bash -c \
+    "[ \$(grep -c '^MSG' '$T/m1') -eq 3 ] && [ \$(grep -c '^MSG' '$T/m2') -eq 3 ] && \
+     [ \$(cat '$T/m1' '$T/m2' | grep '^MSG' | sort -u | wc -l) -eq 6 ]"
+kill "$S1" "$SUB_PID" 2>/dev/null
+
+# Restarts: hand-outs survive kill -9 (nothing lost) and SIGTERM (exactly).
+node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" rs1
+srv_kill9
+srv_restart
+_report $? "setup: node restarts after kill -9" "$(tail -n 20 "$SRV_LOG")"
+node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" rs2
+srv_stop
+_report $? "setup: SIGTERM stops the node with exit 0" "$(tail -n 20 "$SRV_LOG")"
+srv_restart
+_report $? "setup: node restarts after SIGTERM" "$(tail -n 20 "$SRV_LOG")"
+node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" rs3
+
+ok "node still running" srv_alive
+srv_stop
+_report $? "setup: SIGTERM stops the node with exit 0" "$(tail -n 20 "$SRV_LOG")"
+rep=$(srv_clean_log)
+_report $? "no sanitizer report" "$rep"
+done_testing
