@@ -10,6 +10,7 @@
 # (tests/it/node/shared.js, raw packets; mosquitto_sub as a real client).
 . "$(dirname "$0")/../lib.sh"
 . tests/it/lib/server.sh
+. tests/it/lib/http.sh
 it_need node npm mosquitto_sub mosquitto_pub || exit
 it_tmp
 T=$IT_TMP
@@ -17,12 +18,18 @@ it_npm
 D=$T/d
 mkdir -p "$D"
 P=$D/principals.json
-echo pw-alice | "$PN" principal add alice --nation SWE --clearance NS --password-stdin --principals "$P" >/dev/null
-echo pw-bob | "$PN" principal add bob --nation SWE --clearance NU --password-stdin --principals "$P" >/dev/null
+principal alice SWE NS
+principal bob SWE NU
+principal carol SWE NS
 srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http off --node it-sh
 _report $? "setup: node starts" "$(cat "$SRV_LOG")"
 
-node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" spread names labels handoff offline
+node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" spread names labels handoff offline clear1
+# carol is updated in place (the same principal), her clearance lowered
+principal carol SWE NU
+kill -HUP "$SRV_PID"
+ok "the node logs the principals reload" wait_until 5 grep -q 'principals reloaded' "$SRV_LOG"
+node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" clear2
 ok "audit: the message no member may receive is recorded as share_refused" bash -c \
     "set -o pipefail; '$PN' audit --data '$D' --since 1h | grep -E 'share_refused .*lb/x'"
 
@@ -55,6 +62,16 @@ _report $? "setup: node restarts after SIGTERM" "$(tail -n 20 "$SRV_LOG")"
 node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" rs3
 
 ok "node still running" srv_alive
+srv_stop
+_report $? "setup: SIGTERM stops the node with exit 0" "$(tail -n 20 "$SRV_LOG")"
+
+# A node whose session queues hold 3: the group's messages wait in the log.
+D2=$T/q
+mkdir -p "$D2"
+printf '[node]\nname = it-shq\nmax_queued = 3\n' >"$T/q.conf"
+srv_start "$D2" --config "$T/q.conf" --mqtt 127.0.0.1:@PORT@ --http off --principals "$P"
+_report $? "setup: node with max_queued = 3 starts" "$(cat "$SRV_LOG")"
+node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" overflow
 srv_stop
 _report $? "setup: SIGTERM stops the node with exit 0" "$(tail -n 20 "$SRV_LOG")"
 rep=$(srv_clean_log)

@@ -3,10 +3,11 @@
 //
 //   node shared.js PORT SERVER_PID GROUP...
 //
-// Principals (tests/it/mqtt_shared.sh): alice (SWE, NATO SECRET, password
-// pw-alice) and bob (SWE, NATO UNCLASSIFIED, pw-bob).
-// GROUP: spread | names | labels | handoff | offline | rs1 | rs2 | rs3 (the
-// last three around restarts of the node).  Prints "PASS what" or "FAIL
+// Principals (tests/it/mqtt_shared.sh): alice and carol (SWE, NATO SECRET,
+// passwords pw-NAME) and bob (SWE, NATO UNCLASSIFIED, pw-bob).
+// GROUP: spread | names | labels | handoff | offline | overflow (a node
+// with max_queued = 3) | clear1, clear2 (carol's clearance lowered in
+// between) | rs1, rs2, rs3 (around restarts of the node).  Prints "PASS what" or "FAIL
 // what -- detail" per check; exits 1 when one failed.
 'use strict';
 const m = require('./mqttraw');
@@ -174,9 +175,73 @@ async function handoff() {
     await settle(pp);
     check('a member whose session ends: its unacknowledged messages go to another member',
         same(sorted(pp.got), sorted([...range('h', 1, 6).filter((x) => !held.includes(x)), ...held])), JSON.stringify(pp.got));
-    pp.send(m.unsubscribe({id: 3, filters: ['$share/ho/ho/#']}));
-    await pp.next(5000, 'UNSUBACK');
-    pp.destroy();
+    // A persistent member that disconnects: what it has not acknowledged
+    // goes to a connected member (q2) rather than wait for it.
+    const q2 = await member('alice', 'ho-q2', [['$share/ho/ho/#', 1]]);
+    pp.got = [];
+    await publish('ho/x', ['h7', 'h8']);
+    await settle(pp, true);
+    await settle(q2);
+    const ppHeld = pp.got;
+    await leave(pp);
+    await settle(q2);
+    check('a persistent member disconnecting: its unacknowledged message goes to a connected member',
+        ppHeld.length === 1 && same(sorted(q2.got), ['h7', 'h8']), JSON.stringify([ppHeld, q2.got]));
+    const back = await member('alice', 'ho-p', null, {clean: false, props: [m.prop.sessionExpiry(600)]});
+    await settle(back);
+    check('... and is not sent to it again when it returns', back.got.length === 0, JSON.stringify(back.got));
+    back.send(m.unsubscribe({id: 3, filters: ['$share/ho/ho/#']}));
+    await back.next(5000, 'UNSUBACK');
+    back.destroy();
+    q2.destroy();
+}
+
+// Read c's messages until `last` came (or 10 s passed), then settle.
+async function until(c, last) {
+    const deadline = Date.now() + 10000;
+    while (!c.got.includes(last) && Date.now() < deadline) {
+        const p = await c.next(deadline - Date.now(), 'PUBLISH');
+        if (!p) break;
+        c.got.push(p.payload.toString());
+        if (p.qos === 1) c.send(m.ack(4, p.id));
+    }
+    await settle(c);
+}
+
+// max_queued = 3: a persistent member offline gets three queued; the
+// group's other seven wait in the log and follow, in order, once it drains.
+async function overflow() {
+    let a = await member('alice', 'ov-a', [['$share/ov/ov/#', 1]], persistent());
+    await leave(a);
+    await publish('ov/x', range('v', 1, 10));
+    a = await member('alice', 'ov-a', null, persistent());
+    await until(a, 'v10');
+    check('every member full: the rest waits in the log and all come, in order, once',
+        same(a.got, range('v', 1, 10)), JSON.stringify(a.got));
+    a.destroy();
+}
+
+// carol (NATO SECRET), persistent and offline, is given three NATO
+// RESTRICTED messages; then (clear2) her clearance is lowered.
+async function clear1() {
+    const c = await member('carol', 'cl-c', [['$share/cl/cl/#', 1]], persistent());
+    await leave(c);
+    await publish('cl/x', range('c', 1, 3), NR);
+}
+
+// After the reload: carol may no longer see them; when she returns they
+// go to alice, the other member, and not to her.
+async function clear2() {
+    const b = await member('alice', 'cl-b', [['$share/cl/cl/#', 1]]);
+    const c = await member('carol', 'cl-c', null, persistent());
+    check('carol resumes her session', c.connack && c.connack.present === 1, JSON.stringify(c.connack));
+    await settle(c);
+    await settle(b);
+    check('clearance lowered: the messages carol may no longer see are not sent to her', c.got.length === 0,
+        JSON.stringify(c.got));
+    check('... they go to a member who may see them', same(b.got, range('c', 1, 3)), JSON.stringify(b.got));
+    b.destroy();
+    c.destroy();
 }
 
 async function offline() {
@@ -241,4 +306,4 @@ async function rs3() {
     b.destroy();
 }
 
-runGroups({spread, names, labels, handoff, offline, rs1, rs2, rs3}, groups);
+runGroups({spread, names, labels, handoff, offline, overflow, clear1, clear2, rs1, rs2, rs3}, groups);
