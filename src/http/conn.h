@@ -174,6 +174,12 @@ void apiPlanClose(HttpServer *srv);
 
 void apiPublish(HttpConn *c);
 void apiHistory(HttpConn *c);
+/* Is a 'topic' query parameter (q: queryGet's answer; filter: its text)
+ * an ordinary topic filter?  1; else 0 after a 400 bad_topic -- one that
+ * names a shared subscription is told so: sharing messages among members
+ * is for MQTT clients, the history and the feed hand each reader all it
+ * may see. */
+int apiTopicFilter(HttpConn *c, int q, const char *filter);
 /* Append the JSON object of one message (id, topic, label, time, origin,
  * payload or payload_base64) to b. */
 void messageJson(pnBuf *b, const MessageView *v);

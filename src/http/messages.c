@@ -368,6 +368,18 @@ static void historyNext(HttpConn *c, pnBuf *b, long n, uint64_t last, int lastLo
     bufFree(b);
 }
 
+int apiTopicFilter(HttpConn *c, int q, const char *filter) {
+    size_t n = strlen(filter);
+    if (q >= 0 && topicFilterIsShared(filter, n))
+        httpError(c, 400, "bad_topic",
+                  "'topic' names a shared subscription ($share/...): those are for MQTT clients");
+    else if (q < 0 || !topicFilterValid(filter, n))
+        httpError(c, 400, "bad_topic", "'topic' must be a valid topic filter");
+    else
+        return 1;
+    return 0;
+}
+
 void apiHistory(HttpConn *c) {
     static char filter[TOPIC_MAX_LEN + 1]; /* any filter MQTT can carry; single-threaded */
     char since[160], limitText[16];
@@ -375,9 +387,7 @@ void apiHistory(HttpConn *c) {
     int hasTopic = queryGet(q, "topic", filter, sizeof(filter));
     int hasLimit = queryGet(q, "limit", limitText, sizeof(limitText));
     if (hasTopic == 0) strcpy(filter, "#");
-    if (hasTopic < 0 || !topicFilterValid(filter, strlen(filter)) ||
-        topicFilterIsShared(filter, strlen(filter)))
-        return httpError(c, 400, "bad_topic", "'topic' must be a valid topic filter");
+    if (!apiTopicFilter(c, hasTopic, filter)) return;
     char *end = NULL;
     long limit = hasLimit > 0 ? strtol(limitText, &end, 10) : HISTORY_LIMIT_DEFAULT;
     if (hasLimit < 0 || (end && *end) || limit < 1 || limit > HISTORY_LIMIT_MAX)

@@ -135,9 +135,7 @@ void wsOpen(HttpConn *c) {
                          "GET /v1/stream is a WebSocket: send Upgrade: websocket");
     if (strcmp(r->wsVersion, "13") != 0)
         return httpError(c, 400, "bad_request", "Sec-WebSocket-Version must be 13");
-    if (q < 0 || !topicFilterValid(filter, strlen(filter)) ||
-        topicFilterIsShared(filter, strlen(filter)))
-        return httpError(c, 400, "bad_topic", "'topic' must be a valid topic filter");
+    if (!apiTopicFilter(c, q, filter)) return;
     char id[64];
     int present;
     void *taken;

@@ -128,6 +128,8 @@ ids() { echo '[m["id"] for m in d["messages"]]'; }
 expect_http "the publisher (USA CTS) reads all three" 200 "$(ids) == ['it-h:0', 'it-h:1', 'it-h:2'] and d['next'] == 'it-h:2' and not d['more']" -- -H "$(A "$TPUB")" "$U/v1/messages"
 expect_http "UKR reads only what decide() allows, with labels and payloads" 200 "$(ids) == ['it-h:1', 'it-h:2'] and d['messages'][0]['payload_base64'] == 'aGVsbG8=' and d['messages'][0]['label'] == '$L_C' and d['messages'][1]['payload'] == 'xml' and d['messages'][1]['origin'] == 'it-h'" -- -H "$(A "$TUKR")" "$U/v1/messages?topic=api/%23"
 expect_http "SWE (NS) reads the SECRET one with its JSON payload" 200 "d['messages'][0]['payload'] == {'n': 1}" -- -H "$(A "$TSWE")" "$U/v1/messages?topic=api/a"
+expect_http "history with a \$share filter: 400 saying shared subscriptions are for MQTT clients" 400 "$ERR'bad_topic' and 'MQTT' in d['error']['message']" -- -H "$(A "$TPUB")" "$U/v1/messages?topic=%24share%2Fg%2Fapi%2F%23"
+expect_http "the feed with a \$share filter: 400 saying the same" 400 "$ERR'bad_topic' and 'MQTT' in d['error']['message']" -- -H "$(A "$TPUB")" -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "$U/v1/stream?topic=%24share%2Fg%2Fapi%2F%23"
 expect_http "limit=1: one message and a cursor" 200 "$(ids) == ['it-h:0'] and d['next'] == 'it-h:0' and d['more']" -- -H "$(A "$TPUB")" "$U/v1/messages?limit=1"
 expect_http "since=the cursor: the next page" 200 "$(ids) == ['it-h:1']" -- -H "$(A "$TPUB")" "$U/v1/messages?limit=1&since=it-h:0"
 expect_http "since=a time before everything: from the start" 200 "$(ids) == ['it-h:0', 'it-h:1', 'it-h:2']" -- -H "$(A "$TPUB")" "$U/v1/messages?since=2020-01-01T00:00:00Z"
