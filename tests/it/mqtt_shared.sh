@@ -7,7 +7,8 @@
 # on subscribing, a member's unacknowledged messages handed to another
 # when its session ends, a persistent member's share kept while offline,
 # and the groups' hand-outs across kill -9 and SIGTERM
-# (tests/it/node/shared.js, raw packets; mosquitto_sub as a real client).
+# (tests/it/node/shared.js, raw packets; mosquitto_sub and MQTT.js,
+# tests/it/node/sharedjs.js, as real clients).
 . "$(dirname "$0")/../lib.sh"
 . tests/it/lib/server.sh
 . tests/it/lib/http.sh
@@ -48,6 +49,8 @@ ok "mosquitto_sub: three each, none twice" bash -c \
     "[ \$(grep -c '^MSG' '$T/m1') -eq 3 ] && [ \$(grep -c '^MSG' '$T/m2') -eq 3 ] && \
      [ \$(cat '$T/m1' '$T/m2' | grep '^MSG' | sort -u | wc -l) -eq 6 ]"
 kill "$S1" "$SUB_PID" 2>/dev/null
+
+node_tap tests/it/node/sharedjs.js "$PORT"
 
 # Restarts: hand-outs survive kill -9 (nothing lost) and SIGTERM (exactly).
 node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" rs1
