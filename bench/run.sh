@@ -216,4 +216,4 @@ echo
 bash bench/retained.sh
 
 echo
-bash bench/aliases.sh
+bash bench/mqtt5.sh

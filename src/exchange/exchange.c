@@ -1018,13 +1018,18 @@ static int subSet(Exchange *x, Session *s, const char *filter, uint8_t options, 
     b->retainHandling = options >> 4 & 3;
     b->subId = subId;
     ShareName sn;
+    int added;
     if (shareParse(filter, strlen(filter), &sn) == 1) {
-        if (!(b->group = shareJoin(x->shares, b->filter, s))) return -1;
+        added = (b->group = shareJoin(x->shares, b->filter, s)) != NULL;
         x->sharesDirty = 1;
-    } else if (topicIndexAdd(x->index, b->filter, s, (uint32_t)slot) < 0) {
-        return -1;
+    } else {
+        added = topicIndexAdd(x->index, b->filter, s, (uint32_t)slot) >= 0;
     }
-    return slot;
+    if (!added && *isNew) { /* out of memory: no half-made subscription is left */
+        free(b->filter);
+        s->nsubs--;
+    }
+    return added ? slot : -1;
 }
 
 static int cmpOffset(const void *a, const void *b) {
