@@ -57,8 +57,16 @@ typedef struct FuzzStream {
     MqttConn *c;
 } FuzzStream;
 
+/* What a run did (fuzzCheckSessionCounted): a seed that logs nobody in
+ * tests nothing. */
+typedef struct FuzzSessionCounts {
+    int loggedIn;     /* CONNACKs with reason 0 */
+    int bobPublishes; /* PUBLISHes bob received */
+} FuzzSessionCounts;
+
 typedef struct FuzzSession {
     FuzzEnv *env;
+    FuzzSessionCounts counts;
     Node *node;
     MqttServer *srv;
     Principal bob;
@@ -128,6 +136,8 @@ static int fuzzCheckStream(FuzzSession *fs, FuzzStream *s, int isBob) {
         if (getenv("PN_FUZZ_TRACE")) /* debugging a seed: what each connection got */
             fprintf(stderr, "%s <- type %u, %zu bytes\n", isBob ? "B" : "A", type, total);
         if (type == MQTT_CONNACK) s->v5 = len > 2;
+        if (type == MQTT_CONNACK && len >= 2 && p[i + 2] == 0) fs->counts.loggedIn++;
+        if (type == MQTT_PUBLISH && isBob) fs->counts.bobPublishes++;
         if (type == MQTT_PUBLISH && isBob && s->v5 && fuzzBobMayRead(fs, p, total) != 0) return -1;
         s->checked += total;
     }
@@ -179,8 +189,8 @@ static int fuzzSessionRun(FuzzSession *fs, const uint8_t *data, size_t size) {
 /* A node in a fresh temporary directory (in /dev/shm when there is one:
  * the log's fsyncs cost nothing there), two connections, the input, then
  * everything closed and removed. */
-static inline int fuzzCheckSession(FuzzEnv *env, const uint8_t *data, size_t size, char *why,
-                                   size_t cap) {
+static inline int fuzzCheckSessionCounted(FuzzEnv *env, const uint8_t *data, size_t size, char *why,
+                                          size_t cap, FuzzSessionCounts *counts) {
     char dir[256], path[300];
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     snprintf(dir, sizeof(dir), "%s/pn-fuzz-session-XXXXXX", base);
@@ -217,7 +227,13 @@ static inline int fuzzCheckSession(FuzzEnv *env, const uint8_t *data, size_t siz
     nodeClose(fs.node);
     mqttServerFree(fs.srv);
     nftw(dir, fuzzRmOne, 16, FTW_DEPTH | FTW_PHYS);
+    if (counts) *counts = fs.counts;
     return rc;
+}
+
+static inline int fuzzCheckSession(FuzzEnv *env, const uint8_t *data, size_t size, char *why,
+                                   size_t cap) {
+    return fuzzCheckSessionCounted(env, data, size, why, cap, NULL);
 }
 
 #endif

@@ -88,6 +88,10 @@ int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif
     n->reg = reg;
     n->spif = spif;
     n->budget = opt->maxBufferBytes ? opt->maxBufferBytes : (uint64_t)256 << 20;
+    /* Here, not in nodeRun: a node driven without its loop (fuzz_session's
+     * socketless connections) takes logins too, and a zero per-principal
+     * cap would refuse them all. */
+    admitInit(&n->admit, &opt->limits);
     principalsInit(&n->principals);
     ExchangeOptions xo = {.node = opt->name,
                           .maxQueued = opt->maxQueued,
@@ -323,7 +327,6 @@ static void startHandles(Node *n) {
 int nodeRun(Node *n, pnError *err) {
     (void)err;
     signal(SIGPIPE, SIG_IGN);
-    admitInit(&n->admit, &n->opt->limits);
     if (n->admit.cap < n->admit.lim.maxConnections)
         fprintf(stderr,
                 "partnernet: file limit %llu: at most %u connections (%u descriptors kept in "

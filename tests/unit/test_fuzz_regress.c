@@ -131,6 +131,28 @@ static void test_session(void **state) {
     replayTarget("session", checkSession);
 }
 
+/* The session seeds do what they were written for: alice and bob log in
+ * and bob receives messages (a node that refused every login would pass
+ * the properties while testing nothing). */
+static void test_session_seeds_run(void **state) {
+    const char *seeds[] = {"v5_fanout", "shared"};
+    for (size_t k = 0; k < sizeof(seeds) / sizeof(*seeds); k++) {
+        char path[4200], why[16384];
+        snprintf(path, sizeof(path), "%s/fuzz/corpus/session/%s", fuzzRoot(), seeds[k]);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        static uint8_t data[1 << 16];
+        size_t n = fread(data, 1, sizeof(data), f);
+        fclose(f);
+        FuzzSessionCounts counts = {0};
+        if (fuzzCheckSessionCounted(&env, data, n, why, sizeof(why), &counts) != 0)
+            fail_msg("%s: %s", seeds[k], why);
+        if (counts.loggedIn < 2 || counts.bobPublishes < 1)
+            fail_msg("%s: %d logins accepted, %d messages to bob", seeds[k], counts.loggedIn,
+                     counts.bobPublishes);
+    }
+}
+
 static int setupEnv(void **state) {
     char why[1024];
     if (fuzzEnvLoad(&env, why, sizeof(why)) != 0) {
@@ -147,8 +169,13 @@ static int teardownEnv(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_marking), cmocka_unit_test(test_xml),  cmocka_unit_test(test_spif),
-        cmocka_unit_test(test_mqtt),    cmocka_unit_test(test_http), cmocka_unit_test(test_session),
+        cmocka_unit_test(test_marking),
+        cmocka_unit_test(test_xml),
+        cmocka_unit_test(test_spif),
+        cmocka_unit_test(test_mqtt),
+        cmocka_unit_test(test_http),
+        cmocka_unit_test(test_session),
+        cmocka_unit_test(test_session_seeds_run),
     };
     return cmocka_run_group_tests_name("fuzz_regress", tests, setupEnv, teardownEnv);
 }
