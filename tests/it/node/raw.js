@@ -736,6 +736,14 @@ async function acl() {
     const sa = await s.next(5000, 'SUBACK');
     check('SUBACK per filter: ops/# 0x87, public/# 1, # 0x87, ukr/+/x 1, home/olena/# 1, home/alice/# 0x87',
         sa && same(sa.reasons, [0x87, 1, 0x87, 1, 1, 0x87]), show(sa) + ' ' + JSON.stringify(sa && sa.reasons));
+    const sh = await ol('acl-olena-share');
+    sh.send(m.subscribe({id: 4, filters: [['$share/ga/ops/#', 1], ['$share/ga/public/#', 1]]}));
+    const ssa = await sh.next(5000, 'SUBACK');
+    check('shared subscriptions obey the rules on their filter: $share/ga/ops/# 0x87, $share/ga/public/# 1',
+        ssa && same(ssa.reasons, [0x87, 1]), JSON.stringify(ssa && ssa.reasons));
+    sh.send(m.disconnect(0));
+    await sh.closedWithin(5000);
+    sh.destroy();
     const p = await ol('acl-olena-pub');
     const r1 = await pub(p, 'ops/x', 'no', {qos: 1});
     check('olena publishing on ops/x (no write rule): PUBACK 0x87', r1 && r1.reason === 0x87, show(r1));
