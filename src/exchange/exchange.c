@@ -44,7 +44,8 @@ typedef struct StoreState {
     int newsFail;     /* a failure began and the node was not told yet */
     int newsOk;       /* it ended and the node was not told yet */
     uint64_t refused; /* publishes refused in this failure */
-    char error[200];  /* what the log said */
+    char error[200];  /* what the log said (may name files: for the node's log) */
+    char reason[96];  /* the same without file names (for anyone: /healthz) */
     char first[200];  /* topic of the first publish refused */
 } StoreState;
 
@@ -1311,6 +1312,8 @@ static void storeFail(Exchange *x, const pnError *err) {
     st->refused = 0;
     st->first[0] = '\0';
     snprintf(st->error, sizeof(st->error), "%s", err->msg[0] ? err->msg : "log write failed");
+    snprintf(st->reason, sizeof(st->reason), "the log cannot be written: %s",
+             e ? strerror(e) : "write failed");
 }
 
 /* One publish refused because the store failed. */
@@ -1360,7 +1363,7 @@ int exchangeStoreNews(Exchange *x, char *msg, size_t cap) {
 }
 
 const char *exchangeStoreError(const Exchange *x) {
-    return x->store.failed ? x->store.error : NULL;
+    return x->store.failed ? x->store.reason : NULL;
 }
 
 /* What a publish or an import carries besides topic, label and body. */
