@@ -37,8 +37,10 @@ ok "audit: the message no member may receive is recorded as share_refused" bash 
 # mosquitto_sub (a real client) as two members of one group: six messages
 # published with mosquitto_pub, three to each.
 L='NATO UNCLASSIFIED REL TO NATO, SWE'
+# shellcheck disable=SC2016 # '$share' is the topic filter, not a variable
 sub_bg "$T/m1" -h 127.0.0.1 -p "$PORT" -V mqttv5 -u alice -P pw-alice -q 1 -t '$share/mq/mq/#' -F 'MSG %p'
 S1=$SUB_PID
+# shellcheck disable=SC2016
 sub_bg "$T/m2" -h 127.0.0.1 -p "$PORT" -V mqttv5 -u alice -P pw-alice -q 1 -t '$share/mq/mq/#' -F 'MSG %p'
 for i in 1 2 3 4 5 6; do
     mosquitto_pub -h 127.0.0.1 -p "$PORT" -V mqttv5 -u alice -P pw-alice -q 1 -t mq/x -m "m$i" -D publish user-property label "$L"
