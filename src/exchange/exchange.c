@@ -653,39 +653,82 @@ static void shareLeaveAll(Exchange *x, Session *s) {
         }
 }
 
+/* A shared message given to a member and not acknowledged, as saved. */
+typedef struct Given {
+    uint32_t shareId;
+    PersistGiven g;
+} Given;
+
+static int cmpGiven(const void *a, const void *b) {
+    const Given *p = a, *q = b;
+    return p->shareId < q->shareId ? -1 : p->shareId > q->shareId;
+}
+
+/* The first of all[0..n) (sorted by group) of group id, or n. */
+static size_t givenFirst(const Given *all, size_t n, uint32_t id) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (all[mid].shareId < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* g has a persistent member: it outlives a restart, so it is saved. */
+static int sharePersistent(const ShareGroup *g) {
+    for (size_t j = 0; j < g->nmembers; j++)
+        if (((const Session *)g->members[j].session)->persistent) return 1;
+    return 0;
+}
+
+/* Every shared message given and not acknowledged (QoS 0 ones are not
+ * kept over a restart), sorted by group: *n of them, NULL out of memory. */
+static Given *givenAll(Exchange *x, size_t *n) {
+    size_t cnt = 0;
+    for (Session *s = x->sessions; s; s = s->nextAll)
+        for (uint32_t i = 0; i < s->qlen; i++) {
+            Outgoing *o = qAt(s, i);
+            cnt += o->shareId && o->state != STATE_DONE && o->m->qos;
+        }
+    Given *all = malloc((cnt ? cnt : 1) * sizeof(*all));
+    *n = 0;
+    for (Session *s = x->sessions; all && s; s = s->nextAll)
+        for (uint32_t i = 0; i < s->qlen; i++) {
+            Outgoing *o = qAt(s, i);
+            if (o->shareId && o->state != STATE_DONE && o->m->qos)
+                all[(*n)++] = (Given){o->shareId, {o->m->offset, s->clientId}};
+        }
+    if (all && *n) qsort(all, *n, sizeof(*all), cmpGiven);
+    return all;
+}
+
 /* Write DIR/shares.json when a shared message moved since: per group with
  * a persistent member, where its stream resumes and what is given and not
  * acknowledged (persist.h). */
 static void saveShares(Exchange *x) {
     if (!x->sharesDirty) return;
-    size_t n = 0, ngiven = 0;
+    size_t n = 0, ngiven = 0, k = 0, used = 0;
     for (ShareGroup *g = shareFirst(x->shares); g; g = g->next)
         n++;
-    for (Session *s = x->sessions; s; s = s->nextAll)
-        for (uint32_t i = 0; i < s->qlen; i++)
-            ngiven += qAt(s, i)->shareId != 0;
+    Given *all = givenAll(x, &ngiven);
     PersistShare *ps = calloc(n ? n : 1, sizeof(*ps));
     PersistGiven *given = calloc(ngiven ? ngiven : 1, sizeof(*given));
-    size_t k = 0, used = 0;
-    for (ShareGroup *g = shareFirst(x->shares); ps && given && g; g = g->next) {
-        int persistent = 0;
-        for (size_t j = 0; j < g->nmembers; j++)
-            persistent |= ((Session *)g->members[j].session)->persistent;
-        if (!persistent) continue;
+    for (ShareGroup *g = shareFirst(x->shares); all && ps && given && g; g = g->next) {
+        if (!sharePersistent(g)) continue;
         ps[k] =
             (PersistShare){g->share, g->overflow ? g->overflowFrom : x->fanned, given + used, 0};
-        for (Session *s = x->sessions; s; s = s->nextAll)
-            for (uint32_t i = 0; i < s->qlen; i++) {
-                Outgoing *o = qAt(s, i);
-                if (o->shareId == g->id && o->state != STATE_DONE && o->m->qos)
-                    given[used++] = (PersistGiven){o->m->offset, s->clientId}, ps[k].ngiven++;
-            }
+        for (size_t i = givenFirst(all, ngiven, g->id); i < ngiven && all[i].shareId == g->id; i++)
+            given[used++] = all[i].g, ps[k].ngiven++;
         k++;
     }
     pnError err = {0};
-    int rc = !ps || !given          ? pnErrorSet(&err, PN_ENOMEM, "out of memory")
+    int rc = !all || !ps || !given  ? pnErrorSet(&err, PN_ENOMEM, "out of memory")
              : k || x->sharesOnDisk ? persistSharesWrite(x->dir, ps, k, &err)
                                     : PN_OK;
+    free(all);
     free(ps);
     free(given);
     if (rc == PN_OK) {

@@ -23,6 +23,17 @@
  * only when that session changed; after a crash a session resumes by scanning the log from that
  * offset, so an acknowledged publish is never lost (it may be delivered twice at QoS 1).
  *
+ * Shared subscriptions ("$share/NAME/FILTER", MQTT 5 §4.8.2; share.h):
+ * each message matching FILTER goes to one member of the group, chosen
+ * among those decide() and the topic rules allow (none allowed: refused
+ * for the group, audited share_refused), connected members with room
+ * first, then the one given a message least recently.  A member's shared
+ * messages move to another member when its session ends, when it
+ * disconnects (unsent and unacknowledged QoS 1 ones, to a connected
+ * member with room), when it unsubscribes (unsent ones) and when it may no
+ * longer see one at hand-out.  The groups' hand-outs are saved in
+ * DIR/shares.json (persist.h), not in the members' resume offsets.
+ *
  * Limits: a principal holds at most maxSessionsPerPrincipal persistent sessions
  * (exchangeSessionQuota) and a session at most maxSubscriptions subscriptions
  * (exchangeSubscribe), so one principal cannot make the node keep and write without bound.
@@ -273,10 +284,17 @@ int exchangeMayRead(const Exchange *x, const Principal *p, const char *name, con
 /* Subscribe; sends retained messages as retainHandling says (the filter
  * is matched against every held retained message: a scan, once per
  * subscription).  Returns the granted QoS or an MQTT reason code >= 0x80:
- * XR_QUOTA_EXCEEDED for a new filter when the session has maxSubscriptions
- * already (changing the options of an existing filter is always allowed). */
+ * XR_TOPIC_FILTER_INVALID (also for a "$share/..." shareParse() refuses),
+ * XR_NOT_AUTHORIZED when the topic rules do not cover the filter (a share's
+ * FILTER), XR_QUOTA_EXCEEDED for a new filter when the session has
+ * maxSubscriptions already (changing the options of an existing filter is
+ * always allowed).  A shared subscription makes s a member of its group
+ * and gets no retained messages; the caller refuses No Local on one. */
 int exchangeSubscribe(Exchange *x, Session *s, const char *filter, uint8_t options, uint32_t subId);
-int exchangeUnsubscribe(Exchange *x, Session *s, const char *filter); /* 1 removed, 0 none */
+/* Remove s's subscription to filter: 1 removed, 0 none.  Leaving a
+ * shared subscription hands what s was given and not yet sent to another
+ * member. */
+int exchangeUnsubscribe(Exchange *x, Session *s, const char *filter);
 
 /*
  * Accept a publish: validate, log, queue for fan-out at the next commit.
