@@ -524,6 +524,7 @@ static void shareRefused(Exchange *x, const ShareGroup *g, const Message *m) {
     char d[300];
     snprintf(d, sizeof(d), "no member of %s may receive it (%zu members)", g->share, g->nmembers);
     x->st.refusedDelivery++;
+    x->st.shareRefused++;
     auditEvent(x, "share_refused", "", NULL, m->topic, m->label, "no_member", d);
 }
 
@@ -560,6 +561,7 @@ static int handOne(Exchange *x, Session *s, Outgoing *o, int min) {
     if (!g || !shareGive(x, g, o->m, s, min, 0, &best)) return 0;
     if (o->state == STATE_SENT && s->inflight) s->inflight--;
     o->state = STATE_DONE;
+    x->st.shareHandedOff++;
     return 1;
 }
 
@@ -2191,6 +2193,9 @@ void exchangeExpire(Exchange *x, int64_t now) {
 void exchangeStats(const Exchange *x, ExchangeStats *st) {
     *st = x->st;
     st->retained = retainedCount(x->retained);
+    st->shareGroups = 0;
+    for (const ShareGroup *g = shareFirst(x->shares); g; g = g->next)
+        st->shareGroups++;
     st->logBytes = logBytes(x->log);
     st->logFirst = logFirst(x->log);
     st->logNext = logNext(x->log);

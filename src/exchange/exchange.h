@@ -421,6 +421,9 @@ typedef struct ExchangeStats {
     uint64_t logBytes, logFirst, logNext;          /* the log now */
     uint64_t imported, duplicates; /* relayed by federation links: stored, already held */
     uint64_t storeRefused;         /* publishes refused because the log could not store */
+    uint64_t shareGroups;          /* shared subscription groups held now */
+    uint64_t shareRefused;         /* messages no member of a group might receive */
+    uint64_t shareHandedOff;       /* shared messages moved from one member to another */
     int storeFailed;               /* the log cannot store now (exchangeStoreError) */
 } ExchangeStats;
 void exchangeStats(const Exchange *x, ExchangeStats *st);

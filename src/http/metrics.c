@@ -96,6 +96,16 @@ void apiMetrics(HttpConn *c) {
     metric(&b, "partnernet_messages_dropped_total", "counter",
            "Deliveries dropped (QoS 0 to slow readers, too large for the client).", st.dropped);
     metric(&b, "partnernet_retained_messages", "gauge", "Retained messages held.", st.retained);
+    metric(&b, "partnernet_shared_groups", "gauge",
+           "Shared subscription groups ($share/NAME/FILTER).", st.shareGroups);
+    metric(
+        &b, "partnernet_shared_refused_total", "counter",
+        "Messages no member of a shared subscription group might receive (audited share_refused).",
+        st.shareRefused);
+    metric(&b, "partnernet_shared_handed_off_total", "counter",
+           "Shared messages moved from one member to another (session ended, disconnected, "
+           "unsubscribed, no longer allowed).",
+           st.shareHandedOff);
     family(&b, "partnernet_publish_refusals_total", "counter", "Publishes refused, by reason.");
     for (int r = 0; r < XP_NREASONS; r++)
         bufPrintf(&b, "partnernet_publish_refusals_total{reason=\"%s\"} %llu\n",

@@ -22,7 +22,8 @@ P=$D/principals.json
 principal alice SWE NS
 principal bob SWE NU
 principal carol SWE NS
-srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http off --node it-sh
+principal ops SWE NU --role operator
+srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http 127.0.0.1:@HTTPPORT@ --node it-sh
 _report $? "setup: node starts" "$(cat "$SRV_LOG")"
 
 node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" spread names labels handoff offline clear1
@@ -33,6 +34,16 @@ ok "the node logs the principals reload" wait_until 5 grep -q 'principals reload
 node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" clear2
 ok "audit: the message no member may receive is recorded as share_refused" bash -c \
     "set -o pipefail; '$PN' audit --data '$D' --since 1h | grep -E 'share_refused .*lb/x'"
+# /metrics (operators): one group is left (cl: carol's persistent session);
+# one message no member could receive (nr-alone); seven handed from one
+# member to another (three when ho-q's session ended, one when ho-p
+# disconnected, three when carol's clearance was lowered).
+TOPS=$(token ops)
+curl -s -H "Authorization: Bearer $TOPS" "http://127.0.0.1:$HTTPPORT/metrics" >"$T/metrics"
+metric() { awk -v n="$1" '$1 == n {print $2}' "$T/metrics"; }
+expect_out "metrics: shared subscription groups held" 1 metric partnernet_shared_groups
+expect_out "metrics: messages no member of a group might receive" 1 metric partnernet_shared_refused_total
+expect_out "metrics: messages handed from one member to another" 7 metric partnernet_shared_handed_off_total
 
 # mosquitto_sub (a real client) as two members of one group: six messages
 # published with mosquitto_pub, three to each.

@@ -240,7 +240,7 @@ async function clear2() {
     check('clearance lowered: the messages carol may no longer see are not sent to her', c.got.length === 0,
         JSON.stringify(c.got));
     check('... they go to a member who may see them', same(b.got, range('c', 1, 3)), JSON.stringify(b.got));
-    b.destroy();
+    await leave(b);
     c.destroy();
 }
 
