@@ -485,6 +485,20 @@ int exchangeQos2Release(Exchange *x, Session *s, uint16_t packetId) {
 
 /* ---- shared subscriptions (share.h) ---------------------------------------- */
 
+/* Retention removed the log records of g from *from up to first before
+ * they were given to a member: on record (retention_loss, naming the
+ * share), *from moved to first. */
+static void shareRetentionLoss(Exchange *x, ShareGroup *g, uint64_t *from, uint64_t first) {
+    char d[300];
+    snprintf(d, sizeof(d),
+             "up to %llu messages removed by log retention before they were given to a member "
+             "of %s",
+             (unsigned long long)(first - *from), g->share);
+    auditEvent(x, "retention_loss", "", NULL, "", "", "retention", d);
+    *from = first;
+    x->sharesDirty = 1;
+}
+
 /* s's subscription through which it is a member of g. */
 static Subscription *shareSub(Session *s, const ShareGroup *g) {
     for (int i = 0; i < s->nsubs; i++)
@@ -1282,6 +1296,9 @@ static int recoverLog(Exchange *x, pnError *err) {
     uint64_t from = logFirst(x->log), end = logNext(x->log);
     for (Session *s = x->sessions; s; s = s->nextAll)
         if (s->restored && s->resumeFrom < from) noteRetentionLoss(x, s, &s->resumeFrom, from);
+    for (ShareGroup *g = shareFirst(x->shares); g; g = g->next)
+        if (g->restored && g->resumeFrom < from && g->resumeFrom != UINT64_MAX)
+            shareRetentionLoss(x, g, &g->resumeFrom, from);
     int rc = PN_OK;
     pnBuf scratch;
     bufInit(&scratch);
@@ -2150,6 +2167,9 @@ static void reportRetentionLoss(Exchange *x) {
     for (Session *s = x->sessions; s; s = s->nextAll)
         if (s->overflow && s->overflowFrom < first)
             noteRetentionLoss(x, s, &s->overflowFrom, first);
+    for (ShareGroup *g = shareFirst(x->shares); g; g = g->next)
+        if (g->overflow && g->overflowFrom < first)
+            shareRetentionLoss(x, g, &g->overflowFrom, first);
 }
 
 uint64_t exchangeBacklog(const Exchange *x, const Session *s) {

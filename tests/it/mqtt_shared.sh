@@ -81,13 +81,20 @@ ok "node still running" srv_alive
 srv_stop
 _report $? "setup: SIGTERM stops the node with exit 0" "$(tail -n 20 "$SRV_LOG")"
 
-# A node whose session queues hold 3: the group's messages wait in the log.
+# A node whose session queues hold 3 (the group's messages wait in the
+# log) and whose log keeps 6 KB.
 D2=$T/q
 mkdir -p "$D2"
-printf '[node]\nname = it-shq\nmax_queued = 3\n' >"$T/q.conf"
+printf '[node]\nname = it-shq\nmax_queued = 3\nsegment_bytes = 2048\nretain_bytes = 6144\n' >"$T/q.conf"
 srv_start "$D2" --config "$T/q.conf" --mqtt 127.0.0.1:@PORT@ --http off --principals "$P"
 _report $? "setup: node with max_queued = 3 starts" "$(cat "$SRV_LOG")"
-node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" overflow
+node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" overflow rt1
+# Log retention removes segments holding messages the group had not given out.
+ok "retention removed old log segments" wait_until 10 bash -c \
+    "set -o pipefail; '$PN' audit --data '$D2' --kind retention --json | grep -q 'dropped by retention'"
+node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" rt2
+ok "audit: the group's loss to retention is recorded (retention_loss, naming the share)" bash -c \
+    "set -o pipefail; '$PN' audit --data '$D2' --kind retention_loss --json | grep -F 'share/rt/rt/#'"
 srv_stop
 _report $? "setup: SIGTERM stops the node with exit 0" "$(tail -n 20 "$SRV_LOG")"
 rep=$(srv_clean_log)

@@ -221,6 +221,25 @@ async function overflow() {
     a.destroy();
 }
 
+// Segments of 2 KB, 6 KB kept: a persistent member offline gets three
+// queued, the group's other messages wait in the log, and retention
+// removes the oldest of them (rt2, after the script saw it happen).
+async function rt1() {
+    const a = await member('alice', 'rt-a', [['$share/rt/rt/#', 1]], persistent());
+    await leave(a);
+    await publish('rt/x', range('t', 1, 200));
+}
+
+async function rt2() {
+    const a = await member('alice', 'rt-a', null, persistent());
+    await until(a, 't200');
+    check('retention: the three queued and the newest ones come', ['t1', 't2', 't3', 't200'].every((x) => a.got.includes(x)),
+        JSON.stringify(a.got));
+    check('... those retention removed do not (their loss is audited)', a.got.length < 200 && twice(a.got).length === 0,
+        `${a.got.length} messages`);
+    a.destroy();
+}
+
 // carol (NATO SECRET), persistent and offline, is given three NATO
 // RESTRICTED messages; then (clear2) her clearance is lowered.
 async function clear1() {
@@ -306,4 +325,4 @@ async function rs3() {
     b.destroy();
 }
 
-runGroups({spread, names, labels, handoff, offline, overflow, clear1, clear2, rs1, rs2, rs3}, groups);
+runGroups({spread, names, labels, handoff, offline, overflow, rt1, rt2, clear1, clear2, rs1, rs2, rs3}, groups);
