@@ -543,8 +543,12 @@ static void shareRefused(Exchange *x, const ShareGroup *g, const Message *m) {
 }
 
 /* Give m to one member of g ranked min or better (shareChoose), skipping
- * skip: queued, and sent when the member is connected.  Returns 1 when
- * given; else 0 with *best the best rank seen (refusals audited). */
+ * skip: queued only -- the front-ends drain every connection once per
+ * loop turn, after the commit.  Not drained here: this runs while other
+ * queues are being walked (hand-offs from inside exchangeDrain, refills),
+ * and a nested drain could refill into, and reallocate, the very queue
+ * being walked.  Returns 1 when given; else 0 with *best the best rank
+ * seen (refusals audited). */
 static int shareGive(Exchange *x, ShareGroup *g, Message *m, Session *skip, int min, int recovering,
                      int *best) {
     Place pl = {x, g, m, skip, recovering};
@@ -562,7 +566,6 @@ static int shareGive(Exchange *x, ShareGroup *g, Message *m, Session *skip, int 
     }
     o->shareId = g->id;
     x->sharesDirty = 1;
-    if (!recovering) exchangeDrain(x, s);
     return 1;
 }
 
