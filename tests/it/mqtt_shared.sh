@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # mqtt_shared.sh -- MQTT 5 shared subscriptions ($share/NAME/FILTER, §4.8.2)
 # on a real node: each message to one member of each group, spread over
-# two and three members, only to members decide() allows (a message no
+# two and three members (QoS 0, 1, 2), only to members decide() allows (a message no
 # member may receive is refused for the group and audited share_refused),
 # bad share names (0x8F), No Local (DISCONNECT 0x82), no retained messages
 # on subscribing, a member's unacknowledged messages handed to another
-# when its session ends, a persistent member's share kept while offline,
+# when its session ends or a persistent member disconnects, a persistent
+# member's share kept while offline, a clearance lowered by SIGHUP, the
+# group's messages waiting in the log past max_queued and their loss to
+# retention audited, the /metrics counts,
 # and the groups' hand-outs across kill -9 and SIGTERM
 # (tests/it/node/shared.js, raw packets; mosquitto_sub and MQTT.js,
 # tests/it/node/sharedjs.js, as real clients).
@@ -26,7 +29,7 @@ principal ops SWE NU --role operator
 srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http 127.0.0.1:@HTTPPORT@ --node it-sh
 _report $? "setup: node starts" "$(cat "$SRV_LOG")"
 
-node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" spread names labels handoff offline clear1
+node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" spread qos names labels handoff offline clear1
 # carol is updated in place (the same principal), her clearance lowered
 principal carol SWE NU
 kill -HUP "$SRV_PID"

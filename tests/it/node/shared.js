@@ -5,7 +5,7 @@
 //
 // Principals (tests/it/mqtt_shared.sh): alice and carol (SWE, NATO SECRET,
 // passwords pw-NAME) and bob (SWE, NATO UNCLASSIFIED, pw-bob).
-// GROUP: spread | names | labels | handoff | offline | overflow (a node
+// GROUP: spread | qos | names | labels | handoff | offline | overflow (a node
 // with max_queued = 3) | clear1, clear2 (carol's clearance lowered in
 // between) | rs1, rs2, rs3 (around restarts of the node).  Prints "PASS what" or "FAIL
 // what -- detail" per check; exits 1 when one failed.
@@ -34,15 +34,18 @@ async function member(user, clientId, filters, extra) {
 }
 
 // Read what c was sent until its PINGRESP: every PUBLISH the node queued
-// for it before the PINGREQ arrived (acknowledged unless noAck).
+// for it before the PINGREQ arrived (acknowledged unless noAck; QoS 2 with
+// PUBREC, and a PUBREL that comes with PUBCOMP).
 async function settle(c, noAck) {
     c.send(m.PINGREQ);
     for (;;) {
         const p = await c.next(5000);
         if (!p || p.name === 'PINGRESP') return;
+        if (p.name === 'PUBREL') c.send(m.ack(7, p.body.readUInt16BE(0)));
         if (p.name !== 'PUBLISH') continue;
         c.got.push(p.payload.toString());
         if (!noAck && p.qos === 1) c.send(m.ack(4, p.id));
+        if (!noAck && p.qos === 2) c.send(m.ack(5, p.id));
     }
 }
 
@@ -113,6 +116,35 @@ async function spread() {
     check('after UNSUBSCRIBE the member left gets nothing, the others all', c.got.length === 0 &&
         same(sorted([...a.got, ...b.got]), range('w', 1, 4)), JSON.stringify([a.got, b.got, c.got]));
     for (const x of [a, b, c, d, all]) x.destroy();
+}
+
+// QoS 0 and QoS 2 through a share: one member each, the QoS 2 handshake
+// completed with the member that got it.
+async function qos() {
+    const a = await member('alice', 'qo-a', [['$share/qo/qo/#', 2]]);
+    const b = await member('alice', 'qo-b', [['$share/qo/qo/#', 2]]);
+    check('QoS 2 shared subscriptions granted 2', same(a.suback.reasons, [2]) && same(b.suback.reasons, [2]),
+        `${a.suback.reasons} ${b.suback.reasons}`);
+    const p = await m.open(port, login('alice', {clientId: 'qo-pub'}));
+    for (let i = 1; i <= 4; i++) {
+        p.send(m.publish({topic: 'qo/x', qos: 0, props: [m.prop.user('label', NU)], payload: `z${i}`}));
+        p.send(m.publish({topic: 'qo/x', qos: 2, id: i, props: [m.prop.user('label', NU)], payload: `q${i}`}));
+        const rec = await p.next(5000, 'PUBREC');
+        p.send(m.ack(6, i));
+        await p.next(5000, 'PUBCOMP');
+        check(`QoS 2 publish q${i} stored`, rec && rec.reason === 0, rec && hex(rec.reason));
+    }
+    p.destroy();
+    await settle(a);
+    await settle(b);
+    await settle(a); // the PUBRELs of the QoS 2 ones come after the PUBRECs
+    await settle(b);
+    const all = sorted([...a.got, ...b.got]);
+    check('QoS 0 and QoS 2 messages: each to exactly one member', same(all, sorted([...range('z', 1, 4), ...range('q', 1, 4)])),
+        JSON.stringify([a.got, b.got]));
+    check('spread: four each', a.got.length === 4 && b.got.length === 4, JSON.stringify([a.got, b.got]));
+    a.destroy();
+    b.destroy();
 }
 
 async function names() {
@@ -325,4 +357,4 @@ async function rs3() {
     b.destroy();
 }
 
-runGroups({spread, names, labels, handoff, offline, overflow, rt1, rt2, clear1, clear2, rs1, rs2, rs3}, groups);
+runGroups({spread, qos, names, labels, handoff, offline, overflow, rt1, rt2, clear1, clear2, rs1, rs2, rs3}, groups);
