@@ -530,7 +530,9 @@ static int shareRank(void *session, void *ctx) {
     int room = s->qlen < pl->x->opt.maxQueued;
     if (!s->conn) return !qos || !s->persistent ? SHARE_CANNOT : room ? SHARE_OFFLINE : SHARE_FULL;
     if (!room) return SHARE_FULL;
-    return qos == 0 || s->qlen < s->window ? SHARE_READY : SHARE_BUSY;
+    /* what waits unsent counts in qlen too: a member whose connection does
+     * not keep up (QoS 0 included) falls behind the others */
+    return s->qlen < s->window ? SHARE_READY : SHARE_BUSY;
 }
 
 /* No member of g may see m: the group is refused it, on record. */
