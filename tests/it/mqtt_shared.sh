@@ -29,7 +29,7 @@ principal ops SWE NU --role operator
 srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http 127.0.0.1:@HTTPPORT@ --node it-sh
 _report $? "setup: node starts" "$(cat "$SRV_LOG")"
 
-node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" spread qos names labels handoff offline clear1
+node_tap tests/it/node/shared.js "$PORT" "$SRV_PID" spread qos room names labels handoff offline clear1
 # carol is updated in place (the same principal), her clearance lowered
 principal carol SWE NU
 kill -HUP "$SRV_PID"

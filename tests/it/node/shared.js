@@ -5,7 +5,7 @@
 //
 // Principals (tests/it/mqtt_shared.sh): alice and carol (SWE, NATO SECRET,
 // passwords pw-NAME) and bob (SWE, NATO UNCLASSIFIED, pw-bob).
-// GROUP: spread | qos | names | labels | handoff | offline | overflow (a node
+// GROUP: spread | qos | room | names | labels | handoff | offline | overflow (a node
 // with max_queued = 3) | clear1, clear2 (carol's clearance lowered in
 // between) | rs1, rs2, rs3 (around restarts of the node).  Prints "PASS what" or "FAIL
 // what -- detail" per check; exits 1 when one failed.
@@ -145,6 +145,21 @@ async function qos() {
     check('spread: four each', a.got.length === 4 && b.got.length === 4, JSON.stringify([a.got, b.got]));
     a.destroy();
     b.destroy();
+}
+
+// Receive Maximum: a member with a window of 1 that does not acknowledge
+// holds one message; the others go to the member with room.
+async function room() {
+    const slow = await member('alice', 'rm-slow', [['$share/rm/rm/#', 1]], {props: [m.prop.receiveMax(1)]});
+    const fast = await member('alice', 'rm-fast', [['$share/rm/rm/#', 1]]);
+    await publish('rm/x', range('r', 1, 10));
+    await settle(slow, true);
+    await settle(fast);
+    check('a member whose receive window is full gets nothing more while another has room',
+        slow.got.length === 1 && fast.got.length === 9 && same(sorted([...slow.got, ...fast.got]), sorted(range('r', 1, 10))),
+        JSON.stringify([slow.got, fast.got]));
+    await leave(fast);
+    await leave(slow);
 }
 
 async function names() {
@@ -357,4 +372,4 @@ async function rs3() {
     b.destroy();
 }
 
-runGroups({spread, qos, names, labels, handoff, offline, overflow, rt1, rt2, clear1, clear2, rs1, rs2, rs3}, groups);
+runGroups({spread, qos, room, names, labels, handoff, offline, overflow, rt1, rt2, clear1, clear2, rs1, rs2, rs3}, groups);
