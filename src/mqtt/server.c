@@ -346,7 +346,7 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
     Conn *c = conn;
     (void)s;
     if (c->closing) return -1;
-    if (c->out.len + c->writing > c->srv->opt.maxOutputBytes) return -1;
+    if (pending(c) > c->srv->opt.maxOutputBytes) return -1;
     Message *m = o->m;
     uint32_t left = 0;
     int expiry = mqttExpiryLeft(m, timeNow(), &left);

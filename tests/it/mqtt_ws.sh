@@ -10,7 +10,7 @@
 #      client certificates (none for a cross-origin page)
 #   2. refused upgrades and bad frames, the CONNECT deadline
 #   3. 500 connect/disconnect cycles: descriptors and memory level, ASan
-#      clean at exit
+#      clean at exit; a subscriber that stops reading costs bounded memory
 . "$(dirname "$0")/../lib.sh"
 . tests/it/lib/server.sh
 . tests/it/lib/certs.sh
@@ -38,6 +38,7 @@ for p in "alice SWE NS" "olena UKR NC"; do
         --cert-cn "${1}.${2,,}" --principals "$N/principals.json" >/dev/null
 done
 TOKEN_OLENA=$("$PN" token create --principal olena --data "$N" 2>/dev/null)
+TOKEN_REVOKE=$("$PN" token create --principal alice --data "$N" 2>/dev/null)
 MAX_PACKET=16384
 CONNECT_TIMEOUT=2
 printf '[node]\nname = it-ws\nmax_packet_size = %s\nconnect_timeout = %s\n' "$MAX_PACKET" "$CONNECT_TIMEOUT" >"$T/n.conf"
@@ -50,7 +51,7 @@ _report $? "setup: node starts with MQTT, HTTP and HTTPS" "$(cat "$SRV_LOG")"
 SRV_ENV=
 it_npm
 ok "MQTT.js and ws installed into $NODE_DIR (npm install)" test -f "$NODE_DIR/node_modules/mqtt/package.json"
-export HTTPPORT HTTPSPORT CA=$C/ca.pem CERT_DIR=$C TOKEN_OLENA SRV_PID MAX_PACKET CONNECT_TIMEOUT
+export HTTPPORT HTTPSPORT CA=$C/ca.pem CERT_DIR=$C TOKEN_OLENA TOKEN_REVOKE SRV_PID MAX_PACKET CONNECT_TIMEOUT DATA=$N
 
 echo "# 1. MQTT.js over ws:// and wss://"
 # A subscriber over TCP sees what a WebSocket client publishes.
@@ -63,11 +64,11 @@ ok "audit: the WebSocket publisher's refusal is recorded" bash -c \
     "set -o pipefail; '$PN' audit --data '$N' --since 1h | grep -E 'publish_refused +alice .* ws/a +no_label'"
 
 echo "# 2. refused upgrades, bad frames, the CONNECT deadline"
-node_tap tests/it/node/mqttws.js refuse frames
+node_tap tests/it/node/mqttws.js refuse frames revoke
 ok "node still running" srv_alive
 
-echo "# 3. connect/disconnect cycles"
-node_tap tests/it/node/mqttws.js cycles
+echo "# 3. connect/disconnect cycles, a subscriber that stops reading"
+node_tap tests/it/node/mqttws.js cycles backpressure
 ok "node still running" srv_alive
 
 srv_stop

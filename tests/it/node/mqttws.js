@@ -3,7 +3,8 @@
 // for what real clients never send.
 //
 //   HTTPPORT=... HTTPSPORT=... CA=... CERT_DIR=... TOKEN_OLENA=pn_...
-//   SRV_PID=... MAX_PACKET=... CONNECT_TIMEOUT=... node mqttws.js PART...
+//   SRV_PID=... MAX_PACKET=... CONNECT_TIMEOUT=... TOKEN_REVOKE=... PN=... DATA=...
+//   node mqttws.js PART...
 //
 // Principals on the node: alice (SWE, NS) and olena (UKR, NC), passwords
 // pw-alice / pw-olena, certificates CERT_DIR/{alice,olena}.{pem,key} (CN
@@ -24,10 +25,15 @@
 //            deadline counted from the upgrade
 //   cycles   500 connect/disconnect cycles: the node's descriptors and
 //            memory stay level
+//   revoke   TOKEN_REVOKE (alice's) revoked with PN in DATA while its
+//            connection is open: closed with 1008
+//   backpressure  a subscriber that stops reading: the node's memory stays
+//            bounded
 // Prints "PASS what" / "FAIL what -- detail"; exits 1 when one failed.
 'use strict';
 const {check, finish} = require('./tap');
 const crypto = require('crypto');
+const {execFileSync} = require('child_process');
 const fs = require('fs');
 const http = require('http');
 const net = require('net');
@@ -445,7 +451,59 @@ async function cycles() {
     check('the node\'s memory stays level (under 8 MiB more)', rss1 - rss0 < 8 * 1024, `${rss0} -> ${rss1} KiB`);
 }
 
-const PARTS = {pubsub, will, session, tls, refuse, frames, cycles};
+// A bearer token revoked while its MQTT connection is open: closed with 1008.
+async function revoke() {
+    const w = await rawOpen({'Sec-WebSocket-Protocol': 'mqtt', Authorization: 'Bearer ' + env.TOKEN_REVOKE});
+    w.send(m.connect({version: 5, clientId: 'revoke-me'}));
+    const a = await w.next(5000, 'CONNACK');
+    check('connected with a token about to be revoked', a && a.reason === 0, JSON.stringify(a));
+    execFileSync(env.PN, ['token', 'revoke', env.TOKEN_REVOKE, '--data', env.DATA]);
+    const code = await w.closeWithin(5000);
+    check('the token is revoked: the MQTT connection is closed with 1008', code === 1008, `close ${code}`);
+    w.destroy();
+}
+
+// A subscriber over WebSocket that stops reading while much more than the
+// MQTT output bound is published for it: the node holds a bounded amount
+// (the MQTT side counts what waits in the WebSocket's queues) and goes on
+// serving others.
+async function backpressure() {
+    const pid = Number(env.SRV_PID), N = 50000, SIZE = 2048;
+    const slow = await rawOpen();
+    slow.send(m.connect(login({clientId: 'ws-never-reads'})));
+    const sa = await slow.next(10000, 'CONNACK');
+    slow.send(m.subscribe({filters: [['bp/#', 0]]}));
+    const sb = await slow.next(5000, 'SUBACK');
+    check('backpressure: the subscriber is ready', sa && sa.reason === 0 && sb, JSON.stringify(sb));
+    slow.sock.pause(); // never reads again
+    const pub = await rawOpen();
+    pub.send(m.connect(login({clientId: 'ws-flood'})));
+    await pub.next(10000, 'CONNACK');
+    const rss0 = rssKiB(pid);
+    let peak = rss0;
+    const sampler = setInterval(() => { try { peak = Math.max(peak, rssKiB(pid)); } catch (e) { /* gone */ } }, 50);
+    const body = Buffer.alloc(SIZE, 120);
+    const msg = m.publish({topic: 'bp/x', qos: 0, props: [m.prop.user('label', L_S)], payload: body});
+    for (let i = 0; i < N; i += 100) {
+        const batch = [];
+        for (let k = 0; k < 100; k++) batch.push(pub.frame(2, msg));
+        if (!pub.sock.write(Buffer.concat(batch))) await new Promise((r) => pub.sock.once('drain', r));
+    }
+    pub.send(m.publish({topic: 'bp/end', qos: 1, id: 5, props: [m.prop.user('label', L_S)], payload: 'end'}));
+    const ack = await pub.next(60000, 'PUBACK');
+    clearInterval(sampler);
+    peak = Math.max(peak, rssKiB(pid));
+    console.log(`# backpressure: ${N} x ${SIZE} B QoS 0 to a reader that stopped; node RSS ${rss0} -> peak ${peak} KiB`);
+    check('backpressure: the flood was taken (PUBACK after it)', ack && ack.reason === 0, JSON.stringify(ack));
+    check(`backpressure: node RSS grew by less than 60 MiB for ${(N * SIZE) >> 20} MiB published`, peak - rss0 < 60 * 1024,
+        `${rss0} -> ${peak} KiB`);
+    const other = await connect('backpressure: another client is served meanwhile', WS_URL, pw('alice'));
+    if (other.c) await end(other.c);
+    pub.destroy();
+    slow.destroy();
+}
+
+const PARTS = {pubsub, will, session, tls, refuse, frames, cycles, revoke, backpressure};
 
 (async () => {
     const watchdog = setTimeout(() => { console.log('FAIL finished within 100 s -- watchdog'); process.exit(1); }, 100000);
