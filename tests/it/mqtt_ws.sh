@@ -39,6 +39,8 @@ for p in "alice SWE NS" "olena UKR NC"; do
 done
 TOKEN_OLENA=$("$PN" token create --principal olena --data "$N" 2>/dev/null)
 TOKEN_REVOKE=$("$PN" token create --principal alice --data "$N" 2>/dev/null)
+"$PN" principal add op --nation USA --clearance NU --role operator --no-credential --principals "$N/principals.json" >/dev/null
+TOKEN_OP=$("$PN" token create --principal op --data "$N" 2>/dev/null)
 MAX_PACKET=16384
 CONNECT_TIMEOUT=2
 printf '[node]\nname = it-ws\nmax_packet_size = %s\nconnect_timeout = %s\n' "$MAX_PACKET" "$CONNECT_TIMEOUT" >"$T/n.conf"
@@ -51,13 +53,13 @@ _report $? "setup: node starts with MQTT, HTTP and HTTPS" "$(cat "$SRV_LOG")"
 SRV_ENV=
 it_npm
 ok "MQTT.js and ws installed into $NODE_DIR (npm install)" test -f "$NODE_DIR/node_modules/mqtt/package.json"
-export HTTPPORT HTTPSPORT CA=$C/ca.pem CERT_DIR=$C TOKEN_OLENA TOKEN_REVOKE SRV_PID MAX_PACKET CONNECT_TIMEOUT DATA=$N
+export HTTPPORT HTTPSPORT CA=$C/ca.pem CERT_DIR=$C TOKEN_OLENA TOKEN_REVOKE TOKEN_OP SRV_PID MAX_PACKET CONNECT_TIMEOUT DATA=$N
 
 echo "# 1. MQTT.js over ws:// and wss://"
 # A subscriber over TCP sees what a WebSocket client publishes.
 sub_bg "$T/tcp.out" -h 127.0.0.1 -p "$PORT" -u alice -P pw-alice -V mqttv5 -t ws/# -F 'MSG %t|%p' -q 1
 _report $? "setup: a mosquitto_sub subscriber over TCP"
-node_tap tests/it/node/mqttws.js pubsub will session tls
+node_tap tests/it/node/mqttws.js pubsub will session tls metrics
 ok "the TCP subscriber got what alice may read from the WebSocket publisher" \
     wait_until 5 test "$(msgs "$T/tcp.out" | paste -sd' ')" = "ws/a|secret ws/a|conf ws/a|done"
 ok "audit: the WebSocket publisher's refusal is recorded" bash -c \

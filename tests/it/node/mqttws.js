@@ -27,6 +27,8 @@
 //            memory stay level
 //   revoke   TOKEN_REVOKE (alice's) revoked with PN in DATA while its
 //            connection is open: closed with 1008
+//   metrics  /metrics (TOKEN_OP, an operator's) counts MQTT over WebSocket
+//            connections apart from the feeds
 //   backpressure  a subscriber that stops reading: the node's memory stays
 //            bounded
 // Prints "PASS what" / "FAIL what -- detail"; exits 1 when one failed.
@@ -503,7 +505,26 @@ async function backpressure() {
     slow.destroy();
 }
 
-const PARTS = {pubsub, will, session, tls, refuse, frames, cycles, revoke, backpressure};
+// /metrics counts MQTT over WebSocket connections apart from the feeds.
+async function metrics() {
+    const a = await connect('metrics: first MQTT over WebSocket client', WS_URL, pw('alice'));
+    const b = await connect('metrics: second one', WS_URL, pw('olena'));
+    const text = await new Promise((resolve) => {
+        http.get({host: '127.0.0.1', port: HTTPPORT, path: '/metrics',
+            headers: {Authorization: 'Bearer ' + env.TOKEN_OP}}, (res) => {
+            let body = '';
+            res.on('data', (d) => { body += d; });
+            res.on('end', () => resolve(body));
+        }).on('error', (e) => resolve(String(e)));
+    });
+    const val = (name) => { const r = new RegExp(`^${name} (\\d+)$`, 'm').exec(text); return r ? Number(r[1]) : null; };
+    check('/metrics: partnernet_mqtt_websocket_connections 2, partnernet_websocket_feeds 0',
+        val('partnernet_mqtt_websocket_connections') === 2 && val('partnernet_websocket_feeds') === 0,
+        text.split('\n').filter((l) => /websocket/.test(l)).join(' | '));
+    for (const r of [a, b]) if (r.c) await end(r.c);
+}
+
+const PARTS = {metrics, pubsub, will, session, tls, refuse, frames, cycles, revoke, backpressure};
 
 (async () => {
     const watchdog = setTimeout(() => { console.log('FAIL finished within 100 s -- watchdog'); process.exit(1); }, 100000);
