@@ -2,7 +2,7 @@
  * conn.h -- inside the HTTP front-end: the server and connection state
  * shared by http.c (transport, parsing, authentication, responses),
  * routes.c (the JSON endpoints), planapi.c (/v1/plan/...), messages.c (publish and history), ws.c
- * (the WebSocket feed) and metrics.c.  Not a public header.
+ * (the WebSocket feed), wsmqtt.c (MQTT over WebSocket) and metrics.c.  Not a public header.
  */
 #ifndef PN_HTTP_CONN_H
 #define PN_HTTP_CONN_H
@@ -17,6 +17,7 @@
 #include "../core/buf.h"
 #include "../exchange/exchange.h"
 #include "../node/node.h"
+#include "../node/stream.h"
 #include "../plan/plan.h"
 #include "http.h"
 #include "route.h"
@@ -64,8 +65,9 @@ typedef struct HttpRequest {
     char host[128];   /* Host */
     char wsKey[64];   /* Sec-WebSocket-Key */
     char wsVersion[8];
-    int upgradeWs;      /* Upgrade: websocket */
-    int expectContinue; /* Expect: 100-continue */
+    char wsProtocol[128]; /* Sec-WebSocket-Protocol: the subprotocols offered */
+    int upgradeWs;        /* Upgrade: websocket */
+    int expectContinue;   /* Expect: 100-continue */
     size_t headerBytes;
     int fail; /* 413 or 431 found while parsing */
     int complete;
@@ -110,7 +112,11 @@ struct HttpConn {
     uint64_t slowSince;  /* ms when output first stayed over the bound; 0 when not */
     uint16_t sent[1024]; /* packet ids handed to wslay this turn: acknowledged after the drain */
     int nsent;
-    NodeConn nc; /* counted by the node's connection caps (admit.h) */
+    /* MQTT over WebSocket (wsmqtt.c): the MQTT front-end's connection */
+    const StreamProtocol *proto;
+    void *mqtt;
+    int mqttPaused; /* the MQTT side's output is over its bound: the socket is not read */
+    NodeConn nc;    /* counted by the node's connection caps (admit.h) */
 };
 
 /* ---- http.c ---- */
@@ -140,6 +146,18 @@ void httpJson(HttpConn *c, int status, json_t *doc);
  * hold the caller and 1 is returned; otherwise a 401 was sent and 0 is
  * returned. */
 int httpAuth(HttpConn *c);
+
+/* httpAuth, with the client certificate considered only when allowCert
+ * (a bearer token always is). */
+int httpAuthFor(HttpConn *c, int allowCert);
+
+/* Origin "scheme://host[:port]" names the same host[:port] as the Host
+ * header host. */
+int httpSameOrigin(const char *origin, const char *host);
+
+/* Read from c's socket again unless something still holds it back (input
+ * not parsed, output not written, a WebSocket's bound, the MQTT side). */
+void httpReadResume(HttpConn *c);
 
 /* Send what c->out holds (TLS-wrapped when needed). */
 void httpFlush(HttpConn *c);
@@ -212,6 +230,30 @@ int wsOverBound(HttpConn *c);
 void wsGoingAway(HttpConn *c);
 /* Free the wslay context. */
 void wsFree(HttpConn *c);
+/* Bytes queued for the client: the transport's and wslay's. */
+size_t wsQueued(const HttpConn *c);
+/* Queue a close frame with code and why, write it, and close after it. */
+void wsClose(HttpConn *c, uint16_t code, const char *why);
+/*
+ * Validate the upgrade request (426/400 answered on failure, returning -1)
+ * and start wslay on c, taking messages up to maxMessage bytes (larger:
+ * close 1009).  Returns 0; then wsAccept sends the 101 (with
+ * Sec-WebSocket-Protocol: subprotocol unless NULL).
+ */
+int wsStart(HttpConn *c, const char *path, size_t maxMessage);
+void wsAccept(HttpConn *c, const char *subprotocol);
+
+/* ---- wsmqtt.c ---- */
+
+/* GET /mqtt: upgrade to a WebSocket (subprotocol "mqtt") carrying an MQTT
+ * connection of the node's MQTT front-end.  Authenticates by itself: a
+ * bearer token or (same origin only) a client certificate, else none and
+ * the MQTT CONNECT's username and password decide. */
+void wsMqttOpen(HttpConn *c);
+/* A complete WebSocket message from the client of an MQTT connection. */
+void wsMqttMessage(HttpConn *c, uint8_t opcode, const uint8_t *p, size_t n);
+/* c is closing: the MQTT connection is dropped as a lost socket. */
+void wsMqttDetach(HttpConn *c);
 
 /* ---- metrics.c ---- */
 

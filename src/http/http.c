@@ -84,6 +84,7 @@ void httpClose(HttpConn *c) {
     if (c->closing) return;
     httpFlush(c);
     apiDetach(c);
+    wsMqttDetach(c);
     c->closing = 1;
     admitRelease(nodeAdmit(c->srv->node), &c->nc);
     for (HttpConn **pp = &c->srv->conns; *pp; pp = &(*pp)->next)
@@ -230,13 +231,16 @@ void httpJson(HttpConn *c, int status, json_t *doc) {
 
 /* ---- authentication ------------------------------------------------------------ */
 
-/* Origin "https://host[:port]" names the same host[:port] as Host. */
-static int sameOrigin(const char *origin, const char *host) {
+int httpSameOrigin(const char *origin, const char *host) {
     const char *p = strstr(origin, "://");
     return p && host[0] && strcasecmp(p + 3, host) == 0;
 }
 
 int httpAuth(HttpConn *c) {
+    return httpAuthFor(c, 1);
+}
+
+int httpAuthFor(HttpConn *c, int allowCert) {
     HttpServer *srv = c->srv;
     int changed = 0;
     tokenStoreRefresh(&srv->tokens, &changed, NULL); /* a bad file: the old tokens stay */
@@ -248,7 +252,7 @@ int httpAuth(HttpConn *c) {
     Principals *ps = nodePrincipals(srv->node);
     const PrincipalEntry *e = NULL;
     char why[300] = "", who[64] = "";
-    if (c->ssl) e = tlsPeerPrincipal(c->ssl, ps, why, sizeof(why));
+    if (c->ssl && allowCert) e = tlsPeerPrincipal(c->ssl, ps, why, sizeof(why));
     int byCert = e != NULL;
     if (!e && !why[0] && c->req.auth[0]) {
         const char *a = c->req.auth;
@@ -295,7 +299,7 @@ int httpAuth(HttpConn *c) {
      * a request another site's page made (its Origin is not this host) is
      * refused, or that page could publish and read as the user.  Bearer
      * tokens are never sent by a browser on its own. */
-    if (byCert && c->req.origin[0] && !sameOrigin(c->req.origin, c->req.host)) {
+    if (byCert && c->req.origin[0] && !httpSameOrigin(c->req.origin, c->req.host)) {
         srv->st.authFailed++;
         httpError(c, 403, "cross_origin",
                   "a request from another origin (%s) cannot use this client certificate",
@@ -324,7 +328,8 @@ static int onMessageBegin(http_parser *p) {
     HttpConn *c = p->data;
     HttpRequest *r = &c->req;
     r->url.len = r->body.len = 0;
-    r->field[0] = r->auth[0] = r->wsKey[0] = r->wsVersion[0] = r->origin[0] = r->host[0] = '\0';
+    r->field[0] = r->auth[0] = r->wsKey[0] = r->wsVersion[0] = r->origin[0] = r->host[0] =
+        r->wsProtocol[0] = '\0';
     r->fieldDone = r->upgradeWs = r->fail = r->complete = r->keepAlive = r->expectContinue = 0;
     r->headerBytes = 0;
     c->reqStart = uv_now(c->srv->loop);
@@ -373,6 +378,8 @@ static int onHeaderValue(http_parser *p, const char *at, size_t n) {
         appendValue(r->wsKey, sizeof(r->wsKey), at, n);
     else if (strcmp(r->field, "sec-websocket-version") == 0)
         appendValue(r->wsVersion, sizeof(r->wsVersion), at, n);
+    else if (strcmp(r->field, "sec-websocket-protocol") == 0)
+        appendValue(r->wsProtocol, sizeof(r->wsProtocol), at, n);
     else if (strcmp(r->field, "upgrade") == 0 && n >= 9 && strncasecmp(at, "websocket", 9) == 0)
         r->upgradeWs = 1;
     else if (strcmp(r->field, "expect") == 0 && n >= 12 && strncasecmp(at, "100-continue", 12) == 0)
@@ -501,6 +508,14 @@ static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     free(buf->base);
 }
 
+void httpReadResume(HttpConn *c) {
+    if (c->closing || !c->readStopped || c->mqttPaused || c->in.len - c->inPos > HTTP_INPUT_BOUND ||
+        httpPending(c) >= HTTP_OUTPUT_BOUND / 2 || (c->wsMode && wsOverBound(c)))
+        return;
+    c->readStopped = 0;
+    uv_read_start((uv_stream_t *)&c->tcp, streamAlloc, onRead);
+}
+
 static void evictConn(NodeConn *nc) {
     httpClose((HttpConn *)((char *)nc - offsetof(HttpConn, nc)));
 }
@@ -555,11 +570,7 @@ static void feTurn(void *ctx) {
             process(c); /* pipelined behind a POST that was answered, or a full output */
         if (c->closing) continue;
         httpFlush(c);
-        if (c->readStopped && c->in.len - c->inPos <= HTTP_INPUT_BOUND &&
-            httpPending(c) < HTTP_OUTPUT_BOUND / 2 && !(c->wsMode && wsOverBound(c))) {
-            c->readStopped = 0;
-            uv_read_start((uv_stream_t *)&c->tcp, streamAlloc, onRead);
-        }
+        httpReadResume(c);
         if (c->closeAfter && !c->waiting && !c->lingering) linger(c);
     }
 }

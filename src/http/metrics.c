@@ -2,7 +2,8 @@
  * metrics.c -- GET /metrics: the node's counters in the Prometheus text
  * exposition format (version 0.0.4).
  *
- * Families: HTTP connections and responses, WebSocket feeds, exchange
+ * Families: HTTP connections and responses, WebSocket feeds, MQTT over
+ * WebSocket connections, exchange
  * sessions, messages in and out, refusals by reason, the log's size and
  * offsets, the group-commit fsync latency histogram, and per peer node the
  * backlog waiting for it here and the replication lag of what it sent.
@@ -61,9 +62,11 @@ void apiMetrics(HttpConn *c) {
     HttpServer *srv = c->srv;
     ExchangeStats st;
     exchangeStats(srv->x, &st);
-    uint64_t feeds = 0;
-    for (HttpConn *k = srv->conns; k; k = k->next)
-        feeds += k->wsMode != 0;
+    uint64_t feeds = 0, mqttWs = 0;
+    for (HttpConn *k = srv->conns; k; k = k->next) {
+        feeds += k->wsMode && !k->proto;
+        mqttWs += k->proto != NULL;
+    }
     pnBuf b;
     bufInit(&b);
     metric(&b, "partnernet_store_failed", "gauge",
@@ -84,6 +87,8 @@ void apiMetrics(HttpConn *c) {
     metric(&b, "partnernet_http_auth_failures_total", "counter",
            "HTTP requests refused for missing or bad credentials.", srv->st.authFailed);
     metric(&b, "partnernet_websocket_feeds", "gauge", "Open WebSocket feeds.", feeds);
+    metric(&b, "partnernet_mqtt_websocket_connections", "gauge",
+           "Open MQTT over WebSocket connections (GET /mqtt).", mqttWs);
     metric(&b, "partnernet_websocket_slow_closed_total", "counter",
            "WebSocket feeds closed (1008) because the client did not keep up.",
            srv->st.wsClosedSlow);

@@ -18,6 +18,7 @@ static const Route routes[] = {
     {"POST", "/v1/messages", ROUTE_MESSAGES_POST},
     {"GET", "/v1/messages", ROUTE_MESSAGES_GET},
     {"GET", "/v1/stream", ROUTE_STREAM},
+    {"GET", "/mqtt", ROUTE_MQTT},
     {"GET", "/v1/registry/nations", ROUTE_NATIONS},
     {"GET", "/v1/registry/nations/{}", ROUTE_NATION},
     {"GET", "/v1/registry/frameworks", ROUTE_FRAMEWORKS},

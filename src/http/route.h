@@ -14,6 +14,7 @@ typedef enum {
     ROUTE_MESSAGES_POST,
     ROUTE_MESSAGES_GET,
     ROUTE_STREAM,
+    ROUTE_MQTT, /* MQTT over WebSocket */
     ROUTE_NATIONS,
     ROUTE_NATION,
     ROUTE_FRAMEWORKS,

@@ -408,6 +408,7 @@ void httpDispatch(HttpConn *c) {
     if (m.id == ROUTE_NONE) return httpError(c, 404, "not_found", "no such path: %s", c->req.path);
     if (m.id == ROUTE_HEALTHZ) return healthz(c);
     if (m.id == ROUTE_STATIC) return serveStatic(c);
+    if (m.id == ROUTE_MQTT) return wsMqttOpen(c); /* MQTT may authenticate the client itself */
     if (!httpAuth(c)) return;
     switch (m.id) {
     case ROUTE_METRICS: /* node-wide counts are traffic analysis: operators only */

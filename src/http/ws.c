@@ -20,6 +20,9 @@
  * codes: 1001 when the node shuts down, 1008 when the principal is removed
  * or no longer valid after a reload.  Frames from the client other than
  * ping and close are ignored; the feed is read-only.
+ *
+ * The upgrade itself (wsStart, wsAccept) and the framing are shared with
+ * MQTT over WebSocket (wsmqtt.c), whose messages go to the MQTT front-end.
  */
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -37,11 +40,9 @@
 
 static const char wsGuid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-static size_t queued(const HttpConn *c) {
+size_t wsQueued(const HttpConn *c) {
     return httpPending(c) + (c->ws ? wslay_event_get_queued_msg_length(c->ws) : 0);
 }
-
-static void closeWith(HttpConn *c, uint16_t code, const char *why);
 
 /* ---- exchange hooks ---------------------------------------------------------- */
 
@@ -49,7 +50,7 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
     HttpConn *c = conn;
     (void)s;
     if (c->closing || c->closeAfter || c->revoked || !c->ws) return -1;
-    if (queued(c) > WS_OUTPUT_BOUND || c->nsent >= (int)(sizeof(c->sent) / sizeof(c->sent[0]))) {
+    if (wsQueued(c) > WS_OUTPUT_BOUND || c->nsent >= (int)(sizeof(c->sent) / sizeof(c->sent[0]))) {
         if (!c->slowSince) c->slowSince = uv_now(c->srv->loop);
         return -1;
     }
@@ -119,10 +120,59 @@ static ssize_t onSend(wslay_event_context_ptr ctx, const uint8_t *data, size_t l
 
 static void onMsg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
                   void *user) {
-    (void)ctx, (void)arg, (void)user; /* ping and close are answered by wslay */
+    HttpConn *c = user;
+    (void)ctx; /* ping and close are answered by wslay; the feed ignores the rest */
+    if (c->mqtt) wsMqttMessage(c, arg->opcode, arg->msg, arg->msg_length);
 }
 
 /* ---- opening ---------------------------------------------------------------------- */
+
+static int upgradeValid(HttpConn *c, const char *path) {
+    HttpRequest *r = &c->req;
+    if (!r->upgradeWs || !c->parser.upgrade || !r->wsKey[0]) {
+        httpError(c, 426, "upgrade_required", "GET %s is a WebSocket: send Upgrade: websocket",
+                  path);
+        return 0;
+    }
+    if (strcmp(r->wsVersion, "13") != 0) {
+        httpError(c, 400, "bad_request", "Sec-WebSocket-Version must be 13");
+        return 0;
+    }
+    return 1;
+}
+
+int wsStart(HttpConn *c, const char *path, size_t maxMessage) {
+    if (!upgradeValid(c, path)) return -1;
+    struct wslay_event_callbacks cb = {
+        .recv_callback = onRecv, .send_callback = onSend, .on_msg_recv_callback = onMsg};
+    if (wslay_event_context_server_init(&c->ws, &cb, c) != 0) {
+        c->ws = NULL;
+        httpError(c, 503, "unavailable", "out of memory");
+        return -1;
+    }
+    wslay_event_config_set_max_recv_msg_length(c->ws, maxMessage);
+    return 0;
+}
+
+void wsAccept(HttpConn *c, const char *subprotocol) {
+    HttpServer *srv = c->srv;
+    /* Sec-WebSocket-Accept: base64(SHA-1(key + GUID)) */
+    char keyGuid[128], accept[64];
+    unsigned char sha[EVP_MAX_MD_SIZE];
+    unsigned shaLen = 0;
+    int n = snprintf(keyGuid, sizeof(keyGuid), "%s%s", c->req.wsKey, wsGuid);
+    EVP_Digest(keyGuid, (size_t)n, sha, &shaLen, EVP_sha1(), NULL);
+    EVP_EncodeBlock((unsigned char *)accept, sha, (int)shaLen);
+    srv->st.status[101]++;
+    srv->st.wsOpened++;
+    bufPrintf(&c->out,
+              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Accept: %s\r\n",
+              accept);
+    if (subprotocol) bufPrintf(&c->out, "Sec-WebSocket-Protocol: %s\r\n", subprotocol);
+    bufPuts(&c->out, "\r\n");
+    c->wsMode = 1;
+}
 
 void wsOpen(HttpConn *c) {
     HttpServer *srv = c->srv;
@@ -130,11 +180,7 @@ void wsOpen(HttpConn *c) {
     static char filter[TOPIC_MAX_LEN + 1]; /* any filter MQTT can carry; single-threaded */
     int q = queryGet(r->query, "topic", filter, sizeof(filter));
     if (q == 0) strcpy(filter, "#");
-    if (!r->upgradeWs || !c->parser.upgrade || !r->wsKey[0])
-        return httpError(c, 426, "upgrade_required",
-                         "GET /v1/stream is a WebSocket: send Upgrade: websocket");
-    if (strcmp(r->wsVersion, "13") != 0)
-        return httpError(c, 400, "bad_request", "Sec-WebSocket-Version must be 13");
+    if (!upgradeValid(c, "/v1/stream")) return;
     if (!apiTopicFilter(c, q, filter)) return;
     char id[64];
     int present;
@@ -143,36 +189,18 @@ void wsOpen(HttpConn *c) {
     apiDetach(c);
     c->session =
         exchangeAttach(srv->x, id, c->principal, &c->p, 1, 0, 0, &wsHooks, c, &present, &taken);
-    struct wslay_event_callbacks cb = {
-        .recv_callback = onRecv, .send_callback = onSend, .on_msg_recv_callback = onMsg};
-    if (!c->session || wslay_event_context_server_init(&c->ws, &cb, c) != 0) {
-        c->ws = NULL;
-        return httpError(c, 503, "unavailable", "out of memory");
-    }
-    wslay_event_config_set_max_recv_msg_length(c->ws, WS_MAX_RECV);
+    if (!c->session) return httpError(c, 503, "unavailable", "out of memory");
+    if (wsStart(c, "/v1/stream", WS_MAX_RECV) != 0) return;
     c->session->auditAll = (c->roles & PRINCIPAL_ROLE_NODE) != 0; /* as for MQTT peers */
-    /* Sec-WebSocket-Accept: base64(SHA-1(key + GUID)) */
-    char keyGuid[128], accept[64];
-    unsigned char sha[EVP_MAX_MD_SIZE];
-    unsigned shaLen = 0;
-    int n = snprintf(keyGuid, sizeof(keyGuid), "%s%s", r->wsKey, wsGuid);
-    EVP_Digest(keyGuid, (size_t)n, sha, &shaLen, EVP_sha1(), NULL);
-    EVP_EncodeBlock((unsigned char *)accept, sha, (int)shaLen);
-    srv->st.status[101]++;
-    srv->st.wsOpened++;
-    bufPrintf(&c->out,
-              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-              "Sec-WebSocket-Accept: %s\r\n\r\n",
-              accept);
-    c->wsMode = 1;
+    wsAccept(c, NULL);
     /* After the 101, so retained messages follow it. */
     int rc = exchangeSubscribe(srv->x, c->session, filter, 1, 0);
-    if (rc >= 0x80) closeWith(c, WS_CLOSE_POLICY, "subscription refused"); /* frame sent now */
+    if (rc >= 0x80) wsClose(c, WS_CLOSE_POLICY, "subscription refused"); /* frame sent now */
 }
 
 /* ---- running ------------------------------------------------------------------------ */
 
-static void closeWith(HttpConn *c, uint16_t code, const char *why) {
+void wsClose(HttpConn *c, uint16_t code, const char *why) {
     if (c->ws && !wslay_event_get_close_sent(c->ws))
         wslay_event_queue_close(c->ws, code, (const uint8_t *)why, strlen(why));
     if (c->ws) wslay_event_send(c->ws);
@@ -180,7 +208,7 @@ static void closeWith(HttpConn *c, uint16_t code, const char *why) {
 }
 
 int wsOverBound(HttpConn *c) {
-    if (queued(c) <= WS_OUTPUT_BOUND) return 0;
+    if (wsQueued(c) <= WS_OUTPUT_BOUND) return 0;
     if (!c->slowSince) c->slowSince = uv_now(c->srv->loop);
     return 1;
 }
@@ -188,16 +216,19 @@ int wsOverBound(HttpConn *c) {
 void wsInput(HttpConn *c) {
     if (!c->ws || wsOverBound(c)) return;
     if (wslay_event_recv(c->ws) != 0) return httpClose(c);
-    if (wslay_event_get_close_received(c->ws)) closeWith(c, 1000, "");
+    /* A close from the client, or one wslay queued for a bad frame
+     * (unmasked: 1002; over the size: 1009): send it and end. */
+    if (wslay_event_get_close_received(c->ws) || !wslay_event_get_read_enabled(c->ws))
+        wsClose(c, 1000, "");
 }
 
 void wsTurn(HttpConn *c) {
     if (!c->ws || c->closing) return;
     if (c->revoked)
-        return closeWith(c, WS_CLOSE_POLICY,
-                         "credentials revoked: token or principal no longer valid");
+        return wsClose(c, WS_CLOSE_POLICY,
+                       "credentials revoked: token or principal no longer valid");
     if (c->closeAfter) return;
-    if (c->session && queued(c) < WS_OUTPUT_BOUND) {
+    if (c->session && wsQueued(c) < WS_OUTPUT_BOUND) {
         /* What the send hook framed -- in this drain, or during the commit's
          * fan-out before it -- is acknowledged here: a WebSocket has no
          * acknowledgements, and an unacknowledged window would stall the
@@ -207,21 +238,23 @@ void wsTurn(HttpConn *c) {
             exchangeAcked(c->srv->x, c->session, c->sent[i], 4 /* PUBACK */);
         c->nsent = 0;
     }
-    if (queued(c) < WS_OUTPUT_BOUND / 2) c->slowSince = 0;
+    if (wsQueued(c) < WS_OUTPUT_BOUND / 2) c->slowSince = 0;
     wslay_event_send(c->ws);
     if (c->inPos < c->in.len) wsInput(c); /* frames left while over the bound */
 }
 
 void wsTick(HttpConn *c, uint64_t nowMs) {
+    /* MQTT bounds its own output (and the frames it reads then wait). */
+    if (c->mqtt) return;
     if (c->slowSince && nowMs - c->slowSince > WS_SLOW_MS) {
         c->srv->st.wsClosedSlow++;
-        closeWith(c, WS_CLOSE_POLICY, "client too slow: output stayed over the bound");
+        wsClose(c, WS_CLOSE_POLICY, "client too slow: output stayed over the bound");
         httpClose(c); /* its output is stuck: waiting for it to drain is what it cannot do */
     }
 }
 
 void wsGoingAway(HttpConn *c) {
-    closeWith(c, WS_CLOSE_GOING_AWAY, "node shutting down");
+    wsClose(c, WS_CLOSE_GOING_AWAY, "node shutting down");
     httpFlush(c);
 }
 

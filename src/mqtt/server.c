@@ -14,6 +14,14 @@
  * The input buffer holds at most one packet (maxPacketSize) plus one read.
  * A connection must complete CONNECT within connectTimeout of its accept,
  * however slowly it trickles bytes.
+ *
+ * The protocol is also registered on the node as the StreamProtocol
+ * "mqtt" (src/node/stream.h): a connection another front-end carries (MQTT
+ * over WebSocket on the HTTP listener) is a Conn without a socket whose
+ * bytes go out through its StreamCarrier; everything past the bytes --
+ * CONNECT, sessions, decide() through the exchange -- is the same code.
+ * Fuzzing's socketless connections are carried the same way, into a
+ * buffer.
  */
 #include "server.h"
 
@@ -60,15 +68,15 @@ typedef struct Conn {
     size_t writing; /* bytes handed to uv_write and not yet written */
     int version;    /* 0 until CONNECT */
     int closing, gotDisconnect;
-    int revoked;            /* principal gone after a reload: close at the next chance */
-    int authPending;        /* a password check runs on the thread pool: input waits */
-    int freeLater;          /* closed while the check ran: free when it returns */
-    struct AuthWork *auth;  /* the check while authPending (cancelled on close) */
-    int readStopped;        /* output over its bound: reading and decoding paused */
-    NodeConn nc;            /* counted by the node's connection caps (admit.h) */
-    uint64_t acceptedAt;    /* uv_now, ms: the CONNECT deadline counts from here */
-    pnBuf *capture;         /* a test connection (no socket): output goes here */
-    char testPrincipal[64]; /* a test connection's identity, as a certificate's */
+    int revoked;           /* principal gone after a reload: close at the next chance */
+    int authPending;       /* a password check runs on the thread pool: input waits */
+    int freeLater;         /* closed while the check ran: free when it returns */
+    struct AuthWork *auth; /* the check while authPending (cancelled on close) */
+    int readStopped;       /* output over its bound: reading and decoding paused */
+    NodeConn nc;           /* counted by the node's connection caps (admit.h) */
+    uint64_t acceptedAt;   /* uv_now, ms: the CONNECT deadline counts from here */
+    StreamCarrier carrier; /* carrier.write set: carried by another front-end, no socket */
+    int carrierGone;       /* the carrier's connection went away: nothing more goes to it */
     Session *session;
     char principal[64];
     char peer[64];
@@ -107,12 +115,22 @@ struct MqttServer {
 
 /* ---- output --------------------------------------------------------------- */
 
+static int carried(const Conn *c) {
+    return c->carrier.write != NULL;
+}
+
 static void rawWrite(Conn *c, const void *p, size_t n) {
     if (c->closing) return;
-    if (c->capture)
-        bufAppend(c->capture, p, n);
-    else
+    if (!carried(c))
         streamWrite((uv_stream_t *)&c->tcp, &c->writing, p, n);
+    else if (!c->carrierGone)
+        c->carrier.write(c->carrier.ctx, p, n);
+}
+
+/* The connection as the node's caps count it: a carried one is counted as
+ * its carrier's connection. */
+static NodeConn *connNc(Conn *c) {
+    return c->carrier.nc ? c->carrier.nc : &c->nc;
 }
 
 /* Move TLS records produced by OpenSSL to the socket. */
@@ -122,7 +140,10 @@ static void tlsPump(Conn *c) {
 
 /* Output not yet written to the socket. */
 static size_t pending(const Conn *c) {
-    return c->out.len + c->writing;
+    size_t n = c->out.len + c->writing;
+    if (carried(c) && !c->carrierGone && c->carrier.pending)
+        n += c->carrier.pending(c->carrier.ctx);
+    return n;
 }
 
 /* Large buffers are given back once empty, so a burst does not keep its
@@ -209,13 +230,16 @@ static void connClose(Conn *c) {
     }
     c->closing = 1;
     cancelCheck(c);
-    admitRelease(nodeAdmit(c->srv->node), &c->nc);
+    admitRelease(nodeAdmit(c->srv->node), &c->nc); /* a carried one's is its carrier's */
     for (Conn **pp = &c->srv->conns; *pp; pp = &(*pp)->next)
         if (*pp == c) {
             *pp = c->next;
             break;
         }
-    if (!c->capture) uv_close((uv_handle_t *)&c->tcp, onClosed); /* else freed by its owner */
+    if (!carried(c))
+        uv_close((uv_handle_t *)&c->tcp, onClosed);
+    else if (!c->carrierGone)
+        c->carrier.close(c->carrier.ctx); /* freed when the carrier calls protoClosed */
 }
 
 /* MQTT 5 clients get a DISCONNECT with the reason; 3.1.1 ones are closed.
@@ -322,7 +346,7 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
     Conn *c = conn;
     (void)s;
     if (c->closing) return -1;
-    if (c->out.len + c->writing > c->srv->opt.maxOutputBytes) return -1;
+    if (pending(c) > c->srv->opt.maxOutputBytes) return -1;
     Message *m = o->m;
     uint32_t left = 0;
     int expiry = mqttExpiryLeft(m, timeNow(), &left);
@@ -552,7 +576,7 @@ static void authDone(uv_work_t *req, int status) {
 static uint32_t checksFrom(const Server *srv, const char *addr) {
     uint32_t n = 0;
     for (const Conn *c = srv->conns; c; c = c->next)
-        if (c->authPending && strcmp(c->nc.addr, addr) == 0) n++;
+        if (c->authPending && strcmp(connNc((Conn *)c)->addr, addr) == 0) n++;
     return n;
 }
 
@@ -563,7 +587,7 @@ static uint32_t checksFrom(const Server *srv, const char *addr) {
 static int loginBusy(Conn *c) {
     const Server *srv = c->srv;
     if (srv->checks < srv->opt.maxLoginChecks &&
-        checksFrom(srv, c->nc.addr) < srv->opt.maxLoginChecksPerAddress)
+        checksFrom(srv, connNc(c)->addr) < srv->opt.maxLoginChecksPerAddress)
         return 0;
     admitLoginBusy(nodeAdmit(srv->node));
     sendConnack(c, 0, c->version == MQTT_V5 ? RC_SERVER_BUSY : RC_SERVER_UNAVAILABLE, NULL);
@@ -634,9 +658,10 @@ static void onConnect(Conn *c, MqttConnect *k, const uint8_t *packet, size_t len
         return refuseConnect(c, RC_CLIENT_ID_INVALID, "", "client id too long");
     if (!connectAcceptable(c, k)) return;
     const PrincipalEntry *e = c->ssl ? certPrincipal(c, why, sizeof(why)) : NULL;
-    if (c->testPrincipal[0]) {
-        e = principalsFind(nodePrincipals(c->srv->node), c->testPrincipal);
-        if (!e) return refuseConnect(c, RC_NOT_AUTHORIZED, c->testPrincipal, "unknown principal");
+    if (c->carrier.principal[0]) { /* the carrier's identity, e.g. a bearer token's */
+        e = principalsFind(nodePrincipals(c->srv->node), c->carrier.principal);
+        if (!e)
+            return refuseConnect(c, RC_NOT_AUTHORIZED, c->carrier.principal, "unknown principal");
     }
     if (e) return finishConnect(c, k, e);
     if (k->hasUser && k->hasPassword) return startPasswordCheck(c, packet, len, k);
@@ -794,7 +819,7 @@ static void finishConnect(Conn *c, MqttConnect *k, const PrincipalEntry *e) {
     if (taken) connFail(taken, RC_SESSION_TAKEN_OVER, "another connection took over the session");
     if (!c->session) return refuseConnect(c, RC_SERVER_BUSY, e->name, "out of memory");
     c->session->auditAll = (e->roles & PRINCIPAL_ROLE_NODE) != 0;
-    admitAuthenticated(nodeAdmit(srv->node), &c->nc);
+    admitAuthenticated(nodeAdmit(srv->node), connNc(c));
     if (k->willFlag) keepWill(c, k);
     sendConnack(c, present, RC_SUCCESS, assigned);
     exchangeDrain(srv->x, c->session);
@@ -1074,7 +1099,10 @@ static void processInput(Conn *c) {
 static void maybePause(Conn *c) {
     if (c->closing || c->readStopped) return;
     if (pending(c) > c->srv->opt.maxOutputBytes || (c->authPending && c->in.len > inputLimit(c))) {
-        if (!c->capture) uv_read_stop((uv_stream_t *)&c->tcp);
+        if (!carried(c))
+            uv_read_stop((uv_stream_t *)&c->tcp);
+        else if (c->carrier.pause && !c->carrierGone)
+            c->carrier.pause(c->carrier.ctx, 1);
         c->readStopped = 1;
     }
 }
@@ -1089,7 +1117,10 @@ static void maybeResume(Conn *c) {
     processInput(c);
     if (c->closing || pending(c) > c->srv->opt.maxOutputBytes) return;
     c->readStopped = 0;
-    if (!c->capture) uv_read_start((uv_stream_t *)&c->tcp, streamAlloc, onRead);
+    if (!carried(c))
+        uv_read_start((uv_stream_t *)&c->tcp, streamAlloc, onRead);
+    else if (c->carrier.pause && !c->carrierGone)
+        c->carrier.pause(c->carrier.ctx, 0);
 }
 
 /* ---- libuv callbacks -------------------------------------------------------- */
@@ -1170,8 +1201,9 @@ static void feTurn(void *ctx) {
     }
 }
 
+/* A carried connection's carrier counts what it holds itself. */
 static size_t connBuffered(const Conn *c) {
-    return c->in.len + pending(c);
+    return c->in.len + c->out.len + c->writing;
 }
 
 static size_t feBuffered(void *ctx, size_t *unauth) {
@@ -1238,6 +1270,65 @@ static void feDescribe(void *ctx, char *out, size_t cap) {
              srv->lis.tlsOn ? srv->opt.mqttsAddr : "off");
 }
 
+/* ---- connections carried by other front-ends (stream.h) -------------------- */
+
+static void *protoOpen(void *ctx, const StreamCarrier *carrier) {
+    Server *srv = ctx;
+    if (srv->stopping) return NULL;
+    Conn *c = calloc(1, sizeof(*c));
+    if (!c) return NULL;
+    c->srv = srv;
+    c->clientMaxPacket = UINT32_MAX;
+    c->carrier = *carrier;
+    /* The CONNECT deadline counts from here: for a WebSocket, the upgrade. */
+    c->lastSeen = c->acceptedAt = uv_now(srv->loop);
+    c->next = srv->conns;
+    srv->conns = c;
+    return c;
+}
+
+static int protoInput(void *conn, const void *p, size_t n) {
+    Conn *c = conn;
+    if (c->closing) return -1;
+    c->lastSeen = uv_now(c->srv->loop);
+    bufAppend(&c->in, p, n);
+    if (!c->readStopped) processInput(c);
+    maybePause(c);
+    return c->closing ? -1 : 0;
+}
+
+static void protoClosed(void *conn) {
+    Conn *c = conn;
+    c->carrierGone = 1;
+    connClose(c); /* a lost connection: the will goes out */
+    if (c->authPending)
+        c->freeLater = 1; /* the password check still holds it */
+    else
+        connFree(c);
+}
+
+static void captureWrite(void *ctx, const void *p, size_t n) {
+    bufAppend(ctx, p, n);
+}
+
+static void captureClose(void *ctx) {
+    (void)ctx; /* the fuzzer frees it with mqttServerTestClose */
+}
+
+MqttConn *mqttServerTestOpen(MqttServer *srv, const char *principal, pnBuf *out) {
+    StreamCarrier k = {.ctx = out, .write = captureWrite, .close = captureClose};
+    strCopy(k.principal, sizeof(k.principal), principal);
+    return protoOpen(srv, &k);
+}
+
+int mqttServerTestInput(MqttConn *conn, const void *p, size_t n) {
+    return protoInput(conn, p, n);
+}
+
+void mqttServerTestClose(MqttConn *conn) {
+    if (conn) protoClosed(conn);
+}
+
 /* ---- setup ----------------------------------------------------------------- */
 
 int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, pnError *err) {
@@ -1269,40 +1360,16 @@ int mqttServerStart(MqttServer **out, Node *node, const MqttServerOptions *opt, 
                        .describe = feDescribe,
                        .buffered = feBuffered,
                        .shed = feShed};
+    StreamProtocol proto = {.name = "mqtt",
+                            .ctx = srv,
+                            .maxMessage = srv->opt.maxPacketSize,
+                            .open = protoOpen,
+                            .input = protoInput,
+                            .closed = protoClosed};
     if (rc == PN_OK) rc = nodeAdd(node, &fe, err);
+    if (rc == PN_OK) rc = nodeProtocolAdd(node, &proto, err);
     if (rc != PN_OK) feStop(srv);
     return rc;
-}
-
-/* ---- connections without a socket (fuzzing) -------------------------------- */
-
-MqttConn *mqttServerTestOpen(MqttServer *srv, const char *principal, pnBuf *out) {
-    Conn *c = calloc(1, sizeof(*c));
-    if (!c) return NULL;
-    c->srv = srv;
-    c->clientMaxPacket = UINT32_MAX;
-    c->capture = out;
-    strCopy(c->testPrincipal, sizeof(c->testPrincipal), principal);
-    c->lastSeen = c->acceptedAt = uv_now(srv->loop);
-    c->next = srv->conns;
-    srv->conns = c;
-    return (MqttConn *)c;
-}
-
-int mqttServerTestInput(MqttConn *conn, const void *p, size_t n) {
-    Conn *c = (Conn *)conn;
-    if (c->closing) return -1;
-    bufAppend(&c->in, p, n);
-    if (!c->readStopped) processInput(c);
-    maybePause(c);
-    return c->closing ? -1 : 0;
-}
-
-void mqttServerTestClose(MqttConn *conn) {
-    Conn *c = (Conn *)conn;
-    if (!c) return;
-    connClose(c);
-    connFree(c);
 }
 
 void mqttServerFree(MqttServer *srv) {

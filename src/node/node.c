@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../core/date.h"
+#include "stream.h"
 #include "tls.h"
 
 struct Node {
@@ -33,6 +34,8 @@ struct Node {
     uint64_t records; /* in the log at start-up */
     NodeFrontend fe[NODE_MAX_FRONTENDS];
     int nfe;
+    StreamProtocol protocols[NODE_MAX_PROTOCOLS]; /* carried by other front-ends (stream.h) */
+    int nprotocols;
     int stopping;
     Admit admit;
     uint64_t budgetCheckedAt; /* uv_now of the last buffer budget check */
@@ -131,6 +134,19 @@ int nodeAdd(Node *n, const NodeFrontend *fe, pnError *err) {
         return pnErrorSet(err, PN_ELIMIT, "more than %d front-ends", NODE_MAX_FRONTENDS);
     n->fe[n->nfe++] = *fe;
     return PN_OK;
+}
+
+int nodeProtocolAdd(Node *n, const StreamProtocol *p, pnError *err) {
+    if (n->nprotocols >= NODE_MAX_PROTOCOLS)
+        return pnErrorSet(err, PN_ELIMIT, "more than %d stream protocols", NODE_MAX_PROTOCOLS);
+    n->protocols[n->nprotocols++] = *p;
+    return PN_OK;
+}
+
+const StreamProtocol *nodeProtocolFind(Node *n, const char *name) {
+    for (int i = 0; i < n->nprotocols; i++)
+        if (strcmp(n->protocols[i].name, name) == 0) return &n->protocols[i];
+    return NULL;
 }
 
 /* The log failing to store (disk full...) and its end are said once each,
