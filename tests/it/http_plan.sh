@@ -114,7 +114,7 @@ expect_http "exercises are released as their notifications are (REL TO EAPC): AU
     'd["exercises"] == [] and d["withheld"] > 0 and d["label"] == "NATO UNCLASSIFIED REL TO EAPC"' \
     -- -H "$(A "$TAUS")" "$U/v1/plan/exercises"
 expect_http "exercises: the sample with their evaluation" 200 \
-    '[e["evaluation"]["notification"] for e in d["exercises"] if e["code"] == "EX-NORTHERN-SHIELD-26"] == ["required"] and all("status" in e["evaluation"] for e in d["exercises"] if e["evaluation"]["notification"] == "required")' \
+    '[e["evaluation"]["notification"] for e in d["exercises"] if e["code"] == "SAMPLE-NORTH-26"] == ["required"] and all("status" in e["evaluation"] for e in d["exercises"] if e["evaluation"]["notification"] == "required")' \
     -- -H "$(A "$TUKR")" "$U/v1/plan/exercises"
 expect_http "exercises from 2026-06-01: none starts earlier" 200 \
     'd["exercises"] and all(e["start"] >= "2026-06-01" for e in d["exercises"])' \

@@ -110,19 +110,19 @@ static void test_frameworks_and_agreements(void **state) {
 
 static void test_communities(void **state) {
     (void)state;
-    const char *lab = "NATO RESTRICTED REL TO EX-NORDIC-RESPONSE";
+    const char *lab = "NATO RESTRICTED REL TO SAMPLE-NORTH";
     assert_string_equal(verdict("nation=UKR,clearance=NR", lab, "2026-06-01"), "allow");
     assert_string_equal(verdict("nation=UKR,clearance=NR", lab, "2025-06-01"), "not_yet_member");
     assert_string_equal(verdict("nation=UKR,clearance=NR", lab, "2027-06-01"), "no_longer_member");
     assert_string_equal(verdict("nation=GEO,clearance=NR", lab, "2026-06-01"), "not_releasable");
     /* A principal assigned to the community itself, while it is open. */
     assert_string_equal(
-        verdict("nation=GEO,clearance=NR,coi=EX-NORDIC-RESPONSE", lab, "2026-06-01"), "allow");
+        verdict("nation=GEO,clearance=NR,coi=SAMPLE-NORTH", lab, "2026-06-01"), "allow");
     assert_string_equal(
-        verdict("nation=GEO,clearance=NR,coi=EX-NORDIC-RESPONSE", lab, "2027-06-01"),
+        verdict("nation=GEO,clearance=NR,coi=SAMPLE-NORTH", lab, "2027-06-01"),
         "not_releasable");
     assert_string_equal(
-        verdict("nation=UKR,clearance=NR", "NATO RESTRICTED REL TO EX-BALTIC-SENTRY", "2026-06-01"),
+        verdict("nation=UKR,clearance=NR", "NATO RESTRICTED REL TO SAMPLE-EAST", "2026-06-01"),
         "not_releasable");
 }
 

@@ -55,7 +55,10 @@ class Registry:
         self.groups = {}   # id -> {kind, open, close, members: [(code, from, to, susp)], union}
         self.agreements = []  # (type, parties, from, to)
         self.dates = []    # (day, nation or None, group or None): every date mentioned
-        docs = [json.load(open(f)) for f in sorted(glob.glob(os.path.join(path, '*.json')))]
+        # path is one directory or several separated by ':' (as the node's
+        # --registry), each read in name order.
+        docs = [json.load(open(f)) for d in path.split(':')
+                for f in sorted(glob.glob(os.path.join(d, '*.json')))]
         for d in docs:
             for n in d.get('nations', []):
                 self.kind[n['code'].upper()] = n.get('kind', 'nation')
@@ -269,16 +272,16 @@ HAND = [
     ('nation=RUS,clearance=NU', 'NATO UNCLASSIFIED REL TO EAPC', '2014-04-01', 'no_longer_member'),
     ('nation=AUS,clearance=NU', 'NATO UNCLASSIFIED REL TO EAPC', '2025-01-01', 'not_releasable'),
     # communities by the nation's participation (communities.json:
-    # EX-NORDIC-RESPONSE 2026-01-01 to 2027-01-01, UKR from 2026-01-01)
-    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2025-12-31', 'not_yet_member'),
-    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2026-01-01', 'allow'),
-    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2026-12-31', 'allow'),
-    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2027-01-01', 'no_longer_member'),
+    # SAMPLE-NORTH 2026-01-01 to 2027-01-01, UKR from 2026-01-01)
+    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2025-12-31', 'not_yet_member'),
+    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2026-01-01', 'allow'),
+    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2026-12-31', 'allow'),
+    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2027-01-01', 'no_longer_member'),
     # ... and by assignment to the principal, while the community is open
-    ('nation=AUT,clearance=NU,coi=EX-NORDIC-RESPONSE', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2025-12-31', 'not_releasable'),
-    ('nation=AUT,clearance=NU,coi=EX-NORDIC-RESPONSE', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2026-01-01', 'allow'),
-    ('nation=AUT,clearance=NU,coi=EX-NORDIC-RESPONSE', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2027-01-01', 'not_releasable'),
-    ('nation=AUT,clearance=NU,coi=EX-BALTIC-SENTRY', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2026-06-01', 'not_releasable'),
+    ('nation=AUT,clearance=NU,coi=SAMPLE-NORTH', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2025-12-31', 'not_releasable'),
+    ('nation=AUT,clearance=NU,coi=SAMPLE-NORTH', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2026-01-01', 'allow'),
+    ('nation=AUT,clearance=NU,coi=SAMPLE-NORTH', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2027-01-01', 'not_releasable'),
+    ('nation=AUT,clearance=NU,coi=SAMPLE-EAST', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2026-06-01', 'not_releasable'),
     # 4. security agreements (agreements.json: NATO-AUS from 2005-04-01;
     # pag.json: AUS in PAG from 2005-01-01, but PAG established 2011-04-15)
     ('nation=AUS,clearance=NS', 'NATO SECRET REL TO NATO, AUS', '2005-03-31', 'no_agreement'),
