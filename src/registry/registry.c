@@ -228,7 +228,8 @@ static int loadAgreements(Registry *r, json_t *arr, const char *file, pnError *e
             (rc = jsonField(a, "type", type, sizeof(type), 0, where, err)) ||
             (rc = jsonDate(a, "from", 0, 1, &ag->from, where, err)) ||
             (rc = jsonDate(a, "to", PN_DAY_NEVER, 0, &ag->to, where, err)) ||
-            (rc = jsonField(a, "note", ag->note, sizeof(ag->note), 0, where, err)))
+            (rc = jsonField(a, "note", ag->note, sizeof(ag->note), 0, where, err)) ||
+            (rc = jsonField(a, "source", ag->source, sizeof(ag->source), 0, where, err)))
             return rc;
         if (ag->to <= ag->from)
             return pnErrorSet(err, PN_EINVAL, "%s: \"to\" must be after \"from\"", where);

@@ -66,6 +66,7 @@ typedef struct RegAgreement {
     int nparties;
     int32_t from, to;
     char note[320];
+    char source[320]; /* where the agreement and its date come from */
 } RegAgreement;
 
 typedef struct RegTimelineEntry {

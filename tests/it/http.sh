@@ -77,7 +77,7 @@ expect_http "static files: no way out of the web directory" 404 -- --path-as-is 
 expect_http "static files: not even encoded" 404 -- --path-as-is "$U/js/%2e%2e/%2e%2e/h.conf"
 
 echo "# registry"
-expect_http "nations: every nation and organisation" 200 'len(d["nations"]) == 75 and {"code": "SWE", "name": "Sweden", "kind": "nation"} in d["nations"]' -- -H "$(A "$TUKR")" "$U/v1/registry/nations"
+expect_http "nations: every nation and organisation (80: with the five OSCE States in no NATO framework)" 200 'len(d["nations"]) == 80 and {"code": "SWE", "name": "Sweden", "kind": "nation"} in d["nations"]' -- -H "$(A "$TUKR")" "$U/v1/registry/nations"
 expect_http "nations/SWE on 2026-11-23: NATO member, security agreement" 200 'd["security_agreement"] and [g for g in d["groups"] if g["id"] == "NATO"][0]["member"]' -- -H "$(A "$TUKR")" "$U/v1/registry/nations/SWE?at=2026-11-23"
 expect_http "nations/swe on 2023-06-01: not yet in NATO, spell from 2024-03-07" 200 'not [g for g in d["groups"] if g["id"] == "NATO"][0]["member"] and [g for g in d["groups"] if g["id"] == "NATO"][0]["spells"] == [{"from": "2024-03-07", "to": None}]' -- -H "$(A "$TUKR")" "$U/v1/registry/nations/swe?at=2023-06-01"
 expect_http "nations/XYZ: 404 unknown_nation" 404 "$ERR'unknown_nation'" -- -H "$(A "$TUKR")" "$U/v1/registry/nations/XYZ"
