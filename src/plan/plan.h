@@ -37,10 +37,13 @@ typedef struct Plan Plan;
 /* Topic and label of the Vienna Document notifications put in the outbox.
  * Under the NATO policy a label without a releasability category is for
  * alliance members only (NATO UNCLASSIFIED included), so the notifications
- * carry REL TO EAPC: every ally and Partnership for Peace nation on the day
- * of delivery -- the partners of the OSCE area the Vienna Document is for. */
+ * carry REL TO OSCE: the 57 OSCE participating States, the audience the
+ * Vienna Document's notifications are for (Russia, Belarus and Mongolia
+ * included, which EAPC misses).  A CSBM notification is given to every
+ * participating State, so it carries the lowest classification; the
+ * policy allows REL TO OSCE at NATO UNCLASSIFIED only. */
 #define PLAN_CSBM_TOPIC "csbm/notifications"
-#define PLAN_CSBM_LABEL "NATO UNCLASSIFIED REL TO EAPC"
+#define PLAN_CSBM_LABEL "NATO UNCLASSIFIED REL TO OSCE"
 
 /* ---- store ----------------------------------------------------------- */
 

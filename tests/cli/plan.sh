@@ -104,7 +104,7 @@ ok "shown to SWE: its own registration, not NOR's (participants are other nation
     "out=\$('$PN' plan activity show T-1/1 --nation SWE --clearance NR --data '$d'); grep -q 'Lt A' <<<\"\$out\" && ! grep -q 'Lt B' <<<\"\$out\" && grep -qE 'approved +-' <<<\"\$out\""
 
 # ---- exercises and the outbox ------------------------------------------------
-ok "exercise add 10,000 troops queues a notification" bash -c "set -o pipefail; '$PN' plan exercise add --code EX-T --name Test --start 2026-06-01 --end 2026-06-05 --host POL --troops 10000 --data '$d' | grep -x 'notification queued for csbm/notifications (NATO UNCLASSIFIED REL TO EAPC)'"
+ok "exercise add 10,000 troops queues a notification" bash -c "set -o pipefail; '$PN' plan exercise add --code EX-T --name Test --start 2026-06-01 --end 2026-06-05 --host POL --troops 10000 --data '$d' | grep -x 'notification queued for csbm/notifications (NATO UNCLASSIFIED REL TO OSCE)'"
 ok "outbox holds it" bash -c "set -o pipefail; '$PN' plan outbox --data '$d' | grep -x '4 pending'"
 ok "exercises list" bash -c "set -o pipefail; '$PN' plan exercises --data '$d' | grep -E '^2026-06-01 .*EX-T .*10000 .*required +not required +2026-04-20 +not notified$'"
 ok "a second nation's contribution without --place" plan exercise add --code EX-T --name Test --start 2026-06-01 --end 2026-06-05 --host POL --nation DEU --troops 5 --place Drawsko
