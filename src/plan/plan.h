@@ -269,6 +269,8 @@ typedef struct PlanContribution {
     char exercise[32];
     char nation[8];
     int64_t troops, tanks, acv, artillery, sorties;
+    int64_t landing; /* of troops, those that land or drop, when hasLanding */
+    int hasLanding;  /* 0: not given (stored as NULL: all troops count as landing) */
 } PlanContribution;
 
 /* Create or update an exercise (no contributions).  PN_EINVAL on bad

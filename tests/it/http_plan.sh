@@ -105,6 +105,11 @@ csbm "13,000 troops notified on the deadline: observation, on time" 200 \
     'd["observation"] == "required" and d["status"] == "on time" and d["days_late"] == 0' \
     '{"troops": 13000, "start": "2026-09-01", "notified": "2026-07-21"}'
 csbm "3,000 airborne troops: required" 200 'd["notification"] == "required"' '{"troops": 3000, "airborne": true}'
+csbm "a drop of 3,000 within 10,000: observation judged on the 3,000" 200 \
+    'd["notification"] == "required" and d["observation"] == "not required"' '{"troops": 10000, "airborne": true, "landing": 3000}'
+csbm "a landing of 3,500 within 8,000: observed" 200 \
+    'd["observation"] == "required" and "amphibious landing 3500" in d["observation_because"]' '{"troops": 8000, "amphibious": true, "landing": 3500}'
+csbm "landing above troops: 400 naming the field" 400 "\"'landing'\" in d['error']['message']" '{"troops": 10, "airborne": true, "landing": 11}'
 csbm "no troops: 400 naming the field" 400 "$ERR'invalid_field' and \"'troops'\" in d['error']['message']" '{"tanks": 300}'
 csbm "negative tanks: 400 naming the field" 400 "\"'tanks'\" in d['error']['message']" '{"troops": 1, "tanks": -1}'
 csbm "notified without start: 400" 400 "\"'notified'\" in d['error']['message']" '{"troops": 1, "notified": "2026-01-01"}'
@@ -116,7 +121,10 @@ expect_http "exercises are released as their notifications are (REL TO OSCE): AU
     'd["exercises"] == [] and d["withheld"] > 0 and d["label"] == "NATO UNCLASSIFIED REL TO OSCE"' \
     -- -H "$(A "$TAUS")" "$U/v1/plan/exercises"
 expect_http "MNG (PAG and OSCE, not EAPC) gets them all" 200 \
-    'len(d["exercises"]) == 4 and d["withheld"] == 0' -- -H "$(A "$TMNG")" "$U/v1/plan/exercises"
+    'len(d["exercises"]) == 5 and d["withheld"] == 0' -- -H "$(A "$TMNG")" "$U/v1/plan/exercises"
+expect_http "the sample's airborne drop: 3,000 landing within 10,000, notified, not observed" 200 \
+    '[(e["forces"]["troops"], e["forces"]["landing"], e["evaluation"]["notification"], e["evaluation"]["observation"]) for e in d["exercises"] if e["code"] == "SAMPLE-DROP-26"] == [(10000, 3000, "required", "not required")]' \
+    -- -H "$(A "$TMNG")" "$U/v1/plan/exercises"
 expect_http "exercises: the sample with their evaluation" 200 \
     '[e["evaluation"]["notification"] for e in d["exercises"] if e["code"] == "SAMPLE-NORTH-26"] == ["required"] and all("status" in e["evaluation"] for e in d["exercises"] if e["evaluation"]["notification"] == "required")' \
     -- -H "$(A "$TUKR")" "$U/v1/plan/exercises"
