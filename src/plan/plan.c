@@ -173,7 +173,12 @@ int planOpen(Plan **out, const char *dir, const Registry *reg, pnError *err) {
     else
         snprintf(p->path, sizeof(p->path), "%s/plan.db", dir);
     if (rc == PN_OK) rc = dirMake(dir, err);
-    if (rc == PN_OK) {
+    /* Create the file with its mode only when it is not there: closing a
+     * descriptor of a file another connection of this process has open
+     * would drop that connection's POSIX locks, and another process could
+     * then checkpoint and remove the write-ahead log under it. */
+    struct stat st;
+    if (rc == PN_OK && stat(p->path, &st) != 0) {
         int fd = open(p->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
         if (fd < 0)
             rc = pnErrorSet(err, PN_EIO, "%s: %s", p->path, strerror(errno));
