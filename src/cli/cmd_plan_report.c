@@ -408,8 +408,9 @@ int planCmdExpenditure(Cli *cli, int argc, char **argv) {
     int rc = planExpenditure(p, (int)y, nation ? code : NULL, printSpend, &n, &err);
     planClose(p);
     if (rc != PN_OK) return cliFail(a.cmd, "%s", err.msg);
-    printf("(%d row%s; guidelines: 2%% of GDP, Wales 2014; 3.5%% core defence + 1.5%% related "
-           "by 2035, The Hague 2025 -- the related 1.5%% is not in these figures)\n",
+    printf("(%d row%s; guidelines: 2%% of GDP, Wales 2014; by 2035 at least 3.5%% core defence "
+           "and up to 1.5%% related, The Hague 2025 -- the related spending is not in these "
+           "figures)\n",
            n, n == 1 ? "" : "s");
     return CLI_OK;
 }

@@ -424,9 +424,11 @@ typedef struct PlanSpend {
 } PlanSpend;
 
 /* The NATO guidelines the expenditure report compares with. */
-#define PLAN_WALES_PCT 2.0      /* Wales Summit Declaration 2014, para. 14 */
-#define PLAN_HAGUE_CORE_PCT 3.5 /* The Hague Summit Declaration 2025: core defence by 2035 */
-#define PLAN_HAGUE_REL_PCT 1.5  /* ... plus defence- and security-related spending */
+#define PLAN_WALES_PCT 2.0 /* Wales Summit Declaration 2014, para. 14 */
+#define PLAN_HAGUE_CORE_PCT                                                                        \
+    3.5 /* The Hague Summit Declaration 2025: at least, core defence, by 2035 */
+#define PLAN_HAGUE_REL_PCT 1.5 /* ... plus up to this for defence- and security-related spending   \
+                                */
 
 /* Expenditure rows of year (0: every year), of nationOrNull, ordered by
  * year then share descending. */
