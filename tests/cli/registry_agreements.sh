@@ -20,11 +20,11 @@ expect_has "agreements: the NATO-EU agreement of 2003-03-14 with its source" \
     "$PN" --registry data/registry registry agreements
 expect_no "agreements: nothing illustrative, no Pakistan" 'illustrative|PAK' \
     "$PN" --registry data/registry registry agreements
-expect_has "--missing lists Georgia, a partner without a public agreement" '^GEO +Georgia +EAPC, EOP, NGC, OSCE, PFP$' \
+expect_has "--missing lists Georgia, a partner without a public agreement" '^GEO +Georgia +ASPIRANTS, DCB, EAPC, EOP, NGC, OSCE, PFP$' \
     "$PN" --registry data/registry registry agreements --missing --at 2026-11-23
 expect_no "--missing leaves out partners with one (JPN, UKR), allies (SWE) and non-partners (CHN)" \
     '^(JPN|UKR|SWE|CHN) ' "$PN" --registry data/registry registry agreements --missing --at 2026-11-23
-expect_has "--missing the day before Ukraine's arrangements of 2016-09-28 lists Ukraine" '^UKR +Ukraine +EAPC, OSCE, PFP$' \
+expect_has "--missing the day before Ukraine's arrangements of 2016-09-28 lists Ukraine" '^UKR +Ukraine +ASPIRANTS, EAPC, OSCE, PFP$' \
     "$PN" --registry data/registry registry agreements --missing --at 2016-09-27
 expect_no "... and not on that day" '^UKR ' \
     "$PN" --registry data/registry registry agreements --missing --at 2016-09-28

@@ -99,6 +99,15 @@ static void test_sourced_boundaries(void **state) {
     assert_true(isMember(&f->reg, "OSCE", "MNG", "2026-11-23"));
     assert_true(isMember(&f->reg, "OSCE", "AND", "2026-11-23"));
     assert_false(isMember(&f->reg, "EAPC", "MNG", "2026-11-23"));
+    /* Defence Capacity Building and the aspirants, where dated. */
+    assert_false(isMember(&f->reg, "DCB", "GEO", "2014-09-04"));
+    assert_true(isMember(&f->reg, "DCB", "GEO", "2014-09-05"));
+    assert_false(isMember(&f->reg, "DCB", "TUN", "2018-07-11"));
+    assert_true(isMember(&f->reg, "DCB", "TUN", "2018-07-12"));
+    assert_false(isMember(&f->reg, "DCB", "IRQ", "2026-11-23")); /* not dated: absent */
+    assert_false(isMember(&f->reg, "ASPIRANTS", "UKR", "2008-04-02"));
+    assert_true(isMember(&f->reg, "ASPIRANTS", "UKR", "2008-04-03"));
+    assert_int_equal(members(&f->reg, "ASPIRANTS", "2026-11-23"), 2);
 }
 
 /* Does any string in v contain "illustrative" (any case)?  Names the
