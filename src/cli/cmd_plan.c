@@ -481,7 +481,7 @@ static int cmdProgramme(Cli *cli, int argc, char **argv) {
         if (add) printf("%s added to %s's %lld programme\n", add, code, (long long)cy);
         return CLI_OK;
     }
-    printf("individual partnership programme: %s (%s), cycle %lld\n", code,
+    printf("individually tailored partnership programme (ITPP): %s (%s), cycle %lld\n", code,
            cli->reg.nations[n].name, (long long)cy);
     ProgCtx c = {0};
     c.viewer = malloc(sizeof(*c.viewer));
@@ -693,7 +693,8 @@ static const PlanHelp helps[] = {
      "recorded with --by in the workflow.\n"},
     {"programme", "usage: partnernet plan programme NATION --cycle YEAR [--clearance NU]\n"
                   "       [--objective TEXT] [--add INSTANCE] [--data DIR]\n\n"
-                  "A partner's individual programme: objectives, chosen activities, progress.\n"},
+                  "A partner's Individually Tailored Partnership Programme (ITPP) for a cycle:\n"
+                  "objectives, chosen activities, progress.\n"},
     {"csbm", "usage: partnernet plan csbm --troops N [--tanks N] [--acv N] [--artillery N]\n"
              "       [--airborne|--amphibious [--landing N]] [--start DATE [--notified DATE]]\n\n"
              "Evaluates figures against the Vienna Document 2011 thresholds.  --landing is\n"
