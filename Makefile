@@ -88,6 +88,9 @@ build/rel/it/%: tests/it/%.c
 	@echo "  IT      $@"
 	@$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libmosquitto 2>/dev/null || echo -lmosquitto) -lm
 
+# The demo shows the sample exercise communities: it loads the sample
+# registry after the shipped one (a node's default registry has none).
+demo: export PARTNERNET_REGISTRY := data/registry:data/sample/registry
 demo: all
 	@scripts/deps.sh demo
 	@./partnernet demo

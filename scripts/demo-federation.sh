@@ -51,7 +51,7 @@ for n in swe ukr; do
     for _ in $(seq 100); do grep -q '"state": "up"' "$dir/$n/peers.json" 2>/dev/null && break; sleep 0.05; done
 done
 for spec in 'NATO SECRET REL TO NATO|allied eyes only' 'NATO CONFIDENTIAL REL TO NATO, UKR|shared with Ukraine' \
-    'NATO CONFIDENTIAL REL TO EX-NORDIC-RESPONSE|exercise community (UKR takes part)'; do
+    'NATO CONFIDENTIAL REL TO SAMPLE-NORTH|exercise community (UKR takes part)'; do
     echo "  HQ publishes \"${spec#*|}\" labelled ${spec%%|*}"
     mosquitto_pub -V mqttv5 -p "$hq" -u hq-desk -P pub-pw -q 1 -t intel/report -m "${spec#*|}" \
         -D publish user-property label "${spec%%|*}"

@@ -57,6 +57,20 @@ int cliReadLabel(Cli *cli, const char *cmd, const char *text, Label *out);
 
 /* The subcommands. */
 int cmdRegistry(Cli *cli, int argc, char **argv);
+
+/* `registry agreements`: every security agreement with its dates and
+ * source, or with missing the partners (in some framework or community,
+ * not allies) that hold none on at's day.  Loads the registry; CLI_OK or
+ * CLI_USAGE after printing why. */
+int registryAgreementsList(Cli *cli, int missing, int64_t at);
+
+/* `registry agreement add CODE --from DATE [--to DATE] --source TEXT`
+ * (argv holds what follows "add"): appends a security agreement between
+ * the policy owner and CODE to site-agreements.json in the first registry
+ * directory, creating it; refuses (CLI_USAGE, file unchanged) a missing
+ * source, a bad date, an unknown nation, an id already recorded, or a
+ * site file that is not an agreements file. */
+int registryAgreementAdd(Cli *cli, int argc, char **argv);
 int cmdLabel(Cli *cli, int argc, char **argv);
 int cmdDecide(Cli *cli, int argc, char **argv);
 int cmdDemo(Cli *cli, int argc, char **argv);

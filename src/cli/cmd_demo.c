@@ -22,7 +22,8 @@ static const DemoCase cases[] = {
     {"nation=RUS,clearance=NU", "NATO UNCLASSIFIED REL TO PFP", "2026-11-23"},
     {"nation=USA,clearance=NC", "NATO SECRET", "2026-11-23"},
     {"nation=DEU,clearance=CTS", "COSMIC TOP SECRET ATOMAL", "2026-11-23"},
-    {"nation=UKR,clearance=NR", "NATO RESTRICTED REL TO EX-NORDIC-RESPONSE", "2026-06-01"},
+    {"nation=UKR,clearance=NR", "NATO RESTRICTED REL TO NUC", "2023-07-12"},
+    {"nation=GEO,clearance=NC", "NATO CONFIDENTIAL REL TO GEO", "2026-11-23"},
     {"nation=AFG,clearance=NU", "NATO UNCLASSIFIED REL TO PAG", "2026-11-23"},
 };
 

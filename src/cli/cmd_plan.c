@@ -481,7 +481,7 @@ static int cmdProgramme(Cli *cli, int argc, char **argv) {
         if (add) printf("%s added to %s's %lld programme\n", add, code, (long long)cy);
         return CLI_OK;
     }
-    printf("individual partnership programme: %s (%s), cycle %lld\n", code,
+    printf("individually tailored partnership programme (ITPP): %s (%s), cycle %lld\n", code,
            cli->reg.nations[n].name, (long long)cy);
     ProgCtx c = {0};
     c.viewer = malloc(sizeof(*c.viewer));
@@ -693,19 +693,23 @@ static const PlanHelp helps[] = {
      "recorded with --by in the workflow.\n"},
     {"programme", "usage: partnernet plan programme NATION --cycle YEAR [--clearance NU]\n"
                   "       [--objective TEXT] [--add INSTANCE] [--data DIR]\n\n"
-                  "A partner's individual programme: objectives, chosen activities, progress.\n"},
+                  "A partner's Individually Tailored Partnership Programme (ITPP) for a cycle:\n"
+                  "objectives, chosen activities, progress.\n"},
     {"csbm", "usage: partnernet plan csbm --troops N [--tanks N] [--acv N] [--artillery N]\n"
-             "       [--airborne|--amphibious] [--start DATE [--notified DATE]]\n\n"
-             "Evaluates figures against the Vienna Document 2011 thresholds.\n"},
+             "       [--airborne|--amphibious [--landing N]] [--start DATE [--notified DATE]]\n\n"
+             "Evaluates figures against the Vienna Document 2011 thresholds.  --landing is\n"
+             "how many of the troops land or drop: paras. 40.2.1 and 47.5 count those, not\n"
+             "the total (without it, all troops count).\n"},
     {"exercise",
      "usage: partnernet plan exercise add --code C --name N --start DATE --end DATE\n"
      "       --host NATION [--nation N] --troops N [--tanks N] [--acv N] [--artillery N]\n"
-     "       [--sorties N] [--airborne] [--amphibious] [--notified DATE] [--place P]\n"
-     "       [--data DIR]\n\n"
+     "       [--sorties N] [--airborne] [--amphibious] [--landing N] [--notified DATE]\n"
+     "       [--place P] [--data DIR]\n\n"
      "Records the exercise and nation N's contribution (default the host's).  Adding\n"
      "to an exercise again merges: --place and --notified not given keep the values\n"
-     "recorded, --airborne/--amphibious once given stay.  A notification required by\n"
-     "the summed figures is queued for csbm/notifications.\n"},
+     "recorded, --airborne/--amphibious once given stay.  --landing is how many of N's\n"
+     "troops land or drop (a contribution without it lands all its troops).  A\n"
+     "notification required by the summed figures is queued for csbm/notifications.\n"},
     {"exercises", "usage: partnernet plan exercises [--from DATE] [--data DIR]\n\n"
                   "Exercises with summed figures, the Vienna Document evaluation and the\n"
                   "day notified (given with --notified, or the day a node published the\n"

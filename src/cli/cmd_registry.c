@@ -132,13 +132,21 @@ static int registryList(Cli *cli, int kind, int64_t at) {
 
 int cmdRegistry(Cli *cli, int argc, char **argv) {
     const char *sub = NULL, *arg = NULL, *atText = NULL;
-    int countOnly = 0;
+    int countOnly = 0, missing = 0;
+    if (argc > 1 && strcmp(argv[1], "agreement") == 0) {
+        if (argc < 3 || strcmp(argv[2], "add") != 0)
+            return cliFail("registry", "unknown agreement subcommand '%s' (add)",
+                           argc < 3 ? "" : argv[2]);
+        return registryAgreementAdd(cli, argc - 3, argv + 3);
+    }
     for (int i = 1; i < argc; i++) {
         int r;
         if ((r = cliOpt("registry", argc, argv, &i, "--at", &atText)) != 0) {
             if (r < 0) return CLI_USAGE;
         } else if (strcmp(argv[i], "--count") == 0) {
             countOnly = 1;
+        } else if (strcmp(argv[i], "--missing") == 0) {
+            missing = 1;
         } else if (argv[i][0] == '-') {
             return cliFail("registry", "unknown option '%s'", argv[i]);
         } else if (!sub) {
@@ -150,8 +158,8 @@ int cmdRegistry(Cli *cli, int argc, char **argv) {
         }
     }
     if (!sub)
-        return cliFail("registry",
-                       "missing subcommand (show, members, frameworks, communities, nations)");
+        return cliFail("registry", "missing subcommand (show, members, frameworks, communities, "
+                                   "nations, agreements, agreement add)");
     int64_t at = timeNow();
     if (atText && cliTime("registry", atText, &at) != 0) return CLI_USAGE;
     int needArg = strcmp(sub, "show") == 0 || strcmp(sub, "members") == 0;
@@ -159,6 +167,9 @@ int cmdRegistry(Cli *cli, int argc, char **argv) {
         return cliFail("registry", "%s needs a code, e.g. partnernet registry %s %s", sub, sub,
                        strcmp(sub, "show") == 0 ? "SWE" : "NATO");
     if (!needArg && arg) return cliFail("registry", "unexpected argument '%s'", arg);
+    if (missing && strcmp(sub, "agreements") != 0)
+        return cliFail("registry", "--missing goes with: partnernet registry agreements --missing");
+    if (strcmp(sub, "agreements") == 0) return registryAgreementsList(cli, missing, at);
     if (cliLoad(cli) != CLI_OK) return CLI_USAGE;
     if (strcmp(sub, "show") == 0) return registryShow(cli, arg, at);
     if (strcmp(sub, "members") == 0) return registryMembers(cli, arg, at, countOnly);
@@ -171,6 +182,7 @@ int cmdRegistry(Cli *cli, int argc, char **argv) {
         return CLI_OK;
     }
     return cliFail("registry",
-                   "unknown subcommand '%s' (show, members, frameworks, communities, nations)",
+                   "unknown subcommand '%s' (show, members, frameworks, communities, nations, "
+                   "agreements, agreement add)",
                    sub);
 }

@@ -7,7 +7,7 @@
  *
  *   {"principals": [
  *     {"name": "alice", "nation": "SWE", "clearance": "NS",
- *      "cois": ["EX-NORDIC-RESPONSE"], "caveats": ["ATOMAL"],
+ *      "cois": ["SAMPLE-NORTH"], "caveats": ["ATOMAL"],
  *      "password": "$scrypt$N=16384,r=8,p=1$<salt b64>$<key b64>",
  *      "cert_cn": "alice.swe"}]}
  *

@@ -345,7 +345,8 @@ static int fieldFlag(HttpConn *c, json_t *doc, const char *key, int *out) {
     return 0;
 }
 
-/* The forces of a CSBM body or exercise (troops required). */
+/* The forces of a CSBM body or exercise (troops required; landing, the
+ * troops that land or drop, optional and at most troops). */
 static int fieldForces(HttpConn *c, json_t *doc, CsbmForces *f) {
     memset(f, 0, sizeof(*f));
     if (!json_object_get(doc, "troops")) {
@@ -357,6 +358,12 @@ static int fieldForces(HttpConn *c, json_t *doc, CsbmForces *f) {
         fieldCount(c, doc, "sorties", &f->sorties) || fieldFlag(c, doc, "airborne", &f->airborne) ||
         fieldFlag(c, doc, "amphibious", &f->amphibious))
         return -1;
+    f->hasLanding = json_object_get(doc, "landing") != NULL;
+    if (f->hasLanding && fieldCount(c, doc, "landing", &f->landing)) return -1;
+    if (f->hasLanding && f->landing > f->troops) {
+        httpError(c, 400, "invalid_field", "field 'landing': more than 'troops'");
+        return -1;
+    }
     return 0;
 }
 
@@ -410,6 +417,8 @@ static int exerciseFields(HttpConn *c, json_t *doc, PlanExercise *e, PlanContrib
     k->acv = f.acv;
     k->artillery = f.artillery;
     k->sorties = f.sorties;
+    k->landing = f.landing;
+    k->hasLanding = f.hasLanding;
     return 0;
 }
 

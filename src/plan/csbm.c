@@ -33,9 +33,10 @@ static int meets(const CsbmForces *f, int observe, char *why, size_t cap) {
         }
     }
     int64_t air = observe ? CSBM_OBSERVE_AIRBORNE : CSBM_NOTIFY_AIRBORNE;
-    if ((f->airborne || f->amphibious) && f->troops >= air) {
-        snprintf(why, cap, "%s troops %lld >= %lld (para. %s)",
-                 f->airborne ? "airborne" : "amphibious", (long long)f->troops, (long long)air,
+    int64_t landing = f->hasLanding ? f->landing : f->troops;
+    if ((f->airborne || f->amphibious) && landing >= air) {
+        snprintf(why, cap, "%s %s %lld >= %lld (para. %s)", f->airborne ? "airborne" : "amphibious",
+                 f->hasLanding ? "landing" : "troops", (long long)landing, (long long)air,
                  observe ? "47.5" : "40.2.1");
         return 1;
     }

@@ -18,12 +18,13 @@
  *              sorties are foreseen -- part of what is notified, not a
  *              trigger of its own, so sorties are carried but not tested;
  *     (40.2.1) an amphibious landing or a parachute assault by airborne
- *              forces: at least 3,000 troops.
+ *              forces: at least 3,000 troops -- the troops that land or
+ *              drop, not the activity's total.
  *   Chapter VI, Observation of certain military activities:
  *     (47.4) at least 13,000 troops, or 300 battle tanks, or 500 ACVs, or
  *            250 artillery pieces (100 mm and above);
  *     (47.5) an amphibious landing or parachute assault: at least 3,500
- *            troops.
+ *            troops (again those that land or drop).
  *
  * Each figure is an "at least" threshold: a value equal to it triggers the
  * measure.  The figures are those of the issue and the brief.  The public
@@ -60,6 +61,11 @@ typedef struct CsbmForces {
     int64_t troops, tanks, acv, artillery, sorties;
     int airborne;   /* a parachute assault by airborne forces */
     int amphibious; /* an amphibious landing */
+    /* Troops that land or drop (paras. 40.2.1, 47.5), when hasLanding; an
+     * activity without that count is evaluated on its total troops, the
+     * reading that never misses a notification. */
+    int64_t landing;
+    int hasLanding;
 } CsbmForces;
 
 typedef struct CsbmResult {

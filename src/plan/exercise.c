@@ -54,6 +54,11 @@ int planContributionPut(Plan *p, const PlanContribution *c, pnError *err) {
     const char *names[] = {"troops", "tanks", "acv", "artillery", "sorties"};
     for (int k = 0; k < 5; k++)
         if (v[k] < 0) return pnErrorSet(err, PN_EINVAL, "field '%s': negative", names[k]);
+    if (c->hasLanding && (c->landing < 0 || c->landing > c->troops))
+        return pnErrorSet(err, PN_EINVAL,
+                          "field 'landing': %lld troops landing or dropping, more than the %lld "
+                          "troops",
+                          (long long)c->landing, (long long)c->troops);
     sqlite3_stmt *s = planPrepare(p, "SELECT 1 FROM exercises WHERE code = ?", err);
     if (!s) return PN_EIO;
     planBindText(s, 1, c->exercise, 0);
@@ -63,13 +68,14 @@ int planContributionPut(Plan *p, const PlanContribution *c, pnError *err) {
         return pnErrorSet(err, PN_EINVAL, "field 'exercise': no exercise '%s'", c->exercise);
     s = planPrepare(p,
                     "INSERT OR REPLACE INTO contributions(exercise, nation, troops, tanks, acv,"
-                    " artillery, sorties) VALUES(?,?,?,?,?,?,?)",
+                    " artillery, sorties, landing) VALUES(?,?,?,?,?,?,?,?)",
                     err);
     if (!s) return PN_EIO;
     planBindText(s, 1, c->exercise, 0);
     planBindText(s, 2, c->nation, 0);
     for (int k = 0; k < 5; k++)
         sqlite3_bind_int64(s, 3 + k, v[k]);
+    if (c->hasLanding) sqlite3_bind_int64(s, 8, c->landing); /* else NULL: not given */
     return planStepDone(p, s, err, "cannot store the contribution");
 }
 
@@ -77,7 +83,8 @@ static const char exerciseCols[] =
     "SELECT e.code, e.name, e.start, e.\"end\", coalesce(e.place, ''), e.host, e.airborne,"
     " e.amphibious, coalesce(e.notified, ''), coalesce(sum(c.troops), 0),"
     " coalesce(sum(c.tanks), 0), coalesce(sum(c.acv), 0), coalesce(sum(c.artillery), 0),"
-    " coalesce(sum(c.sorties), 0) FROM exercises e"
+    " coalesce(sum(c.sorties), 0), count(c.landing),"
+    " coalesce(sum(coalesce(c.landing, c.troops)), 0) FROM exercises e"
     " LEFT JOIN contributions c ON c.exercise = e.code ";
 
 /* Fill e, f and r from a row of exerciseCols. */
@@ -98,6 +105,9 @@ static void exerciseRow(sqlite3_stmt *s, PlanExercise *e, CsbmForces *f, CsbmRes
     f->acv = sqlite3_column_int64(s, 11);
     f->artillery = sqlite3_column_int64(s, 12);
     f->sorties = sqlite3_column_int64(s, 13);
+    /* A contribution without a landing count lands all its troops. */
+    f->hasLanding = sqlite3_column_int64(s, 14) > 0;
+    f->landing = sqlite3_column_int64(s, 15);
     f->airborne = e->airborne;
     f->amphibious = e->amphibious;
     int32_t start = PN_DAY_NONE, notified = PN_DAY_NONE;
@@ -146,6 +156,8 @@ static char *noticePayload(const PlanExercise *e, const CsbmForces *f, const Csb
         r->notifyWhy, "observation", r->observe, "observation_reason", r->observeWhy, "deadline",
         deadline, "place", e->place);
     if (!o) return NULL;
+    if (f->hasLanding)
+        json_object_set_new(json_object_get(o, "figures"), "landing", json_integer(f->landing));
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return text;

@@ -32,7 +32,9 @@
 #define IO_MAX_FILE (256u << 20)
 #define IO_MAX_FIELDS 10
 
-enum { F_TEXT, F_OPT, F_NATION, F_DATE, F_OPTDATE, F_INT, F_REAL, F_BOOL };
+/* F_OPTINT: a whole number or empty (not given); a CSV header may leave
+ * out trailing F_OPTINT fields. */
+enum { F_TEXT, F_OPT, F_NATION, F_DATE, F_OPTDATE, F_INT, F_REAL, F_BOOL, F_OPTINT };
 
 typedef struct Field {
     const char *name;
@@ -78,6 +80,9 @@ static int putGeneric(Plan *p, const Kind *k, const char *const *v, pnError *err
         switch (k->f[i].type) {
         case F_INT:
             sqlite3_bind_int64(s, i + 1, strtoll(x, NULL, 10));
+            break;
+        case F_OPTINT:
+            if (x[0]) sqlite3_bind_int64(s, i + 1, strtoll(x, NULL, 10));
             break;
         case F_REAL:
             sqlite3_bind_double(s, i + 1, strtod(x, NULL));
@@ -215,6 +220,8 @@ static int putContribution(Plan *p, const Kind *k, const char *const *v, pnError
     c.acv = strtoll(v[4], NULL, 10);
     c.artillery = strtoll(v[5], NULL, 10);
     c.sorties = strtoll(v[6], NULL, 10);
+    c.hasLanding = v[7][0] != '\0';
+    c.landing = c.hasLanding ? strtoll(v[7], NULL, 10) : 0;
     return planContributionPut(p, &c, err);
 }
 
@@ -285,9 +292,16 @@ static const Kind kindList[] = {
      putExercise,
      "start, code"},
     {"contributions",
-     "exercise,nation,troops,tanks,acv,artillery,sorties",
-     {T("exercise"), N("nation"), I("troops"), I("tanks"), I("acv"), I("artillery"), I("sorties")},
-     7,
+     "exercise,nation,troops,tanks,acv,artillery,sorties,landing",
+     {T("exercise"),
+      N("nation"),
+      I("troops"),
+      I("tanks"),
+      I("acv"),
+      I("artillery"),
+      I("sorties"),
+      {"landing", F_OPTINT}},
+     8,
      putContribution,
      "exercise, nation"},
     {"areas", "code,name", {T("code"), T("name")}, 2, putGeneric, "code"},
@@ -364,6 +378,9 @@ static int checkFields(Plan *p, const Kind *k, char **v, pnError *err) {
         case F_OPTDATE:
             if (x[0] && planCheckDate(f->name, x, NULL, err) != PN_OK) return PN_EINVAL;
             break;
+        case F_OPTINT:
+            if (!x[0]) break;
+            /* fall through */
         case F_INT: {
             char *end;
             errno = 0;
@@ -481,6 +498,17 @@ static char *trim(char *s) {
     return s;
 }
 
+/* Is header (cols names) the field list of k, or a start of it that leaves
+ * out only optional (F_OPTINT) fields? */
+static int headerMatches(const Kind *k, const char *header, int cols) {
+    size_t len = strlen(header);
+    if (cols > k->nf || strncmp(k->header, header, len) != 0) return 0;
+    if (k->header[len] != '\0' && k->header[len] != ',') return 0;
+    for (int i = cols; i < k->nf; i++)
+        if (k->f[i].type != F_OPTINT) return 0;
+    return 1;
+}
+
 static int importCsv(Plan *p, const char *path, const char *text, int *rows, pnError *err) {
     Csv c = {text, 1};
     pnBuf b;
@@ -500,8 +528,10 @@ static int importCsv(Plan *p, const char *path, const char *text, int *rows, pnE
     for (int i = 0; i < nf && !bufFailed(&b); i++)
         snprintf(header + strlen(header), sizeof(header) - strlen(header), "%s%s", i ? "," : "",
                  trim(b.data + off[i]));
-    for (int i = 0; i < NKINDS; i++)
-        if (strcmp(kindList[i].header, header) == 0) k = &kindList[i];
+    int cols = nf; /* a header may leave out trailing optional fields */
+    char none[1] = "";
+    for (int i = 0; i < NKINDS && !k; i++)
+        if (headerMatches(&kindList[i], header, cols)) k = &kindList[i];
     if (!k) {
         bufFree(&b);
         return pnErrorSet(err, PN_EINVAL,
@@ -513,15 +543,17 @@ static int importCsv(Plan *p, const char *path, const char *text, int *rows, pnE
             rc = pnErrorSet(err, PN_ENOMEM, "out of memory");
             break;
         }
-        if (nf < 0 || nf != k->nf) {
+        if (nf < 0 || nf != cols) {
             rc = nf == -1
                      ? pnErrorSet(err, PN_EINVAL, "%s:%d: a quoted field is not closed", path, line)
                      : pnErrorSet(err, PN_EINVAL, "%s:%d: %s fields, expected %d (%s)", path, line,
-                                  nf < 0 ? "too many" : "wrong number of", k->nf, k->header);
+                                  nf < 0 ? "too many" : "wrong number of", cols, header);
             break;
         }
         for (int i = 0; i < nf; i++)
             v[i] = trim(b.data + off[i]);
+        for (int i = nf; i < k->nf; i++)
+            v[i] = none; /* an optional field the header left out */
         if ((rc = importRecord(p, k, v, path, line, err)) != PN_OK) break;
         (*rows)++;
     }
@@ -754,6 +786,7 @@ static json_t *columnJson(sqlite3_stmt *s, int i, int type) {
     if (sqlite3_column_type(s, i) == SQLITE_NULL) return json_string("");
     switch (type) {
     case F_INT:
+    case F_OPTINT:
         return json_integer(sqlite3_column_int64(s, i));
     case F_REAL:
         return json_real(sqlite3_column_double(s, i));

@@ -43,7 +43,7 @@ static const char schemaSql[] =
     " airborne INTEGER NOT NULL, amphibious INTEGER NOT NULL, notified TEXT);"
     "CREATE INDEX IF NOT EXISTS exercises_start ON exercises(start);"
     "CREATE TABLE IF NOT EXISTS contributions(exercise TEXT, nation TEXT, troops INTEGER,"
-    " tanks INTEGER, acv INTEGER, artillery INTEGER, sorties INTEGER,"
+    " tanks INTEGER, acv INTEGER, artillery INTEGER, sorties INTEGER, landing INTEGER,"
     " PRIMARY KEY(exercise, nation));"
     "CREATE TABLE IF NOT EXISTS areas(code TEXT PRIMARY KEY, name TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS targets(cycle INTEGER, nation TEXT, area TEXT,"
@@ -117,6 +117,21 @@ int planCheckDate(const char *field, const char *text, int32_t *day, pnError *er
     return PN_OK;
 }
 
+/* A store made before contributions had a landing count gets the column
+ * (NULL: not given, so such exercises are judged as before). */
+static int addLandingColumn(Plan *p, pnError *err) {
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(p->db, "SELECT landing FROM contributions LIMIT 0", -1, &s, NULL) ==
+        SQLITE_OK) {
+        sqlite3_finalize(s);
+        return PN_OK;
+    }
+    if (sqlite3_exec(p->db, "ALTER TABLE contributions ADD COLUMN landing INTEGER", NULL, NULL,
+                     NULL) != SQLITE_OK)
+        return planDbFail(p, err, "cannot add the landing column to contributions");
+    return PN_OK;
+}
+
 int planRecount(Plan *p, const char *instanceOrNull, pnError *err) {
     sqlite3_stmt *s = planPrepare(
         p,
@@ -158,7 +173,12 @@ int planOpen(Plan **out, const char *dir, const Registry *reg, pnError *err) {
     else
         snprintf(p->path, sizeof(p->path), "%s/plan.db", dir);
     if (rc == PN_OK) rc = dirMake(dir, err);
-    if (rc == PN_OK) {
+    /* Create the file with its mode only when it is not there: closing a
+     * descriptor of a file another connection of this process has open
+     * would drop that connection's POSIX locks, and another process could
+     * then checkpoint and remove the write-ahead log under it. */
+    struct stat st;
+    if (rc == PN_OK && stat(p->path, &st) != 0) {
         int fd = open(p->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
         if (fd < 0)
             rc = pnErrorSet(err, PN_EIO, "%s: %s", p->path, strerror(errno));
@@ -177,6 +197,8 @@ int planOpen(Plan **out, const char *dir, const Registry *reg, pnError *err) {
             rc = planDbFail(p, err, "cannot use WAL mode");
         else if (sqlite3_exec(p->db, schemaSql, NULL, NULL, NULL) != SQLITE_OK)
             rc = planDbFail(p, err, "cannot create the planning tables");
+        else
+            rc = addLandingColumn(p, err);
     }
     if (rc != PN_OK) {
         planClose(p);

@@ -40,10 +40,13 @@ typedef struct Plan Plan;
 /* Topic and label of the Vienna Document notifications put in the outbox.
  * Under the NATO policy a label without a releasability category is for
  * alliance members only (NATO UNCLASSIFIED included), so the notifications
- * carry REL TO EAPC: every ally and Partnership for Peace nation on the day
- * of delivery -- the partners of the OSCE area the Vienna Document is for. */
+ * carry REL TO OSCE: the 57 OSCE participating States, the audience the
+ * Vienna Document's notifications are for (Russia, Belarus and Mongolia
+ * included, which EAPC misses).  A CSBM notification is given to every
+ * participating State, so it carries the lowest classification; the
+ * policy allows REL TO OSCE at NATO UNCLASSIFIED only. */
 #define PLAN_CSBM_TOPIC "csbm/notifications"
-#define PLAN_CSBM_LABEL "NATO UNCLASSIFIED REL TO EAPC"
+#define PLAN_CSBM_LABEL "NATO UNCLASSIFIED REL TO OSCE"
 
 /* ---- store ----------------------------------------------------------- */
 
@@ -269,6 +272,8 @@ typedef struct PlanContribution {
     char exercise[32];
     char nation[8];
     int64_t troops, tanks, acv, artillery, sorties;
+    int64_t landing; /* of troops, those that land or drop, when hasLanding */
+    int hasLanding;  /* 0: not given (stored as NULL: all troops count as landing) */
 } PlanContribution;
 
 /* Create or update an exercise (no contributions).  PN_EINVAL on bad
@@ -419,9 +424,11 @@ typedef struct PlanSpend {
 } PlanSpend;
 
 /* The NATO guidelines the expenditure report compares with. */
-#define PLAN_WALES_PCT 2.0      /* Wales Summit Declaration 2014, para. 14 */
-#define PLAN_HAGUE_CORE_PCT 3.5 /* The Hague Summit Declaration 2025: core defence by 2035 */
-#define PLAN_HAGUE_REL_PCT 1.5  /* ... plus defence- and security-related spending */
+#define PLAN_WALES_PCT 2.0 /* Wales Summit Declaration 2014, para. 14 */
+#define PLAN_HAGUE_CORE_PCT                                                                        \
+    3.5 /* The Hague Summit Declaration 2025: at least, core defence, by 2035 */
+#define PLAN_HAGUE_REL_PCT 1.5 /* ... plus up to this for defence- and security-related spending   \
+                                */
 
 /* Expenditure rows of year (0: every year), of nationOrNull, ordered by
  * year then share descending. */

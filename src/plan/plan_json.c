@@ -36,7 +36,7 @@ json_t *planExerciseJson(const PlanExercise *e, const CsbmForces *f, const CsbmR
     json_t *ev = planCsbmJson(r, start, notified);
     if (ev && r->notify && notified == PN_DAY_NONE)
         json_object_set_new(ev, "status", json_string("not notified"));
-    return json_pack(
+    json_t *o = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:{s:I, s:I, s:I, s:I, s:I}, "
         "s:o}",
         "code", e->code, "name", e->name, "start", e->start, "end", e->end, "place", e->place,
@@ -44,6 +44,9 @@ json_t *planExerciseJson(const PlanExercise *e, const CsbmForces *f, const CsbmR
         e->notified[0] ? json_string(e->notified) : json_null(), "forces", "troops",
         (json_int_t)f->troops, "tanks", (json_int_t)f->tanks, "acv", (json_int_t)f->acv,
         "artillery", (json_int_t)f->artillery, "sorties", (json_int_t)f->sorties, "evaluation", ev);
+    if (o && f->hasLanding)
+        json_object_set_new(json_object_get(o, "forces"), "landing", json_integer(f->landing));
+    return o;
 }
 
 json_t *planGapJson(const PlanGap *g, int rank) {

@@ -228,7 +228,8 @@ static int loadAgreements(Registry *r, json_t *arr, const char *file, pnError *e
             (rc = jsonField(a, "type", type, sizeof(type), 0, where, err)) ||
             (rc = jsonDate(a, "from", 0, 1, &ag->from, where, err)) ||
             (rc = jsonDate(a, "to", PN_DAY_NEVER, 0, &ag->to, where, err)) ||
-            (rc = jsonField(a, "note", ag->note, sizeof(ag->note), 0, where, err)))
+            (rc = jsonField(a, "note", ag->note, sizeof(ag->note), 0, where, err)) ||
+            (rc = jsonField(a, "source", ag->source, sizeof(ag->source), 0, where, err)))
             return rc;
         if (ag->to <= ag->from)
             return pnErrorSet(err, PN_EINVAL, "%s: \"to\" must be after \"from\"", where);
@@ -345,7 +346,9 @@ static int nameCmp(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int registryLoadDir(Registry *r, const char *dir, pnError *err) {
+/* Load every *.json file of one directory into r, in name order and in
+ * passes (nations, frameworks, communities, agreements), without compiling. */
+static int loadOneDir(Registry *r, const char *dir, Pending *pend, pnError *err) {
     DIR *d = opendir(dir);
     if (!d) return pnErrorSet(err, PN_ENOENT, "cannot open registry directory '%s'", dir);
     char *names[512];
@@ -359,8 +362,7 @@ int registryLoadDir(Registry *r, const char *dir, pnError *err) {
     closedir(d);
     qsort(names, nn, sizeof(char *), nameCmp);
     json_t *docs[512] = {0};
-    Pending *pend = calloc(1, sizeof(*pend));
-    int rc = pend ? PN_OK : pnErrorSet(err, PN_ENOMEM, "out of memory");
+    int rc = PN_OK;
     for (size_t i = 0; i < nn && rc == PN_OK; i++) {
         char path[4096], *text = NULL;
         snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
@@ -379,14 +381,35 @@ int registryLoadDir(Registry *r, const char *dir, pnError *err) {
             if (docPass(docs[i]) == pass || (pass == 0 && docPass(docs[i]) < 0))
                 rc = loadDoc(r, docs[i], path, pend, err);
         }
-    if (rc == PN_OK) rc = resolveUnions(r, 0, pend, err);
     for (size_t i = 0; i < nn; i++) {
         json_decref(docs[i]);
         free(names[i]);
     }
+    return rc;
+}
+
+int registryLoadDir(Registry *r, const char *dirs, pnError *err) {
+    Pending *pend = calloc(1, sizeof(*pend));
+    if (!pend) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    int rc = PN_OK;
+    const char *p = dirs;
+    while (rc == PN_OK) {
+        size_t len = strcspn(p, ":");
+        char dir[4096];
+        if (len == 0 || len >= sizeof(dir))
+            rc = pnErrorSet(err, PN_EINVAL, "registry path '%s': empty or overlong directory name",
+                            dirs);
+        else {
+            memcpy(dir, p, len), dir[len] = '\0';
+            rc = loadOneDir(r, dir, pend, err);
+        }
+        if (p[len] != ':') break;
+        p += len + 1;
+    }
+    if (rc == PN_OK) rc = resolveUnions(r, 0, pend, err);
     free(pend);
     if (rc == PN_OK && r->nnations == 0)
-        rc = pnErrorSet(err, PN_EINVAL, "%s: no nations file found", dir);
+        rc = pnErrorSet(err, PN_EINVAL, "%s: no nations file found", dirs);
     if (rc == PN_OK) rc = registryCompile(r, err);
     return rc;
 }

@@ -47,7 +47,7 @@ typedef struct RegMembership {
 } RegMembership;
 
 typedef struct RegGroup {
-    char id[40]; /* NATO, PFP, EX-NORDIC-RESPONSE ... (upper case) */
+    char id[40]; /* NATO, PFP, SAMPLE-NORTH ... (upper case) */
     char name[96];
     int kind; /* REG_FRAMEWORK or REG_COMMUNITY */
     int32_t established;
@@ -66,6 +66,7 @@ typedef struct RegAgreement {
     int nparties;
     int32_t from, to;
     char note[320];
+    char source[320]; /* where the agreement and its date come from */
 } RegAgreement;
 
 typedef struct RegTimelineEntry {
@@ -99,15 +100,19 @@ void registryInit(Registry *r);
 void registryFree(Registry *r);
 
 /*
- * Load every *.json file in dir (in name order) into r and compile the
- * timelines.  A file is recognised by its top-level keys: "nations",
+ * Load every *.json file in dirs (in name order) into r and compile the
+ * timelines.  dirs is one directory or several separated by ':' (such as
+ * "data/registry:data/sample/registry"); they are loaded in that order,
+ * each completely, so a later one may name what an earlier one defines but
+ * not the reverse.  A file is recognised by its top-level keys: "nations",
  * "members" or "union_of" (a framework), "communities", "agreements".
  * Each may hold a "sources" field.  Any error -- unreadable file, bad JSON,
  * bad date, unknown nation code, duplicate id, more than PN_MAX_NATIONS
- * nations -- returns PN_EINVAL/PN_EIO/PN_ELIMIT with "file: what" in err,
- * and r must then be freed.  The policy owner is the group "NATO".
+ * nations, an empty directory name in dirs -- returns
+ * PN_EINVAL/PN_EIO/PN_ELIMIT/PN_ENOENT with "file: what" in err, and r must
+ * then be freed.  The policy owner is the group "NATO".
  */
-int registryLoadDir(Registry *r, const char *dir, pnError *err);
+int registryLoadDir(Registry *r, const char *dirs, pnError *err);
 
 /* Load one JSON document (text) as if it were a file named `name`.  Call
  * registryCompile() after the last one.  Same errors as registryLoadDir. */

@@ -25,6 +25,19 @@ notified 2026-03-20: on time" "$PN" plan csbm --troops 13000 --start 2026-05-01 
 ok "csbm late by one day" bash -c "set -o pipefail; '$PN' plan csbm --troops 100 --tanks 250 --start 2026-05-01 --notified 2026-03-21 | grep -x 'notified 2026-03-21: late (1 day after the deadline)'"
 ok "csbm airborne 3000" bash -c "set -o pipefail; '$PN' plan csbm --troops 3000 --airborne | grep -x 'notification: required'"
 ok "csbm amphibious 3500 observed" bash -c "set -o pipefail; '$PN' plan csbm --troops 3500 --amphibious | grep -x 'observation: required'"
+# paras. 40.2.1 / 47.5 count the troops that land or drop (--landing)
+expect_out "csbm: a drop of 3,000 within 10,000 troops is judged on the 3,000 (not observed)" "notification: required
+observation: not required
+notification because: troops 10000 >= 9000 (para. 40.1.1)" "$PN" plan csbm --troops 10000 --airborne --landing 3000
+expect_out "csbm: a drop of 3,500 within 10,000 is observed" "notification: required
+observation: required
+notification because: troops 10000 >= 9000 (para. 40.1.1)
+observation because: airborne landing 3500 >= 3500 (para. 47.5)" "$PN" plan csbm --troops 10000 --airborne --landing 3500
+expect_out "csbm: an amphibious landing of 2,999 within 8,000 is not notifiable" "notification: not required
+observation: not required" "$PN" plan csbm --troops 8000 --amphibious --landing 2999
+ok "csbm: ... of 3,000 is" bash -c "set -o pipefail; '$PN' plan csbm --troops 8000 --amphibious --landing 3000 | grep -x 'notification because: amphibious landing 3000 >= 3000 (para. 40.2.1)'"
+expect_err "csbm: --landing above --troops" 2 "--landing 3001 is more than --troops 3000" "$PN" plan csbm --troops 3000 --airborne --landing 3001
+expect_err "csbm: --landing not a number" 2 "option --landing: 'x' is not a whole number >= 0" "$PN" plan csbm --troops 3000 --landing x
 expect_err "csbm without troops" 2 "partnernet plan csbm: --troops N is needed" "$PN" plan csbm
 expect_err "csbm bad number" 2 "option --troops: 'many' is not a whole number >= 0" "$PN" plan csbm --troops many
 expect_err "csbm bad date" 2 "option --start: '2026-02-30' is not a date (YYYY-MM-DD)" "$PN" plan csbm --troops 1 --start 2026-02-30
@@ -42,14 +55,14 @@ expect_no "plan gaps --help: not the activity lines" 'activity propose' "$PN" pl
 # ---- import -----------------------------------------------------------------
 ok "import the sample" plan import data/sample/cooperation.json data/sample/exercises.json \
     data/sample/capability.json data/sample/expenditure.csv data/sample/gdp.csv data/sample/interop.csv
-expect_has "import data/sample/* as its README documents it" 'imported 13 records from data/sample/exercises.json' \
+expect_has "import data/sample/* as its README documents it" 'imported 16 records from data/sample/exercises.json' \
     "$PN" plan import data/sample/* --data "$tmp/glob"
 expect_has "import notes the file it skips" 'skipped data/sample/README.md' "$PN" plan import data/sample/README.md data/sample/gdp.csv --data "$tmp/skip"
 expect_err "import of nothing but skipped files is an error" 2 "no .json or .csv FILE" "$PN" plan import data/sample/README.md --data "$tmp/skip2"
 ok "and it leaves no store behind" test ! -e "$tmp/skip2"
-printf 'exercise,nation,troops,tanks,acv,artillery,sorties\nEX-STAFF-CPX-26,SWE,10,0,0,0,0\nEX-STAFF-CPX-26,FIN,lots,0,0,0,0\n' >"$tmp/x.csv"
+printf 'exercise,nation,troops,tanks,acv,artillery,sorties\nSAMPLE-CPX-26,SWE,10,0,0,0,0\nSAMPLE-CPX-26,FIN,lots,0,0,0,0\n' >"$tmp/x.csv"
 expect_err "import error: file, line, field" 2 "partnernet plan import: $tmp/x.csv:3: field 'troops': not a number ('lots')" plan import "$tmp/x.csv"
-expect_no "nothing of the bad file kept" '^EX-STAFF-CPX-26,SWE' "$PN" plan export --format csv --kind contributions --data "$d"
+expect_no "nothing of the bad file kept" '^SAMPLE-CPX-26,SWE' "$PN" plan export --format csv --kind contributions --data "$d"
 printf '{\n "gdp": [\n  {"nation": "SWE", "year": 2024, "gdp_musd": 1},\n  {"nation": "XYZ", "year": 2024, "gdp_musd": 1}\n ]\n}\n' >"$tmp/g.json"
 expect_err "json import error: line of the object" 2 "$tmp/g.json:4: field 'nation': unknown nation 'XYZ'" plan import "$tmp/g.json"
 printf 'code,title,kind,organiser,open_to,capacity,label\nPFP-CRS-%s,Long code,course,DEU,NATO,10,\n' "$(printf 'X%.0s' $(seq 40))" >"$tmp/long.csv"
@@ -104,8 +117,10 @@ ok "shown to SWE: its own registration, not NOR's (participants are other nation
     "out=\$('$PN' plan activity show T-1/1 --nation SWE --clearance NR --data '$d'); grep -q 'Lt A' <<<\"\$out\" && ! grep -q 'Lt B' <<<\"\$out\" && grep -qE 'approved +-' <<<\"\$out\""
 
 # ---- exercises and the outbox ------------------------------------------------
-ok "exercise add 10,000 troops queues a notification" bash -c "set -o pipefail; '$PN' plan exercise add --code EX-T --name Test --start 2026-06-01 --end 2026-06-05 --host POL --troops 10000 --data '$d' | grep -x 'notification queued for csbm/notifications (NATO UNCLASSIFIED REL TO EAPC)'"
-ok "outbox holds it" bash -c "set -o pipefail; '$PN' plan outbox --data '$d' | grep -x '4 pending'"
+ok "exercise add 10,000 troops queues a notification" bash -c "set -o pipefail; '$PN' plan exercise add --code EX-T --name Test --start 2026-06-01 --end 2026-06-05 --host POL --troops 10000 --data '$d' | grep -x 'notification queued for csbm/notifications (NATO UNCLASSIFIED REL TO OSCE)'"
+ok "outbox holds it" bash -c "set -o pipefail; '$PN' plan outbox --data '$d' | grep -x '5 pending'"
+ok "exercise add --landing stores the nation's landing count" bash -c "set -o pipefail; '$PN' plan exercise add --code EX-L --name Drop --start 2026-06-01 --end 2026-06-05 --host POL --troops 10000 --airborne --landing 3000 --data '$d' >/dev/null && '$PN' plan export --format csv --kind contributions --data '$d' | grep -x 'EX-L,POL,10000,0,0,0,0,3000'"
+expect_err "exercise add --landing above --troops" 2 "--landing 10001 is more than --troops 10000" plan exercise add --code EX-L --name Drop --start 2026-06-01 --end 2026-06-05 --host POL --troops 10000 --airborne --landing 10001
 ok "exercises list" bash -c "set -o pipefail; '$PN' plan exercises --data '$d' | grep -E '^2026-06-01 .*EX-T .*10000 .*required +not required +2026-04-20 +not notified$'"
 ok "a second nation's contribution without --place" plan exercise add --code EX-T --name Test --start 2026-06-01 --end 2026-06-05 --host POL --nation DEU --troops 5 --place Drawsko
 ok "and another without --place" plan exercise add --code EX-T --name Test --start 2026-06-01 --end 2026-06-05 --host POL --nation LTU --troops 5

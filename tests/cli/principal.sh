@@ -13,13 +13,13 @@ expect_out "list of a missing file is empty" "" "$PN" principal list "${P[@]}"
 
 expect_out "add with a password from stdin" "added principal alice" bash -c \
     "printf 'Hunter2-plain\n' | '$PN' principal add alice --nation SWE --clearance NS \
-     --coi EX-NORDIC-RESPONSE --caveat ATOMAL --password-stdin --principals '$f'"
+     --coi SAMPLE-NORTH --caveat ATOMAL --password-stdin --principals '$f'"
 expect_out "add with a certificate CN, lower-case codes" "added principal bob.usa" \
-    "$PN" principal add bob.usa --nation usa --clearance nc --coi ex-nordic-response,ex-baltic-sentry \
+    "$PN" principal add bob.usa --nation usa --clearance nc --coi sample-north,sample-east \
     --cert-cn bob.usa.mil "${P[@]}"
 expect_out "list: one line each, no secrets" \
-    "alice SWE NS cois=EX-NORDIC-RESPONSE caveats=ATOMAL auth=password
-bob.usa USA NC cois=EX-NORDIC-RESPONSE,EX-BALTIC-SENTRY caveats=- auth=cert" \
+    "alice SWE NS cois=SAMPLE-NORTH caveats=ATOMAL auth=password
+bob.usa USA NC cois=SAMPLE-NORTH,SAMPLE-EAST caveats=- auth=cert" \
     "$PN" principal list "${P[@]}"
 
 ok "password is stored hashed, not in plain" bash -c \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # decide_ref.sh -- decide() against an independent reference: a Python
-# reading of data/registry/*.json and the XML-SPIF policy with its own date
+# reading of the registry JSON files ($PARTNERNET_REGISTRY) and the XML-SPIF policy with its own date
 # arithmetic (tests/it/lib/decide_ref.py), compared with `partnernet decide
 # --batch` on a hand-written table (one or more cases per rule), on every
 # date the registry names with the day before and after, and on random
@@ -10,7 +10,7 @@
 
 it_need python3 || exit
 
-tap_run python3 tests/it/lib/decide_ref.py data/registry data/policy/nato-spif.xml \
+tap_run python3 tests/it/lib/decide_ref.py "$PARTNERNET_REGISTRY" data/policy/nato-spif.xml \
     "${DECIDE_REF_SEED:-$RANDOM$RANDOM}" "${DECIDE_REF_CASES:-6000}"
 
 echo "# decide --batch itself"

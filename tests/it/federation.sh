@@ -111,9 +111,9 @@ ok "a UKR reader subscribes at the UKR node" sub_bg "$T/ukr.sub" -h 127.0.0.1 -p
 expect_out "HQ publishes $L_S" "" pub hq pub "$L_S" intel/a "s-$TODAY"
 expect_out "HQ publishes NATO CONFIDENTIAL REL TO NATO, UKR" "" pub hq pub "$L_C" intel/b "c-$TODAY"
 ok "HQ publishes for the exercise community UKR is in" \
-    pub hq pub "NATO CONFIDENTIAL REL TO EX-NORDIC-RESPONSE" intel/c nordic
+    pub hq pub "NATO CONFIDENTIAL REL TO SAMPLE-NORTH" intel/c nordic
 ok "HQ publishes for an exercise community UKR is not in" \
-    pub hq pub "NATO CONFIDENTIAL REL TO EX-BALTIC-SENTRY" intel/d baltic
+    pub hq pub "NATO CONFIDENTIAL REL TO SAMPLE-EAST" intel/d baltic
 ok "HQ publishes a NATO SECRET REL TO NATO, UKR (above the SWE link's clearance, NC)" \
     pub hq pub "NATO SECRET REL TO NATO, UKR" intel/e above
 # Messages from one origin arrive in order: once the last one (releasable

@@ -20,7 +20,7 @@ P=$D/principals.json
 
 principal pub USA CTS --caveat ATOMAL --role operator
 principal swe SWE NS
-principal ukr UKR NC --coi EX-NORDIC-RESPONSE
+principal ukr UKR NC --coi SAMPLE-NORTH
 principal fin FIN NR
 principal aus AUS NC
 principal aut AUT NU
@@ -77,13 +77,13 @@ expect_http "static files: no way out of the web directory" 404 -- --path-as-is 
 expect_http "static files: not even encoded" 404 -- --path-as-is "$U/js/%2e%2e/%2e%2e/h.conf"
 
 echo "# registry"
-expect_http "nations: every nation and organisation" 200 'len(d["nations"]) == 75 and {"code": "SWE", "name": "Sweden", "kind": "nation"} in d["nations"]' -- -H "$(A "$TUKR")" "$U/v1/registry/nations"
+expect_http "nations: every nation and organisation (80: with the five OSCE States in no NATO framework)" 200 'len(d["nations"]) == 80 and {"code": "SWE", "name": "Sweden", "kind": "nation"} in d["nations"]' -- -H "$(A "$TUKR")" "$U/v1/registry/nations"
 expect_http "nations/SWE on 2026-11-23: NATO member, security agreement" 200 'd["security_agreement"] and [g for g in d["groups"] if g["id"] == "NATO"][0]["member"]' -- -H "$(A "$TUKR")" "$U/v1/registry/nations/SWE?at=2026-11-23"
 expect_http "nations/swe on 2023-06-01: not yet in NATO, spell from 2024-03-07" 200 'not [g for g in d["groups"] if g["id"] == "NATO"][0]["member"] and [g for g in d["groups"] if g["id"] == "NATO"][0]["spells"] == [{"from": "2024-03-07", "to": None}]' -- -H "$(A "$TUKR")" "$U/v1/registry/nations/swe?at=2023-06-01"
 expect_http "nations/XYZ: 404 unknown_nation" 404 "$ERR'unknown_nation'" -- -H "$(A "$TUKR")" "$U/v1/registry/nations/XYZ"
 expect_http "frameworks on 2024-04-01: NATO has 32 members" 200 '[f for f in d["frameworks"] if f["id"] == "NATO"][0]["members"] == 32' -- -H "$(A "$TUKR")" "$U/v1/registry/frameworks?at=2024-04-01"
 expect_http "frameworks/NATO/members on 2022-06-01: 30, without FIN and SWE" 200 'd["count"] == 30 and "FIN" not in d["members"] and "USA" in d["members"]' -- -H "$(A "$TUKR")" "$U/v1/registry/frameworks/NATO/members?at=2022-06-01"
-expect_http "frameworks/EX-NORDIC-RESPONSE/members on 2026-06-01" 200 'd["members"] == ["DNK", "FIN", "GBR", "ISL", "NOR", "SWE", "UKR", "USA"]' -- -H "$(A "$TUKR")" "$U/v1/registry/frameworks/EX-NORDIC-RESPONSE/members?at=2026-06-01"
+expect_http "frameworks/SAMPLE-NORTH/members on 2026-06-01" 200 'd["members"] == ["DNK", "FIN", "GBR", "ISL", "NOR", "SWE", "UKR", "USA"]' -- -H "$(A "$TUKR")" "$U/v1/registry/frameworks/SAMPLE-NORTH/members?at=2026-06-01"
 expect_http "frameworks/NOPE/members: 404 unknown_framework" 404 "$ERR'unknown_framework'" -- -H "$(A "$TUKR")" "$U/v1/registry/frameworks/NOPE/members"
 expect_http "a bad date: 400 bad_date" 400 "$ERR'bad_date'" -- -H "$(A "$TUKR")" "$U/v1/registry/frameworks/NATO/members?at=2023-02-29"
 
@@ -144,7 +144,7 @@ expect_http "a peer node (UKR, node role) reads history like UKR" 200 "$(ids) ==
 echo "# decide, labels, audit (operators)"
 dec() { hc -H "$(A "$1")" --data-binary "$2" "$U/v1/decide"; }
 expect_http "decide: SWE NS, NATO SECRET REL TO NATO in 2023: deny not_yet_member" 200 "d['decision'] == 'deny' and d['reason'] == 'not_yet_member' and '2024-03-07' in d['explanation']" -- -H "$(A "$TPUB")" --data-binary '{"principal": "nation=SWE,clearance=NS", "label": "NATO SECRET REL TO NATO", "at": "2023-06-01"}' "$U/v1/decide"
-expect_http "decide: a principal object, allow" 200 "d == {'decision': 'allow', 'label': 'NATO RESTRICTED REL TO EX-NORDIC-RESPONSE', 'at': '2026-06-01T00:00:00Z'}" -- -H "$(A "$TPUB")" --data-binary '{"principal": {"nation": "UKR", "clearance": "NR", "cois": ["EX-NORDIC-RESPONSE"]}, "label": "nato restricted rel to ex-nordic-response", "at": "2026-06-01"}' "$U/v1/decide"
+expect_http "decide: a principal object, allow" 200 "d == {'decision': 'allow', 'label': 'NATO RESTRICTED REL TO SAMPLE-NORTH', 'at': '2026-06-01T00:00:00Z'}" -- -H "$(A "$TPUB")" --data-binary '{"principal": {"nation": "UKR", "clearance": "NR", "cois": ["SAMPLE-NORTH"]}, "label": "nato restricted rel to sample-north", "at": "2026-06-01"}' "$U/v1/decide"
 expect_http "decide: missing caveat" 200 "d['reason'] == 'caveat' and 'ATOMAL' in d['explanation']" -- -H "$(A "$TPUB")" --data-binary '{"principal": "nation=DEU,clearance=CTS", "label": "COSMIC TOP SECRET ATOMAL"}' "$U/v1/decide"
 expect_http "decide by a non-operator: 403" 403 "$ERR'forbidden'" -- -H "$(A "$TUKR")" --data-binary '{"principal": "nation=SWE,clearance=NS", "label": "NATO SECRET"}' "$U/v1/decide"
 expect_http "decide: unknown nation in the principal: 400 invalid_principal" 400 "$ERR'invalid_principal'" -- -H "$(A "$TPUB")" --data-binary '{"principal": "nation=XYZ,clearance=NS", "label": "NATO SECRET"}' "$U/v1/decide"
@@ -218,7 +218,7 @@ expect_http "the same certificate from the node's own origin: 200" 200 \
 echo "# WebSocket feed and the leak test (npm ws)"
 it_npm
 ok "ws installed into $NODE_DIR (npm install)" test -f "$NODE_DIR/node_modules/ws/package.json"
-PRINC='{"pub": "nation=USA,clearance=CTS,caveat=ATOMAL", "swe": "nation=SWE,clearance=NS", "ukr": "nation=UKR,clearance=NC,coi=EX-NORDIC-RESPONSE", "aus": "nation=AUS,clearance=NC", "deu": "nation=DEU,clearance=CTS,caveat=ATOMAL"}'
+PRINC='{"pub": "nation=USA,clearance=CTS,caveat=ATOMAL", "swe": "nation=SWE,clearance=NS", "ukr": "nation=UKR,clearance=NC,coi=SAMPLE-NORTH", "aus": "nation=AUS,clearance=NC", "deu": "nation=DEU,clearance=CTS,caveat=ATOMAL"}'
 TOK="{\"pub\": \"$TPUB\", \"swe\": \"$TSWE\", \"ukr\": \"$TUKR\", \"aus\": \"$TAUS\", \"deu\": \"$TDEU\"}"
 PN=$PN HTTPPORT=$HTTPPORT PRINCIPALS=$PRINC TOKENS=$TOK PUBLISHER=pub GONE_TOKEN=$TGONE \
     GONE_REMOVE="$PN principal remove gone --principals $P" SRV_PID=$SRV_PID \

@@ -23,11 +23,13 @@ principal ukr UKR NC
 principal aus AUS NC
 principal pol POL NS
 principal geo GEO NU
+principal mng MNG NU
 TOP=$(token op)
 TGEO=$(token geo)
 TUKR=$(token ukr)
 TAUS=$(token aus)
 TPOL=$(token pol)
+TMNG=$(token mng)
 
 ok "the sample planning data is imported" "$PN" plan import --data "$D" data/sample/*.json data/sample/*.csv
 ok "an activity open to NATO and PfP whose details are for allies only" "$PN" plan activity propose \
@@ -103,6 +105,11 @@ csbm "13,000 troops notified on the deadline: observation, on time" 200 \
     'd["observation"] == "required" and d["status"] == "on time" and d["days_late"] == 0' \
     '{"troops": 13000, "start": "2026-09-01", "notified": "2026-07-21"}'
 csbm "3,000 airborne troops: required" 200 'd["notification"] == "required"' '{"troops": 3000, "airborne": true}'
+csbm "a drop of 3,000 within 10,000: observation judged on the 3,000" 200 \
+    'd["notification"] == "required" and d["observation"] == "not required"' '{"troops": 10000, "airborne": true, "landing": 3000}'
+csbm "a landing of 3,500 within 8,000: observed" 200 \
+    'd["observation"] == "required" and "amphibious landing 3500" in d["observation_because"]' '{"troops": 8000, "amphibious": true, "landing": 3500}'
+csbm "landing above troops: 400 naming the field" 400 "\"'landing'\" in d['error']['message']" '{"troops": 10, "airborne": true, "landing": 11}'
 csbm "no troops: 400 naming the field" 400 "$ERR'invalid_field' and \"'troops'\" in d['error']['message']" '{"tanks": 300}'
 csbm "negative tanks: 400 naming the field" 400 "\"'tanks'\" in d['error']['message']" '{"troops": 1, "tanks": -1}'
 csbm "notified without start: 400" 400 "\"'notified'\" in d['error']['message']" '{"troops": 1, "notified": "2026-01-01"}'
@@ -110,11 +117,16 @@ csbm "not JSON: 400 bad_json" 400 "$ERR'bad_json'" '{'
 expect_http "csbm: 401 without credentials" 401 -- -d '{"troops": 1}' "$U/v1/plan/csbm"
 
 echo "# exercises"
-expect_http "exercises are released as their notifications are (REL TO EAPC): AUS (PAG) gets none, counted" 200 \
-    'd["exercises"] == [] and d["withheld"] > 0 and d["label"] == "NATO UNCLASSIFIED REL TO EAPC"' \
+expect_http "exercises are released as their notifications are (REL TO OSCE): AUS (PAG, not OSCE) gets none, counted" 200 \
+    'd["exercises"] == [] and d["withheld"] > 0 and d["label"] == "NATO UNCLASSIFIED REL TO OSCE"' \
     -- -H "$(A "$TAUS")" "$U/v1/plan/exercises"
+expect_http "MNG (PAG and OSCE, not EAPC) gets them all" 200 \
+    'len(d["exercises"]) == 5 and d["withheld"] == 0' -- -H "$(A "$TMNG")" "$U/v1/plan/exercises"
+expect_http "the sample's airborne drop: 3,000 landing within 10,000, notified, not observed" 200 \
+    '[(e["forces"]["troops"], e["forces"]["landing"], e["evaluation"]["notification"], e["evaluation"]["observation"]) for e in d["exercises"] if e["code"] == "SAMPLE-DROP-26"] == [(10000, 3000, "required", "not required")]' \
+    -- -H "$(A "$TMNG")" "$U/v1/plan/exercises"
 expect_http "exercises: the sample with their evaluation" 200 \
-    '[e["evaluation"]["notification"] for e in d["exercises"] if e["code"] == "EX-NORTHERN-SHIELD-26"] == ["required"] and all("status" in e["evaluation"] for e in d["exercises"] if e["evaluation"]["notification"] == "required")' \
+    '[e["evaluation"]["notification"] for e in d["exercises"] if e["code"] == "SAMPLE-NORTH-26"] == ["required"] and all("status" in e["evaluation"] for e in d["exercises"] if e["evaluation"]["notification"] == "required")' \
     -- -H "$(A "$TUKR")" "$U/v1/plan/exercises"
 expect_http "exercises from 2026-06-01: none starts earlier" 200 \
     'd["exercises"] and all(e["start"] >= "2026-06-01" for e in d["exercises"])' \
@@ -143,13 +155,13 @@ _report $? "the node has published the sample's notifications first"
 sub_bg "$T/sub.out" -V 5 -h 127.0.0.1 -p "$PORT" -u ukr -P pw-ukr -i partner-ukr -q 1 -t 'csbm/#' -F 'MSG %t [%P] %p'
 _report $? "a UKR subscriber on csbm/# (SUBACK)"
 exadd "POST exercises with 10,000 troops: 201, notification required and queued" 201 \
-    'd["code"] == "EX-HTTP-1" and d["forces"]["troops"] == 10000 and d["evaluation"]["notification"] == "required" and d["evaluation"]["deadline"] == "2026-08-24" and d["evaluation"]["status"] == "not notified" and d["notification_queued"] and d["topic"] == "csbm/notifications" and d["label"] == "NATO UNCLASSIFIED REL TO EAPC"' \
+    'd["code"] == "EX-HTTP-1" and d["forces"]["troops"] == 10000 and d["evaluation"]["notification"] == "required" and d["evaluation"]["deadline"] == "2026-08-24" and d["evaluation"]["status"] == "not notified" and d["notification_queued"] and d["topic"] == "csbm/notifications" and d["label"] == "NATO UNCLASSIFIED REL TO OSCE"' \
     "$TOP" "$EX"
 wait_until 20 grep -q 'EX-HTTP-1' "$T/sub.out"
 _report $? "the partner receives the notification" "$(head -c 600 "$T/sub.out")"
 got=$(grep '^MSG .*EX-HTTP-1' "$T/sub.out")
 ok "on csbm/notifications" grep -q '^MSG csbm/notifications ' <<<"$got"
-ok "labelled NATO UNCLASSIFIED REL TO EAPC" grep -qF 'label:NATO UNCLASSIFIED REL TO EAPC' <<<"$got"
+ok "labelled NATO UNCLASSIFIED REL TO OSCE" grep -qF 'label:NATO UNCLASSIFIED REL TO OSCE' <<<"$got"
 ok "with the troops" grep -qF '"troops":10000' <<<"$got"
 expect_http "GET exercises lists it" 200 '[e["forces"]["troops"] for e in d["exercises"] if e["code"] == "EX-HTTP-1"] == [10000]' \
     -- -H "$(A "$TUKR")" "$U/v1/plan/exercises"

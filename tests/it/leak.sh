@@ -30,18 +30,18 @@ echo "# seed $SEED, $MESSAGES messages (LEAK_SEED / LEAK_MESSAGES to change)"
 # ---- principals: NAME NATION CLEARANCE CAVEATS COIS ---------------------------
 # Allies (old and new members), PfP, MD, ICI and PAG partners, a former PAG
 # partner (AFG), a former PfP partner (RUS), nations without any framework or
-# agreement (CHN, IND); communities held by nation (UKR in EX-NORDIC-RESPONSE)
+# agreement (CHN, IND); communities held by nation (UKR in SAMPLE-NORTH)
 # and by assignment (JPN, NOR, CHN).
 PRINCIPALS="us1 USA CTS ATOMAL,CRYPTO,BOHEMIA -
 gb1 GBR NS ATOMAL -
 de1 DEU NC - -
 fr1 FRA NR - -
-no1 NOR NS - EX-BALTIC-SENTRY
+no1 NOR NS - SAMPLE-EAST
 pl1 POL NU - -
 tr1 TUR NS CRYPTO -
 se1 SWE NS - -
 fi1 FIN NC BOHEMIA -
-ua1 UKR NS - EX-NORDIC-RESPONSE
+ua1 UKR NS - SAMPLE-NORTH
 ge1 GEO NC - -
 at1 AUT NS CRYPTO -
 ch1 CHE NR - -
@@ -51,12 +51,12 @@ il1 ISR NS ATOMAL -
 ma1 MAR NU - -
 ae1 ARE NS - -
 kw1 KWT NR - -
-jp1 JPN NS - EX-BALTIC-SENTRY
+jp1 JPN NS - SAMPLE-EAST
 au1 AUS CTS ATOMAL,CRYPTO -
 kr1 KOR NC - -
 co1 COL NU - -
 af1 AFG NU - -
-cn1 CHN NS CRYPTO EX-NORDIC-RESPONSE
+cn1 CHN NS CRYPTO SAMPLE-NORTH
 in1 IND NC - -
 ru1 RUS NU - -"
 
@@ -78,16 +78,16 @@ printf 'U\tpub\tpw-pub\n' >>"$facts"
 ok "27 subscriber principals and a publisher created" test "$(grep -c '"name"' "$D/principals.json")" -eq 28
 
 # ---- registry facts for the reference ------------------------------------------
-# Read from data/registry by tests/it/lib/leak_facts.py, not asked of $PN.
+# Read from $PARTNERNET_REGISTRY (shipped and sample registry) by tests/it/lib/leak_facts.py, not asked of $PN.
 today=$(date -u +%F)
-python3 tests/it/lib/leak_facts.py groups data/registry "$today" "${nations[@]}" >>"$facts"
-ok "registry facts read from data/registry (NATO members today include USA and SWE)" \
+python3 tests/it/lib/leak_facts.py groups "$PARTNERNET_REGISTRY" "$today" "${nations[@]}" >>"$facts"
+ok "registry facts read from the registry files (NATO members today include USA and SWE)" \
     grep -qE '^G	NATO	f	1	.*\bSWE\b.*\bUSA\b' "$facts"
 
 # ---- labels: ~200 valid labels, some in lower case (the node must canonicalise) --
 RANDOM=4774
 CLS=("NATO UNCLASSIFIED" "NATO RESTRICTED" "NATO CONFIDENTIAL" "NATO SECRET" "COSMIC TOP SECRET")
-REL_ANY=(NATO EU EX-NORDIC-RESPONSE EX-BALTIC-SENTRY USA GBR DEU NOR SWE FIN UKR GEO AUT CHE IRL EGY ISR MAR ARE
+REL_ANY=(NATO EU SAMPLE-NORTH SAMPLE-EAST USA GBR DEU NOR SWE FIN UKR GEO AUT CHE IRL EGY ISR MAR ARE
     KWT JPN AUS KOR COL AFG CHN IND RUS NZL SRB)
 REL_NU=(EAPC PFP MD ICI PAG)
 cands=$D/candidates
@@ -122,7 +122,7 @@ cands=$D/candidates
 # Canonical forms written by tests/it/lib/leak_facts.py from the policy file
 # (not by $PN), then compared with `label convert` (two at a time; the ASan
 # build takes ~30 ms a call).
-python3 tests/it/lib/leak_facts.py labels data/registry data/policy/nato-spif.xml 200 <"$cands" >"$D/labels.tsv"
+python3 tests/it/lib/leak_facts.py labels "$PARTNERNET_REGISTRY" data/policy/nato-spif.xml 200 <"$cands" >"$D/labels.tsv"
 cat "$D/labels.tsv" >>"$facts"
 cut -f2,3 "$D/labels.tsv" | xargs -P 2 -d '\n' -n 1 bash -c '
     l=${1%%$'"'"'\t'"'"'*}; want=${1#*$'"'"'\t'"'"'}

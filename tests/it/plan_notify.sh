@@ -3,9 +3,11 @@
 # partner's subscriber (UKR, NATO UNCLASSIFIED clearance) on csbm/#, then
 # `partnernet plan exercise add --data DIR` with 10,000 troops: the node
 # drains DIR/plan.db's outbox and publishes the Vienna Document notification
-# on csbm/notifications labelled NATO UNCLASSIFIED REL TO EAPC, and the
-# partner receives it; the outbox is then empty and `plan exercises` shows
-# the day it was published as the day notified.
+# on csbm/notifications labelled NATO UNCLASSIFIED REL TO OSCE (the Vienna
+# Document's audience), and the partner receives it -- as does Mongolia's
+# subscriber, an OSCE participating State outside EAPC; the outbox is then
+# empty and `plan exercises` shows the day it was published as the day
+# notified.
 #
 # The node's side is src/plan/notify.c (once a second).
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -13,6 +15,8 @@
 
 node_tmp
 echo pw-ukr | $PN principal add olena --nation UKR --clearance NU --password-stdin \
+    --principals "$D/principals.json" >/dev/null
+echo pw-mng | $PN principal add bold --nation MNG --clearance NU --password-stdin \
     --principals "$D/principals.json" >/dev/null
 
 PORT=
@@ -22,9 +26,12 @@ _report $? "setup: node starts with --data" "$(cat "$D/serve.err")"
 stdbuf -oL mosquitto_sub -V 5 -h 127.0.0.1 -p "$PORT" -u olena -P pw-ukr -i partner-ukr -q 1 -t 'csbm/#' \
     -C 1 -W 20 -d -F 'GOT %t [%P] %p' >"$D/sub.out" 2>"$D/sub.err" &
 SUB=$!
-# wait for the subscription to be acknowledged (an event, bounded at 10 s)
-for _ in $(seq 100); do grep -q SUBACK "$D/sub.out" && break; sleep 0.1; done
-ok "the partner's subscription is acknowledged" grep -q SUBACK "$D/sub.out"
+stdbuf -oL mosquitto_sub -V 5 -h 127.0.0.1 -p "$PORT" -u bold -P pw-mng -i partner-mng -q 1 -t 'csbm/#' \
+    -C 1 -W 20 -d -F 'GOT %t [%P] %p' >"$D/mng.out" 2>"$D/mng.err" &
+MSUB=$!
+# wait for the subscriptions to be acknowledged (an event, bounded at 10 s)
+for _ in $(seq 100); do grep -q SUBACK "$D/sub.out" && grep -q SUBACK "$D/mng.out" && break; sleep 0.1; done
+ok "the partners' subscriptions are acknowledged" bash -c "grep -q SUBACK '$D/sub.out' && grep -q SUBACK '$D/mng.out'"
 
 ok "plan exercise add with 10,000 troops" "$PN" plan exercise add --data "$D/var" --code EX-IT-1 \
     --name 'Integration exercise' --start 2026-09-01 --end 2026-09-05 --host POL --troops 10000
@@ -33,7 +40,9 @@ ok "the partner's subscriber exited after one message" test $? -eq 0
 SUB=
 got=$(grep '^GOT ' "$D/sub.out")
 ok "it arrived on csbm/notifications" grep -q '^GOT csbm/notifications ' <<<"$got"
-ok "labelled NATO UNCLASSIFIED REL TO EAPC" grep -qF '[label:NATO UNCLASSIFIED REL TO EAPC' <<<"$got"
+ok "labelled NATO UNCLASSIFIED REL TO OSCE" grep -qF '[label:NATO UNCLASSIFIED REL TO OSCE' <<<"$got"
+wait "$MSUB"
+ok "Mongolia's subscriber (OSCE, not EAPC) received it too" grep -q '^GOT csbm/notifications .*"exercise":"EX-IT-1"' "$D/mng.out"
 ok "the payload names the exercise and its troops" bash -c "grep -qF '\"exercise\":\"EX-IT-1\"' <<<'$got' && grep -qF '\"troops\":10000' <<<'$got'"
 for _ in $(seq 100); do "$PN" plan outbox --data "$D/var" | grep -qx '0 pending' && break; sleep 0.1; done
 expect_out "the node marked it done" "0 pending" bash -c "set -o pipefail; '$PN' plan outbox --data '$D/var' | tail -1"

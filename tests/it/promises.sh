@@ -27,7 +27,7 @@ W=10 # seconds a client waits for what it must receive
 L_S='NATO SECRET REL TO NATO'
 L_C='NATO CONFIDENTIAL REL TO NATO'
 L_U='NATO UNCLASSIFIED REL TO NATO, UKR'
-L_X='NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE'
+L_X='NATO UNCLASSIFIED REL TO SAMPLE-NORTH'
 F5='MSG %t|%p'
 
 # mq USER ARG...: mosquitto_pub with USER's password on the plain port.
@@ -141,14 +141,15 @@ mkdir -p "$D"
 # community is made to run from 2000 to 2100, so the test does not depend
 # on today's date.
 cp -r data/registry "$T/reg"
+cp data/sample/registry/*.json "$T/reg/"
 cp data/policy/nato-spif.xml "$T/pol.xml"
-community() { # TO: set EX-NORDIC-RESPONSE's dates (from 2000-01-01 to TO)
+community() { # TO: set SAMPLE-NORTH's dates (from 2000-01-01 to TO)
     python3 - "$T/reg/communities.json" "$1" <<'PY'
 import json, sys
 path, to = sys.argv[1], sys.argv[2]
 d = json.load(open(path))
 for c in d["communities"]:
-    if c["id"] == "EX-NORDIC-RESPONSE":
+    if c["id"] == "SAMPLE-NORTH":
         c["from"], c["to"] = "2000-01-01", to
         for m in c["members"]:
             m["from"] = "2000-01-01"
@@ -172,10 +173,10 @@ ok "olena: persistent session, then offline" sess olena olena-1
 pubok "queued: a NATO SECRET message" pub "$L_S" -t q/s -m secret
 pubok "queued: a NATO CONFIDENTIAL message" pub "$L_C" -t q/c -m conf
 pubok "queued: UNCLASSIFIED REL TO NATO, UKR" pub "$L_U" -t q/u -m unclas
-pubok "queued: UNCLASSIFIED REL TO EX-NORDIC-RESPONSE" pub "$L_X" -t q/x -m nordic
+pubok "queued: UNCLASSIFIED REL TO SAMPLE-NORTH" pub "$L_X" -t q/x -m nordic
 pubok "retained: a NATO SECRET message" pub "$L_S" -t r/s -m rsecret -r
 pubok "retained: a NATO CONFIDENTIAL message" pub "$L_C" -t r/c -m rconf -r
-pubok "retained: UNCLASSIFIED REL TO EX-NORDIC-RESPONSE" pub "$L_X" -t r/x -m rnordic -r
+pubok "retained: UNCLASSIFIED REL TO SAMPLE-NORTH" pub "$L_X" -t r/x -m rnordic -r
 watch "$T/before" olena 2 1 -t 'r/#' -t m/x
 pubok "a live marker after olena's retained messages" pub "$L_U" -t m/x -m marker0
 wait "$SUB_PID"

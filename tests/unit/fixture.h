@@ -1,6 +1,9 @@
 /*
- * fixture.h -- shared set-up for the unit tests: the shipped registry and
- * policy, loaded once per test program (tests run from the repo root).
+ * fixture.h -- shared set-up for the unit tests: the shipped registry with
+ * the illustrative sample registry (communities SAMPLE-NORTH, SAMPLE-EAST)
+ * and the policy, loaded once per test program (tests run from the repo
+ * root).  FIXTURE_REGISTRY is the path; checks about the shipped registry
+ * alone load "data/registry" themselves.
  */
 #ifndef PN_TEST_FIXTURE_H
 #define PN_TEST_FIXTURE_H
@@ -20,6 +23,8 @@
 #include "../../src/policy/decide.h"
 #include "../../src/registry/registry.h"
 
+#define FIXTURE_REGISTRY "data/registry:data/sample/registry"
+
 typedef struct Fixture {
     Registry reg;
     Spif spif;
@@ -30,7 +35,7 @@ static Fixture *fixtureLoad(void) {
     pnError err = {0};
     registryInit(&f.reg);
     spifInit(&f.spif);
-    if (registryLoadDir(&f.reg, "data/registry", &err) != PN_OK ||
+    if (registryLoadDir(&f.reg, FIXTURE_REGISTRY, &err) != PN_OK ||
         spifLoadFile(&f.spif, "data/policy/nato-spif.xml", &err) != PN_OK ||
         spifBindRegistry(&f.spif, &f.reg, &err) != PN_OK) {
         fprintf(stderr, "fixture: %s\n", err.msg);

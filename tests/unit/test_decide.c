@@ -104,25 +104,71 @@ static void test_frameworks_and_agreements(void **state) {
         "no_agreement");
     assert_string_equal(verdict("nation=UKR,clearance=NS", "NATO SECRET REL TO UKR", "2026-11-23"),
                         "allow");
+    /* The NATO-EU Agreement on the Security of Information (2003-03-14). */
     assert_string_equal(verdict("nation=EU,clearance=NS", "NATO SECRET REL TO EU", "2026-11-23"),
+                        "allow");
+}
+
+/* Decisions at the dates the registry's sources give. */
+static void test_sourced_dates(void **state) {
+    (void)state;
+    assert_string_equal(
+        verdict("nation=COL,clearance=NU", "NATO UNCLASSIFIED REL TO PAG", "2018-05-30"),
+        "not_yet_member");
+    assert_string_equal(
+        verdict("nation=COL,clearance=NU", "NATO UNCLASSIFIED REL TO PAG", "2018-05-31"), "allow");
+    assert_string_equal(
+        verdict("nation=BLR,clearance=NU", "NATO UNCLASSIFIED REL TO PFP", "2021-11-18"), "allow");
+    assert_string_equal(
+        verdict("nation=BLR,clearance=NU", "NATO UNCLASSIFIED REL TO PFP", "2021-11-19"),
+        "no_longer_member");
+    assert_string_equal(verdict("nation=EU,clearance=NS", "NATO SECRET REL TO EU", "2003-03-13"),
                         "no_agreement");
+    assert_string_equal(verdict("nation=EU,clearance=NS", "NATO SECRET REL TO EU", "2003-03-14"),
+                        "allow");
+    assert_string_equal(
+        verdict("nation=JPN,clearance=NC", "NATO CONFIDENTIAL REL TO JPN", "2010-06-24"),
+        "no_agreement");
+    assert_string_equal(
+        verdict("nation=JPN,clearance=NC", "NATO CONFIDENTIAL REL TO JPN", "2010-06-25"), "allow");
+    /* No public, dated agreement: above NU fails closed (an operator adds
+     * the agreements it holds to a site file). */
+    assert_string_equal(
+        verdict("nation=PAK,clearance=NC", "NATO CONFIDENTIAL REL TO PAK", "2026-11-23"),
+        "no_agreement");
+    assert_string_equal(
+        verdict("nation=GEO,clearance=NC", "NATO CONFIDENTIAL REL TO GEO", "2026-11-23"),
+        "no_agreement");
+    assert_string_equal(
+        verdict("nation=GEO,clearance=NC", "NATO UNCLASSIFIED REL TO GEO", "2026-11-23"), "allow");
+    /* The Vienna Document's audience reaches OSCE States outside EAPC. */
+    assert_string_equal(
+        verdict("nation=MNG,clearance=NU", "NATO UNCLASSIFIED REL TO OSCE", "2026-11-23"), "allow");
+    assert_string_equal(
+        verdict("nation=AND,clearance=NU", "NATO UNCLASSIFIED REL TO OSCE", "2026-11-23"), "allow");
+    assert_string_equal(
+        verdict("nation=CHN,clearance=NU", "NATO UNCLASSIFIED REL TO OSCE", "2026-11-23"),
+        "not_releasable");
 }
 
 static void test_communities(void **state) {
     (void)state;
-    const char *lab = "NATO RESTRICTED REL TO EX-NORDIC-RESPONSE";
+    const char *lab = "NATO RESTRICTED REL TO SAMPLE-NORTH";
     assert_string_equal(verdict("nation=UKR,clearance=NR", lab, "2026-06-01"), "allow");
     assert_string_equal(verdict("nation=UKR,clearance=NR", lab, "2025-06-01"), "not_yet_member");
     assert_string_equal(verdict("nation=UKR,clearance=NR", lab, "2027-06-01"), "no_longer_member");
     assert_string_equal(verdict("nation=GEO,clearance=NR", lab, "2026-06-01"), "not_releasable");
-    /* A principal assigned to the community itself, while it is open. */
+    /* A principal assigned to the community itself, while it is open (AUS
+     * holds a security agreement, so NR can reach it). */
+    assert_string_equal(verdict("nation=AUS,clearance=NR,coi=SAMPLE-NORTH", lab, "2026-06-01"),
+                        "allow");
+    assert_string_equal(verdict("nation=AUS,clearance=NR,coi=SAMPLE-NORTH", lab, "2027-06-01"),
+                        "not_releasable");
+    /* Holding the community does not replace the agreement above NU. */
+    assert_string_equal(verdict("nation=GEO,clearance=NR,coi=SAMPLE-NORTH", lab, "2026-06-01"),
+                        "no_agreement");
     assert_string_equal(
-        verdict("nation=GEO,clearance=NR,coi=EX-NORDIC-RESPONSE", lab, "2026-06-01"), "allow");
-    assert_string_equal(
-        verdict("nation=GEO,clearance=NR,coi=EX-NORDIC-RESPONSE", lab, "2027-06-01"),
-        "not_releasable");
-    assert_string_equal(
-        verdict("nation=UKR,clearance=NR", "NATO RESTRICTED REL TO EX-BALTIC-SENTRY", "2026-06-01"),
+        verdict("nation=UKR,clearance=NR", "NATO RESTRICTED REL TO SAMPLE-EAST", "2026-06-01"),
         "not_releasable");
 }
 
@@ -161,22 +207,32 @@ static void test_principal_errors(void **state) {
     assert_int_equal(principalParse(&p, many, &F->reg, &F->spif, &err), PN_ELIMIT);
 }
 
-static void test_explain(void **state) {
-    (void)state;
+/* decideExplain()'s sentence for principal text, marking and date. */
+static const char *explanation(const char *who, const char *marking, const char *when) {
+    static char buf[256];
     Principal p;
     Label l;
     pnError err = {0};
-    char buf[256];
-    assert_int_equal(principalParse(&p, "nation=SWE,clearance=NS", &F->reg, &F->spif, &err), PN_OK);
+    assert_int_equal(principalParse(&p, who, &F->reg, &F->spif, &err), PN_OK);
     labelInit(&l, &F->spif);
-    assert_int_equal(labelParseMarking(&l, "NATO SECRET REL TO NATO", &err), PN_OK);
+    assert_int_equal(labelParseMarking(&l, marking, &err), PN_OK);
     DecideLabel dl;
     decideLabelCompile(&l, &dl);
-    Decision d = decide(&p, &dl, at("2023-06-01"));
+    Decision d = decide(&p, &dl, at(when));
     decideExplain(&d, &p, &F->spif, buf, sizeof(buf));
-    assert_string_equal(
-        buf, "framework membership not yet valid on that date (SWE in NATO from 2024-03-07)");
     labelFree(&l);
+    return buf;
+}
+
+static void test_explain(void **state) {
+    (void)state;
+    assert_string_equal(
+        explanation("nation=SWE,clearance=NS", "NATO SECRET REL TO NATO", "2023-06-01"),
+        "framework membership not yet valid on that date (SWE in NATO from 2024-03-07)");
+    /* The refusal names the missing agreement. */
+    assert_string_equal(
+        explanation("nation=GEO,clearance=NC", "NATO CONFIDENTIAL REL TO GEO", "2026-11-23"),
+        "no security agreement (GEO has none with NATO on that date)");
 }
 
 /* ---- the property test ------------------------------------------------- */
@@ -344,6 +400,7 @@ int main(void) {
         cmocka_unit_test(test_alliance_dates),
         cmocka_unit_test(test_clearance_and_caveats),
         cmocka_unit_test(test_frameworks_and_agreements),
+        cmocka_unit_test(test_sourced_dates),
         cmocka_unit_test(test_communities),
         cmocka_unit_test(test_principal_errors),
         cmocka_unit_test(test_explain),

@@ -49,8 +49,8 @@ static void test_marking_canonical(void **state) {
                         "NATO SECRET ATOMAL REL TO NATO EXERCISE");
     assert_string_equal(canon("NATO UNCLASSIFIED REL TO PFP, MD"),
                         "NATO UNCLASSIFIED REL TO PFP, MD");
-    assert_string_equal(canon("NATO RESTRICTED REL TO EX-NORDIC-RESPONSE"),
-                        "NATO RESTRICTED REL TO EX-NORDIC-RESPONSE");
+    assert_string_equal(canon("NATO RESTRICTED REL TO SAMPLE-NORTH"),
+                        "NATO RESTRICTED REL TO SAMPLE-NORTH");
 }
 
 static void test_marking_errors(void **state) {
@@ -155,7 +155,7 @@ static void test_xml_round_trip(void **state) {
     const char *markings[] = {"NATO SECRET REL TO NATO, SWE",
                               "NATO CONFIDENTIAL REL TO USA, GBR, UKR", "NATO UNCLASSIFIED",
                               "COSMIC TOP SECRET ATOMAL CRYPTO MEDICAL",
-                              "NATO UNCLASSIFIED REL TO PFP, EX-BALTIC-SENTRY STAFF"};
+                              "NATO UNCLASSIFIED REL TO PFP, SAMPLE-EAST STAFF"};
     for (size_t i = 0; i < sizeof(markings) / sizeof(markings[0]); i++) {
         Label a, b;
         pnError err = {0};

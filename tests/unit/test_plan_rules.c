@@ -40,6 +40,31 @@ static void testCsbmThresholds(void **state) {
         {"airborne observation at 3500", {.troops = 3500, .airborne = 1}, 1, 1},
         {"amphibious observation one below", {.troops = 3499, .amphibious = 1}, 1, 0},
         {"3000 troops without the flag", {.troops = 3000}, 0, 0},
+        /* 40.2.1 / 47.5 count the troops that land or drop, not the total */
+        {"airborne drop of 3000 in 8000",
+         {.troops = 8000, .airborne = 1, .landing = 3000, .hasLanding = 1},
+         1,
+         0},
+        {"airborne drop one below",
+         {.troops = 8000, .airborne = 1, .landing = 2999, .hasLanding = 1},
+         0,
+         0},
+        {"amphibious landing of 3500 in 8000",
+         {.troops = 8000, .amphibious = 1, .landing = 3500, .hasLanding = 1},
+         1,
+         1},
+        {"amphibious landing one below",
+         {.troops = 8000, .amphibious = 1, .landing = 3499, .hasLanding = 1},
+         1,
+         0},
+        {"drop of 3000 in 10000: observed only by troops (no)",
+         {.troops = 10000, .airborne = 1, .landing = 3000, .hasLanding = 1},
+         1,
+         0},
+        {"landing count without the flag",
+         {.troops = 8000, .landing = 8000, .hasLanding = 1},
+         0,
+         0},
         {"sorties are not a threshold", {.sorties = 100000}, 0, 0},
         {"nothing", {0}, 0, 0},
     };
@@ -61,6 +86,10 @@ static void testCsbmDeadline(void **state) {
     CsbmForces air = {.troops = 3000, .airborne = 1};
     csbmEvaluate(&air, PN_DAY_NONE, PN_DAY_NONE, &r);
     assert_string_equal(r.notifyWhy, "airborne troops 3000 >= 3000 (para. 40.2.1)");
+    CsbmForces drop = {.troops = 8000, .amphibious = 1, .landing = 3500, .hasLanding = 1};
+    csbmEvaluate(&drop, PN_DAY_NONE, PN_DAY_NONE, &r);
+    assert_string_equal(r.notifyWhy, "amphibious landing 3500 >= 3000 (para. 40.2.1)");
+    assert_string_equal(r.observeWhy, "amphibious landing 3500 >= 3500 (para. 47.5)");
     /* 42 days before 2026-05-01 is 2026-03-20 */
     csbmEvaluate(&f, day("2026-05-01"), day("2026-03-20"), &r);
     assert_int_equal(r.deadline, day("2026-03-20"));

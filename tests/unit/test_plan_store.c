@@ -389,7 +389,7 @@ static void testOutbox(void **state) {
              "EX-A,NOR,6000,0,0,0,0\nEX-A,SWE,4000,0,0,0,0\nEX-B,SWE,100,0,0,0,0\n");
     assert_int_equal(planOutboxNext(p, 0, &n, &err), 1);
     assert_string_equal(n.topic, "csbm/notifications");
-    assert_string_equal(n.label, "NATO UNCLASSIFIED REL TO EAPC");
+    assert_string_equal(n.label, "NATO UNCLASSIFIED REL TO OSCE");
     assert_non_null(strstr(n.payload, "\"exercise\":\"EX-A\""));
     assert_non_null(strstr(n.payload, "\"troops\":10000"));
     assert_non_null(strstr(n.payload, "\"deadline\":\"2026-03-20\""));
@@ -462,6 +462,72 @@ static void testExerciseMergeAndNotified(void **state) {
     x.code = "EX-A";
     assert_int_equal(planExercises(p, PN_DAY_NONE, seeExercise, &x, &err), PN_OK);
     assert_string_equal(x.e.notified, "2026-03-20");
+}
+
+/* An airborne drop of 3,000 within a 10,000-troop exercise is evaluated on
+ * the 3,000 (two nations, one without a landing count: all its troops
+ * count); a header without the landing column still imports; a landing
+ * count above the troops is refused by name. */
+static void testLanding(void **state) {
+    Plan *p = ((Env *)*state)->p;
+    pnError err = {0};
+    importOk(p, "ex.csv",
+             "code,name,start,end,place,host,airborne,amphibious,notified\n"
+             "EX-D,Drop,2026-06-01,2026-06-05,,POL,true,false,\n");
+    importOk(p, "c.csv",
+             "exercise,nation,troops,tanks,acv,artillery,sorties,landing\n"
+             "EX-D,POL,7000,0,0,0,0,2000\n");
+    importOk(p, "c2.csv",
+             "exercise,nation,troops,tanks,acv,artillery,sorties\nEX-D,USA,3000,0,0,0,0\n");
+    CsbmForces f;
+    CsbmResult r;
+    assert_int_equal(planExerciseEvaluate(p, "EX-D", &f, &r, &err), PN_OK);
+    assert_int_equal(f.troops, 10000);
+    assert_true(f.hasLanding);
+    assert_int_equal(f.landing, 5000); /* 2000 + USA's 3000 (no count: all) */
+    importOk(p, "c3.csv",
+             "exercise,nation,troops,tanks,acv,artillery,sorties,landing\n"
+             "EX-D,USA,3000,0,0,0,0,1000\n");
+    assert_int_equal(planExerciseEvaluate(p, "EX-D", &f, &r, &err), PN_OK);
+    assert_int_equal(f.landing, 3000);
+    assert_true(r.notify);   /* troops 10000 >= 9000 */
+    assert_false(r.observe); /* 3000 landing < 3500, 10000 troops < 13000 */
+    PlanContribution c = {
+        .exercise = "EX-D", .nation = "POL", .troops = 10, .landing = 11, .hasLanding = 1};
+    assert_int_equal(planContributionPut(p, &c, &err), PN_EINVAL);
+    assert_non_null(strstr(err.msg, "'landing'"));
+}
+
+/* A store made before the landing column gets it when opened. */
+static void testLandingColumnAdded(void **state) {
+    Env *env = *state;
+    char old[300], db[400];
+    snprintf(old, sizeof(old), "/tmp/pn-test-plan-old-%d", (int)getpid());
+    snprintf(db, sizeof(db), "%s/plan.db", old);
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s", old, old);
+    assert_int_equal(system(cmd), 0);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h,
+                                  "CREATE TABLE contributions(exercise TEXT, nation TEXT, troops "
+                                  "INTEGER, tanks INTEGER, acv INTEGER, artillery INTEGER, sorties "
+                                  "INTEGER, PRIMARY KEY(exercise, nation));"
+                                  "INSERT INTO contributions VALUES('EX-O','POL',1,0,0,0,0);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    Plan *p;
+    pnError err = {0};
+    assert_int_equal(planOpen(&p, old, &env->fx->reg, &err), PN_OK);
+    char *csv = planExportCsv(p, "contributions", &err);
+    assert_non_null(csv);
+    assert_string_equal(csv, "exercise,nation,troops,tanks,acv,artillery,sorties,landing\n"
+                             "EX-O,POL,1,0,0,0,0,\n");
+    free(csv);
+    planClose(p);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", old);
+    assert_int_equal(system(cmd), 0);
 }
 
 static void testRoundTrip(void **state) {
@@ -730,6 +796,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(testGaps, open1, close1),
         cmocka_unit_test_setup_teardown(testOutbox, open1, close1),
         cmocka_unit_test_setup_teardown(testExerciseMergeAndNotified, open1, close1),
+        cmocka_unit_test_setup_teardown(testLanding, open1, close1),
+        cmocka_unit_test(testLandingColumnAdded),
         cmocka_unit_test_setup_teardown(testRoundTrip, open1, close1),
         cmocka_unit_test_setup_teardown(testInteropTrend, open1, close1),
         cmocka_unit_test_setup_teardown(testImportMutations, open1, close1),

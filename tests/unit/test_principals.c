@@ -175,8 +175,8 @@ static void test_save_load_round_trip(void **state) {
     principalsInit(&ps);
     principalsInit(&back);
     PrincipalEntry a = entry("alice", "SWE", "NS"), b = entry("bob.x_1-2", "USA", "NC");
-    strcpy(a.cois[a.ncois++], "EX-NORDIC-RESPONSE");
-    strcpy(a.cois[a.ncois++], "EX-BALTIC-SENTRY");
+    strcpy(a.cois[a.ncois++], "SAMPLE-NORTH");
+    strcpy(a.cois[a.ncois++], "SAMPLE-EAST");
     strcpy(a.caveats[a.ncaveats++], "ATOMAL");
     assert_int_equal(passwordHash("pw", a.passwordHash, sizeof(a.passwordHash), NULL), PN_OK);
     strcpy(a.certCn, "alice \"the\" swe");
@@ -355,19 +355,19 @@ static void test_compile(void **state) {
     pnError err = {0};
     Principal p;
     PrincipalEntry e = entry("alice", "SWE", "NS");
-    strcpy(e.cois[e.ncois++], "EX-NORDIC-RESPONSE");
+    strcpy(e.cois[e.ncois++], "SAMPLE-NORTH");
     strcpy(e.caveats[e.ncaveats++], "ATOMAL");
     assert_int_equal(principalEntryCompile(&e, &p, &f->reg, &f->spif, &err), PN_OK);
     assert_string_equal(p.name, "alice");
     assert_int_equal(p.nation, registryNation(&f->reg, "SWE"));
     assert_int_equal(p.clearance, spifClearance(&f->spif, "NS"));
-    assert_true(GroupSetHas(&p.cois, (unsigned)registryGroup(&f->reg, "EX-NORDIC-RESPONSE")));
+    assert_true(GroupSetHas(&p.cois, (unsigned)registryGroup(&f->reg, "SAMPLE-NORTH")));
     assert_int_not_equal(p.caveats, 0);
 
     /* the compiled principal decides like one parsed from text */
     Principal q;
     assert_int_equal(principalParse(&q,
-                                    "name=alice,nation=SWE,clearance=NS,coi=EX-NORDIC-RESPONSE,"
+                                    "name=alice,nation=SWE,clearance=NS,coi=SAMPLE-NORTH,"
                                     "caveat=ATOMAL",
                                     &f->reg, &f->spif, &err),
                      PN_OK);

@@ -3,6 +3,11 @@
  * membership, loader errors, and the compiled timeline against the slow
  * reference answers.
  */
+#include <dirent.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <strings.h>
+
 #include "fixture.h"
 
 static int members(const Registry *r, const char *id, const char *date) {
@@ -23,8 +28,10 @@ static int isMember(const Registry *r, const char *id, const char *nation, const
 
 static void test_nato_counts(void **state) {
     Fixture *f = *state;
-    assert_int_equal(members(&f->reg, "NATO", "1949-04-03"), 0);
-    assert_int_equal(members(&f->reg, "NATO", "1949-04-04"), 12);
+    /* The founders are dated by the Treaty's entry into force, as every
+     * later ally is by its accession (signature was 1949-04-04). */
+    assert_int_equal(members(&f->reg, "NATO", "1949-08-23"), 0);
+    assert_int_equal(members(&f->reg, "NATO", "1949-08-24"), 12);
     assert_int_equal(members(&f->reg, "NATO", "2022-06-01"), 30);
     assert_int_equal(members(&f->reg, "NATO", "2023-04-04"), 31);
     assert_int_equal(members(&f->reg, "NATO", "2024-04-01"), 32);
@@ -59,13 +66,136 @@ static void test_frameworks_shipped(void **state) {
     assert_true(isMember(&f->reg, "PAG", "AFG", "2015-01-01"));
     assert_false(isMember(&f->reg, "EU", "GBR", today));
     assert_true(isMember(&f->reg, "EU", "GBR", "2019-01-01"));
-    assert_true(isMember(&f->reg, "EX-NORDIC-RESPONSE", "UKR", "2026-06-01"));
-    assert_false(
-        isMember(&f->reg, "EX-NORDIC-RESPONSE", "UKR", "2027-06-01")); /* community closed */
+    assert_true(isMember(&f->reg, "SAMPLE-NORTH", "UKR", "2026-06-01"));
+    assert_false(isMember(&f->reg, "SAMPLE-NORTH", "UKR", "2027-06-01")); /* community closed */
     /* Every group's JSON said where its facts come from. */
     for (size_t g = 0; g < f->reg.ngroups; g++)
         if (f->reg.groups[g].kind == REG_FRAMEWORK)
             assert_true(f->reg.groups[g].sources[0] != '\0');
+}
+
+/* The corrected dates, each the day before and the day itself. */
+static void test_sourced_boundaries(void **state) {
+    Fixture *f = *state;
+    assert_false(isMember(&f->reg, "PAG", "COL", "2018-05-30"));
+    assert_true(isMember(&f->reg, "PAG", "COL", "2018-05-31"));
+    assert_true(isMember(&f->reg, "PFP", "BLR", "2021-11-18"));
+    assert_false(isMember(&f->reg, "PFP", "BLR", "2021-11-19"));
+    assert_false(isMember(&f->reg, "EOP", "UKR", "2020-06-11"));
+    assert_true(isMember(&f->reg, "EOP", "UKR", "2020-06-12"));
+    assert_true(isMember(&f->reg, "EOP", "SWE", "2024-03-06"));
+    assert_false(isMember(&f->reg, "EOP", "SWE", "2024-03-07"));
+    assert_int_equal(members(&f->reg, "EOP", "2026-11-23"), 4); /* AUS GEO JOR UKR */
+    assert_false(isMember(&f->reg, "NUC", "UKR", "2023-07-11"));
+    assert_true(isMember(&f->reg, "NUC", "UKR", "2023-07-12"));
+    assert_true(isMember(&f->reg, "NUC", "USA", "2023-07-12"));
+    assert_false(isMember(&f->reg, "NUC", "GEO", "2023-07-12"));
+    assert_false(isMember(&f->reg, "NGC", "GEO", "2008-09-14"));
+    assert_true(isMember(&f->reg, "NGC", "GEO", "2008-09-15"));
+    /* The Vienna Document's audience: 57 States, Russia, Belarus, Mongolia
+     * and the five in no NATO framework included. */
+    assert_int_equal(members(&f->reg, "OSCE", "2026-11-23"), 57);
+    assert_true(isMember(&f->reg, "OSCE", "RUS", "2026-11-23"));
+    assert_true(isMember(&f->reg, "OSCE", "MNG", "2026-11-23"));
+    assert_true(isMember(&f->reg, "OSCE", "AND", "2026-11-23"));
+    assert_false(isMember(&f->reg, "EAPC", "MNG", "2026-11-23"));
+    /* Defence Capacity Building and the aspirants, where dated. */
+    assert_false(isMember(&f->reg, "DCB", "GEO", "2014-09-04"));
+    assert_true(isMember(&f->reg, "DCB", "GEO", "2014-09-05"));
+    assert_false(isMember(&f->reg, "DCB", "TUN", "2018-07-11"));
+    assert_true(isMember(&f->reg, "DCB", "TUN", "2018-07-12"));
+    assert_false(isMember(&f->reg, "DCB", "IRQ", "2026-11-23")); /* not dated: absent */
+    assert_false(isMember(&f->reg, "ASPIRANTS", "UKR", "2008-04-02"));
+    assert_true(isMember(&f->reg, "ASPIRANTS", "UKR", "2008-04-03"));
+    assert_int_equal(members(&f->reg, "ASPIRANTS", "2026-11-23"), 2);
+}
+
+/* Does any string in v contain "illustrative" (any case)?  Names the
+ * offending text in *what. */
+static int saysIllustrative(json_t *v, const char **what) {
+    size_t i;
+    const char *k;
+    json_t *x;
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        for (const char *p = s; *p; p++)
+            if (strncasecmp(p, "illustrative", 12) == 0) return *what = s, 1;
+        return 0;
+    }
+    if (json_is_array(v)) json_array_foreach(v, i, x) if (saysIllustrative(x, what)) return 1;
+    if (json_is_object(v)) json_object_foreach(v, k, x) if (saysIllustrative(x, what)) return 1;
+    return 0;
+}
+
+/* Checks one shipped registry file: sources named, nothing illustrative,
+ * every agreement with a source of its own.  Returns the problems found. */
+static int checkShippedFile(const char *path) {
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    int bad = 0;
+    const char *what = NULL;
+    if (!doc) return print_error("%s: %s\n", path, je.text), 1;
+    json_t *src = json_object_get(doc, "sources"), *a;
+    if (!json_is_array(src) || json_array_size(src) == 0)
+        print_error("%s: no \"sources\"\n", path), bad++;
+    if (saysIllustrative(doc, &what)) print_error("%s: illustrative: %s\n", path, what), bad++;
+    size_t i;
+    json_array_foreach(json_object_get(doc, "agreements"), i, a) {
+        json_t *s = json_object_get(a, "source");
+        if (!json_is_string(s) || strlen(json_string_value(s)) < 10)
+            print_error("%s: agreement %zu has no \"source\"\n", path, i), bad++;
+    }
+    json_decref(doc);
+    return bad;
+}
+
+/* The shipped registry decides releases: every file names its sources,
+ * every agreement its own, and nothing in it is illustrative (sample data
+ * lives in data/sample/registry and is loaded only when asked for). */
+static void test_shipped_registry_sourced(void **state) {
+    (void)state;
+    DIR *d = opendir("data/registry");
+    assert_non_null(d);
+    struct dirent *de;
+    int files = 0, bad = 0;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l < 6 || strcmp(de->d_name + l - 5, ".json") != 0) continue;
+        char path[512];
+        snprintf(path, sizeof(path), "data/registry/%s", de->d_name);
+        bad += checkShippedFile(path);
+        files++;
+    }
+    closedir(d);
+    assert_true(files >= 10);
+    assert_int_equal(bad, 0);
+}
+
+/* A registry path of several directories; the shipped one alone has no
+ * sample community. */
+static void test_registry_path(void **state) {
+    (void)state;
+    Registry r;
+    pnError err = {0};
+    registryInit(&r);
+    assert_int_equal(registryLoadDir(&r, "data/registry", &err), PN_OK);
+    assert_int_equal(registryGroup(&r, "SAMPLE-NORTH"), -1);
+    for (size_t g = 0; g < r.ngroups; g++)
+        assert_true(strncmp(r.groups[g].id, "SAMPLE", 6) != 0);
+    registryFree(&r);
+    assert_int_equal(registryLoadDir(&r, "data/registry:data/sample/registry", &err), PN_OK);
+    assert_true(registryGroup(&r, "SAMPLE-NORTH") >= 0);
+    registryFree(&r);
+    assert_int_equal(registryLoadDir(&r, "data/registry:", &err), PN_EINVAL);
+    assert_non_null(strstr(err.msg, "empty"));
+    registryFree(&r);
+    assert_int_equal(registryLoadDir(&r, "data/registry:/nonexistent", &err), PN_ENOENT);
+    assert_non_null(strstr(err.msg, "/nonexistent"));
+    registryFree(&r);
+    /* The sample registry names nations the shipped one defines, so alone
+     * it is refused. */
+    assert_int_not_equal(registryLoadDir(&r, "data/sample/registry", &err), PN_OK);
+    registryFree(&r);
 }
 
 static void test_organisations_and_agreements(void **state) {
@@ -231,6 +361,9 @@ int main(void) {
         cmocka_unit_test(test_nato_counts),
         cmocka_unit_test(test_accession_boundaries),
         cmocka_unit_test(test_frameworks_shipped),
+        cmocka_unit_test(test_sourced_boundaries),
+        cmocka_unit_test(test_shipped_registry_sourced),
+        cmocka_unit_test(test_registry_path),
         cmocka_unit_test(test_organisations_and_agreements),
         cmocka_unit_test(test_timeline_matches_reference),
         cmocka_unit_test(test_loader_errors),

@@ -55,7 +55,10 @@ class Registry:
         self.groups = {}   # id -> {kind, open, close, members: [(code, from, to, susp)], union}
         self.agreements = []  # (type, parties, from, to)
         self.dates = []    # (day, nation or None, group or None): every date mentioned
-        docs = [json.load(open(f)) for f in sorted(glob.glob(os.path.join(path, '*.json')))]
+        # path is one directory or several separated by ':' (as the node's
+        # --registry), each read in name order.
+        docs = [json.load(open(f)) for d in path.split(':')
+                for f in sorted(glob.glob(os.path.join(d, '*.json')))]
         for d in docs:
             for n in d.get('nations', []):
                 self.kind[n['code'].upper()] = n.get('kind', 'nation')
@@ -254,12 +257,19 @@ HAND = [
     ('nation=AUT,clearance=NU', 'NATO UNCLASSIFIED REL TO PFP', '1995-02-09', 'not_yet_member'),
     ('nation=AUT,clearance=NU', 'NATO UNCLASSIFIED REL TO PFP', '1995-02-10', 'allow'),
     ('nation=AUS,clearance=NU', 'NATO UNCLASSIFIED REL TO PFP', '2025-01-01', 'not_releasable'),
-    # suspensions (pfp.json: RUS suspended 2014-04-01, BLR 2021-11-01;
+    # suspensions (pfp.json: RUS suspended 2014-04-01, BLR 2021-11-19;
     # pag.json: AFG suspended 2021-08-15)
     ('nation=RUS,clearance=NU', 'NATO UNCLASSIFIED REL TO PFP', '2014-03-31', 'allow'),
     ('nation=RUS,clearance=NU', 'NATO UNCLASSIFIED REL TO PFP', '2014-04-01', 'no_longer_member'),
-    ('nation=BLR,clearance=NU', 'NATO UNCLASSIFIED REL TO PFP', '2021-10-31', 'allow'),
-    ('nation=BLR,clearance=NU', 'NATO UNCLASSIFIED REL TO PFP', '2021-11-01', 'no_longer_member'),
+    ('nation=BLR,clearance=NU', 'NATO UNCLASSIFIED REL TO PFP', '2021-11-18', 'allow'),
+    ('nation=BLR,clearance=NU', 'NATO UNCLASSIFIED REL TO PFP', '2021-11-19', 'no_longer_member'),
+    # pag.json: COL a partner across the globe from 2018-05-31
+    ('nation=COL,clearance=NU', 'NATO UNCLASSIFIED REL TO PAG', '2018-05-30', 'not_yet_member'),
+    ('nation=COL,clearance=NU', 'NATO UNCLASSIFIED REL TO PAG', '2018-05-31', 'allow'),
+    # osce.json: the 57 from 2012-11-21, Mongolia and Andorra included
+    ('nation=MNG,clearance=NU', 'NATO UNCLASSIFIED REL TO OSCE', '2012-11-20', 'not_yet_member'),
+    ('nation=MNG,clearance=NU', 'NATO UNCLASSIFIED REL TO OSCE', '2012-11-21', 'allow'),
+    ('nation=AND,clearance=NU', 'NATO UNCLASSIFIED REL TO OSCE', '2025-01-01', 'allow'),
     ('nation=AFG,clearance=NU', 'NATO UNCLASSIFIED REL TO PAG', '2021-08-14', 'allow'),
     ('nation=AFG,clearance=NU', 'NATO UNCLASSIFIED REL TO PAG', '2021-08-15', 'no_longer_member'),
     # unions (eapc.json: EAPC = NATO + PFP, established 1997-05-30)
@@ -269,16 +279,16 @@ HAND = [
     ('nation=RUS,clearance=NU', 'NATO UNCLASSIFIED REL TO EAPC', '2014-04-01', 'no_longer_member'),
     ('nation=AUS,clearance=NU', 'NATO UNCLASSIFIED REL TO EAPC', '2025-01-01', 'not_releasable'),
     # communities by the nation's participation (communities.json:
-    # EX-NORDIC-RESPONSE 2026-01-01 to 2027-01-01, UKR from 2026-01-01)
-    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2025-12-31', 'not_yet_member'),
-    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2026-01-01', 'allow'),
-    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2026-12-31', 'allow'),
-    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2027-01-01', 'no_longer_member'),
+    # SAMPLE-NORTH 2026-01-01 to 2027-01-01, UKR from 2026-01-01)
+    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2025-12-31', 'not_yet_member'),
+    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2026-01-01', 'allow'),
+    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2026-12-31', 'allow'),
+    ('nation=UKR,clearance=NU', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2027-01-01', 'no_longer_member'),
     # ... and by assignment to the principal, while the community is open
-    ('nation=AUT,clearance=NU,coi=EX-NORDIC-RESPONSE', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2025-12-31', 'not_releasable'),
-    ('nation=AUT,clearance=NU,coi=EX-NORDIC-RESPONSE', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2026-01-01', 'allow'),
-    ('nation=AUT,clearance=NU,coi=EX-NORDIC-RESPONSE', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2027-01-01', 'not_releasable'),
-    ('nation=AUT,clearance=NU,coi=EX-BALTIC-SENTRY', 'NATO UNCLASSIFIED REL TO EX-NORDIC-RESPONSE', '2026-06-01', 'not_releasable'),
+    ('nation=AUT,clearance=NU,coi=SAMPLE-NORTH', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2025-12-31', 'not_releasable'),
+    ('nation=AUT,clearance=NU,coi=SAMPLE-NORTH', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2026-01-01', 'allow'),
+    ('nation=AUT,clearance=NU,coi=SAMPLE-NORTH', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2027-01-01', 'not_releasable'),
+    ('nation=AUT,clearance=NU,coi=SAMPLE-EAST', 'NATO UNCLASSIFIED REL TO SAMPLE-NORTH', '2026-06-01', 'not_releasable'),
     # 4. security agreements (agreements.json: NATO-AUS from 2005-04-01;
     # pag.json: AUS in PAG from 2005-01-01, but PAG established 2011-04-15)
     ('nation=AUS,clearance=NS', 'NATO SECRET REL TO NATO, AUS', '2005-03-31', 'no_agreement'),
@@ -287,9 +297,14 @@ HAND = [
     ('nation=AUS,clearance=NU', 'NATO UNCLASSIFIED REL TO PAG', '2005-01-01', 'not_yet_member'),
     ('nation=AUS,clearance=NU', 'NATO UNCLASSIFIED REL TO PAG', '2011-04-14', 'not_yet_member'),
     ('nation=AUS,clearance=NU', 'NATO UNCLASSIFIED REL TO PAG', '2011-04-15', 'allow'),
-    # (agreements.json: NATO-UKR from 1994-02-08)
-    ('nation=UKR,clearance=NC', 'NATO CONFIDENTIAL REL TO NATO, UKR', '1994-02-07', 'no_agreement'),
-    ('nation=UKR,clearance=NC', 'NATO CONFIDENTIAL REL TO NATO, UKR', '1994-02-08', 'allow'),
+    # (agreements.json: NATO-UKR from 2016-09-28)
+    ('nation=UKR,clearance=NC', 'NATO CONFIDENTIAL REL TO NATO, UKR', '2016-09-27', 'no_agreement'),
+    ('nation=UKR,clearance=NC', 'NATO CONFIDENTIAL REL TO NATO, UKR', '2016-09-28', 'allow'),
+    # (agreements.json: NATO-EU from 2003-03-14; none for GEO or PAK)
+    ('nation=EU,clearance=NS', 'NATO SECRET REL TO EU', '2003-03-13', 'no_agreement'),
+    ('nation=EU,clearance=NS', 'NATO SECRET REL TO EU', '2003-03-14', 'allow'),
+    ('nation=GEO,clearance=NC', 'NATO CONFIDENTIAL REL TO GEO', '2025-01-01', 'no_agreement'),
+    ('nation=PAK,clearance=NR', 'NATO RESTRICTED REL TO PAK', '2025-01-01', 'no_agreement'),
 ]
 
 

@@ -79,7 +79,7 @@ function until(cond, ms) {
 
 const LABELS = [
     'NATO SECRET REL TO NATO', 'NATO CONFIDENTIAL REL TO NATO, UKR', 'NATO UNCLASSIFIED REL TO PFP',
-    'NATO UNCLASSIFIED REL TO PAG', 'NATO RESTRICTED REL TO EX-NORDIC-RESPONSE', 'COSMIC TOP SECRET ATOMAL',
+    'NATO UNCLASSIFIED REL TO PAG', 'NATO RESTRICTED REL TO SAMPLE-NORTH', 'COSMIC TOP SECRET ATOMAL',
     'NATO SECRET REL TO NATO, SWE', 'NATO CONFIDENTIAL', 'NATO UNCLASSIFIED', 'NATO RESTRICTED REL TO NATO, UKR',
     'NATO CONFIDENTIAL REL TO NATO, AUS', 'NATO SECRET ATOMAL', 'NATO RESTRICTED REL TO NATO, FIN, AUT',
 ];
@@ -87,7 +87,7 @@ const MARKER = 'NATO UNCLASSIFIED REL TO NATO, UKR, AUS, AUT';
 
 // Who may read each label, written by hand from the registry files (not
 // asked of the binary under test): pub = USA CTS ATOMAL, swe = SWE NS (in
-// NATO since 2024-03-07), ukr = UKR NC with EX-NORDIC-RESPONSE (in PFP,
+// NATO since 2024-03-07), ukr = UKR NC with SAMPLE-NORTH (in PFP,
 // security agreement since 1994-02-08), aus = AUS NC (in PAG, agreement
 // since 2005-04-01, not in PFP), deu = DEU CTS ATOMAL.  UKR reads the
 // exercise community's label only while it is open (2026-01-01 to
@@ -99,7 +99,7 @@ const READERS = {
     'NATO CONFIDENTIAL REL TO NATO, UKR': ['pub', 'swe', 'ukr', 'deu'],
     'NATO UNCLASSIFIED REL TO PFP': ['pub', 'swe', 'ukr', 'deu'],
     'NATO UNCLASSIFIED REL TO PAG': ['pub', 'swe', 'aus', 'deu'],
-    'NATO RESTRICTED REL TO EX-NORDIC-RESPONSE': ['pub', 'swe', 'deu'].concat(nordicOpen ? ['ukr'] : []),
+    'NATO RESTRICTED REL TO SAMPLE-NORTH': ['pub', 'swe', 'deu'].concat(nordicOpen ? ['ukr'] : []),
     'COSMIC TOP SECRET ATOMAL': ['pub', 'deu'],
     'NATO SECRET REL TO NATO, SWE': ['pub', 'swe', 'deu'],
     'NATO CONFIDENTIAL': ['pub', 'swe', 'deu'],
