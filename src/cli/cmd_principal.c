@@ -27,16 +27,16 @@
 #include "../core/str.h"
 #include "../exchange/principals.h"
 #include "cli.h"
+#include "conf.h"
 
 #define CMD "principal"
-#define DEFAULT_DIR "var"
-#define DEFAULT_FILE DEFAULT_DIR "/principals.json"
 
 typedef struct Args {
     const char *sub;
     const char *name;
     const char *file;
-    const char *data; /* remove: where tokens.json is */
+    const char *data;     /* remove: where tokens.json is */
+    const char *confData; /* the config's data directory (NULL: none) */
     const char *nation, *clearance, *certCn, *certSha256;
     int passwordStdin;
     int noCredential;    /* --no-credential: deliberately no way to log in */
@@ -121,7 +121,7 @@ static int parseOption(Args *a, int argc, char **argv, int *i) {
     return 0;
 }
 
-static int parseArgs(Args *a, int argc, char **argv) {
+static int parseArgs(Cli *cli, Args *a, int argc, char **argv) {
     memset(a, 0, sizeof(*a));
     for (int i = 1; i < argc; i++) {
         int r = parseOption(a, argc, argv, &i);
@@ -137,7 +137,8 @@ static int parseArgs(Args *a, int argc, char **argv) {
             return cliFail(CMD, "unexpected argument '%s'", argv[i]);
     }
     if (!a->sub) return cliFail(CMD, "missing subcommand: add, list or remove");
-    if (!a->file) a->file = DEFAULT_FILE;
+    a->file = cliPrincipalsFile(cli, a->file, a->data ? a->data : cli->dataDir);
+    a->confData = cli->confData;
     return CLI_OK;
 }
 
@@ -174,8 +175,9 @@ static int loadFile(const char *path, Principals *ps) {
 
 static int saveFile(const char *path, const Principals *ps) {
     pnError err = {0};
-    if (strcmp(path, DEFAULT_FILE) == 0 && mkdir(DEFAULT_DIR, 0700) != 0 && errno != EEXIST)
-        return cliFail(CMD, "cannot create %s/: %s", DEFAULT_DIR, strerror(errno));
+    char dir[4096];
+    strCopy(dir, sizeof(dir), path);
+    if (dirMake(dirname(dir), &err) != PN_OK) return cliFail(CMD, "cannot create %s", err.msg);
     if (principalsSave(ps, path, &err) != PN_OK) return cliFail(CMD, "%s", err.msg);
     return CLI_OK;
 }
@@ -233,11 +235,12 @@ static int setCredentials(Args *a, const PrincipalEntry *old) {
     return rc;
 }
 
-/* The directory of the token file: --data, else the principals file's. */
+/* The directory of the token file: --data, else the config's, else the
+ * principals file's. */
 static void tokenDir(const Args *a, char *dir, size_t cap) {
     char file[4096];
     strCopy(file, sizeof(file), a->file);
-    strCopy(dir, cap, a->data ? a->data : dirname(file));
+    strCopy(dir, cap, a->data ? a->data : a->confData ? a->confData : dirname(file));
 }
 
 /* An update of a version 0 principal (one from before instance ids) that
@@ -335,7 +338,7 @@ static int removePrincipal(const Args *a) {
 
 int cmdPrincipal(Cli *cli, int argc, char **argv) {
     Args a;
-    if (parseArgs(&a, argc, argv) != CLI_OK) return CLI_USAGE;
+    if (parseArgs(cli, &a, argc, argv) != CLI_OK) return CLI_USAGE;
     if (strcmp(a.sub, "add") == 0) return addPrincipal(cli, &a);
     if (strcmp(a.sub, "list") != 0 && strcmp(a.sub, "remove") != 0)
         return cliFail(CMD, "unknown subcommand '%s' (add, list or remove)", a.sub);

@@ -11,6 +11,7 @@
 #include "../core/date.h"
 #include "../core/str.h"
 #include "cli.h"
+#include "conf.h"
 
 static const CliCommand commands[] = {
     {"registry", cmdRegistry, "the partnership registry: nations, frameworks, communities",
@@ -173,6 +174,16 @@ static const CliCommand *findCommand(const char *name) {
     return NULL;
 }
 
+/* The admin commands: their paths (and pub/sub's node) come from --config
+ * FILE or $PARTNERNET_CONFIG; serve reads the whole file itself. */
+static int takesConfig(const char *name) {
+    static const char *const names[] = {"principal", "token", "audit", "log", "peers",
+                                        "plan",      "pub",   "sub",   NULL};
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], name) == 0) return 1;
+    return 0;
+}
+
 static void usage(FILE *f) {
     fprintf(f, "usage: partnernet [--registry DIR] [--policy FILE] COMMAND [ARGS]\n"
                "       partnernet help COMMAND | --help | --version\n\n"
@@ -281,6 +292,8 @@ int cliLoad(Cli *cli) {
 }
 
 void cliFree(Cli *cli) {
+    free(cli->confText);
+    cli->confText = NULL;
     registryFree(&cli->reg);
     spifFree(&cli->spif);
     cli->loaded = 0;
@@ -337,7 +350,9 @@ int main(int argc, char **argv) {
             fputs(sub ? sub : c->usage, stdout);
             return CLI_OK;
         }
-    int rc = c->run(&cli, argc - i, argv + i);
+    int rc = CLI_OK, n = argc - i;
+    if (takesConfig(c->name)) rc = cliConfigure(&cli, c->name, &n, argv + i);
+    if (rc == CLI_OK) rc = c->run(&cli, n, argv + i);
     cliFree(&cli);
     return rc;
 }
