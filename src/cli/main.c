@@ -162,6 +162,38 @@ static const CliCommand commands[] = {
      "  bench                                time every listing and report\n"
      "\n"
      "partnernet plan SUBCOMMAND --help prints the usage of one subcommand.\n"},
+    {"pub", cmdPub, "publish a labelled message to a node over MQTT 5",
+     "usage: partnernet pub --topic TOPIC [--label MARKING] (--message TEXT | --file FILE |\n"
+     "                      --stdin [--line-mode]) [--qos 0|1|2] [--retain] [CONNECTION]\n"
+     "\n"
+     "Publishes as an ordinary client: the node decides as for any publisher.  --label is\n"
+     "the message's label (a display marking such as \"NATO SECRET REL TO NATO, SWE\" or\n"
+     "STANAG 4774 XML); without it the node applies its [topic] default.  --line-mode\n"
+     "sends each line of standard input as a message of its own.  QoS 1 (the default) and\n"
+     "2 wait for the node's answer: exit 0 when it took every message, 1 when it refused\n"
+     "one (the reason in words on stderr), 2 for usage errors or when it cannot be reached\n"
+     "or refuses the login.\n"
+     "\n"
+     "CONNECTION (pub and sub): [--address HOST:PORT] [--user NAME --password-file FILE]\n"
+     "  [--ca PEM [--cert PEM --key PEM] [--server-name NAME]] [--config FILE]\n"
+     "Each defaults to the config file's [client] section (address, user, password_file,\n"
+     "ca, cert, key, server_name; --config or $PARTNERNET_CONFIG); the address then to the\n"
+     "node's own listener in it (mqtts with a CA, else mqtt), else 127.0.0.1:1883.  A CA\n"
+     "means TLS: the node's certificate must chain to it and name --server-name (default:\n"
+     "the IP address connected to).  The password is the first line of FILE.\n"},
+    {"sub", cmdSub, "print the messages a node lets through to a principal (MQTT 5)",
+     "usage: partnernet sub --topic FILTER [--count N] [--json] [--qos 0|1|2] [CONNECTION]\n"
+     "\n"
+     "Subscribes (no session kept) and prints each message the node releases to the\n"
+     "principal logged in, one per line, tab-separated: time (ISO 8601, when it was first\n"
+     "published), label (marking), topic, id (ORIGIN:SEQ), origin, payload.  A payload that\n"
+     "is valid UTF-8 is shown as text with control characters escaped (\\n, \\t, \\xNN);\n"
+     "any other as 'base64:' and its base64.  --json prints one object a line with id,\n"
+     "topic, label, time, origin, qos, retain and payload (text) or payload_base64.\n"
+     "--count N exits after N messages; otherwise it runs until interrupted.  A line\n"
+     "'subscribed to FILTER' on stderr says when the node granted the subscription.\n"
+     "Exit 1 when the node refuses the subscription, 2 for usage or connection errors.\n"
+     "CONNECTION: as for pub (see partnernet help pub).\n"},
     {"bench", cmdBench, "micro-benchmarks (decide)",
      "usage: partnernet bench decide [--seconds N]\n\n"
      "Decisions per second on one core with precompiled labels, and the latency\n"
