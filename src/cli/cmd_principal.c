@@ -20,10 +20,13 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
+#include "../core/stamp.h"
 #include "../core/str.h"
 #include "../exchange/principals.h"
 #include "cli.h"
@@ -269,6 +272,43 @@ static int checkCredential(const Args *a) {
                    e->name);
 }
 
+/* The node running on the data directory, from DATA/principals.loaded:
+ * its pid (0: none running) and the stamp of the file it loaded last. */
+static long runningNode(const char *dir, FileStamp *loaded) {
+    char path[4200];
+    long pid = 0;
+    long long mtime = 0;
+    unsigned long long ino = 0, size = 0;
+    int exists = 0;
+    snprintf(path, sizeof(path), "%s/principals.loaded", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int n = fscanf(f, "%ld %d %lld %llu %llu", &pid, &exists, &mtime, &ino, &size);
+    fclose(f);
+    if (n != 5 || pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) return 0;
+    *loaded = (FileStamp){exists, mtime, ino, size};
+    return pid;
+}
+
+/* Say whether the node running on the data directory (if any) loaded the
+ * file as just written: it looks once a second, so wait up to 5 s. */
+static void reportNode(const Args *a) {
+    char dir[4096];
+    tokenDir(a, dir, sizeof(dir));
+    FileStamp want = fileStamp(a->file), got;
+    long pid = runningNode(dir, &got);
+    if (!pid) return; /* no node there: nothing to say */
+    for (int i = 0; i < 50 && !fileStampSame(&want, &got); i++) {
+        struct timespec ts = {0, 100 * 1000000};
+        nanosleep(&ts, NULL);
+        if (!runningNode(dir, &got)) break;
+    }
+    if (fileStampSame(&want, &got))
+        printf("the running node (pid %ld) loaded the change\n", pid);
+    else
+        printf("the running node (pid %ld) did not load the change within 5 s: see its log\n", pid);
+}
+
 static int addPrincipal(Cli *cli, Args *a) {
     if (buildEntry(cli, a) != CLI_OK) return CLI_USAGE;
     Principals ps;
@@ -283,6 +323,7 @@ static int addPrincipal(Cli *cli, Args *a) {
     if (rc == CLI_OK) rc = saveFile(a->file, &ps);
     if (rc == CLI_OK) printf("%s principal %s\n", created ? "added" : "updated", a->e.name);
     principalsFree(&ps);
+    if (rc == CLI_OK) reportNode(a);
     return rc;
 }
 
@@ -333,6 +374,7 @@ static int removePrincipal(const Args *a) {
     if (rc == CLI_OK && revoked)
         printf("revoked %zu token%s of %s in %s/tokens.json\n", revoked, revoked == 1 ? "" : "s",
                a->name, dir);
+    if (rc == CLI_OK) reportNode(a);
     return rc;
 }
 

@@ -67,7 +67,9 @@ static const CliCommand commands[] = {
      "DATA/principals.json, the HTTP API on 127.0.0.1:8080 (HTTPS on 127.0.0.1:8443 when a\n"
      "certificate is given; bearer tokens from 'partnernet token create').  Prints one line\n"
      "when ready.  SIGTERM/SIGINT shut down cleanly; SIGHUP reloads the principals,\n"
-     "registry and policy.  [peer NAME] sections in the config file pull from other nodes\n"
+     "registry and policy; a changed principals file is reloaded within a second anyway\n"
+     "(a vanished one leaves the principals in force).  $PARTNERNET_CONFIG stands for\n"
+     "--config.  [peer NAME] sections in the config file pull from other nodes\n"
      "(federation: see 'partnernet help peers' and the README); the node also publishes\n"
      "the planning outbox's CSBM notifications (DATA/plan.db) once a second.\n"},
     {"principal", cmdPrincipal, "who may connect: principals with nation, clearance, communities",
@@ -78,12 +80,15 @@ static const CliCommand commands[] = {
      "       partnernet principal list [--principals FILE]\n"
      "       partnernet principal remove NAME [--principals FILE] [--data DIR]\n"
      "\n"
-     "Creates or updates an entry in the principals file (default var/principals.json).\n"
+     "Creates or updates an entry in the principals file (default DATA/principals.json,\n"
+     "DATA from --config or var/; the config's principals = when set).  When a node runs\n"
+     "on DATA, add and remove wait (5 s at most) until it loaded the change and say so.\n"
      "A password (1 to 255 bytes, no NUL) is read from standard input and stored only\n"
      "as a salted scrypt hash.  Each added principal gets a new instance id: tokens and\n"
      "sessions of a removed principal never pass to a new one of the same name.  remove\n"
-     "also revokes the principal's tokens in DIR/tokens.json (default: the principals\n"
-     "file's directory).  Client ids link-* are reserved for principals with the node role.\n"
+     "also revokes the principal's tokens in DIR/tokens.json (default: the config's data\n"
+     "directory, else the principals file's).  Client ids link-* are reserved for\n"
+     "principals with the node role.\n"
      "The MQTT username is the principal's NAME; a TLS client certificate maps to the\n"
      "principal whose --cert-cn matches its common name (its country must be the nation);\n"
      "--cert-sha256 pins the one certificate accepted for it (its SHA-256 fingerprint).\n"
@@ -225,7 +230,11 @@ static void usage(FILE *f) {
     fprintf(f,
             "\nThe registry directory and security policy default to $PARTNERNET_REGISTRY and\n"
             "$PARTNERNET_POLICY, then data/ beside the program or in the current directory,\n"
-            "then %s.\n",
+            "then %s.\n"
+            "principal, token, audit, log, peers, plan, pub and sub take --config FILE (or\n"
+            "$PARTNERNET_CONFIG), the node's config file: its data directory and principals\n"
+            "file are their defaults (--data and --principals override).  Read-only commands\n"
+            "on a missing data directory exit 2 ('no node data in DIR') and create nothing.\n",
             PN_DATADIR);
 }
 
