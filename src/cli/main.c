@@ -79,6 +79,7 @@ static const CliCommand commands[] = {
      "                 [--principals FILE]\n"
      "       partnernet principal list [--principals FILE]\n"
      "       partnernet principal remove NAME [--principals FILE] [--data DIR]\n"
+     "       (each also [--config FILE]: FILE and DIR from the node's config)\n"
      "\n"
      "Creates or updates an entry in the principals file (default DATA/principals.json,\n"
      "DATA from --config or var/; the config's principals = when set).  When a node runs\n"
@@ -98,6 +99,7 @@ static const CliCommand commands[] = {
      "is given (one that only stands for a federation peer, or uses bearer tokens alone).\n"},
     {"audit", cmdAudit, "the audit trail: refused publishes and deliveries, releases",
      "usage: partnernet audit [--since 1h|30m|2d|DATE] [--reason CODE] [--kind KIND] [--data DIR] "
+     "[--config FILE] "
      "[--json] [--as NAME [--principals FILE]]\n"
      "\n"
      "Prints audit events recorded by the node in DIR/audit.db (default var/), oldest first.\n"
@@ -109,19 +111,20 @@ static const CliCommand commands[] = {
      "usage: partnernet token create --principal NAME [--data DIR] [--principals FILE]\n"
      "       partnernet token revoke TOKEN|ID [--data DIR]\n"
      "       partnernet token list [--data DIR]\n"
+     "       (each also [--config FILE]: DIR and FILE from the node's config)\n"
      "\n"
      "create prints a new token for the principal once (it is stored only as its SHA-256\n"
      "in DATA/tokens.json, default var/); clients send it as 'Authorization: Bearer TOKEN'.\n"
      "revoke takes the token or the 12-digit ID that list shows.  A running node honours\n"
      "new and revoked tokens from the next request on.\n"},
     {"log", cmdLog, "list the messages a node's log holds (safe while it runs)",
-     "usage: partnernet log list [--data DIR] [--topic FILTER]\n"
+     "usage: partnernet log list [--data DIR] [--topic FILTER] [--config FILE]\n"
      "\n"
      "One line per message in DIR/log (default var/), tab-separated: offset, id\n"
      "(ORIGIN:SEQ), time, topic, label, payload (text, or its size).  The log is\n"
      "opened read-only, so a running node is not disturbed.\n"},
     {"peers", cmdPeers, "federation links: state, counters, backlog, lag, last error",
-     "usage: partnernet peers [--data DIR] [--json]\n"
+     "usage: partnernet peers [--data DIR] [--json] [--config FILE]\n"
      "\n"
      "Shows the federation status of the node running on DIR (default var/), which it\n"
      "rewrites every second in DIR/peers.json: each outbound link ([peer NAME] in the\n"
@@ -131,6 +134,7 @@ static const CliCommand commands[] = {
      "this node) with its backlog here and messages lost to log retention.\n"},
     {"plan", cmdPlan, "cooperation and defence planning: activities, exercises, gaps",
      "usage: partnernet plan SUBCOMMAND [--data DIR] ...   (store: DIR/plan.db, default var/)\n"
+     "       (--config FILE or $PARTNERNET_CONFIG: DIR from the node's config)\n"
      "\n"
      "  import FILE...                      JSON or CSV (kind from the header; other files\n"
      "                                      are skipped with a note); errors as\n"

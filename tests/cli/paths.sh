@@ -87,4 +87,7 @@ expect_err "--config without a value" 2 "option --config needs a value" "$PN" to
 printf '%s\n' "[node]" "" "; a comment" "" "max_queud = 5" >"$dir/blank.conf"
 expect_err "line numbers count blank lines" 2 "$dir/blank.conf:5: unknown setting 'max_queud'" \
     "$PN" serve --check --config "$dir/blank.conf"
+expect_has "--help names --config and PARTNERNET_CONFIG for the admin commands" \
+    'take --config FILE \(or' "$PN" --help
+expect_has "help pub documents the connection from the config" '\[client\] section' "$PN" help pub
 done_testing
