@@ -17,6 +17,18 @@
 
 enum { CLI_OK = 0, CLI_NO = 1, CLI_USAGE = 2 };
 
+/* How `pub` and `sub` reach the node: the config's [client] section and
+ * the node's own listeners ([node] mqtt, mqtts); options override. */
+typedef struct CliClient {
+    const char *address;            /* HOST:PORT; NULL: mqtts with a ca, else mqtt */
+    const char *mqtt, *mqtts;       /* the node's listeners */
+    const char *user;               /* MQTT user name (the principal) */
+    const char *passwordFile;       /* first line: the password */
+    const char *certFile, *keyFile; /* TLS client certificate */
+    const char *caFile;             /* TLS: the CA the node's certificate chains to */
+    const char *serverName;         /* TLS: the name the node's certificate carries */
+} CliClient;
+
 typedef struct Cli {
     const char *registryDir; /* --registry or $PARTNERNET_REGISTRY or found */
     const char *policyFile;  /* --policy or $PARTNERNET_POLICY or found */
@@ -24,6 +36,14 @@ typedef struct Cli {
     Spif spif;
     int loaded;
     char pathBuf[2][4096];
+    /* From --config / $PARTNERNET_CONFIG (conf.h), for the admin commands. */
+    const char *configFile;     /* NULL: none */
+    char *confText;             /* the file's text, which the settings point into */
+    const char *confData;       /* [node] data, NULL when not set */
+    const char *confPrincipals; /* [node] principals, NULL when not set */
+    const char *dataDir;        /* confData or "var": the default of --data */
+    CliClient client;
+    char principalsBuf[4200];
 } Cli;
 
 typedef struct CliCommand {
@@ -81,6 +101,8 @@ int cmdPeers(Cli *cli, int argc, char **argv);
 int cmdLog(Cli *cli, int argc, char **argv);
 int cmdServe(Cli *cli, int argc, char **argv);
 int cmdPlan(Cli *cli, int argc, char **argv);
+int cmdPub(Cli *cli, int argc, char **argv);
+int cmdSub(Cli *cli, int argc, char **argv);
 
 /* The usage of `plan SUB` (for `plan SUB --help`), or NULL when sub is not
  * a plan subcommand. */

@@ -24,6 +24,7 @@
 #include "../exchange/principals.h"
 #include "../store/audit.h"
 #include "cli.h"
+#include "conf.h"
 
 typedef struct AuditPrint {
     int json;
@@ -135,11 +136,7 @@ static int onEvent(const AuditEvent *ev, void *ctx) {
 /* The viewer for --as NAME, read from the principals file; NULL after an
  * error (printed). */
 static AuditViewer *viewerFor(Cli *cli, const char *name, const char *pfile, const char *dir) {
-    char path[4200];
-    if (!pfile) {
-        snprintf(path, sizeof(path), "%s/principals.json", dir);
-        pfile = path;
-    }
+    pfile = cliPrincipalsFile(cli, pfile, dir);
     Principals ps;
     pnError err = {0};
     principalsInit(&ps);
@@ -163,7 +160,7 @@ static AuditViewer *viewerFor(Cli *cli, const char *name, const char *pfile, con
 }
 
 int cmdAudit(Cli *cli, int argc, char **argv) {
-    const char *sinceText = "24h", *reason = NULL, *kind = NULL, *dir = "var";
+    const char *sinceText = "24h", *reason = NULL, *kind = NULL, *dir = cli->dataDir;
     const char *as = NULL, *pfile = NULL;
     int json = 0;
     for (int i = 1; i < argc; i++) {
@@ -187,6 +184,7 @@ int cmdAudit(Cli *cli, int argc, char **argv) {
                        "'%s' is not a duration (45s, 30m, 1h, 2d) or a date (YYYY-MM-DD) "
                        "or time (YYYY-MM-DDTHH:MM:SSZ)",
                        sinceText);
+    if (cliNeedData("audit", dir) != CLI_OK) return CLI_USAGE;
     char path[4200];
     struct stat st;
     snprintf(path, sizeof(path), "%s/audit.db", dir);

@@ -15,6 +15,7 @@
 #include "../exchange/topic.h"
 #include "../store/log.h"
 #include "cli.h"
+#include "conf.h"
 
 #define CMD "log"
 
@@ -62,7 +63,7 @@ static int listLog(Cli *cli, const char *dir, const char *filter) {
 }
 
 int cmdLog(Cli *cli, int argc, char **argv) {
-    const char *dir = "var", *filter = NULL;
+    const char *dir = cli->dataDir, *filter = NULL;
     if (argc < 2 || strcmp(argv[1], "list") != 0)
         return cliFail(CMD, "expected 'list' (see partnernet help log)");
     for (int i = 2; i < argc; i++) {
@@ -73,6 +74,6 @@ int cmdLog(Cli *cli, int argc, char **argv) {
     }
     if (filter && !topicFilterValid(filter, strlen(filter)))
         return cliFail(CMD, "'%s' is not a valid topic filter", filter);
-    if (cliLoad(cli) != CLI_OK) return CLI_USAGE;
+    if (cliNeedData(CMD, dir) != CLI_OK || cliLoad(cli) != CLI_OK) return CLI_USAGE;
     return listLog(cli, dir, filter);
 }

@@ -13,6 +13,7 @@
 #include "../core/date.h"
 #include "../federation/peers.h"
 #include "cli.h"
+#include "conf.h"
 
 #define CMD "peers"
 #define STALE_SECONDS 5
@@ -55,8 +56,7 @@ static void printInbound(json_t *in) {
 }
 
 int cmdPeers(Cli *cli, int argc, char **argv) {
-    (void)cli;
-    const char *dir = "var";
+    const char *dir = cli->dataDir;
     int asJson = 0;
     for (int i = 1; i < argc; i++) {
         int r = cliOpt(CMD, argc, argv, &i, "--data", &dir);
@@ -67,6 +67,7 @@ int cmdPeers(Cli *cli, int argc, char **argv) {
         else
             return cliFail(CMD, "unknown argument '%s' (see partnernet help peers)", argv[i]);
     }
+    if (cliNeedData(CMD, dir) != CLI_OK) return CLI_USAGE;
     char path[4200];
     snprintf(path, sizeof(path), "%s/%s", dir, PEERS_FILE);
     json_error_t je;

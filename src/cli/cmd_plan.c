@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../core/date.h"
 #include "../core/str.h"
 #include "../plan/view.h"
+#include "conf.h"
 #include "plan_cli.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -50,7 +52,13 @@ int planParse(PlanArgs *a, int argc, char **argv, int first, const PlanOpt *opts
     return CLI_OK;
 }
 
-int planOpenCli(Cli *cli, const char *cmd, const char *dir, Plan **out) {
+int planOpenCli(Cli *cli, const char *cmd, const char *dir, int create, Plan **out) {
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/plan.db", dir);
+    if (!create && cliNeedData(cmd, dir) != CLI_OK) return CLI_USAGE;
+    if (!create && stat(path, &st) != 0)
+        return cliFail(cmd, "no planning data in %s (start with 'partnernet plan import')", dir);
     if (cliLoad(cli) != CLI_OK) return CLI_USAGE;
     pnError err = {0};
     if (planOpen(out, dir, &cli->reg, &err) != PN_OK)
@@ -83,7 +91,7 @@ int planDay(const char *cmd, const char *opt, const char *text, int32_t *out) {
 
 static int cmdImport(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan import", {0}, 0};
-    const char *dir = "var";
+    const char *dir = cli->dataDir;
     if (planParse(&a, argc, argv, 2, NULL, &dir) != CLI_OK) return CLI_USAGE;
     if (a.npos == 0) return cliFail(a.cmd, "name at least one FILE (.json or .csv)");
     int importable = 0;
@@ -91,7 +99,7 @@ static int cmdImport(Cli *cli, int argc, char **argv) {
         importable += planImportable(a.pos[k]);
     if (!importable) return cliFail(a.cmd, "no .json or .csv FILE named (nothing to import)");
     Plan *p;
-    if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (planOpenCli(cli, a.cmd, dir, 1, &p) != CLI_OK) return CLI_USAGE;
     int rc = CLI_OK;
     for (int k = 0; k < a.npos && rc == CLI_OK; k++) {
         pnError err = {0};
@@ -116,7 +124,7 @@ static int cmdImport(Cli *cli, int argc, char **argv) {
 
 static int cmdExport(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan export", {0}, 0};
-    const char *dir = "var", *format = "json", *kind = NULL;
+    const char *dir = cli->dataDir, *format = "json", *kind = NULL;
     const PlanOpt opts[] = {{"--format", &format, NULL}, {"--kind", &kind, NULL}, {NULL}};
     if (planParse(&a, argc, argv, 2, opts, &dir) != CLI_OK) return CLI_USAGE;
     if (a.npos) return cliFail(a.cmd, "unexpected argument '%s'", a.pos[0]);
@@ -126,7 +134,7 @@ static int cmdExport(Cli *cli, int argc, char **argv) {
     if (csv && !kind) return cliFail(a.cmd, "--format csv needs --kind KIND (one file per kind)");
     if (kind && !planKindHeader(kind)) return cliFail(a.cmd, "unknown kind '%s'", kind);
     Plan *p;
-    if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (planOpenCli(cli, a.cmd, dir, 0, &p) != CLI_OK) return CLI_USAGE;
     pnError err = {0};
     char *text = csv ? planExportCsv(p, kind, &err) : planExportJson(p, &err);
     planClose(p);
@@ -179,7 +187,7 @@ static int printListing(const PlanListing *l, void *ctx) {
 
 static int cmdActivities(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan activities", {0}, 0};
-    const char *dir = "var", *openTo = NULL, *from = NULL, *kind = NULL, *limit = NULL;
+    const char *dir = cli->dataDir, *openTo = NULL, *from = NULL, *kind = NULL, *limit = NULL;
     const char *clearance = "NU";
     const PlanOpt opts[] = {{"--open-to", &openTo, NULL}, {"--clearance", &clearance, NULL},
                             {"--from", &from, NULL},      {"--kind", &kind, NULL},
@@ -191,7 +199,7 @@ static int cmdActivities(Cli *cli, int argc, char **argv) {
     if (planDay(a.cmd, "--from", from, &day) || planCount(a.cmd, "--limit", limit, &c.limit))
         return CLI_USAGE;
     Plan *p;
-    if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (planOpenCli(cli, a.cmd, dir, 0, &p) != CLI_OK) return CLI_USAGE;
     char nation[8] = "";
     if (openTo) {
         int n = registryNation(&cli->reg, openTo);
@@ -328,7 +336,7 @@ static int activityPropose(Cli *cli, Plan *p, const PlanArgs *a, const ActArgs *
 
 static int cmdActivity(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan activity", {0}, 0};
-    const char *dir = "var";
+    const char *dir = cli->dataDir;
     ActArgs x = {0};
     const PlanOpt opts[] = {{"--code", &x.code, NULL},
                             {"--title", &x.title, NULL},
@@ -367,7 +375,7 @@ static int cmdActivity(Cli *cli, int argc, char **argv) {
         !strcmp(step, "register") || !strcmp(step, "attend") || !strcmp(step, "feedback");
     if (needNation && !x.nation) return cliFail(a.cmd, "%s needs --nation CODE", step);
     Plan *p;
-    if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (planOpenCli(cli, a.cmd, dir, strcmp(step, "propose") == 0, &p) != CLI_OK) return CLI_USAGE;
     char nation[8] = "";
     if (x.nation) {
         if (strCopy(nation, sizeof(nation), x.nation) != 0 ||
@@ -452,7 +460,8 @@ static int printProgramme(const PlanProgrammeRow *r, void *ctx) {
 
 static int cmdProgramme(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan programme", {0}, 0};
-    const char *dir = "var", *cycle = NULL, *objective = NULL, *add = NULL, *clearance = "NU";
+    const char *dir = cli->dataDir, *cycle = NULL, *objective = NULL, *add = NULL,
+               *clearance = "NU";
     const PlanOpt opts[] = {{"--cycle", &cycle, NULL},
                             {"--clearance", &clearance, NULL},
                             {"--objective", &objective, NULL},
@@ -464,7 +473,7 @@ static int cmdProgramme(Cli *cli, int argc, char **argv) {
     if (!cycle) return cliFail(a.cmd, "--cycle YEAR is needed");
     if (planCount(a.cmd, "--cycle", cycle, &cy) != CLI_OK) return CLI_USAGE;
     Plan *p;
-    if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (planOpenCli(cli, a.cmd, dir, objective != NULL, &p) != CLI_OK) return CLI_USAGE;
     int n = registryNation(&cli->reg, a.pos[0]);
     if (n < 0) {
         planClose(p);
@@ -512,7 +521,7 @@ static double msSince(const struct timespec *t0) {
 
 static int cmdGenerate(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan generate", {0}, 0};
-    const char *dir = "var", *act = "1400", *inst = "10000", *part = "45000";
+    const char *dir = cli->dataDir, *act = "1400", *inst = "10000", *part = "45000";
     const PlanOpt opts[] = {{"--activities", &act, NULL},
                             {"--instances", &inst, NULL},
                             {"--participants", &part, NULL},
@@ -526,7 +535,7 @@ static int cmdGenerate(Cli *cli, int argc, char **argv) {
         return cliFail(a.cmd, "at most 1,000,000 activities and 10,000,000 instances or "
                               "participants");
     Plan *p;
-    if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (planOpenCli(cli, a.cmd, dir, 1, &p) != CLI_OK) return CLI_USAGE;
     pnError err = {0};
     int made = 0;
     struct timespec t0;
@@ -633,10 +642,10 @@ static int timeOne(Plan *p, int which, const char *name, int32_t from, int *fail
 
 static int cmdBenchPlan(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan bench", {0}, 0};
-    const char *dir = "var";
+    const char *dir = cli->dataDir;
     if (planParse(&a, argc, argv, 2, NULL, &dir) != CLI_OK) return CLI_USAGE;
     Plan *p;
-    if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (planOpenCli(cli, a.cmd, dir, 0, &p) != CLI_OK) return CLI_USAGE;
     static const char *const names[] = {
         "activities --from 2026-01-01 (all)",
         "activities --open-to GEO --from 2026-01-01",

@@ -72,7 +72,7 @@ static int parseForces(const char *cmd, const ForceArgs *x, CsbmForces *f, int32
 
 int planCmdCsbm(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan csbm", {0}, 0};
-    const char *dir = "var";
+    const char *dir = cli->dataDir;
     ForceArgs x = {0};
     const PlanOpt opts[] = {FORCE_OPTS(x), {NULL}};
     if (planParse(&a, argc, argv, 2, opts, &dir) != CLI_OK) return CLI_USAGE;
@@ -90,7 +90,7 @@ int planCmdCsbm(Cli *cli, int argc, char **argv) {
 
 int planCmdExercise(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan exercise", {0}, 0};
-    const char *dir = "var", *code = NULL, *name = NULL, *end = NULL, *place = NULL;
+    const char *dir = cli->dataDir, *code = NULL, *name = NULL, *end = NULL, *place = NULL;
     const char *host = NULL, *nation = NULL;
     ForceArgs x = {0};
     const PlanOpt opts[] = {FORCE_OPTS(x),
@@ -137,7 +137,7 @@ int planCmdExercise(Cli *cli, int argc, char **argv) {
     c.landing = f.landing;
     c.hasLanding = f.hasLanding;
     Plan *p;
-    if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (planOpenCli(cli, a.cmd, dir, 1, &p) != CLI_OK) return CLI_USAGE;
     pnError err = {0};
     int queued = 0;
     CsbmResult r;
@@ -178,14 +178,14 @@ static int printExercise(const PlanExercise *e, const CsbmForces *f, const CsbmR
 
 int planCmdExercises(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan exercises", {0}, 0};
-    const char *dir = "var", *from = NULL;
+    const char *dir = cli->dataDir, *from = NULL;
     const PlanOpt opts[] = {{"--from", &from, NULL}, {NULL}};
     if (planParse(&a, argc, argv, 2, opts, &dir) != CLI_OK) return CLI_USAGE;
     if (a.npos) return cliFail(a.cmd, "unexpected argument '%s'", a.pos[0]);
     int32_t day = PN_DAY_NONE;
     if (planDay(a.cmd, "--from", from, &day) != CLI_OK) return CLI_USAGE;
     Plan *p;
-    if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (planOpenCli(cli, a.cmd, dir, 0, &p) != CLI_OK) return CLI_USAGE;
     printf(EX_ROW, "START", "END", "EXERCISE", "HOST", "TROOPS", "TANKS", "ACV", "ARTY",
            "NOTIFICATION", "OBSERVATION", "DEADLINE", "NOTIFIED");
     int n = 0;
@@ -200,11 +200,11 @@ int planCmdExercises(Cli *cli, int argc, char **argv) {
 
 int planCmdOutbox(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan outbox", {0}, 0};
-    const char *dir = "var";
+    const char *dir = cli->dataDir;
     if (planParse(&a, argc, argv, 2, NULL, &dir) != CLI_OK) return CLI_USAGE;
     if (a.npos) return cliFail(a.cmd, "unexpected argument '%s'", a.pos[0]);
     Plan *p;
-    if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (planOpenCli(cli, a.cmd, dir, 0, &p) != CLI_OK) return CLI_USAGE;
     PlanNotice n;
     pnError err = {0};
     int rc = planOutboxNext(p, 0, &n, &err);
@@ -260,7 +260,7 @@ static int printGap(const PlanGap *g, void *ctx) {
 
 int planCmdGaps(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan gaps", {0}, 0};
-    const char *dir = "var", *cycle = NULL, *nation = NULL, *format = "table";
+    const char *dir = cli->dataDir, *cycle = NULL, *nation = NULL, *format = "table";
     const PlanOpt opts[] = {{"--cycle", &cycle, NULL},
                             {"--nation", &nation, NULL},
                             {"--format", &format, NULL},
@@ -277,7 +277,7 @@ int planCmdGaps(Cli *cli, int argc, char **argv) {
     else if (strcmp(format, "table") != 0)
         return cliFail(a.cmd, "--format is table, csv or json, not '%s'", format);
     Plan *p;
-    if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (planOpenCli(cli, a.cmd, dir, 0, &p) != CLI_OK) return CLI_USAGE;
     if (!cycle) { /* the latest cycle the store has targets for */
         pnError e = {0};
         int latest = 0;
@@ -324,7 +324,7 @@ int planCmdGaps(Cli *cli, int argc, char **argv) {
 
 int planCmdFairshare(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan fairshare", {0}, 0};
-    const char *dir = "var", *req = NULL, *floorText = "0", *year = NULL, *group = NULL;
+    const char *dir = cli->dataDir, *req = NULL, *floorText = "0", *year = NULL, *group = NULL;
     const char *area = NULL, *cycle = NULL;
     const PlanOpt opts[] = {{"--requirement", &req, NULL},
                             {"--floor", &floorText, NULL},
@@ -342,7 +342,7 @@ int planCmdFairshare(Cli *cli, int argc, char **argv) {
         planCount(a.cmd, "--year", year, &y) || planCount(a.cmd, "--cycle", cycle, &cy))
         return CLI_USAGE;
     Plan *p;
-    if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (planOpenCli(cli, a.cmd, dir, 0, &p) != CLI_OK) return CLI_USAGE;
     PlanShare *s = NULL;
     int n = 0;
     pnError err = {0};
@@ -384,14 +384,14 @@ static int printSpend(const PlanSpend *s, void *ctx) {
 
 int planCmdExpenditure(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan expenditure", {0}, 0};
-    const char *dir = "var", *year = NULL, *nation = NULL;
+    const char *dir = cli->dataDir, *year = NULL, *nation = NULL;
     const PlanOpt opts[] = {{"--year", &year, NULL}, {"--nation", &nation, NULL}, {NULL}};
     if (planParse(&a, argc, argv, 2, opts, &dir) != CLI_OK) return CLI_USAGE;
     if (a.npos) return cliFail(a.cmd, "unexpected argument '%s'", a.pos[0]);
     int64_t y = 0;
     if (planCount(a.cmd, "--year", year, &y) != CLI_OK) return CLI_USAGE;
     Plan *p;
-    if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (planOpenCli(cli, a.cmd, dir, 0, &p) != CLI_OK) return CLI_USAGE;
     char code[8] = "";
     if (nation) {
         int k = registryNation(&cli->reg, nation);
@@ -432,7 +432,7 @@ static int interopRecord(Cli *cli, const PlanArgs *a, const char *dir, const cha
     for (int k = 0; k < 7; k++)
         if (!v[k]) return cliFail(a->cmd, "record needs %s", names[k]);
     Plan *p;
-    if (planOpenCli(cli, a->cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (planOpenCli(cli, a->cmd, dir, 1, &p) != CLI_OK) return CLI_USAGE;
     char nation[8];
     snprintf(nation, sizeof(nation), "%s", v[1]);
     strUpper(nation);
@@ -446,7 +446,7 @@ static int interopRecord(Cli *cli, const PlanArgs *a, const char *dir, const cha
 
 int planCmdInterop(Cli *cli, int argc, char **argv) {
     PlanArgs a = {"plan interop", {0}, 0};
-    const char *dir = "var", *v[8] = {0};
+    const char *dir = cli->dataDir, *v[8] = {0};
     int nations = 0;
     const PlanOpt opts[] = {{"--unit", &v[0], NULL},       {"--nation", &v[1], NULL},
                             {"--date", &v[2], NULL},       {"--evaluator", &v[3], NULL},
@@ -457,7 +457,7 @@ int planCmdInterop(Cli *cli, int argc, char **argv) {
     if (a.npos == 1 && strcmp(a.pos[0], "record") == 0) return interopRecord(cli, &a, dir, v);
     if (a.npos) return cliFail(a.cmd, "unexpected argument '%s' (record, or options)", a.pos[0]);
     Plan *p;
-    if (planOpenCli(cli, a.cmd, dir, &p) != CLI_OK) return CLI_USAGE;
+    if (planOpenCli(cli, a.cmd, dir, 0, &p) != CLI_OK) return CLI_USAGE;
     pnError err = {0};
     int rc = PN_OK, n = 0;
     if (nations) {

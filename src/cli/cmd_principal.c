@@ -20,23 +20,26 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
+#include "../core/stamp.h"
 #include "../core/str.h"
 #include "../exchange/principals.h"
 #include "cli.h"
+#include "conf.h"
 
 #define CMD "principal"
-#define DEFAULT_DIR "var"
-#define DEFAULT_FILE DEFAULT_DIR "/principals.json"
 
 typedef struct Args {
     const char *sub;
     const char *name;
     const char *file;
-    const char *data; /* remove: where tokens.json is */
+    const char *data;     /* remove: where tokens.json is */
+    const char *confData; /* the config's data directory (NULL: none) */
     const char *nation, *clearance, *certCn, *certSha256;
     int passwordStdin;
     int noCredential;    /* --no-credential: deliberately no way to log in */
@@ -121,7 +124,7 @@ static int parseOption(Args *a, int argc, char **argv, int *i) {
     return 0;
 }
 
-static int parseArgs(Args *a, int argc, char **argv) {
+static int parseArgs(Cli *cli, Args *a, int argc, char **argv) {
     memset(a, 0, sizeof(*a));
     for (int i = 1; i < argc; i++) {
         int r = parseOption(a, argc, argv, &i);
@@ -137,7 +140,8 @@ static int parseArgs(Args *a, int argc, char **argv) {
             return cliFail(CMD, "unexpected argument '%s'", argv[i]);
     }
     if (!a->sub) return cliFail(CMD, "missing subcommand: add, list or remove");
-    if (!a->file) a->file = DEFAULT_FILE;
+    a->file = cliPrincipalsFile(cli, a->file, a->data ? a->data : cli->dataDir);
+    a->confData = cli->confData;
     return CLI_OK;
 }
 
@@ -174,8 +178,9 @@ static int loadFile(const char *path, Principals *ps) {
 
 static int saveFile(const char *path, const Principals *ps) {
     pnError err = {0};
-    if (strcmp(path, DEFAULT_FILE) == 0 && mkdir(DEFAULT_DIR, 0700) != 0 && errno != EEXIST)
-        return cliFail(CMD, "cannot create %s/: %s", DEFAULT_DIR, strerror(errno));
+    char dir[4096];
+    strCopy(dir, sizeof(dir), path);
+    if (dirMake(dirname(dir), &err) != PN_OK) return cliFail(CMD, "cannot create %s", err.msg);
     if (principalsSave(ps, path, &err) != PN_OK) return cliFail(CMD, "%s", err.msg);
     return CLI_OK;
 }
@@ -233,11 +238,12 @@ static int setCredentials(Args *a, const PrincipalEntry *old) {
     return rc;
 }
 
-/* The directory of the token file: --data, else the principals file's. */
+/* The directory of the token file: --data, else the config's, else the
+ * principals file's. */
 static void tokenDir(const Args *a, char *dir, size_t cap) {
     char file[4096];
     strCopy(file, sizeof(file), a->file);
-    strCopy(dir, cap, a->data ? a->data : dirname(file));
+    strCopy(dir, cap, a->data ? a->data : a->confData ? a->confData : dirname(file));
 }
 
 /* An update of a version 0 principal (one from before instance ids) that
@@ -266,6 +272,43 @@ static int checkCredential(const Args *a) {
                    e->name);
 }
 
+/* The node running on the data directory, from DATA/principals.loaded:
+ * its pid (0: none running) and the stamp of the file it loaded last. */
+static long runningNode(const char *dir, FileStamp *loaded) {
+    char path[4200];
+    long pid = 0;
+    long long mtime = 0;
+    unsigned long long ino = 0, size = 0;
+    int exists = 0;
+    snprintf(path, sizeof(path), "%s/principals.loaded", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int n = fscanf(f, "%ld %d %lld %llu %llu", &pid, &exists, &mtime, &ino, &size);
+    fclose(f);
+    if (n != 5 || pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) return 0;
+    *loaded = (FileStamp){exists, mtime, ino, size};
+    return pid;
+}
+
+/* Say whether the node running on the data directory (if any) loaded the
+ * file as just written: it looks once a second, so wait up to 5 s. */
+static void reportNode(const Args *a) {
+    char dir[4096];
+    tokenDir(a, dir, sizeof(dir));
+    FileStamp want = fileStamp(a->file), got;
+    long pid = runningNode(dir, &got);
+    if (!pid) return; /* no node there: nothing to say */
+    for (int i = 0; i < 50 && !fileStampSame(&want, &got); i++) {
+        struct timespec ts = {0, 100 * 1000000};
+        nanosleep(&ts, NULL);
+        if (!runningNode(dir, &got)) break;
+    }
+    if (fileStampSame(&want, &got))
+        printf("the running node (pid %ld) loaded the change\n", pid);
+    else
+        printf("the running node (pid %ld) did not load the change within 5 s: see its log\n", pid);
+}
+
 static int addPrincipal(Cli *cli, Args *a) {
     if (buildEntry(cli, a) != CLI_OK) return CLI_USAGE;
     Principals ps;
@@ -280,6 +323,7 @@ static int addPrincipal(Cli *cli, Args *a) {
     if (rc == CLI_OK) rc = saveFile(a->file, &ps);
     if (rc == CLI_OK) printf("%s principal %s\n", created ? "added" : "updated", a->e.name);
     principalsFree(&ps);
+    if (rc == CLI_OK) reportNode(a);
     return rc;
 }
 
@@ -330,12 +374,13 @@ static int removePrincipal(const Args *a) {
     if (rc == CLI_OK && revoked)
         printf("revoked %zu token%s of %s in %s/tokens.json\n", revoked, revoked == 1 ? "" : "s",
                a->name, dir);
+    if (rc == CLI_OK) reportNode(a);
     return rc;
 }
 
 int cmdPrincipal(Cli *cli, int argc, char **argv) {
     Args a;
-    if (parseArgs(&a, argc, argv) != CLI_OK) return CLI_USAGE;
+    if (parseArgs(cli, &a, argc, argv) != CLI_OK) return CLI_USAGE;
     if (strcmp(a.sub, "add") == 0) return addPrincipal(cli, &a);
     if (strcmp(a.sub, "list") != 0 && strcmp(a.sub, "remove") != 0)
         return cliFail(CMD, "unknown subcommand '%s' (add, list or remove)", a.sub);

@@ -23,6 +23,7 @@
 #include "../node/tls.h"
 #include "../plan/notify.h"
 #include "cli.h"
+#include "conf.h"
 
 #define CONF_MAX 256
 #define PEERS_MAX 32
@@ -36,15 +37,6 @@ typedef struct Conf {
     LinkOptions peers[PEERS_MAX];
     int npeers;
 } Conf;
-
-static char *trim(char *s) {
-    while (isspace((unsigned char)*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    return s;
-}
 
 /* Every [node] key: the first NSTRING_KEYS take text, the rest numbers. */
 #define NSTRING_KEYS 13
@@ -160,7 +152,7 @@ static int peerKey(Conf *cf, const char *name, const char *key, char *val, int l
         for (char *t = strtok_r(val, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
             if (*n >= LINK_MAX_TOPICS)
                 return cliFail("serve", "%s:%d: more than %d %s", path, line, LINK_MAX_TOPICS, key);
-            list[(*n)++] = trim(t);
+            list[(*n)++] = confTrim(t);
         }
         return CLI_OK;
     }
@@ -211,12 +203,16 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
             return cliFail("serve", "%s:%d: [topic] sections take only 'label'", path, line);
         if (o->ntopics >= NODE_MAX_TOPIC_LABELS)
             return cliFail("serve", "%s:%d: too many [topic] sections", path, line);
-        o->topicFilter[o->ntopics] = trim((char *)section + 6);
+        o->topicFilter[o->ntopics] = confTrim((char *)section + 6);
         o->topicLabel[o->ntopics++] = val;
         return CLI_OK;
     }
     if (strncmp(section, "peer ", 5) == 0)
-        return peerKey(cf, trim((char *)section + 5), key, val, line, path);
+        return peerKey(cf, confTrim((char *)section + 5), key, val, line, path);
+    if (strcmp(section, "client") == 0) /* for pub and sub (conf.h), not the node */
+        return keyIndex(confClientKeys, key) >= 0
+                   ? CLI_OK
+                   : unknownKey(confClientKeys, "[client] ", key, line, path);
     if (strcmp(section, "node") != 0)
         return cliFail("serve", "%s:%d: unknown section [%s]", path, line, section);
     const char **s = strcmp(key, "name") == 0                  ? &o->name
@@ -319,33 +315,14 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
     return CLI_OK;
 }
 
+static int confLine(void *cf, const char *section, const char *key, char *val, int line,
+                    const char *path) {
+    return setKey(cf, section, key, val, line, path);
+}
+
 /* Parse the INI file into cf (values point into cf->text). */
 static int confLoad(Conf *cf, const char *path) {
-    if (fileRead(path, 1 << 20, &cf->text, NULL) != 0)
-        return cliFail("serve", "cannot read config file '%s'", path);
-    char *section = "node", *save = NULL;
-    int line = 0;
-    for (char *l = strtok_r(cf->text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        line++;
-        char *semi = strchr(l, ';'), *hash = strchr(l, '#');
-        if (semi) *semi = '\0';
-        if (hash && (hash == l || isspace((unsigned char)hash[-1])) && !strchr(l, '['))
-            *hash = '\0';
-        l = trim(l);
-        if (!*l) continue;
-        if (*l == '[') {
-            char *e = strrchr(l, ']');
-            if (!e) return cliFail("serve", "%s:%d: section header without ']'", path, line);
-            *e = '\0';
-            section = trim(l + 1);
-            continue;
-        }
-        char *eq = strchr(l, '=');
-        if (!eq) return cliFail("serve", "%s:%d: expected key = value", path, line);
-        *eq = '\0';
-        if (setKey(cf, section, trim(l), trim(eq + 1), line, path) != CLI_OK) return CLI_USAGE;
-    }
-    return CLI_OK;
+    return confRead("serve", path, &cf->text, confLine, cf);
 }
 
 /* SIGHUP: load registry and policy into the spare slot, then swap.  The
@@ -622,7 +599,8 @@ int cmdServe(Cli *cli, int argc, char **argv) {
         if (r < 0) return CLI_USAGE;
         if (k == 11) return cliFail("serve", "unknown option '%s'", argv[i]);
     }
-    config = flags[8];
+    config = flags[8] ? flags[8] : getenv("PARTNERNET_CONFIG");
+    if (config && !*config) config = NULL;
     if (config && confLoad(&cf, config) != CLI_OK) {
         free(cf.text);
         return CLI_USAGE;

@@ -15,6 +15,8 @@
 #include "../exchange/principals.h"
 #include "../http/token.h"
 #include "cli.h"
+#include "conf.h"
+#include "../core/str.h"
 
 #define CMD "token"
 
@@ -22,7 +24,7 @@ typedef struct TokenArgs {
     const char *sub, *arg, *principal, *data, *principals;
 } TokenArgs;
 
-static int parse(TokenArgs *a, int argc, char **argv) {
+static int parse(Cli *cli, TokenArgs *a, int argc, char **argv) {
     memset(a, 0, sizeof(*a));
     for (int i = 1; i < argc; i++) {
         int r = 0;
@@ -41,7 +43,7 @@ static int parse(TokenArgs *a, int argc, char **argv) {
             return cliFail(CMD, "unexpected argument '%s'", argv[i]);
     }
     if (!a->sub) return cliFail(CMD, "missing subcommand: create, revoke or list");
-    if (!a->data) a->data = "var";
+    if (!a->data) a->data = cli->dataDir;
     return CLI_OK;
 }
 
@@ -58,18 +60,14 @@ static int openStore(const TokenArgs *a, TokenStore *ts) {
 
 static int save(TokenStore *ts, const char *dir) {
     pnError err = {0};
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return cliFail(CMD, "cannot create %s/: %s", dir, strerror(errno));
     if (tokenStoreSave(ts, &err) != PN_OK) return cliFail(CMD, "%s", err.msg);
     return CLI_OK;
 }
 
-static int create(const TokenArgs *a, TokenStore *ts) {
+static int create(Cli *cli, const TokenArgs *a, TokenStore *ts) {
     if (!a->principal) return cliFail(CMD, "create needs --principal NAME");
     if (a->arg) return cliFail(CMD, "unexpected argument '%s'", a->arg);
-    char file[4200];
-    if (!a->principals) snprintf(file, sizeof(file), "%s/principals.json", a->data);
-    const char *pfile = a->principals ? a->principals : file;
+    const char *pfile = cliPrincipalsFile(cli, a->principals, a->data);
     Principals ps;
     pnError err = {0};
     principalsInit(&ps);
@@ -127,8 +125,9 @@ static int list(const TokenArgs *a, const TokenStore *ts) {
 static int lockTokens(const char *dir) {
     char path[4300];
     snprintf(path, sizeof(path), "%s/tokens.json.lock", dir);
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        cliFail(CMD, "cannot create %s/: %s", dir, strerror(errno));
+    pnError err = {0};
+    if (dirMake(dir, &err) != PN_OK) {
+        cliFail(CMD, "cannot create %s/: %s", dir, err.msg);
         return -1;
     }
     int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -162,10 +161,9 @@ int cliTokensUpdatePrincipal(const char *dir, const char *name, const char *bind
 }
 
 int cmdToken(Cli *cli, int argc, char **argv) {
-    (void)cli;
     TokenArgs a;
     TokenStore ts;
-    if (parse(&a, argc, argv) != CLI_OK) return CLI_USAGE;
+    if (parse(cli, &a, argc, argv) != CLI_OK) return CLI_USAGE;
     int isCreate = strcmp(a.sub, "create") == 0, isRevoke = strcmp(a.sub, "revoke") == 0;
     if (!isCreate && !isRevoke && strcmp(a.sub, "list") != 0)
         return cliFail(CMD, "unknown subcommand '%s' (create, revoke or list)", a.sub);
@@ -174,10 +172,11 @@ int cmdToken(Cli *cli, int argc, char **argv) {
     /* Read, change, write under one lock: a revoke and a create at the same
      * time must not undo each other. */
     int lock = -1;
+    if (!isCreate && cliNeedData(CMD, a.data) != CLI_OK) return CLI_USAGE;
     if ((isCreate || isRevoke) && (lock = lockTokens(a.data)) < 0) return CLI_USAGE;
     int rc = openStore(&a, &ts); /* frees ts itself when it fails */
     if (rc == CLI_OK) {
-        rc = isCreate ? create(&a, &ts) : isRevoke ? revokeToken(&a, &ts) : list(&a, &ts);
+        rc = isCreate ? create(cli, &a, &ts) : isRevoke ? revokeToken(&a, &ts) : list(&a, &ts);
         tokenStoreFree(&ts);
     }
     if (lock >= 0) close(lock); /* releases the lock */

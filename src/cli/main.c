@@ -11,6 +11,7 @@
 #include "../core/date.h"
 #include "../core/str.h"
 #include "cli.h"
+#include "conf.h"
 
 static const CliCommand commands[] = {
     {"registry", cmdRegistry, "the partnership registry: nations, frameworks, communities",
@@ -77,7 +78,9 @@ static const CliCommand commands[] = {
      "DATA/principals.json, the HTTP API on 127.0.0.1:8080 (HTTPS on 127.0.0.1:8443 when a\n"
      "certificate is given; bearer tokens from 'partnernet token create').  Prints one line\n"
      "when ready.  SIGTERM/SIGINT shut down cleanly; SIGHUP reloads the principals,\n"
-     "registry and policy.  [peer NAME] sections in the config file pull from other nodes\n"
+     "registry and policy; a changed principals file is reloaded within a second anyway\n"
+     "(a vanished one leaves the principals in force).  $PARTNERNET_CONFIG stands for\n"
+     "--config.  [peer NAME] sections in the config file pull from other nodes\n"
      "(federation: see 'partnernet help peers' and the README); the node also publishes\n"
      "the planning outbox's CSBM notifications (DATA/plan.db) once a second.\n"},
     {"principal", cmdPrincipal, "who may connect: principals with nation, clearance, communities",
@@ -87,13 +90,17 @@ static const CliCommand commands[] = {
      "                 [--principals FILE]\n"
      "       partnernet principal list [--principals FILE]\n"
      "       partnernet principal remove NAME [--principals FILE] [--data DIR]\n"
+     "       (each also [--config FILE]: FILE and DIR from the node's config)\n"
      "\n"
-     "Creates or updates an entry in the principals file (default var/principals.json).\n"
+     "Creates or updates an entry in the principals file (default DATA/principals.json,\n"
+     "DATA from --config or var/; the config's principals = when set).  When a node runs\n"
+     "on DATA, add and remove wait (5 s at most) until it loaded the change and say so.\n"
      "A password (1 to 255 bytes, no NUL) is read from standard input and stored only\n"
      "as a salted scrypt hash.  Each added principal gets a new instance id: tokens and\n"
      "sessions of a removed principal never pass to a new one of the same name.  remove\n"
-     "also revokes the principal's tokens in DIR/tokens.json (default: the principals\n"
-     "file's directory).  Client ids link-* are reserved for principals with the node role.\n"
+     "also revokes the principal's tokens in DIR/tokens.json (default: the config's data\n"
+     "directory, else the principals file's).  Client ids link-* are reserved for\n"
+     "principals with the node role.\n"
      "The MQTT username is the principal's NAME; a TLS client certificate maps to the\n"
      "principal whose --cert-cn matches its common name (its country must be the nation);\n"
      "--cert-sha256 pins the one certificate accepted for it (its SHA-256 fingerprint).\n"
@@ -103,6 +110,7 @@ static const CliCommand commands[] = {
      "is given (one that only stands for a federation peer, or uses bearer tokens alone).\n"},
     {"audit", cmdAudit, "the audit trail: refused publishes and deliveries, releases",
      "usage: partnernet audit [--since 1h|30m|2d|DATE] [--reason CODE] [--kind KIND] [--data DIR] "
+     "[--config FILE] "
      "[--json] [--as NAME [--principals FILE]]\n"
      "\n"
      "Prints audit events recorded by the node in DIR/audit.db (default var/), oldest first.\n"
@@ -114,19 +122,20 @@ static const CliCommand commands[] = {
      "usage: partnernet token create --principal NAME [--data DIR] [--principals FILE]\n"
      "       partnernet token revoke TOKEN|ID [--data DIR]\n"
      "       partnernet token list [--data DIR]\n"
+     "       (each also [--config FILE]: DIR and FILE from the node's config)\n"
      "\n"
      "create prints a new token for the principal once (it is stored only as its SHA-256\n"
      "in DATA/tokens.json, default var/); clients send it as 'Authorization: Bearer TOKEN'.\n"
      "revoke takes the token or the 12-digit ID that list shows.  A running node honours\n"
      "new and revoked tokens from the next request on.\n"},
     {"log", cmdLog, "list the messages a node's log holds (safe while it runs)",
-     "usage: partnernet log list [--data DIR] [--topic FILTER]\n"
+     "usage: partnernet log list [--data DIR] [--topic FILTER] [--config FILE]\n"
      "\n"
      "One line per message in DIR/log (default var/), tab-separated: offset, id\n"
      "(ORIGIN:SEQ), time, topic, label, payload (text, or its size).  The log is\n"
      "opened read-only, so a running node is not disturbed.\n"},
     {"peers", cmdPeers, "federation links: state, counters, backlog, lag, last error",
-     "usage: partnernet peers [--data DIR] [--json]\n"
+     "usage: partnernet peers [--data DIR] [--json] [--config FILE]\n"
      "\n"
      "Shows the federation status of the node running on DIR (default var/), which it\n"
      "rewrites every second in DIR/peers.json: each outbound link ([peer NAME] in the\n"
@@ -136,6 +145,7 @@ static const CliCommand commands[] = {
      "this node) with its backlog here and messages lost to log retention.\n"},
     {"plan", cmdPlan, "cooperation and defence planning: activities, exercises, gaps",
      "usage: partnernet plan SUBCOMMAND [--data DIR] ...   (store: DIR/plan.db, default var/)\n"
+     "       (--config FILE or $PARTNERNET_CONFIG: DIR from the node's config)\n"
      "\n"
      "  import FILE...                      JSON or CSV (kind from the header; other files\n"
      "                                      are skipped with a note); errors as\n"
@@ -172,6 +182,38 @@ static const CliCommand commands[] = {
      "  bench                                time every listing and report\n"
      "\n"
      "partnernet plan SUBCOMMAND --help prints the usage of one subcommand.\n"},
+    {"pub", cmdPub, "publish a labelled message to a node over MQTT 5",
+     "usage: partnernet pub --topic TOPIC [--label MARKING] (--message TEXT | --file FILE |\n"
+     "                      --stdin [--line-mode]) [--qos 0|1|2] [--retain] [CONNECTION]\n"
+     "\n"
+     "Publishes as an ordinary client: the node decides as for any publisher.  --label is\n"
+     "the message's label (a display marking such as \"NATO SECRET REL TO NATO, SWE\" or\n"
+     "STANAG 4774 XML); without it the node applies its [topic] default.  --line-mode\n"
+     "sends each line of standard input as a message of its own.  QoS 1 (the default) and\n"
+     "2 wait for the node's answer: exit 0 when it took every message, 1 when it refused\n"
+     "one (the reason in words on stderr), 2 for usage errors or when it cannot be reached\n"
+     "or refuses the login.\n"
+     "\n"
+     "CONNECTION (pub and sub): [--address HOST:PORT] [--user NAME --password-file FILE]\n"
+     "  [--ca PEM [--cert PEM --key PEM] [--server-name NAME]] [--config FILE]\n"
+     "Each defaults to the config file's [client] section (address, user, password_file,\n"
+     "ca, cert, key, server_name; --config or $PARTNERNET_CONFIG); the address then to the\n"
+     "node's own listener in it (mqtts with a CA, else mqtt), else 127.0.0.1:1883.  A CA\n"
+     "means TLS: the node's certificate must chain to it and name --server-name (default:\n"
+     "the IP address connected to).  The password is the first line of FILE.\n"},
+    {"sub", cmdSub, "print the messages a node lets through to a principal (MQTT 5)",
+     "usage: partnernet sub --topic FILTER [--count N] [--json] [--qos 0|1|2] [CONNECTION]\n"
+     "\n"
+     "Subscribes (no session kept) and prints each message the node releases to the\n"
+     "principal logged in, one per line, tab-separated: time (ISO 8601, when it was first\n"
+     "published), label (marking), topic, id (ORIGIN:SEQ), origin, payload.  A payload that\n"
+     "is valid UTF-8 is shown as text with control characters escaped (\\n, \\t, \\xNN);\n"
+     "any other as 'base64:' and its base64.  --json prints one object a line with id,\n"
+     "topic, label, time, origin, qos, retain and payload (text) or payload_base64.\n"
+     "--count N exits after N messages; otherwise it runs until interrupted.  A line\n"
+     "'subscribed to FILTER' on stderr says when the node granted the subscription.\n"
+     "Exit 1 when the node refuses the subscription, 2 for usage or connection errors.\n"
+     "CONNECTION: as for pub (see partnernet help pub).\n"},
     {"bench", cmdBench, "micro-benchmarks (decide)",
      "usage: partnernet bench decide [--seconds N]\n\n"
      "Decisions per second on one core with precompiled labels, and the latency\n"
@@ -184,6 +226,16 @@ static const CliCommand *findCommand(const char *name) {
     return NULL;
 }
 
+/* The admin commands: their paths (and pub/sub's node) come from --config
+ * FILE or $PARTNERNET_CONFIG; serve reads the whole file itself. */
+static int takesConfig(const char *name) {
+    static const char *const names[] = {"principal", "token", "audit", "log", "peers",
+                                        "plan",      "pub",   "sub",   NULL};
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], name) == 0) return 1;
+    return 0;
+}
+
 static void usage(FILE *f) {
     fprintf(f, "usage: partnernet [--registry DIR] [--policy FILE] COMMAND [ARGS]\n"
                "       partnernet help COMMAND | --help | --version\n\n"
@@ -193,7 +245,11 @@ static void usage(FILE *f) {
     fprintf(f,
             "\nThe registry directory and security policy default to $PARTNERNET_REGISTRY and\n"
             "$PARTNERNET_POLICY, then data/ beside the program or in the current directory,\n"
-            "then %s.\n",
+            "then %s.\n"
+            "principal, token, audit, log, peers, plan, pub and sub take --config FILE (or\n"
+            "$PARTNERNET_CONFIG), the node's config file: its data directory and principals\n"
+            "file are their defaults (--data and --principals override).  Read-only commands\n"
+            "on a missing data directory exit 2 ('no node data in DIR') and create nothing.\n",
             PN_DATADIR);
 }
 
@@ -292,6 +348,8 @@ int cliLoad(Cli *cli) {
 }
 
 void cliFree(Cli *cli) {
+    free(cli->confText);
+    cli->confText = NULL;
     registryFree(&cli->reg);
     spifFree(&cli->spif);
     cli->loaded = 0;
@@ -348,7 +406,9 @@ int main(int argc, char **argv) {
             fputs(sub ? sub : c->usage, stdout);
             return CLI_OK;
         }
-    int rc = c->run(&cli, argc - i, argv + i);
+    int rc = CLI_OK, n = argc - i;
+    if (takesConfig(c->name)) rc = cliConfigure(&cli, c->name, &n, argv + i);
+    if (rc == CLI_OK) rc = c->run(&cli, n, argv + i);
     cliFree(&cli);
     return rc;
 }

@@ -38,9 +38,11 @@ typedef struct PlanArgs {
  */
 int planParse(PlanArgs *a, int argc, char **argv, int first, const PlanOpt *opts, const char **dir);
 
-/* Load the registry and open DIR/plan.db.  Prints and returns CLI_USAGE on
- * failure. */
-int planOpenCli(Cli *cli, const char *cmd, const char *dir, Plan **out);
+/* Load the registry and open DIR/plan.db.  A command that only reads (or
+ * changes what must already be there) passes create 0: a missing DIR or
+ * plan.db is then an error and nothing is created; create 1 makes both.
+ * Prints and returns CLI_USAGE on failure. */
+int planOpenCli(Cli *cli, const char *cmd, const char *dir, int create, Plan **out);
 
 /* Parse a whole number >= 0 (NULL text leaves *out); prints on error. */
 int planCount(const char *cmd, const char *opt, const char *text, int64_t *out);

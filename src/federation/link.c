@@ -27,6 +27,7 @@
 #include "../mqtt/mqtt.h"
 #include "../mqtt/server.h"
 #include "../node/stream.h"
+#include "../node/tls.h"
 
 #define LINK_KEEPALIVE 30     /* seconds, in CONNECT */
 #define LINK_PING_EVERY 10000 /* ms of silence from us before a PINGREQ */
@@ -455,23 +456,6 @@ static void onRead(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     free(buf->base);
 }
 
-/* The peer's certificate must name what we asked for: server_name when
- * given (also sent as SNI), otherwise the IP address we connected to. */
-static int checkServerName(Link *l, SSL *ssl) {
-    if (l->opt.serverName)
-        return SSL_set_tlsext_host_name(ssl, l->opt.serverName) == 1 &&
-                       SSL_set1_host(ssl, l->opt.serverName) == 1
-                   ? 0
-                   : -1;
-    char host[128];
-    const char *colon = strrchr(l->opt.address, ':');
-    size_t n = colon ? (size_t)(colon - l->opt.address) : 0;
-    if (n == 0 || n >= sizeof(host)) return -1;
-    memcpy(host, l->opt.address, n);
-    host[n] = '\0';
-    return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 ? 0 : -1;
-}
-
 static void onConnected(uv_connect_t *req, int status) {
     LinkConn *c = req->data;
     Link *l = c->l;
@@ -488,7 +472,8 @@ static void onConnected(uv_connect_t *req, int status) {
         c->wbio = BIO_new(BIO_s_mem());
         if (!c->ssl || !c->rbio || !c->wbio) return fail(c, "out of memory");
         SSL_set_bio(c->ssl, c->rbio, c->wbio);
-        if (checkServerName(l, c->ssl) != 0) return fail(c, "cannot set the name to verify");
+        if (tlsClientName(c->ssl, l->opt.serverName, l->opt.address) != 0)
+            return fail(c, "cannot set the name to verify");
         SSL_set_connect_state(c->ssl);
         SSL_do_handshake(c->ssl);
         tlsPump(c);
@@ -590,23 +575,8 @@ static int readPassword(Link *l, pnError *err) {
  * name the peer, see checkServerName); cert and key, when given, are this
  * node's certificate for the login, else the password goes inside TLS. */
 static int tlsSetup(Link *l, pnError *err) {
-    const LinkOptions *o = &l->opt;
-    if (!o->caFile)
-        return pnErrorSet(err, PN_EINVAL,
-                          "peer %s: TLS needs ca (the CA of the peer's certificate)", o->name);
-    if (!o->certFile != !o->keyFile)
-        return pnErrorSet(err, PN_EINVAL, "peer %s: cert and key go together", o->name);
-    l->ctx = SSL_CTX_new(TLS_client_method());
-    if (!l->ctx) return pnErrorSet(err, PN_ENOMEM, "out of memory");
-    SSL_CTX_set_min_proto_version(l->ctx, TLS1_2_VERSION);
-    if (o->certFile && (SSL_CTX_use_certificate_chain_file(l->ctx, o->certFile) != 1 ||
-                        SSL_CTX_use_PrivateKey_file(l->ctx, o->keyFile, SSL_FILETYPE_PEM) != 1))
-        return pnErrorSet(err, PN_EINVAL, "peer %s: cannot load certificate '%s' or key '%s'",
-                          o->name, o->certFile, o->keyFile);
-    if (SSL_CTX_load_verify_locations(l->ctx, o->caFile, NULL) != 1)
-        return pnErrorSet(err, PN_EINVAL, "peer %s: cannot load ca '%s'", o->name, o->caFile);
-    SSL_CTX_set_verify(l->ctx, SSL_VERIFY_PEER, NULL);
-    ERR_clear_error(); /* loading may leave notes in the thread's queue */
+    if (tlsClientContext(&l->ctx, l->opt.certFile, l->opt.keyFile, l->opt.caFile, err) != PN_OK)
+        return pnErrorPrefix(err, "peer %s: ", l->opt.name);
     return PN_OK;
 }
 

@@ -14,8 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/date.h"
+#include "../core/stamp.h"
+#include "../core/str.h"
 #include "stream.h"
 #include "tls.h"
 
@@ -25,6 +28,7 @@ struct Node {
     uv_timer_t tick;
     uv_signal_t sigterm, sigint, sighup;
     int handlesOn;
+    FileStamp principalsStamp; /* the principals file as last loaded (or found missing) */
     const NodeOptions *opt;
     const Registry *reg;
     const Spif *spif;
@@ -105,6 +109,7 @@ int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif
                           .audit = opt->audit};
     LogRecovery rep;
     memset(&rep, 0, sizeof(rep));
+    n->principalsStamp = fileStamp(opt->principalsFile);
     int rc = principalsLoad(&n->principals, opt->principalsFile, err);
     if (rc == PN_OK && opt->aclFile) rc = aclLoad(&n->acl, opt->aclFile, err);
     if (rc == PN_OK) rc = exchangeOpen(&n->x, opt->dataDir, &xo, reg, spif, &rep, err);
@@ -214,12 +219,15 @@ static void reportLimits(Node *n) {
     n->shedConns = 0;
 }
 
+static void watchPrincipals(Node *n);
+
 static void onTick(uv_timer_t *t) {
     Node *n = t->data;
     int64_t now = timeNow();
     for (int i = 0; i < n->nfe; i++)
         if (n->fe[i].tick) n->fe[i].tick(n->fe[i].ctx, now);
     exchangeExpire(n->x, now);
+    watchPrincipals(n);
     reportStore(n);
     reportLimits(n);
 }
@@ -286,14 +294,31 @@ static void reloadRegistry(Node *n) {
             reg->nnations, reg->ngroups);
 }
 
+/* DATA/principals.loaded: which state of the principals file this node
+ * (pid) runs with, for `principal add/remove` to say when it took a
+ * change.  Written whole under another name, then renamed. */
+static void writeLoaded(Node *n) {
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof(path), "%s/principals.loaded", n->opt->dataDir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;
+    const FileStamp *s = &n->principalsStamp;
+    fprintf(f, "%ld %d %lld %llu %llu\n", (long)getpid(), s->exists, (long long)s->mtimeNs,
+            (unsigned long long)s->ino, (unsigned long long)s->size);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) unlink(tmp);
+}
+
 static void reloadPrincipals(Node *n) {
     Principals fresh;
     pnError err = {0};
     principalsInit(&fresh);
+    n->principalsStamp = fileStamp(n->opt->principalsFile);
     if (principalsLoad(&fresh, n->opt->principalsFile, &err) == PN_OK) {
         principalsFree(&n->principals);
         n->principals = fresh;
         fprintf(stderr, "partnernet: principals reloaded (%zu)\n", fresh.n);
+        writeLoaded(n);
     } else {
         principalsFree(&fresh);
         fprintf(stderr, "partnernet: principals not reloaded: %s\n", err.msg);
@@ -310,6 +335,13 @@ static void reloadPrincipals(Node *n) {
     fprintf(stderr, "partnernet: topic rules (ACL) reloaded\n");
 }
 
+/* After new principals (or registry): sessions and front-ends follow. */
+static void principalsChanged(Node *n) {
+    exchangeForEachSession(n->x, recompileSession, n);
+    for (int i = 0; i < n->nfe; i++)
+        if (n->fe[i].reloaded) n->fe[i].reloaded(n->fe[i].ctx);
+}
+
 static void onSignal(uv_signal_t *h, int sig) {
     Node *n = h->data;
     if (sig != SIGHUP) {
@@ -318,9 +350,25 @@ static void onSignal(uv_signal_t *h, int sig) {
     }
     reloadRegistry(n);
     reloadPrincipals(n);
-    exchangeForEachSession(n->x, recompileSession, n);
-    for (int i = 0; i < n->nfe; i++)
-        if (n->fe[i].reloaded) n->fe[i].reloaded(n->fe[i].ctx);
+    principalsChanged(n);
+}
+
+/* Once a second: a changed principals file is loaded as SIGHUP would; a
+ * vanished one leaves the principals in force (said once), since an
+ * editor or a half-done copy must not lock everybody out. */
+static void watchPrincipals(Node *n) {
+    FileStamp now = fileStamp(n->opt->principalsFile);
+    if (fileStampSame(&now, &n->principalsStamp)) return;
+    if (!now.exists) {
+        fprintf(stderr,
+                "partnernet: principals file %s vanished: the %zu principals loaded stay in "
+                "force\n",
+                n->opt->principalsFile, n->principals.n);
+        n->principalsStamp = now;
+        return;
+    }
+    reloadPrincipals(n);
+    principalsChanged(n);
 }
 
 static void startHandles(Node *n) {
@@ -362,6 +410,7 @@ int nodeRun(Node *n, pnError *err) {
     }
     /* No principals is legal (a file deliberately left empty) but never
      * what an operator wants by accident: say so where they look. */
+    writeLoaded(n);
     printf("partnernet: node %s ready: %sdata %s, log %llu messages%s\n", n->opt->name, line,
            n->opt->dataDir, (unsigned long long)n->records,
            n->principals.n ? "" : "; WARNING: no principals, nobody can log in");

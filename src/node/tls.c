@@ -3,6 +3,7 @@
  */
 #include "tls.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -120,4 +121,44 @@ const PrincipalEntry *tlsPeerPrincipal(SSL *ssl, const Principals *ps, char *why
         return NULL;
     }
     return e;
+}
+
+int tlsClientContext(SSL_CTX **out, const char *certFile, const char *keyFile, const char *caFile,
+                     pnError *err) {
+    *out = NULL;
+    if (!caFile)
+        return pnErrorSet(err, PN_EINVAL, "TLS needs ca (the CA of the server's certificate)");
+    if (!certFile != !keyFile) return pnErrorSet(err, PN_EINVAL, "cert and key go together");
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    int rc = PN_OK;
+    if (certFile && (SSL_CTX_use_certificate_chain_file(ctx, certFile) != 1 ||
+                     SSL_CTX_use_PrivateKey_file(ctx, keyFile, SSL_FILETYPE_PEM) != 1))
+        rc = pnErrorSet(err, PN_EINVAL, "cannot load certificate '%s' or key '%s'", certFile,
+                        keyFile);
+    else if (SSL_CTX_load_verify_locations(ctx, caFile, NULL) != 1)
+        rc = pnErrorSet(err, PN_EINVAL, "cannot load ca '%s'", caFile);
+    ERR_clear_error(); /* loading may leave notes in the thread's queue */
+    if (rc != PN_OK) {
+        SSL_CTX_free(ctx);
+        return rc;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    *out = ctx;
+    return PN_OK;
+}
+
+int tlsClientName(SSL *ssl, const char *serverName, const char *address) {
+    if (serverName)
+        return SSL_set_tlsext_host_name(ssl, serverName) == 1 && SSL_set1_host(ssl, serverName) == 1
+                   ? 0
+                   : -1;
+    char host[128];
+    const char *colon = strrchr(address, ':');
+    size_t n = colon ? (size_t)(colon - address) : 0;
+    if (n == 0 || n >= sizeof(host)) return -1;
+    memcpy(host, address, n);
+    host[n] = '\0';
+    return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 ? 0 : -1;
 }

@@ -35,4 +35,22 @@ int tlsServerContext(SSL_CTX **out, const char *certFile, const char *keyFile, c
  */
 const PrincipalEntry *tlsPeerPrincipal(SSL *ssl, const Principals *ps, char *why, size_t cap);
 
+/*
+ * Make a TLS client context (TLS 1.2 or later) that verifies the server's
+ * certificate against caFile and, when certFile and keyFile are given,
+ * presents that client certificate.  Returns PN_OK with *out set (free it
+ * with SSL_CTX_free), or PN_EINVAL/PN_ENOMEM with the reason and *out
+ * NULL: no caFile, cert without key or key without cert, unreadable files.
+ */
+int tlsClientContext(SSL_CTX **out, const char *certFile, const char *keyFile, const char *caFile,
+                     pnError *err);
+
+/*
+ * Make ssl verify that the server's certificate names serverName (also sent
+ * as SNI) or, when serverName is NULL, the IP address of address
+ * ("HOST:PORT"), the one connected to.  Returns 0, or -1 when the name
+ * cannot be set.
+ */
+int tlsClientName(SSL *ssl, const char *serverName, const char *address);
+
 #endif

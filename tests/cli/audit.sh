@@ -9,7 +9,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # errors
-expect_err "missing store exits 2" 2 "no audit store in $tmp/none" "$PN" audit --data "$tmp/none"
+expect_err "missing data directory exits 2" 2 "no node data in $tmp/none" "$PN" audit --data "$tmp/none"
 ok "a missing store is not created" test ! -e "$tmp/none"
 expect_err "bad --since exits 2" 2 "'1y' is not a duration" "$PN" audit --since 1y --data "$tmp/none"
 expect_err "--since without a value" 2 "option --since needs a value" "$PN" audit --since

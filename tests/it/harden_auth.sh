@@ -84,7 +84,8 @@ expect_out "bohdan opens a persistent 3.1.1 session" "connack 0 0" conn 4 bohdan
 expect_out "the session is there" "connack 1 0" conn 4 bohdan-s bohdan pw-bohdan keep
 cp "$D/tokens.json" "$T/tokens.before"
 expect_out "principal remove bohdan revokes its token" "removed principal bohdan
-revoked 1 token of bohdan in $D/tokens.json" \
+revoked 1 token of bohdan in $D/tokens.json
+the running node (pid $SRV_PID) loaded the change" \
     "$PN" principal remove bohdan --principals "$P" --data "$D"
 ok "remove revoked bohdan's token in tokens.json" bash -c \
     "'$PN' token list --data '$D' | grep ' bohdan ' | grep -qv 'revoked=-'"
