@@ -90,7 +90,7 @@ static const CliCommand commands[] = {
      "others over HTTP; it does not widen what the principal may receive.\n"
      "A principal with neither password nor certificate is refused unless --no-credential\n"
      "is given (one that only stands for a federation peer, or uses bearer tokens alone).\n"},
-    {"audit", cmdAudit, "the audit trail: refused publishes and deliveries, releases",
+    {"audit", cmdAudit, "the audit trail: refusals, releases and node events",
      "usage: partnernet audit [--since 1h|30m|2d|DATE] [--reason CODE] [--kind KIND] [--data DIR] "
      "[--json] [--as NAME [--principals FILE]]\n"
      "\n"
@@ -98,7 +98,32 @@ static const CliCommand commands[] = {
      "All of every record is shown: the command is for the local administrator, who can\n"
      "read the file anyway.  --as NAME shows what principal NAME (from FILE, default\n"
      "DIR/principals.json) would see through GET /v1/audit: a record whose label decide()\n"
-     "refuses NAME shows only its kind and time, marked withheld.\n"},
+     "refuses NAME shows only its kind and time, marked withheld.\n"
+     "\n"
+     "Kinds (--kind):\n"
+     "  publish_refused      a publish refused (label, topic rule, quota, format)\n"
+     "  delivery_refused     a message withheld from a reader: retained, queued for an\n"
+     "                       offline session, read over HTTP, or anything for a peer node;\n"
+     "                       live deliveries refused to other subscribers are filtered by\n"
+     "                       design and counted in /metrics only\n"
+     "  released             a message released over HTTP or to a peer node\n"
+     "  login_refused        a failed MQTT or HTTP login\n"
+     "  subscribe_refused    a subscription refused (quota)\n"
+     "  import_refused       a message from a peer node refused\n"
+     "  will_dropped         a will message not published\n"
+     "  session_discarded    a session ended by a newer instance or a reserved client id\n"
+     "  session_expired      a session expired\n"
+     "  session_lost         a peer link lost its session\n"
+     "  session_save_failed  a session could not be saved\n"
+     "  retention            messages a session had not read were dropped by log retention\n"
+     "  retention_loss       a resuming session missed messages dropped by retention\n"
+     "  log_damaged          damage found in the message log at start\n"
+     "  audit_dropped        audit rows deleted by retention or the size bound\n"
+     "Reasons (--reason): decide()'s clearance, caveat, not_releasable, not_yet_member,\n"
+     "  no_longer_member, no_agreement; and no_label, invalid_label, other, no_principal,\n"
+     "  acl, retained_quota, ambiguous_label, payload_format, login, quota, import,\n"
+     "  session_lost, principal, reserved, storage, retention, instance, log_damaged,\n"
+     "  expiry, size.  Refusals past a burst a minute are counted in one row (xCOUNT).\n"},
     {"token", cmdToken, "bearer tokens for the HTTP API: create, revoke, list",
      "usage: partnernet token create --principal NAME [--data DIR] [--principals FILE]\n"
      "       partnernet token revoke TOKEN|ID [--data DIR]\n"

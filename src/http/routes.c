@@ -321,6 +321,13 @@ static void audit(HttpConn *c) {
         n > AUDIT_LIMIT_MAX)
         return httpError(c, 400, "bad_request", "bad 'reason', 'kind' or 'limit' (limit: 1 to %d)",
                          AUDIT_LIMIT_MAX);
+    char names[1024];
+    if (hasKind > 0 && !auditNameKnown(auditKinds, kind))
+        return httpError(c, 400, "bad_kind", "unknown kind '%s' (one of: %s)", kind,
+                         auditNameList(auditKinds, names, sizeof(names)));
+    if (hasReason > 0 && !auditNameKnown(auditReasons, reason))
+        return httpError(c, 400, "bad_reason", "unknown reason '%s' (one of: %s)", reason,
+                         auditNameList(auditReasons, names, sizeof(names)));
     AuditViewer *v = malloc(sizeof(*v));
     if (!v) return httpError(c, 503, "unavailable", "out of memory");
     auditViewerInit(v, &c->p, nodeSpif(c->srv->node), timeNow());

@@ -32,4 +32,25 @@ setup "a plan store" "$PN" plan import data/sample/cooperation.json --data "$dir
 expect_err "plan activities --open-to Georgia: its code" 2 "unknown nation 'Georgia' (did you mean 'GEO'?)" \
     "$PN" plan activities --open-to Georgia --data "$dir/plan"
 
+# 3. audit filters name their valid values; --help documents each kind
+expect_err "audit --kind bogus: exit 2 listing the kinds" 2 \
+    "unknown kind 'bogus' (one of: publish_refused, delivery_refused, released," \
+    "$PN" audit --kind bogus --data "$dir"
+expect_err "audit --reason bogus: exit 2 listing the reasons" 2 \
+    "unknown reason 'bogus' (one of: clearance, caveat, not_releasable," \
+    "$PN" audit --reason bogus --data "$dir"
+kinds=$("$PN" audit --kind bogus 2>&1 | sed -n "s/.*(one of: \(.*\))$/\1/p" | tr -d ,)
+reasons=$("$PN" audit --reason bogus 2>&1 | sed -n "s/.*(one of: \(.*\))$/\1/p" | tr -d ,)
+help=$("$PN" audit --help)
+missing=""
+for k in $kinds; do grep -qE "^  $k +[a-z]" <<<"$help" || missing="$missing $k"; done
+_report "$([ -n "$kinds" ] && [ -z "$missing" ] && echo 0 || echo 1)" \
+    "audit --help explains every kind" "kinds: '$kinds'; not in --help:$missing"
+missing=""
+for r in $reasons; do grep -qw "$r" <<<"$(sed -n '/^Reasons/,$p' <<<"$help")" || missing="$missing $r"; done
+_report "$([ -n "$reasons" ] && [ -z "$missing" ] && echo 0 || echo 1)" \
+    "audit --help lists every reason" "reasons: '$reasons'; not in --help:$missing"
+expect_has "audit --help says which refused deliveries are recorded" \
+    "live deliveries refused to other subscribers" "$PN" audit --help
+
 done_testing
