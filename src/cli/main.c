@@ -134,10 +134,12 @@ static const CliCommand commands[] = {
      "revoke takes the token or the 12-digit ID that list shows.  A running node honours\n"
      "new and revoked tokens from the next request on.\n"},
     {"log", cmdLog, "list the messages a node's log holds (safe while it runs)",
-     "usage: partnernet log list [--data DIR] [--topic FILTER]\n"
+     "usage: partnernet log list [--data DIR] [--topic FILTER] [--full]\n"
      "\n"
      "One line per message in DIR/log (default var/), tab-separated: offset, id\n"
-     "(ORIGIN:SEQ), time, topic, label, payload (text, or its size).  The log is\n"
+     "(ORIGIN:SEQ), time, topic, label, payload.  A payload in UTF-8 is shown as text,\n"
+     "its first 200 bytes unless --full; any other payload as <N bytes>.  Control\n"
+     "characters, tabs and backslashes are escaped (\\n, \\t, \\\\, \\u001b).  The log is\n"
      "opened read-only, so a running node is not disturbed.\n"},
     {"peers", cmdPeers, "federation links: state, counters, backlog, lag, last error",
      "usage: partnernet peers [--data DIR] [--json]\n"
