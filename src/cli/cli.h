@@ -14,6 +14,7 @@
 #include "../label/spif.h"
 #include "../policy/decide.h"
 #include "../registry/registry.h"
+#include "../registry/suggest.h"
 
 enum { CLI_OK = 0, CLI_NO = 1, CLI_USAGE = 2 };
 

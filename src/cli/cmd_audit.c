@@ -178,6 +178,13 @@ int cmdAudit(Cli *cli, int argc, char **argv) {
             return cliFail("audit", "unexpected argument '%s'", argv[i]);
         }
     }
+    char names[1024];
+    if (kind && !auditNameKnown(auditKinds, kind))
+        return cliFail("audit", "unknown kind '%s' (one of: %s)", kind,
+                       auditNameList(auditKinds, names, sizeof(names)));
+    if (reason && !auditNameKnown(auditReasons, reason))
+        return cliFail("audit", "unknown reason '%s' (one of: %s)", reason,
+                       auditNameList(auditReasons, names, sizeof(names)));
     int64_t since;
     if (auditParseSince(sinceText, timeNow(), &since) != 0)
         return cliFail("audit",

@@ -205,7 +205,10 @@ static int cmdActivities(Cli *cli, int argc, char **argv) {
         int n = registryNation(&cli->reg, openTo);
         if (n < 0 || cli->reg.nations[n].kind != REG_NATION) {
             planClose(p);
-            return cliFail(a.cmd, "unknown nation '%s'", openTo);
+            char hint[64];
+            return cliFail(
+                a.cmd, "unknown nation '%s'%s", openTo,
+                registryDidYouMean(&cli->reg, openTo, SUGGEST_NATIONS, hint, sizeof(hint)));
         }
         snprintf(nation, sizeof(nation), "%s", cli->reg.nations[n].code);
     }

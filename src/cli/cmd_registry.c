@@ -49,7 +49,10 @@ static int registryShow(Cli *cli, const char *code, int64_t at) {
             return cliFail("registry",
                            "'%s' is a framework or community; use: partnernet registry members %s",
                            code, code);
-        return cliFail("registry", "unknown nation or framework '%s'", code);
+        char hint[64];
+        return cliFail(
+            "registry", "unknown nation or framework '%s'%s", code,
+            registryDidYouMean(r, code, SUGGEST_NATIONS | SUGGEST_GROUPS, hint, sizeof(hint)));
     }
     const RegNation *nat = &r->nations[n];
     printf("%s  %s (%s)\n", nat->code, nat->name,
@@ -89,7 +92,10 @@ static int registryMembers(Cli *cli, const char *id, int64_t at, int countOnly) 
         if (registryNation(r, id) >= 0)
             return cliFail("registry", "'%s' is a nation; use: partnernet registry show %s", id,
                            id);
-        return cliFail("registry", "unknown nation or framework '%s'", id);
+        char hint[64];
+        return cliFail(
+            "registry", "unknown nation or framework '%s'%s", id,
+            registryDidYouMean(r, id, SUGGEST_NATIONS | SUGGEST_GROUPS, hint, sizeof(hint)));
     }
     NationSet set;
     int count = registryMembersAt(r, g, dayOfTime(at), &set);

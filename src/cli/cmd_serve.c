@@ -92,40 +92,16 @@ static int keyIndex(const char *const *keys, const char *key) {
     return -1;
 }
 
-/* Levenshtein distance, for "did you mean": keys are short (< 64). */
-static size_t editDistance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b), row[64];
-    if (la >= 64 || lb >= 64) return 64;
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[lb];
-}
-
 /* Report an unknown key, naming the nearest known one when it is close
  * enough to be a typo (a third of the key's length, at least 2 edits). */
 static int unknownKey(const char *const *keys, const char *what, const char *key, int line,
                       const char *path) {
-    const char *best = NULL;
-    size_t bestD = (size_t)-1, limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2;
-    if (limit >= 64)
-        return cliFail("serve", "%s:%d: unknown %ssetting '%s'", path, line, what,
-                       key); /* longer than any key: no typo of one */
-    for (int i = 0; keys[i]; i++) {
-        size_t d = editDistance(key, keys[i]);
-        if (d < bestD) bestD = d, best = keys[i];
-    }
-    if (best && bestD <= limit)
+    Suggest sg;
+    suggestInit(&sg, key, suggestTypoLimit(key, 2));
+    for (int i = 0; keys[i]; i++)
+        suggestOffer(&sg, keys[i], keys[i]);
+    const char *best = suggestResult(&sg);
+    if (best)
         return cliFail("serve", "%s:%d: unknown %ssetting '%s' (did you mean '%s'?)", path, line,
                        what, key, best);
     return cliFail("serve", "%s:%d: unknown %ssetting '%s'", path, line, what, key);

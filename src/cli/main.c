@@ -108,7 +108,7 @@ static const CliCommand commands[] = {
      "others over HTTP; it does not widen what the principal may receive.\n"
      "A principal with neither password nor certificate is refused unless --no-credential\n"
      "is given (one that only stands for a federation peer, or uses bearer tokens alone).\n"},
-    {"audit", cmdAudit, "the audit trail: refused publishes and deliveries, releases",
+    {"audit", cmdAudit, "the audit trail: refusals, releases and node events",
      "usage: partnernet audit [--since 1h|30m|2d|DATE] [--reason CODE] [--kind KIND] [--data DIR] "
      "[--config FILE] "
      "[--json] [--as NAME [--principals FILE]]\n"
@@ -117,7 +117,32 @@ static const CliCommand commands[] = {
      "All of every record is shown: the command is for the local administrator, who can\n"
      "read the file anyway.  --as NAME shows what principal NAME (from FILE, default\n"
      "DIR/principals.json) would see through GET /v1/audit: a record whose label decide()\n"
-     "refuses NAME shows only its kind and time, marked withheld.\n"},
+     "refuses NAME shows only its kind and time, marked withheld.\n"
+     "\n"
+     "Kinds (--kind):\n"
+     "  publish_refused      a publish refused (label, topic rule, quota, format)\n"
+     "  delivery_refused     a message withheld from a reader: retained, queued for an\n"
+     "                       offline session, read over HTTP, or anything for a peer node;\n"
+     "                       live deliveries refused to other subscribers are filtered by\n"
+     "                       design and counted in /metrics only\n"
+     "  released             a message released over HTTP or to a peer node\n"
+     "  login_refused        a failed MQTT or HTTP login\n"
+     "  subscribe_refused    a subscription refused (quota)\n"
+     "  import_refused       a message from a peer node refused\n"
+     "  will_dropped         a will message not published\n"
+     "  session_discarded    a session ended by a newer instance or a reserved client id\n"
+     "  session_expired      a session expired\n"
+     "  session_lost         a peer link lost its session\n"
+     "  session_save_failed  a session could not be saved\n"
+     "  retention            messages a session had not read were dropped by log retention\n"
+     "  retention_loss       a resuming session missed messages dropped by retention\n"
+     "  log_damaged          damage found in the message log at start\n"
+     "  audit_dropped        audit rows deleted by retention or the size bound\n"
+     "Reasons (--reason): decide()'s clearance, caveat, not_releasable, not_yet_member,\n"
+     "  no_longer_member, no_agreement; and no_label, invalid_label, other, no_principal,\n"
+     "  acl, retained_quota, ambiguous_label, payload_format, login, quota, import,\n"
+     "  session_lost, principal, reserved, storage, retention, instance, log_damaged,\n"
+     "  expiry, size.  Refusals past a burst a minute are counted in one row (xCOUNT).\n"},
     {"token", cmdToken, "bearer tokens for the HTTP API: create, revoke, list",
      "usage: partnernet token create --principal NAME [--data DIR] [--principals FILE]\n"
      "       partnernet token revoke TOKEN|ID [--data DIR]\n"
@@ -129,10 +154,12 @@ static const CliCommand commands[] = {
      "revoke takes the token or the 12-digit ID that list shows.  A running node honours\n"
      "new and revoked tokens from the next request on.\n"},
     {"log", cmdLog, "list the messages a node's log holds (safe while it runs)",
-     "usage: partnernet log list [--data DIR] [--topic FILTER] [--config FILE]\n"
+     "usage: partnernet log list [--data DIR] [--topic FILTER] [--full] [--config FILE]\n"
      "\n"
      "One line per message in DIR/log (default var/), tab-separated: offset, id\n"
-     "(ORIGIN:SEQ), time, topic, label, payload (text, or its size).  The log is\n"
+     "(ORIGIN:SEQ), time, topic, label, payload.  A payload in UTF-8 is shown as text,\n"
+     "its first 200 bytes unless --full; any other payload as <N bytes>.  Control\n"
+     "characters, tabs and backslashes are escaped (\\n, \\t, \\\\, \\u001b).  The log is\n"
      "opened read-only, so a running node is not disturbed.\n"},
     {"peers", cmdPeers, "federation links: state, counters, backlog, lag, last error",
      "usage: partnernet peers [--data DIR] [--json] [--config FILE]\n"

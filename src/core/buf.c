@@ -73,6 +73,41 @@ void bufXmlEscape(pnBuf *b, const char *s) {
     }
 }
 
+/* Bytes of the character at s[i] that bufEscape must escape (0: none). */
+static size_t escapeLen(const unsigned char *s, size_t i, size_t n, int mode) {
+    unsigned char c = s[i];
+    if (c < 0x20 || c == '\\' || (c == '"' && (mode & BUF_ESC_JSON))) return 1;
+    if (!(mode & BUF_ESC_TERMINAL)) return 0;
+    if (c == 0x7f) return 1;
+    return c == 0xc2 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f ? 2 : 0;
+}
+
+void bufEscape(pnBuf *b, const char *s, size_t n, int mode) {
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    size_t run = 0;
+    bufGrow(b, n);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = escapeLen(u, i, n, mode);
+        if (!k) continue;
+        bufAppend(b, s + run, i - run);
+        unsigned cp = k == 2 ? u[i + 1] : u[i];
+        char esc[7] = {'\\', (char)cp, 0};
+        if (cp == '\n')
+            esc[1] = 'n';
+        else if (cp == '\r')
+            esc[1] = 'r';
+        else if (cp == '\t')
+            esc[1] = 't';
+        else if (cp < 0x20 || cp >= 0x7f)
+            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[cp >> 4], esc[5] = hex[cp & 15];
+        bufPuts(b, esc);
+        i += k - 1;
+        run = i + 1;
+    }
+    bufAppend(b, s + run, n - run);
+}
+
 char *bufDetach(pnBuf *b) {
     char *p = b->failed ? NULL : b->data;
     if (b->failed) free(b->data);

@@ -36,6 +36,20 @@ void bufPrintf(pnBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 
  * (as character references, so parsing gives back exactly s). */
 void bufXmlEscape(pnBuf *b, const char *s);
 
+/* bufEscape modes. */
+enum {
+    BUF_ESC_JSON = 1,     /* '"' escaped too: the body of a JSON string */
+    BUF_ESC_TERMINAL = 2, /* DEL and C1 controls (U+0080..U+009F) escaped too */
+};
+
+/*
+ * Append the n bytes at s with '\\' and control characters escaped as
+ * \\, \n, \r, \t or \u00XX, and more per mode (above), so that nothing
+ * written can end a JSON string or steer a terminal.  s need not be
+ * NUL-terminated; C1 controls are recognised in their UTF-8 form.
+ */
+void bufEscape(pnBuf *b, const char *s, size_t n, int mode);
+
 /* Non-zero when an append failed for lack of memory. */
 static inline int bufFailed(const pnBuf *b) {
     return b->failed;

@@ -1428,15 +1428,32 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
     return PN_OK;
 }
 
+int exchangeFlushAll(Exchange *x, ExchangeFlushed *out, pnError *err) {
+    memset(out, 0, sizeof(*out));
+    if (!x->log) return PN_OK;
+    int rc = exchangeCommit(x, err);
+    if (rc == PN_OK) rc = logSync(x->log, err);
+    x->saveFailedAt = 0;
+    x->lastSave = 0; /* also the resume offsets that moved in the last second */
+    saveChanged(x, timeNow(), 1);
+    if (x->anyDirty && rc == PN_OK) rc = pnErrorSet(err, PN_EIO, "a session could not be saved");
+    for (Session *s = x->sessions; s; s = s->nextAll)
+        out->sessions += s->persistent != 0;
+    if (x->audit) {
+        pnError aerr = {0};
+        if (auditFlush(x->audit, &aerr) != PN_OK && rc == PN_OK)
+            rc = pnErrorSet(err, PN_EIO, "audit: %s", aerr.msg);
+        out->auditRows = auditCount(x->audit);
+    }
+    out->messages = logNext(x->log) - logFirst(x->log);
+    return rc;
+}
+
 void exchangeClose(Exchange *x) {
     if (!x) return;
     seenFree(&x->seen);
-    if (x->log) {
-        exchangeCommit(x, NULL);
-        x->saveFailedAt = 0;
-        x->lastSave = 0; /* also the resume offsets that moved in the last second */
-        saveChanged(x, timeNow(), 1);
-    }
+    ExchangeFlushed f;
+    exchangeFlushAll(x, &f, NULL);
     while (x->sessions)
         sessionUnlink(x, x->sessions);
     shareSetFree(x->shares);

@@ -353,6 +353,22 @@ int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t orig
  * (exchangeExpire checks); see exchangeStoreError/exchangeStoreNews. */
 int exchangeCommit(Exchange *x, pnError *err);
 
+/* What exchangeFlushAll wrote: the state a stopped node leaves on disk. */
+typedef struct ExchangeFlushed {
+    uint64_t messages; /* messages the log holds, all synced */
+    size_t sessions;   /* persistent sessions, all saved */
+    int64_t auditRows; /* rows the audit store holds, all committed */
+} ExchangeFlushed;
+
+/*
+ * Before a clean stop: commit pending publishes, sync the log, save every
+ * persistent session whatever changed, flush the audit (aggregated counts
+ * included), and count what is on disk into *out.  Returns PN_OK, or
+ * PN_EIO with what could not be written in err (the counts are then still
+ * filled as far as known).  exchangeClose does the same work silently.
+ */
+int exchangeFlushAll(Exchange *x, ExchangeFlushed *out, pnError *err);
+
 /* NULL while the log stores; else why its last failure happened, in words
  * that name no file (for /healthz, which anyone may read; the node's log
  * has the full message). */

@@ -179,8 +179,17 @@ void jsonString(pnBuf *b, const char *s, size_t n);
 /* Handle the complete request c->req (authentication included). */
 void httpDispatch(HttpConn *c);
 
-/* The request body as a JSON object (new reference), or NULL after a 400. */
-json_t *httpBodyObject(HttpConn *c);
+/* The request body as a JSON object (new reference) whose members are all
+ * named in fields (NULL-terminated), or NULL after a 400 (bad_json, or
+ * unknown_field as httpCheckFields says). */
+json_t *httpBodyObject(HttpConn *c, const char *const *fields);
+
+/* 0 when every member of the object obj is named in fields (NULL-
+ * terminated); otherwise -1 after a 400 unknown_field naming the first
+ * other member, prefixed with `in` ("principal." for a nested object, or
+ * ""), the nearest known name and the list: a misspelt optional field
+ * would otherwise be silently ignored. */
+int httpCheckFields(HttpConn *c, json_t *obj, const char *const *fields, const char *in);
 
 /* 1 when the caller has the operator role; otherwise a 403 was sent and 0
  * is returned. */

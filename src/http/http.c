@@ -168,27 +168,9 @@ void httpRespond(HttpConn *c, int status, const char *extra, const char *type, c
 }
 
 void jsonString(pnBuf *b, const char *s, size_t n) {
-    static const char hex[] = "0123456789abcdef";
     bufGrow(b, n + 2);
     bufAppend(b, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
-        bufAppend(b, s + run, i - run);
-        run = i + 1;
-        char esc[7] = {'\\', (char)ch, 0};
-        if (ch == '\n')
-            esc[1] = 'n';
-        else if (ch == '\r')
-            esc[1] = 'r';
-        else if (ch == '\t')
-            esc[1] = 't';
-        else if (ch < 0x20)
-            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[ch >> 4], esc[5] = hex[ch & 15];
-        bufPuts(b, esc);
-    }
-    bufAppend(b, s + run, n - run);
+    bufEscape(b, s, n, BUF_ESC_JSON);
     bufAppend(b, "\"", 1);
 }
 

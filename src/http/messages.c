@@ -14,7 +14,9 @@
  * so MQTT subscribers see what it is; "payload_base64" is stored as the
  * decoded bytes.  History gives back "payload" for messages whose content
  * type is application/json and whose payload parses, else
- * "payload_base64".
+ * "payload_base64" and, when the bytes are valid UTF-8, the same payload
+ * as "payload_text" beside it (a reader need not decode base64 to read
+ * a text message; the base64 stays for clients that expect it).
  */
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@
 
 #include "../core/date.h"
 #include "../exchange/topic.h"
+#include "../mqtt/mqtt.h"
 #include "conn.h"
 #include "cursor.h"
 #include "jsoncheck.h"
@@ -106,13 +109,9 @@ static const char *refusalCode(int rc, const char *why) {
 }
 
 void apiPublish(HttpConn *c) {
-    json_error_t je;
-    json_t *doc = json_loadb(bufStr(&c->req.body), c->req.body.len, JSON_REJECT_DUPLICATES, &je);
-    if (!doc || !json_is_object(doc)) {
-        json_decref(doc);
-        return httpError(c, 400, "bad_json", "request body must be a JSON object: %s",
-                         doc ? "not an object" : je.text);
-    }
+    static const char *const fields[] = {"topic", "label", "payload", "payload_base64", NULL};
+    json_t *doc = httpBodyObject(c, fields);
+    if (!doc) return;
     json_t *topic = json_object_get(doc, "topic"), *label = json_object_get(doc, "label");
     json_t *payload = json_object_get(doc, "payload"),
            *b64 = json_object_get(doc, "payload_base64");
@@ -310,6 +309,10 @@ void messageJson(pnBuf *b, const MessageView *v) {
             b->len += need;
         }
         bufPuts(b, "\"");
+        if (mqttUtf8Valid(v->payload, v->payloadLen)) {
+            bufPuts(b, ", \"payload_text\": ");
+            jsonString(b, (const char *)v->payload, v->payloadLen);
+        }
     }
     bufPuts(b, "}");
 }

@@ -368,7 +368,9 @@ static int fieldForces(HttpConn *c, json_t *doc, CsbmForces *f) {
 }
 
 static void csbm(HttpConn *c) {
-    json_t *doc = httpBodyObject(c);
+    static const char *const fields[] = {"troops",   "tanks",      "acv",   "artillery", "sorties",
+                                         "airborne", "amphibious", "start", "notified",  NULL};
+    json_t *doc = httpBodyObject(c, fields);
     if (!doc) return;
     CsbmForces f;
     char startText[11], notifiedText[11];
@@ -423,8 +425,11 @@ static int exerciseFields(HttpConn *c, json_t *doc, PlanExercise *e, PlanContrib
 }
 
 static void exerciseAdd(HttpConn *c) {
+    static const char *const fields[] = {
+        "code",  "name", "start",     "end",     "place",    "host",       "nation",   "troops",
+        "tanks", "acv",  "artillery", "sorties", "airborne", "amphibious", "notified", NULL};
     if (!httpRequireOperator(c)) return;
-    json_t *doc = httpBodyObject(c);
+    json_t *doc = httpBodyObject(c, fields);
     if (!doc) return;
     PlanExercise e;
     PlanContribution k;

@@ -13,6 +13,7 @@
 #include "../core/str.h"
 #include "../exchange/principals.h"
 #include "../exchange/auditview.h"
+#include "../registry/suggest.h"
 #include "../store/audit.h"
 #include "conn.h"
 
@@ -20,7 +21,32 @@
 #define AUDIT_LIMIT_MAX 10000
 #define STATIC_MAX_FILE (16u << 20)
 
-json_t *httpBodyObject(HttpConn *c) {
+int httpCheckFields(HttpConn *c, json_t *obj, const char *const *fields, const char *in) {
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        int known = 0;
+        for (size_t i = 0; fields[i] && !known; i++)
+            known = strcmp(fields[i], key) == 0;
+        if (known) continue;
+        Suggest sg;
+        suggestInit(&sg, key, suggestTypoLimit(key, 2));
+        char list[512] = "", hint[96] = "";
+        size_t o = 0;
+        for (size_t i = 0; fields[i]; i++) {
+            suggestOffer(&sg, fields[i], fields[i]);
+            int w = snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", fields[i]);
+            if (w > 0 && (size_t)w < sizeof(list) - o) o += (size_t)w;
+        }
+        if (suggestResult(&sg)) snprintf(hint, sizeof(hint), " (did you mean '%s'?)", sg.answer);
+        httpError(c, 400, "unknown_field", "unknown field '%s%.100s'%s; known fields: %s", in, key,
+                  hint, list);
+        return -1;
+    }
+    return 0;
+}
+
+json_t *httpBodyObject(HttpConn *c, const char *const *fields) {
     json_error_t je;
     json_t *doc = json_loadb(bufStr(&c->req.body), c->req.body.len, JSON_REJECT_DUPLICATES, &je);
     if (!doc) {
@@ -31,6 +57,10 @@ json_t *httpBodyObject(HttpConn *c) {
     if (!json_is_object(doc)) {
         json_decref(doc);
         httpError(c, 400, "bad_json", "request body must be a JSON object");
+        return NULL;
+    }
+    if (httpCheckFields(c, doc, fields, "") != 0) {
+        json_decref(doc);
         return NULL;
     }
     return doc;
@@ -212,9 +242,17 @@ static int bodyLabel(HttpConn *c, json_t *doc, Label *l) {
 }
 
 static void decideFor(HttpConn *c) {
+    static const char *const fields[] = {"principal", "label", "at", NULL};
+    static const char *const principalFields[] = {"name", "nation",  "clearance",
+                                                  "cois", "caveats", NULL};
     if (!httpRequireOperator(c)) return;
-    json_t *doc = httpBodyObject(c);
+    json_t *doc = httpBodyObject(c, fields);
     if (!doc) return;
+    json_t *pv = json_object_get(doc, "principal");
+    if (json_is_object(pv) && httpCheckFields(c, pv, principalFields, "principal.") != 0) {
+        json_decref(doc);
+        return;
+    }
     const Registry *r = nodeRegistry(c->srv->node);
     const Spif *s = nodeSpif(c->srv->node);
     Principal p;
@@ -252,7 +290,8 @@ static void decideFor(HttpConn *c) {
 }
 
 static void labelConvert(HttpConn *c) {
-    json_t *doc = httpBodyObject(c);
+    static const char *const fields[] = {"label", NULL};
+    json_t *doc = httpBodyObject(c, fields);
     if (!doc) return;
     Label l;
     labelInit(&l, nodeSpif(c->srv->node));
@@ -321,6 +360,13 @@ static void audit(HttpConn *c) {
         n > AUDIT_LIMIT_MAX)
         return httpError(c, 400, "bad_request", "bad 'reason', 'kind' or 'limit' (limit: 1 to %d)",
                          AUDIT_LIMIT_MAX);
+    char names[1024];
+    if (hasKind > 0 && !auditNameKnown(auditKinds, kind))
+        return httpError(c, 400, "bad_kind", "unknown kind '%s' (one of: %s)", kind,
+                         auditNameList(auditKinds, names, sizeof(names)));
+    if (hasReason > 0 && !auditNameKnown(auditReasons, reason))
+        return httpError(c, 400, "bad_reason", "unknown reason '%s' (one of: %s)", reason,
+                         auditNameList(auditReasons, names, sizeof(names)));
     AuditViewer *v = malloc(sizeof(*v));
     if (!v) return httpError(c, 503, "unavailable", "out of memory");
     auditViewerInit(v, &c->p, nodeSpif(c->srv->node), timeNow());

@@ -13,11 +13,13 @@
  * permissive tag set as "PREFIX v1, v2" in label order, informative values.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "../core/str.h"
+#include "../registry/suggest.h"
 #include "label.h"
 
 #define MARK_MAX_LEN 8192
@@ -57,10 +59,12 @@ static int tokenize(const char *text, Tokens *t, pnError *err) {
     return PN_OK;
 }
 
-/* How many tokens from t->tok[at] spell phrase (word by word), or 0. */
-static int matchPhrase(const Tokens *t, int at, const char *phrase) {
+/* How many leading words of phrase the tokens from t->tok[at] spell;
+ * *whole says whether that is all of them. */
+static int wordsMatched(const Tokens *t, int at, const char *phrase, int *whole) {
     int k = at;
     const char *p = phrase;
+    *whole = 0;
     while (*p) {
         while (*p == ' ')
             p++;
@@ -70,11 +74,61 @@ static int matchPhrase(const Tokens *t, int at, const char *phrase) {
             e++;
         if (k >= t->n || strlen(t->tok[k]) != (size_t)(e - p) ||
             strncasecmp(t->tok[k], p, (size_t)(e - p)) != 0)
-            return 0;
+            return k - at;
         k++;
         p = e;
     }
+    *whole = 1;
     return k - at;
+}
+
+/* How many tokens from t->tok[at] spell phrase (word by word), or 0. */
+static int matchPhrase(const Tokens *t, int at, const char *phrase) {
+    int whole, n = wordsMatched(t, at, phrase, &whole);
+    return whole ? n : 0;
+}
+
+/* Number of words in a phrase. */
+static int phraseWords(const char *phrase) {
+    int n = 0;
+    for (const char *p = phrase; *p;) {
+        while (*p == ' ')
+            p++;
+        if (!*p) break;
+        n++;
+        while (*p && *p != ' ')
+            p++;
+    }
+    return n;
+}
+
+/* Tokens at..at+n-1 (stopping before ',' or '/') joined by blanks into buf. */
+static void joinWords(const Tokens *t, int at, int n, char *buf, size_t cap) {
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int k = at; k < t->n && k < at + n && t->tok[k][0] != ',' && t->tok[k][0] != '/'; k++) {
+        int w = snprintf(buf + o, cap - o, "%s%s", o ? " " : "", t->tok[k]);
+        if (w < 0 || (size_t)w >= cap - o) break;
+        o += (size_t)w;
+    }
+}
+
+/* Length of phrase without its trailing blanks ("REL TO " -> 6). */
+static int trimmedLen(const char *phrase) {
+    size_t n = strlen(phrase);
+    while (n && phrase[n - 1] == ' ')
+        n--;
+    return (int)n;
+}
+
+/* Offer each phrase (as many words from `at` as it has) to sg. */
+static void offerPhrase(Suggest *sg, const Tokens *t, int at, const char *phrase, char *buf,
+                        size_t cap) {
+    char want[128];
+    snprintf(want, sizeof(want), "%.*s", trimmedLen(phrase), phrase);
+    joinWords(t, at, phraseWords(phrase), buf, cap);
+    size_t d = suggestDistance(buf, want);
+    if (d < sg->dist && d <= suggestTypoLimit(phrase, 1)) sg->dist = d, sg->answer = phrase;
 }
 
 /* Length of a permissive tag set's prefix at `at`, accepting the long form
@@ -94,6 +148,19 @@ static int addOrFail(Label *l, int ts, int v, pnError *err) {
     return PN_OK;
 }
 
+/* A release value the policy does not know: suggest the registry code
+ * whose code or name is nearest, reading a multi-word name ("UNITED
+ * KINGDOM") up to the next separator. */
+static int unknownRelease(const Spif *s, const Tokens *t, int at, pnError *err) {
+    char words[SUGGEST_MAX_WORD], hint[SUGGEST_MAX_WORD + 32];
+    joinWords(t, at, t->n, words, sizeof(words));
+    registryDidYouMean(s->reg, words, SUGGEST_NATIONS | SUGGEST_GROUPS, hint, sizeof(hint));
+    if (!hint[0] && strcmp(words, t->tok[at]) != 0)
+        registryDidYouMean(s->reg, t->tok[at], SUGGEST_NATIONS | SUGGEST_GROUPS, hint,
+                           sizeof(hint));
+    return pnErrorSet(err, PN_EINVAL, "unknown nation or framework '%s'%s", words, hint);
+}
+
 /* Parse "v1, v2 / v3" after a prefix; *at advances past the list. */
 static int parseRelease(Label *l, const Tokens *t, int *at, int ts, pnError *err) {
     const SpifTagSet *set = &l->policy->tagsets[ts];
@@ -102,7 +169,7 @@ static int parseRelease(Label *l, const Tokens *t, int *at, int ts, pnError *err
             return pnErrorSet(err, PN_EINVAL, "'%s' must be followed by a value", set->prefix);
         const char *w = t->tok[*at];
         int v = spifValue(set, w);
-        if (v < 0) return pnErrorSet(err, PN_EINVAL, "unknown nation or framework '%s'", w);
+        if (v < 0) return unknownRelease(l->policy, t, *at, err);
         int rc = addOrFail(l, ts, v, err);
         if (rc) return rc;
         (*at)++;
@@ -112,6 +179,28 @@ static int parseRelease(Label *l, const Tokens *t, int *at, int ts, pnError *err
         }
         return PN_OK;
     }
+}
+
+/* No classification at the start: point at the first word that is not part
+ * of one ("SEKRET" in "NATO SEKRET"), with the nearest phrase or name. */
+static int unknownClassification(const Spif *s, const Tokens *t, pnError *err) {
+    int at = 0;
+    for (size_t c = 0; c < s->nclasses; c++) {
+        int whole, k = wordsMatched(t, 0, s->classes[c].phrase, &whole);
+        if (k > at && k < t->n) at = k;
+    }
+    Suggest sg;
+    suggestInit(&sg, "", 0);
+    char buf[128];
+    for (size_t c = 0; c < s->nclasses; c++) {
+        offerPhrase(&sg, t, 0, s->classes[c].phrase, buf, sizeof(buf));
+        offerPhrase(&sg, t, 0, s->classes[c].name, buf, sizeof(buf));
+    }
+    if (sg.answer)
+        return pnErrorSet(err, PN_EINVAL, "unknown classification at '%s' (did you mean '%s'?)",
+                          t->tok[at], sg.answer);
+    return pnErrorSet(err, PN_EINVAL, "unknown classification at '%s' (expected e.g. '%s')",
+                      t->tok[at], s->classes[s->nclasses > 3 ? 3 : 0].phrase);
 }
 
 static int parseClassification(Label *l, const Tokens *t, int *at, pnError *err) {
@@ -124,11 +213,31 @@ static int parseClassification(Label *l, const Tokens *t, int *at, pnError *err)
     }
     if (!best) {
         if (t->n == 0) return pnErrorSet(err, PN_EINVAL, "empty marking");
-        return pnErrorSet(err, PN_EINVAL, "unknown classification at '%s' (expected e.g. '%s')",
-                          t->tok[0], s->classes[s->nclasses > 3 ? 3 : 0].phrase);
+        return unknownClassification(s, t, err);
     }
     *at = best;
     return PN_OK;
+}
+
+/* A word that starts no element: name the nearest restrictive or
+ * informative phrase or permissive prefix, if one is close. */
+static int unknownElement(const Spif *s, const Tokens *t, int at, pnError *err) {
+    Suggest sg;
+    suggestInit(&sg, "", 0);
+    char buf[128];
+    for (size_t ts = 0; ts < s->ntagsets; ts++) {
+        const SpifTagSet *set = &s->tagsets[ts];
+        if (set->type == TAG_PERMISSIVE) {
+            if (set->prefix[0]) offerPhrase(&sg, t, at, set->prefix, buf, sizeof(buf));
+            continue;
+        }
+        for (size_t v = 0; v < set->nvalues; v++)
+            offerPhrase(&sg, t, at, set->values[v].phrase, buf, sizeof(buf));
+    }
+    if (sg.answer)
+        return pnErrorSet(err, PN_EINVAL, "unknown marking element '%s' (did you mean '%.*s'?)",
+                          t->tok[at], trimmedLen(sg.answer), sg.answer);
+    return pnErrorSet(err, PN_EINVAL, "unknown marking element '%s'", t->tok[at]);
 }
 
 /* One element at *at: a permissive prefix with its list, or the longest
@@ -152,7 +261,7 @@ static int parseElement(Label *l, const Tokens *t, int *at, pnError *err) {
             if (n > best) best = n, bts = (int)ts, bv = (int)v;
         }
     }
-    if (!best) return pnErrorSet(err, PN_EINVAL, "unknown marking element '%s'", t->tok[*at]);
+    if (!best) return unknownElement(s, t, *at, err);
     *at += best;
     return addOrFail(l, bts, bv, err);
 }

@@ -292,6 +292,7 @@ int spifLoadFile(Spif *s, const char *path, pnError *err) {
 }
 
 int spifBindRegistry(Spif *s, const Registry *r, pnError *err) {
+    s->reg = r;
     for (size_t i = 0; i < s->ntagsets; i++) {
         SpifTagSet *t = &s->tagsets[i];
         if (t->type != TAG_PERMISSIVE) continue;

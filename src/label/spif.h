@@ -69,8 +69,9 @@ typedef struct Spif {
     size_t nclasses;
     SpifTagSet tagsets[SPIF_MAX_TAGSETS];
     size_t ntagsets;
-    int nrestrictive;  /* restrictive values numbered 0..nrestrictive-1 */
-    int releaseTagSet; /* the permissive set communities are added to, or -1 */
+    int nrestrictive;    /* restrictive values numbered 0..nrestrictive-1 */
+    int releaseTagSet;   /* the permissive set communities are added to, or -1 */
+    const Registry *reg; /* set by spifBindRegistry, for suggestions; not owned */
 } Spif;
 
 /* Zero s.  Always pair with spifFree(). */
@@ -91,7 +92,8 @@ int spifLoadFile(Spif *s, const char *path, pnError *err);
  * code, and add every registry community as a value of the permissive tag
  * set whose prefix is "REL TO " (or the first permissive set).  A
  * permissive value that names nothing in the registry is an error: policy
- * and registry disagree, and guessing would be worse.
+ * and registry disagree, and guessing would be worse.  s keeps a pointer to
+ * r (for "did you mean" in marking errors): r must outlive s.
  */
 int spifBindRegistry(Spif *s, const Registry *r, pnError *err);
 

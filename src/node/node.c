@@ -41,6 +41,7 @@ struct Node {
     StreamProtocol protocols[NODE_MAX_PROTOCOLS]; /* carried by other front-ends (stream.h) */
     int nprotocols;
     int stopping;
+    int stopSignal; /* SIGTERM or SIGINT that stopped the node, or 0 */
     Admit admit;
     uint64_t budgetCheckedAt; /* uv_now of the last buffer budget check */
     uint64_t shedConns;       /* connections closed over the budget, not yet reported */
@@ -345,6 +346,7 @@ static void principalsChanged(Node *n) {
 static void onSignal(uv_signal_t *h, int sig) {
     Node *n = h->data;
     if (sig != SIGHUP) {
+        if (!n->stopping) n->stopSignal = sig;
         nodeStop(n);
         return;
     }
@@ -388,8 +390,24 @@ static void startHandles(Node *n) {
     n->handlesOn = 1;
 }
 
+/* After the loop: write everything down and say so in one line, so an
+ * operator (or systemd's journal) sees the stop was clean and what it kept. */
+static int reportStop(Node *n, pnError *err) {
+    ExchangeFlushed f;
+    int rc = exchangeFlushAll(n->x, &f, err);
+    const char *how = n->stopSignal == SIGTERM  ? " on SIGTERM"
+                      : n->stopSignal == SIGINT ? " on SIGINT"
+                                                : "";
+    if (rc != PN_OK)
+        return pnErrorPrefix(err, "node %s stopped%s, but not cleanly: ", n->opt->name, how);
+    printf("partnernet: node %s stopped cleanly%s: log %llu messages synced, %zu sessions "
+           "saved, audit %lld rows committed\n",
+           n->opt->name, how, (unsigned long long)f.messages, f.sessions, (long long)f.auditRows);
+    fflush(stdout);
+    return PN_OK;
+}
+
 int nodeRun(Node *n, pnError *err) {
-    (void)err;
     signal(SIGPIPE, SIG_IGN);
     if (n->admit.cap < n->admit.lim.maxConnections)
         fprintf(stderr,
@@ -416,8 +434,7 @@ int nodeRun(Node *n, pnError *err) {
            n->principals.n ? "" : "; WARNING: no principals, nobody can log in");
     fflush(stdout);
     uv_run(n->loop, UV_RUN_DEFAULT);
-    exchangeCommit(n->x, NULL);
-    return PN_OK;
+    return reportStop(n, err);
 }
 
 void nodeClose(Node *n) {

@@ -96,7 +96,11 @@ int nodeAdd(Node *n, const NodeFrontend *fe, pnError *err);
  * Run until SIGTERM or SIGINT (or nodeStop): prints one ready line to
  * stdout ("partnernet: node NAME ready: <front-ends>, data DIR, log N
  * messages"), then runs the loop.  On the way out every front-end's stop
- * runs, the exchange is committed and the loop drained.  Returns PN_OK.
+ * runs, the loop is drained and everything is written down
+ * (exchangeFlushAll), and one line says so: "partnernet: node NAME stopped
+ * cleanly on SIGTERM: log N messages synced, N sessions saved, audit N rows
+ * committed".  Returns PN_OK, or PN_EIO when something could not be
+ * written (err says what; no such line then).
  */
 int nodeRun(Node *n, pnError *err);
 

@@ -200,9 +200,12 @@ static int checkActivity(Plan *p, const PlanActivity *a, pnError *err) {
     if (planCheckNation(p, "organiser", a->organiser, err) != PN_OK) return PN_EINVAL;
     CodeCheck c = {p->reg, ""};
     if (!a->openTo[0]) return pnErrorSet(err, PN_EINVAL, "field 'open_to': missing");
+    char hint[64];
     if (eachCode(a->openTo, checkCode, &c))
-        return pnErrorSet(err, PN_EINVAL, "field 'open_to': unknown nation or framework '%s'",
-                          c.bad);
+        return pnErrorSet(err, PN_EINVAL, "field 'open_to': unknown nation or framework '%s'%s",
+                          c.bad,
+                          registryDidYouMean(p->reg, c.bad, SUGGEST_NATIONS | SUGGEST_GROUPS, hint,
+                                             sizeof(hint)));
     if (a->capacity <= 0) return pnErrorSet(err, PN_EINVAL, "field 'capacity': must be > 0");
     char label[256];
     planActivityLabel(a, label, sizeof(label));

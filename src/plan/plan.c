@@ -103,8 +103,10 @@ void planBindText(sqlite3_stmt *s, int idx, const char *text, int nullIfEmpty) {
 
 int planCheckNation(Plan *p, const char *field, const char *code, pnError *err) {
     if (!code || !code[0]) return pnErrorSet(err, PN_EINVAL, "field '%s': missing", field);
+    char hint[64];
     if (p->reg && registryNation(p->reg, code) < 0)
-        return pnErrorSet(err, PN_EINVAL, "field '%s': unknown nation '%s'", field, code);
+        return pnErrorSet(err, PN_EINVAL, "field '%s': unknown nation '%s'%s", field, code,
+                          registryDidYouMean(p->reg, code, SUGGEST_NATIONS, hint, sizeof(hint)));
     return PN_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sqlite3.h>
 
+#include "../registry/suggest.h"
 #include "plan.h"
 
 struct Plan {

@@ -8,6 +8,7 @@
 
 #include "../core/date.h"
 #include "../core/str.h"
+#include "../registry/suggest.h"
 
 void decideLabelCompile(const Label *l, DecideLabel *out) {
     const Spif *s = l->policy;
@@ -154,7 +155,10 @@ int principalCompile(Principal *p, const char *name, const char *nation, const c
                           sizeof(p->name) - 1);
     if (!nation || !nation[0]) return pnErrorSet(err, PN_EINVAL, "principal has no nation");
     int n = registryNation(r, nation);
-    if (n < 0) return pnErrorSet(err, PN_EINVAL, "unknown nation or framework '%s'", nation);
+    char hint[64];
+    if (n < 0)
+        return pnErrorSet(err, PN_EINVAL, "unknown nation or framework '%s'%s", nation,
+                          registryDidYouMean(r, nation, SUGGEST_NATIONS, hint, sizeof(hint)));
     p->nation = (uint16_t)n;
     if (!clearance || !clearance[0])
         return pnErrorSet(err, PN_EINVAL, "principal has no clearance");

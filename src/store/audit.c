@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -639,4 +640,68 @@ int auditParseSince(const char *text, int64_t now, int64_t *since) {
     if (timeParse(text, &at) != 0) return -1;
     *since = at;
     return 0;
+}
+
+/* ---- the names recorded ----------------------------------------------- */
+
+const char *const auditKinds[] = {"publish_refused",
+                                  "delivery_refused",
+                                  "released",
+                                  "login_refused",
+                                  "subscribe_refused",
+                                  "import_refused",
+                                  "will_dropped",
+                                  "session_discarded",
+                                  "session_expired",
+                                  "session_lost",
+                                  "session_save_failed",
+                                  "retention",
+                                  "retention_loss",
+                                  "log_damaged",
+                                  "audit_dropped",
+                                  NULL};
+
+const char *const auditReasons[] = {"clearance",
+                                    "caveat",
+                                    "not_releasable",
+                                    "not_yet_member",
+                                    "no_longer_member",
+                                    "no_agreement",
+                                    "no_label",
+                                    "invalid_label",
+                                    "other",
+                                    "no_principal",
+                                    "acl",
+                                    "retained_quota",
+                                    "ambiguous_label",
+                                    "payload_format",
+                                    "login",
+                                    "quota",
+                                    "import",
+                                    "session_lost",
+                                    "principal",
+                                    "reserved",
+                                    "storage",
+                                    "retention",
+                                    "instance",
+                                    "log_damaged",
+                                    "expiry",
+                                    "size",
+                                    NULL};
+
+int auditNameKnown(const char *const *list, const char *name) {
+    for (size_t i = 0; list[i]; i++)
+        if (strcasecmp(list[i], name) == 0) return 1;
+    return 0;
+}
+
+const char *auditNameList(const char *const *list, char *buf, size_t cap) {
+    size_t o = 0;
+    if (cap) buf[0] = '\0';
+    for (size_t i = 0; list[i] && o < cap; i++) {
+        int w = snprintf(buf + o, cap - o, "%s%s", i ? ", " : "", list[i]);
+        if (w < 0) break;
+        o += (size_t)w;
+    }
+    return buf;
 }

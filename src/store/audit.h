@@ -72,8 +72,8 @@
 #define AUDIT_AGG_TOPIC "(not kept)"
 #define AUDIT_AGG_LABEL "(several labels, not kept)"
 
-/* One audit event.  kind is one of publish_refused, delivery_refused,
- * release, release_refused, login_refused.  Every string is NUL-terminated
+/* One audit event.  kind is one of auditKinds, reason one of auditReasons
+ * (below).  Every string is NUL-terminated
  * within its array (auditRecord also copes with a full array that is not). */
 typedef struct AuditEvent {
     int64_t time;       /* seconds since the epoch */
@@ -163,5 +163,21 @@ int64_t auditUsedBytes(pnAudit *a);
  * Returns 0 with *since set, or -1 (and *since untouched) on bad input.
  */
 int auditParseSince(const char *text, int64_t now, int64_t *since);
+
+/*
+ * What the node records, for validating and documenting filters: every
+ * kind and every reason it writes (NULL-terminated; reasons include
+ * decide()'s codes and the publish refusal codes).  `partnernet audit
+ * --help` says what each records.
+ */
+extern const char *const auditKinds[];
+extern const char *const auditReasons[];
+
+/* Whether name is in the NULL-terminated list (ASCII case-insensitive, as
+ * auditQuery matches). */
+int auditNameKnown(const char *const *list, const char *name);
+
+/* The list as "a, b, c" into buf (cut to fit).  Returns buf. */
+const char *auditNameList(const char *const *list, char *buf, size_t cap);
 
 #endif

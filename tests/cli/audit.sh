@@ -36,8 +36,8 @@ expect_out "--since a date" "dave carol alice bob evil?[31mred " rows --since 20
 expect_out "--since 2d" "alice bob evil?[31mred " rows --since 2d
 expect_out "--since 30m" "bob evil?[31mred " rows --since 30m
 expect_out "--reason" "alice " rows --reason clearance --since 2019-12-31
-expect_out "--kind" "carol " rows --kind release --since 2019-12-31
-expect_out "no match prints only the header" "" rows --reason no_such_reason
+expect_out "--kind" "carol " rows --kind released --since 2019-12-31
+expect_out "no match prints only the header" "" rows --reason no_agreement
 expect_out "--json: one object per line" "3" bash -c "set -o pipefail; '$PN' audit --data '$data' --json | grep -c '^{.*}$'"
 ok "--json fields" bash -c "set -o pipefail; '$PN' audit --data '$data' --json | grep -F '\"kind\":\"publish_refused\",\"principal\":\"bob\",\"nation\":\"SWE\",\"topic\":\"tracks/air/bob\",\"reason\":\"invalid_label\",\"label\":\"NATO SECRET REL TO XYZ\"'"
 ok "--json escapes control characters" bash -c "set -o pipefail; '$PN' audit --data '$data' --json | grep -F 'evil\\u001B[31mred'"

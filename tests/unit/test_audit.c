@@ -21,6 +21,8 @@
 #include <cmocka.h>
 
 #include "../../src/core/date.h"
+#include "../../src/exchange/exchange.h"
+#include "../../src/policy/decide.h"
 #include "../../src/store/audit.h"
 
 static char dir[256];
@@ -351,7 +353,7 @@ static int writeFixture(const char *where) {
     timeParse("2020-01-01T00:00:00Z", &old);
     AuditEvent ev[] = {
         event(old, "release_refused", "dave", "not_yet_member"),
-        event(now - 3 * 86400, "release", "carol", "allow"),
+        event(now - 3 * 86400, "released", "carol", ""),
         event(now - 3600, "delivery_refused", "alice", "clearance"),
         event(now - 600, "publish_refused", "bob", "invalid_label"),
         event(now - 120, "login_refused", "evil\x1b[31mred", "bad_password"),
@@ -641,6 +643,22 @@ static void test_size_limit(void **state) {
     auditClose(a);
 }
 
+/* The reasons a filter accepts include every code decide() and the publish
+ * path can record, so a valid filter is never refused as unknown. */
+static void test_names(void **state) {
+    (void)state;
+    for (int r = 1; r < DECIDE_NREASONS; r++)
+        assert_true(auditNameKnown(auditReasons, decideReasonCode((DecideReason)r)));
+    for (int r = 0; r < XP_NREASONS; r++)
+        assert_true(auditNameKnown(auditReasons, exchangePublishReasonCode(r)));
+    assert_true(auditNameKnown(auditKinds, "DELIVERY_REFUSED"));
+    assert_false(auditNameKnown(auditKinds, "bogus"));
+    char buf[16];
+    assert_string_equal(auditNameList(auditKinds, buf, sizeof(buf)), "publish_refused");
+    char all[1024];
+    assert_non_null(strstr(auditNameList(auditReasons, all, sizeof(all)), ", expiry, size"));
+}
+
 int main(void) {
     const char *fixture = getenv("PN_AUDIT_FIXTURE_DIR");
     if (fixture && fixture[0]) return writeFixture(fixture);
@@ -654,6 +672,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_full_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
         cmocka_unit_test(test_parse_since),
+        cmocka_unit_test(test_names),
         cmocka_unit_test_setup_teardown(test_aggregate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aggregate_many_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aggregate_overflow_labels, setup, teardown),

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
+#include "../../src/registry/suggest.h"
 #include "fixture.h"
 
 static int members(const Registry *r, const char *id, const char *date) {
@@ -356,6 +357,29 @@ static void test_missing_dir(void **state) {
     registryFree(&r);
 }
 
+/* "Did you mean": names and near codes answer with the code; nothing far. */
+static void test_suggest(void **state) {
+    Fixture *f = *state;
+    assert_int_equal(suggestDistance("SEKRET", "secret"), 1);
+    assert_int_equal(suggestDistance("", "abc"), 3);
+    assert_string_equal(registrySuggest(&f->reg, "Sweden", SUGGEST_NATIONS), "SWE");
+    assert_string_equal(registrySuggest(&f->reg, "SWEDEN", SUGGEST_NATIONS), "SWE");
+    assert_string_equal(registrySuggest(&f->reg, "Georgia", SUGGEST_NATIONS), "GEO");
+    assert_string_equal(registrySuggest(&f->reg, "SWEE", SUGGEST_NATIONS), "SWE");
+    assert_null(registrySuggest(&f->reg, "QQQQQQQQ", SUGGEST_NATIONS | SUGGEST_GROUPS));
+    assert_null(registrySuggest(&f->reg, "Q", SUGGEST_NATIONS)); /* one letter is near all */
+    assert_string_equal(registrySuggest(&f->reg, "PFPP", SUGGEST_GROUPS), "PFP");
+    char hint[64];
+    assert_string_equal(registryDidYouMean(&f->reg, "Sweden", SUGGEST_NATIONS, hint, sizeof(hint)),
+                        " (did you mean 'SWE'?)");
+    assert_string_equal(registryDidYouMean(NULL, "Sweden", SUGGEST_NATIONS, hint, sizeof(hint)),
+                        "");
+    char longWord[200];
+    memset(longWord, 'A', sizeof(longWord) - 1);
+    longWord[sizeof(longWord) - 1] = '\0';
+    assert_null(registrySuggest(&f->reg, longWord, SUGGEST_NATIONS));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nato_counts),
@@ -369,6 +393,7 @@ int main(void) {
         cmocka_unit_test(test_loader_errors),
         cmocka_unit_test(test_small_registry),
         cmocka_unit_test(test_missing_dir),
+        cmocka_unit_test(test_suggest),
     };
     return cmocka_run_group_tests(tests, fixtureSetup, fixtureTeardown);
 }
