@@ -37,24 +37,22 @@ ok "something listens on 8080" listening 8080
 # 1. free_port: below the ephemeral range, never a port in use.
 . scripts/ports.sh
 read -r eph_low _ </proc/sys/net/ipv4/ip_local_port_range
-bad=
-for _ in $(seq 200); do
-    p=$(free_port)
-    { [ "$p" -ge 1024 ] && [ "$p" -lt "$eph_low" ]; } || bad+=" $p"
-done
-ok "200 picks of free_port all lie in 1024..$((eph_low - 1))" test -z "$bad"
+below_ephemeral() { # N CMD: N picks of CMD all lie in 1024..eph_low-1
+    local n=$1 p bad=
+    for _ in $(seq "$n"); do
+        p=$($2)
+        { [ "$p" -ge 1024 ] && [ "$p" -lt "$eph_low" ]; } || bad+=" $p"
+    done
+    [ -z "$bad" ] || { echo "outside: $bad"; return 1; }
+}
+ok "200 picks of free_port all lie in 1024..$((eph_low - 1))" below_ephemeral 200 free_port
 p=$(free_port)
 listen "$p"
 _report $? "setup: port $p is taken"
 ok "something listens on $p" listening "$p"
 q=$(free_port "$p" "$((p + 2))")
 expect_out "free_port with $p taken picks the other port of the range" "$((p + 1))" echo "$q"
-bad=
-for _ in $(seq 100); do
-    p=$(it_port)
-    { [ "$p" -ge 1024 ] && [ "$p" -lt "$eph_low" ]; } || bad+=" $p"
-done
-ok "the tests' it_port picks below the ephemeral range too" test -z "$bad"
+ok "the tests' it_port picks below the ephemeral range too" below_ephemeral 100 it_port
 
 # 2. The live-node demo with 8080 taken: it runs, on ports it picked and names.
 out=$(PN=$PN scripts/demo-node.sh 2>&1)
