@@ -4,7 +4,7 @@
 # it, on free ports), and the Debian package lists next to what
 # scripts/deps.sh installs.
 source "$(dirname "$0")/../lib.sh"
-. scripts/ports.sh
+. tests/it/lib/server.sh
 dir=$(mktemp -d)
 srv=
 trap '[ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$dir"' EXIT
@@ -25,15 +25,11 @@ echo 'pw-ukr' | "$PN" principal add bohdan --nation UKR --clearance NC --coi EX-
 : >"$dir/serve.out"
 "$PN" serve --data "$dir/var" --mqtt "127.0.0.1:$(free_port)" --http "127.0.0.1:$(free_port)" >"$dir/serve.out" 2>&1 &
 srv=$!
-for _ in $(seq 200); do
-    grep -q ' ready: ' "$dir/serve.out" && break
-    kill -0 "$srv" 2>/dev/null || break
-    sleep 0.05
-done
+wait_ready "$srv" "$dir/serve.out"
 norm() { sed -E -e 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g' -e 's/, data [^,]*,/, data DIR,/'; }
-real_ready=$(grep -m1 ' ready: ' "$dir/serve.out")
-expect_out "the ready line is the one the node prints (ports, data aside)" \
-    "$(norm <<<"$real_ready")" bash -c "norm() { sed -E -e 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g' -e 's/, data [^,]*,/, data DIR,/'; }; norm <<<'$readme_ready'"
+want=$(grep -m1 ' ready: ' "$dir/serve.out" | norm)
+expect_out "the ready line is the one the node prints (ports, data aside)" "$want" \
+    echo "$(norm <<<"$readme_ready")"
 kill -TERM "$srv"
 wait "$srv"
 ok "the node stops cleanly on SIGTERM" test $? -eq 0
