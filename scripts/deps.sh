@@ -9,10 +9,11 @@ set -euo pipefail
 
 build=(gcc make pkg-config libjansson-dev libxml2-dev libuv1-dev libssl-dev libsqlite3-dev
     libhttp-parser-dev libwslay-dev)
-# dpkg-dev, groff-base and systemd: tests/cli/package.sh builds the package,
-# reads the man page and verifies the systemd unit.
+# sqlite3: the audit tests read the audit store; dpkg-dev, groff-base and
+# systemd: tests/cli/package.sh builds the package, reads the man page and
+# verifies the systemd unit.
 check=("${build[@]}" libcmocka-dev mosquitto-clients libmosquitto-dev openssl socat curl python3 strace
-    dpkg-dev groff-base systemd)
+    sqlite3 dpkg-dev groff-base systemd)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
 bench=("${build[@]}" mosquitto libmosquitto-dev mosquitto-clients socat wrk)
 demo=("${build[@]}" mosquitto-clients)
