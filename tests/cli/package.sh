@@ -72,6 +72,12 @@ expect_has "the copyright file is in the package" './usr/share/doc/partnernet/co
 expect_has "the systemd unit is in the package" './usr/lib/systemd/system/partnernet.service$' dpkg-deb -c "$deb"
 expect_has "/etc/partnernet/partnernet.conf is a conffile" '^/etc/partnernet/partnernet.conf$' \
     bash -c "dpkg-deb --ctrl-tarfile '$deb' | tar -xO ./conffiles"
+mkdir -p "$dir/control"
+dpkg-deb -e "$deb" "$dir/control"
+for f in postinst prerm postrm; do
+    ok "the $f script is valid shell and executable" bash -c "sh -n '$dir/control/$f' && test -x '$dir/control/$f'"
+done
+expect_has "postinst creates the service's user" 'systemd-sysusers partnernet.conf' cat "$dir/control/postinst"
 setup "unpack the package into a temporary root" dpkg-deb -x "$deb" "$dir/deb"
 expect_out "the unpacked program prints its version" "partnernet $version" \
     bash -c "cd / && '$dir/deb/usr/bin/partnernet' --version"
