@@ -5,7 +5,8 @@
 #   make demo       build and run the demo
 #   make bench      benchmarks (numbers and ratios to reference brokers)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 60)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (scripts/install.sh: program, data, man page, unit)
+#   make deb        build/partnernet_VERSION_ARCH.deb (PREFIX=/usr; scripts/deb.sh)
 #   make clean
 #
 # Each target that compiles first runs scripts/deps.sh, which installs the
@@ -45,7 +46,7 @@ REL_CLI := $(CLI_SRC:%.c=build/rel/%.o)
 SAN_CLI := $(CLI_SRC:%.c=build/san/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=build/san/tests/%)
 
-.PHONY: all check demo bench fuzz install clean deps-build deps-check deps-fuzz format
+.PHONY: all check demo bench fuzz install deb clean deps-build deps-check deps-fuzz format FORCE
 
 all: deps-build partnernet
 
@@ -55,6 +56,14 @@ deps-check:
 	@scripts/deps.sh check
 deps-fuzz:
 	@scripts/deps.sh fuzz
+
+# PREFIX is compiled into the objects that use PN_DATADIR: they are rebuilt
+# when it changes (make deb builds for /usr, make for /usr/local).
+build/prefix: FORCE
+	@mkdir -p build
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' >$@
+build/rel/src/cli/main.o build/rel/src/cli/cmd_serve.o build/rel/src/cli/man.o: build/prefix
+build/san/src/cli/main.o build/san/src/cli/cmd_serve.o build/san/src/cli/man.o: build/prefix
 
 partnernet: $(REL_OBJ) $(REL_CLI)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
@@ -90,13 +99,10 @@ build/rel/it/%: tests/it/%.c
 
 # The demo shows the sample exercise communities: it loads the sample
 # registry after the shipped one (a node's default registry has none).
+# The build's output is shown only when it fails (scripts/demo.sh).
 demo: export PARTNERNET_REGISTRY := data/registry:data/sample/registry
-demo: all
-	@scripts/deps.sh demo
-	@./partnernet demo
-	@scripts/demo-node.sh
-	@scripts/demo-federation.sh
-	@scripts/demo-plan.sh
+demo: deps-build
+	@MAKE='$(MAKE)' scripts/demo.sh
 
 # Benchmark load generators are plain clients (libmosquitto), not linked
 # with partnernet's code.
@@ -122,11 +128,12 @@ fuzz: deps-fuzz
 	@fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/partnernet/registry \
-		$(DESTDIR)$(PREFIX)/share/partnernet/policy
-	install -m 755 partnernet $(DESTDIR)$(PREFIX)/bin/partnernet
-	install -m 644 data/registry/*.json $(DESTDIR)$(PREFIX)/share/partnernet/registry/
-	install -m 644 data/policy/*.xml $(DESTDIR)$(PREFIX)/share/partnernet/policy/
+	@PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' scripts/install.sh partnernet
+
+deb:
+	@scripts/deps.sh deb
+	@$(MAKE) --no-print-directory PREFIX=/usr all
+	@scripts/deb.sh partnernet
 
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) $(TEST_SRC) $(FUZZ_SRC) $(BENCH_SRC)

@@ -5,20 +5,14 @@
 # HQ through a [peer hq] link as a principal of its own nation.  Three
 # reports are published at HQ; each national node stores only what its
 # nation may hold, decided by HQ's decide() for the link's principal.
+# Every node listens on free ports (scripts/demo-lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pn=${PN:-./partnernet}
 dir=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
-free_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 20000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-    done
-}
-hq=$(free_port)
+. scripts/demo-lib.sh
 
 echo
 echo "== Federation: HQ, a Swedish and a Ukrainian node; each receives only what its nation may hold =="
@@ -27,26 +21,25 @@ for n in swe ukr; do
     nation=$(echo "$n" | tr a-z A-Z)
     echo "$n-link-pw" >"$dir/$n.pass"
     "$pn" principal add "$n-node" --nation "$nation" --clearance NS --role node --password-stdin \
-        --principals "$dir/hq.json" <"$dir/$n.pass"
-    # HQ's principal at the node: decide() for it guards what HQ relays there.
+        --principals "$dir/hq.json" <"$dir/$n.pass" >/dev/null
+    # HQ's principal at the node: the national node checks what HQ relays.
     "$pn" principal add hq --nation NATO --clearance CTS --no-credential --principals "$dir/$n.json" >/dev/null
 done
-conf() { # NAME PORT [PEER-LINK-PRINCIPAL]
-    printf '[node]\nname = %s\ndata = %s/%s\nmqtt = 127.0.0.1:%s\nhttp = off\nprincipals = %s/%s.json\n' \
-        "$1" "$dir" "$1" "$2" "$dir" "$1"
-    [ -z "${3:-}" ] || printf '[peer hq]\naddress = 127.0.0.1:%s\nprincipal = %s\npassword_file = %s/%s.pass\ntopics = intel/#\n' \
-        "$hq" "$3" "$dir" "$1"
+echo "  HQ knows each national node as a principal of that nation, cleared NATO SECRET."
+conf() { # NAME [PEER-LINK-PRINCIPAL]: ports filled in by demo_serve
+    printf '[node]\nname = %s\ndata = %s/%s\nmqtt = 127.0.0.1:@MQTT@\nhttp = off\nprincipals = %s/%s.json\n' \
+        "$1" "$dir" "$1" "$dir" "$1"
+    [ -z "${2:-}" ] || printf '[peer hq]\naddress = 127.0.0.1:%s\nprincipal = %s\npassword_file = %s/%s.pass\ntopics = intel/#\n' \
+        "$hq" "$2" "$dir" "$1"
 }
 start() { # NAME CONF
-    printf '%s' "$2" >"$dir/$1.conf"
-    "$pn" serve --config "$dir/$1.conf" >"$dir/$1.log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 100); do grep -q ' ready: ' "$dir/$1.log" 2>/dev/null && break; sleep 0.05; done
-    grep ' ready: ' "$dir/$1.log" | sed 's/^/  /'
+    demo_serve "$1" "$2" >"$dir/$1.ready"
+    sed 's/^/  /' "$dir/$1.ready"
 }
-start hq "$(conf hq "$hq")"
-start swe "$(conf swe "$(free_port)" swe-node)"
-start ukr "$(conf ukr "$(free_port)" ukr-node)"
+start hq "$(conf hq)"
+hq=$MQTT_PORT
+start swe "$(conf swe swe-node)"
+start ukr "$(conf ukr ukr-node)"
 for n in swe ukr; do
     for _ in $(seq 100); do grep -q '"state": "up"' "$dir/$n/peers.json" 2>/dev/null && break; sleep 0.05; done
 done

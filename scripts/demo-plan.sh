@@ -25,6 +25,9 @@ plan csbm --troops 10000 --start 2026-05-01 --notified 2026-03-25
 echo; echo "-- capability gaps, cycle 2025 (ranked, trend against 2023)"
 plan gaps --cycle 2025
 echo; echo "-- defence expenditure 2025 (NATO estimates) against 2% and 3.5%"
-plan expenditure --year 2025
+plan expenditure --year 2025 | tee "$dir/expenditure"
+n=$(sed -n -E 's/^ *\(([0-9]+) rows;.*/\1/p' "$dir/expenditure")
+echo "  2025 lists only the ${n:-?} allies with published 2025 estimates (NATO, August 2025);"
+echo "  the other allies' 2025 figures were not published, so they are absent, not failing."
 echo; echo "-- interoperability, latest evaluation per unit"
 plan interop

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh -- make sure the Debian packages a make target needs are present.
 #
-#   scripts/deps.sh build|check|fuzz|bench|demo
+#   scripts/deps.sh build|check|fuzz|bench|demo|deb
 #
 # Run as root, it installs what is missing with apt-get; otherwise it prints
 # the exact apt-get line and fails, so `make` stops with a clear sentence.
@@ -9,10 +9,15 @@ set -euo pipefail
 
 build=(gcc make pkg-config libjansson-dev libxml2-dev libuv1-dev libssl-dev libsqlite3-dev
     libhttp-parser-dev libwslay-dev)
-check=("${build[@]}" libcmocka-dev mosquitto-clients libmosquitto-dev openssl socat curl python3 strace sqlite3)
+# sqlite3: the audit tests read the audit store; dpkg-dev, groff-base and
+# systemd: tests/cli/package.sh builds the package, reads the man page and
+# verifies the systemd unit.
+check=("${build[@]}" libcmocka-dev mosquitto-clients libmosquitto-dev openssl socat curl python3 strace
+    sqlite3 dpkg-dev groff-base systemd)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
 bench=("${build[@]}" mosquitto libmosquitto-dev mosquitto-clients socat wrk)
 demo=("${build[@]}" mosquitto-clients)
+deb=("${build[@]}" dpkg-dev)
 
 case "${1:-build}" in
 build) want=("${build[@]}") ;;
@@ -20,7 +25,8 @@ check) want=("${check[@]}") ;;
 fuzz) want=("${fuzz[@]}") ;;
 bench) want=("${bench[@]}") ;;
 demo) want=("${demo[@]}") ;;
-*) echo "deps.sh: unknown target '$1' (use build, check, fuzz, bench or demo)" >&2; exit 2 ;;
+deb) want=("${deb[@]}") ;;
+*) echo "deps.sh: unknown target '$1' (use build, check, fuzz, bench, demo or deb)" >&2; exit 2 ;;
 esac
 
 missing=()

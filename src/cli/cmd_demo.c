@@ -27,8 +27,28 @@ static const DemoCase cases[] = {
     {"nation=AFG,clearance=NU", "NATO UNCLASSIFIED REL TO PAG", "2026-11-23"},
 };
 
+/* The clearance abbreviations the decisions use, spelled out from the
+ * policy's own classification phrases. */
+static void demoLegend(Cli *cli) {
+    static const char *abbr[] = {"NU", "NR", "NC", "NS", "CTS"};
+    printf("  Clearances (who holds what):\n");
+    for (size_t i = 0; i < sizeof(abbr) / sizeof(abbr[0]); i++) {
+        int c = spifClearance(&cli->spif, abbr[i]);
+        if (c >= 0) printf("    %-4s %s\n", abbr[i], cli->spif.classes[c].phrase);
+    }
+}
+
+/* "nation=SWE,clearance=NS" as a reader says it: "SWE, cleared NS". */
+static void demoWho(const char *spec, char *out, size_t size) {
+    char nation[8] = "", clearance[8] = "";
+    sscanf(spec, "nation=%7[^,],clearance=%7s", nation, clearance);
+    snprintf(out, size, "%s, cleared %s", nation, clearance);
+}
+
 static void demoDecisions(Cli *cli) {
-    printf("\n== Decisions: decide(principal, label, date) ==\n");
+    printf("\n== Who may read what, and when: one person, one marking, one date ==\n");
+    demoLegend(cli);
+    printf("\n  %-17s %-42s %-10s  %s\n", "READER", "MARKING", "ON", "ANSWER");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const DemoCase *c = &cases[i];
         Principal p;
@@ -44,13 +64,15 @@ static void demoDecisions(Cli *cli) {
         DecideLabel dl;
         decideLabelCompile(&l, &dl);
         Decision d = decide(&p, &dl, at);
-        char why[256] = "allow";
+        char why[256] = "may read it";
         if (d.reason != DECIDE_ALLOW) {
             char tmp[240];
             decideExplain(&d, &p, &cli->spif, tmp, sizeof(tmp));
-            snprintf(why, sizeof(why), "deny: %s", tmp);
+            snprintf(why, sizeof(why), "may not: %s", tmp);
         }
-        printf("  %-26s %-42s %s  %s\n", c->principal, c->label, c->at, why);
+        char who[32];
+        demoWho(c->principal, who, sizeof(who));
+        printf("  %-17s %-42s %-10s  %s\n", who, c->label, c->at, why);
         labelFree(&l);
     }
 }
@@ -59,7 +81,7 @@ static void demoLabels(Cli *cli) {
     static const char *inputs[] = {"nato secret releasable to swe/fin",
                                    "NATO CONFIDENTIAL REL TO USA, GBR, UKR",
                                    "NATO SECRET REL TO PFP", "NATO SECRET REL TO XYZ"};
-    printf("\n== Labels: display markings in, canonical form out ==\n");
+    printf("\n== Markings: as someone typed them, and as the node records them ==\n");
     for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
         Label l;
         pnError err = {0};

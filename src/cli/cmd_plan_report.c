@@ -221,6 +221,7 @@ typedef struct GapCtx {
     int format; /* 0 table, 1 csv, 2 json */
     json_t *arr;
     int rows;
+    int allianceRows; /* ALL rows seen: the table shows them apart, unranked */
 } GapCtx;
 
 static void trendText(const PlanGap *g, char *out, size_t cap) {
@@ -240,7 +241,15 @@ static int printGap(const PlanGap *g, void *ctx) {
     char trend[64];
     trendText(g, trend, sizeof(trend));
     c->rows++;
-    if (c->format == 0) {
+    if (c->format == 0 && strcmp(g->nation, "ALL") == 0) {
+        /* Alliance totals are sums, not contenders in the national ranking. */
+        if (c->allianceRows++ == 0)
+            printf("\nalliance totals (all nations' targets and holdings; gap = sum of national "
+                   "gaps)\n%-27s  %8s  %8s  %8s  %8s  %s\n",
+                   "AREA", "TARGET", "HELD", "READY", "GAP", "TREND");
+        printf("%-27s  %8lld  %8lld  %8lld  %8lld  %s\n", g->area, (long long)g->target,
+               (long long)g->held, (long long)g->ready, (long long)g->gap, trend);
+    } else if (c->format == 0) {
         printf("%4d  %-5s  %-20s  %8lld  %8lld  %8lld  %8lld  %s\n", c->rows, g->nation, g->area,
                (long long)g->target, (long long)g->held, (long long)g->ready, (long long)g->gap,
                trend);
@@ -269,7 +278,7 @@ int planCmdGaps(Cli *cli, int argc, char **argv) {
     if (a.npos) return cliFail(a.cmd, "unexpected argument '%s'", a.pos[0]);
     int64_t cy = 0;
     if (planCount(a.cmd, "--cycle", cycle, &cy) != CLI_OK) return CLI_USAGE;
-    GapCtx c = {0, NULL, 0};
+    GapCtx c = {0, NULL, 0, 0};
     if (strcmp(format, "csv") == 0)
         c.format = 1;
     else if (strcmp(format, "json") == 0)

@@ -12,6 +12,7 @@
 #include "../core/str.h"
 #include "cli.h"
 #include "conf.h"
+#include "man.h"
 
 static const CliCommand commands[] = {
     {"registry", cmdRegistry, "the partnership registry: nations, frameworks, communities",
@@ -265,19 +266,33 @@ static int takesConfig(const char *name) {
 
 static void usage(FILE *f) {
     fprintf(f, "usage: partnernet [--registry DIR] [--policy FILE] COMMAND [ARGS]\n"
-               "       partnernet help COMMAND | --help | --version\n\n"
+               "       partnernet help COMMAND | --help | --version | --man\n\n"
                "Commands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f,
             "\nThe registry directory and security policy default to $PARTNERNET_REGISTRY and\n"
-            "$PARTNERNET_POLICY, then data/ beside the program or in the current directory,\n"
-            "then %s.\n"
+            "$PARTNERNET_POLICY, then data/ beside the program, ../share/partnernet beside it\n"
+            "(an installed tree), data/ in the current directory, then %s.\n"
             "principal, token, audit, log, peers, plan, pub and sub take --config FILE (or\n"
             "$PARTNERNET_CONFIG), the node's config file: its data directory and principals\n"
             "file are their defaults (--data and --principals override).  Read-only commands\n"
             "on a missing data directory exit 2 ('no node data in DIR') and create nothing.\n",
             PN_DATADIR);
+}
+
+/* --man: the manual page, from the same texts as --help and help COMMAND. */
+static int manPage(void) {
+    char *overview = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&overview, &len);
+    if (!f) return cliFail(NULL, "out of memory");
+    usage(f);
+    fclose(f);
+    int rc = manPageWrite(stdout, overview, commands, sizeof(commands) / sizeof(commands[0]));
+    free(overview);
+    if (rc != 0 || fflush(stdout) != 0) return cliFail(NULL, "cannot write the manual page");
+    return CLI_OK;
 }
 
 int cliFail(const char *cmd, const char *fmt, ...) {
@@ -349,8 +364,14 @@ static const char *findData(Cli *cli, int slot, const char *env, const char *rel
         exe[n] = '\0';
         snprintf(cli->pathBuf[slot], sizeof(cli->pathBuf[slot]), "%s/data/%s", dirname(exe), rel);
         if (access(cli->pathBuf[slot], R_OK) == 0) return cli->pathBuf[slot];
-        /* build/san/partnernet and friends live two levels down */
+        /* dirname() cut exe to the program's directory.  build/san/partnernet
+         * and friends live two levels down. */
         snprintf(cli->pathBuf[slot], sizeof(cli->pathBuf[slot]), "%s/../../data/%s", exe, rel);
+        if (access(cli->pathBuf[slot], R_OK) == 0) return cli->pathBuf[slot];
+        /* An installed tree (PREFIX/bin beside PREFIX/share/partnernet)
+         * works wherever it was unpacked, e.g. a package in a staging root. */
+        snprintf(cli->pathBuf[slot], sizeof(cli->pathBuf[slot]), "%s/../share/partnernet/%s", exe,
+                 rel);
         if (access(cli->pathBuf[slot], R_OK) == 0) return cli->pathBuf[slot];
     }
     snprintf(cli->pathBuf[slot], sizeof(cli->pathBuf[slot]), "data/%s", rel);
@@ -395,6 +416,7 @@ int main(int argc, char **argv) {
             usage(stdout);
             return CLI_OK;
         }
+        if (strcmp(argv[i], "--man") == 0) return manPage();
         if (strcmp(argv[i], "--version") == 0) {
             printf("partnernet %s\n", PN_VERSION);
             return CLI_OK;

@@ -3,6 +3,8 @@
 # tests.  Sourced after tests/lib.sh; needs $D (the test's temp dir, holding
 # principals.json) and $PN.  Sets SRV (the node's pid) and PORT.
 
+. scripts/ports.sh
+
 # node_tmp: make the test's temp dir $D; on exit the node ($SRV) and a
 # subscriber ($SUB), when set, are killed and $D removed.
 node_tmp() {
@@ -27,7 +29,7 @@ start_node() {
     local data=$1 log=$2 tries=5 try
     [ -n "${PORT:-}" ] && tries=1
     for try in $(seq $tries); do
-        [ $tries -gt 1 ] && PORT=$((20000 + RANDOM % 30000))
+        [ $tries -gt 1 ] && PORT=$(free_port)
         $PN serve --data "$data" --mqtt "127.0.0.1:$PORT" --principals "$D/principals.json" \
             >"$D/$log.out" 2>"$D/$log.err" &
         SRV=$!

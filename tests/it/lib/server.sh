@@ -85,16 +85,10 @@ _alive() {
     [ -n "$st" ] && [ "$st" != Z ]
 }
 
-# A port nobody listens on (the node's bind is the real test; see srv_start).
-it_port() {
-    local p hex
-    while :; do
-        p=$((20000 + RANDOM % 20000))
-        hex=$(printf ':%04X ' "$p")
-        grep -qi "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null || break
-    done
-    echo "$p"
-}
+# A port nobody uses, below the ephemeral range (scripts/ports.sh); the
+# node's bind is the real test: srv_start retries when it was taken.
+. scripts/ports.sh
+it_port() { free_port; }
 
 _srv_launch() {
     local a args=()
