@@ -217,6 +217,12 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
     }
     if (strncmp(section, "peer ", 5) == 0)
         return peerKey(cf, trim((char *)section + 5), key, val, line, path);
+    if (strcmp(section, "trust") == 0) {
+        if (strcmp(key, "keys") != 0)
+            return cliFail("serve", "%s:%d: [trust] takes only 'keys = FILE'", path, line);
+        o->trustFile = val;
+        return CLI_OK;
+    }
     if (strcmp(section, "node") != 0)
         return cliFail("serve", "%s:%d: unknown section [%s]", path, line, section);
     const char **s = strcmp(key, "name") == 0                  ? &o->name
@@ -549,6 +555,7 @@ static int checkConfig(Conf *cf, Cli *cli) {
     for (int i = 0; i < cf->npeers; i++)
         if (checkPeer(&cf->peers[i]) != CLI_OK) return CLI_USAGE;
     if (checkReadable("acl_file", cf->o.aclFile) != CLI_OK) return CLI_USAGE;
+    if (checkReadable("[trust] keys", cf->o.trustFile) != CLI_OK) return CLI_USAGE;
     if (checkDataDir(cf->o.dataDir) != CLI_OK) return CLI_USAGE;
     if (cliLoad(cli) != CLI_OK) return CLI_USAGE; /* registry and policy */
     Principals ps;
@@ -587,6 +594,12 @@ static int runNode(Conf *cf, Cli *cli) {
     int rc = nodeOpen(&node, &cf->o, &cli->reg, &cli->spif, &err);
     if (rc == PN_OK) rc = mqttServerStart(&mqtt, node, &cf->mo, &err);
     if (rc == PN_OK) rc = startHttp(cf, node, &http, &httpFailed, &err);
+    if (rc == PN_OK && cf->npeers && !nodeTrustedKeys(node))
+        fprintf(stderr,
+                "partnernet: no trusted keys (%s/trust.keys or [trust] keys = FILE): "
+                "messages relayed by peers are stored without verifying their origin "
+                "signatures\n",
+                cf->o.dataDir);
     for (int i = 0; rc == PN_OK && i < cf->npeers; i++)
         rc = linkStart(&links[i], node, &cf->peers[i], &err);
     if (rc == PN_OK) rc = peersStart(&peers, node, links, cf->npeers, &err);

@@ -311,6 +311,10 @@ void messageJson(pnBuf *b, const MessageView *v) {
         }
         bufPuts(b, "\"");
     }
+    if (v->sigLen) {
+        bufPuts(b, ", \"sig\": ");
+        jsonString(b, v->sig, v->sigLen);
+    }
     bufPuts(b, "}");
 }
 

@@ -54,18 +54,8 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
         return -1;
     }
     const Message *m = o->m;
-    MessageView v = {.time = m->time,
-                     .origin = m->origin,
-                     .originLen = (uint32_t)strlen(m->origin),
-                     .originSeq = m->originSeq,
-                     .topic = m->topic,
-                     .topicLen = (uint32_t)strlen(m->topic),
-                     .label = m->label,
-                     .labelLen = (uint32_t)strlen(m->label),
-                     .props = m->props,
-                     .propsLen = m->propsLen,
-                     .payload = m->payload,
-                     .payloadLen = m->payloadLen};
+    MessageView v;
+    messageViewOf(m, &v);
     pnBuf *b = &c->srv->frame;
     b->len = 0;
     messageJson(b, &v);

@@ -30,6 +30,8 @@ struct Node {
     Principals principals;
     Acl *acl; /* topic rules in force (NULL: none); reloaded with the principals */
     Exchange *x;
+    SignKey *key;     /* DIR/node.key: signs this node's messages */
+    SignTrust trust;  /* keys imports are verified against */
     uint64_t records; /* in the log at start-up */
     NodeFrontend fe[NODE_MAX_FRONTENDS];
     int nfe;
@@ -78,6 +80,36 @@ void nodeBufferUse(Node *n, size_t bytes) {
 
 static void recompileSession(Session *s, void *ctx);
 
+/* The node's signing key (made on first start) and the keys it trusts;
+ * once there are any, it trusts its own key for its own name too. */
+static int loadSigning(Node *n, pnError *err) {
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/node.key", n->opt->dataDir);
+    int created = 0;
+    int rc = signKeyLoad(path, 1, &n->key, &created, err);
+    if (rc != PN_OK) return rc;
+    if (created) {
+        char fp[65];
+        signKeyFingerprint(n->key, fp);
+        fprintf(stderr, "partnernet: created the node's signing key %s (fingerprint %s)\n", path,
+                fp);
+    }
+    const char *trust = n->opt->trustFile;
+    if (!trust) {
+        snprintf(path, sizeof(path), "%s/trust.keys", n->opt->dataDir);
+        trust = path;
+    }
+    rc = signTrustLoad(&n->trust, trust, err);
+    if (rc == PN_ENOENT && !n->opt->trustFile) rc = PN_OK; /* the default file is optional */
+    if (rc == PN_OK && n->trust.nkeys) rc = signTrustSelf(&n->trust, n->key, n->opt->name);
+    if (rc == PN_OK) exchangeSetSigning(n->x, n->key, &n->trust);
+    return rc == PN_ENOMEM ? pnErrorSet(err, rc, "out of memory") : rc;
+}
+
+int nodeTrustedKeys(const Node *n) {
+    return n->trust.nkeys;
+}
+
 int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif *spif,
              pnError *err) {
     *out = NULL;
@@ -89,6 +121,7 @@ int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif
     n->spif = spif;
     n->budget = opt->maxBufferBytes ? opt->maxBufferBytes : (uint64_t)256 << 20;
     principalsInit(&n->principals);
+    signTrustInit(&n->trust);
     ExchangeOptions xo = {.node = opt->name,
                           .maxQueued = opt->maxQueued,
                           .maxSubscriptions = opt->maxSubscriptions,
@@ -102,6 +135,7 @@ int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif
     if (rc == PN_OK && opt->aclFile) rc = aclLoad(&n->acl, opt->aclFile, err);
     if (rc == PN_OK) rc = exchangeOpen(&n->x, opt->dataDir, &xo, reg, spif, &rep, err);
     if (rc == PN_OK) exchangeSetAcl(n->x, n->acl);
+    if (rc == PN_OK) rc = loadSigning(n, err);
     for (int i = 0; rc == PN_OK && i < opt->ntopics; i++)
         rc = exchangeTopicLabel(n->x, opt->topicFilter[i], opt->topicLabel[i], err);
     if (rc != PN_OK) {
@@ -357,6 +391,8 @@ void nodeClose(Node *n) {
     if (!n->stopping) nodeStop(n);
     uv_run(n->loop, UV_RUN_NOWAIT);
     exchangeClose(n->x);
+    signKeyFree(n->key);
+    signTrustFree(&n->trust);
     aclFree(n->acl);
     principalsFree(&n->principals);
     uv_loop_close(n->loop);

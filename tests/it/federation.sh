@@ -130,7 +130,7 @@ expect_out "UKR never gets NATO SECRET REL TO NATO" 0 \
 expect_out "a relayed message keeps its id, origin and label" "hq:1|$L_C|c-$TODAY" \
     bash -c "set -o pipefail; $PN log list --data $T/ukr --topic intel/b | awk -F'\t' '{print \$2 \"|\" \$5 \"|\" \$6}'"
 ok "the UKR reader at the UKR node receives it, with the id given at HQ" \
-    wait_until 5 grep -q "^MSG intel/b|label:$L_C id:hq:1 time:[0-9]*|c-$TODAY\$" "$T/ukr.sub"
+    wait_until 5 grep -q "^MSG intel/b|label:$L_C id:hq:1 time:[0-9]* sig:1\.[^ |]*|c-$TODAY\$" "$T/ukr.sub"
 ok "the UKR reader gets the last message too" wait_until 5 grep -q '^MSG intel/z|' "$T/ukr.sub"
 expect_out "the UKR reader got exactly what UKR may hold" "intel/b intel/c intel/e intel/z" \
     bash -c "set -o pipefail; grep '^MSG ' '$T/ukr.sub' | cut -d'|' -f1 | cut -c5- | paste -sd' '"
