@@ -65,6 +65,8 @@ int cmdPrincipal(Cli *cli, int argc, char **argv);
 int cmdAudit(Cli *cli, int argc, char **argv);
 int cmdPeers(Cli *cli, int argc, char **argv);
 int cmdLog(Cli *cli, int argc, char **argv);
+int cmdNode(Cli *cli, int argc, char **argv);
+int cmdVerify(Cli *cli, int argc, char **argv);
 int cmdServe(Cli *cli, int argc, char **argv);
 int cmdPlan(Cli *cli, int argc, char **argv);
 

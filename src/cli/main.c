@@ -109,11 +109,34 @@ static const CliCommand commands[] = {
      "revoke takes the token or the 12-digit ID that list shows.  A running node honours\n"
      "new and revoked tokens from the next request on.\n"},
     {"log", cmdLog, "list the messages a node's log holds (safe while it runs)",
-     "usage: partnernet log list [--data DIR] [--topic FILTER]\n"
+     "usage: partnernet log list [--data DIR] [--topic FILTER] [--json]\n"
      "\n"
      "One line per message in DIR/log (default var/), tab-separated: offset, id\n"
-     "(ORIGIN:SEQ), time, topic, label, payload (text, or its size).  The log is\n"
-     "opened read-only, so a running node is not disturbed.\n"},
+     "(ORIGIN:SEQ), time, topic, label, payload (text, or its size).  --json: one JSON\n"
+     "object a line, as the HTTP history gives it (with the origin signature 'sig', for\n"
+     "partnernet verify).  The log is opened read-only, so a running node is not disturbed.\n"},
+    {"node", cmdNode, "the node's signing key: create it, print the line partners trust",
+     "usage: partnernet node init [--data DIR] [--name NAME]\n"
+     "\n"
+     "Makes the node's Ed25519 signing key DIR/node.key (default var/, mode 0600) unless\n"
+     "it is there (a node also makes it on its first start), and prints its key id, its\n"
+     "fingerprint and, last, the line a partner adds to its trust file (DATA/trust.keys or\n"
+     "[trust] keys = FILE) to accept messages this node NAME originates:\n"
+     "  NAME PUBLIC-KEY\n"
+     "A trust file line is ORIGIN[,ORIGIN...] PUBLIC-KEY [from=DATE] [until=DATE] [revoked]:\n"
+     "the key may sign for those origins, for messages whose origin time is in the dates\n"
+     "(key rotation); a revoked key verifies nothing.  See docs/signatures.md.\n"},
+    {"verify", cmdVerify, "check the origin signature of a saved message",
+     "usage: partnernet verify FILE [--trust FILE | --data DIR]\n"
+     "\n"
+     "FILE holds a message as JSON: an element of the HTTP history (GET /v1/messages) or\n"
+     "lines of `partnernet log list --json` (each line is checked).  Its origin signature\n"
+     "('sig') is checked against the trusted keys (--trust FILE, default DIR/trust.keys,\n"
+     "DIR default var/): the key must be trusted, not revoked, allowed for the message's\n"
+     "origin and valid at its origin time, and the id, time, topic, label, payload and\n"
+     "content type must be what the origin signed.  A JSON payload is checked as the\n"
+     "bytes in the file: save messages without re-formatting them.  Exit 0 when every\n"
+     "message verifies, 2 with the reason for the first that does not.\n"},
     {"peers", cmdPeers, "federation links: state, counters, backlog, lag, last error",
      "usage: partnernet peers [--data DIR] [--json]\n"
      "\n"

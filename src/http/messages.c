@@ -23,6 +23,7 @@
 
 #include "../core/date.h"
 #include "../exchange/topic.h"
+#include "../exchange/msgsign.h"
 #include "conn.h"
 #include "cursor.h"
 #include "jsoncheck.h"
@@ -310,6 +311,12 @@ void messageJson(pnBuf *b, const MessageView *v) {
             b->len += need;
         }
         bufPuts(b, "\"");
+        const char *ct;
+        size_t ctLen;
+        if (msgContentType(v->props, v->propsLen, &ct, &ctLen)) { /* the signature covers it */
+            bufPuts(b, ", \"content_type\": ");
+            jsonString(b, ct, ctLen);
+        }
     }
     if (v->sigLen) {
         bufPuts(b, ", \"sig\": ");

@@ -1,0 +1,216 @@
+/*
+ * cmd_verify.c -- `partnernet verify FILE`: check the origin signature of
+ * saved messages against trusted keys.
+ *
+ * FILE holds one message as JSON (an element of the HTTP history, or a
+ * line of `partnernet log list --json`), or several, one a line.  The
+ * fields the signature covers (docs/signatures.md) are read from it: id
+ * (ORIGIN:SEQ), time, topic, label, the payload and its content type.  A
+ * JSON payload ("payload") is hashed as the bytes of its value in the
+ * file, exactly as the node wrote them, so the message must be saved
+ * without re-formatting it.
+ */
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/date.h"
+#include "../core/sign.h"
+#include "../core/str.h"
+#include "cli.h"
+
+#define CMD "verify"
+#define VERIFY_MAX_FILE (64u << 20)
+
+/* ---- the raw text of one member of a JSON object ---- */
+
+static const char *skipWs(const char *p, const char *e) {
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* Past the string starting at p ('"'); NULL when it does not end. */
+static const char *skipString(const char *p, const char *e) {
+    for (p++; p < e; p++) {
+        if (*p == '\\')
+            p++;
+        else if (*p == '"')
+            return p + 1;
+    }
+    return NULL;
+}
+
+/* Past the value at p (valid JSON: jansson parsed it); NULL at the end. */
+static const char *skipValue(const char *p, const char *e) {
+    if (p >= e) return NULL;
+    if (*p == '"') return skipString(p, e);
+    if (*p != '{' && *p != '[') { /* number, true, false, null */
+        while (p < e && *p && !strchr(",}] \t\r\n", *p))
+            p++;
+        return p;
+    }
+    int depth = 0;
+    while (p && p < e) {
+        if (*p == '"') {
+            p = skipString(p, e);
+            continue;
+        }
+        if (*p == '{' || *p == '[')
+            depth++;
+        else if ((*p == '}' || *p == ']') && --depth == 0)
+            return p + 1;
+        p++;
+    }
+    return NULL;
+}
+
+/* The raw text of member key of the object in [p, e): 0 with *v, *n. */
+static int rawMember(const char *p, const char *e, const char *key, const char **v, size_t *n) {
+    p = skipWs(p, e);
+    if (p >= e || *p++ != '{') return -1;
+    size_t klen = strlen(key);
+    while (p && (p = skipWs(p, e)) < e && *p == '"') {
+        const char *k = p + 1, *ke = skipString(p, e);
+        if (!ke) return -1;
+        p = skipWs(ke, e);
+        if (p >= e || *p++ != ':') return -1;
+        const char *vs = skipWs(p, e);
+        p = skipValue(vs, e);
+        if (!p) return -1;
+        if ((size_t)(ke - 1 - k) == klen && memcmp(k, key, klen) == 0) {
+            *v = vs, *n = (size_t)(p - vs);
+            return 0;
+        }
+        p = skipWs(p, e);
+        if (p < e && *p == ',') p++;
+    }
+    return -1;
+}
+
+/* ---- one message ---- */
+
+typedef struct Saved {
+    SignFields f;
+    char origin[64];
+    uint8_t *bytes; /* decoded payload_base64 */
+    const char *sig;
+    size_t sigLen;
+} Saved;
+
+static const char *str(json_t *o, const char *k, size_t *n) {
+    json_t *v = json_object_get(o, k);
+    if (!json_is_string(v)) return NULL;
+    if (n) *n = json_string_length(v);
+    return json_string_value(v);
+}
+
+/* Read the covered fields of doc (its text in [t, e)); NULL or the reason. */
+static const char *savedRead(Saved *s, json_t *doc, const char *t, const char *e) {
+    size_t n;
+    const char *id = str(doc, "id", &n), *when = str(doc, "time", NULL), *colon;
+    if (!id || !(colon = strrchr(id, ':')) || colon == id || (size_t)(colon - id) >= 64)
+        return "no 'id' of the form ORIGIN:SEQ";
+    memcpy(s->origin, id, (size_t)(colon - id));
+    s->origin[colon - id] = '\0';
+    char *end;
+    s->f.origin = s->origin, s->f.originLen = strlen(s->origin);
+    s->f.seq = strtoull(colon + 1, &end, 10);
+    if (!colon[1] || *end) return "no 'id' of the form ORIGIN:SEQ";
+    if (!when || timeParse(when, &s->f.time) != 0) return "no 'time' (ISO 8601)";
+    if (!(s->f.topic = str(doc, "topic", &s->f.topicLen))) return "no 'topic'";
+    if (!(s->f.label = str(doc, "label", &s->f.labelLen))) return "no 'label'";
+    const char *b64 = str(doc, "payload_base64", &n);
+    if (b64) {
+        if (!(s->bytes = malloc(n / 4 * 3 + 3))) return "out of memory";
+        int len = EVP_DecodeBlock(s->bytes, (const unsigned char *)b64, (int)n);
+        if (len < 0 || n % 4) return "'payload_base64' is not base64";
+        while (n && b64[n - 1] == '=')
+            n--, len--;
+        s->f.payload = s->bytes, s->f.payloadLen = (size_t)len;
+        s->f.contentType = str(doc, "content_type", &s->f.contentTypeLen);
+    } else {
+        const char *raw;
+        if (rawMember(t, e, "payload", &raw, &n) != 0) return "no 'payload' or 'payload_base64'";
+        s->f.payload = (const uint8_t *)raw, s->f.payloadLen = n;
+        s->f.contentType = "application/json", s->f.contentTypeLen = 16;
+    }
+    if (!(s->sig = str(doc, "sig", &s->sigLen))) return "no signature ('sig')";
+    return NULL;
+}
+
+/* Verify the message in [t, e); CLI_OK or CLI_USAGE after printing. */
+static int verifyOne(const SignTrust *trust, const char *file, const char *t, const char *e) {
+    json_error_t je;
+    json_t *doc = json_loadb(t, (size_t)(e - t), JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return cliFail(CMD, "%s: not a JSON message: %s", file, je.text);
+    }
+    Saved s;
+    memset(&s, 0, sizeof(s));
+    char why[300];
+    const char *bad = savedRead(&s, doc, t, e);
+    int rc = CLI_OK;
+    if (bad) {
+        rc = cliFail(CMD, "%s: %s", file, bad);
+    } else if (signVerify(trust, NULL, &s.f, s.sig, s.sigLen, why, sizeof(why)) != 0) {
+        rc = cliFail(CMD, "%s: id %s:%llu: %s", file, s.origin, (unsigned long long)s.f.seq, why);
+    } else {
+        printf("%s: id %s:%llu: signature verified (key %.16s)\n", file, s.origin,
+               (unsigned long long)s.f.seq, s.sig + 2);
+    }
+    free(s.bytes);
+    json_decref(doc);
+    return rc;
+}
+
+int cmdVerify(Cli *cli, int argc, char **argv) {
+    (void)cli;
+    const char *dir = "var", *trustFile = NULL, *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        int r = cliOpt(CMD, argc, argv, &i, "--data", &dir);
+        if (r == 0) r = cliOpt(CMD, argc, argv, &i, "--trust", &trustFile);
+        if (r < 0) return CLI_USAGE;
+        if (r == 0 && argv[i][0] == '-') return cliFail(CMD, "unknown option '%s'", argv[i]);
+        if (r == 0 && file) return cliFail(CMD, "one FILE only");
+        if (r == 0) file = argv[i];
+    }
+    if (!file) return cliFail(CMD, "expected a FILE holding a saved message");
+    char path[4200];
+    if (!trustFile) snprintf(path, sizeof(path), "%s/trust.keys", dir), trustFile = path;
+    SignTrust trust;
+    signTrustInit(&trust);
+    pnError err = {0};
+    if (signTrustLoad(&trust, trustFile, &err) != PN_OK) {
+        signTrustFree(&trust);
+        return cliFail(CMD, "trusted keys: %s", err.msg);
+    }
+    char *text;
+    size_t len;
+    int r = fileRead(file, VERIFY_MAX_FILE, &text, &len), rc = CLI_OK;
+    if (r != 0) {
+        signTrustFree(&trust);
+        return cliFail(CMD, "%s: %s", file, r == -2 ? "larger than 64 MiB" : "cannot read it");
+    }
+    json_t *whole = json_loadb(text, len, 0, NULL);
+    if (json_is_object(whole)) { /* one message, perhaps over several lines */
+        rc = verifyOne(&trust, file, text, text + len);
+    } else { /* one message a line */
+        int any = 0;
+        for (char *l = text, *nl; l < text + len && rc == CLI_OK; l = nl + 1) {
+            nl = memchr(l, '\n', (size_t)(text + len - l));
+            if (!nl) nl = text + len;
+            if (skipWs(l, nl) == nl) continue;
+            any = 1;
+            rc = verifyOne(&trust, file, l, nl);
+        }
+        if (!any) rc = cliFail(CMD, "%s: no message in it", file);
+    }
+    json_decref(whole);
+    free(text);
+    signTrustFree(&trust);
+    return rc;
+}
