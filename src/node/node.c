@@ -80,8 +80,23 @@ void nodeBufferUse(Node *n, size_t bytes) {
 
 static void recompileSession(Session *s, void *ctx);
 
-/* The node's signing key (made on first start) and the keys it trusts;
- * once there are any, it trusts its own key for its own name too. */
+/* The keys the node trusts into t: the trust file (opt->trustFile, else
+ * DIR/trust.keys when it exists) and, once there are any, its own key for
+ * its own name. */
+static int loadTrust(Node *n, SignTrust *t, pnError *err) {
+    char path[4200];
+    const char *file = n->opt->trustFile;
+    if (!file) {
+        snprintf(path, sizeof(path), "%s/trust.keys", n->opt->dataDir);
+        file = path;
+    }
+    int rc = signTrustLoad(t, file, err);
+    if (rc == PN_ENOENT && !n->opt->trustFile) rc = PN_OK; /* the default file is optional */
+    if (rc == PN_OK && t->nkeys) rc = signTrustSelf(t, n->key, n->opt->name);
+    return rc == PN_ENOMEM ? pnErrorSet(err, rc, "out of memory") : rc;
+}
+
+/* The node's signing key (made on first start) and the keys it trusts. */
 static int loadSigning(Node *n, pnError *err) {
     char path[4200];
     snprintf(path, sizeof(path), "%s/node.key", n->opt->dataDir);
@@ -94,16 +109,25 @@ static int loadSigning(Node *n, pnError *err) {
         fprintf(stderr, "partnernet: created the node's signing key %s (fingerprint %s)\n", path,
                 fp);
     }
-    const char *trust = n->opt->trustFile;
-    if (!trust) {
-        snprintf(path, sizeof(path), "%s/trust.keys", n->opt->dataDir);
-        trust = path;
-    }
-    rc = signTrustLoad(&n->trust, trust, err);
-    if (rc == PN_ENOENT && !n->opt->trustFile) rc = PN_OK; /* the default file is optional */
-    if (rc == PN_OK && n->trust.nkeys) rc = signTrustSelf(&n->trust, n->key, n->opt->name);
+    rc = loadTrust(n, &n->trust, err);
     if (rc == PN_OK) exchangeSetSigning(n->x, n->key, &n->trust);
-    return rc == PN_ENOMEM ? pnErrorSet(err, rc, "out of memory") : rc;
+    return rc;
+}
+
+/* SIGHUP: a key revoked or added takes effect for the next import. */
+static void reloadTrust(Node *n) {
+    SignTrust fresh;
+    pnError err = {0};
+    signTrustInit(&fresh);
+    if (loadTrust(n, &fresh, &err) != PN_OK) {
+        signTrustFree(&fresh);
+        fprintf(stderr, "partnernet: trusted keys not reloaded: %s\n", err.msg);
+        return;
+    }
+    signTrustFree(&n->trust);
+    n->trust = fresh;
+    exchangeSetSigning(n->x, n->key, &n->trust);
+    fprintf(stderr, "partnernet: trusted keys reloaded (%d)\n", n->trust.nkeys);
 }
 
 int nodeTrustedKeys(const Node *n) {
@@ -332,6 +356,7 @@ static void onSignal(uv_signal_t *h, int sig) {
     }
     reloadRegistry(n);
     reloadPrincipals(n);
+    reloadTrust(n);
     exchangeForEachSession(n->x, recompileSession, n);
     for (int i = 0; i < n->nfe; i++)
         if (n->fe[i].reloaded) n->fe[i].reloaded(n->fe[i].ctx);

@@ -11,7 +11,9 @@
 # import_refused with reason "signature"), store every genuine message
 # behind them (also the genuine copy of an id whose altered copy came
 # first), keep the link up, and hold the signatures so that
-# `partnernet verify` accepts UKR's log.
+# `partnernet verify` accepts UKR's log.  Then HQ's current key is revoked
+# in UKR's trust file and UKR reloads it (SIGHUP): a message that key
+# signed, relayed afterwards, is refused.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 . tests/it/lib/server.sh
 it_need node mosquitto_pub || exit
@@ -59,10 +61,10 @@ ok "setup: HQ publishes with it" hq_publish revoked r1
 ok "setup: HQ signs with its old key (valid until today)" hq_with_key old "until=$TODAY"
 ok "setup: HQ publishes with it" hq_publish old o1
 ok "setup: HQ signs with its current key (valid from today)" hq_with_key cur "from=$TODAY"
-ok "setup: HQ publishes with it" hq_publish cur g1 g2 g3 g4 g5
+ok "setup: HQ publishes with it" hq_publish cur g1 g2 g3 g4 g5 g6
 "$PN" node init --data "$T/keys/swe" --name swe | tail -1 >>"$T/ukr.trust"
 "$PN" log list --data "$T/hq" --json >"$T/hq.jsonl"
-ok "setup: HQ holds 8 signed messages" test "$(grep -c '"sig": "1\.' "$T/hq.jsonl")" = 8
+ok "setup: HQ holds 9 signed messages" test "$(grep -c '"sig": "1\.' "$T/hq.jsonl")" = 9
 
 # ---- the fake relay's script: genuine messages and altered copies --------
 python3 - "$T/hq.jsonl" >"$T/script.json" <<'PY' || exit 1
@@ -96,6 +98,9 @@ out = [pub(msgs["g1"]),
 for i, m in enumerate(out):
     m["pid"] = i + 1
 print(json.dumps(out))
+later = pub(msgs["g6"])
+later["pid"] = 1
+json.dump([later], open(sys.argv[1] + ".later", "w"))
 PY
 
 # ---- UKR pulls from the fake relay ----------------------------------------
@@ -105,7 +110,8 @@ echo "pw-swe" | "$PN" principal add swe --nation SWE --clearance NS --role node 
 printf '[node]\nname = ukr\ndata = %s/ukr\nmqtt = 127.0.0.1:%s\nhttp = off\nprincipals = %s/ukr.json\n\n[trust]\nkeys = %s/ukr.trust\n\n[peer swe]\naddress = 127.0.0.1:%s\nprincipal = ukr-node\npassword_file = %s/rogue.pass\ntopics = intel/#\norigins = hq, swe\n' \
     "$T" "$UP" "$T" "$T" "$RP" "$T" >"$T/ukr.conf"
 NODE_PATH=$PWD/build/it-node/node_modules node tests/it/node/roguepeer.js "$RP" "$T/rogue.events" "$T/script.json" 2>"$T/rogue.err" &
-IT_PIDS+=($!)
+RELAY=$!
+IT_PIDS+=("$RELAY")
 ok "setup: the fake relay listens" wait_until 10 grep -q LISTENING "$T/rogue.events"
 "$PN" serve --config "$T/ukr.conf" >"$T/ukr.log" 2>&1 &
 UKR=$!
@@ -153,6 +159,20 @@ ok "the link is still up: 6 stored, 6 refused" wait_until 5 bash -c \
 "$PN" log list --data "$T/ukr" --json >"$T/ukr.jsonl"
 expect_out "UKR's log verifies with UKR's trusted keys: the signatures travelled and were stored" 0 \
     bash -c "'$PN' verify '$T/ukr.jsonl' --trust '$T/ukr.trust' >/dev/null; echo \$?"
+
+# ---- revocation while UKR runs (SIGHUP) ------------------------------------
+sed -i "s/ from=$TODAY\$/ from=$TODAY revoked/" "$T/ukr.trust"
+ok "setup: HQ's current key is marked revoked in UKR's trust file" grep -q ' revoked$' "$T/ukr.trust"
+kill -HUP "$UKR"
+ok "UKR reloads its trusted keys on SIGHUP" wait_until 10 grep -q 'trusted keys reloaded' "$T/ukr.log"
+kill "$RELAY"
+wait "$RELAY" 2>/dev/null
+NODE_PATH=$PWD/build/it-node/node_modules node tests/it/node/roguepeer.js "$RP" "$T/rogue2.events" "$T/hq.jsonl.later" 2>"$T/rogue2.err" &
+IT_PIDS+=($!)
+ok "the link comes back and the relay sends g6 (signed by the now revoked key)" \
+    wait_until 30 grep -q '^PUBACK 1 ' "$T/rogue2.events"
+expect_has "refused: PUBACK 0x87, key revoked" "^PUBACK 1 0x87 .*is revoked" cat "$T/rogue2.events"
+expect_out "UKR does not hold g6" 0 bash -c "'$PN' log list --data '$T/ukr' | grep -c \$'\tg6\$'"
 kill -TERM "$UKR" 2>/dev/null
 wait "$UKR"
 _report $? "setup: UKR stops cleanly"
