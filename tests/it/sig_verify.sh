@@ -27,7 +27,8 @@ printf '[node]\nname = hq\n' >"$T/hq.conf"
 srv_start "$D" --config "$T/hq.conf" --principals "$P" --mqtt 127.0.0.1:@PORT@ --http off
 _report $? "setup: node hq starts"
 pub() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -u pub -P pw-pub -V mqttv5 -q 1 -D publish user-property label "$L" "$@"; }
-ok "a text message with a content type" pub -t ops/a -m 'hello' -D publish content-type text/plain
+ok "a text message with a content type (and a forged 'sig' and 'SIG')" pub -t ops/a -m 'hello' -D publish content-type text/plain \
+    -D publish user-property sig 1.forged -D publish user-property SIG 1.forged
 ok "a JSON message" pub -t ops/j -m '{"a": [1, 2], "b":"x"}' -D publish content-type application/json -D publish payload-format-indicator 1
 ok "a binary message" bash -c "head -c 300 /dev/urandom > '$T/bin'; mosquitto_pub -h 127.0.0.1 -p $PORT -u pub -P pw-pub -V mqttv5 -q 1 -D publish user-property label '$L' -t ops/b -f '$T/bin'"
 # 100 messages in one connection: several commits of up to 64.
@@ -45,6 +46,7 @@ ok "a batch has more than one message" grep -q '"sig": "1\.[0-9a-f]*\.[0-9]*\.[2
 sed -n 1p "$T/all.jsonl" >"$T/a.json"
 grep '"topic": "ops/j"' "$T/all.jsonl" >"$T/j.json"
 grep '"topic": "ops/b"' "$T/all.jsonl" >"$T/b.json"
+expect_no "a publisher's own 'sig' is dropped" "forged" cat "$T/a.json"
 ok "the text message carries its content type" grep -q '"content_type": "text/plain"' "$T/a.json"
 expect_out "the text message verifies" 0 bash -c "'$PN' verify '$T/a.json' --trust '$T/trust.keys' >/dev/null; echo \$?"
 expect_out "the JSON message verifies (its payload bytes as written)" 0 bash -c "'$PN' verify '$T/j.json' --trust '$T/trust.keys' >/dev/null; echo \$?"
