@@ -22,6 +22,7 @@
 #include "../mqtt/server.h"
 #include "../node/tls.h"
 #include "../plan/notify.h"
+#include "../core/sign.h"
 #include "cli.h"
 
 #define CONF_MAX 256
@@ -544,6 +545,17 @@ static void printSettings(const Conf *cf) {
 }
 
 /* serve --check: everything serve would load, without opening the node. */
+/* The trusted keys parse as the node will read them. */
+static int checkTrust(const char *file) {
+    if (!file) return CLI_OK;
+    SignTrust t;
+    pnError err = {0};
+    signTrustInit(&t);
+    int rc = signTrustLoad(&t, file, &err);
+    signTrustFree(&t);
+    return rc == PN_OK ? CLI_OK : cliFail("serve", "[trust] keys: %s", err.msg);
+}
+
 static int checkConfig(Conf *cf, Cli *cli) {
     int implicit[2];
     httpDefaults(cf, implicit);
@@ -555,7 +567,7 @@ static int checkConfig(Conf *cf, Cli *cli) {
     for (int i = 0; i < cf->npeers; i++)
         if (checkPeer(&cf->peers[i]) != CLI_OK) return CLI_USAGE;
     if (checkReadable("acl_file", cf->o.aclFile) != CLI_OK) return CLI_USAGE;
-    if (checkReadable("[trust] keys", cf->o.trustFile) != CLI_OK) return CLI_USAGE;
+    if (checkTrust(cf->o.trustFile) != CLI_OK) return CLI_USAGE;
     if (checkDataDir(cf->o.dataDir) != CLI_OK) return CLI_USAGE;
     if (cliLoad(cli) != CLI_OK) return CLI_USAGE; /* registry and policy */
     Principals ps;
