@@ -61,6 +61,8 @@ int cmdLabel(Cli *cli, int argc, char **argv);
 int cmdDecide(Cli *cli, int argc, char **argv);
 int cmdDemo(Cli *cli, int argc, char **argv);
 int cmdBench(Cli *cli, int argc, char **argv);
+/* `bench sign` (cmd_bench_sign.c): signing and verifying rates. */
+int benchSign(Cli *cli, double seconds);
 int cmdPrincipal(Cli *cli, int argc, char **argv);
 int cmdAudit(Cli *cli, int argc, char **argv);
 int cmdPeers(Cli *cli, int argc, char **argv);

@@ -681,6 +681,8 @@ int cmdServe(Cli *cli, int argc, char **argv) {
     }
     mo->requireClientCert = !cf.requireCert || strcmp(cf.requireCert, "no") != 0;
     if (!o->maxQueued) o->maxQueued = 10000;
+    /* bench/run.sh measures QoS 1 with and without origin signatures. */
+    o->unsignedOwn = getenv("PARTNERNET_BENCH_UNSIGNED") != NULL;
     if (checkPrincipalsFile(o->principalsFile, explicitPrincipals) != CLI_OK) {
         free(cf.text);
         return CLI_USAGE;

@@ -110,7 +110,7 @@ static int loadSigning(Node *n, pnError *err) {
                 fp);
     }
     rc = loadTrust(n, &n->trust, err);
-    if (rc == PN_OK) exchangeSetSigning(n->x, n->key, &n->trust);
+    if (rc == PN_OK) exchangeSetSigning(n->x, n->opt->unsignedOwn ? NULL : n->key, &n->trust);
     return rc;
 }
 
@@ -126,7 +126,7 @@ static void reloadTrust(Node *n) {
     }
     signTrustFree(&n->trust);
     n->trust = fresh;
-    exchangeSetSigning(n->x, n->key, &n->trust);
+    exchangeSetSigning(n->x, n->opt->unsignedOwn ? NULL : n->key, &n->trust);
     fprintf(stderr, "partnernet: trusted keys reloaded (%d)\n", n->trust.nkeys);
 }
 

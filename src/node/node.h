@@ -36,6 +36,7 @@ typedef struct NodeOptions {
     /* Keys trusted to sign for origins (src/core/sign.h); NULL: DIR/trust.keys
      * when it exists.  No trusted keys: imports are stored unverified. */
     const char *trustFile;
+    int unsignedOwn; /* measurements only: the node's own messages go out unsigned */
     uint32_t maxQueued;               /* per session, default 10,000 */
     uint32_t maxSubscriptions;        /* per session, default SUB_MAX_PER_SESSION */
     uint32_t maxSessionsPerPrincipal; /* persistent, default SESSIONS_MAX_PER_PRINCIPAL */
