@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "../core/sign.h"
 #include "../label/label.h"
 #include "../label/spif.h"
 #include "../policy/decide.h"
@@ -58,6 +59,8 @@ int cliReadLabel(Cli *cli, const char *cmd, const char *text, Label *out);
 /* The subcommands. */
 int cmdRegistry(Cli *cli, int argc, char **argv);
 int cmdLabel(Cli *cli, int argc, char **argv);
+/* `label bind` and `label verify-binding` (cmd_binding.c); argv[1] names which. */
+int cmdLabelBinding(Cli *cli, int argc, char **argv);
 int cmdDecide(Cli *cli, int argc, char **argv);
 int cmdDemo(Cli *cli, int argc, char **argv);
 int cmdBench(Cli *cli, int argc, char **argv);
@@ -69,6 +72,10 @@ int cmdPeers(Cli *cli, int argc, char **argv);
 int cmdLog(Cli *cli, int argc, char **argv);
 int cmdNode(Cli *cli, int argc, char **argv);
 int cmdVerify(Cli *cli, int argc, char **argv);
+
+/* Load the trusted keys into t (signTrustFree it): file, or DIR/trust.keys
+ * when file is NULL.  CLI_OK, or CLI_USAGE after printing why (for cmd). */
+int cliLoadTrust(const char *cmd, const char *dir, const char *file, SignTrust *t);
 int cmdServe(Cli *cli, int argc, char **argv);
 int cmdPlan(Cli *cli, int argc, char **argv);
 

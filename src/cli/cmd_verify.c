@@ -167,6 +167,16 @@ static int verifyOne(const SignTrust *trust, const char *file, const char *t, co
     return rc;
 }
 
+int cliLoadTrust(const char *cmd, const char *dir, const char *file, SignTrust *t) {
+    char path[4200];
+    if (!file) snprintf(path, sizeof(path), "%s/trust.keys", dir), file = path;
+    signTrustInit(t);
+    pnError err = {0};
+    if (signTrustLoad(t, file, &err) == PN_OK) return CLI_OK;
+    signTrustFree(t);
+    return cliFail(cmd, "trusted keys: %s", err.msg);
+}
+
 int cmdVerify(Cli *cli, int argc, char **argv) {
     (void)cli;
     const char *dir = "var", *trustFile = NULL, *file = NULL;
@@ -179,15 +189,8 @@ int cmdVerify(Cli *cli, int argc, char **argv) {
         if (r == 0) file = argv[i];
     }
     if (!file) return cliFail(CMD, "expected a FILE holding a saved message");
-    char path[4200];
-    if (!trustFile) snprintf(path, sizeof(path), "%s/trust.keys", dir), trustFile = path;
     SignTrust trust;
-    signTrustInit(&trust);
-    pnError err = {0};
-    if (signTrustLoad(&trust, trustFile, &err) != PN_OK) {
-        signTrustFree(&trust);
-        return cliFail(CMD, "trusted keys: %s", err.msg);
-    }
+    if (cliLoadTrust(CMD, dir, trustFile, &trust) != CLI_OK) return CLI_USAGE;
     char *text;
     size_t len;
     int r = fileRead(file, VERIFY_MAX_FILE, &text, &len), rc = CLI_OK;

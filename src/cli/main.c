@@ -31,12 +31,19 @@ static const CliCommand commands[] = {
      "usage: partnernet label convert --to xml|marking [--label TEXT]\n"
      "       partnernet label validate [--label TEXT]\n"
      "       partnernet label explain [--label TEXT] [--at DATE]\n"
+     "       partnernet label bind FILE [--label TEXT] [--data DIR] [--name NAME]\n"
+     "       partnernet label verify-binding FILE[.binding] [--trust FILE | --data DIR]\n"
      "\n"
      "TEXT is a display marking (\"NATO SECRET REL TO NATO, SWE\") or STANAG 4774 XML;\n"
      "without --label the label is read from standard input.\n"
      "  convert   print the label in the other syntax (canonical form)\n"
      "  validate  exit 0 when the label is valid, 2 with the reason when not\n"
-     "  explain   the nations the label is releasable to on DATE (default today), and why\n"},
+     "  explain   the nations the label is releasable to on DATE (default today), and why\n"
+     "  bind      bind the label to FILE: writes FILE.binding, a binding data object\n"
+     "            (ADatP-4778, application/vnd.nato.bindingdataobject+json) signed with the\n"
+     "            node key DIR/node.key (default var/) for originator NAME (default node)\n"
+     "  verify-binding  check FILE against FILE.binding with the trusted keys (--trust FILE,\n"
+     "            default DIR/trust.keys): exit 0 and the label, or 2 with the reason\n"},
     {"decide", cmdDecide, "the access decision for one principal and label",
      "usage: partnernet decide --principal nation=SWE,clearance=NS[,coi=A+B][,caveat=X+Y]\n"
      "                         --label TEXT [--at DATE|TIME]\n"

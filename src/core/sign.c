@@ -75,6 +75,13 @@ static int b64decode(const char *s, size_t len, uint8_t *out, size_t want) {
     return o == want && (acc & ((1u << bits) - 1)) == 0 ? 0 : -1;
 }
 
+int signB64decode(const char *s, size_t len, uint8_t *out, size_t *outLen) {
+    while (len && s[len - 1] == '=')
+        len--;
+    *outLen = len * 3 / 4;
+    return b64decode(s, len, out, *outLen);
+}
+
 static void hexOut(const uint8_t *in, size_t n, char *out) {
     static const char h[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++)
@@ -370,27 +377,42 @@ static void tree(const uint8_t (*leaves)[32], size_t lo, size_t hi, uint8_t (*pa
     nodeHash(l, r, out);
 }
 
-static int edSign(EVP_PKEY *pkey, const uint8_t root[32], uint8_t sig[64]) {
-    uint8_t msg[sizeof(ROOT_TAG) + 32];
-    memcpy(msg, ROOT_TAG, sizeof(ROOT_TAG));
-    memcpy(msg + sizeof(ROOT_TAG), root, 32);
+static int edSignRaw(EVP_PKEY *pkey, const void *msg, size_t len, uint8_t sig[64]) {
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     size_t n = 64;
     int ok = c && EVP_DigestSignInit(c, NULL, NULL, NULL, pkey) == 1 &&
-             EVP_DigestSign(c, sig, &n, msg, sizeof(msg)) == 1 && n == 64;
+             EVP_DigestSign(c, sig, &n, msg, len) == 1 && n == 64;
     EVP_MD_CTX_free(c);
     return ok ? 0 : -1;
 }
 
-static int edVerify(EVP_PKEY *pkey, const uint8_t root[32], const uint8_t sig[64]) {
-    uint8_t msg[sizeof(ROOT_TAG) + 32];
-    memcpy(msg, ROOT_TAG, sizeof(ROOT_TAG));
-    memcpy(msg + sizeof(ROOT_TAG), root, 32);
+static int edVerifyRaw(EVP_PKEY *pkey, const void *msg, size_t len, const uint8_t sig[64]) {
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     int ok = c && EVP_DigestVerifyInit(c, NULL, NULL, NULL, pkey) == 1 &&
-             EVP_DigestVerify(c, sig, 64, msg, sizeof(msg)) == 1;
+             EVP_DigestVerify(c, sig, 64, msg, len) == 1;
     EVP_MD_CTX_free(c);
     return ok ? 0 : -1;
+}
+
+static void rootMessage(const uint8_t root[32], uint8_t msg[sizeof(ROOT_TAG) + 32]) {
+    memcpy(msg, ROOT_TAG, sizeof(ROOT_TAG));
+    memcpy(msg + sizeof(ROOT_TAG), root, 32);
+}
+
+static int edSign(EVP_PKEY *pkey, const uint8_t root[32], uint8_t sig[64]) {
+    uint8_t msg[sizeof(ROOT_TAG) + 32];
+    rootMessage(root, msg);
+    return edSignRaw(pkey, msg, sizeof(msg), sig);
+}
+
+static int edVerify(EVP_PKEY *pkey, const uint8_t root[32], const uint8_t sig[64]) {
+    uint8_t msg[sizeof(ROOT_TAG) + 32];
+    rootMessage(root, msg);
+    return edVerifyRaw(pkey, msg, sizeof(msg), sig);
+}
+
+int signRaw(const SignKey *k, const void *msg, size_t len, uint8_t sig[64]) {
+    return edSignRaw(k->pkey, msg, len, sig) == 0 ? PN_OK : PN_EIO;
 }
 
 int signBatch(const SignKey *k, const uint8_t (*leaves)[32], size_t n, char **tokens,
@@ -492,11 +514,39 @@ static int rootOf(const Token *t, const uint8_t leaf[32], uint8_t root[32]) {
     return 0;
 }
 
-static int keyAllows(const SignTrusted *k, const SignFields *f) {
+static int keyAllows(const SignTrusted *k, const char *origin, size_t len) {
     for (int i = 0; i < k->norigins; i++)
-        if (strlen(k->origins[i]) == f->originLen &&
-            memcmp(k->origins[i], f->origin, f->originLen) == 0)
-            return 1;
+        if (strlen(k->origins[i]) == len && memcmp(k->origins[i], origin, len) == 0) return 1;
+    return 0;
+}
+
+/* The trusted key id may sign for origin at time: its index, or -1 with
+ * the reason. */
+static int keyFor(const SignTrust *t, const char *id, const char *origin, size_t originLen,
+                  int64_t time, char *why, size_t cap) {
+    int ki = -1;
+    for (int i = 0; i < t->nkeys && ki < 0; i++)
+        if (strcmp(t->keys[i].id, id) == 0) ki = i;
+    if (ki < 0) return snprintf(why, cap, "unknown key %s", id), -1;
+    const SignTrusted *k = &t->keys[ki];
+    if (k->revoked) return snprintf(why, cap, "key %s is revoked", id), -1;
+    if (!keyAllows(k, origin, originLen))
+        return snprintf(why, cap, "key %s may not sign for origin %.*s", id, (int)originLen,
+                        origin),
+               -1;
+    if ((k->from && time < k->from) || (k->until && time > k->until))
+        return snprintf(why, cap, "key %s is not valid at the message's origin time", id), -1;
+    return ki;
+}
+
+int signVerifyRaw(const SignTrust *t, const char *keyId, const char *origin, int64_t time,
+                  const void *msg, size_t len, const uint8_t sig[64], char *why, size_t cap) {
+    int ki = keyFor(t, keyId, origin, strlen(origin), time, why, cap);
+    if (ki < 0) return -1;
+    if (edVerifyRaw(t->keys[ki].pkey, msg, len, sig) != 0)
+        return snprintf(why, cap, "signature does not match: altered, or not signed by key %s",
+                        keyId),
+               -1;
     return 0;
 }
 
@@ -506,18 +556,9 @@ int signVerify(const SignTrust *t, SignCache *c, const SignFields *f, const char
     if (!token || tokenLen == 0) return snprintf(why, cap, "no signature"), -1;
     if (tokenLen >= SIGN_TOKEN_MAX || tokenParse(token, tokenLen, &tk) != 0)
         return snprintf(why, cap, "signature token is malformed"), -1;
-    int ki = -1;
-    for (int i = 0; i < t->nkeys && ki < 0; i++)
-        if (strcmp(t->keys[i].id, tk.id) == 0) ki = i;
-    if (ki < 0) return snprintf(why, cap, "unknown key %s", tk.id), -1;
+    int ki = keyFor(t, tk.id, f->origin, f->originLen, f->time, why, cap);
+    if (ki < 0) return -1;
     const SignTrusted *k = &t->keys[ki];
-    if (k->revoked) return snprintf(why, cap, "key %s is revoked", tk.id), -1;
-    if (!keyAllows(k, f))
-        return snprintf(why, cap, "key %s may not sign for origin %.*s", tk.id, (int)f->originLen,
-                        f->origin),
-               -1;
-    if ((k->from && f->time < k->from) || (k->until && f->time > k->until))
-        return snprintf(why, cap, "key %s is not valid at the message's origin time", tk.id), -1;
     uint8_t leaf[32], root[32];
     signLeaf(f, leaf);
     if (rootOf(&tk, leaf, root) != 0)
