@@ -107,8 +107,31 @@ static const char *str(json_t *o, const char *k, size_t *n) {
     return json_string_value(v);
 }
 
-/* Read the covered fields of doc (its text in [t, e)); NULL or the reason. */
+/* The bound label of a binding data object (messageBindingJson). */
+static json_t *boundMarking(json_t *doc) {
+    json_t *mb = json_array_get(
+        json_object_get(json_object_get(doc, "metadataBindingContainer"), "metadataBinding"), 0);
+    return json_object_get(json_array_get(json_object_get(mb, "metadata"), 0), "displayMarking");
+}
+
+/* The data reference of a binding data object names the payload. */
+static int boundDigestMatches(json_t *doc, const uint8_t *p, size_t n) {
+    json_t *mb = json_array_get(
+        json_object_get(json_object_get(doc, "metadataBindingContainer"), "metadataBinding"), 0);
+    const char *dv = json_string_value(
+        json_object_get(json_array_get(json_object_get(mb, "dataReference"), 0), "digestValue"));
+    uint8_t want[32], got[32];
+    size_t len;
+    if (!dv || signB64decode(dv, strlen(dv), want, &len) != 0 || len != 32) return 0;
+    EVP_Digest(p, n, got, NULL, EVP_sha256(), NULL);
+    return memcmp(want, got, 32) == 0;
+}
+
+/* Read the covered fields of doc (its text in [t, e)); NULL or the reason.
+ * doc is a message as the history gives it, or as a binding data object
+ * (Accept: application/vnd.nato.bindingdataobject+json). */
 static const char *savedRead(Saved *s, json_t *doc, const char *t, const char *e) {
+    int bound = json_object_get(doc, "metadataBindingContainer") != NULL;
     size_t n;
     const char *id = str(doc, "id", &n), *when = str(doc, "time", NULL), *colon;
     if (!id || !(colon = strrchr(id, ':')) || colon == id || (size_t)(colon - id) >= 64)
@@ -121,7 +144,9 @@ static const char *savedRead(Saved *s, json_t *doc, const char *t, const char *e
     if (!colon[1] || *end) return "no 'id' of the form ORIGIN:SEQ";
     if (!when || timeParse(when, &s->f.time) != 0) return "no 'time' (ISO 8601)";
     if (!(s->f.topic = str(doc, "topic", &s->f.topicLen))) return "no 'topic'";
-    if (!(s->f.label = str(doc, "label", &s->f.labelLen))) return "no 'label'";
+    json_t *lab = bound ? boundMarking(doc) : json_object_get(doc, "label");
+    if (!json_is_string(lab)) return "no 'label'";
+    s->f.label = json_string_value(lab), s->f.labelLen = json_string_length(lab);
     const char *b64 = str(doc, "payload_base64", &n);
     if (b64) {
         if (!(s->bytes = malloc(n / 4 * 3 + 3))) return "out of memory";
@@ -130,14 +155,19 @@ static const char *savedRead(Saved *s, json_t *doc, const char *t, const char *e
         while (n && b64[n - 1] == '=')
             n--, len--;
         s->f.payload = s->bytes, s->f.payloadLen = (size_t)len;
-        s->f.contentType = str(doc, "content_type", &s->f.contentTypeLen);
+        s->f.contentType = str(doc, bound ? "contentType" : "content_type", &s->f.contentTypeLen);
+        if (bound && !boundDigestMatches(doc, s->bytes, (size_t)len))
+            return "the binding's data reference does not match the payload (SHA-256)";
+    } else if (bound) {
+        return "no 'payload_base64'";
     } else {
         const char *raw;
         if (rawMember(t, e, "payload", &raw, &n) != 0) return "no 'payload' or 'payload_base64'";
         s->f.payload = (const uint8_t *)raw, s->f.payloadLen = n;
         s->f.contentType = "application/json", s->f.contentTypeLen = 16;
     }
-    if (!(s->sig = str(doc, "sig", &s->sigLen))) return "no signature ('sig')";
+    if (!(s->sig = str(doc, bound ? "originSignature" : "sig", &s->sigLen)))
+        return "no signature ('sig')";
     return NULL;
 }
 

@@ -58,7 +58,7 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
     messageViewOf(m, &v);
     pnBuf *b = &c->srv->frame;
     b->len = 0;
-    messageJson(b, &v);
+    (c->wsBinding ? messageBindingJson : messageJson)(b, &v);
     struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)bufStr(b), b->len};
     if (bufFailed(b) || wslay_event_queue_msg(c->ws, &msg) != 0) {
         if (bufFailed(b)) bufFree(b);
@@ -120,6 +120,11 @@ void wsOpen(HttpConn *c) {
     static char filter[TOPIC_MAX_LEN + 1]; /* any filter MQTT can carry; single-threaded */
     int q = queryGet(r->query, "topic", filter, sizeof(filter));
     if (q == 0) strcpy(filter, "#");
+    char binding[8];
+    int qb = queryGet(r->query, "binding", binding, sizeof(binding));
+    if (qb < 0 || (qb > 0 && strcmp(binding, "1") != 0 && strcmp(binding, "0") != 0))
+        return httpError(c, 400, "bad_request", "'binding' must be 1 or 0");
+    c->wsBinding = qb > 0 && binding[0] == '1';
     if (!r->upgradeWs || !c->parser.upgrade || !r->wsKey[0])
         return httpError(c, 426, "upgrade_required",
                          "GET /v1/stream is a WebSocket: send Upgrade: websocket");
