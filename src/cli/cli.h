@@ -76,6 +76,12 @@ int cmdVerify(Cli *cli, int argc, char **argv);
 /* Load the trusted keys into t (signTrustFree it): file, or DIR/trust.keys
  * when file is NULL.  CLI_OK, or CLI_USAGE after printing why (for cmd). */
 int cliLoadTrust(const char *cmd, const char *dir, const char *file, SignTrust *t);
+
+/* Verify the origin signature of the saved message in [t, e) (JSON as
+ * the history gives it, or a binding data object); data (not NULL: a
+ * sidecar's file) is the payload.  Prints the result; CLI_OK or CLI_USAGE. */
+int cliVerifySaved(const SignTrust *trust, const char *file, const char *t, const char *e,
+                   const uint8_t *data, size_t dataLen);
 int cmdServe(Cli *cli, int argc, char **argv);
 int cmdPlan(Cli *cli, int argc, char **argv);
 

@@ -73,6 +73,8 @@ static int verifyBinding(Cli *cli, const char *arg, const char *dir, const char 
         rc = cliFail(CMD, "%s: cannot read it", file);
     else if (fileRead(binding, 1 << 20, &text, &tlen) != 0)
         rc = cliFail(CMD, "%s: cannot read the binding", binding);
+    else if (strstr(text, "\"originSignature\"")) /* a message's sidecar (log export) */
+        rc = cliVerifySaved(&t, binding, text, text + tlen, (const uint8_t *)data, len);
     else if (bindingVerify(&t, &cli->spif, text, tlen, (const uint8_t *)data, len, marking, why,
                            sizeof(why)) != 0)
         rc = cliFail(CMD, "%s: %s", binding, why);

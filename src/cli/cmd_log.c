@@ -7,10 +7,12 @@
  * tab-separated for scripts: offset, id (ORIGIN:SEQ), time, topic, label,
  * payload (as text when it is printable, else its size).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../core/date.h"
+#include "../core/str.h"
 #include "../exchange/message.h"
 #include "../exchange/topic.h"
 #include "../http/conn.h"
@@ -38,7 +40,35 @@ static void printJson(const Message *m, pnBuf *b) {
     if (!bufFailed(b)) printf("%s\n", bufStr(b));
 }
 
-static int listLog(Cli *cli, const char *dir, const char *filter, int json) {
+static int writeAll(const char *path, const void *p, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    int ok = fwrite(p, 1, n, f) == n;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* OUT/ORIGIN_SEQ.bin (the payload) and its sidecar .bin.binding (the
+ * message's binding data object, its signature the origin signature). */
+static int exportOne(const Message *m, const char *out, pnBuf *b) {
+    char path[4400];
+    int n = snprintf(path, sizeof(path), "%s/", out), start = n;
+    n += snprintf(path + n, sizeof(path) - (size_t)n, "%s_%llu.bin", m->origin,
+                  (unsigned long long)m->originSeq);
+    for (char *p = path + start; *p; p++) /* an origin is a node name: keep it one file name */
+        if (*p == '/' || *p < 0x20) *p = '_';
+    MessageView v;
+    messageViewOf(m, &v);
+    b->len = 0;
+    messageBindingSidecar(b, &v);
+    bufPuts(b, "\n");
+    if (bufFailed(b) || writeAll(path, m->payload, m->payloadLen) != 0) return -1;
+    snprintf(path + n, sizeof(path) - (size_t)n, ".binding");
+    return writeAll(path, bufStr(b), b->len);
+}
+
+enum { LIST_TEXT, LIST_JSON, LIST_EXPORT };
+
+static int listLog(Cli *cli, const char *dir, const char *filter, int mode, const char *out) {
     char path[4200];
     snprintf(path, sizeof(path), "%s/log", dir);
     LogOptions lo = {.readOnly = 1};
@@ -49,7 +79,9 @@ static int listLog(Cli *cli, const char *dir, const char *filter, int json) {
     pnBuf scratch, line;
     bufInit(&scratch);
     bufInit(&line);
-    for (uint64_t off = logFirst(log); off < logNext(log); off++) {
+    uint64_t exported = 0;
+    int rc = CLI_OK;
+    for (uint64_t off = logFirst(log); off < logNext(log) && rc == CLI_OK; off++) {
         LogRecord rec;
         if (logRead(log, off, &rec, &scratch, NULL) != PN_OK) continue; /* hole: reported at open */
         Message *m = messageDecode(rec.data, rec.len, off, &cli->spif, NULL);
@@ -58,9 +90,15 @@ static int listLog(Cli *cli, const char *dir, const char *filter, int json) {
                    (unsigned long long)off);
             continue;
         }
-        if (json && (!filter || topicMatch(filter, m->topic))) {
+        if (filter && !topicMatch(filter, m->topic)) { /* not asked for */
+        } else if (mode == LIST_EXPORT) {
+            if (exportOne(m, out, &line) != 0)
+                rc = cliFail(CMD, "cannot write %s_%llu.bin in %s: %s", m->origin,
+                             (unsigned long long)m->originSeq, out, strerror(errno));
+            exported++;
+        } else if (mode == LIST_JSON) {
             printJson(m, &line);
-        } else if (!filter || topicMatch(filter, m->topic)) {
+        } else {
             char when[21];
             timeFormat(m->time, when);
             printf("%llu\t%s:%llu\t%s\t%s\t%s\t", (unsigned long long)off, m->origin,
@@ -72,23 +110,31 @@ static int listLog(Cli *cli, const char *dir, const char *filter, int json) {
     bufFree(&scratch);
     bufFree(&line);
     logClose(log);
-    return CLI_OK;
+    if (rc == CLI_OK && mode == LIST_EXPORT)
+        printf("exported %llu messages to %s (each FILE.bin with its FILE.bin.binding)\n",
+               (unsigned long long)exported, out);
+    return rc;
 }
 
 int cmdLog(Cli *cli, int argc, char **argv) {
-    const char *dir = "var", *filter = NULL;
+    const char *dir = "var", *filter = NULL, *out = NULL;
     int json = 0;
-    if (argc < 2 || strcmp(argv[1], "list") != 0)
-        return cliFail(CMD, "expected 'list' (see partnernet help log)");
+    int export = argc >= 2 && strcmp(argv[1], "export") == 0;
+    if (argc < 2 || (strcmp(argv[1], "list") != 0 && !export))
+        return cliFail(CMD, "expected 'list' or 'export' (see partnernet help log)");
     for (int i = 2; i < argc; i++) {
         int r = cliOpt(CMD, argc, argv, &i, "--data", &dir);
         if (r == 0) r = cliOpt(CMD, argc, argv, &i, "--topic", &filter);
-        if (r == 0 && strcmp(argv[i], "--json") == 0) r = json = 1;
+        if (r == 0 && export) r = cliOpt(CMD, argc, argv, &i, "--out", &out);
+        if (r == 0 && !export && strcmp(argv[i], "--json") == 0) r = json = 1;
         if (r < 0) return CLI_USAGE;
         if (r == 0) return cliFail(CMD, "unknown argument '%s'", argv[i]);
     }
     if (filter && !topicFilterValid(filter, strlen(filter)))
         return cliFail(CMD, "'%s' is not a valid topic filter", filter);
+    if (export && !out) return cliFail(CMD, "export needs --out DIR");
+    pnError err = {0};
+    if (export && dirMake(out, &err) != PN_OK) return cliFail(CMD, "%s", err.msg);
     if (cliLoad(cli) != CLI_OK) return CLI_USAGE;
-    return listLog(cli, dir, filter, json);
+    return listLog(cli, dir, filter, export ? LIST_EXPORT : json ? LIST_JSON : LIST_TEXT, out);
 }

@@ -130,7 +130,8 @@ static int boundDigestMatches(json_t *doc, const uint8_t *p, size_t n) {
 /* Read the covered fields of doc (its text in [t, e)); NULL or the reason.
  * doc is a message as the history gives it, or as a binding data object
  * (Accept: application/vnd.nato.bindingdataobject+json). */
-static const char *savedRead(Saved *s, json_t *doc, const char *t, const char *e) {
+static const char *savedRead(Saved *s, json_t *doc, const char *t, const char *e,
+                             const uint8_t *data, size_t dataLen) {
     int bound = json_object_get(doc, "metadataBindingContainer") != NULL;
     size_t n;
     const char *id = str(doc, "id", &n), *when = str(doc, "time", NULL), *colon;
@@ -148,7 +149,12 @@ static const char *savedRead(Saved *s, json_t *doc, const char *t, const char *e
     if (!json_is_string(lab)) return "no 'label'";
     s->f.label = json_string_value(lab), s->f.labelLen = json_string_length(lab);
     const char *b64 = str(doc, "payload_base64", &n);
-    if (b64) {
+    if (data && bound) { /* a sidecar: the payload is the file beside it */
+        s->f.payload = data, s->f.payloadLen = dataLen;
+        s->f.contentType = str(doc, "contentType", &s->f.contentTypeLen);
+        if (!boundDigestMatches(doc, data, dataLen))
+            return "the data does not match the binding (SHA-256 differs)";
+    } else if (b64) {
         if (!(s->bytes = malloc(n / 4 * 3 + 3))) return "out of memory";
         int len = EVP_DecodeBlock(s->bytes, (const unsigned char *)b64, (int)n);
         if (len < 0 || n % 4) return "'payload_base64' is not base64";
@@ -171,8 +177,8 @@ static const char *savedRead(Saved *s, json_t *doc, const char *t, const char *e
     return NULL;
 }
 
-/* Verify the message in [t, e); CLI_OK or CLI_USAGE after printing. */
-static int verifyOne(const SignTrust *trust, const char *file, const char *t, const char *e) {
+int cliVerifySaved(const SignTrust *trust, const char *file, const char *t, const char *e,
+                   const uint8_t *data, size_t dataLen) {
     json_error_t je;
     json_t *doc = json_loadb(t, (size_t)(e - t), JSON_REJECT_DUPLICATES, &je);
     if (!json_is_object(doc)) {
@@ -182,7 +188,7 @@ static int verifyOne(const SignTrust *trust, const char *file, const char *t, co
     Saved s;
     memset(&s, 0, sizeof(s));
     char why[300];
-    const char *bad = savedRead(&s, doc, t, e);
+    const char *bad = savedRead(&s, doc, t, e, data, dataLen);
     int rc = CLI_OK;
     if (bad) {
         rc = cliFail(CMD, "%s: %s", file, bad);
@@ -230,7 +236,7 @@ int cmdVerify(Cli *cli, int argc, char **argv) {
     }
     json_t *whole = json_loadb(text, len, 0, NULL);
     if (json_is_object(whole)) { /* one message, perhaps over several lines */
-        rc = verifyOne(&trust, file, text, text + len);
+        rc = cliVerifySaved(&trust, file, text, text + len, NULL, 0);
     } else { /* one message a line */
         int any = 0;
         for (char *l = text, *nl; l < text + len && rc == CLI_OK; l = nl + 1) {
@@ -238,7 +244,7 @@ int cmdVerify(Cli *cli, int argc, char **argv) {
             if (!nl) nl = text + len;
             if (skipWs(l, nl) == nl) continue;
             any = 1;
-            rc = verifyOne(&trust, file, l, nl);
+            rc = cliVerifySaved(&trust, file, l, nl, NULL, 0);
         }
         if (!any) rc = cliFail(CMD, "%s: no message in it", file);
     }

@@ -117,11 +117,15 @@ static const CliCommand commands[] = {
      "new and revoked tokens from the next request on.\n"},
     {"log", cmdLog, "list the messages a node's log holds (safe while it runs)",
      "usage: partnernet log list [--data DIR] [--topic FILTER] [--json]\n"
+     "       partnernet log export --out DIR [--data DIR] [--topic FILTER]\n"
      "\n"
      "One line per message in DIR/log (default var/), tab-separated: offset, id\n"
      "(ORIGIN:SEQ), time, topic, label, payload (text, or its size).  --json: one JSON\n"
      "object a line, as the HTTP history gives it (with the origin signature 'sig', for\n"
-     "partnernet verify).  The log is opened read-only, so a running node is not disturbed.\n"},
+     "partnernet verify).  export writes each message's payload to OUT/ORIGIN_SEQ.bin and its\n"
+     "binding data object (label, SHA-256, origin signature) to OUT/ORIGIN_SEQ.bin.binding;\n"
+     "partnernet label verify-binding checks such a pair.  The log is opened read-only, so\n"
+     "a running node is not disturbed.\n"},
     {"node", cmdNode, "the node's signing key: create it, print the line partners trust",
      "usage: partnernet node init [--data DIR] [--name NAME]\n"
      "\n"

@@ -184,6 +184,9 @@ void messageJson(pnBuf *b, const MessageView *v);
  * bound to the payload's SHA-256, the id, time, topic, content type, the
  * token and the payload (docs/signatures.md, "Label binding"). */
 void messageBindingJson(pnBuf *b, const MessageView *v);
+/* The same without the payload: the sidecar file beside the payload's
+ * file (`partnernet log export`). */
+void messageBindingSidecar(pnBuf *b, const MessageView *v);
 /* The request asks for binding data objects (Accept). */
 int httpWantsBinding(const HttpConn *c);
 /* The session is going away with c. */

@@ -336,7 +336,7 @@ static void base64Into(pnBuf *b, const uint8_t *p, size_t n) {
     }
 }
 
-void messageBindingJson(pnBuf *b, const MessageView *v) {
+static void bindingJson(pnBuf *b, const MessageView *v, int withPayload) {
     static const char urn[] = "urn:partnernet:message:";
     char when[21], id[160];
     uint8_t digest[32];
@@ -369,9 +369,20 @@ void messageBindingJson(pnBuf *b, const MessageView *v) {
         bufPuts(b, ", \"originSignature\": ");
         jsonString(b, v->sig, v->sigLen);
     }
-    bufPuts(b, ", \"payload_base64\": \"");
-    base64Into(b, v->payload, v->payloadLen);
-    bufPuts(b, "\"}");
+    if (withPayload) {
+        bufPuts(b, ", \"payload_base64\": \"");
+        base64Into(b, v->payload, v->payloadLen);
+        bufPuts(b, "\"");
+    }
+    bufPuts(b, "}");
+}
+
+void messageBindingJson(pnBuf *b, const MessageView *v) {
+    bindingJson(b, v, 1);
+}
+
+void messageBindingSidecar(pnBuf *b, const MessageView *v) {
+    bindingJson(b, v, 0);
 }
 
 /* A peer node's reads are audited like its MQTT deliveries (auditAll):

@@ -106,5 +106,27 @@ expect_out "a key valid from today covers today's message" 0 bash -c "'$PN' veri
 expect_err "no trust file: exit 2" 2 "trusted keys:" "$PN" verify "$T/a.json" --data "$T/none"
 expect_err "a file that is no message: exit 2" 2 "not a JSON message" bash -c "echo 'not json' > '$T/x.json'; '$PN' verify '$T/x.json' --trust '$T/trust.keys'"
 expect_err "no FILE: exit 2" 2 "expected a FILE" "$PN" verify --trust "$T/trust.keys"
+
+# log export: each payload with its binding data object in a sidecar file
+expect_has "log export writes 103 pairs" "exported 103 messages" \
+    "$PN" log export --data "$D" --out "$T/out"
+ok "a payload file and its sidecar" test -f "$T/out/hq_0.bin" -a -f "$T/out/hq_0.bin.binding"
+ok "the payload file holds the payload" bash -c "[ \"\$(cat '$T/out/hq_0.bin')\" = hello ]"
+ok "the sidecar is a binding data object with the origin signature" python3 -c "
+import json
+b = json.load(open('$T/out/hq_0.bin.binding'))
+assert b['metadataBindingContainer']['metadataBinding'][0]['metadata'][0]['displayMarking'] == '$L'
+assert b['originSignature'].startswith('1.') and 'payload_base64' not in b
+"
+expect_has "label verify-binding on an exported pair: exit 0" "signature verified" \
+    "$PN" label verify-binding "$T/out/hq_0.bin" --trust "$T/trust.keys"
+ok "every exported pair verifies" bash -c "for f in '$T'/out/*.bin; do '$PN' label verify-binding \"\$f\" --trust '$T/trust.keys' >/dev/null || exit 1; done"
+printf 'hellO' >"$T/out/hq_0.bin"
+expect_err "an exported payload altered: exit 2" 2 "the data does not match the binding" \
+    "$PN" label verify-binding "$T/out/hq_0.bin" --trust "$T/trust.keys"
+sed -i 's/REL TO NATO, SWE/REL TO NATO/' "$T/out/hq_1.bin.binding"
+expect_err "an exported binding's label altered: exit 2" 2 "signature does not match" \
+    "$PN" label verify-binding "$T/out/hq_1.bin" --trust "$T/trust.keys"
+expect_err "log export without --out: exit 2" 2 "export needs --out DIR" "$PN" log export --data "$D"
 srv_clean_log
 done_testing
