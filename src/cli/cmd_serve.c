@@ -539,12 +539,12 @@ static void printSettings(const Conf *cf) {
     printf("max_queued = %u\n", o->maxQueued);
     for (int i = 0; i < o->ntopics; i++)
         printf("\n[topic %s]\nlabel = %s\n", o->topicFilter[i], o->topicLabel[i]);
+    if (o->trustFile) printf("\n[trust]\nkeys = %s\n", o->trustFile);
     for (int i = 0; i < cf->npeers; i++)
         printf("\n[peer %s]\naddress = %s\nprincipal = %s\n", cf->peers[i].name,
                cf->peers[i].address, cf->peers[i].principal);
 }
 
-/* serve --check: everything serve would load, without opening the node. */
 /* The trusted keys parse as the node will read them. */
 static int checkTrust(const char *file) {
     if (!file) return CLI_OK;
@@ -556,6 +556,7 @@ static int checkTrust(const char *file) {
     return rc == PN_OK ? CLI_OK : cliFail("serve", "[trust] keys: %s", err.msg);
 }
 
+/* serve --check: everything serve would load, without opening the node. */
 static int checkConfig(Conf *cf, Cli *cli) {
     int implicit[2];
     httpDefaults(cf, implicit);

@@ -110,6 +110,9 @@ expect_err "--check: a trust file that does not parse exits 2 with file and line
     "$dir/t.keys:1: the key is not base64" "$PN" serve --check --config "$dir/c.conf"
 expect_err "serve: the same refusal" 2 "$dir/t.keys:1: the key is not base64" \
     "$PN" serve --config "$dir/c.conf" --mqtt 127.0.0.1:0
+: >"$dir/empty.keys"
+conf "data = $dir/var" "principals = $dir/none.json" "http = off" "[trust]" "keys = $dir/empty.keys"
+expect_has "--check shows the trusted keys file" "keys = $dir/empty.keys" "$PN" serve --check --config "$dir/c.conf"
 conf "data = $dir/var" "principals = $dir/none.json" "http = off" "[trust]" "keys = $dir/absent.keys"
 expect_err "--check: a missing trust file exits 2" 2 "absent.keys" "$PN" serve --check --config "$dir/c.conf"
 
