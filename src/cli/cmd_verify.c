@@ -122,7 +122,7 @@ static int boundDigestMatches(json_t *doc, const uint8_t *p, size_t n) {
         json_object_get(json_array_get(json_object_get(mb, "dataReference"), 0), "digestValue"));
     uint8_t want[32], got[32];
     size_t len;
-    if (!dv || signB64decode(dv, strlen(dv), want, &len) != 0 || len != 32) return 0;
+    if (!dv || signB64decode(dv, strlen(dv), want, sizeof(want), &len) != 0 || len != 32) return 0;
     EVP_Digest(p, n, got, NULL, EVP_sha256(), NULL);
     return memcmp(want, got, 32) == 0;
 }

@@ -75,11 +75,11 @@ static int b64decode(const char *s, size_t len, uint8_t *out, size_t want) {
     return o == want && (acc & ((1u << bits) - 1)) == 0 ? 0 : -1;
 }
 
-int signB64decode(const char *s, size_t len, uint8_t *out, size_t *outLen) {
+int signB64decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *outLen) {
     while (len && s[len - 1] == '=')
         len--;
     *outLen = len * 3 / 4;
-    return b64decode(s, len, out, *outLen);
+    return *outLen > cap ? -1 : b64decode(s, len, out, *outLen);
 }
 
 static void hexOut(const uint8_t *in, size_t n, char *out) {

@@ -142,9 +142,10 @@ int signRaw(const SignKey *k, const void *msg, size_t len, uint8_t sig[64]);
 int signVerifyRaw(const SignTrust *t, const char *keyId, const char *origin, int64_t time,
                   const void *msg, size_t len, const uint8_t sig[64], char *why, size_t cap);
 
-/* Decode base64 or base64url (padding optional) into out (room for
- * len * 3 / 4 bytes), *outLen bytes: 0, or -1 when s is not base64. */
-int signB64decode(const char *s, size_t len, uint8_t *out, size_t *outLen);
+/* Decode base64 or base64url (padding optional) into out (room for cap
+ * bytes), *outLen bytes: 0, or -1 when s is not base64 or decodes to more
+ * than cap bytes. */
+int signB64decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *outLen);
 
 /* Base64url without padding of n bytes into out (room for 4*n/3+3). */
 void signB64url(const uint8_t *in, size_t n, char *out);

@@ -80,7 +80,7 @@ int bindingMake(const SignKey *k, const char *originator, int64_t time, const ch
 /* Decode base64url text of a JWS part, NUL-terminated, malloc'd. */
 static char *part(const char *s, size_t n, size_t *len) {
     char *out = malloc(n * 3 / 4 + 2);
-    if (!out || signB64decode(s, n, (uint8_t *)out, len) != 0) {
+    if (!out || signB64decode(s, n, (uint8_t *)out, n * 3 / 4 + 1, len) != 0) {
         free(out);
         return NULL;
     }
@@ -107,7 +107,7 @@ static const char *jwsRead(const char *jws, char kid[17], json_t **stmt, const c
     *stmt = payload ? json_loads(payload, 0, NULL) : NULL;
     free(payload);
     if (!json_is_object(*stmt)) return "the JWS payload is not the binding statement";
-    if (signB64decode(d2 + 1, strlen(d2 + 1), sig, &n) != 0 || n != 64)
+    if (signB64decode(d2 + 1, strlen(d2 + 1), sig, 64, &n) != 0 || n != 64)
         return "the JWS signature is not 64 bytes of base64url";
     *signedEnd = d2;
     return NULL;
@@ -127,7 +127,7 @@ static const char *statementCheck(json_t *st, const Spif *policy, const uint8_t 
         return "no label or no SHA-256 data reference in the binding";
     uint8_t want[32], got[32];
     size_t n;
-    if (signB64decode(dv, strlen(dv), want, &n) != 0 || n != 32)
+    if (signB64decode(dv, strlen(dv), want, sizeof(want), &n) != 0 || n != 32)
         return "the data reference's digest is not 32 bytes of base64";
     EVP_Digest(data, len, got, NULL, EVP_sha256(), NULL);
     if (memcmp(want, got, 32) != 0) return "the data does not match the binding (SHA-256 differs)";

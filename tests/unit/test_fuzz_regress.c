@@ -19,6 +19,7 @@
 #include "../../fuzz/fuzz_http_check.h"
 #include "../../fuzz/fuzz_mqtt_check.h"
 #include "../../fuzz/fuzz_session_check.h"
+#include "../../fuzz/fuzz_sig_check.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -50,6 +51,10 @@ static int checkSpif(const uint8_t *d, size_t n, char *why, size_t cap) {
 
 static int checkSession(const uint8_t *d, size_t n, char *why, size_t cap) {
     return fuzzCheckSession(&env, d, n, why, cap);
+}
+
+static int checkSig(const uint8_t *d, size_t n, char *why, size_t cap) {
+    return fuzzCheckSig(&env, d, n, why, cap);
 }
 
 /* Skip dot files (.gitkeep, editor droppings): libFuzzer never writes them. */
@@ -131,6 +136,10 @@ static void test_session(void **state) {
     replayTarget("session", checkSession);
 }
 
+static void test_sig(void **state) {
+    replayTarget("sig", checkSig);
+}
+
 static int setupEnv(void **state) {
     char why[1024];
     if (fuzzEnvLoad(&env, why, sizeof(why)) != 0) {
@@ -149,6 +158,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_marking), cmocka_unit_test(test_xml),  cmocka_unit_test(test_spif),
         cmocka_unit_test(test_mqtt),    cmocka_unit_test(test_http), cmocka_unit_test(test_session),
+        cmocka_unit_test(test_sig),
     };
     return cmocka_run_group_tests_name("fuzz_regress", tests, setupEnv, teardownEnv);
 }
