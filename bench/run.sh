@@ -22,6 +22,10 @@ else
     for run in 1 2 3; do ./partnernet bench decide --seconds "${BENCH_SECONDS:-3}" | sed "s/^/run $run: /"; done
 fi
 
+echo
+echo "== origin signatures: one core (docs/signatures.md) =="
+./partnernet bench sign --seconds "${BENCH_SECONDS:-3}"
+
 # ---- brokers ---------------------------------------------------------------------
 LG=build/rel/bench/loadgen
 [ -x "$LG" ] || make --no-print-directory "$LG" >/dev/null
@@ -91,16 +95,30 @@ echo "   machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 PN_PORT=$(pick_port)
 echo pw-bench | ./partnernet principal add bench --nation USA --clearance NS --password-stdin \
     --principals "$TMP/principals.json" >/dev/null
-./partnernet serve --data "$TMP/pn" --mqtt "127.0.0.1:$PN_PORT" --principals "$TMP/principals.json" \
-    >"$TMP/pn.out" 2>"$TMP/pn.err" &
-BROKER_PID=$!
-for _ in $(seq 100); do grep -q ready "$TMP/pn.out" && break; sleep 0.1; done
-grep -q ready "$TMP/pn.out" || { echo "bench: partnernet did not start: $(cat "$TMP/pn.err")" >&2; exit 1; }
+start_pn() { # DATA [ENV...]: the release build on PN_PORT
+    local data=$1
+    shift
+    env "$@" ./partnernet serve --data "$data" --mqtt "127.0.0.1:$PN_PORT" \
+        --principals "$TMP/principals.json" >"$TMP/pn.out" 2>"$TMP/pn.err" &
+    BROKER_PID=$!
+    for _ in $(seq 100); do grep -q ready "$TMP/pn.out" && break; sleep 0.1; done
+    grep -q ready "$TMP/pn.out" || { echo "bench: partnernet did not start: $(cat "$TMP/pn.err")" >&2; exit 1; }
+}
+stop_pn() {
+    kill -TERM "$BROKER_PID"
+    wait "$BROKER_PID" || echo "bench: partnernet exited with status $?" >&2
+    BROKER_PID=
+}
+start_pn "$TMP/pn"
 echo "-- $(./partnernet --version 2>/dev/null | head -1) on 127.0.0.1:$PN_PORT (data on $(df --output=source "$TMP" | tail -1))"
 run_broker partnernet --port "$PN_PORT" --user bench --password pw-bench
-kill -TERM "$BROKER_PID"
-wait "$BROKER_PID" || echo "bench: partnernet exited with status $?" >&2
-BROKER_PID=
+stop_pn
+# The cost of origin signatures: QoS 1 1->1 again with the node's own
+# messages unsigned (PARTNERNET_BENCH_UNSIGNED: for this comparison only).
+start_pn "$TMP/pn-unsigned" PARTNERNET_BENCH_UNSIGNED=1
+echo "-- partnernet without origin signatures"
+SCENARIOS="q1_1to1 1 1 $TP 0" run_broker unsigned --port "$PN_PORT" --user bench --password pw-bench
+stop_pn
 
 # mosquitto: its own configuration, lossless under the window: no queue
 # limit (max_queued_messages 1000 by default drops QoS 0 and 1 messages under
@@ -195,6 +213,23 @@ END {
             printf "| %-34s | %-30s | %-7s | %-30s | %-7s | %-6s | %-14s |\n", label, cell[1], ls[1], cell[2], ls[2], ratio, goal
         }
     }
+}' "$RESULTS"
+awk '
+function rate(line,   n, i, f, a) {
+    n = split(line, f, " ")
+    for (i = 4; i <= n; i++) { split(f[i], a, "="); if (a[1] == "rate") return a[2] }
+    return ""
+}
+function median(list,   n, v, i, j, t) {
+    n = split(list, v, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+}
+$2 == "q1_1to1" && ($1 == "partnernet" || $1 == "unsigned") { r[$1] = r[$1] " " rate($0) }
+END {
+    s = median(r["partnernet"]); u = median(r["unsigned"])
+    if (s != "" && u + 0 > 0)
+        printf "\n1->1 QoS 1 with origin signatures %.1f k msgs/s, without %.1f k: %.2fx (goal >= 0.80x)\n", s / 1e3, u / 1e3, s / u
 }' "$RESULTS"
 echo
 echo "Throughput ratios above 1 favour partnernet; latency ratios below 1 do. '!' marks a scenario with a failed run"

@@ -49,6 +49,13 @@ static const char fuzzSessionPrincipals[] =
     "{\"name\": \"peer\", \"nation\": \"SWE\", \"clearance\": \"NS\", \"cois\": [], "
     "\"caveats\": [], \"roles\": [\"node\"]}]}";
 
+/* The node's signing key, fixed: a fresh one each input would cost a key
+ * generation and print a line on stderr every time. */
+static const char fuzzSessionKey[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MC4CAQAwBQYDK2VwBCIEIAuN4iUX8ihlmBk4C476hCbOvP+9p5a+bTeaT56PN9Is\n"
+    "-----END PRIVATE KEY-----\n";
+
 /* What one connection has sent so far and how much of it was checked. */
 typedef struct FuzzStream {
     pnBuf out;
@@ -195,8 +202,14 @@ static inline int fuzzCheckSessionCounted(FuzzEnv *env, const uint8_t *data, siz
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     snprintf(dir, sizeof(dir), "%s/pn-fuzz-session-XXXXXX", base);
     if (!mkdtemp(dir)) return fuzzFail(why, cap, "cannot make a temporary directory");
-    snprintf(path, sizeof(path), "%s/principals.json", dir);
+    snprintf(path, sizeof(path), "%s/node.key", dir);
     FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(fuzzSessionKey, f);
+        fclose(f);
+    }
+    snprintf(path, sizeof(path), "%s/principals.json", dir);
+    f = fopen(path, "w");
     if (f) {
         fputs(fuzzSessionPrincipals, f);
         fclose(f);

@@ -26,9 +26,13 @@ for n in swe ukr; do
     "$pn" principal add hq --nation NATO --clearance CTS --no-credential --principals "$dir/$n.json" >/dev/null
 done
 echo "  HQ knows each national node as a principal of that nation, cleared NATO SECRET."
+# Origin signatures: each node's key, and the partners verify HQ's.
+"$pn" node init --data "$dir/hq" --name hq | tail -1 >"$dir/trust.keys"
+echo "  HQ's signing key, trusted by SWE and UKR: $(cut -c1-40 "$dir/trust.keys")..."
 conf() { # NAME [PEER-LINK-PRINCIPAL]: ports filled in by demo_serve
     printf '[node]\nname = %s\ndata = %s/%s\nmqtt = 127.0.0.1:@MQTT@\nhttp = off\nprincipals = %s/%s.json\n' \
         "$1" "$dir" "$1" "$dir" "$1"
+    [ -z "${2:-}" ] || printf '[trust]\nkeys = %s/trust.keys\n' "$dir"
     [ -z "${2:-}" ] || printf '[peer hq]\naddress = 127.0.0.1:%s\nprincipal = %s\npassword_file = %s/%s.pass\ntopics = intel/#\n' \
         "$hq" "$2" "$dir" "$1"
 }
@@ -57,6 +61,9 @@ for n in swe ukr; do
     echo "  the $(echo "$n" | tr a-z A-Z) node stores (offset, id, time, topic, label, payload):"
     "$pn" log list --data "$dir/$n" --topic intel/report | sed 's/^/    /'
 done
+echo "  UKR checks HQ's signature on what it stores ('partnernet verify'):"
+"$pn" log list --data "$dir/ukr" --topic intel/report --json >"$dir/ukr.jsonl"
+"$pn" verify "$dir/ukr.jsonl" --trust "$dir/trust.keys" | sed "s|$dir/||; s/^/    /"
 echo "  'partnernet peers' at HQ:"
 sleep 1.1 # peers.json is rewritten once a second
 "$pn" peers --data "$dir/hq" | sed 's/^/    /'

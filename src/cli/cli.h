@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "../core/sign.h"
 #include "../label/label.h"
 #include "../label/spif.h"
 #include "../policy/decide.h"
@@ -93,13 +94,29 @@ int registryAgreementsList(Cli *cli, int missing, int64_t at);
  * site file that is not an agreements file. */
 int registryAgreementAdd(Cli *cli, int argc, char **argv);
 int cmdLabel(Cli *cli, int argc, char **argv);
+/* `label bind` and `label verify-binding` (cmd_binding.c); argv[1] names which. */
+int cmdLabelBinding(Cli *cli, int argc, char **argv);
 int cmdDecide(Cli *cli, int argc, char **argv);
 int cmdDemo(Cli *cli, int argc, char **argv);
 int cmdBench(Cli *cli, int argc, char **argv);
+/* `bench sign` (cmd_bench_sign.c): signing and verifying rates. */
+int benchSign(Cli *cli, double seconds);
 int cmdPrincipal(Cli *cli, int argc, char **argv);
 int cmdAudit(Cli *cli, int argc, char **argv);
 int cmdPeers(Cli *cli, int argc, char **argv);
 int cmdLog(Cli *cli, int argc, char **argv);
+int cmdNode(Cli *cli, int argc, char **argv);
+int cmdVerify(Cli *cli, int argc, char **argv);
+
+/* Load the trusted keys into t (signTrustFree it): file, or DIR/trust.keys
+ * when file is NULL.  CLI_OK, or CLI_USAGE after printing why (for cmd). */
+int cliLoadTrust(const char *cmd, const char *dir, const char *file, SignTrust *t);
+
+/* Verify the origin signature of the saved message in [t, e) (JSON as
+ * the history gives it, or a binding data object); data (not NULL: a
+ * sidecar's file) is the payload.  Prints the result; CLI_OK or CLI_USAGE. */
+int cliVerifySaved(const SignTrust *trust, const char *file, const char *t, const char *e,
+                   const uint8_t *data, size_t dataLen);
 int cmdServe(Cli *cli, int argc, char **argv);
 int cmdPlan(Cli *cli, int argc, char **argv);
 int cmdPub(Cli *cli, int argc, char **argv);

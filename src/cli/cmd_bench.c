@@ -1,5 +1,6 @@
 /*
  * cmd_bench.c -- `partnernet bench decide`: how fast is the one decision?
+ * (`bench sign` is in cmd_bench_sign.c.)
  *
  * Throughput: a fixed pool of compiled labels and principals is decided
  * round-robin on one thread for a fixed time.  Latency: single decisions
@@ -137,11 +138,12 @@ int cmdBench(Cli *cli, int argc, char **argv) {
             return cliFail("bench", "unexpected argument '%s'", argv[i]);
         }
     }
-    if (!what || strcmp(what, "decide") != 0)
-        return cliFail("bench", "say what to measure: partnernet bench decide");
+    if (!what || (strcmp(what, "decide") != 0 && strcmp(what, "sign") != 0))
+        return cliFail("bench", "say what to measure: partnernet bench decide|sign");
     double seconds = secs ? atof(secs) : 3.0;
     if (seconds <= 0 || seconds > 600)
         return cliFail("bench", "--seconds must be between 0 and 600");
+    if (strcmp(what, "sign") == 0) return benchSign(cli, seconds);
     if (cliLoad(cli) != CLI_OK) return CLI_USAGE;
     return benchDecide(cli, seconds);
 }

@@ -84,6 +84,8 @@ static int labelExplain(Cli *cli, const Label *l, int64_t at) {
 
 int cmdLabel(Cli *cli, int argc, char **argv) {
     const char *sub = NULL, *text = NULL, *to = NULL, *atText = NULL;
+    if (argc > 1 && (strcmp(argv[1], "bind") == 0 || strcmp(argv[1], "verify-binding") == 0))
+        return cmdLabelBinding(cli, argc, argv);
     for (int i = 1; i < argc; i++) {
         int r = 0;
         if ((r = cliOpt("label", argc, argv, &i, "--label", &text)) ||
@@ -103,7 +105,9 @@ int cmdLabel(Cli *cli, int argc, char **argv) {
     if (!sub) return cliFail("label", "missing subcommand (convert, validate, explain)");
     int isConvert = strcmp(sub, "convert") == 0;
     if (!isConvert && strcmp(sub, "validate") != 0 && strcmp(sub, "explain") != 0)
-        return cliFail("label", "unknown subcommand '%s' (convert, validate, explain)", sub);
+        return cliFail("label",
+                       "unknown subcommand '%s' (convert, validate, explain, bind, verify-binding)",
+                       sub);
     if (isConvert && (!to || (strcmp(to, "xml") != 0 && strcmp(to, "marking") != 0)))
         return cliFail("label", "convert needs --to xml or --to marking");
     int64_t at = timeNow();

@@ -22,6 +22,10 @@
 #include "cli.h"
 #include "conf.h"
 
+#include "../core/str.h"
+#include "../http/conn.h"
+#include <errno.h>
+
 #define CMD "log"
 
 #define PREVIEW_BYTES 200
@@ -49,7 +53,45 @@ static void printPayload(pnBuf *b, const Message *m, int full) {
     putchar('\n');
 }
 
-static int listLog(Cli *cli, const char *dir, const char *filter, int full) {
+/* One line of JSON, as the HTTP history gives the message. */
+static void printJson(const Message *m, pnBuf *b) {
+    MessageView v;
+    messageViewOf(m, &v);
+    b->len = 0;
+    messageJson(b, &v);
+    if (!bufFailed(b)) printf("%s\n", bufStr(b));
+}
+
+static int writeAll(const char *path, const void *p, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    int ok = fwrite(p, 1, n, f) == n;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* OUT/ORIGIN_SEQ.bin (the payload) and its sidecar .bin.binding (the
+ * message's binding data object, its signature the origin signature). */
+static int exportOne(const Message *m, const char *out, pnBuf *b) {
+    char path[4400];
+    int n = snprintf(path, sizeof(path), "%s/", out), start = n;
+    n += snprintf(path + n, sizeof(path) - (size_t)n, "%s_%llu.bin", m->origin,
+                  (unsigned long long)m->originSeq);
+    for (char *p = path + start; *p; p++) /* an origin is a node name: keep it one file name */
+        if (*p == '/' || *p < 0x20) *p = '_';
+    MessageView v;
+    messageViewOf(m, &v);
+    b->len = 0;
+    messageBindingSidecar(b, &v);
+    bufPuts(b, "\n");
+    if (bufFailed(b) || writeAll(path, m->payload, m->payloadLen) != 0) return -1;
+    snprintf(path + n, sizeof(path) - (size_t)n, ".binding");
+    return writeAll(path, bufStr(b), b->len);
+}
+
+enum { LIST_TEXT, LIST_JSON, LIST_EXPORT };
+
+static int listLog(Cli *cli, const char *dir, const char *filter, int mode, const char *out,
+                   int full) {
     char path[4200];
     snprintf(path, sizeof(path), "%s/log", dir);
     LogOptions lo = {.readOnly = 1};
@@ -57,10 +99,12 @@ static int listLog(Cli *cli, const char *dir, const char *filter, int full) {
     pnError err = {0};
     if (logOpen(&log, path, &lo, NULL, &err) != PN_OK)
         return cliFail(CMD, "cannot open the log in %s: %s", dir, err.msg);
-    pnBuf scratch, text;
+    pnBuf scratch, line;
     bufInit(&scratch);
-    bufInit(&text);
-    for (uint64_t off = logFirst(log); off < logNext(log); off++) {
+    bufInit(&line);
+    uint64_t exported = 0;
+    int rc = CLI_OK;
+    for (uint64_t off = logFirst(log); off < logNext(log) && rc == CLI_OK; off++) {
         LogRecord rec;
         if (logRead(log, off, &rec, &scratch, NULL) != PN_OK) continue; /* hole: reported at open */
         Message *m = messageDecode(rec.data, rec.len, off, &cli->spif, NULL);
@@ -69,42 +113,63 @@ static int listLog(Cli *cli, const char *dir, const char *filter, int full) {
                    (unsigned long long)off);
             continue;
         }
-        if (!filter || topicMatch(filter, m->topic)) {
+        if (filter && !topicMatch(filter, m->topic)) { /* not asked for */
+        } else if (mode == LIST_EXPORT) {
+            if (exportOne(m, out, &line) != 0)
+                rc = cliFail(CMD, "cannot write %s_%llu.bin in %s: %s", m->origin,
+                             (unsigned long long)m->originSeq, out, strerror(errno));
+            exported++;
+        } else if (mode == LIST_JSON) {
+            printJson(m, &line);
+        } else {
             char when[21];
             timeFormat(m->time, when);
             printf("%llu\t%s:%llu\t%s\t", (unsigned long long)off, m->origin,
                    (unsigned long long)m->originSeq, when);
-            putText(&text, m->topic, strlen(m->topic));
+            putText(&line, m->topic, strlen(m->topic));
             putchar('\t');
-            putText(&text, m->label, strlen(m->label));
+            putText(&line, m->label, strlen(m->label));
             putchar('\t');
-            printPayload(&text, m, full);
+            printPayload(&line, m, full);
         }
         messageUnref(m);
     }
     bufFree(&scratch);
-    bufFree(&text);
+    bufFree(&line);
     logClose(log);
-    return CLI_OK;
+    if (rc == CLI_OK && mode == LIST_EXPORT)
+        printf("exported %llu messages to %s (each FILE.bin with its FILE.bin.binding)\n",
+               (unsigned long long)exported, out);
+    return rc;
 }
 
 int cmdLog(Cli *cli, int argc, char **argv) {
-    const char *dir = cli->dataDir, *filter = NULL;
-    int full = 0;
-    if (argc < 2 || strcmp(argv[1], "list") != 0)
-        return cliFail(CMD, "expected 'list' (see partnernet help log)");
+    const char *dir = cli->dataDir, *filter = NULL, *out = NULL;
+    int json = 0, full = 0;
+    int export = argc >= 2 && strcmp(argv[1], "export") == 0;
+    if (argc < 2 || (strcmp(argv[1], "list") != 0 && !export))
+        return cliFail(CMD, "expected 'list' or 'export' (see partnernet help log)");
     for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--full") == 0) {
+        if (!export && strcmp(argv[i], "--full") == 0) {
             full = 1;
             continue;
         }
         int r = cliOpt(CMD, argc, argv, &i, "--data", &dir);
         if (r == 0) r = cliOpt(CMD, argc, argv, &i, "--topic", &filter);
+        if (r == 0 && export) r = cliOpt(CMD, argc, argv, &i, "--out", &out);
+        if (r == 0 && !export && strcmp(argv[i], "--json") == 0) r = json = 1;
         if (r < 0) return CLI_USAGE;
         if (r == 0) return cliFail(CMD, "unknown argument '%s'", argv[i]);
     }
     if (filter && !topicFilterValid(filter, strlen(filter)))
         return cliFail(CMD, "'%s' is not a valid topic filter", filter);
+    if (export && !out) return cliFail(CMD, "export needs --out DIR");
+    pnError err = {0};
+    if (export && dirMake(out, &err) != PN_OK) return cliFail(CMD, "%s", err.msg);
     if (cliNeedData(CMD, dir) != CLI_OK || cliLoad(cli) != CLI_OK) return CLI_USAGE;
-    return listLog(cli, dir, filter, full);
+    return listLog(cli, dir, filter,
+                   export ? LIST_EXPORT
+                   : json ? LIST_JSON
+                          : LIST_TEXT,
+                   out, full);
 }

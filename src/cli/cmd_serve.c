@@ -22,6 +22,7 @@
 #include "../mqtt/server.h"
 #include "../node/tls.h"
 #include "../plan/notify.h"
+#include "../core/sign.h"
 #include "cli.h"
 #include "conf.h"
 
@@ -189,6 +190,12 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
         return keyIndex(confClientKeys, key) >= 0
                    ? CLI_OK
                    : unknownKey(confClientKeys, "[client] ", key, line, path);
+    if (strcmp(section, "trust") == 0) {
+        if (strcmp(key, "keys") != 0)
+            return cliFail("serve", "%s:%d: [trust] takes only 'keys = FILE'", path, line);
+        o->trustFile = val;
+        return CLI_OK;
+    }
     if (strcmp(section, "node") != 0)
         return cliFail("serve", "%s:%d: unknown section [%s]", path, line, section);
     const char **s = strcmp(key, "name") == 0                  ? &o->name
@@ -485,9 +492,21 @@ static void printSettings(const Conf *cf) {
     printf("max_queued = %u\n", o->maxQueued);
     for (int i = 0; i < o->ntopics; i++)
         printf("\n[topic %s]\nlabel = %s\n", o->topicFilter[i], o->topicLabel[i]);
+    if (o->trustFile) printf("\n[trust]\nkeys = %s\n", o->trustFile);
     for (int i = 0; i < cf->npeers; i++)
         printf("\n[peer %s]\naddress = %s\nprincipal = %s\n", cf->peers[i].name,
                cf->peers[i].address, cf->peers[i].principal);
+}
+
+/* The trusted keys parse as the node will read them. */
+static int checkTrust(const char *file) {
+    if (!file) return CLI_OK;
+    SignTrust t;
+    pnError err = {0};
+    signTrustInit(&t);
+    int rc = signTrustLoad(&t, file, &err);
+    signTrustFree(&t);
+    return rc == PN_OK ? CLI_OK : cliFail("serve", "[trust] keys: %s", err.msg);
 }
 
 /* serve --check: everything serve would load, without opening the node. */
@@ -502,6 +521,7 @@ static int checkConfig(Conf *cf, Cli *cli) {
     for (int i = 0; i < cf->npeers; i++)
         if (checkPeer(&cf->peers[i]) != CLI_OK) return CLI_USAGE;
     if (checkReadable("acl_file", cf->o.aclFile) != CLI_OK) return CLI_USAGE;
+    if (checkTrust(cf->o.trustFile) != CLI_OK) return CLI_USAGE;
     if (checkDataDir(cf->o.dataDir) != CLI_OK) return CLI_USAGE;
     if (cliLoad(cli) != CLI_OK) return CLI_USAGE; /* registry and policy */
     Principals ps;
@@ -540,6 +560,12 @@ static int runNode(Conf *cf, Cli *cli) {
     int rc = nodeOpen(&node, &cf->o, &cli->reg, &cli->spif, &err);
     if (rc == PN_OK) rc = mqttServerStart(&mqtt, node, &cf->mo, &err);
     if (rc == PN_OK) rc = startHttp(cf, node, &http, &httpFailed, &err);
+    if (rc == PN_OK && cf->npeers && !nodeTrustedKeys(node))
+        fprintf(stderr,
+                "partnernet: no trusted keys (%s/trust.keys or [trust] keys = FILE): "
+                "messages relayed by peers are stored without verifying their origin "
+                "signatures\n",
+                cf->o.dataDir);
     for (int i = 0; rc == PN_OK && i < cf->npeers; i++)
         rc = linkStart(&links[i], node, &cf->peers[i], &err);
     if (rc == PN_OK) rc = peersStart(&peers, node, links, cf->npeers, &err);
@@ -610,6 +636,8 @@ int cmdServe(Cli *cli, int argc, char **argv) {
     }
     mo->requireClientCert = !cf.requireCert || strcmp(cf.requireCert, "no") != 0;
     if (!o->maxQueued) o->maxQueued = 10000;
+    /* bench/run.sh measures QoS 1 with and without origin signatures. */
+    o->unsignedOwn = getenv("PARTNERNET_BENCH_UNSIGNED") != NULL;
     if (checkPrincipalsFile(o->principalsFile, explicitPrincipals) != CLI_OK) {
         free(cf.text);
         return CLI_USAGE;

@@ -44,12 +44,19 @@ static const CliCommand commands[] = {
      "usage: partnernet label convert --to xml|marking [--label TEXT]\n"
      "       partnernet label validate [--label TEXT]\n"
      "       partnernet label explain [--label TEXT] [--at DATE]\n"
+     "       partnernet label bind FILE [--label TEXT] [--data DIR] [--name NAME]\n"
+     "       partnernet label verify-binding FILE[.binding] [--trust FILE | --data DIR]\n"
      "\n"
      "TEXT is a display marking (\"NATO SECRET REL TO NATO, SWE\") or STANAG 4774 XML;\n"
      "without --label the label is read from standard input.\n"
      "  convert   print the label in the other syntax (canonical form)\n"
      "  validate  exit 0 when the label is valid, 2 with the reason when not\n"
-     "  explain   the nations the label is releasable to on DATE (default today), and why\n"},
+     "  explain   the nations the label is releasable to on DATE (default today), and why\n"
+     "  bind      bind the label to FILE: writes FILE.binding, a binding data object\n"
+     "            (ADatP-4778, application/vnd.nato.bindingdataobject+json) signed with the\n"
+     "            node key DIR/node.key (default var/) for originator NAME (default node)\n"
+     "  verify-binding  check FILE against FILE.binding with the trusted keys (--trust FILE,\n"
+     "            default DIR/trust.keys): exit 0 and the label, or 2 with the reason\n"},
     {"decide", cmdDecide, "the access decision for one principal and label",
      "usage: partnernet decide --principal nation=SWE,clearance=NS[,coi=A+B][,caveat=X+Y]\n"
      "                         --label TEXT [--at DATE|TIME]\n"
@@ -155,13 +162,40 @@ static const CliCommand commands[] = {
      "revoke takes the token or the 12-digit ID that list shows.  A running node honours\n"
      "new and revoked tokens from the next request on.\n"},
     {"log", cmdLog, "list the messages a node's log holds (safe while it runs)",
-     "usage: partnernet log list [--data DIR] [--topic FILTER] [--full] [--config FILE]\n"
+     "usage: partnernet log list [--data DIR] [--topic FILTER] [--json] [--full] [--config FILE]\n"
+     "       partnernet log export --out DIR [--data DIR] [--topic FILTER]\n"
      "\n"
      "One line per message in DIR/log (default var/), tab-separated: offset, id\n"
-     "(ORIGIN:SEQ), time, topic, label, payload.  A payload in UTF-8 is shown as text,\n"
-     "its first 200 bytes unless --full; any other payload as <N bytes>.  Control\n"
-     "characters, tabs and backslashes are escaped (\\n, \\t, \\\\, \\u001b).  The log is\n"
-     "opened read-only, so a running node is not disturbed.\n"},
+     "(ORIGIN:SEQ), time, topic, label, payload: a payload in UTF-8 as text (its first 200\n"
+     "bytes unless --full; control characters, tabs and backslashes escaped), any other\n"
+     "as <N bytes>.  --json: one JSON\n"
+     "object a line, as the HTTP history gives it (with the origin signature 'sig', for\n"
+     "partnernet verify).  export writes each message's payload to OUT/ORIGIN_SEQ.bin and its\n"
+     "binding data object (label, SHA-256, origin signature) to OUT/ORIGIN_SEQ.bin.binding;\n"
+     "partnernet label verify-binding checks such a pair.  The log is opened read-only, so\n"
+     "a running node is not disturbed.\n"},
+    {"node", cmdNode, "the node's signing key: create it, print the line partners trust",
+     "usage: partnernet node init [--data DIR] [--name NAME]\n"
+     "\n"
+     "Makes the node's Ed25519 signing key DIR/node.key (default var/, mode 0600) unless\n"
+     "it is there (a node also makes it on its first start), and prints its key id, its\n"
+     "fingerprint and, last, the line a partner adds to its trust file (DATA/trust.keys or\n"
+     "[trust] keys = FILE) to accept messages this node NAME originates:\n"
+     "  NAME PUBLIC-KEY\n"
+     "A trust file line is ORIGIN[,ORIGIN...] PUBLIC-KEY [from=DATE] [until=DATE] [revoked]:\n"
+     "the key may sign for those origins, for messages whose origin time is in the dates\n"
+     "(key rotation); a revoked key verifies nothing.  See docs/signatures.md.\n"},
+    {"verify", cmdVerify, "check the origin signature of a saved message",
+     "usage: partnernet verify FILE [--trust FILE | --data DIR]\n"
+     "\n"
+     "FILE holds a message as JSON: an element of the HTTP history (GET /v1/messages) or\n"
+     "lines of `partnernet log list --json` (each line is checked).  Its origin signature\n"
+     "('sig') is checked against the trusted keys (--trust FILE, default DIR/trust.keys,\n"
+     "DIR default var/): the key must be trusted, not revoked, allowed for the message's\n"
+     "origin and valid at its origin time, and the id, time, topic, label, payload and\n"
+     "content type must be what the origin signed.  A JSON payload is checked as the\n"
+     "bytes in the file: save messages without re-formatting them.  Exit 0 when every\n"
+     "message verifies, 2 with the reason for the first that does not.\n"},
     {"peers", cmdPeers, "federation links: state, counters, backlog, lag, last error",
      "usage: partnernet peers [--data DIR] [--json] [--config FILE]\n"
      "\n"
@@ -242,10 +276,12 @@ static const CliCommand commands[] = {
      "'subscribed to FILTER' on stderr says when the node granted the subscription.\n"
      "Exit 1 when the node refuses the subscription, 2 for usage or connection errors.\n"
      "CONNECTION: as for pub (see partnernet help pub).\n"},
-    {"bench", cmdBench, "micro-benchmarks (decide)",
-     "usage: partnernet bench decide [--seconds N]\n\n"
-     "Decisions per second on one core with precompiled labels, and the latency\n"
-     "distribution of single decisions (timer overhead included).\n"},
+    {"bench", cmdBench, "micro-benchmarks (decide, sign)",
+     "usage: partnernet bench decide|sign [--seconds N]\n\n"
+     "decide: decisions per second on one core with precompiled labels, and the latency\n"
+     "distribution of single decisions (timer overhead included).\n"
+     "sign: origin signatures per second on one core: Ed25519 signatures, messages signed\n"
+     "in batches of 64, messages verified one by one and in batches (docs/signatures.md).\n"},
 };
 
 static const CliCommand *findCommand(const char *name) {

@@ -16,6 +16,7 @@
 
 #include "../core/date.h"
 #include "../core/str.h"
+#include "msgsign.h"
 #include "persist.h"
 #include "seen.h"
 #include "share.h"
@@ -112,6 +113,12 @@ struct Exchange {
     unsigned cacheNext;
     ExchangeStats st;
     StoreState store;
+    const SignKey *key;     /* signs own messages at commit (NULL: unsigned) */
+    const SignTrust *trust; /* imports verified against it when it has keys */
+    SignCache verified;     /* roots whose signature was checked already */
+    uint64_t unlogged;      /* pending messages not yet appended to the log */
+    Message **toSign;       /* scratch for the commit */
+    size_t capSign;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -1462,6 +1469,7 @@ void exchangeClose(Exchange *x) {
     for (size_t i = 0; i < x->npending; i++)
         messageUnref(x->pending[i].m);
     free(x->pending);
+    free(x->toSign);
     for (size_t i = 0; i < x->nlabels; i++)
         free(x->labels[i].filter), free(x->labels[i].label);
     for (int i = 0; i < LABEL_CACHE; i++)
@@ -1865,6 +1873,8 @@ typedef struct Origin {
     uint64_t seq;
     int64_t time;
     int checkClearance; /* the publisher may not label above its clearance */
+    const char *sig;    /* imports: the origin's signature token */
+    size_t sigLen;
 } Origin;
 
 /* A publisher's label on a topic that has a default label must be that
@@ -1911,6 +1921,35 @@ static int importDenied(Exchange *x, Session *from, const Origin *og, const char
     snprintf(msg, cap, "id %s:%llu: label %.200s may not be held by the peer's principal %s: %s",
              og->node, (unsigned long long)og->seq, lab->marking, from->principalName, ex);
     auditSession(x, "import_refused", from, topic, lab->marking, decideReasonCode(d.reason), msg);
+    return 1;
+}
+
+/* An import whose origin signature does not verify against the trusted
+ * keys (when there are any): 1 (audited, reason in msg) when refused. */
+static int importBadSig(Exchange *x, Session *from, const Origin *og, const char *topic,
+                        size_t topicLen, const LabelCacheEntry *lab, const uint8_t *props,
+                        uint32_t propsLen, const uint8_t *payload, uint32_t payloadLen, char *msg,
+                        size_t cap) {
+    if (!x->trust || x->trust->nkeys == 0) return 0;
+    MessageView v = {.time = og->time,
+                     .origin = og->node,
+                     .originLen = (uint32_t)strlen(og->node),
+                     .originSeq = og->seq,
+                     .topic = topic,
+                     .topicLen = (uint32_t)topicLen,
+                     .label = lab->marking,
+                     .labelLen = (uint32_t)strlen(lab->marking),
+                     .props = props,
+                     .propsLen = propsLen,
+                     .payload = payload,
+                     .payloadLen = payloadLen};
+    SignFields f;
+    msgSignFieldsView(&v, &f);
+    char why[300];
+    if (signVerify(x->trust, &x->verified, &f, og->sig, og->sigLen, why, sizeof(why)) == 0)
+        return 0;
+    snprintf(msg, cap, "id %s:%llu: %s", og->node, (unsigned long long)og->seq, why);
+    auditSession(x, "import_refused", from, topic, lab->marking, "signature", msg);
     return 1;
 }
 
@@ -1979,6 +2018,12 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
         x->st.refusedPublish++, x->st.refusedPublishBy[XP_OTHER]++;
         return XR_NOT_AUTHORIZED;
     }
+    if (og->node && importBadSig(x, from, og, topicz, topicLen, lab, props, propsLen, payload,
+                                 payloadLen, msg, sizeof(msg))) {
+        *why = msg;
+        x->st.refusedPublish++, x->st.refusedPublishBy[XP_OTHER]++;
+        return XR_NOT_AUTHORIZED;
+    }
     if (og->checkClearance && from && from->principal.clearance < lab->cls) {
         snprintf(msg, sizeof(msg), "label %s is above the publisher's clearance",
                  x->spif->classes[lab->cls].phrase);
@@ -2001,23 +2046,22 @@ static int accept(Exchange *x, Session *from, const Origin *og, const char *topi
         messageUnref(m);
         return quota;
     }
-    pnBuf *rec = &x->rec; /* reused: one record is encoded per publish */
-    rec->len = 0;
-    storeRetry(x); /* after a failed write: try again, the disk may have room now */
-    if (!og->node) m->originSeq = logNext(x->log);
-    messageEncode(m, rec);
-    uint64_t off;
-    int rc = bufFailed(rec)
-                 ? PN_ENOMEM
-                 : logAppend(x->log, bufStr(rec), (uint32_t)rec->len, og->time, &off, &err);
-    if (bufFailed(rec)) bufFree(rec); /* clear the sticky failure for the next publish */
-    if (rc != PN_OK) {
+    /* Written to the log at the commit, once the node's own messages are
+     * signed; the offset each will get is known now. */
+    if (!storeRetry(x)) { /* after a failed write: the disk may have room now */
         messageUnref(m);
-        if (rc == PN_EIO) storeFail(x, &err), storeRefuse(x, topicz);
+        storeRefuse(x, topicz);
         *why = "the node cannot store the message";
         return XR_SERVER_BUSY;
     }
-    m->offset = off;
+    m->offset = logNext(x->log) + x->unlogged;
+    if (!og->node) m->originSeq = m->offset;
+    if (og->sigLen && !(m->sig = strndup(og->sig, og->sigLen))) {
+        messageUnref(m);
+        *why = "out of memory";
+        return XR_SERVER_BUSY;
+    }
+    x->unlogged++;
     if (retain && payloadLen)
         x->pendRetained.nodeCount++, x->pendRetained.nodeBytes += retainedMessageBytes(m);
     x->pending[x->npending++] = (Pending){.m = m, .from = from, .packetId = packetId, .qos = qos};
@@ -2045,7 +2089,7 @@ int exchangePublish(Exchange *x, Session *from, const char *topic, size_t topicL
                     const char *label, size_t labelLen, const uint8_t *props, uint32_t propsLen,
                     const uint8_t *payload, uint32_t payloadLen, uint8_t qos, uint8_t retain,
                     uint16_t packetId, const char **why) {
-    Origin og = {NULL, 0, timeNow(), 1};
+    Origin og = {NULL, 0, timeNow(), 1, NULL, 0};
     return accept(x, from, &og, topic, topicLen, label, labelLen, props, propsLen, payload,
                   payloadLen, qos, retain, packetId, why);
 }
@@ -2068,7 +2112,7 @@ int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t orig
                    const char *topic, size_t topicLen, const char *label, size_t labelLen,
                    const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
                    uint32_t payloadLen, uint8_t qos, uint8_t retain, uint16_t packetId,
-                   const char **why) {
+                   const char *sig, size_t sigLen, const char **why) {
     if (!origin[0] || strlen(origin) >= sizeof(x->node) || !label) {
         *why = "a relayed message needs its origin id and label";
         return XR_PAYLOAD_FORMAT_INVALID;
@@ -2095,7 +2139,7 @@ int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t orig
         x->st.duplicates++;
         return XR_ALREADY_HELD;
     }
-    Origin og = {origin, originSeq, time, 0};
+    Origin og = {origin, originSeq, time, 0, sig, sigLen};
     int rc = accept(x, from, &og, topic, topicLen, label, labelLen, props, propsLen, payload,
                     payloadLen, qos, retain, packetId, why);
     if (rc == 0 && seenAdd(&x->seen, origin, originSeq) < 0) {
@@ -2122,6 +2166,48 @@ static void commitFailed(Exchange *x, const pnError *err, uint64_t kept) {
     logRewind(x->log, kept, NULL); /* failing, it is tried again by storeRetry */
 }
 
+void exchangeSetSigning(Exchange *x, const SignKey *key, const SignTrust *trust) {
+    x->key = key;
+    x->trust = trust;
+    signCacheInit(&x->verified);
+}
+
+/* Sign the node's own pending messages (one signature per SIGN_BATCH_MAX). */
+static int signPending(Exchange *x, pnError *err) {
+    if (!x->key) return PN_OK;
+    size_t n = 0;
+    if (arrayGrow((void **)&x->toSign, &x->capSign, x->npending, sizeof(Message *)) != 0)
+        return pnErrorSet(err, PN_ENOMEM, "out of memory signing messages");
+    for (size_t i = 0; i < x->npending; i++) {
+        Message *m = x->pending[i].m;
+        if (m && !m->sig && strcmp(m->origin, x->node) == 0) x->toSign[n++] = m;
+    }
+    return n ? msgSignAll(x->key, x->toSign, n, err) : PN_OK;
+}
+
+/* Append every pending message to the log, in the order of the offsets
+ * accept() gave them. */
+static int logPending(Exchange *x, pnError *err) {
+    int rc = signPending(x, err);
+    pnBuf *rec = &x->rec; /* reused: one record is encoded per message */
+    for (size_t i = 0; i < x->npending && rc == PN_OK; i++) {
+        Message *m = x->pending[i].m;
+        if (!m) continue;
+        rec->len = 0;
+        messageEncode(m, rec);
+        uint64_t off;
+        rc = bufFailed(rec)
+                 ? pnErrorSet(err, PN_ENOMEM, "out of memory encoding a message")
+                 : logAppend(x->log, bufStr(rec), (uint32_t)rec->len, m->time, &off, err);
+        if (bufFailed(rec)) bufFree(rec); /* clear the sticky failure */
+        if (rc == PN_OK && off != m->offset)
+            rc = pnErrorSet(err, PN_EIO, "log offset %llu, expected %llu", (unsigned long long)off,
+                            (unsigned long long)m->offset);
+    }
+    x->unlogged = 0;
+    return rc;
+}
+
 int exchangeCommit(Exchange *x, pnError *err) {
     int rc = PN_OK;
     pnError own = {0};
@@ -2130,15 +2216,16 @@ int exchangeCommit(Exchange *x, pnError *err) {
         int durable = 0;
         for (size_t i = 0; i < x->npending && !durable; i++)
             durable = x->pending[i].qos > 0;
+        rc = logPending(x, err);
         /* QoS 0 needs no fsync, but is written before it is delivered. */
-        if (durable) {
+        if (rc == PN_OK && durable) {
             struct timespec t0, t1;
             clock_gettime(CLOCK_MONOTONIC, &t0);
             rc = logSync(x->log, err);
             clock_gettime(CLOCK_MONOTONIC, &t1);
             fsyncObserve(&x->st, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
                                             (t1.tv_nsec - t0.tv_nsec) / 1000));
-        } else {
+        } else if (rc == PN_OK) {
             rc = logFlush(x->log, err);
         }
         /* Offsets below kept are stored: all of them, or (failed) what was
@@ -2251,7 +2338,7 @@ const char *exchangePublishReasonCode(int reason) {
 }
 
 uint64_t exchangeNextOffset(const Exchange *x) {
-    return logNext(x->log);
+    return logNext(x->log) + x->unlogged;
 }
 
 uint64_t exchangeFirstOffset(const Exchange *x) {

@@ -46,6 +46,7 @@
 #include <stdint.h>
 
 #include "../core/err.h"
+#include "../core/sign.h"
 #include "../label/label.h"
 #include "../policy/decide.h"
 #include "../registry/registry.h"
@@ -199,6 +200,16 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
                  const Spif *spif, LogRecovery *rep, pnError *err);
 void exchangeClose(Exchange *x);
 
+/*
+ * Origin signatures (src/core/sign.h, docs/signatures.md).  key: sign the
+ * node's own messages at their commit, up to SIGN_BATCH_MAX a signature
+ * (NULL: they go out unsigned).  trust: verify every import against it
+ * before storing (NULL or no keys: imports are stored unverified, with the
+ * signature they came with).  Both are borrowed and must outlive x (or be
+ * replaced by another call).
+ */
+void exchangeSetSigning(Exchange *x, const SignKey *key, const SignTrust *trust);
+
 /* Set the default label for topics matching filter (publishers without a
  * label user property).  Later calls take precedence over earlier. */
 int exchangeTopicLabel(Exchange *x, const char *filter, const char *label, pnError *err);
@@ -325,8 +336,11 @@ int exchangePublishOwn(Exchange *x, const char *topic, const char *label, const 
 /*
  * Accept a message relayed by a federation link: as exchangePublish, but
  * the message keeps the id it was given where it was first published
- * (origin node, originSeq), its time and its label (which must be
- * present).  The label must be one decide() allows to from's principal
+ * (origin node, originSeq), its time, its label (which must be
+ * present) and its origin signature token sig (sigLen 0: none).  With
+ * trusted keys set (exchangeSetSigning) the signature must verify for
+ * the message's origin, else XR_NOT_AUTHORIZED, audited as import_refused
+ * with reason "signature".  The label must be one decide() allows to from's principal
  * (the peer's principal at this node): a peer may relay only what it may
  * hold itself, else XR_NOT_AUTHORIZED, audited as import_refused (as is
  * every refusal of an import here).  A message this node already holds
@@ -342,9 +356,10 @@ int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t orig
                    const char *topic, size_t topicLen, const char *label, size_t labelLen,
                    const uint8_t *props, uint32_t propsLen, const uint8_t *payload,
                    uint32_t payloadLen, uint8_t qos, uint8_t retain, uint16_t packetId,
-                   const char **why);
+                   const char *sig, size_t sigLen, const char **why);
 
-/* Make pending publishes durable (one fsync), acknowledge them, fan them
+/* Sign the node's own pending messages, write every pending one to the
+ * log and make them durable (one fsync), acknowledge them, fan them
  * out, save dirty sessions, flush the audit.  Call once per loop turn.
  * When the log cannot store them (disk full, I/O error) every pending
  * publish is refused (0x89), the log is cut back to what was visible, and

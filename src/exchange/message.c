@@ -22,6 +22,7 @@ static void messageFree(Message *m) {
     free(m->label);
     free(m->props);
     free(m->payload);
+    free(m->sig);
     free(m);
 }
 
@@ -76,7 +77,7 @@ static void putBin(pnBuf *b, const void *p, uint32_t n) {
 }
 
 void messageEncode(const Message *m, pnBuf *out) {
-    uint8_t hdr[2] = {1, (uint8_t)((m->retain ? 1 : 0) | m->qos << 1)};
+    uint8_t hdr[2] = {2, (uint8_t)((m->retain ? 1 : 0) | m->qos << 1)};
     bufAppend(out, hdr, 2);
     put64(out, (uint64_t)m->time);
     putBin(out, m->origin, (uint32_t)strlen(m->origin));
@@ -86,6 +87,28 @@ void messageEncode(const Message *m, pnBuf *out) {
     putBin(out, m->label, (uint32_t)strlen(m->label));
     putBin(out, m->props, m->propsLen);
     putBin(out, m->payload, m->payloadLen);
+    putBin(out, m->sig ? m->sig : "", m->sig ? (uint32_t)strlen(m->sig) : 0);
+}
+
+void messageViewOf(const Message *m, MessageView *v) {
+    *v = (MessageView){.time = m->time,
+                       .qos = m->qos,
+                       .retain = m->retain,
+                       .origin = m->origin,
+                       .originLen = (uint32_t)strlen(m->origin),
+                       .originSeq = m->originSeq,
+                       .publisher = m->publisher,
+                       .publisherLen = (uint32_t)strlen(m->publisher),
+                       .topic = m->topic,
+                       .topicLen = (uint32_t)strlen(m->topic),
+                       .label = m->label,
+                       .labelLen = (uint32_t)strlen(m->label),
+                       .props = m->props,
+                       .propsLen = m->propsLen,
+                       .payload = m->payload,
+                       .payloadLen = m->payloadLen,
+                       .sig = m->sig,
+                       .sigLen = m->sig ? (uint32_t)strlen(m->sig) : 0};
 }
 
 typedef struct {
@@ -127,9 +150,11 @@ int messageView(const uint8_t *rec, uint32_t len, MessageView *v) {
     v->label = (const char *)getBin(&in, &v->labelLen);
     v->props = getBin(&in, &v->propsLen);
     v->payload = getBin(&in, &v->payloadLen);
+    v->sig = NULL, v->sigLen = 0;
+    if (version == 2) v->sig = (const char *)getBin(&in, &v->sigLen);
     v->qos = flags >> 1 & 3;
     v->retain = flags & 1;
-    return in.bad || version != 1 || in.p != in.end ? -1 : 0;
+    return in.bad || version < 1 || version > 2 || in.p != in.end ? -1 : 0;
 }
 
 Message *messageDecode(const uint8_t *rec, uint32_t len, uint64_t offset, const Spif *policy,
@@ -151,6 +176,10 @@ Message *messageDecode(const uint8_t *rec, uint32_t len, uint64_t offset, const 
         m = messageNew(o, v.originSeq, p, v.topic, v.topicLen, l, &dl, v.props, v.propsLen,
                        v.payload, v.payloadLen, v.qos, v.retain, v.time);
         if (m) m->offset = offset;
+        if (m && v.sigLen && !(m->sig = dupN(v.sig, v.sigLen))) {
+            messageUnref(m);
+            m = NULL;
+        }
     }
     labelFree(&lab);
     free(o);

@@ -7,12 +7,14 @@
  * subscribers in the `label` user property) and compiled (what decide()
  * reads), so delivery never re-parses a label.
  *
- * Log record encoding (little endian), version 1:
+ * Log record encoding (little endian), version 2:
  *   u8 version | u8 flags (bit0 retain, bits1-2 qos) | i64 time
  *   | str origin | u64 originSeq | str publisher | str topic | str label
- *   | bin props | bin payload
+ *   | bin props | bin payload | str sig
  * where str/bin are u32 length + bytes.  `props` are MQTT 5 properties to
- * forward (content type, correlation data, user properties ...).
+ * forward (content type, correlation data, user properties ...); `sig` is
+ * the origin's signature token (src/core/sign.h), empty when the message
+ * has none.  Version 1 records (written before signatures) have no sig.
  */
 #ifndef PN_MESSAGE_H
 #define PN_MESSAGE_H
@@ -40,6 +42,7 @@ typedef struct Message {
     uint32_t propsLen;
     uint8_t *payload;
     uint32_t payloadLen;
+    char *sig; /* origin signature token (sign.h), NULL: none; set before logging */
 } Message;
 
 /* Build a message (refs = 1) copying every field; marking is the canonical
@@ -66,10 +69,15 @@ typedef struct MessageView {
     uint64_t originSeq;
     const uint8_t *props, *payload;
     uint32_t propsLen, payloadLen;
+    const char *sig; /* signature token, sigLen 0: none */
+    uint32_t sigLen;
 } MessageView;
 
+/* A view of m (pointing into it), as if read from its log record. */
+void messageViewOf(const Message *m, MessageView *v);
+
 /* Decode a log record without copying.  Returns 0, or -1 when rec is not
- * a version 1 message record. */
+ * a version 1 or 2 message record. */
 int messageView(const uint8_t *rec, uint32_t len, MessageView *v);
 
 /* Decode a log record; the label is re-parsed against policy.  Returns a

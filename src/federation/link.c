@@ -283,6 +283,10 @@ static void onPublish(LinkConn *c, const MqttPublish *p) {
     MqttStr bad;
     int nl = mqttUserPropOnly(&p->props, "label", &label, &bad);
     int ni = mqttUserPropOnly(&p->props, "id", &id, &bad);
+    MqttStr sig = {NULL, 0};
+    if (mqttUserPropOnly(&p->props, "sig", &sig, &bad) < 0)
+        return refusePublish(c, p, RC_PAYLOAD_FORMAT_INVALID,
+                             "ambiguous signature: more than one 'sig' user property", 0);
     if (nl < 0 || ni < 0)
         return refusePublish(c, p, RC_PAYLOAD_FORMAT_INVALID,
                              nl < 0 ? "ambiguous label: more than one 'label' user property (or "
@@ -318,10 +322,11 @@ static void onPublish(LinkConn *c, const MqttPublish *p) {
                     interval > UINT32_MAX ? UINT32_MAX : (uint32_t)interval);
     }
     const char *why = NULL;
-    int rc = exchangeImport(l->x, c->session, origin, seq, when, (const char *)p->topic.p,
-                            p->topic.len, (const char *)label.p, label.len,
-                            (const uint8_t *)bufStr(&fwd.b), (uint32_t)fwd.b.len, p->payload,
-                            p->payloadLen, p->qos, p->retain, p->packetId, &why);
+    int rc =
+        exchangeImport(l->x, c->session, origin, seq, when, (const char *)p->topic.p, p->topic.len,
+                       (const char *)label.p, label.len, (const uint8_t *)bufStr(&fwd.b),
+                       (uint32_t)fwd.b.len, p->payload, p->payloadLen, p->qos, p->retain,
+                       p->packetId, (const char *)sig.p, sig.len, &why);
     mqttPropFree(&fwd);
     /* Stored or already held: acknowledged by hookAck after the commit. */
     if (rc == XR_ALREADY_HELD)

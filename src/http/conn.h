@@ -63,6 +63,7 @@ typedef struct HttpRequest {
     char auth[256];   /* Authorization */
     char origin[128]; /* Origin (browsers): checked for certificate callers */
     char host[128];   /* Host */
+    char accept[256]; /* Accept (truncated: only a media type is looked for) */
     char wsKey[64];   /* Sec-WebSocket-Key */
     char wsVersion[8];
     char wsProtocol[128]; /* Sec-WebSocket-Protocol: the subprotocols offered */
@@ -108,6 +109,7 @@ struct HttpConn {
     /* WebSocket */
     wslay_event_context_ptr ws;
     int wsMode;
+    int wsBinding;       /* ?binding=1: each message as a binding data object */
     int revoked;         /* the principal went away at a reload: close with 1008 */
     uint64_t slowSince;  /* ms when output first stayed over the bound; 0 when not */
     uint16_t sent[1024]; /* packet ids handed to wslay this turn: acknowledged after the drain */
@@ -218,6 +220,16 @@ int apiTopicFilter(HttpConn *c, int q, const char *filter);
 /* Append the JSON object of one message (id, topic, label, time, origin,
  * payload or payload_base64) to b. */
 void messageJson(pnBuf *b, const MessageView *v);
+/* The message as a binding data object (ADatP-4778 JSON form, media type
+ * BINDING_MEDIA_TYPE) whose signature is the origin signature: the label
+ * bound to the payload's SHA-256, the id, time, topic, content type, the
+ * token and the payload (docs/signatures.md, "Label binding"). */
+void messageBindingJson(pnBuf *b, const MessageView *v);
+/* The same without the payload: the sidecar file beside the payload's
+ * file (`partnernet log export`). */
+void messageBindingSidecar(pnBuf *b, const MessageView *v);
+/* The request asks for binding data objects (Accept). */
+int httpWantsBinding(const HttpConn *c);
 /* The session is going away with c. */
 void apiDetach(HttpConn *c);
 

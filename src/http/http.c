@@ -312,6 +312,7 @@ static int onMessageBegin(http_parser *p) {
     r->url.len = r->body.len = 0;
     r->field[0] = r->auth[0] = r->wsKey[0] = r->wsVersion[0] = r->origin[0] = r->host[0] =
         r->wsProtocol[0] = '\0';
+        r->accept[0] = '\0';
     r->fieldDone = r->upgradeWs = r->fail = r->complete = r->keepAlive = r->expectContinue = 0;
     r->headerBytes = 0;
     c->reqStart = uv_now(c->srv->loop);
@@ -356,6 +357,8 @@ static int onHeaderValue(http_parser *p, const char *at, size_t n) {
         appendValue(r->origin, sizeof(r->origin), at, n);
     else if (strcmp(r->field, "host") == 0)
         appendValue(r->host, sizeof(r->host), at, n);
+    else if (strcmp(r->field, "accept") == 0)
+        appendValue(r->accept, sizeof(r->accept), at, n);
     else if (strcmp(r->field, "sec-websocket-key") == 0)
         appendValue(r->wsKey, sizeof(r->wsKey), at, n);
     else if (strcmp(r->field, "sec-websocket-version") == 0)

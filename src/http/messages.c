@@ -26,6 +26,8 @@
 #include "../core/date.h"
 #include "../exchange/topic.h"
 #include "../mqtt/mqtt.h"
+#include "../exchange/msgsign.h"
+#include "../label/binding.h"
 #include "conn.h"
 #include "cursor.h"
 #include "jsoncheck.h"
@@ -283,6 +285,8 @@ static int u64Text(uint64_t n, char *out) {
     return k + 1;
 }
 
+static void base64Into(pnBuf *b, const uint8_t *p, size_t n);
+
 void messageJson(pnBuf *b, const MessageView *v) {
     char when[21], seq[24];
     timeFormat(v->time, when);
@@ -303,11 +307,70 @@ void messageJson(pnBuf *b, const MessageView *v) {
         bufAppend(b, v->payload, v->payloadLen);
     } else {
         bufPuts(b, ", \"payload_base64\": \"");
-        size_t at = b->len, need = (v->payloadLen + 2) / 3 * 4;
-        if (bufGrow(b, need + 1) == 0) {
-            EVP_EncodeBlock((unsigned char *)b->data + at, v->payload, (int)v->payloadLen);
-            b->len += need;
+        base64Into(b, v->payload, v->payloadLen);
+        bufPuts(b, "\"");
+        const char *ct;
+        size_t ctLen;
+        if (msgContentType(v->props, v->propsLen, &ct, &ctLen)) { /* the signature covers it */
+            bufPuts(b, ", \"content_type\": ");
+            jsonString(b, ct, ctLen);
         }
+    }
+    if (v->sigLen) {
+        bufPuts(b, ", \"sig\": ");
+        jsonString(b, v->sig, v->sigLen);
+    }
+    bufPuts(b, "}");
+}
+
+int httpWantsBinding(const HttpConn *c) {
+    return strcasestr(c->req.accept, BINDING_MEDIA_TYPE) != NULL;
+}
+
+static void base64Into(pnBuf *b, const uint8_t *p, size_t n) {
+    size_t at = b->len, need = (n + 2) / 3 * 4;
+    if (bufGrow(b, need + 1) == 0) {
+        EVP_EncodeBlock((unsigned char *)b->data + at, p, (int)n);
+        b->len += need;
+    }
+}
+
+static void bindingJson(pnBuf *b, const MessageView *v, int withPayload) {
+    static const char urn[] = "urn:partnernet:message:";
+    char when[21], id[160];
+    uint8_t digest[32];
+    EVP_Digest(v->payload, v->payloadLen, digest, NULL, EVP_sha256(), NULL);
+    timeFormat(v->time, when);
+    int n = snprintf(id, sizeof(id), "%s%.*s:%llu", urn, (int)v->originLen, v->origin,
+                     (unsigned long long)v->originSeq);
+    bufPuts(b, "{\"metadataBindingContainer\": {\"metadataBinding\": [{\"metadata\": "
+               "[{\"displayMarking\": ");
+    jsonString(b, v->label, v->labelLen);
+    bufPuts(b, "}], \"dataReference\": [{\"uri\": ");
+    jsonString(b, id, (size_t)n);
+    bufPuts(b, ", \"digestMethod\": \"SHA-256\", \"digestValue\": \"");
+    base64Into(b, digest, 32);
+    bufPuts(b, "\"}]}]}, \"originator\": ");
+    jsonString(b, v->origin, v->originLen);
+    bufPuts(b, ", \"id\": ");
+    jsonString(b, id + sizeof(urn) - 1, (size_t)n - (sizeof(urn) - 1));
+    bufPuts(b, ", \"time\": \"");
+    bufPuts(b, when);
+    bufPuts(b, "\", \"topic\": ");
+    jsonString(b, v->topic, v->topicLen);
+    const char *ct;
+    size_t ctLen;
+    if (msgContentType(v->props, v->propsLen, &ct, &ctLen)) {
+        bufPuts(b, ", \"contentType\": ");
+        jsonString(b, ct, ctLen);
+    }
+    if (v->sigLen) {
+        bufPuts(b, ", \"originSignature\": ");
+        jsonString(b, v->sig, v->sigLen);
+    }
+    if (withPayload) {
+        bufPuts(b, ", \"payload_base64\": \"");
+        base64Into(b, v->payload, v->payloadLen);
         bufPuts(b, "\"");
         if (mqttUtf8Valid(v->payload, v->payloadLen)) {
             bufPuts(b, ", \"payload_text\": ");
@@ -315,6 +378,14 @@ void messageJson(pnBuf *b, const MessageView *v) {
         }
     }
     bufPuts(b, "}");
+}
+
+void messageBindingJson(pnBuf *b, const MessageView *v) {
+    bindingJson(b, v, 1);
+}
+
+void messageBindingSidecar(pnBuf *b, const MessageView *v) {
+    bindingJson(b, v, 0);
 }
 
 /* A peer node's reads are audited like its MQTT deliveries (auditAll):
@@ -349,7 +420,7 @@ static void auditNode(HttpConn *c, const MessageView *v, const char *topic, cons
  *     asks again from "next" (now or later) to go on.
  */
 static void historyNext(HttpConn *c, pnBuf *b, long n, uint64_t last, int lastLocal, uint64_t off,
-                        int full) {
+                        int full, const char *type) {
     char sealed[CURSOR_TEXT_MAX];
     const unsigned char *key = NULL;
     int seal = n == 0 || !lastLocal;
@@ -367,7 +438,7 @@ static void historyNext(HttpConn *c, pnBuf *b, long n, uint64_t last, int lastLo
     if (bufFailed(b))
         httpError(c, 503, "unavailable", "out of memory");
     else
-        httpRespond(c, 200, NULL, "application/json", bufStr(b), b->len);
+        httpRespond(c, 200, NULL, type, bufStr(b), b->len);
     bufFree(b);
 }
 
@@ -403,6 +474,7 @@ void apiHistory(HttpConn *c) {
     uint64_t visible = exchangeVisibleOffset(x);
     const char *node = nodeName(c->srv->node);
     int64_t now = timeNow();
+    int binding = httpWantsBinding(c);
     pnBuf b;
     bufInit(&b);
     bufPuts(&b, "{\"messages\": [");
@@ -426,11 +498,12 @@ void apiHistory(HttpConn *c) {
         if (c->roles & PRINCIPAL_ROLE_NODE) auditNode(c, &v, topic, &d);
         if (d.reason != DECIDE_ALLOW) continue;
         if (n++) bufPuts(&b, ", ");
-        messageJson(&b, &v);
+        (binding ? messageBindingJson : messageJson)(&b, &v);
         last = off;
         lastLocal = v.originLen == strlen(node) && memcmp(v.origin, node, v.originLen) == 0 &&
                     v.originSeq == off;
     }
     int full = n >= limit || b.len >= HISTORY_PAGE_BYTES;
-    historyNext(c, &b, n, last, lastLocal, off, full);
+    historyNext(c, &b, n, last, lastLocal, off, full,
+                binding ? BINDING_MEDIA_TYPE : "application/json");
 }

@@ -55,21 +55,11 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
         return -1;
     }
     const Message *m = o->m;
-    MessageView v = {.time = m->time,
-                     .origin = m->origin,
-                     .originLen = (uint32_t)strlen(m->origin),
-                     .originSeq = m->originSeq,
-                     .topic = m->topic,
-                     .topicLen = (uint32_t)strlen(m->topic),
-                     .label = m->label,
-                     .labelLen = (uint32_t)strlen(m->label),
-                     .props = m->props,
-                     .propsLen = m->propsLen,
-                     .payload = m->payload,
-                     .payloadLen = m->payloadLen};
+    MessageView v;
+    messageViewOf(m, &v);
     pnBuf *b = &c->srv->frame;
     b->len = 0;
-    messageJson(b, &v);
+    (c->wsBinding ? messageBindingJson : messageJson)(b, &v);
     struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)bufStr(b), b->len};
     if (bufFailed(b) || wslay_event_queue_msg(c->ws, &msg) != 0) {
         if (bufFailed(b)) bufFree(b);
@@ -180,6 +170,11 @@ void wsOpen(HttpConn *c) {
     static char filter[TOPIC_MAX_LEN + 1]; /* any filter MQTT can carry; single-threaded */
     int q = queryGet(r->query, "topic", filter, sizeof(filter));
     if (q == 0) strcpy(filter, "#");
+    char binding[8];
+    int qb = queryGet(r->query, "binding", binding, sizeof(binding));
+    if (qb < 0 || (qb > 0 && strcmp(binding, "1") != 0 && strcmp(binding, "0") != 0))
+        return httpError(c, 400, "bad_request", "'binding' must be 1 or 0");
+    c->wsBinding = qb > 0 && binding[0] == '1';
     if (!upgradeValid(c, "/v1/stream")) return;
     if (!apiTopicFilter(c, q, filter)) return;
     char id[64];

@@ -272,7 +272,7 @@ static void sendAck(Conn *c, int type, uint16_t packetId, uint8_t reason, const 
 
 /* ---- exchange hooks --------------------------------------------------------- */
 
-/* What the node sets on every delivery itself (label, id, time) is never
+/* What the node sets on every delivery itself (label, id, time, sig) is never
  * taken from the publisher's properties. */
 int mqttNodeProperty(uint8_t id, const MqttStr *key) {
     if (id == PROP_TOPIC_ALIAS || id == PROP_SUBSCRIPTION_ID) return 1;
@@ -281,7 +281,8 @@ int mqttNodeProperty(uint8_t id, const MqttStr *key) {
      * "id" would make every peer refuse the message as ambiguous. */
     return (key->len == 5 && strncasecmp((const char *)key->p, "label", 5) == 0) ||
            (key->len == 2 && strncasecmp((const char *)key->p, "id", 2) == 0) ||
-           (key->len == 4 && strncasecmp((const char *)key->p, "time", 4) == 0);
+           (key->len == 4 && strncasecmp((const char *)key->p, "time", 4) == 0) ||
+           (key->len == 3 && strncasecmp((const char *)key->p, "sig", 3) == 0);
 }
 
 static uint32_t outAliasHash(const char *t) {
@@ -363,6 +364,7 @@ static int hookSend(void *conn, Session *s, Outgoing *o) {
         mqttPropUser(p, "id", 2, id, (size_t)n);
         n = snprintf(when, sizeof(when), "%lld", (long long)m->time);
         mqttPropUser(p, "time", 4, when, (size_t)n);
+        if (m->sig) mqttPropUser(p, "sig", 3, m->sig, strlen(m->sig));
         for (int i = 0; i < o->nsub; i++)
             mqttPropVarint(p, PROP_SUBSCRIPTION_ID, o->subIds[i]);
     }

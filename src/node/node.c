@@ -35,6 +35,8 @@ struct Node {
     Principals principals;
     Acl *acl; /* topic rules in force (NULL: none); reloaded with the principals */
     Exchange *x;
+    SignKey *key;     /* DIR/node.key: signs this node's messages */
+    SignTrust trust;  /* keys imports are verified against */
     uint64_t records; /* in the log at start-up */
     NodeFrontend fe[NODE_MAX_FRONTENDS];
     int nfe;
@@ -86,6 +88,60 @@ void nodeBufferUse(Node *n, size_t bytes) {
 
 static void recompileSession(Session *s, void *ctx);
 
+/* The keys the node trusts into t: the trust file (opt->trustFile, else
+ * DIR/trust.keys when it exists) and, once there are any, its own key for
+ * its own name. */
+static int loadTrust(Node *n, SignTrust *t, pnError *err) {
+    char path[4200];
+    const char *file = n->opt->trustFile;
+    if (!file) {
+        snprintf(path, sizeof(path), "%s/trust.keys", n->opt->dataDir);
+        file = path;
+    }
+    int rc = signTrustLoad(t, file, err);
+    if (rc == PN_ENOENT && !n->opt->trustFile) rc = PN_OK; /* the default file is optional */
+    if (rc == PN_OK && t->nkeys) rc = signTrustSelf(t, n->key, n->opt->name);
+    return rc == PN_ENOMEM ? pnErrorSet(err, rc, "out of memory") : rc;
+}
+
+/* The node's signing key (made on first start) and the keys it trusts. */
+static int loadSigning(Node *n, pnError *err) {
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/node.key", n->opt->dataDir);
+    int created = 0;
+    int rc = signKeyLoad(path, 1, &n->key, &created, err);
+    if (rc != PN_OK) return rc;
+    if (created) {
+        char fp[65];
+        signKeyFingerprint(n->key, fp);
+        fprintf(stderr, "partnernet: created the node's signing key %s (fingerprint %s)\n", path,
+                fp);
+    }
+    rc = loadTrust(n, &n->trust, err);
+    if (rc == PN_OK) exchangeSetSigning(n->x, n->opt->unsignedOwn ? NULL : n->key, &n->trust);
+    return rc;
+}
+
+/* SIGHUP: a key revoked or added takes effect for the next import. */
+static void reloadTrust(Node *n) {
+    SignTrust fresh;
+    pnError err = {0};
+    signTrustInit(&fresh);
+    if (loadTrust(n, &fresh, &err) != PN_OK) {
+        signTrustFree(&fresh);
+        fprintf(stderr, "partnernet: trusted keys not reloaded: %s\n", err.msg);
+        return;
+    }
+    signTrustFree(&n->trust);
+    n->trust = fresh;
+    exchangeSetSigning(n->x, n->opt->unsignedOwn ? NULL : n->key, &n->trust);
+    fprintf(stderr, "partnernet: trusted keys reloaded (%d)\n", n->trust.nkeys);
+}
+
+int nodeTrustedKeys(const Node *n) {
+    return n->trust.nkeys;
+}
+
 int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif *spif,
              pnError *err) {
     *out = NULL;
@@ -101,6 +157,7 @@ int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif
      * cap would refuse them all. */
     admitInit(&n->admit, &opt->limits);
     principalsInit(&n->principals);
+    signTrustInit(&n->trust);
     ExchangeOptions xo = {.node = opt->name,
                           .maxQueued = opt->maxQueued,
                           .maxSubscriptions = opt->maxSubscriptions,
@@ -115,6 +172,7 @@ int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif
     if (rc == PN_OK && opt->aclFile) rc = aclLoad(&n->acl, opt->aclFile, err);
     if (rc == PN_OK) rc = exchangeOpen(&n->x, opt->dataDir, &xo, reg, spif, &rep, err);
     if (rc == PN_OK) exchangeSetAcl(n->x, n->acl);
+    if (rc == PN_OK) rc = loadSigning(n, err);
     for (int i = 0; rc == PN_OK && i < opt->ntopics; i++)
         rc = exchangeTopicLabel(n->x, opt->topicFilter[i], opt->topicLabel[i], err);
     if (rc != PN_OK) {
@@ -352,6 +410,7 @@ static void onSignal(uv_signal_t *h, int sig) {
     }
     reloadRegistry(n);
     reloadPrincipals(n);
+    reloadTrust(n);
     principalsChanged(n);
 }
 
@@ -442,6 +501,8 @@ void nodeClose(Node *n) {
     if (!n->stopping) nodeStop(n);
     uv_run(n->loop, UV_RUN_NOWAIT);
     exchangeClose(n->x);
+    signKeyFree(n->key);
+    signTrustFree(&n->trust);
     aclFree(n->acl);
     principalsFree(&n->principals);
     uv_loop_close(n->loop);

@@ -29,10 +29,14 @@
 #define NODE_MAX_FRONTENDS 16
 
 typedef struct NodeOptions {
-    const char *name;                 /* node name: origin of message ids */
-    const char *dataDir;              /* log, sessions, audit */
-    const char *principalsFile;       /* principals.json */
-    const char *aclFile;              /* topic access rules (src/exchange/acl.h); NULL: none */
+    const char *name;           /* node name: origin of message ids */
+    const char *dataDir;        /* log, sessions, audit */
+    const char *principalsFile; /* principals.json */
+    const char *aclFile;        /* topic access rules (src/exchange/acl.h); NULL: none */
+    /* Keys trusted to sign for origins (src/core/sign.h); NULL: DIR/trust.keys
+     * when it exists.  No trusted keys: imports are stored unverified. */
+    const char *trustFile;
+    int unsignedOwn; /* measurements only: the node's own messages go out unsigned */
     uint32_t maxQueued;               /* per session, default 10,000 */
     uint32_t maxSubscriptions;        /* per session, default SUB_MAX_PER_SESSION */
     uint32_t maxSessionsPerPrincipal; /* persistent, default SESSIONS_MAX_PER_PRINCIPAL */
@@ -120,6 +124,8 @@ uv_loop_t *nodeLoop(Node *n);
 Exchange *nodeExchange(Node *n);
 const char *nodeName(const Node *n);
 const char *nodeDataDir(const Node *n);
+/* How many keys the node trusts (0: imports are stored unverified). */
+int nodeTrustedKeys(const Node *n);
 /* The principals, registry and policy in force.  The pointers change at a
  * reload: read them again after NodeFrontend.reloaded, never keep them. */
 Principals *nodePrincipals(Node *n);

@@ -100,5 +100,21 @@ expect_err "--check: client certificates required without tls_ca exits 2" 2 "no 
 conf "data = $dir/fresh" "principals = $dir/none.json"
 ok "--check creates nothing" bash -c "'$PN' serve --check --config '$dir/c.conf' >/dev/null && [ ! -e '$dir/fresh' ]"
 
+# trusted keys ([trust] keys = FILE, docs/signatures.md)
+conf "[trust]" "key = $dir/t.keys"
+expect_err "[trust] takes only keys" 2 "$dir/c.conf:2: [trust] takes only 'keys = FILE'" \
+    "$PN" serve --config "$dir/c.conf"
+printf 'hq notakey\n' >"$dir/t.keys"
+conf "data = $dir/var" "principals = $dir/none.json" "http = off" "[trust]" "keys = $dir/t.keys"
+expect_err "--check: a trust file that does not parse exits 2 with file and line" 2 \
+    "$dir/t.keys:1: the key is not base64" "$PN" serve --check --config "$dir/c.conf"
+expect_err "serve: the same refusal" 2 "$dir/t.keys:1: the key is not base64" \
+    "$PN" serve --config "$dir/c.conf" --mqtt 127.0.0.1:0
+: >"$dir/empty.keys"
+conf "data = $dir/var" "principals = $dir/none.json" "http = off" "[trust]" "keys = $dir/empty.keys"
+expect_has "--check shows the trusted keys file" "keys = $dir/empty.keys" "$PN" serve --check --config "$dir/c.conf"
+conf "data = $dir/var" "principals = $dir/none.json" "http = off" "[trust]" "keys = $dir/absent.keys"
+expect_err "--check: a missing trust file exits 2" 2 "absent.keys" "$PN" serve --check --config "$dir/c.conf"
+
 no_sanitizer_report
 done_testing

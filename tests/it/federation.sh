@@ -36,10 +36,17 @@ declare -A NPORT
 # at NAME a principal named PEER (what that peer may hold: decide() for it
 # guards what the peer relays, the default peer_principal)
 declare -A PEER_AS=([hq]="NATO CTS" [swe]="SWE NS" [ukr]="UKR NS")
+# Every node signs with its key (made here by node init) and verifies what
+# it imports against $T/trust.keys (linked as its DATA/trust.keys), which
+# lists every node's key for its name: the replication below runs with
+# origin signatures checked.
 node_conf() {
-    local name=$1 spec peer addr who
+    local name=$1 spec peer addr who line
     shift
     mkdir -p "$T/$name"
+    line=$("$PN" node init --data "$T/$name" --name "$name" | tail -1)
+    grep -qxF "$line" "$T/trust.keys" 2>/dev/null || echo "$line" >>"$T/trust.keys"
+    ln -sf "$T/trust.keys" "$T/$name/trust.keys"
     {
         printf '[node]\nname = %s\ndata = %s/%s\nmqtt = 127.0.0.1:%s\nhttp = off\nprincipals = %s/%s.principals.json\n' \
             "$name" "$T" "$name" "${NPORT[$name]}" "$T" "$name"
@@ -130,7 +137,7 @@ expect_out "UKR never gets NATO SECRET REL TO NATO" 0 \
 expect_out "a relayed message keeps its id, origin and label" "hq:1|$L_C|c-$TODAY" \
     bash -c "set -o pipefail; $PN log list --data $T/ukr --topic intel/b | awk -F'\t' '{print \$2 \"|\" \$5 \"|\" \$6}'"
 ok "the UKR reader at the UKR node receives it, with the id given at HQ" \
-    wait_until 5 grep -q "^MSG intel/b|label:$L_C id:hq:1 time:[0-9]*|c-$TODAY\$" "$T/ukr.sub"
+    wait_until 5 grep -q "^MSG intel/b|label:$L_C id:hq:1 time:[0-9]* sig:1\.[^ |]*|c-$TODAY\$" "$T/ukr.sub"
 ok "the UKR reader gets the last message too" wait_until 5 grep -q '^MSG intel/z|' "$T/ukr.sub"
 expect_out "the UKR reader got exactly what UKR may hold" "intel/b intel/c intel/e intel/z" \
     bash -c "set -o pipefail; grep '^MSG ' '$T/ukr.sub' | cut -d'|' -f1 | cut -c5- | paste -sd' '"
@@ -240,6 +247,10 @@ ok "the backlog arrived in order: sequence numbers increase along SWE's log" bas
     "set -o pipefail; $PN log list --data $T/swe --topic 'load/#' | cut -f2 | cut -d: -f2 | sort -c -n"
 expect_out "every id names HQ as the origin" 33330 bash -c "grep -c '^hq:' '$T/got'"
 ok "nothing NATO SECRET reached SWE" bash -c "! grep -q SECRET '$T/got'"
+expect_out "SWE verified HQ's signature on every one: none refused for it" 0 bash -c \
+    "'$PN' audit --data '$T/swe' --kind import_refused --reason signature --since 1h --json | wc -l"
+ok "SWE's copies verify with the trusted keys (partnernet verify)" bash -c \
+    "'$PN' log list --data '$T/swe' --topic 'load/#' --json > '$T/swe.jsonl' && '$PN' verify '$T/swe.jsonl' --trust '$T/trust.keys' >/dev/null"
 ok "HQ's backlog for swe-node drains to 0" wait_until 20 bash -c \
     "set -o pipefail; $PN peers --data $T/hq --json | tr -d ' \n' | grep -E '\"principal\":\"swe-node\",[^}]*\"backlog\":0'"
 for n in hq swe ukr; do node_stop $n; _report $? "setup: $n stops cleanly (exit 0)"; done

@@ -19,6 +19,7 @@
 #include "../../fuzz/fuzz_http_check.h"
 #include "../../fuzz/fuzz_mqtt_check.h"
 #include "../../fuzz/fuzz_session_check.h"
+#include "../../fuzz/fuzz_sig_check.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -50,6 +51,10 @@ static int checkSpif(const uint8_t *d, size_t n, char *why, size_t cap) {
 
 static int checkSession(const uint8_t *d, size_t n, char *why, size_t cap) {
     return fuzzCheckSession(&env, d, n, why, cap);
+}
+
+static int checkSig(const uint8_t *d, size_t n, char *why, size_t cap) {
+    return fuzzCheckSig(&env, d, n, why, cap);
 }
 
 /* Skip dot files (.gitkeep, editor droppings): libFuzzer never writes them. */
@@ -151,6 +156,11 @@ static void test_session_seeds_run(void **state) {
             fail_msg("%s: %d logins accepted, %d messages to bob", seeds[k], counts.loggedIn,
                      counts.bobPublishes);
     }
+
+}
+
+static void test_sig(void **state) {
+    replayTarget("sig", checkSig);
 }
 
 static int setupEnv(void **state) {
@@ -176,6 +186,7 @@ int main(void) {
         cmocka_unit_test(test_http),
         cmocka_unit_test(test_session),
         cmocka_unit_test(test_session_seeds_run),
+        cmocka_unit_test(test_sig),
     };
     return cmocka_run_group_tests_name("fuzz_regress", tests, setupEnv, teardownEnv);
 }

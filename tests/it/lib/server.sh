@@ -183,7 +183,7 @@ sub_bg() {
 }
 
 # The node's own user properties (id, time) are left out.
-msgs() { sed -n -E 's/ id:[^ |]+ time:[0-9]+//; s/^MSG //p' "$1"; }
+msgs() { sed -n -E 's/ id:[^ |]+ time:[0-9]+( sig:[^ |]+)?//; s/^MSG //p' "$1"; }
 
 NODE_DIR=build/it-node
 it_npm() {
