@@ -19,6 +19,8 @@
  */
 #include "topic.h"
 
+#include "../core/utf8.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -26,34 +28,6 @@
 #include <time.h>
 
 /* ---- text rules ------------------------------------------------------ */
-
-/* Decode the UTF-8 character at p (n > 0 bytes available) into *cp.
- * Returns its length, or 0 when the sequence is not well-formed: truncated,
- * overlong, a surrogate or beyond U+10FFFF (RFC 3629). */
-static size_t utf8Decode(const unsigned char *p, size_t n, uint32_t *cp) {
-    size_t need;
-    uint32_t c, min;
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    } else if ((p[0] & 0xE0) == 0xC0) {
-        need = 2, c = p[0] & 0x1F, min = 0x80;
-    } else if ((p[0] & 0xF0) == 0xE0) {
-        need = 3, c = p[0] & 0x0F, min = 0x800;
-    } else if ((p[0] & 0xF8) == 0xF0) {
-        need = 4, c = p[0] & 0x07, min = 0x10000;
-    } else {
-        return 0; /* a continuation byte, or 0xF8..0xFF */
-    }
-    if (need > n) return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((p[i] & 0xC0) != 0x80) return 0;
-        c = c << 6 | (p[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-    *cp = c;
-    return need;
-}
 
 /* U+0000 (forbidden by MQTT) and the C0 and C1 controls (our policy). */
 static int isControl(uint32_t cp) {

@@ -25,7 +25,7 @@
 #include "../exchange/topic.h"
 #include "conn.h"
 #include "cursor.h"
-#include "jsoncheck.h"
+#include "../core/jsoncheck.h"
 
 #define HISTORY_LIMIT_DEFAULT 100
 #define HISTORY_LIMIT_MAX 1000

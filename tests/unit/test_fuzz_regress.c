@@ -19,6 +19,7 @@
 #include "../../fuzz/fuzz_http_check.h"
 #include "../../fuzz/fuzz_mqtt_check.h"
 #include "../../fuzz/fuzz_session_check.h"
+#include "../../fuzz/fuzz_utf8_check.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -130,6 +131,9 @@ static void test_http(void **state) {
 static void test_session(void **state) {
     replayTarget("session", checkSession);
 }
+static void test_utf8(void **state) {
+    replayTarget("utf8", fuzzCheckUtf8);
+}
 
 static int setupEnv(void **state) {
     char why[1024];
@@ -149,6 +153,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_marking), cmocka_unit_test(test_xml),  cmocka_unit_test(test_spif),
         cmocka_unit_test(test_mqtt),    cmocka_unit_test(test_http), cmocka_unit_test(test_session),
+        cmocka_unit_test(test_utf8),
     };
     return cmocka_run_group_tests_name("fuzz_regress", tests, setupEnv, teardownEnv);
 }
