@@ -55,6 +55,7 @@ static const CliCommand commands[] = {
      "                        [--mqtts HOST:PORT|off] [--principals FILE] [--node NAME]\n"
      "                        [--cert PEM --key PEM [--ca PEM]]\n"
      "                        [--http HOST:PORT|off] [--https HOST:PORT|off]\n"
+     "                        [--log-level error|warning|info|debug]\n"
      "\n"
      "--check validates the configuration (listeners, certificates, peers, principals,\n"
      "registry, policy, data directory) and prints the effective settings without starting\n"
@@ -65,7 +66,9 @@ static const CliCommand commands[] = {
      "(client certificates required unless require_client_cert = no), principals in\n"
      "DATA/principals.json, the HTTP API on 127.0.0.1:8080 (HTTPS on 127.0.0.1:8443 when a\n"
      "certificate is given; bearer tokens from 'partnernet token create').  Prints one line\n"
-     "when ready.  SIGTERM/SIGINT shut down cleanly; SIGHUP reloads the principals,\n"
+     "on stdout when ready; diagnostics go to stderr as 'TIME LEVEL partnernet: MSG' lines,\n"
+     "those below --log-level (log_level, default info) dropped, a repeating one logged\n"
+     "once and then counted.  SIGTERM/SIGINT shut down cleanly; SIGHUP reloads the principals,\n"
      "registry and policy.  [peer NAME] sections in the config file pull from other nodes\n"
      "(federation: see 'partnernet help peers' and the README); the node also publishes\n"
      "the planning outbox's CSBM notifications (DATA/plan.db) once a second.\n"},

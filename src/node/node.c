@@ -10,6 +10,8 @@
  */
 #include "node.h"
 
+#include "../core/diag.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,9 +115,9 @@ int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif
     exchangeForEachSession(n->x, recompileSession, n);
     /* Every damaged place, not only the first. */
     for (int i = 0; i < rep.nproblems; i++)
-        fprintf(stderr, "partnernet: log recovery: %s\n", rep.problem[i]);
+        diagLog(DIAG_WARNING, "log recovery: %s", rep.problem[i]);
     if (rep.unlisted)
-        fprintf(stderr, "partnernet: log recovery: ... and %llu more damaged places\n",
+        diagLog(DIAG_WARNING, "log recovery: ... and %llu more damaged places",
                 (unsigned long long)rep.unlisted);
     n->records = rep.records;
     *out = n;
@@ -130,11 +132,11 @@ int nodeAdd(Node *n, const NodeFrontend *fe, pnError *err) {
 }
 
 /* The log failing to store (disk full...) and its end are said once each,
- * loudly, on stderr: refusals are counted in /metrics, not logged one by one. */
+ * loudly: refusals are counted in /metrics, not logged one by one. */
 static void reportStore(Node *n) {
     char msg[700];
     while (exchangeStoreNews(n->x, msg, sizeof(msg)))
-        fprintf(stderr, "partnernet: store: %s\n", msg);
+        diagLog(DIAG_ERROR, "store: %s", msg);
 }
 /* Close connections over a share of the budget (see NodeFrontend.shed). */
 static void shedOver(Node *n, size_t share, int unauthOnly) {
@@ -184,11 +186,11 @@ static void onCheck(uv_check_t *h) {
  * connections closed over the buffer budget. */
 static void reportLimits(Node *n) {
     char line[512];
-    if (admitReport(&n->admit, line, sizeof(line))) fprintf(stderr, "partnernet: %s\n", line);
+    if (admitReport(&n->admit, line, sizeof(line))) diagLog(DIAG_WARNING, "%s", line);
     if (n->shedConns)
-        fprintf(stderr,
-                "partnernet: connection buffers held %zu bytes, over the budget of %llu: closed "
-                "%llu connections holding more than their share of %zu bytes\n",
+        diagLog(DIAG_WARNING,
+                "connection buffers held %zu bytes, over the budget of %llu: closed "
+                "%llu connections holding more than their share of %zu bytes",
                 n->shedTotal, (unsigned long long)n->budget, (unsigned long long)n->shedConns,
                 n->shedShare);
     n->shedConns = 0;
@@ -256,14 +258,14 @@ static void reloadRegistry(Node *n) {
     const Spif *spif = n->spif;
     if (!n->opt->reload) return;
     if (n->opt->reload(n->opt->reloadCtx, &reg, &spif, &err) != PN_OK) {
-        fprintf(stderr, "partnernet: registry not reloaded: %s\n", err.msg);
+        diagLog(DIAG_ERROR, "registry not reloaded: %s", err.msg);
         return;
     }
     n->reg = reg;
     n->spif = spif;
     exchangeRebind(n->x, reg, spif);
-    fprintf(stderr, "partnernet: registry and policy reloaded (%zu nations, %zu groups)\n",
-            reg->nnations, reg->ngroups);
+    diagLog(DIAG_INFO, "registry and policy reloaded (%zu nations, %zu groups)", reg->nnations,
+            reg->ngroups);
 }
 
 static void reloadPrincipals(Node *n) {
@@ -273,21 +275,21 @@ static void reloadPrincipals(Node *n) {
     if (principalsLoad(&fresh, n->opt->principalsFile, &err) == PN_OK) {
         principalsFree(&n->principals);
         n->principals = fresh;
-        fprintf(stderr, "partnernet: principals reloaded (%zu)\n", fresh.n);
+        diagLog(DIAG_INFO, "principals reloaded (%zu)", fresh.n);
     } else {
         principalsFree(&fresh);
-        fprintf(stderr, "partnernet: principals not reloaded: %s\n", err.msg);
+        diagLog(DIAG_ERROR, "principals not reloaded: %s", err.msg);
     }
     if (!n->opt->aclFile) return;
     Acl *acl;
     if (aclLoad(&acl, n->opt->aclFile, &err) != PN_OK) {
-        fprintf(stderr, "partnernet: topic rules (ACL) not reloaded: %s\n", err.msg);
+        diagLog(DIAG_ERROR, "topic rules (ACL) not reloaded: %s", err.msg);
         return;
     }
     exchangeSetAcl(n->x, acl);
     aclFree(n->acl);
     n->acl = acl;
-    fprintf(stderr, "partnernet: topic rules (ACL) reloaded\n");
+    diagLog(DIAG_INFO, "topic rules (ACL) reloaded");
 }
 
 static void onSignal(uv_signal_t *h, int sig) {
@@ -325,9 +327,8 @@ int nodeRun(Node *n, pnError *err) {
     signal(SIGPIPE, SIG_IGN);
     admitInit(&n->admit, &n->opt->limits);
     if (n->admit.cap < n->admit.lim.maxConnections)
-        fprintf(stderr,
-                "partnernet: file limit %llu: at most %u connections (%u descriptors kept in "
-                "reserve)\n",
+        diagLog(DIAG_WARNING,
+                "file limit %llu: at most %u connections (%u descriptors kept in reserve)",
                 (unsigned long long)n->admit.fdMax, n->admit.cap, n->admit.lim.fdReserve);
     startHandles(n);
     char line[1024], part[256];
@@ -343,10 +344,15 @@ int nodeRun(Node *n, pnError *err) {
     }
     /* No principals is legal (a file deliberately left empty) but never
      * what an operator wants by accident: say so where they look. */
-    printf("partnernet: node %s ready: %sdata %s, log %llu messages%s\n", n->opt->name, line,
-           n->opt->dataDir, (unsigned long long)n->records,
-           n->principals.n ? "" : "; WARNING: no principals, nobody can log in");
-    fflush(stdout);
+    char ready[1400];
+    int w = snprintf(ready, sizeof(ready), "node %s ready: %sdata %s, log %llu messages%s",
+                     n->opt->name, line, n->opt->dataDir, (unsigned long long)n->records,
+                     n->principals.n ? "" : "; WARNING: no principals, nobody can log in");
+    if (w < 0 || (size_t)w >= sizeof(ready)) strcpy(ready + sizeof(ready) - 4, "...");
+    if (n->opt->ready)
+        n->opt->ready(n->opt->readyCtx, ready);
+    else
+        diagLog(DIAG_INFO, "%s", ready);
     uv_run(n->loop, UV_RUN_DEFAULT);
     exchangeCommit(n->x, NULL);
     return PN_OK;

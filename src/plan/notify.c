@@ -3,6 +3,8 @@
  */
 #include "notify.h"
 
+#include "../core/diag.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +35,7 @@ struct PlanNotifier {
 static void report(PlanNotifier *pn, const pnError *err) {
     if (strcmp(pn->lastError, err->msg) == 0) return;
     snprintf(pn->lastError, sizeof(pn->lastError), "%s", err->msg);
-    fprintf(stderr, "partnernet: plan outbox: %s\n", err->msg);
+    diagLog(DIAG_ERROR, "plan outbox: %s", err->msg);
 }
 
 /* The exchange's commit says whether notice id was stored (exchangePublishOwn). */

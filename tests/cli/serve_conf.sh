@@ -2,7 +2,8 @@
 # serve_conf.sh -- `partnernet serve` configuration that cannot silently go
 # wrong (issue #21): unknown keys named with file, line and the nearest known
 # key; a missing principals file refused; `off` and empty both turn any
-# listener off; `serve --check` validates without starting the node.
+# listener off; `serve --check` validates without starting the node; the
+# diagnostics level (log_level, --log-level) is checked and shown.
 . "$(dirname "$0")/../lib.sh"
 
 dir=$(mktemp -d)
@@ -99,6 +100,22 @@ expect_err "--check: client certificates required without tls_ca exits 2" 2 "no 
     "$PN" serve --check --config "$dir/c.conf"
 conf "data = $dir/fresh" "principals = $dir/none.json"
 ok "--check creates nothing" bash -c "'$PN' serve --check --config '$dir/c.conf' >/dev/null && [ ! -e '$dir/fresh' ]"
+
+# 6. the diagnostics level
+expect_err "--log-level: an unknown level is refused, the valid ones named" 2 \
+    "log level 'loud' is not one of error, warning, info, debug" \
+    "$PN" serve --check --log-level loud --data "$dir/var" --principals "$dir/none.json"
+conf "data = $dir/var" "principals = $dir/none.json" "log_level = verbose"
+expect_err "log_level: an unknown level in the file is refused" 2 \
+    "log level 'verbose' is not one of error, warning, info, debug" \
+    "$PN" serve --check --config "$dir/c.conf"
+conf "data = $dir/var" "principals = $dir/none.json" "log_level = warning"
+expect_has "--check shows log_level from the file" "^log_level = warning$" \
+    "$PN" serve --check --config "$dir/c.conf"
+expect_has "--log-level overrides the file" "^log_level = debug$" \
+    "$PN" serve --check --config "$dir/c.conf" --log-level debug
+expect_has "--check shows the default level" "^log_level = info$" \
+    "$PN" serve --check --data "$dir/var" --principals "$dir/none.json"
 
 no_sanitizer_report
 done_testing
