@@ -21,6 +21,7 @@
 
 #include "../core/utf8.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -269,6 +270,9 @@ static Node *nodeNew(TopicIndex *ix, Node *parent, const char *level, size_t len
     memcpy(n->level, level, len);
     n->len = len, n->kind = levelKind(level, len), n->parent = parent;
     tableInsert(&ix->nodes, &n->link, nodeHash(ix, parent, n->kind, level, len));
+    /* At most one '+' and one '#' child: nodeChild finds them there. */
+    assert(n->kind != KIND_PLUS || !parent->plus);
+    assert(n->kind != KIND_HASH || !parent->hash);
     if (n->kind == KIND_PLUS) parent->plus = n;
     if (n->kind == KIND_HASH) parent->hash = n;
     parent->children++;
@@ -280,6 +284,7 @@ static Node *nodeNew(TopicIndex *ix, Node *parent, const char *level, size_t len
 static void nodePrune(TopicIndex *ix, Node *n) {
     while (n != ix->root && n->children == 0 && n->subs == NULL) {
         Node *parent = n->parent;
+        assert(parent->children > 0 && n->filter == NULL);
         tableRemove(&ix->nodes, &n->link);
         if (parent->plus == n) parent->plus = NULL;
         if (parent->hash == n) parent->hash = NULL;
@@ -362,6 +367,7 @@ static int entryNew(TopicIndex *ix, Node *n, const char *filter, void *owner, ui
         ownerRelease(ix, o);
         return -1;
     }
+    assert(!entryFind(ix, n, owner)); /* one subscription per (node, owner) */
     e->node = n, e->owner = owner, e->rec = o, e->data = data;
     tableInsert(&ix->entries, &e->link, entryHash(ix, n, owner));
     e->next = n->subs;
@@ -393,6 +399,8 @@ static void entryDelete(TopicIndex *ix, Entry *e) {
     if (!n->subs) {
         free(n->filter), n->filter = NULL;
         nodePrune(ix, n);
+    } else {
+        assert(n->filter); /* a node with subscriptions keeps its filter */
     }
 }
 
