@@ -4,6 +4,7 @@
  */
 #include "exchange.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -152,7 +153,9 @@ static Session *findSession(Exchange *x, const char *clientId) {
 
 /* ---- the per-session queue ---------------------------------------------- */
 
+/* The queue is a ring: qlen entries from qhead, within qcap slots. */
 static Outgoing *qAt(Session *s, uint32_t i) {
+    assert(s->qcap > 0 && s->qhead < s->qcap && s->qlen <= s->qcap && i < s->qcap);
     return &s->q[(s->qhead + i) % s->qcap];
 }
 
@@ -188,6 +191,7 @@ static int qPush(Exchange *x, Session *s, Message *m, uint8_t qos, uint8_t retai
         s->qcap = cap;
         s->qhead = 0;
     }
+    assert(s->qlen < s->qcap);
     Outgoing *o = qAt(s, s->qlen++);
     s->queueMoved = 1;
     memset(o, 0, sizeof(*o));
@@ -1005,8 +1009,13 @@ int exchangeTopicLabel(Exchange *x, const char *filter, const char *label, pnErr
     TopicLabel *n = realloc(x->labels, (x->nlabels + 1) * sizeof(*n));
     if (!n) return pnErrorSet(err, PN_ENOMEM, "out of memory");
     x->labels = n;
-    n[x->nlabels].filter = strdup(filter);
-    n[x->nlabels].label = strdup(label);
+    char *f = strdup(filter), *lab = strdup(label);
+    if (!f || !lab) {
+        free(f), free(lab);
+        return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    }
+    n[x->nlabels].filter = f;
+    n[x->nlabels].label = lab;
     x->nlabels++;
     return PN_OK;
 }
