@@ -18,6 +18,7 @@
 
 #include "../../fuzz/fuzz_http_check.h"
 #include "../../fuzz/fuzz_mqtt_check.h"
+#include "../../fuzz/fuzz_planio_check.h"
 #include "../../fuzz/fuzz_session_check.h"
 #include "../../fuzz/fuzz_utf8_check.h"
 
@@ -131,6 +132,12 @@ static void test_http(void **state) {
 static void test_session(void **state) {
     replayTarget("session", checkSession);
 }
+static int checkPlanio(const uint8_t *d, size_t n, char *why, size_t cap) {
+    return fuzzCheckPlanio(&env, d, n, why, cap);
+}
+static void test_planio(void **state) {
+    replayTarget("planio", checkPlanio);
+}
 static void test_utf8(void **state) {
     replayTarget("utf8", fuzzCheckUtf8);
 }
@@ -151,9 +158,10 @@ static int teardownEnv(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_marking), cmocka_unit_test(test_xml),  cmocka_unit_test(test_spif),
-        cmocka_unit_test(test_mqtt),    cmocka_unit_test(test_http), cmocka_unit_test(test_session),
-        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_marking), cmocka_unit_test(test_xml),
+        cmocka_unit_test(test_spif),    cmocka_unit_test(test_mqtt),
+        cmocka_unit_test(test_http),    cmocka_unit_test(test_session),
+        cmocka_unit_test(test_utf8),    cmocka_unit_test(test_planio),
     };
     return cmocka_run_group_tests_name("fuzz_regress", tests, setupEnv, teardownEnv);
 }
