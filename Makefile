@@ -22,8 +22,10 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 # http-parser and wslay ship no pkg-config file in Debian 12.
 PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lwslay
 
-# Messages are deliberately cut to fit fixed buffers, so truncation is not an error.
-WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
+# -Wformat-truncation stays on: a value that does not fit is refused, and
+# display text that may be cut goes through strFormat (src/core/str.h),
+# which marks the cut with "...".
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -DPN_VERSION='"$(VERSION)"' \
 	-DPN_DATADIR='"$(PREFIX)/share/partnernet"'
 CFLAGS ?= -O2 -g

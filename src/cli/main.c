@@ -256,11 +256,14 @@ static const char *findData(Cli *cli, int slot, const char *env, const char *rel
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n > 0) {
         exe[n] = '\0';
-        snprintf(cli->pathBuf[slot], sizeof(cli->pathBuf[slot]), "%s/data/%s", dirname(exe), rel);
-        if (access(cli->pathBuf[slot], R_OK) == 0) return cli->pathBuf[slot];
+        char *p = cli->pathBuf[slot];
+        size_t cap = sizeof(cli->pathBuf[slot]);
+        /* A candidate too long for the buffer is passed over, never cut. */
+        if (strFormatFit(p, cap, "%s/data/%s", dirname(exe), rel) == 0 && access(p, R_OK) == 0)
+            return p;
         /* build/san/partnernet and friends live two levels down */
-        snprintf(cli->pathBuf[slot], sizeof(cli->pathBuf[slot]), "%s/../../data/%s", exe, rel);
-        if (access(cli->pathBuf[slot], R_OK) == 0) return cli->pathBuf[slot];
+        if (strFormatFit(p, cap, "%s/../../data/%s", exe, rel) == 0 && access(p, R_OK) == 0)
+            return p;
     }
     snprintf(cli->pathBuf[slot], sizeof(cli->pathBuf[slot]), "data/%s", rel);
     if (access(cli->pathBuf[slot], R_OK) == 0) return cli->pathBuf[slot];

@@ -36,15 +36,6 @@ int diagLevelParse(const char *name, DiagLevel *out) {
     return -1;
 }
 
-/* Cut a line that did not fit at a character boundary and say so. */
-static void markCut(char *line, size_t cap) {
-    static const char dots[] = "...";
-    size_t keep = cap - sizeof(dots);
-    while (keep > 0 && ((unsigned char)line[keep] & 0xC0) == 0x80)
-        keep--;
-    memcpy(line + keep, dots, sizeof(dots));
-}
-
 static void emit(DiagLevel level, const char *msg) {
     if (sinkFn && level <= threshold) sinkFn(sinkCtx, level, msg);
 }
@@ -54,10 +45,8 @@ void diagLog(DiagLevel level, const char *fmt, ...) {
     char line[1024];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    strFormatV(line, sizeof(line), fmt, ap);
     va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n >= sizeof(line)) markCut(line, sizeof(line));
     emit(level, line);
 }
 
@@ -77,7 +66,7 @@ void diagRepeat(DiagRepeat *r, DiagLevel level, uint64_t now, const char *msg) {
     /* A line too long for the memory is remembered cut, and compared cut:
      * logging it whole matters more than telling two such lines apart. */
     char line[sizeof(r->last)];
-    if (strCopy(line, sizeof(line), msg) != 0) markCut(line, sizeof(line));
+    if (strCopy(line, sizeof(line), msg) != 0) strMarkCut(line, sizeof(line));
     if (r->last[0] && strcmp(r->last, line) == 0) {
         r->repeats++;
         if (now - r->since >= DIAG_REPEAT_WINDOW_MS) {

@@ -855,8 +855,8 @@ static void noteRetentionLoss(Exchange *x, Session *s, uint64_t *from, uint64_t 
     s->lostToRetention += lost;
     *from = first;
     char d[160];
-    snprintf(d, sizeof(d), "up to %llu messages removed by log retention before delivery to %s",
-             (unsigned long long)lost, s->clientId);
+    strFormat(d, sizeof(d), "up to %llu messages removed by log retention before delivery to %s",
+              (unsigned long long)lost, s->clientId);
     auditSession(x, "retention_loss", s, "", "", "retention", d);
     markDirty(x, s);
 }
@@ -1319,14 +1319,14 @@ static void storeFail(Exchange *x, const pnError *err) {
     st->newsFail = 1;
     st->refused = 0;
     st->first[0] = '\0';
-    snprintf(st->error, sizeof(st->error), "%s", err->msg[0] ? err->msg : "log write failed");
+    strFormat(st->error, sizeof(st->error), "%s", err->msg[0] ? err->msg : "log write failed");
 }
 
 /* One publish refused because the store failed. */
 static void storeRefuse(Exchange *x, const char *topic) {
     x->st.storeRefused++;
     x->store.refused++;
-    if (!x->store.first[0]) snprintf(x->store.first, sizeof(x->store.first), "%s", topic);
+    if (!x->store.first[0]) strFormat(x->store.first, sizeof(x->store.first), "%s", topic);
 }
 
 /* The log stores again. */

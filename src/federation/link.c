@@ -128,11 +128,11 @@ static void connClose(LinkConn *c) {
 static void fail(LinkConn *c, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->l->st.lastError, sizeof(c->l->st.lastError), fmt, ap);
+    strFormatV(c->l->st.lastError, sizeof(c->l->st.lastError), fmt, ap);
     va_end(ap);
     c->l->st.failures++;
     char line[400];
-    snprintf(line, sizeof(line), "peer %s: %s", c->l->opt.name, c->l->st.lastError);
+    strFormat(line, sizeof(line), "peer %s: %s", c->l->opt.name, c->l->st.lastError);
     diagRepeat(&c->l->errors, DIAG_WARNING, uv_now(c->l->loop), line);
     connClose(c);
 }
@@ -566,7 +566,7 @@ static void feStop(void *ctx) {
 
 static void feDescribe(void *ctx, char *out, size_t cap) {
     Link *l = ctx;
-    snprintf(out, cap, "peer %s %s", l->opt.name, l->opt.address);
+    strFormat(out, cap, "peer %s %s", l->opt.name, l->opt.address);
 }
 
 void linkStatus(const Link *l, LinkStatus *st) {

@@ -266,7 +266,7 @@ int httpAuth(HttpConn *c) {
     if (e && principalEntryCompile(e, &c->p, nodeRegistry(srv->node), nodeSpif(srv->node), &err) !=
                  PN_OK) {
         strCopy(who, sizeof(who), e->name);
-        snprintf(why, sizeof(why), "principal '%s' is not valid: %s", e->name, err.msg);
+        strFormat(why, sizeof(why), "principal '%s' is not valid: %s", e->name, err.msg);
         e = NULL;
     }
     if (!e) {
@@ -652,8 +652,8 @@ static int feShed(void *ctx, size_t share, int unauthOnly) {
 
 static void feDescribe(void *ctx, char *out, size_t cap) {
     HttpServer *srv = ctx;
-    snprintf(out, cap, "http %s, https %s", srv->lis.plainOn ? srv->opt.httpAddr : "off",
-             srv->lis.tlsOn ? srv->opt.httpsAddr : "off");
+    strFormat(out, cap, "http %s, https %s", srv->lis.plainOn ? srv->opt.httpAddr : "off",
+              srv->lis.tlsOn ? srv->opt.httpsAddr : "off");
 }
 
 int httpServerStart(HttpServer **out, Node *node, const HttpOptions *opt, pnError *err) {

@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/buf.h"
 #include "../core/date.h"
+#include "../core/str.h"
 #include "tls.h"
 
 struct Node {
@@ -244,8 +246,8 @@ static void recompileSession(Session *s, void *ctx) {
         return;
     }
     char why[300];
-    snprintf(why, sizeof(why), "delayed will of session %s not published: %s", s->clientId,
-             gone ? "its principal was removed or replaced" : err.msg);
+    strFormat(why, sizeof(why), "delayed will of session %s not published: %s", s->clientId,
+              gone ? "its principal was removed or replaced" : err.msg);
     exchangeDropWill(n->x, s, why);
     /* The old rights (and the registry they point into, freed at the next
      * reload) must not outlive the drop; a resume compiles them anew. */
@@ -322,6 +324,33 @@ static void startHandles(Node *n) {
     n->handlesOn = 1;
 }
 
+/* The ready line: every front-end's description, whole (a growing buffer,
+ * so a node with many peers is not cut short). */
+static void sayReady(Node *n) {
+    pnBuf line;
+    char part[256];
+    bufInit(&line);
+    bufPrintf(&line, "node %s ready: ", n->opt->name);
+    for (int i = 0; i < n->nfe; i++) {
+        if (!n->fe[i].describe) continue;
+        part[0] = '\0';
+        n->fe[i].describe(n->fe[i].ctx, part, sizeof(part));
+        if (part[0]) bufPrintf(&line, "%s, ", part);
+    }
+    /* No principals is legal (a file deliberately left empty) but never
+     * what an operator wants by accident: say so where they look. */
+    bufPrintf(&line, "data %s, log %llu messages%s", n->opt->dataDir,
+              (unsigned long long)n->records,
+              n->principals.n ? "" : "; WARNING: no principals, nobody can log in");
+    const char *text =
+        bufFailed(&line) ? "node ready (out of memory for the details)" : bufStr(&line);
+    if (n->opt->ready)
+        n->opt->ready(n->opt->readyCtx, text);
+    else
+        diagLog(DIAG_INFO, "%s", text);
+    bufFree(&line);
+}
+
 int nodeRun(Node *n, pnError *err) {
     (void)err;
     signal(SIGPIPE, SIG_IGN);
@@ -331,28 +360,7 @@ int nodeRun(Node *n, pnError *err) {
                 "file limit %llu: at most %u connections (%u descriptors kept in reserve)",
                 (unsigned long long)n->admit.fdMax, n->admit.cap, n->admit.lim.fdReserve);
     startHandles(n);
-    char line[1024], part[256];
-    size_t len = 0;
-    line[0] = '\0';
-    for (int i = 0; i < n->nfe; i++) {
-        if (!n->fe[i].describe) continue;
-        part[0] = '\0';
-        n->fe[i].describe(n->fe[i].ctx, part, sizeof(part));
-        if (!part[0]) continue;
-        int w = snprintf(line + len, sizeof(line) - len, "%s, ", part);
-        if (w > 0 && (size_t)w < sizeof(line) - len) len += (size_t)w;
-    }
-    /* No principals is legal (a file deliberately left empty) but never
-     * what an operator wants by accident: say so where they look. */
-    char ready[1400];
-    int w = snprintf(ready, sizeof(ready), "node %s ready: %sdata %s, log %llu messages%s",
-                     n->opt->name, line, n->opt->dataDir, (unsigned long long)n->records,
-                     n->principals.n ? "" : "; WARNING: no principals, nobody can log in");
-    if (w < 0 || (size_t)w >= sizeof(ready)) strcpy(ready + sizeof(ready) - 4, "...");
-    if (n->opt->ready)
-        n->opt->ready(n->opt->readyCtx, ready);
-    else
-        diagLog(DIAG_INFO, "%s", ready);
+    sayReady(n);
     uv_run(n->loop, UV_RUN_DEFAULT);
     exchangeCommit(n->x, NULL);
     return PN_OK;

@@ -519,7 +519,8 @@ int main(int argc, char **argv) {
         s->count = calloc(nmsg + 1, 1);
         for (uint64_t q = 0; q < nmsg; q++) s->allowed += s->allow[labelOf[q]];
         char id[96];
-        snprintf(id, sizeof(id), "leak-%s", s->name);
+        if (snprintf(id, sizeof(id), "leak-%s", s->name) >= (int)sizeof(id))
+            die("principal name %s too long for a client id", s->name);
         s->m = client(id, s->name, s->password, s);
         if (mosquitto_connect(s->m, host, port, 60) != MOSQ_ERR_SUCCESS) die("cannot connect as %s", s->name);
     }

@@ -221,21 +221,23 @@ static int seeEvent(const PlanEvent *ev, void *ctx) {
     char when[21];
     timeFormat(ev->at, when);
     if (s->n < 16)
-        snprintf(s->lines[s->n++], 96, "%s %s %s %s", ev->step, ev->nation, ev->actor, when);
+        assert_true(snprintf(s->lines[s->n++], 96, "%s %s %s %s", ev->step, ev->nation, ev->actor,
+                             when) < 96);
     return 0;
 }
 
 static int seeFeedback(const char *nation, const char *text, void *ctx) {
     Seen *s = ctx;
-    if (s->n < 16) snprintf(s->lines[s->n++], 96, "%s: %s", nation, text);
+    if (s->n < 16) assert_true(snprintf(s->lines[s->n++], 96, "%s: %s", nation, text) < 96);
     return 0;
 }
 
 static int seeProgramme(const PlanProgrammeRow *r, void *ctx) {
     Seen *s = ctx;
     if (s->n < 16)
-        snprintf(s->lines[s->n++], 96, "%s %d%d%d", r->isObjective ? r->text : r->i.code,
-                 r->registered, r->attended, r->feedback);
+        assert_true(snprintf(s->lines[s->n++], 96, "%s %d%d%d",
+                             r->isObjective ? r->text : r->i.code, r->registered, r->attended,
+                             r->feedback) < 96);
     return 0;
 }
 
