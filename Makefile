@@ -85,7 +85,7 @@ check: deps-check
 	@tests/run.sh build/san/partnernet $(TEST_BIN)
 
 # Integration-test clients (real MQTT clients built on libmosquitto).
-build/rel/it/%: tests/it/%.c
+build/rel/it/%: tests/it/%.c tests/it/lib/mqclient.h
 	@mkdir -p $(dir $@)
 	@echo "  IT      $@"
 	@$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libmosquitto 2>/dev/null || echo -lmosquitto) -lm
@@ -99,7 +99,7 @@ demo: all
 
 # Benchmark load generators are plain clients (libmosquitto), not linked
 # with partnernet's code.
-build/rel/bench/%: bench/%.c
+build/rel/bench/%: bench/%.c tests/it/lib/mqclient.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lmosquitto -lpthread -lm
 
