@@ -9,7 +9,7 @@ set -euo pipefail
 
 build=(gcc make pkg-config libjansson-dev libxml2-dev libuv1-dev libssl-dev libsqlite3-dev
     libhttp-parser-dev libwslay-dev)
-check=("${build[@]}" libcmocka-dev mosquitto-clients libmosquitto-dev openssl socat curl python3 strace)
+check=("${build[@]}" libcmocka-dev mosquitto-clients libmosquitto-dev openssl socat curl python3 strace sqlite3)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
 bench=("${build[@]}" mosquitto libmosquitto-dev mosquitto-clients socat wrk)
 demo=("${build[@]}" mosquitto-clients)

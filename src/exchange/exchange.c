@@ -45,7 +45,8 @@ typedef struct StoreState {
     int newsFail;     /* a failure began and the node was not told yet */
     int newsOk;       /* it ended and the node was not told yet */
     uint64_t refused; /* publishes refused in this failure */
-    char error[200];  /* what the log said */
+    char error[200];  /* what the log said (may name files: for the node's log) */
+    char reason[96];  /* the same without file names (for anyone: /healthz) */
     char first[200];  /* topic of the first publish refused */
 } StoreState;
 
@@ -99,7 +100,8 @@ struct Exchange {
     int64_t lastAuditCheck; /* retention and size of the audit store, every 10 s */
     uint64_t fanned;        /* log offsets below this have been fanned out */
     pnBuf rec;              /* scratch for encoding log records */
-    SeenSet seen;           /* ids of messages from other nodes held in the log */
+    SeenSet seen;           /* ids of messages from other nodes held (DIR/seen.json) */
+    int seenSaveFailed;     /* DIR/seen.json could not be written: retention waits */
     LabelCacheEntry cache[LABEL_CACHE];
     unsigned cacheNext;
     ExchangeStats st;
@@ -922,6 +924,39 @@ static int recoverLog(Exchange *x, pnError *err) {
     return rc;
 }
 
+/* DIR/seen.json: the ids of foreign messages held when retention last
+ * removed segments (see seen.h). */
+static void seenPath(const Exchange *x, char *path, size_t cap) {
+    snprintf(path, cap, "%s/seen.json", x->dir);
+}
+
+/* Before the log is read: the ids retention removed stay held. */
+static int loadSeen(Exchange *x, pnError *err) {
+    char path[4200];
+    seenPath(x, path, sizeof(path));
+    return seenLoad(&x->seen, path, err);
+}
+
+/* Save the ids held before retention removes the records that prove them;
+ * 0 (retention waits for the next tick) while imports are pending -- an
+ * id whose commit then fails must not be kept -- or when the file cannot
+ * be written (said once in the audit). */
+static int saveSeen(Exchange *x) {
+    if (x->npending) return 0;
+    char path[4200];
+    seenPath(x, path, sizeof(path));
+    pnError err = {0};
+    if (seenSave(&x->seen, path, &err) != PN_OK) {
+        char d[sizeof(err.msg) + 64];
+        snprintf(d, sizeof(d), "retention postponed: the ids held cannot be saved: %s", err.msg);
+        if (!x->seenSaveFailed) exchangeAudit(x, "retention", "", "", "", "retention", d);
+        x->seenSaveFailed = 1;
+        return 0;
+    }
+    x->seenSaveFailed = 0;
+    return 1;
+}
+
 int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, const Registry *reg,
                  const Spif *spif, LogRecovery *rep, pnError *err) {
     Exchange *x = calloc(1, sizeof(*x));
@@ -959,6 +994,7 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
     for (int i = 0; rc == PN_OK && rep && i < rep->nproblems; i++)
         auditEvent(x, "log_damaged", "", "", "", "", "log_damaged", rep->problem[i]);
     if (rc == PN_OK) rc = loadSessions(x, err);
+    if (rc == PN_OK) rc = loadSeen(x, err);
     if (rc == PN_OK) rc = recoverLog(x, err);
     if (rc == PN_OK) rc = convertLegacy(x, err);
     if (rc != PN_OK) {
@@ -1320,6 +1356,8 @@ static void storeFail(Exchange *x, const pnError *err) {
     st->refused = 0;
     st->first[0] = '\0';
     strFormat(st->error, sizeof(st->error), "%s", err->msg[0] ? err->msg : "log write failed");
+    strFormat(st->reason, sizeof(st->reason), "the log cannot be written: %s",
+              e ? strerror(e) : "write failed");
 }
 
 /* One publish refused because the store failed. */
@@ -1369,7 +1407,7 @@ int exchangeStoreNews(Exchange *x, char *msg, size_t cap) {
 }
 
 const char *exchangeStoreError(const Exchange *x) {
-    return x->store.failed ? x->store.error : NULL;
+    return x->store.failed ? x->store.reason : NULL;
 }
 
 /* What a publish or an import carries besides topic, label and body. */
@@ -1718,7 +1756,7 @@ void exchangeExpire(Exchange *x, int64_t now) {
      * (so /healthz says so); the next publish writes again. */
     if (x->store.failed && x->store.noSpace && storeRetry(x) && logSpace(x->log) >= STORE_SPACE_MIN)
         storeOk(x);
-    uint64_t dropped = logRetain(x->log, now);
+    uint64_t dropped = logRetainDue(x->log, now) && saveSeen(x) ? logRetain(x->log, now) : 0;
     if (dropped) {
         char d[96];
         snprintf(d, sizeof(d), "%llu records dropped by retention", (unsigned long long)dropped);

@@ -333,8 +333,9 @@ int exchangeImport(Exchange *x, Session *from, const char *origin, uint64_t orig
  * (exchangeExpire checks); see exchangeStoreError/exchangeStoreNews. */
 int exchangeCommit(Exchange *x, pnError *err);
 
-/* NULL while the log stores; else what its last failure said (for
- * /healthz). */
+/* NULL while the log stores; else why its last failure happened, in words
+ * that name no file (for /healthz, which anyone may read; the node's log
+ * has the full message). */
 const char *exchangeStoreError(const Exchange *x);
 
 /* The store failed, or recovered, since the last call: msg gets one

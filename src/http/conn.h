@@ -125,6 +125,14 @@ void httpRespond(HttpConn *c, int status, const char *extra, const char *type, c
 void httpError(HttpConn *c, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* A failure of the node itself (a 5xx): the caller is told `what` failed
+ * (a fixed sentence, e.g. "the planning store cannot be opened") and that
+ * the node's log has the details; `detail` -- which may name files of the
+ * data directory, never shown to a client -- goes to the node's log (stderr)
+ * with the request's method and path.  detail may be NULL. */
+void httpFailInternal(HttpConn *c, int status, const char *code, const char *what,
+                      const char *detail);
+
 /* Respond status with the JSON document doc (reference stolen). */
 void httpJson(HttpConn *c, int status, json_t *doc);
 

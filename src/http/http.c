@@ -9,6 +9,7 @@
  * behind it.  Output is queued in the connection and written once per
  * loop turn (NodeFrontend.turn), after the commit.
  */
+#include <assert.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/diag.h"
 #include "../core/str.h"
 #include "../node/stream.h"
 #include "../node/tls.h"
@@ -206,6 +208,15 @@ void httpError(HttpConn *c, int status, const char *code, const char *fmt, ...) 
     const char *extra = status == 401 ? "WWW-Authenticate: Bearer realm=\"partnernet\"\r\n" : NULL;
     httpRespond(c, status, extra, "application/json", bufStr(&b), b.len);
     bufFree(&b);
+}
+
+void httpFailInternal(HttpConn *c, int status, const char *code, const char *what,
+                      const char *detail) {
+    assert(status >= 500);
+    if (detail && detail[0])
+        diagLog(DIAG_ERROR, "http %s %s: %s: %s", c->req.method, c->req.path ? c->req.path : "",
+                what, detail);
+    httpError(c, status, code, "%s (the node's log has the details)", what);
 }
 
 void httpJson(HttpConn *c, int status, json_t *doc) {

@@ -183,7 +183,7 @@ static const unsigned char *cursorKey(HttpConn *c) {
         pnError err = {0};
         snprintf(path, sizeof(path), "%s/cursor.key", nodeDataDir(srv->node));
         if (cursorKeyLoad(path, srv->cursorKey, &err) != PN_OK) {
-            httpError(c, 503, "unavailable", "history cursors unavailable: %s", err.msg);
+            httpFailInternal(c, 503, "unavailable", "history cursors are unavailable", err.msg);
             return NULL;
         }
         srv->cursorKeyLoaded = 1;

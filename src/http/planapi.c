@@ -38,7 +38,8 @@ static Plan *store(HttpConn *c) {
     pnError err = {0};
     if (planOpen(&srv->plan, nodeDataDir(srv->node), nodeRegistry(srv->node), &err) != PN_OK) {
         srv->plan = NULL;
-        httpError(c, 503, "plan_unavailable", "the planning store cannot be opened: %s", err.msg);
+        httpFailInternal(c, 503, "plan_unavailable", "the planning store cannot be opened",
+                         err.msg);
         return NULL;
     }
     /* On the event loop: a `partnernet plan` writer holding the lock makes
@@ -76,7 +77,7 @@ static int nationMay(HttpConn *c, const char *nation) {
 static void planFail(HttpConn *c, int rc, const pnError *err) {
     if (rc == PN_EINVAL) return httpError(c, 400, "invalid_field", "%s", err->msg);
     if (rc == PN_ENOENT) return httpError(c, 404, "not_found", "%s", err->msg);
-    httpError(c, 500, "plan_error", "%s", err->msg);
+    httpFailInternal(c, 500, "plan_error", "the planning store failed", err->msg);
 }
 
 /* ---- query parameters ---------------------------------------------------------- */

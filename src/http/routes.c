@@ -333,8 +333,8 @@ static void audit(HttpConn *c) {
     free(v);
     if (rc != PN_OK) {
         json_decref(o.events);
-        return httpError(c, 503, "audit_unavailable", "the audit store cannot be read: %s",
-                         err.msg);
+        return httpFailInternal(c, 503, "audit_unavailable", "the audit store cannot be read",
+                                err.msg);
     }
     httpJson(c, 200, json_pack("{s:o}", "events", o.events));
 }

@@ -267,9 +267,10 @@ int planInstancePutRow(Plan *p, const PlanInstance *i, pnError *err) {
     return rc == PN_OK ? planRecount(p, i->code, err) : rc; /* REPLACE reset the counters */
 }
 
-int planPropose(Plan *p, const PlanActivity *a, const PlanInstance *i, const char *by,
-                const char *nation, int64_t at, pnError *err) {
-    if (planCheckNation(p, "nation", nation, err) != PN_OK) return PN_EINVAL;
+/* The existence check and the writes in one transaction, so two proposals
+ * of the same instance at the same moment cannot both pass the check. */
+static int proposeLocked(Plan *p, const PlanActivity *a, const PlanInstance *i, const char *by,
+                         const char *nation, int64_t at, pnError *err) {
     PlanInstance copy = *i;
     snprintf(copy.activity, sizeof(copy.activity), "%s", a->code);
     snprintf(copy.status, sizeof(copy.status), "proposed");
@@ -278,11 +279,18 @@ int planPropose(Plan *p, const PlanActivity *a, const PlanInstance *i, const cha
     if (loadInstance(p, i->code, &old, &ignore) == PN_OK)
         return pnErrorSet(err, PN_EINVAL, "instance '%s' already exists (%s)", i->code,
                           old.i.status);
-    int rc = planBegin(p, err);
-    if (rc != PN_OK) return rc;
-    rc = planActivityPutRow(p, a, err);
+    int rc = planActivityPutRow(p, a, err);
     if (rc == PN_OK) rc = planInstancePutRow(p, &copy, err);
     if (rc == PN_OK) rc = planEvent(p, i->code, "proposed", nation, by, at, a->title, err);
+    return rc;
+}
+
+int planPropose(Plan *p, const PlanActivity *a, const PlanInstance *i, const char *by,
+                const char *nation, int64_t at, pnError *err) {
+    if (planCheckNation(p, "nation", nation, err) != PN_OK) return PN_EINVAL;
+    int rc = planBegin(p, err);
+    if (rc != PN_OK) return rc;
+    rc = proposeLocked(p, a, i, by, nation, at, err);
     int end = planEnd(p, rc == PN_OK, err);
     return rc != PN_OK ? rc : end;
 }
@@ -312,11 +320,23 @@ static int inviteAll(Plan *p, const PlanListing *l, const char *by, int64_t at, 
     return PN_OK;
 }
 
-int planAdvance(Plan *p, const char *instance, const char *step, const char *by, int64_t at,
-                int *count, pnError *err) {
+/* The status check and the step in one transaction (see proposeLocked). */
+static int advanceLocked(Plan *p, const char *instance, const char *step, const char *need,
+                         const char *next, const char *by, int64_t at, int *count, pnError *err) {
     PlanListing l;
     int rc = loadInstance(p, instance, &l, err);
     if (rc != PN_OK) return rc;
+    if (strcmp(l.i.status, need) != 0)
+        return pnErrorSet(err, PN_EINVAL, "cannot %s '%s': it is %s, not %s", step, instance,
+                          l.i.status, need);
+    rc = setStatus(p, instance, next, err);
+    if (rc == PN_OK) rc = planEvent(p, instance, next, "", by, at, "", err);
+    if (rc == PN_OK && strcmp(next, "invited") == 0) rc = inviteAll(p, &l, by, at, count, err);
+    return rc;
+}
+
+int planAdvance(Plan *p, const char *instance, const char *step, const char *by, int64_t at,
+                int *count, pnError *err) {
     const char *need, *next;
     if (strcmp(step, "approve") == 0) {
         need = "proposed";
@@ -327,19 +347,12 @@ int planAdvance(Plan *p, const char *instance, const char *step, const char *by,
     } else {
         return pnErrorSet(err, PN_EINVAL, "unknown step '%s' (approve or invite)", step);
     }
-    if (strcmp(l.i.status, need) != 0)
-        return pnErrorSet(err, PN_EINVAL, "cannot %s '%s': it is %s, not %s", step, instance,
-                          l.i.status, need);
-    if (count) *count = 0;
-    if ((rc = planBegin(p, err)) != PN_OK) return rc;
-    rc = setStatus(p, instance, next, err);
-    if (rc == PN_OK) rc = planEvent(p, instance, next, "", by, at, "", err);
-    if (rc == PN_OK && strcmp(next, "invited") == 0) {
-        int n = 0;
-        rc = inviteAll(p, &l, by, at, &n, err);
-        if (count) *count = n;
-    }
+    int n = 0;
+    int rc = planBegin(p, err);
+    if (rc != PN_OK) return rc;
+    rc = advanceLocked(p, instance, step, need, next, by, at, &n, err);
     int end = planEnd(p, rc == PN_OK, err);
+    if (count) *count = rc == PN_OK && end == PN_OK ? n : 0;
     return rc != PN_OK ? rc : end;
 }
 

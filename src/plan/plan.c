@@ -19,7 +19,7 @@
 #define PLAN_BUSY_MS 5000
 
 static const char schemaSql[] =
-    "PRAGMA synchronous=NORMAL;"
+    "PRAGMA synchronous=FULL;"
     "CREATE TABLE IF NOT EXISTS activities(code TEXT PRIMARY KEY, title TEXT NOT NULL,"
     " kind TEXT NOT NULL, organiser TEXT NOT NULL, open_to TEXT NOT NULL,"
     " capacity INTEGER NOT NULL, label TEXT);"

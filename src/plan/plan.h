@@ -5,7 +5,10 @@
  * defence expenditure and interoperability evaluations.
  *
  * Everything lives in one SQLite database, DIR/plan.db (WAL journal,
- * synchronous=NORMAL), in the node's data directory.  Dates are stored as
+ * synchronous=FULL: a commit is on disk when the call returns, so what the
+ * CLI or a 201 acknowledged survives a power cut), in the node's data
+ * directory.  Every check-then-write step runs inside one BEGIN IMMEDIATE
+ * transaction, so two writers at the same moment cannot both pass a check.  Dates are stored as
  * text "YYYY-MM-DD" (so they sort and compare as dates), instants of
  * workflow steps as seconds since the epoch.  Every record has a natural
  * key (an activity code, a nation and cycle, ...), so importing the same

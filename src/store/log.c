@@ -568,13 +568,24 @@ int logRead(pnLog *log, uint64_t offset, LogRecord *rec, pnBuf *scratch, pnError
     return rc;
 }
 
+/* Whether retention removes the oldest segment, the log holding total
+ * bytes (never the one being written). */
+static int oldestDue(const pnLog *log, uint64_t total, int64_t now) {
+    if (log->nseg < 2) return 0;
+    const Segment *s = &log->seg[0];
+    int tooBig = log->opt.retainBytes && total > log->opt.retainBytes;
+    int tooOld = log->opt.retainSeconds && s->newest < now - log->opt.retainSeconds;
+    return tooBig || tooOld;
+}
+
+int logRetainDue(const pnLog *log, int64_t now) {
+    return oldestDue(log, logBytes(log), now);
+}
+
 uint64_t logRetain(pnLog *log, int64_t now) {
     uint64_t dropped = 0, total = logBytes(log);
-    while (log->nseg > 1) {
+    while (oldestDue(log, total, now)) {
         Segment *s = &log->seg[0];
-        int tooBig = log->opt.retainBytes && total > log->opt.retainBytes;
-        int tooOld = log->opt.retainSeconds && s->newest < now - log->opt.retainSeconds;
-        if (!tooBig && !tooOld) break;
         char path[4200];
         segPath(log, s->base, path, sizeof(path));
         if (unlink(path) != 0) break;

@@ -132,4 +132,8 @@ int logRead(pnLog *log, uint64_t offset, LogRecord *rec, pnBuf *scratch, pnError
  * records were dropped. */
 uint64_t logRetain(pnLog *log, int64_t now);
 
+/* 1 when logRetain(log, now) would drop at least one segment, else 0 (so
+ * a caller can first save what must outlive the records). */
+int logRetainDue(const pnLog *log, int64_t now);
+
 #endif

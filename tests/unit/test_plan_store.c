@@ -8,6 +8,8 @@
  */
 #include "fixture.h"
 
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -594,6 +596,133 @@ static void testImportMutations(void **state) {
     }
 }
 
+/* What is acknowledged is on disk: the store commits with
+ * synchronous=FULL, so a power cut after a 201 loses nothing (in WAL mode
+ * NORMAL may lose the last commits). */
+static void testDurableCommits(void **state) {
+    Plan *p = ((Env *)*state)->p;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(planDb(p), "PRAGMA synchronous", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), 2); /* FULL */
+    sqlite3_finalize(s);
+}
+
+/* Two writers at the same moment: the first one to check is made to wait
+ * for the write lock (a third connection holds it) until the second has
+ * finished the same step; the check must then see the second's work. */
+typedef struct Race {
+    Plan *p;
+    sem_t waiting, go;
+    int calls;
+    int rc;
+    pnError err;
+    const char *step; /* "invite", or NULL for a propose */
+} Race;
+
+static int raceBusy(void *ctx, int n) {
+    Race *r = ctx;
+    if (r->calls++ == 0) {
+        sem_post(&r->waiting);
+        sem_wait(&r->go);
+    }
+    (void)n;
+    return 1; /* try again */
+}
+
+static const PlanActivity raceActivity = {.code = "R1",
+                                          .title = "Race",
+                                          .kind = "seminar",
+                                          .organiser = "NOR",
+                                          .openTo = "NATO",
+                                          .capacity = 5};
+static const PlanInstance raceInstance = {
+    .code = "R1/1", .start = "2026-05-04", .end = "2026-05-06"};
+
+static void *raceRun(void *arg) {
+    Race *r = arg;
+    int n = 0;
+    if (r->step)
+        r->rc = planAdvance(r->p, "R1/1", r->step, "first", 0, &n, &r->err);
+    else
+        r->rc = planPropose(r->p, &raceActivity, &raceInstance, "first", "NOR", 0, &r->err);
+    return NULL;
+}
+
+/* How many events of R1/1 have this step, and (*dup) how many of them
+ * repeat a nation already counted. */
+static int countEvents(Plan *p, const char *step, int *dup) {
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(planDb(p),
+                                        "SELECT count(*), count(*) - count(DISTINCT nation)"
+                                        " FROM events WHERE instance = 'R1/1' AND step = ?",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(s, 1, step, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    int n = sqlite3_column_int(s, 0);
+    *dup = sqlite3_column_int(s, 1);
+    sqlite3_finalize(s);
+    return n;
+}
+
+/* Run one racing step: `first` checks, then waits for the lock while the
+ * second handle does the same step to completion. */
+static void race(void **state, const char *step) {
+    Env *env = *state;
+    Race r = {.step = step};
+    pnError err = {0};
+    assert_int_equal(planOpen(&r.p, dir, &env->fx->reg, &err), PN_OK);
+    sem_init(&r.waiting, 0, 0);
+    sem_init(&r.go, 0, 0);
+    sqlite3_busy_handler(planDb(r.p), raceBusy, &r);
+    sqlite3 *lock = NULL;
+    char path[300];
+    snprintf(path, sizeof(path), "%s/plan.db", dir);
+    assert_int_equal(sqlite3_open(path, &lock), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, raceRun, &r), 0);
+    sem_wait(&r.waiting); /* first has read what it needs and waits for the lock */
+    assert_int_equal(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    int n = 0;
+    if (step)
+        assert_int_equal(planAdvance(env->p, "R1/1", step, "second", 0, &n, &err), PN_OK);
+    else
+        assert_int_equal(
+            planPropose(env->p, &raceActivity, &raceInstance, "second", "NOR", 0, &err), PN_OK);
+    sem_post(&r.go);
+    pthread_join(t, NULL);
+    sqlite3_close(lock);
+    assert_int_equal(r.rc, PN_EINVAL);
+    if (step)
+        assert_string_equal(r.err.msg, "cannot invite 'R1/1': it is invited, not approved");
+    else
+        assert_string_equal(r.err.msg, "instance 'R1/1' already exists (proposed)");
+    planClose(r.p);
+    sem_destroy(&r.waiting);
+    sem_destroy(&r.go);
+}
+
+static void testProposeRace(void **state) {
+    race(state, NULL);
+    int dup = 0;
+    assert_int_equal(countEvents(((Env *)*state)->p, "proposed", &dup), 1);
+}
+
+static void testAdvanceRace(void **state) {
+    Plan *p = ((Env *)*state)->p;
+    pnError err = {0};
+    int n = 0;
+    assert_int_equal(planPropose(p, &raceActivity, &raceInstance, "x", "NOR", 0, &err), PN_OK);
+    assert_int_equal(planAdvance(p, "R1/1", "approve", "x", 0, &n, &err), PN_OK);
+    race(state, "invite");
+    int dup = -1;
+    assert_true(countEvents(p, "invited", &dup) > 1); /* the step and one per NATO nation */
+    assert_int_equal(dup, 0);
+    assert_int_equal(countEvents(p, "approved", &dup), 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(testImportErrors, open1, close1),
@@ -606,6 +735,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(testRoundTrip, open1, close1),
         cmocka_unit_test_setup_teardown(testInteropTrend, open1, close1),
         cmocka_unit_test_setup_teardown(testImportMutations, open1, close1),
+        cmocka_unit_test_setup_teardown(testDurableCommits, open1, close1),
+        cmocka_unit_test_setup_teardown(testProposeRace, open1, close1),
+        cmocka_unit_test_setup_teardown(testAdvanceRace, open1, close1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
