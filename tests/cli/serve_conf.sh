@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # serve_conf.sh -- `partnernet serve` configuration that cannot silently go
-# wrong (issue #21): unknown keys named with file, line and the nearest known
+# wrong: unknown keys named with file, line and the nearest known
 # key; a missing principals file refused; `off` and empty both turn any
 # listener off; `serve --check` validates without starting the node; the
 # diagnostics level (log_level, --log-level) is checked and shown.
