@@ -23,8 +23,10 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 # http-parser and wslay ship no pkg-config file in Debian 12.
 PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lwslay
 
-# Messages are deliberately cut to fit fixed buffers, so truncation is not an error.
-WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
+# -Wformat-truncation stays on: a value that does not fit is refused, and
+# display text that may be cut goes through strFormat (src/core/str.h),
+# which marks the cut with "...".
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -DPN_VERSION='"$(VERSION)"' \
 	-DPN_DATADIR='"$(PREFIX)/share/partnernet"'
 CFLAGS ?= -O2 -g
@@ -92,7 +94,7 @@ check: deps-check
 	@tests/run.sh build/san/partnernet $(TEST_BIN)
 
 # Integration-test clients (real MQTT clients built on libmosquitto).
-build/rel/it/%: tests/it/%.c
+build/rel/it/%: tests/it/%.c tests/it/lib/mqclient.h
 	@mkdir -p $(dir $@)
 	@echo "  IT      $@"
 	@$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libmosquitto 2>/dev/null || echo -lmosquitto) -lm
@@ -106,7 +108,7 @@ demo: deps-build
 
 # Benchmark load generators are plain clients (libmosquitto), not linked
 # with partnernet's code.
-build/rel/bench/%: bench/%.c
+build/rel/bench/%: bench/%.c tests/it/lib/mqclient.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< -lmosquitto -lpthread -lm
 

@@ -1,5 +1,5 @@
 /*
- * loadgen.c -- MQTT load generator for `make bench` (method: BENCHMARKS.md).
+ * loadgen.c -- MQTT load generator for `make bench` (method: docs/benchmarks.md).
  *
  * One publisher and N subscribers in one process and one thread, driven by
  * poll() over the libmosquitto sockets, MQTT 5, TCP_NODELAY on every client.
@@ -33,11 +33,7 @@
  * the last PUBACK).  Exit 0 when the run completed, 1 on a connection error
  * or when deliveries stopped before all arrived (loss is still printed).
  */
-#include <errno.h>
 #include <getopt.h>
-#include <mosquitto.h>
-#include <mqtt_protocol.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +41,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
+
+#include "../tests/it/lib/mqclient.h"
 
 #define MAXSUBS 64
 
@@ -147,19 +145,13 @@ static void onPublish(struct mosquitto *m, void *obj, int mid, int reason,
 
 static struct mosquitto *client(const char *id, void *obj, int toPort, const char *u,
                                 const char *pw) {
-    struct mosquitto *m = mosquitto_new(id, true, obj);
+    static const MqCallbacks cb = {.onConnect = onConnect, .onSubscribe = onSubscribe,
+                                   .onMessage = onMessage, .onPublish = onPublish};
+    struct mosquitto *m = mqClientNew(id, 1, obj, window, u, pw, &cb);
     if (!m) {
         fprintf(stderr, "loadgen: mosquitto_new failed\n");
         exit(2);
     }
-    mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-    mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
-    mosquitto_int_option(m, MOSQ_OPT_RECEIVE_MAXIMUM, window);
-    if (u) mosquitto_username_pw_set(m, u, pw);
-    mosquitto_connect_v5_callback_set(m, onConnect);
-    mosquitto_subscribe_v5_callback_set(m, onSubscribe);
-    mosquitto_message_v5_callback_set(m, onMessage);
-    mosquitto_publish_v5_callback_set(m, onPublish);
     if (mosquitto_connect(m, host, toPort, 60) != MOSQ_ERR_SUCCESS) {
         fprintf(stderr, "loadgen: cannot connect to %s:%d\n", host, toPort);
         exit(1);
@@ -170,36 +162,14 @@ static struct mosquitto *client(const char *id, void *obj, int toPort, const cha
 /* One poll over every client (waiting at most timeoutNs); read whatever is
  * there, write what is waiting. */
 static void pump(int64_t timeoutNs) {
-    struct pollfd pf[MAXSUBS + 1];
     struct mosquitto *ms[MAXSUBS + 1];
-    int n = 0;
-    for (int i = 0; i <= nsubs; i++) {
-        struct mosquitto *m = i < nsubs ? subs[i].m : pub;
-        if (!m || mosquitto_socket(m) < 0) continue;
-        ms[n] = m;
-        pf[n].fd = mosquitto_socket(m);
-        pf[n].events = POLLIN | (mosquitto_want_write(m) ? POLLOUT : 0);
-        pf[n].revents = 0;
-        n++;
-    }
-    if (timeoutNs < 0) timeoutNs = 0;
-    struct timespec ts = {timeoutNs / 1000000000, timeoutNs % 1000000000};
-    if (ppoll(pf, (nfds_t)n, &ts, NULL) < 0) return;
-    for (int i = 0; i < n; i++) {
-        int rc = MOSQ_ERR_SUCCESS;
-        if (pf[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-            for (int k = 0; k < 4096 && rc == MOSQ_ERR_SUCCESS; k++) {
-                errno = 0;
-                rc = mosquitto_loop_read(ms[i], 1);
-                if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-            }
-        }
-        if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(ms[i]))
-            rc = mosquitto_loop_write(ms[i], 1);
-        if (rc != MOSQ_ERR_SUCCESS && !failed) {
-            fprintf(stderr, "loadgen: connection lost: %s\n", mosquitto_strerror(rc));
-            failed = 1;
-        }
+    for (int i = 0; i < nsubs; i++)
+        ms[i] = subs[i].m;
+    ms[nsubs] = pub;
+    int rc = mqPump(ms, nsubs + 1, timeoutNs);
+    if (rc != MOSQ_ERR_SUCCESS && !failed) {
+        fprintf(stderr, "loadgen: connection lost: %s\n", mosquitto_strerror(rc));
+        failed = 1;
     }
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh -- `make bench`: every benchmark, numbers printed with their goals.
 #
-# Method and reference figures: ../shared/BENCHMARKS.md (and docs/benchmarks.md).
+# Method and reference figures: docs/benchmarks.md.
 # The decide benchmark has no reference broker (brokers decide nothing).
 # The broker benchmark runs partnernet (release build, labels and decide() on
 # every delivery, QoS 1 fsynced before PUBACK) and then mosquitto (Debian
@@ -235,7 +235,7 @@ echo
 echo "Throughput ratios above 1 favour partnernet; latency ratios below 1 do. '!' marks a scenario with a failed run"
 echo "or refused publishes. partnernet checks the label with decide() on every delivery and fsyncs QoS 1 before"
 echo "PUBACK; mosquitto checks nothing and does not fsync. Both receive the same packets (the label user property"
-echo "is sent to both). Goals (issue 3): QoS 0 throughput and fan-out >= 1.0x mosquitto, QoS 1 >= 0.5x,"
+echo "is sent to both). Goals: QoS 0 throughput and fan-out >= 1.0x mosquitto, QoS 1 >= 0.5x,"
 echo "p99 latency at 10,000 msg/s under 2 ms."
 
 echo

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/http/jsoncheck.h"
+#include "../src/core/jsoncheck.h"
 #include "../src/http/route.h"
 
 static inline int fuzzHttpComparable(const uint8_t *d, size_t n) {

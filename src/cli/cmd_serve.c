@@ -15,6 +15,8 @@
 
 #include <openssl/ssl.h>
 
+#include "../core/date.h"
+#include "../core/diag.h"
 #include "../core/str.h"
 #include "../http/http.h"
 #include "../federation/link.h"
@@ -35,12 +37,13 @@ typedef struct Conf {
     MqttServerOptions mo;
     HttpOptions ho;
     const char *requireCert;
+    const char *logLevel; /* log_level, --log-level: a DiagLevel name */
     LinkOptions peers[PEERS_MAX];
     int npeers;
 } Conf;
 
 /* Every [node] key: the first NSTRING_KEYS take text, the rest numbers. */
-#define NSTRING_KEYS 13
+#define NSTRING_KEYS 14
 static const char *const nodeKeys[] = {"name",
                                        "data",
                                        "mqtt",
@@ -54,6 +57,7 @@ static const char *const nodeKeys[] = {"name",
                                        "http",
                                        "https",
                                        "web",
+                                       "log_level",
                                        "max_queued",
                                        "retained_max",
                                        "retained_max_bytes",
@@ -211,6 +215,7 @@ static int setKey(Conf *cf, const char *section, const char *key, char *val, int
                      : strcmp(key, "http") == 0                ? &cf->ho.httpAddr
                      : strcmp(key, "https") == 0               ? &cf->ho.httpsAddr
                      : strcmp(key, "web") == 0                 ? &cf->ho.webDir
+                     : strcmp(key, "log_level") == 0           ? &cf->logLevel
                                                                : NULL;
     if (s) {
         *s = val;
@@ -489,6 +494,7 @@ static void printSettings(const Conf *cf) {
     if (mo->caFile) printf("tls_ca = %s\n", mo->caFile);
     printf("require_client_cert = %s\n", mo->requireClientCert ? "yes" : "no");
     if (o->aclFile) printf("acl_file = %s\n", o->aclFile);
+    printf("log_level = %s\n", cf->logLevel ? cf->logLevel : "info");
     printf("max_queued = %u\n", o->maxQueued);
     for (int i = 0; i < o->ntopics; i++)
         printf("\n[topic %s]\nlabel = %s\n", o->topicFilter[i], o->topicLabel[i]);
@@ -548,6 +554,22 @@ static int checkConfig(Conf *cf, Cli *cli) {
     return CLI_OK;
 }
 
+/* The node's diagnostics: one line each on stderr, "TIME LEVEL partnernet:
+ * MSG", the time in UTC so lines from several nodes sort together. */
+static void printDiag(void *ctx, DiagLevel level, const char *msg) {
+    char when[21];
+    (void)ctx;
+    timeFormat(timeNow(), when);
+    fprintf(stderr, "%s %s partnernet: %s\n", when, diagLevelName(level), msg);
+}
+
+/* The ready line goes to stdout, alone, for scripts waiting on it. */
+static void printReady(void *ctx, const char *line) {
+    (void)ctx;
+    printf("partnernet: %s\n", line);
+    fflush(stdout);
+}
+
 /* Open the node, attach the front-ends, run until a stop signal. */
 static int runNode(Conf *cf, Cli *cli) {
     pnError err = {0};
@@ -585,10 +607,10 @@ static int runNode(Conf *cf, Cli *cli) {
 int cmdServe(Cli *cli, int argc, char **argv) {
     Conf cf;
     memset(&cf, 0, sizeof(cf));
-    const char *config = NULL, *flags[11] = {0};
-    static const char *names[11] = {"--data",   "--mqtt", "--mqtts", "--principals",
+    const char *config = NULL, *flags[12] = {0};
+    static const char *names[12] = {"--data",   "--mqtt", "--mqtts", "--principals",
                                     "--node",   "--cert", "--key",   "--ca",
-                                    "--config", "--http", "--https"};
+                                    "--config", "--http", "--https", "--log-level"};
     int check = 0;
     for (int i = 1; i < argc; i++) {
         int r = 0, k;
@@ -596,10 +618,10 @@ int cmdServe(Cli *cli, int argc, char **argv) {
             check = 1;
             continue;
         }
-        for (k = 0; k < 11 && !(r = cliOpt("serve", argc, argv, &i, names[k], &flags[k])); k++) {
+        for (k = 0; k < 12 && !(r = cliOpt("serve", argc, argv, &i, names[k], &flags[k])); k++) {
         }
         if (r < 0) return CLI_USAGE;
-        if (k == 11) return cliFail("serve", "unknown option '%s'", argv[i]);
+        if (k == 12) return cliFail("serve", "unknown option '%s'", argv[i]);
     }
     config = flags[8] ? flags[8] : getenv("PARTNERNET_CONFIG");
     if (config && !*config) config = NULL;
@@ -615,6 +637,13 @@ int cmdServe(Cli *cli, int argc, char **argv) {
         if (flags[k]) *dst[k] = flags[k];
     if (flags[9]) cf.ho.httpAddr = flags[9];
     if (flags[10]) cf.ho.httpsAddr = flags[10];
+    if (flags[11]) cf.logLevel = flags[11];
+    DiagLevel level = DIAG_INFO;
+    if (cf.logLevel && diagLevelParse(cf.logLevel, &level) != 0) {
+        cliFail("serve", "log level '%s' is not one of error, warning, info, debug", cf.logLevel);
+        free(cf.text); /* cf.logLevel may point into it */
+        return CLI_USAGE;
+    }
     char principals[4200];
     int explicitPrincipals = o->principalsFile != NULL;
     listenerOff(&mo->mqttAddr);
@@ -655,6 +684,8 @@ int cmdServe(Cli *cli, int argc, char **argv) {
         registryInit(&rl.reg[k]), spifInit(&rl.spif[k]);
     o->reload = reloadData;
     o->reloadCtx = &rl;
+    o->ready = printReady;
+    diagSetSink(printDiag, NULL, level);
     int rc = cliLoad(cli);
     if (rc == CLI_OK) rc = runNode(&cf, cli);
     for (int k = 0; k < 2; k++)

@@ -75,6 +75,7 @@ static const CliCommand commands[] = {
      "                        [--mqtts HOST:PORT|off] [--principals FILE] [--node NAME]\n"
      "                        [--cert PEM --key PEM [--ca PEM]]\n"
      "                        [--http HOST:PORT|off] [--https HOST:PORT|off]\n"
+     "                        [--log-level error|warning|info|debug]\n"
      "\n"
      "--check validates the configuration (listeners, certificates, peers, principals,\n"
      "registry, policy, data directory) and prints the effective settings without starting\n"
@@ -85,7 +86,9 @@ static const CliCommand commands[] = {
      "(client certificates required unless require_client_cert = no), principals in\n"
      "DATA/principals.json, the HTTP API on 127.0.0.1:8080 (HTTPS on 127.0.0.1:8443 when a\n"
      "certificate is given; bearer tokens from 'partnernet token create').  Prints one line\n"
-     "when ready.  SIGTERM/SIGINT shut down cleanly; SIGHUP reloads the principals,\n"
+     "on stdout when ready; diagnostics go to stderr as 'TIME LEVEL partnernet: MSG' lines,\n"
+     "those below --log-level (log_level, default info) dropped, a repeating one logged\n"
+     "once and then counted.  SIGTERM/SIGINT shut down cleanly; SIGHUP reloads the principals,\n"
      "registry and policy; a changed principals file is reloaded within a second anyway\n"
      "(a vanished one leaves the principals in force).  $PARTNERNET_CONFIG stands for\n"
      "--config.  [peer NAME] sections in the config file pull from other nodes\n"
@@ -398,17 +401,19 @@ static const char *findData(Cli *cli, int slot, const char *env, const char *rel
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n > 0) {
         exe[n] = '\0';
-        snprintf(cli->pathBuf[slot], sizeof(cli->pathBuf[slot]), "%s/data/%s", dirname(exe), rel);
-        if (access(cli->pathBuf[slot], R_OK) == 0) return cli->pathBuf[slot];
-        /* dirname() cut exe to the program's directory.  build/san/partnernet
-         * and friends live two levels down. */
-        snprintf(cli->pathBuf[slot], sizeof(cli->pathBuf[slot]), "%s/../../data/%s", exe, rel);
-        if (access(cli->pathBuf[slot], R_OK) == 0) return cli->pathBuf[slot];
+        char *p = cli->pathBuf[slot];
+        size_t cap = sizeof(cli->pathBuf[slot]);
+        /* A candidate too long for the buffer is passed over, never cut. */
+        if (strFormatFit(p, cap, "%s/data/%s", dirname(exe), rel) == 0 && access(p, R_OK) == 0)
+            return p;
+        /* build/san/partnernet and friends live two levels down */
+        if (strFormatFit(p, cap, "%s/../../data/%s", exe, rel) == 0 && access(p, R_OK) == 0)
+            return p;
         /* An installed tree (PREFIX/bin beside PREFIX/share/partnernet)
          * works wherever it was unpacked, e.g. a package in a staging root. */
-        snprintf(cli->pathBuf[slot], sizeof(cli->pathBuf[slot]), "%s/../share/partnernet/%s", exe,
-                 rel);
-        if (access(cli->pathBuf[slot], R_OK) == 0) return cli->pathBuf[slot];
+        if (strFormatFit(p, cap, "%s/../share/partnernet/%s", exe, rel) == 0 &&
+            access(p, R_OK) == 0)
+            return p;
     }
     snprintf(cli->pathBuf[slot], sizeof(cli->pathBuf[slot]), "data/%s", rel);
     if (access(cli->pathBuf[slot], R_OK) == 0) return cli->pathBuf[slot];

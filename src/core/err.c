@@ -3,6 +3,8 @@
  */
 #include "err.h"
 
+#include "str.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +13,7 @@ int pnErrorSet(pnError *err, int code, const char *fmt, ...) {
     if (err) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        strFormatV(err->msg, sizeof(err->msg), fmt, ap); /* a cut shows as "..." */
         va_end(ap);
         err->code = code;
     }
@@ -23,9 +25,9 @@ int pnErrorPrefix(pnError *err, const char *fmt, ...) {
     char prefix[256], old[sizeof(err->msg)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    strFormatV(prefix, sizeof(prefix), fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof(old));
-    snprintf(err->msg, sizeof(err->msg), "%s%s", prefix, old);
+    strFormat(err->msg, sizeof(err->msg), "%s%s", prefix, old);
     return err->code;
 }

@@ -4,6 +4,7 @@
 #include "str.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,43 @@ int fileRead(const char *path, size_t max, char **out, size_t *len) {
     *out = buf;
     if (len) *len = n;
     return 0;
+}
+
+void strMarkCut(char *dst, size_t cap) {
+    static const char dots[] = "...";
+    size_t keep = cap - sizeof(dots);
+    while (keep > 0 && ((unsigned char)dst[keep] & 0xC0) == 0x80)
+        keep--;
+    memcpy(dst + keep, dots, sizeof(dots));
+}
+
+int strFormatV(char *dst, size_t cap, const char *fmt, va_list ap) {
+    int n = vsnprintf(dst, cap, fmt, ap);
+    if (n < 0) {
+        dst[0] = '\0';
+        return 0;
+    }
+    if ((size_t)n < cap) return 0;
+    strMarkCut(dst, cap);
+    return 1;
+}
+
+int strFormatFit(char *dst, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(dst, cap, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < cap) return 0;
+    if (cap) dst[0] = '\0';
+    return -1;
+}
+
+int strFormat(char *dst, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int cut = strFormatV(dst, cap, fmt, ap);
+    va_end(ap);
+    return cut;
 }
 
 void strCopyUtf8(char *dst, size_t cap, const char *src, size_t len) {

@@ -4,6 +4,7 @@
  */
 #include "exchange.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -168,7 +169,9 @@ static Session *findSession(Exchange *x, const char *clientId) {
 
 /* ---- the per-session queue ---------------------------------------------- */
 
+/* The queue is a ring: qlen entries from qhead, within qcap slots. */
 static Outgoing *qAt(Session *s, uint32_t i) {
+    assert(s->qcap > 0 && s->qhead < s->qcap && s->qlen <= s->qcap && i < s->qcap);
     return &s->q[(s->qhead + i) % s->qcap];
 }
 
@@ -1191,8 +1194,8 @@ static void noteRetentionLoss(Exchange *x, Session *s, uint64_t *from, uint64_t 
     s->lostToRetention += lost;
     *from = first;
     char d[160];
-    snprintf(d, sizeof(d), "up to %llu messages removed by log retention before delivery to %s",
-             (unsigned long long)lost, s->clientId);
+    strFormat(d, sizeof(d), "up to %llu messages removed by log retention before delivery to %s",
+              (unsigned long long)lost, s->clientId);
     auditSession(x, "retention_loss", s, "", "", "retention", d);
     markDirty(x, s);
 }
@@ -1493,8 +1496,13 @@ int exchangeTopicLabel(Exchange *x, const char *filter, const char *label, pnErr
     TopicLabel *n = realloc(x->labels, (x->nlabels + 1) * sizeof(*n));
     if (!n) return pnErrorSet(err, PN_ENOMEM, "out of memory");
     x->labels = n;
-    n[x->nlabels].filter = strdup(filter);
-    n[x->nlabels].label = strdup(label);
+    char *f = strdup(filter), *lab = strdup(label);
+    if (!f || !lab) {
+        free(f), free(lab);
+        return pnErrorSet(err, PN_ENOMEM, "out of memory");
+    }
+    n[x->nlabels].filter = f;
+    n[x->nlabels].label = lab;
     x->nlabels++;
     return PN_OK;
 }
@@ -1812,16 +1820,16 @@ static void storeFail(Exchange *x, const pnError *err) {
     st->newsFail = 1;
     st->refused = 0;
     st->first[0] = '\0';
-    snprintf(st->error, sizeof(st->error), "%s", err->msg[0] ? err->msg : "log write failed");
-    snprintf(st->reason, sizeof(st->reason), "the log cannot be written: %s",
-             e ? strerror(e) : "write failed");
+    strFormat(st->error, sizeof(st->error), "%s", err->msg[0] ? err->msg : "log write failed");
+    strFormat(st->reason, sizeof(st->reason), "the log cannot be written: %s",
+              e ? strerror(e) : "write failed");
 }
 
 /* One publish refused because the store failed. */
 static void storeRefuse(Exchange *x, const char *topic) {
     x->st.storeRefused++;
     x->store.refused++;
-    if (!x->store.first[0]) snprintf(x->store.first, sizeof(x->store.first), "%s", topic);
+    if (!x->store.first[0]) strFormat(x->store.first, sizeof(x->store.first), "%s", topic);
 }
 
 /* The log stores again. */

@@ -19,6 +19,9 @@
  */
 #include "topic.h"
 
+#include "../core/utf8.h"
+
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -26,34 +29,6 @@
 #include <time.h>
 
 /* ---- text rules ------------------------------------------------------ */
-
-/* Decode the UTF-8 character at p (n > 0 bytes available) into *cp.
- * Returns its length, or 0 when the sequence is not well-formed: truncated,
- * overlong, a surrogate or beyond U+10FFFF (RFC 3629). */
-static size_t utf8Decode(const unsigned char *p, size_t n, uint32_t *cp) {
-    size_t need;
-    uint32_t c, min;
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    } else if ((p[0] & 0xE0) == 0xC0) {
-        need = 2, c = p[0] & 0x1F, min = 0x80;
-    } else if ((p[0] & 0xF0) == 0xE0) {
-        need = 3, c = p[0] & 0x0F, min = 0x800;
-    } else if ((p[0] & 0xF8) == 0xF0) {
-        need = 4, c = p[0] & 0x07, min = 0x10000;
-    } else {
-        return 0; /* a continuation byte, or 0xF8..0xFF */
-    }
-    if (need > n) return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((p[i] & 0xC0) != 0x80) return 0;
-        c = c << 6 | (p[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-    *cp = c;
-    return need;
-}
 
 /* U+0000 (forbidden by MQTT) and the C0 and C1 controls (our policy). */
 static int isControl(uint32_t cp) {
@@ -295,6 +270,9 @@ static Node *nodeNew(TopicIndex *ix, Node *parent, const char *level, size_t len
     memcpy(n->level, level, len);
     n->len = len, n->kind = levelKind(level, len), n->parent = parent;
     tableInsert(&ix->nodes, &n->link, nodeHash(ix, parent, n->kind, level, len));
+    /* At most one '+' and one '#' child: nodeChild finds them there. */
+    assert(n->kind != KIND_PLUS || !parent->plus);
+    assert(n->kind != KIND_HASH || !parent->hash);
     if (n->kind == KIND_PLUS) parent->plus = n;
     if (n->kind == KIND_HASH) parent->hash = n;
     parent->children++;
@@ -306,6 +284,7 @@ static Node *nodeNew(TopicIndex *ix, Node *parent, const char *level, size_t len
 static void nodePrune(TopicIndex *ix, Node *n) {
     while (n != ix->root && n->children == 0 && n->subs == NULL) {
         Node *parent = n->parent;
+        assert(parent->children > 0 && n->filter == NULL);
         tableRemove(&ix->nodes, &n->link);
         if (parent->plus == n) parent->plus = NULL;
         if (parent->hash == n) parent->hash = NULL;
@@ -388,6 +367,7 @@ static int entryNew(TopicIndex *ix, Node *n, const char *filter, void *owner, ui
         ownerRelease(ix, o);
         return -1;
     }
+    assert(!entryFind(ix, n, owner)); /* one subscription per (node, owner) */
     e->node = n, e->owner = owner, e->rec = o, e->data = data;
     tableInsert(&ix->entries, &e->link, entryHash(ix, n, owner));
     e->next = n->subs;
@@ -419,6 +399,8 @@ static void entryDelete(TopicIndex *ix, Entry *e) {
     if (!n->subs) {
         free(n->filter), n->filter = NULL;
         nodePrune(ix, n);
+    } else {
+        assert(n->filter); /* a node with subscriptions keeps its filter */
     }
 }
 

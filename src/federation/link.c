@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../core/buf.h"
+#include "../core/diag.h"
 #include "../core/date.h"
 #include "../core/str.h"
 #include "../exchange/principals.h"
@@ -67,7 +68,8 @@ struct Link {
     uv_timer_t retry;
     uint64_t backoff; /* ms before the next attempt */
     int state, stopping;
-    int warned; /* a refusal was reported on stderr (once per link) */
+    int warned;        /* a refusal was logged (once per link) */
+    DiagRepeat errors; /* the same failure every 2 s is logged once, then counted */
     LinkStatus st;
 };
 
@@ -127,9 +129,12 @@ static void connClose(LinkConn *c) {
 static void fail(LinkConn *c, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->l->st.lastError, sizeof(c->l->st.lastError), fmt, ap);
+    strFormatV(c->l->st.lastError, sizeof(c->l->st.lastError), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "partnernet: peer %s: %s\n", c->l->opt.name, c->l->st.lastError);
+    c->l->st.failures++;
+    char line[400];
+    strFormat(line, sizeof(line), "peer %s: %s", c->l->opt.name, c->l->st.lastError);
+    diagRepeat(&c->l->errors, DIAG_WARNING, uv_now(c->l->loop), line);
     connClose(c);
 }
 
@@ -238,9 +243,9 @@ static void refusePublish(LinkConn *c, const MqttPublish *p, uint8_t reason, con
      * refuses everything the peer relays, and the audit alone is quiet. */
     if (!l->warned) {
         l->warned = 1;
-        fprintf(stderr,
-                "partnernet: peer %s: refused a relayed message: %s (audited as import_refused; "
-                "further refusals only there)\n",
+        diagLog(DIAG_WARNING,
+                "peer %s: refused a relayed message: %s (audited as import_refused; further "
+                "refusals only there)",
                 l->opt.name, why);
     }
     if (p->qos) mqttEncodeAck(&c->out, MQTT_V5, MQTT_PUBACK, p->packetId, reason, why);
@@ -358,7 +363,7 @@ static void onConnack(LinkConn *c, const MqttAck *a) {
         snprintf(l->st.lastError, sizeof(l->st.lastError),
                  "the peer had no session for this link any more: messages queued there while "
                  "the link was down may be lost");
-        fprintf(stderr, "partnernet: peer %s: %s\n", l->opt.name, l->st.lastError);
+        diagLog(DIAG_WARNING, "peer %s: %s", l->opt.name, l->st.lastError);
         exchangeAudit(l->x, "session_lost", l->publisher, "", "", "session_lost", l->st.lastError);
     }
     /* The peer's principal as it is now (a reload may have changed it). */
@@ -387,7 +392,8 @@ static void onSuback(LinkConn *c, const MqttAck *a) {
     l->st.connects++;
     if (!c->sessionLost) l->st.lastError[0] = '\0'; /* a lost session stays reported */
     l->backoff = BACKOFF_MIN;
-    fprintf(stderr, "partnernet: peer %s: link up (%s as %s)\n", l->opt.name, l->opt.address,
+    diagRepeatEnd(&l->errors);
+    diagLog(DIAG_INFO, "peer %s: link up (%s as %s)", l->opt.name, l->opt.address,
             l->opt.principal);
 }
 
@@ -540,6 +546,7 @@ static void feStop(void *ctx) {
     Link *l = ctx;
     if (l->stopping) return;
     l->stopping = 1;
+    diagRepeatEnd(&l->errors);
     if (l->c) {
         mqttEncodeDisconnect(&l->c->out, MQTT_V5, 0, NULL);
         connClose(l->c);
@@ -549,7 +556,7 @@ static void feStop(void *ctx) {
 
 static void feDescribe(void *ctx, char *out, size_t cap) {
     Link *l = ctx;
-    snprintf(out, cap, "peer %s %s", l->opt.name, l->opt.address);
+    strFormat(out, cap, "peer %s %s", l->opt.name, l->opt.address);
 }
 
 void linkStatus(const Link *l, LinkStatus *st) {
@@ -612,6 +619,7 @@ int linkStart(Link **out, Node *node, const LinkOptions *opt, pnError *err) {
     l->x = nodeExchange(node);
     l->opt = *opt;
     l->backoff = BACKOFF_MIN;
+    diagRepeatInit(&l->errors);
     strCopy(l->st.name, sizeof(l->st.name), opt->name);
     strCopy(l->st.address, sizeof(l->st.address), opt->address ? opt->address : "");
     /* At the peer: one persistent session per (this node, peer). */

@@ -62,6 +62,7 @@ typedef struct LinkStatus {
     uint64_t refused;      /* refused by this node (bad label ...): acknowledged with the reason */
     uint64_t connects;     /* successful logins at the peer */
     uint64_t sessionsLost; /* logins after which the peer had no session for us */
+    uint64_t failures;     /* attempts that failed or links that went down */
     int64_t lastReceived;  /* time of the last PUBLISH (seconds), 0 never */
     int64_t lastOrigin;    /* origin time of that message */
     char lastError[256];   /* "" when none */

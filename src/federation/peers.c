@@ -22,12 +22,13 @@ struct Peers {
 static json_t *linkJson(const Link *l) {
     LinkStatus st;
     linkStatus(l, &st);
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "peer",
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "peer",
                      st.name, "address", st.address, "state", st.state, "received",
                      (json_int_t)st.received, "stored", (json_int_t)st.stored, "duplicates",
                      (json_int_t)st.duplicates, "refused", (json_int_t)st.refused, "connects",
-                     (json_int_t)st.connects, "sessions_lost", (json_int_t)st.sessionsLost,
-                     "last_received", (json_int_t)st.lastReceived, "lag_seconds",
+                     (json_int_t)st.connects, "failures", (json_int_t)st.failures, "sessions_lost",
+                     (json_int_t)st.sessionsLost, "last_received", (json_int_t)st.lastReceived,
+                     "lag_seconds",
                      (json_int_t)(st.lastReceived ? st.lastReceived - st.lastOrigin : 0),
                      "last_error", st.lastError);
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/diag.h"
 #include "../core/str.h"
 #include "../node/stream.h"
 #include "../node/tls.h"
@@ -196,8 +197,8 @@ void httpFailInternal(HttpConn *c, int status, const char *code, const char *wha
                       const char *detail) {
     assert(status >= 500);
     if (detail && detail[0])
-        fprintf(stderr, "partnernet: http %s %s: %s: %s\n", c->req.method,
-                c->req.path ? c->req.path : "", what, detail);
+        diagLog(DIAG_ERROR, "http %s %s: %s: %s", c->req.method, c->req.path ? c->req.path : "",
+                what, detail);
     httpError(c, status, code, "%s (the node's log has the details)", what);
 }
 
@@ -262,7 +263,7 @@ int httpAuthFor(HttpConn *c, int allowCert) {
     if (e && principalEntryCompile(e, &c->p, nodeRegistry(srv->node), nodeSpif(srv->node), &err) !=
                  PN_OK) {
         strCopy(who, sizeof(who), e->name);
-        snprintf(why, sizeof(why), "principal '%s' is not valid: %s", e->name, err.msg);
+        strFormat(why, sizeof(why), "principal '%s' is not valid: %s", e->name, err.msg);
         e = NULL;
     }
     if (!e) {
@@ -658,8 +659,8 @@ static int feShed(void *ctx, size_t share, int unauthOnly) {
 
 static void feDescribe(void *ctx, char *out, size_t cap) {
     HttpServer *srv = ctx;
-    snprintf(out, cap, "http %s, https %s", srv->lis.plainOn ? srv->opt.httpAddr : "off",
-             srv->lis.tlsOn ? srv->opt.httpsAddr : "off");
+    strFormat(out, cap, "http %s, https %s", srv->lis.plainOn ? srv->opt.httpAddr : "off",
+              srv->lis.tlsOn ? srv->opt.httpsAddr : "off");
 }
 
 int httpServerStart(HttpServer **out, Node *node, const HttpOptions *opt, pnError *err) {

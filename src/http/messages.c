@@ -30,7 +30,7 @@
 #include "../label/binding.h"
 #include "conn.h"
 #include "cursor.h"
-#include "jsoncheck.h"
+#include "../core/jsoncheck.h"
 
 #define HISTORY_LIMIT_DEFAULT 100
 #define HISTORY_LIMIT_MAX 1000

@@ -8,6 +8,8 @@
  */
 #include "mqtt.h"
 
+#include "../core/utf8.h"
+
 #include <string.h>
 
 typedef struct Reader {
@@ -68,34 +70,8 @@ static MqttStr getStr(Reader *r) {
 }
 
 int mqttUtf8Valid(const uint8_t *s, size_t len) {
-    size_t i = 0;
-    while (i < len) {
-        uint8_t c = s[i];
-        uint32_t cp;
-        int n;
-        if (c == 0) return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf)
-            n = 1, cp = c & 0x1f;
-        else if (c >= 0xe0 && c <= 0xef)
-            n = 2, cp = c & 0x0f;
-        else if (c >= 0xf0 && c <= 0xf4)
-            n = 3, cp = c & 0x07;
-        else
-            return 0;
-        if (len - i <= (size_t)n) return 0;
-        for (int k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) return 0;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
-        if (cp >= 0xd800 && cp <= 0xdfff) return 0;
-        i += (size_t)n + 1;
-    }
-    return 1;
+    /* §1.5.4: U+0000 is well-formed UTF-8 but MQTT forbids it. */
+    return (len == 0 || memchr(s, 0, len) == NULL) && utf8Valid(s, len);
 }
 
 /* ---- properties (§2.2.2) ------------------------------------------------ */

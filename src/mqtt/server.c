@@ -926,9 +926,9 @@ static void onPublish(Conn *c, MqttPublish *p) {
  * per filter (a SUBSCRIBE may carry thousands). */
 static void auditQuota(Conn *c, const char *first, int refused, int total) {
     char d[200];
-    snprintf(d, sizeof(d), "%d of %d filters refused: session %s is at max_subscriptions %lu",
-             refused, total, c->session->clientId,
-             (unsigned long)exchangeMaxSubscriptions(c->srv->x));
+    strFormat(d, sizeof(d), "%d of %d filters refused: session %s is at max_subscriptions %lu",
+              refused, total, c->session->clientId,
+              (unsigned long)exchangeMaxSubscriptions(c->srv->x));
     exchangeAudit(c->srv->x, "subscribe_refused", c->principal, first, "", "quota", d);
 }
 
@@ -1268,8 +1268,8 @@ static void feReloaded(void *ctx) {
 
 static void feDescribe(void *ctx, char *out, size_t cap) {
     Server *srv = ctx;
-    snprintf(out, cap, "mqtt %s, mqtts %s", srv->lis.plainOn ? srv->opt.mqttAddr : "off",
-             srv->lis.tlsOn ? srv->opt.mqttsAddr : "off");
+    strFormat(out, cap, "mqtt %s, mqtts %s", srv->lis.plainOn ? srv->opt.mqttAddr : "off",
+              srv->lis.tlsOn ? srv->opt.mqttsAddr : "off");
 }
 
 /* ---- connections carried by other front-ends (stream.h) -------------------- */

@@ -10,12 +10,15 @@
  */
 #include "node.h"
 
+#include "../core/diag.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/buf.h"
 #include "../core/date.h"
 #include "../core/stamp.h"
 #include "../core/str.h"
@@ -114,8 +117,7 @@ static int loadSigning(Node *n, pnError *err) {
     if (created) {
         char fp[65];
         signKeyFingerprint(n->key, fp);
-        fprintf(stderr, "partnernet: created the node's signing key %s (fingerprint %s)\n", path,
-                fp);
+        diagLog(DIAG_INFO, "created the node's signing key %s (fingerprint %s)", path, fp);
     }
     rc = loadTrust(n, &n->trust, err);
     if (rc == PN_OK) exchangeSetSigning(n->x, n->opt->unsignedOwn ? NULL : n->key, &n->trust);
@@ -129,13 +131,13 @@ static void reloadTrust(Node *n) {
     signTrustInit(&fresh);
     if (loadTrust(n, &fresh, &err) != PN_OK) {
         signTrustFree(&fresh);
-        fprintf(stderr, "partnernet: trusted keys not reloaded: %s\n", err.msg);
+        diagLog(DIAG_ERROR, "trusted keys not reloaded: %s", err.msg);
         return;
     }
     signTrustFree(&n->trust);
     n->trust = fresh;
     exchangeSetSigning(n->x, n->opt->unsignedOwn ? NULL : n->key, &n->trust);
-    fprintf(stderr, "partnernet: trusted keys reloaded (%d)\n", n->trust.nkeys);
+    diagLog(DIAG_INFO, "trusted keys reloaded (%d)", n->trust.nkeys);
 }
 
 int nodeTrustedKeys(const Node *n) {
@@ -184,9 +186,9 @@ int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif
     exchangeForEachSession(n->x, recompileSession, n);
     /* Every damaged place, not only the first. */
     for (int i = 0; i < rep.nproblems; i++)
-        fprintf(stderr, "partnernet: log recovery: %s\n", rep.problem[i]);
+        diagLog(DIAG_WARNING, "log recovery: %s", rep.problem[i]);
     if (rep.unlisted)
-        fprintf(stderr, "partnernet: log recovery: ... and %llu more damaged places\n",
+        diagLog(DIAG_WARNING, "log recovery: ... and %llu more damaged places",
                 (unsigned long long)rep.unlisted);
     n->records = rep.records;
     *out = n;
@@ -214,11 +216,11 @@ const StreamProtocol *nodeProtocolFind(Node *n, const char *name) {
 }
 
 /* The log failing to store (disk full...) and its end are said once each,
- * loudly, on stderr: refusals are counted in /metrics, not logged one by one. */
+ * loudly: refusals are counted in /metrics, not logged one by one. */
 static void reportStore(Node *n) {
     char msg[700];
     while (exchangeStoreNews(n->x, msg, sizeof(msg)))
-        fprintf(stderr, "partnernet: store: %s\n", msg);
+        diagLog(DIAG_ERROR, "store: %s", msg);
 }
 /* Close connections over a share of the budget (see NodeFrontend.shed). */
 static void shedOver(Node *n, size_t share, int unauthOnly) {
@@ -268,11 +270,11 @@ static void onCheck(uv_check_t *h) {
  * connections closed over the buffer budget. */
 static void reportLimits(Node *n) {
     char line[512];
-    if (admitReport(&n->admit, line, sizeof(line))) fprintf(stderr, "partnernet: %s\n", line);
+    if (admitReport(&n->admit, line, sizeof(line))) diagLog(DIAG_WARNING, "%s", line);
     if (n->shedConns)
-        fprintf(stderr,
-                "partnernet: connection buffers held %zu bytes, over the budget of %llu: closed "
-                "%llu connections holding more than their share of %zu bytes\n",
+        diagLog(DIAG_WARNING,
+                "connection buffers held %zu bytes, over the budget of %llu: closed "
+                "%llu connections holding more than their share of %zu bytes",
                 n->shedTotal, (unsigned long long)n->budget, (unsigned long long)n->shedConns,
                 n->shedShare);
     n->shedConns = 0;
@@ -329,8 +331,8 @@ static void recompileSession(Session *s, void *ctx) {
         return;
     }
     char why[300];
-    snprintf(why, sizeof(why), "delayed will of session %s not published: %s", s->clientId,
-             gone ? "its principal was removed or replaced" : err.msg);
+    strFormat(why, sizeof(why), "delayed will of session %s not published: %s", s->clientId,
+              gone ? "its principal was removed or replaced" : err.msg);
     exchangeDropWill(n->x, s, why);
     /* The old rights (and the registry they point into, freed at the next
      * reload) must not outlive the drop; a resume compiles them anew. */
@@ -343,14 +345,14 @@ static void reloadRegistry(Node *n) {
     const Spif *spif = n->spif;
     if (!n->opt->reload) return;
     if (n->opt->reload(n->opt->reloadCtx, &reg, &spif, &err) != PN_OK) {
-        fprintf(stderr, "partnernet: registry not reloaded: %s\n", err.msg);
+        diagLog(DIAG_ERROR, "registry not reloaded: %s", err.msg);
         return;
     }
     n->reg = reg;
     n->spif = spif;
     exchangeRebind(n->x, reg, spif);
-    fprintf(stderr, "partnernet: registry and policy reloaded (%zu nations, %zu groups)\n",
-            reg->nnations, reg->ngroups);
+    diagLog(DIAG_INFO, "registry and policy reloaded (%zu nations, %zu groups)", reg->nnations,
+            reg->ngroups);
 }
 
 /* DATA/principals.loaded: which state of the principals file this node
@@ -376,22 +378,22 @@ static void reloadPrincipals(Node *n) {
     if (principalsLoad(&fresh, n->opt->principalsFile, &err) == PN_OK) {
         principalsFree(&n->principals);
         n->principals = fresh;
-        fprintf(stderr, "partnernet: principals reloaded (%zu)\n", fresh.n);
+        diagLog(DIAG_INFO, "principals reloaded (%zu)", fresh.n);
         writeLoaded(n);
     } else {
         principalsFree(&fresh);
-        fprintf(stderr, "partnernet: principals not reloaded: %s\n", err.msg);
+        diagLog(DIAG_ERROR, "principals not reloaded: %s", err.msg);
     }
     if (!n->opt->aclFile) return;
     Acl *acl;
     if (aclLoad(&acl, n->opt->aclFile, &err) != PN_OK) {
-        fprintf(stderr, "partnernet: topic rules (ACL) not reloaded: %s\n", err.msg);
+        diagLog(DIAG_ERROR, "topic rules (ACL) not reloaded: %s", err.msg);
         return;
     }
     exchangeSetAcl(n->x, acl);
     aclFree(n->acl);
     n->acl = acl;
-    fprintf(stderr, "partnernet: topic rules (ACL) reloaded\n");
+    diagLog(DIAG_INFO, "topic rules (ACL) reloaded");
 }
 
 /* After new principals (or registry): sessions and front-ends follow. */
@@ -421,9 +423,9 @@ static void watchPrincipals(Node *n) {
     FileStamp now = fileStamp(n->opt->principalsFile);
     if (fileStampSame(&now, &n->principalsStamp)) return;
     if (!now.exists) {
-        fprintf(stderr,
-                "partnernet: principals file %s vanished: the %zu principals loaded stay in "
-                "force\n",
+        diagLog(DIAG_WARNING,
+                "principals file %s vanished: the %zu principals loaded stay in "
+                "force",
                 n->opt->principalsFile, n->principals.n);
         n->principalsStamp = now;
         return;
@@ -466,32 +468,42 @@ static int reportStop(Node *n, pnError *err) {
     return PN_OK;
 }
 
-int nodeRun(Node *n, pnError *err) {
-    signal(SIGPIPE, SIG_IGN);
-    if (n->admit.cap < n->admit.lim.maxConnections)
-        fprintf(stderr,
-                "partnernet: file limit %llu: at most %u connections (%u descriptors kept in "
-                "reserve)\n",
-                (unsigned long long)n->admit.fdMax, n->admit.cap, n->admit.lim.fdReserve);
-    startHandles(n);
-    char line[1024], part[256];
-    size_t len = 0;
-    line[0] = '\0';
+/* The ready line: every front-end's description, whole (a growing buffer,
+ * so a node with many peers is not cut short). */
+static void sayReady(Node *n) {
+    pnBuf line;
+    char part[256];
+    bufInit(&line);
+    bufPrintf(&line, "node %s ready: ", n->opt->name);
     for (int i = 0; i < n->nfe; i++) {
         if (!n->fe[i].describe) continue;
         part[0] = '\0';
         n->fe[i].describe(n->fe[i].ctx, part, sizeof(part));
-        if (!part[0]) continue;
-        int w = snprintf(line + len, sizeof(line) - len, "%s, ", part);
-        if (w > 0 && (size_t)w < sizeof(line) - len) len += (size_t)w;
+        if (part[0]) bufPrintf(&line, "%s, ", part);
     }
     /* No principals is legal (a file deliberately left empty) but never
      * what an operator wants by accident: say so where they look. */
+    bufPrintf(&line, "data %s, log %llu messages%s", n->opt->dataDir,
+              (unsigned long long)n->records,
+              n->principals.n ? "" : "; WARNING: no principals, nobody can log in");
+    const char *text =
+        bufFailed(&line) ? "node ready (out of memory for the details)" : bufStr(&line);
+    if (n->opt->ready)
+        n->opt->ready(n->opt->readyCtx, text);
+    else
+        diagLog(DIAG_INFO, "%s", text);
+    bufFree(&line);
+}
+
+int nodeRun(Node *n, pnError *err) {
+    signal(SIGPIPE, SIG_IGN);
+    if (n->admit.cap < n->admit.lim.maxConnections)
+        diagLog(DIAG_WARNING,
+                "file limit %llu: at most %u connections (%u descriptors kept in reserve)",
+                (unsigned long long)n->admit.fdMax, n->admit.cap, n->admit.lim.fdReserve);
+    startHandles(n);
     writeLoaded(n);
-    printf("partnernet: node %s ready: %sdata %s, log %llu messages%s\n", n->opt->name, line,
-           n->opt->dataDir, (unsigned long long)n->records,
-           n->principals.n ? "" : "; WARNING: no principals, nobody can log in");
-    fflush(stdout);
+    sayReady(n);
     uv_run(n->loop, UV_RUN_DEFAULT);
     return reportStop(n, err);
 }

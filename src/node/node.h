@@ -53,6 +53,11 @@ typedef struct NodeOptions {
      * the next call (the node rebinds everything before returning). */
     int (*reload)(void *ctx, const Registry **reg, const Spif **spif, pnError *err);
     void *reloadCtx;
+    /* Told once, when the node listens: "node NAME ready: <front-ends>,
+     * data DIR, log N messages" (valid during the call).  NULL: the line
+     * goes to the diagnostics (src/core/diag.h) at level info. */
+    void (*ready)(void *ctx, const char *line);
+    void *readyCtx;
 } NodeOptions;
 
 typedef struct NodeFrontend {
@@ -97,10 +102,10 @@ int nodeOpen(Node **out, const NodeOptions *opt, const Registry *reg, const Spif
 int nodeAdd(Node *n, const NodeFrontend *fe, pnError *err);
 
 /*
- * Run until SIGTERM or SIGINT (or nodeStop): prints one ready line to
- * stdout ("partnernet: node NAME ready: <front-ends>, data DIR, log N
- * messages"), then runs the loop.  On the way out every front-end's stop
- * runs, the loop is drained and everything is written down
+ * Run until SIGTERM or SIGINT (or nodeStop): says it is ready (opt->ready),
+ * then runs the loop.  What happens meanwhile (reloads, store failures,
+ * connection caps) goes to the diagnostics sink (src/core/diag.h).  On the way out every
+ * front-end's stop runs, the loop is drained and everything is written down
  * (exchangeFlushAll), and one line says so: "partnernet: node NAME stopped
  * cleanly on SIGTERM: log N messages synced, N sessions saved, audit N rows
  * committed".  Returns PN_OK, or PN_EIO when something could not be

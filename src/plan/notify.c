@@ -3,6 +3,9 @@
  */
 #include "notify.h"
 
+#include "../core/diag.h"
+#include "../core/str.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +29,14 @@ struct PlanNotifier {
     Plan *plan;
     Sent sent[NOTIFY_BATCH]; /* published, in id order: marked done once stored */
     int nsent;
-    char lastError[256];
+    DiagRepeat errors; /* the same problem every second is logged once, then counted */
 };
 
-/* Log a problem once (not every second while it lasts). */
+/* Log a problem once (not every second while it lasts), then its count. */
 static void report(PlanNotifier *pn, const pnError *err) {
-    if (strcmp(pn->lastError, err->msg) == 0) return;
-    snprintf(pn->lastError, sizeof(pn->lastError), "%s", err->msg);
-    fprintf(stderr, "partnernet: plan outbox: %s\n", err->msg);
+    char line[600];
+    strFormat(line, sizeof(line), "plan outbox: %s", err->msg);
+    diagRepeat(&pn->errors, DIAG_ERROR, uv_now(nodeLoop(pn->node)), line);
 }
 
 /* The exchange's commit says whether notice id was stored (exchangePublishOwn). */
@@ -112,13 +115,14 @@ static void feTick(void *ctx, int64_t now) {
     }
     markDone(pn);
     publishPending(pn);
-    if (pn->nsent) pn->lastError[0] = '\0';
+    if (pn->nsent) diagRepeatEnd(&pn->errors);
 }
 
 int planNotifierStart(PlanNotifier **out, Node *node, pnError *err) {
     *out = calloc(1, sizeof(**out));
     if (!*out) return pnErrorSet(err, PN_ENOMEM, "out of memory");
     (*out)->node = node;
+    diagRepeatInit(&(*out)->errors);
     NodeFrontend fe = {.name = "plan", .ctx = *out, .tick = feTick};
     return nodeAdd(node, &fe, err);
 }

@@ -351,22 +351,30 @@ static int nameCmp(const void *a, const void *b) {
 static int loadOneDir(Registry *r, const char *dir, Pending *pend, pnError *err) {
     DIR *d = opendir(dir);
     if (!d) return pnErrorSet(err, PN_ENOENT, "cannot open registry directory '%s'", dir);
-    char *names[512];
+    char *names[REG_MAX_FILES];
     size_t nn = 0;
     struct dirent *de;
-    while ((de = readdir(d)) && nn < 512) {
+    int rc = PN_OK;
+    while (rc == PN_OK && (de = readdir(d))) {
         size_t l = strlen(de->d_name);
-        if (l > 5 && strcmp(de->d_name + l - 5, ".json") == 0 && de->d_name[0] != '.')
-            names[nn++] = strdup(de->d_name);
+        if (l <= 5 || strcmp(de->d_name + l - 5, ".json") != 0 || de->d_name[0] == '.') continue;
+        /* Loading some of the files would be a registry nobody wrote. */
+        if (nn == REG_MAX_FILES)
+            rc = pnErrorSet(err, PN_ELIMIT, "%s: more than %d registry files (*.json)", dir,
+                            REG_MAX_FILES);
+        else if (!(names[nn++] = strdup(de->d_name)))
+            rc = pnErrorSet(err, PN_ENOMEM, "out of memory");
     }
     closedir(d);
-    qsort(names, nn, sizeof(char *), nameCmp);
-    json_t *docs[512] = {0};
-    int rc = PN_OK;
+    if (rc == PN_OK) qsort(names, nn, sizeof(char *), nameCmp);
+    json_t *docs[REG_MAX_FILES] = {0};
     for (size_t i = 0; i < nn && rc == PN_OK; i++) {
         char path[4096], *text = NULL;
-        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-        int fr = names[i] ? fileRead(path, REG_MAX_FILE, &text, NULL) : -1;
+        if (strFormatFit(path, sizeof(path), "%s/%s", dir, names[i]) != 0) {
+            rc = pnErrorSet(err, PN_ELIMIT, "%s: a registry file's path is too long", dir);
+            break;
+        }
+        int fr = fileRead(path, REG_MAX_FILE, &text, NULL);
         if (fr != 0)
             rc = pnErrorSet(err, fr == -2 ? PN_ELIMIT : PN_EIO, "%s: cannot read%s", path,
                             fr == -2 ? " (larger than 4 MiB)" : "");
@@ -377,7 +385,7 @@ static int loadOneDir(Registry *r, const char *dir, Pending *pend, pnError *err)
     for (int pass = 0; pass <= 3 && rc == PN_OK; pass++)
         for (size_t i = 0; i < nn && rc == PN_OK; i++) {
             char path[4096];
-            snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+            if (strFormatFit(path, sizeof(path), "%s/%s", dir, names[i]) != 0) continue;
             if (docPass(docs[i]) == pass || (pass == 0 && docPass(docs[i]) < 0))
                 rc = loadDoc(r, docs[i], path, pend, err);
         }

@@ -23,6 +23,9 @@
 #include "../core/bitset.h"
 #include "../core/err.h"
 
+/* registryLoadDir reads at most this many *.json files (more is an error). */
+#define REG_MAX_FILES 512
+
 enum { REG_NATION = 0, REG_ORGANISATION = 1 };
 enum { REG_FRAMEWORK = 0, REG_COMMUNITY = 1 };
 enum { REG_AGREEMENT_SECURITY = 0, REG_AGREEMENT_SHARING = 1 };

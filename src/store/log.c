@@ -9,6 +9,7 @@
 #include "log.h"
 
 #include <dirent.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -50,6 +51,16 @@ struct pnLog {
 };
 
 #define LOG_PEND_MAX (1u << 20) /* write out earlier than the next flush past this */
+
+/* What the fields above promise: offsets are handed out in order and
+ * become written, then durable, in that order (durable <= written <= next),
+ * and the segment being written ends where the next record will go. */
+static void checkOffsets(const pnLog *log) {
+    assert(log->durable <= log->written && log->written <= log->next);
+    assert(log->nseg == 0 ||
+           log->seg[log->nseg - 1].base + log->seg[log->nseg - 1].count == log->next);
+    (void)log;
+}
 
 /* ---- encoding ---------------------------------------------------------- */
 
@@ -341,6 +352,7 @@ int logOpen(pnLog **out, const char *dir, const LogOptions *opt, LogRecovery *re
         return rc;
     }
     log->durable = log->written = log->next;
+    checkOffsets(log);
     *out = log;
     return PN_OK;
 }
@@ -387,6 +399,7 @@ int logAppend(pnLog *log, const void *data, uint32_t len, int64_t time, uint64_t
     s->bytes += LOG_HEADER + len;
     if (time > s->newest) s->newest = time;
     *offset = log->next++;
+    checkOffsets(log);
     if (log->pend.len >= LOG_PEND_MAX) return logFlush(log, err);
     return PN_OK;
 }
@@ -410,6 +423,7 @@ int logFlush(pnLog *log, pnError *err) {
     }
     log->pend.len = 0;
     log->written = log->next;
+    checkOffsets(log);
     return PN_OK;
 }
 
@@ -426,6 +440,7 @@ int logSync(pnLog *log, pnError *err) {
         return pnErrorSet(err, PN_EIO, "log fsync failed: %s", strerror(errno));
     }
     log->durable = log->next;
+    checkOffsets(log);
     return PN_OK;
 }
 
@@ -452,6 +467,7 @@ int logRewind(pnLog *log, uint64_t offset, pnError *err) {
     log->next = log->written = log->durable = offset;
     log->broken = 0;
     log->error = 0;
+    checkOffsets(log);
     return PN_OK;
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # serve_conf.sh -- `partnernet serve` configuration that cannot silently go
-# wrong (issue #21): unknown keys named with file, line and the nearest known
+# wrong: unknown keys named with file, line and the nearest known
 # key; a missing principals file refused; `off` and empty both turn any
-# listener off; `serve --check` validates without starting the node.
+# listener off; `serve --check` validates without starting the node; the
+# diagnostics level (log_level, --log-level) is checked and shown.
 . "$(dirname "$0")/../lib.sh"
 
 dir=$(mktemp -d)
@@ -115,6 +116,21 @@ conf "data = $dir/var" "principals = $dir/none.json" "http = off" "[trust]" "key
 expect_has "--check shows the trusted keys file" "keys = $dir/empty.keys" "$PN" serve --check --config "$dir/c.conf"
 conf "data = $dir/var" "principals = $dir/none.json" "http = off" "[trust]" "keys = $dir/absent.keys"
 expect_err "--check: a missing trust file exits 2" 2 "absent.keys" "$PN" serve --check --config "$dir/c.conf"
+# 6. the diagnostics level
+expect_err "--log-level: an unknown level is refused, the valid ones named" 2 \
+    "log level 'loud' is not one of error, warning, info, debug" \
+    "$PN" serve --check --log-level loud --data "$dir/var" --principals "$dir/none.json"
+conf "data = $dir/var" "principals = $dir/none.json" "log_level = verbose"
+expect_err "log_level: an unknown level in the file is refused" 2 \
+    "log level 'verbose' is not one of error, warning, info, debug" \
+    "$PN" serve --check --config "$dir/c.conf"
+conf "data = $dir/var" "principals = $dir/none.json" "log_level = warning"
+expect_has "--check shows log_level from the file" "^log_level = warning$" \
+    "$PN" serve --check --config "$dir/c.conf"
+expect_has "--log-level overrides the file" "^log_level = debug$" \
+    "$PN" serve --check --config "$dir/c.conf" --log-level debug
+expect_has "--check shows the default level" "^log_level = info$" \
+    "$PN" serve --check --data "$dir/var" --principals "$dir/none.json"
 
 no_sanitizer_report
 done_testing

@@ -19,13 +19,13 @@
  *       when every acknowledged sequence number was received.
  */
 #include <errno.h>
-#include <mosquitto.h>
-#include <mqtt_protocol.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "lib/mqclient.h"
 
 #define WINDOW 100
 
@@ -99,20 +99,14 @@ static void onMessage(struct mosquitto *m, void *obj, const struct mosquitto_mes
 }
 
 static struct mosquitto *client(const char *id, int clean, const char *user, const char *password) {
-    struct mosquitto *m = mosquitto_new(id, clean, NULL);
+    static const MqCallbacks cb = {.onConnect = onConnect, .onDisconnect = onDisconnect,
+                                   .onSubscribe = onSubscribe, .onPublish = onPublish,
+                                   .onMessage = onMessage};
+    struct mosquitto *m = mqClientNew(id, clean, NULL, WINDOW, user, password, &cb);
     if (!m) {
         fprintf(stderr, "crash: mosquitto_new failed\n");
         exit(2);
     }
-    mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-    mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
-    mosquitto_int_option(m, MOSQ_OPT_RECEIVE_MAXIMUM, WINDOW);
-    mosquitto_username_pw_set(m, user, password);
-    mosquitto_connect_v5_callback_set(m, onConnect);
-    mosquitto_disconnect_v5_callback_set(m, onDisconnect);
-    mosquitto_subscribe_v5_callback_set(m, onSubscribe);
-    mosquitto_publish_v5_callback_set(m, onPublish);
-    mosquitto_message_v5_callback_set(m, onMessage);
     return m;
 }
 

@@ -15,42 +15,25 @@
 # whose log already holds a message when the subscription is made (offset > 0).
 # Clients: tests/it/crash.c.  The node under test is $PN.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
+. tests/it/lib/server.sh
 
 CRASH=build/rel/it/crash
 [ -x "$CRASH" ] || make --no-print-directory "$CRASH" >/dev/null
-D=$(mktemp -d)
-SRV=
-PUBPID=
-cleanup() {
-    [ -n "$SRV" ] && kill -9 "$SRV" 2>/dev/null
-    [ -n "$PUBPID" ] && kill -9 "$PUBPID" 2>/dev/null
-    rm -rf "$D"
-}
-trap cleanup EXIT
+it_tmp
+D=$IT_TMP
 
 echo pw-sub | $PN principal add sub1 --nation DEU --clearance NS --password-stdin --principals "$D/principals.json" >/dev/null
 echo pw-pub | $PN principal add pub1 --nation USA --clearance CTS --password-stdin --principals "$D/principals.json" >/dev/null
 
 
-stop_node() { # -> $src: exit status after SIGTERM (1 when no node was running)
-    src=1
-    if [ -n "$SRV" ]; then
-        kill -TERM "$SRV"
-        wait "$SRV"
-        src=$?
-        SRV=
-    fi
-}
-
 # scenario NAME PRELOAD(0|1)
 scenario() {
     local name=$1 preload=$2 data=$D/$1/node
     mkdir -p "$D/$name"
-    PORT=
     echo "# --- scenario: $name"
-    start_node "$data" "$name-first"
-    _report $? "setup: $name: node starts" "$(cat "$D/$name-first.err" 2>/dev/null)"
+    srv_start "$data" --mqtt 127.0.0.1:@PORT@ --http off --principals "$D/principals.json"
+    _report $? "setup: $name: node starts"
+    local first=$SRV_LOG
     if [ "$preload" = 1 ]; then
         expect_out "$name: one message logged before the subscription" "" mosquitto_pub -V 5 -h 127.0.0.1 -p "$PORT" -u pub1 \
             -P pw-pub -t preload/x -m hello -q 1 -D publish user-property label "NATO UNCLASSIFIED"
@@ -60,21 +43,20 @@ scenario() {
 
     "$CRASH" publish 127.0.0.1 "$PORT" pub1 pw-pub "$D/$name/acked" 60 >"$D/$name/pub.out" 2>"$D/$name/pub.err" &
     PUBPID=$!
+    IT_PIDS+=("$PUBPID")
     local kill_ms=${CRASH_KILL_MS:-$((500 + RANDOM % 1501))}
     sleep "$(awk "BEGIN { print $kill_ms / 1000 }")"
     # The node must still be running when the test kills it: a node that had
     # died of a sanitizer abort under the load would otherwise look like the
     # test's own kill.  wait reports 137 (128 + SIGKILL) only for our kill.
-    kill -9 "$SRV"
-    wait "$SRV" 2>/dev/null
+    kill -9 "$SRV_PID"
+    wait "$SRV_PID" 2>/dev/null
     local krc=$?
-    SRV=
     ok "$name: the node was running under load until the test's kill -9 (status $krc)" test "$krc" -eq 137
-    ok "$name: no sanitizer report from the first node" no_sanitizer_report "$D/$name-first.err"
+    ok "$name: no sanitizer report from the first node" no_sanitizer_report "$first"
     for _ in $(seq 100); do kill -0 "$PUBPID" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$PUBPID" 2>/dev/null && kill -9 "$PUBPID"
     wait "$PUBPID"
-    PUBPID=
     local nacked
     nacked=$(wc -l <"$D/$name/acked")
     echo "# killed at $kill_ms ms: $(cat "$D/$name/pub.out")"
@@ -82,11 +64,11 @@ scenario() {
         test "$(grep -c 'lost 1' "$D/$name/pub.out")" = 1 -a "$nacked" -gt 0
     ok "$name: no publish refused" grep -q 'refused 0' "$D/$name/pub.out"
 
-    start_node "$data" "$name-second"
-    _report $? "setup: $name: node restarts on the same data directory after kill -9" "$(cat "$D/$name-second.err" 2>/dev/null)"
-    sed 's/^/# node: /' "$D/$name-second.out" "$D/$name-second.err"
+    srv_restart
+    _report $? "setup: $name: node restarts on the same data directory after kill -9"
+    sed 's/^/# node: /' "$SRV_LOG"
     local records
-    records=$(sed -n 's/.*log \([0-9]*\) messages.*/\1/p' "$D/$name-second.out")
+    records=$(sed -n 's/.* ready: .*log \([0-9]*\) messages.*/\1/p' "$SRV_LOG")
     ok "$name: the recovered log holds at least the $nacked acknowledged messages (${records:-?})" \
         test "${records:-0}" -ge "$nacked"
 
@@ -103,19 +85,21 @@ scenario() {
     ok "$name: nothing but the test's messages delivered" test "$(field unexpected)" = 0
 
     # Everything was acknowledged: a clean restart must not deliver it again.
-    stop_node
+    srv_stop
+    local src=$?
     ok "setup: $name: restarted node shuts down cleanly on SIGTERM (exit $src)" test "$src" -eq 0
-    start_node "$data" "$name-third"
-    _report $? "setup: $name: node starts a third time" "$(cat "$D/$name-third.err" 2>/dev/null)"
+    srv_restart
+    _report $? "setup: $name: node starts a third time"
     "$CRASH" collect 127.0.0.1 "$PORT" sub1 pw-sub "crash-$name" "$D/$name/acked" 1000 3000 \
         >"$D/$name/again.out" 2>"$D/$name/again.err"
     res=$(cat "$D/$name/again.out")
     ok "$name: the session survived the clean restart (session present)" test "$(field session_present)" = 1
     ok "$name: acknowledged messages are not delivered again after a clean restart ($(field received) were)" \
         test "$(field received)" = 0
-    stop_node
+    srv_stop
+    src=$?
     ok "setup: $name: third node shuts down cleanly (exit $src)" test "$src" -eq 0
-    ok "$name: no sanitizer report from the restarted nodes" no_sanitizer_report "$D/$name-second.err" "$D/$name-third.err"
+    ok "$name: no sanitizer report from the restarted nodes" srv_clean_log
 }
 
 scenario fresh 0

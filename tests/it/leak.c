@@ -36,15 +36,13 @@
  * sentinel releasable to every subscriber closes the run: deliveries are in
  * order, so once a subscriber has the sentinel it has everything before it.
  */
-#include <errno.h>
-#include <mosquitto.h>
-#include <mqtt_protocol.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "lib/mqclient.h"
 
 #define MAXP 64
 #define MAXL 512
@@ -366,48 +364,22 @@ static void onPublish(struct mosquitto *m, void *obj, int mid, int reason, const
 }
 
 static struct mosquitto *client(const char *id, const char *user, const char *password, void *obj) {
-    struct mosquitto *m = mosquitto_new(id, true, obj);
+    static const MqCallbacks cb = {.onConnect = onConnect, .onSubscribe = onSubscribe,
+                                   .onMessage = onMessage, .onPublish = onPublish};
+    struct mosquitto *m = mqClientNew(id, 1, obj, WINDOW, user, password, &cb);
     if (!m) die("%s", "mosquitto_new failed");
-    mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-    mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
-    mosquitto_int_option(m, MOSQ_OPT_RECEIVE_MAXIMUM, WINDOW);
-    mosquitto_username_pw_set(m, user, password);
-    mosquitto_connect_v5_callback_set(m, onConnect);
-    mosquitto_subscribe_v5_callback_set(m, onSubscribe);
-    mosquitto_message_v5_callback_set(m, onMessage);
-    mosquitto_publish_v5_callback_set(m, onPublish);
     return m;
 }
 
 /* One poll over every client; read everything that is there, write what waits. */
 static void pump(int timeoutMs) {
-    struct pollfd pf[MAXP + 1];
     struct mosquitto *ms[MAXP + 1];
-    int n = 0;
-    for (int i = 0; i <= nsubs; i++) {
-        struct mosquitto *m = i < nsubs ? subs[i].m : pub;
-        if (!m || mosquitto_socket(m) < 0) continue;
-        ms[n] = m;
-        pf[n].fd = mosquitto_socket(m);
-        pf[n].events = POLLIN | (mosquitto_want_write(m) ? POLLOUT : 0);
-        pf[n].revents = 0;
-        n++;
-    }
-    if (poll(pf, (nfds_t)n, timeoutMs) < 0) return;
-    for (int i = 0; i < n; i++) {
-        int rc = MOSQ_ERR_SUCCESS;
-        if (pf[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-            for (int k = 0; k < 4096 && rc == MOSQ_ERR_SUCCESS; k++) {
-                errno = 0;
-                rc = mosquitto_loop_read(ms[i], 1);
-                if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-            }
-        }
-        if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(ms[i])) rc = mosquitto_loop_write(ms[i], 1);
-        if (rc != MOSQ_ERR_SUCCESS) {
-            fprintf(stderr, "leak: connection lost: %s\n", mosquitto_strerror(rc));
-            failed = 1;
-        }
+    for (int i = 0; i < nsubs; i++) ms[i] = subs[i].m;
+    ms[nsubs] = pub;
+    int rc = mqPump(ms, nsubs + 1, (int64_t)timeoutMs * 1000000);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        fprintf(stderr, "leak: connection lost: %s\n", mosquitto_strerror(rc));
+        failed = 1;
     }
 }
 
@@ -519,7 +491,8 @@ int main(int argc, char **argv) {
         s->count = calloc(nmsg + 1, 1);
         for (uint64_t q = 0; q < nmsg; q++) s->allowed += s->allow[labelOf[q]];
         char id[96];
-        snprintf(id, sizeof(id), "leak-%s", s->name);
+        if (snprintf(id, sizeof(id), "leak-%s", s->name) >= (int)sizeof(id))
+            die("principal name %s too long for a client id", s->name);
         s->m = client(id, s->name, s->password, s);
         if (mosquitto_connect(s->m, host, port, 60) != MOSQ_ERR_SUCCESS) die("cannot connect as %s", s->name);
     }

@@ -12,19 +12,14 @@
 #
 # The node under test is $PN (the ASan build in `make check`).
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
+. tests/it/lib/server.sh
 
 MESSAGES=${LEAK_MESSAGES:-100000}
 SEED=${LEAK_SEED:-$(date +%s)}
 LEAK=build/rel/it/leak
 [ -x "$LEAK" ] || make --no-print-directory "$LEAK" >/dev/null
-D=$(mktemp -d)
-SRV=
-cleanup() {
-    [ -n "$SRV" ] && kill -9 "$SRV" 2>/dev/null
-    rm -rf "$D"
-}
-trap cleanup EXIT
+it_tmp
+D=$IT_TMP
 echo "# seed $SEED, $MESSAGES messages (LEAK_SEED / LEAK_MESSAGES to change)"
 
 # ---- principals: NAME NATION CLEARANCE CAVEATS COIS ---------------------------
@@ -175,9 +170,8 @@ ok "reference agrees with partnernet decide on $(wc -l <"$pairs") sampled pairs"
 [ -s "$D/disagree" ] && head -20 "$D/disagree" | sed 's/^/#   /'
 
 # ---- the node ---------------------------------------------------------------------
-PORT=
-start_node "$D/node" serve
-_report $? "setup: node starts on a free port" "$(cat "$D/serve.err" 2>/dev/null)"
+srv_start "$D/node" --mqtt 127.0.0.1:@PORT@ --http off --principals "$D/principals.json"
+_report $? "setup: node starts on a free port"
 t0=$(date +%s.%N)
 timeout 150 "$LEAK" "$facts" 127.0.0.1 "$PORT" "$MESSAGES" "$SEED" >"$D/leak.out" 2>"$D/leak.err"
 rc=$?
@@ -201,14 +195,9 @@ ok "the mix is meaningful: every subscriber allowed some messages, at least 20 d
     awk '$1 == "sub" { for (i = 1; i < NF; i++) if ($i == "allowed") a = $(i + 1)
         if (a == 0) bad = 1; if (a < '"$MESSAGES"') denied++ } END { exit bad || denied < 20 }' "$D/leak.out"
 
-src=1
-if [ -n "$SRV" ]; then
-    kill -TERM "$SRV"
-    wait "$SRV"
-    src=$?
-    SRV=
-fi
+srv_stop
+src=$?
 ok "setup: node shuts down cleanly on SIGTERM (exit $src)" test "$src" -eq 0
-ok "no sanitizer report from the node" no_sanitizer_report "$D/serve.err"
-grep -E 'Sanitizer|runtime error' -A 15 "$D/serve.err" | head -40 | sed 's/^/#   /'
+ok "no sanitizer report from the node" srv_clean_log
+grep -E 'Sanitizer|runtime error' -A 15 "${SRV_LOGS[@]}" | head -40 | sed 's/^/#   /'
 done_testing

@@ -66,7 +66,7 @@ static void test_node_wide(void **state) {
     setUp(100, 3, 64);
     for (int i = 0; i < 3; i++) {
         char addr[16];
-        snprintf(addr, sizeof(addr), "10.0.0.%d", i);
+        assert_true(snprintf(addr, sizeof(addr), "10.0.0.%d", i) < (int)sizeof(addr));
         assert_int_equal(admitAccept(&adm, &conns[i], addr, onEvict), 1);
     }
     assert_int_equal(admitAccept(&adm, &conns[3], "10.9.9.9", onEvict), 1);

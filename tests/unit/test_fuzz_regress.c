@@ -18,8 +18,10 @@
 
 #include "../../fuzz/fuzz_http_check.h"
 #include "../../fuzz/fuzz_mqtt_check.h"
+#include "../../fuzz/fuzz_planio_check.h"
 #include "../../fuzz/fuzz_session_check.h"
 #include "../../fuzz/fuzz_sig_check.h"
+#include "../../fuzz/fuzz_utf8_check.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -135,6 +137,15 @@ static void test_http(void **state) {
 static void test_session(void **state) {
     replayTarget("session", checkSession);
 }
+static int checkPlanio(const uint8_t *d, size_t n, char *why, size_t cap) {
+    return fuzzCheckPlanio(&env, d, n, why, cap);
+}
+static void test_planio(void **state) {
+    replayTarget("planio", checkPlanio);
+}
+static void test_utf8(void **state) {
+    replayTarget("utf8", fuzzCheckUtf8);
+}
 
 /* The session seeds do what they were written for: alice and bob log in
  * and bob receives messages (a node that refused every login would pass
@@ -156,7 +167,6 @@ static void test_session_seeds_run(void **state) {
             fail_msg("%s: %d logins accepted, %d messages to bob", seeds[k], counts.loggedIn,
                      counts.bobPublishes);
     }
-
 }
 
 static void test_sig(void **state) {
@@ -187,6 +197,8 @@ int main(void) {
         cmocka_unit_test(test_session),
         cmocka_unit_test(test_session_seeds_run),
         cmocka_unit_test(test_sig),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_planio),
     };
     return cmocka_run_group_tests_name("fuzz_regress", tests, setupEnv, teardownEnv);
 }

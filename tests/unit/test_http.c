@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "../../src/core/str.h"
-#include "../../src/http/jsoncheck.h"
+#include "../../src/core/jsoncheck.h"
 #include "../../src/http/route.h"
 #include "../../src/http/token.h"
 

@@ -238,7 +238,8 @@ static void testApportionExact(void **state) {
         int64_t gdp[32], want[32];
         memset(s, 0, sizeof(s));
         for (int k = 0; k < n; k++) {
-            snprintf(s[k].nation, sizeof(s[k].nation), "N%02d", k);
+            assert_true(snprintf(s[k].nation, sizeof(s[k].nation), "N%02d", k) <
+                        (int)sizeof(s[k].nation));
             /* small weights make ties and equal remainders common */
             gdp[k] = round % 3 ? rand() % 3000000 + (k == 0) : rand() % 4 + 1;
             s[k].gdp = (double)gdp[k];
@@ -268,7 +269,8 @@ static void testApportionSums(void **state) {
         PlanShare s[32];
         memset(s, 0, sizeof(s));
         for (int k = 0; k < n; k++) {
-            snprintf(s[k].nation, sizeof(s[k].nation), "N%02d", k);
+            assert_true(snprintf(s[k].nation, sizeof(s[k].nation), "N%02d", k) <
+                        (int)sizeof(s[k].nation));
             s[k].gdp = (double)(rand() % 3000000) + (k == 0); /* never all zero */
         }
         int64_t total = 0;

@@ -223,21 +223,23 @@ static int seeEvent(const PlanEvent *ev, void *ctx) {
     char when[21];
     timeFormat(ev->at, when);
     if (s->n < 16)
-        snprintf(s->lines[s->n++], 96, "%s %s %s %s", ev->step, ev->nation, ev->actor, when);
+        assert_true(snprintf(s->lines[s->n++], 96, "%s %s %s %s", ev->step, ev->nation, ev->actor,
+                             when) < 96);
     return 0;
 }
 
 static int seeFeedback(const char *nation, const char *text, void *ctx) {
     Seen *s = ctx;
-    if (s->n < 16) snprintf(s->lines[s->n++], 96, "%s: %s", nation, text);
+    if (s->n < 16) assert_true(snprintf(s->lines[s->n++], 96, "%s: %s", nation, text) < 96);
     return 0;
 }
 
 static int seeProgramme(const PlanProgrammeRow *r, void *ctx) {
     Seen *s = ctx;
     if (s->n < 16)
-        snprintf(s->lines[s->n++], 96, "%s %d%d%d", r->isObjective ? r->text : r->i.code,
-                 r->registered, r->attended, r->feedback);
+        assert_true(snprintf(s->lines[s->n++], 96, "%s %d%d%d",
+                             r->isObjective ? r->text : r->i.code, r->registered, r->attended,
+                             r->feedback) < 96);
     return 0;
 }
 
@@ -501,10 +503,10 @@ static void testLanding(void **state) {
 /* A store made before the landing column gets it when opened. */
 static void testLandingColumnAdded(void **state) {
     Env *env = *state;
-    char old[300], db[400];
+    char old[64], db[128];
     snprintf(old, sizeof(old), "/tmp/pn-test-plan-old-%d", (int)getpid());
     snprintf(db, sizeof(db), "%s/plan.db", old);
-    char cmd[400];
+    char cmd[200];
     snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s", old, old);
     assert_int_equal(system(cmd), 0);
     sqlite3 *h;

@@ -11,6 +11,10 @@
 #include "../../src/registry/suggest.h"
 #include "fixture.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 static int members(const Registry *r, const char *id, const char *date) {
     NationSet s;
     int g = registryGroup(r, id);
@@ -380,6 +384,49 @@ static void test_suggest(void **state) {
     assert_null(registrySuggest(&f->reg, longWord, SUGGEST_NATIONS));
 }
 
+/* Write n registry files into a new directory: the nations, then files
+ * holding nothing. */
+static void emptyFiles(char *dir, int n) {
+    assert_non_null(mkdtemp(dir));
+    for (int i = 0; i < n; i++) {
+        char path[300];
+        snprintf(path, sizeof(path), "%s/%04d.json", dir, i);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(i == 0 ? nationsDoc : "{\"agreements\": []}\n", f);
+        fclose(f);
+    }
+}
+
+static void removeFiles(const char *dir, int n) {
+    for (int i = 0; i < n; i++) {
+        char path[300];
+        snprintf(path, sizeof(path), "%s/%04d.json", dir, i);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+/* More files than the loader takes is an error, not a silent cut. */
+static void test_too_many_files(void **state) {
+    (void)state;
+    char full[] = "/tmp/pn_reg_XXXXXX", over[] = "/tmp/pn_reg_XXXXXX";
+    Registry r;
+    pnError err = {0};
+    emptyFiles(full, REG_MAX_FILES);
+    registryInit(&r);
+    assert_int_equal(registryLoadDir(&r, full, &err), PN_OK);
+    registryFree(&r);
+    emptyFiles(over, REG_MAX_FILES + 1);
+    registryInit(&r);
+    assert_int_equal(registryLoadDir(&r, over, &err), PN_ELIMIT);
+    assert_non_null(strstr(err.msg, "more than 512 registry files"));
+    assert_non_null(strstr(err.msg, over));
+    registryFree(&r);
+    removeFiles(full, REG_MAX_FILES);
+    removeFiles(over, REG_MAX_FILES + 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nato_counts),
@@ -394,6 +441,7 @@ int main(void) {
         cmocka_unit_test(test_small_registry),
         cmocka_unit_test(test_missing_dir),
         cmocka_unit_test(test_suggest),
+        cmocka_unit_test(test_too_many_files),
     };
     return cmocka_run_group_tests(tests, fixtureSetup, fixtureTeardown);
 }

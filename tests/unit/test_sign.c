@@ -221,7 +221,7 @@ static void test_trust_rules(void **state) {
     Msg m;
     msgInit(&m, 0);
     m.f.time = 1767225600; /* 2026-01-01 00:00:00 */
-    char *tOld, *tCur, why[200], a[200], b[200], text[400];
+    char *tOld, *tCur, why[200], a[200], b[200], text[420];
     signMsgs(old, &m, 1, &tOld);
     signMsgs(cur, &m, 1, &tCur);
     SignTrust t;
@@ -234,7 +234,7 @@ static void test_trust_rules(void **state) {
     /* Rotation: the old key until 2025-12-31 covers nothing from 2026 on. */
     trustLine(a, sizeof(a), old, "HQ", "until=2025-12-31");
     trustLine(b, sizeof(b), cur, "HQ", "from=2026-01-01");
-    snprintf(text, sizeof(text), "# rotation\n%s%s", a, b);
+    assert_true(snprintf(text, sizeof(text), "# rotation\n%s%s", a, b) < (int)sizeof(text));
     assert_int_equal(loadTrust(&t, text, NULL), PN_OK);
     assert_int_equal(verify(&t, &m.f, tOld, why), -1);
     assert_non_null(strstr(why, "not valid at"));

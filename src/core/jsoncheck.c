@@ -3,6 +3,8 @@
  */
 #include "jsoncheck.h"
 
+#include "utf8.h"
+
 #include <string.h>
 
 typedef struct Scan {
@@ -43,21 +45,12 @@ static int number(Scan *s) {
     return 1;
 }
 
-/* One UTF-8 sequence (shortest form, no surrogates, <= U+10FFFF). */
+/* One non-ASCII character, through the shared validator. */
 static int utf8(Scan *s) {
-    unsigned c = *s->p;
-    int n = c > 0xF4 ? -1 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : -1;
-    if (n < 0 || s->end - s->p <= n) return 0;
-    unsigned cp = c & (0x3F >> n);
-    for (int i = 1; i <= n; i++) {
-        if ((s->p[i] & 0xC0) != 0x80) return 0;
-        cp = cp << 6 | (s->p[i] & 0x3F);
-    }
-    if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    s->p += n + 1;
-    return 1;
+    uint32_t cp;
+    size_t n = utf8Decode(s->p, (size_t)(s->end - s->p), &cp);
+    s->p += n;
+    return n > 0;
 }
 
 static int string(Scan *s) {

@@ -6,8 +6,8 @@
  * type) is checked here first, without allocating, so a bad one is sent
  * as base64 instead and never breaks the answer.
  */
-#ifndef PN_HTTP_JSONCHECK_H
-#define PN_HTTP_JSONCHECK_H
+#ifndef PN_JSONCHECK_H
+#define PN_JSONCHECK_H
 
 #include <stddef.h>
 
