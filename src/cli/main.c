@@ -139,7 +139,9 @@ static const CliCommand commands[] = {
      "  released             a message released over HTTP or to a peer node\n"
      "  login_refused        a failed MQTT or HTTP login\n"
      "  subscribe_refused    a subscription refused (quota)\n"
-     "  import_refused       a message from a peer node refused\n"
+     "  import_refused       a message from a peer node refused (reason signature: its\n"
+     "                       origin signature did not verify)\n"
+     "  share_refused        a message no member of a shared subscription may receive\n"
      "  will_dropped         a will message not published\n"
      "  session_discarded    a session ended by a newer instance or a reserved client id\n"
      "  session_expired      a session expired\n"
@@ -153,7 +155,7 @@ static const CliCommand commands[] = {
      "  no_longer_member, no_agreement; and no_label, invalid_label, other, no_principal,\n"
      "  acl, retained_quota, ambiguous_label, payload_format, login, quota, import,\n"
      "  session_lost, principal, reserved, storage, retention, instance, log_damaged,\n"
-     "  expiry, size.  Refusals past a burst a minute are counted in one row (xCOUNT).\n"},
+     "  expiry, size, signature, no_member.  Refusals past a burst a minute are counted in one row (xCOUNT).\n"},
     {"token", cmdToken, "bearer tokens for the HTTP API: create, revoke, list",
      "usage: partnernet token create --principal NAME [--data DIR] [--principals FILE]\n"
      "       partnernet token revoke TOKEN|ID [--data DIR]\n"

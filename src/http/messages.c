@@ -309,6 +309,10 @@ void messageJson(pnBuf *b, const MessageView *v) {
         bufPuts(b, ", \"payload_base64\": \"");
         base64Into(b, v->payload, v->payloadLen);
         bufPuts(b, "\"");
+        if (mqttUtf8Valid(v->payload, v->payloadLen)) {
+            bufPuts(b, ", \"payload_text\": ");
+            jsonString(b, (const char *)v->payload, v->payloadLen);
+        }
         const char *ct;
         size_t ctLen;
         if (msgContentType(v->props, v->propsLen, &ct, &ctLen)) { /* the signature covers it */
@@ -372,10 +376,6 @@ static void bindingJson(pnBuf *b, const MessageView *v, int withPayload) {
         bufPuts(b, ", \"payload_base64\": \"");
         base64Into(b, v->payload, v->payloadLen);
         bufPuts(b, "\"");
-        if (mqttUtf8Valid(v->payload, v->payloadLen)) {
-            bufPuts(b, ", \"payload_text\": ");
-            jsonString(b, (const char *)v->payload, v->payloadLen);
-        }
     }
     bufPuts(b, "}");
 }

@@ -368,8 +368,9 @@ static int fieldForces(HttpConn *c, json_t *doc, CsbmForces *f) {
 }
 
 static void csbm(HttpConn *c) {
-    static const char *const fields[] = {"troops",   "tanks",      "acv",   "artillery", "sorties",
-                                         "airborne", "amphibious", "start", "notified",  NULL};
+    static const char *const fields[] = {"troops",   "tanks",    "acv",        "artillery",
+                                         "sorties",  "airborne", "amphibious", "start",
+                                         "notified", "landing",  NULL};
     json_t *doc = httpBodyObject(c, fields);
     if (!doc) return;
     CsbmForces f;
@@ -426,8 +427,9 @@ static int exerciseFields(HttpConn *c, json_t *doc, PlanExercise *e, PlanContrib
 
 static void exerciseAdd(HttpConn *c) {
     static const char *const fields[] = {
-        "code",  "name", "start",     "end",     "place",    "host",       "nation",   "troops",
-        "tanks", "acv",  "artillery", "sorties", "airborne", "amphibious", "notified", NULL};
+        "code",     "name",       "start",    "end",     "place",     "host",
+        "nation",   "troops",     "tanks",    "acv",     "artillery", "sorties",
+        "airborne", "amphibious", "notified", "landing", NULL};
     if (!httpRequireOperator(c)) return;
     json_t *doc = httpBodyObject(c, fields);
     if (!doc) return;

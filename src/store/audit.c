@@ -650,6 +650,7 @@ const char *const auditKinds[] = {"publish_refused",
                                   "login_refused",
                                   "subscribe_refused",
                                   "import_refused",
+                                  "share_refused",
                                   "will_dropped",
                                   "session_discarded",
                                   "session_expired",
@@ -687,6 +688,8 @@ const char *const auditReasons[] = {"clearance",
                                     "log_damaged",
                                     "expiry",
                                     "size",
+                                    "signature",
+                                    "no_member",
                                     NULL};
 
 int auditNameKnown(const char *const *list, const char *name) {
