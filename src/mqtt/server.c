@@ -932,14 +932,29 @@ static void auditQuota(Conn *c, const char *first, int refused, int total) {
     exchangeAudit(c->srv->x, "subscribe_refused", c->principal, first, "", "quota", d);
 }
 
+/* Whether a SUBSCRIBE asks for No Local on a shared subscription, a
+ * protocol error (§3.8.3.1) found before any of its filters takes effect. */
+static int noLocalShared(MqttSubscribe *s) {
+    uint32_t pos = 0;
+    MqttStr f;
+    uint8_t opt;
+    while (mqttNextTopic(s, 1, &pos, &f, &opt))
+        if ((opt & 4) && f.p && memchr(f.p, 0, f.len) == NULL &&
+            topicFilterIsShared((const char *)f.p, f.len))
+            return 1;
+    return 0;
+}
+
 /* SUBSCRIBE (sub 1) or UNSUBSCRIBE (sub 0): one reason code per topic
  * filter, however many the packet carries (MQTT 5 §3.9.3, §3.11.3). */
 static void onSubscribe(Conn *c, MqttSubscribe *s, int sub) {
+    if (sub && noLocalShared(s))
+        return connFail(c, RC_PROTOCOL_ERROR, "No Local set on a shared subscription");
     pnBuf reasons, filter, first;
     bufInit(&reasons);
     bufInit(&filter);
     bufInit(&first);
-    int n = 0, quota = 0, failed = 0;
+    int n = 0, quota = 0;
     uint32_t pos = 0;
     MqttStr f;
     uint8_t opt;
@@ -950,13 +965,7 @@ static void onSubscribe(Conn *c, MqttSubscribe *s, int sub) {
         int whole = strlen(bufStr(&filter)) == f.len; /* else an embedded NUL: never valid */
         if (bufFailed(&filter))
             rc = RC_SERVER_BUSY;
-        else if (whole && sub && (opt & 4) &&
-                 topicFilterIsShared(f.p ? (const char *)f.p : "", f.len)) {
-            /* §3.8.3.1: No Local on a shared subscription is a protocol error */
-            connFail(c, RC_PROTOCOL_ERROR, "No Local set on a shared subscription");
-            failed = 1;
-            break;
-        } else if (whole && sub) {
+        else if (whole && sub) {
             int maxQos = c->srv->opt.maxQos; /* granted at most the node's maximum QoS */
             if ((opt & 3) > maxQos) opt = (uint8_t)((opt & ~3) | maxQos);
             rc = (uint8_t)exchangeSubscribe(c->srv->x, c->session, bufStr(&filter), opt,
@@ -969,9 +978,9 @@ static void onSubscribe(Conn *c, MqttSubscribe *s, int sub) {
         n++;
     }
     if (quota) auditQuota(c, bufStr(&first), quota, n);
-    if (!failed && bufFailed(&reasons))
+    if (bufFailed(&reasons))
         connFail(c, RC_SERVER_BUSY, "out of memory");
-    else if (!failed) /* failed: closed, no SUBACK */
+    else
         mqttEncodeSuback(&c->out, c->version, sub ? MQTT_SUBACK : MQTT_UNSUBACK, s->packetId,
                          (const uint8_t *)reasons.data, n);
     bufFree(&reasons);

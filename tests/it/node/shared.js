@@ -178,6 +178,20 @@ async function names() {
     check('No Local on a shared subscription: DISCONNECT 0x82, closed', p && p.name === 'DISCONNECT' && p.reason === 0x82 && closed,
         `${p && p.name} ${p && hex(p.reason)} closed ${closed}`);
     c.destroy();
+    // The same after filters the subscription quota refused in that packet
+    // (the refusals are audited after the loop, the session already gone).
+    const q = await member('alice', 'nm-q', [['nm/q', 1]]);
+    const many = [];
+    for (let i = 0; i < 300; i++) many.push([`nm/q/${i}`, 1]);
+    q.send(m.subscribe({id: 6, filters: [...many, ['$share/nl/nm/#', 1 | 4]]}));
+    const pq = await q.next(5000);
+    const qclosed = await q.closedWithin(5000);
+    check('No Local after filters over the quota: DISCONNECT 0x82, closed', pq && pq.name === 'DISCONNECT' && pq.reason === 0x82 && qclosed,
+        `${pq && pq.name} ${pq && hex(pq.reason)} closed ${qclosed}`);
+    q.destroy();
+    const after = await member('alice', 'nm-after', [['nm/after', 1]]);
+    check('the node still serves after it', after.suback && same(after.suback.reasons, [1]), after.suback && after.suback.reasons.map(hex).join(' '));
+    await leave(after);
 }
 
 async function labels() {
