@@ -409,12 +409,13 @@ void exchangeDrain(Exchange *x, Session *s) {
         if (o->state != STATE_QUEUED) continue;
         /* A member no longer allowed it (a reload lowered its clearance):
          * another member may be; the group is served, s is not. */
-        if (o->shareId && !mayReceive(x, s, o->m)) {
-            handOne(x, s, o, SHARE_FULL);
-            o->state = STATE_DONE;
-            continue;
-        }
-        if (!allowed(x, s, o)) {
+        if (o->shareId) {
+            if (!mayReceive(x, s, o->m)) {
+                handOne(x, s, o, SHARE_FULL);
+                o->state = STATE_DONE;
+                continue;
+            }
+        } else if (!allowed(x, s, o)) {
             o->state = STATE_DONE;
             continue;
         }
@@ -610,16 +611,12 @@ static void handOff(Exchange *x, Session *s, const ShareGroup *only, int sent, i
     qTrim(s);
 }
 
-/* Collects the groups of a topic (giving may change queues, not groups). */
-typedef struct GroupList {
-    ShareGroup **g;
-    size_t n, cap;
-} GroupList;
-
-static void collectGroup(ShareGroup *g, void *ctx) {
-    GroupList *gl = ctx;
-    if (arrayGrow((void **)&gl->g, &gl->cap, gl->n + 1, sizeof(*gl->g)) == 0) gl->g[gl->n++] = g;
-}
+/* A message and its exchange, for the callbacks of shareMatch (giving
+ * changes queues, never groups, as shareMatch requires). */
+typedef struct ShareVisit {
+    Exchange *x;
+    Message *m;
+} ShareVisit;
 
 /* m is in the group's stream: give it to a member, or (every member's
  * queue full) let it and what follows wait in the log. */
@@ -636,12 +633,15 @@ static void shareOffer(Exchange *x, ShareGroup *g, Message *m, int recovering) {
     }
 }
 
+static void offerVisit(ShareGroup *g, void *ctx) {
+    ShareVisit *v = ctx;
+    shareOffer(v->x, g, v->m, 0);
+}
+
 static void shareFanOut(Exchange *x, Message *m) {
-    GroupList gl = {NULL, 0, 0};
-    shareMatch(x->shares, m->topic, collectGroup, &gl);
-    for (size_t i = 0; i < gl.n; i++)
-        shareOffer(x, gl.g[i], m, 0);
-    free(gl.g);
+    if (!shareFirst(x->shares)) return; /* no group: not even the topic's hash */
+    ShareVisit v = {x, m};
+    shareMatch(x->shares, m->topic, offerVisit, &v);
 }
 
 /* Give out what waits in the log for g since every member was full, until
@@ -649,7 +649,6 @@ static void shareFanOut(Exchange *x, Message *m) {
 static void shareRefill(Exchange *x, ShareGroup *g) {
     pnBuf scratch;
     bufInit(&scratch);
-    g->refilling = 1;
     g->overflow = 0;
     x->sharesDirty = 1;
     uint64_t off = g->overflowFrom < logFirst(x->log) ? logFirst(x->log) : g->overflowFrom;
@@ -661,7 +660,6 @@ static void shareRefill(Exchange *x, ShareGroup *g) {
         if (m->qos && topicMatch(g->inner, m->topic)) shareOffer(x, g, m, 0);
         messageUnref(m);
     }
-    g->refilling = 0;
     bufFree(&scratch);
 }
 
@@ -671,7 +669,7 @@ static void shareRefillFor(Exchange *x, Session *s) {
     if (s->qlen >= x->opt.maxQueued / 2) return;
     for (int i = 0; i < s->nsubs; i++) {
         ShareGroup *g = s->subs[i].group;
-        if (g && g->overflow && !g->refilling) shareRefill(x, g);
+        if (g && g->overflow) shareRefill(x, g);
     }
 }
 
@@ -1286,22 +1284,23 @@ static ShareResume *shareResumed(Exchange *x, uint64_t off, uint32_t groupId) {
 /* The rescan reached m: in each group of its topic, queue it again for
  * the member it was given to, or give it anew if it came after the
  * group's saved place (or its member is gone). */
-static void shareRecover(Exchange *x, Message *m) {
-    GroupList gl = {NULL, 0, 0};
-    shareMatch(x->shares, m->topic, collectGroup, &gl);
-    for (size_t i = 0; i < gl.n; i++) {
-        ShareGroup *g = gl.g[i];
-        ShareResume *r = shareResumed(x, m->offset, g->id);
-        Subscription *b = r && r->s ? shareSub(r->s, g) : NULL;
-        if (b) {
-            Outgoing *o = qAppend(r->s, m, shareQos(m, b), b->retainAsPublished ? m->retain : 0,
-                                  &b->subId, b->subId ? 1 : 0);
-            if (o) o->shareId = g->id;
-        } else if (r || m->offset >= g->resumeFrom) {
-            shareOffer(x, g, m, 1);
-        }
+static void recoverVisit(ShareGroup *g, void *ctx) {
+    Exchange *x = ((ShareVisit *)ctx)->x;
+    Message *m = ((ShareVisit *)ctx)->m;
+    ShareResume *r = shareResumed(x, m->offset, g->id);
+    Subscription *b = r && r->s ? shareSub(r->s, g) : NULL;
+    if (b) {
+        Outgoing *o = qAppend(r->s, m, shareQos(m, b), b->retainAsPublished ? m->retain : 0,
+                              &b->subId, b->subId ? 1 : 0);
+        if (o) o->shareId = g->id;
+    } else if (r || m->offset >= g->resumeFrom) {
+        shareOffer(x, g, m, 1);
     }
-    free(gl.g);
+}
+
+static void shareRecover(Exchange *x, Message *m) {
+    ShareVisit v = {x, m};
+    shareMatch(x->shares, m->topic, recoverVisit, &v);
 }
 
 /* One pass over the log: rebuild retained messages and re-queue, for each
@@ -1439,7 +1438,7 @@ int exchangeOpen(Exchange **out, const char *dir, const ExchangeOptions *opt, co
 }
 
 int exchangeFlushAll(Exchange *x, ExchangeFlushed *out, pnError *err) {
-    memset(out, 0, sizeof(*out));
+    if (out) memset(out, 0, sizeof(*out));
     if (!x->log) return PN_OK;
     int rc = exchangeCommit(x, err);
     if (rc == PN_OK) rc = logSync(x->log, err);
@@ -1447,14 +1446,15 @@ int exchangeFlushAll(Exchange *x, ExchangeFlushed *out, pnError *err) {
     x->lastSave = 0; /* also the resume offsets that moved in the last second */
     saveChanged(x, timeNow(), 1);
     if (x->anyDirty && rc == PN_OK) rc = pnErrorSet(err, PN_EIO, "a session could not be saved");
-    for (Session *s = x->sessions; s; s = s->nextAll)
-        out->sessions += s->persistent != 0;
     if (x->audit) {
         pnError aerr = {0};
         if (auditFlush(x->audit, &aerr) != PN_OK && rc == PN_OK)
             rc = pnErrorSet(err, PN_EIO, "audit: %s", aerr.msg);
-        out->auditRows = auditCount(x->audit);
     }
+    if (!out) return rc;
+    for (Session *s = x->sessions; s; s = s->nextAll)
+        out->sessions += s->persistent != 0;
+    if (x->audit) out->auditRows = auditCount(x->audit);
     out->messages = logNext(x->log) - logFirst(x->log);
     return rc;
 }
@@ -1462,8 +1462,7 @@ int exchangeFlushAll(Exchange *x, ExchangeFlushed *out, pnError *err) {
 void exchangeClose(Exchange *x) {
     if (!x) return;
     seenFree(&x->seen);
-    ExchangeFlushed f;
-    exchangeFlushAll(x, &f, NULL);
+    exchangeFlushAll(x, NULL, NULL);
     while (x->sessions)
         sessionUnlink(x, x->sessions);
     shareSetFree(x->shares);

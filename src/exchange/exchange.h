@@ -378,7 +378,8 @@ typedef struct ExchangeFlushed {
 /*
  * Before a clean stop: commit pending publishes, sync the log, save every
  * persistent session whatever changed, flush the audit (aggregated counts
- * included), and count what is on disk into *out.  Returns PN_OK, or
+ * included), and count what is on disk into *out (NULL: no counts, which
+ * spares a count of the audit table).  Returns PN_OK, or
  * PN_EIO with what could not be written in err (the counts are then still
  * filled as far as known).  exchangeClose does the same work silently.
  */

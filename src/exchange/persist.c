@@ -73,9 +73,7 @@ static uint8_t *hexBytes(const json_t *js, uint32_t *len) {
     return b;
 }
 
-/* Write js (taken: freed here; NULL: out of memory) to path atomically and
- * durably. */
-static int writeJson(const char *path, json_t *js, pnError *err) {
+int persistWriteJson(const char *path, json_t *js, pnError *err) {
     char *text = js ? json_dumps(js, JSON_COMPACT) : NULL;
     json_decref(js);
     if (!text) return pnErrorSet(err, PN_ENOMEM, "out of memory");
@@ -123,7 +121,7 @@ int persistWrite(const char *dir, const PersistSession *s, pnError *err) {
         return pnErrorSet(err, PN_EIO, "%s: %s", sdir, strerror(errno));
     snprintf(path, sizeof(path), "%s/%llu.json", sdir, (unsigned long long)s->fileNo);
     json_t *js = encode(s);
-    return writeJson(path, js, err);
+    return persistWriteJson(path, js, err);
 }
 
 /* The offsets alone: a few dozen bytes however many filters the session
@@ -138,7 +136,7 @@ int persistWriteResume(const char *dir, const PersistSession *s, pnError *err) {
         json_array_append_new(stored, json_integer((json_int_t)s->stored[i]));
     json_t *js = json_pack("{s:I,s:I,s:o}", "seq", (json_int_t)s->seq, "resume",
                            (json_int_t)s->resumeFrom, "stored", stored);
-    return writeJson(path, js, err);
+    return persistWriteJson(path, js, err);
 }
 
 int persistRemove(const char *dir, uint64_t fileNo, pnError *err) {
@@ -369,7 +367,7 @@ int persistSharesWrite(const char *dir, const PersistShare *g, size_t n, pnError
                                                 (json_int_t)g[i].resumeFrom, "given", given));
     }
     json_t *js = json_pack("{s:o}", "groups", groups);
-    return writeJson(path, js, err);
+    return persistWriteJson(path, js, err);
 }
 
 /* One stored group to fn; entries that are not [offset, client] skipped. */

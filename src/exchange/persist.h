@@ -25,6 +25,7 @@
 #ifndef PN_PERSIST_H
 #define PN_PERSIST_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,6 +70,11 @@ typedef struct PersistSession {
     size_t nsubs;
     const PersistWill *will; /* NULL: none pending */
 } PersistSession;
+
+/* Write the JSON document js (taken: freed here; NULL stands for an
+ * allocation that failed: PN_ENOMEM) to path atomically and durably
+ * (fileWriteAtomic, mode 0640).  Returns PN_OK, PN_ENOMEM or PN_EIO. */
+int persistWriteJson(const char *path, json_t *js, pnError *err);
 
 /* Write s to DIR/sessions/FILENO.json atomically and durably (the
  * directory is created when missing).  Returns PN_OK or PN_EIO/PN_ENOMEM

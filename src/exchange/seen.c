@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "../core/buf.h"
-#include "../core/file.h"
+#include "persist.h"
 #include "../core/str.h"
 
 void seenInit(SeenSet *s) {
@@ -180,12 +180,8 @@ int seenSave(const SeenSet *s, const char *path, pnError *err) {
         json_t *a = originJson(&s->o[i]);
         ok = a && json_object_set_new(origins, s->o[i].name, a) == 0;
     }
-    char *text = ok ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    if (!text) return pnErrorSet(err, PN_ENOMEM, "out of memory");
-    int rc = fileWriteAtomic(path, text, strlen(text), 0640, err);
-    free(text);
-    return rc;
+    if (!ok) json_decref(doc), doc = NULL;
+    return persistWriteJson(path, doc, err);
 }
 
 /* Add the ranges of one origin; PN_EIO when they are not [[lo, hi], ...]. */

@@ -60,7 +60,6 @@ typedef struct ShareGroup {
     uint64_t given;        /* messages given so far (the members' lastGiven clock) */
     int overflow;          /* every member's queue was full: messages from overflowFrom */
     uint64_t overflowFrom; /* ... on wait in the log (exchange.c refills) */
-    int refilling;         /* a refill is running (no second one from inside it) */
     int restored;          /* after a restart, until the exchange rescanned the log: */
     uint64_t resumeFrom;   /* ... messages from here on were given to no member */
     struct ShareGroup *next;
