@@ -39,7 +39,6 @@ typedef struct Cli {
     int loaded;
     char pathBuf[2][4096];
     /* From --config / $PARTNERNET_CONFIG (conf.h), for the admin commands. */
-    const char *configFile;     /* NULL: none */
     char *confText;             /* the file's text, which the settings point into */
     const char *confData;       /* [node] data, NULL when not set */
     const char *confPrincipals; /* [node] principals, NULL when not set */

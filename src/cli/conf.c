@@ -96,7 +96,6 @@ int cliConfigure(Cli *cli, const char *cmd, int *argc, char **argv) {
     if (takeConfig(cmd, argc, argv, &file) != CLI_OK) return CLI_USAGE;
     if (!file) file = getenv("PARTNERNET_CONFIG");
     if (file && !*file) file = NULL;
-    cli->configFile = file;
     if (file && confRead(cmd, file, &cli->confText, adminKey, cli) != CLI_OK) return CLI_USAGE;
     if (cli->confData && !cli->confData[0])
         return cliFail(cmd, "%s: the data directory is empty (data =)", file);

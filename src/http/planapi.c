@@ -367,10 +367,13 @@ static int fieldForces(HttpConn *c, json_t *doc, CsbmForces *f) {
     return 0;
 }
 
+/* The forces fields of a CSBM body and of an exercise (fieldForces reads
+ * them): one list, so the two bodies cannot drift apart. */
+#define FORCE_FIELDS                                                                               \
+    "troops", "tanks", "acv", "artillery", "sorties", "airborne", "amphibious", "landing"
+
 static void csbm(HttpConn *c) {
-    static const char *const fields[] = {"troops",   "tanks",    "acv",        "artillery",
-                                         "sorties",  "airborne", "amphibious", "start",
-                                         "notified", "landing",  NULL};
+    static const char *const fields[] = {FORCE_FIELDS, "start", "notified", NULL};
     json_t *doc = httpBodyObject(c, fields);
     if (!doc) return;
     CsbmForces f;
@@ -426,10 +429,8 @@ static int exerciseFields(HttpConn *c, json_t *doc, PlanExercise *e, PlanContrib
 }
 
 static void exerciseAdd(HttpConn *c) {
-    static const char *const fields[] = {
-        "code",     "name",       "start",    "end",     "place",     "host",
-        "nation",   "troops",     "tanks",    "acv",     "artillery", "sorties",
-        "airborne", "amphibious", "notified", "landing", NULL};
+    static const char *const fields[] = {"code", "name",   "start",      "end",      "place",
+                                         "host", "nation", FORCE_FIELDS, "notified", NULL};
     if (!httpRequireOperator(c)) return;
     json_t *doc = httpBodyObject(c, fields);
     if (!doc) return;
