@@ -80,5 +80,5 @@ expect_err "a binding without a signature: exit 2" 2 "no bindingSignature" \
     "$PN" label verify-binding "$tmp/lone.txt" --trust "$tmp/trust.keys"
 expect_err "verify-binding without FILE: exit 2" 2 "verify-binding needs a FILE" \
     "$PN" label verify-binding --trust "$tmp/trust.keys"
-no_sanitizer_report
+ok "no sanitizer report" no_sanitizer_report
 done_testing

@@ -38,5 +38,5 @@ expect_has "the GBAD-BTY alliance total is there, unranked" '^ +GBAD-BTY +40 +31
 expect_has "2025 expenditure: says only the allies with published estimates are listed" \
     'only the [0-9]+ allies with published 2025 estimates' cat "$dir/out"
 expect_has "the node demo says which free ports it picked" 'listens for MQTT on 127\.0\.0\.1:[0-9]+ and HTTP on 127\.0\.0\.1:[0-9]+' cat "$dir/out"
-no_sanitizer_report
+ok "no sanitizer report" no_sanitizer_report
 done_testing

@@ -87,5 +87,5 @@ sed -e "s|^data = .*|data = $dir/state|" -e "s|^principals = .*|principals = $di
     "$dir/deb/etc/partnernet/partnernet.conf" >"$dir/deb.conf"
 expect_has "the unpacked program checks its configuration" '^; configuration valid' \
     bash -c "cd / && env -u PARTNERNET_REGISTRY '$dir/deb/usr/bin/partnernet' serve --check --config '$dir/deb.conf'"
-no_sanitizer_report
+ok "no sanitizer report" no_sanitizer_report
 done_testing

@@ -67,7 +67,7 @@ expect_err "--data overrides the config (here: a missing directory)" 2 "no node 
 expect_has "plan import --config: into the config's data directory" 'imported [0-9]+ records? from' \
     "$PN" plan import data/sample/exercises.json --config "$conf"
 ok "... plan.db in [node] data" test -f "$node/plan.db"
-expect_has "plan exercises via PARTNERNET_CONFIG" 'NORDIC|[A-Z]{2,}' \
+expect_has "plan exercises via PARTNERNET_CONFIG" 'SAMPLE-NORTH-26' \
     env PARTNERNET_CONFIG="$conf" "$PN" plan exercises
 expect_err "audit --config: the config's data directory (no audit store yet)" 2 \
     "no audit store in $node" "$PN" audit --config "$conf"

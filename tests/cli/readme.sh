@@ -50,5 +50,5 @@ for t in $(sed -n -E 's/^([a-z]+)\) want=.*/\1/p' scripts/deps.sh); do
 done
 # 4. The README stands on its own: no link out of the repository.
 expect_no "no link to ../shared" '\]\(\.\./' cat README.md docs/ARCHITECTURE.md docs/benchmarks.md
-no_sanitizer_report
+ok "no sanitizer report" no_sanitizer_report
 done_testing

@@ -132,5 +132,5 @@ expect_has "--log-level overrides the file" "^log_level = debug$" \
 expect_has "--check shows the default level" "^log_level = info$" \
     "$PN" serve --check --data "$dir/var" --principals "$dir/none.json"
 
-no_sanitizer_report
+ok "no sanitizer report" no_sanitizer_report
 done_testing

@@ -49,7 +49,13 @@ hq() {
     IT_PIDS+=("$HQ")
     wait_ready "$HQ" "$T/hq.log"
 }
-held() { "$PN" log list --data "$T/hq" | cut -f6 | grep -c "^m$1\."; }
+# held SEQ: how many copies of ukr:SEQ the log holds (nothing when it cannot be read)
+held() {
+    local l
+    l=$("$PN" log list --data "$T/hq") || return
+    cut -f6 <<<"$l" | grep -c "^m$1\."
+}
+held_is() { [ "$(held "$1")" = "$2" ]; }
 
 script "$T/one.json" $(seq 1 40)
 rogue "$T/one.json" "$T/one.events"
@@ -59,7 +65,7 @@ _report $? "setup: HQ starts with [peer ukr], 2 KiB segments, 6 KiB kept"
 ok "HQ stored all 40 (40 PUBACKs 0x00)" \
     wait_until 15 bash -c "[ \$(grep -c '^PUBACK [0-9]* 0x00' '$T/one.events') -ge 40 ]"
 ok "retention removed the oldest (ukr:1 no longer in the log)" \
-    wait_until 10 bash -c "[ \$('$PN' log list --data '$T/hq' | cut -f6 | grep -c '^m1\.') = 0 ]"
+    wait_until 10 held_is 1 0
 kill "$ROGUE"
 wait "$ROGUE" 2>/dev/null
 kill -TERM "$HQ"

@@ -22,7 +22,7 @@ login() { # NAME: publish one message as NAME
 }
 setup "alice in the principals file" add alice
 srv_start "$D" --mqtt 127.0.0.1:@PORT@ --http off --principals "$P"
-setup "node started" test -n "$SRV_PID"
+_report $? "setup: node started"
 ok "the node wrote DATA/principals.loaded with its pid" grep -q "^$SRV_PID " "$D/principals.loaded"
 
 expect_out "principal add says the running node loaded the change" "added principal bob
@@ -48,7 +48,7 @@ ok "a broken file is not taken, and logged" wait_until 5 grep -q 'principals not
 expect_out "... alice still logs in" "published 1 message on r/x" login alice
 
 srv_stop
-setup "node stopped" true
+_report $? "setup: node stopped"
 cp "$T/kept.json" "$P"
 expect_out "no node running: principal add says nothing more" "added principal dave" add dave
 ok "no sanitizer report" srv_clean_log

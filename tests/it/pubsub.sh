@@ -38,7 +38,7 @@ setup "openssl makes a CA, a server and a client certificate" test -s "$C/alice.
 
 srv_start "$D" --mqtt 127.0.0.1:@PORT@ --mqtts 127.0.0.1:@TLSPORT@ --http off \
     --cert "$C/server.pem" --key "$C/server.key" --ca "$C/ca.pem" --node hq --principals "$P"
-setup "node started" test -n "$SRV_PID"
+_report $? "setup: node started"
 
 AS_ALICE=(--address "127.0.0.1:$PORT" --user alice --password-file "$T/alice.pw")
 AS_BOB=(--address "127.0.0.1:$PORT" --user bob --password-file "$T/bob.pw")

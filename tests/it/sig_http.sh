@@ -63,9 +63,9 @@ d = json.load(open('$T/history.json'))
 for i, m in enumerate(d['messages']):
     json.dump(m, open('$T/m%d.json' % i, 'w'))
 "
-expect_out "the first verifies" 0 bash -c "'$PN' verify '$T/m0.json' --trust '$T/trust.keys' >/dev/null; echo \$?"
-expect_out "the second verifies" 0 bash -c "'$PN' verify '$T/m1.json' --trust '$T/trust.keys' >/dev/null; echo \$?"
-expect_out "the feed's object verifies" 0 bash -c "'$PN' verify '$T/ws.json' --trust '$T/trust.keys' >/dev/null; echo \$?"
+expect_rc "the first verifies" 0 "$PN" verify "$T/m0.json" --trust "$T/trust.keys"
+expect_rc "the second verifies" 0 "$PN" verify "$T/m1.json" --trust "$T/trust.keys"
+expect_rc "the feed's object verifies" 0 "$PN" verify "$T/ws.json" --trust "$T/trust.keys"
 ok "the feed's object is a binding data object for b/1" grep -q '"metadataBindingContainer".*"topic": "b/1"' "$T/ws.json"
 sed 's/REL TO PFP/REL TO NATO/' "$T/m0.json" >"$T/m0-label.json"
 expect_err "the bound label altered: exit 2" 2 "signature does not match" \
@@ -86,5 +86,5 @@ expect_http "the feed refuses binding=2: 400" 400 -- -H "$(A "$TPUB")" -H "Upgra
     "$U/v1/stream?binding=2"
 srv_stop
 _report $? "setup: node stops"
-srv_clean_log
+ok "no sanitizer report in the node's logs" srv_clean_log
 done_testing
